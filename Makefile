@@ -1,0 +1,84 @@
+# ligo: make (tool and examples), make test, make bench-gemm, make clean.
+CC      ?= cc
+CLANG   ?= clang
+CXX_GCC ?= g++
+CXX_CLANG ?= clang++
+PYTHON  ?= python3
+WARN    = -Wall -Wextra -Wpedantic -Werror
+CFLAGS  ?= -O2 -g
+STD     = -std=c99
+LDLIBS  = -lm -lpthread
+B       = build
+
+SRCS        = $(wildcard src/*.c) $(wildcard src/*.h)
+TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(wildcard tests/test_*.c)
+TEST_HDRS   = tests/harness.h
+EXAMPLES    = $(B)/fit_line
+
+.PHONY: all test check-amalgamation standalone unit unit-san link-tests examples-smoke \
+        bench-gemm clean
+
+all: ligo.h $(EXAMPLES)
+
+ligo.h: $(SRCS) amalgamate.py
+	$(PYTHON) amalgamate.py
+
+$(B):
+	mkdir -p $(B)
+
+# ---------------------------------------------------------------- examples
+$(B)/fit_line: examples/fit_line.c ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# ------------------------------------------------------------------- tests
+$(B)/unit: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $(TEST_SRCS) $(LDLIBS)
+
+$(B)/unit-san: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)
+	$(CLANG) $(STD) $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -o $@ $(TEST_SRCS) $(LDLIBS)
+
+check-amalgamation:
+	$(PYTHON) amalgamate.py --check
+
+# Every source compiles on its own, under gcc and clang.
+standalone: | $(B)
+	@for f in src/*.c; do \
+	    for c in $(CC) $(CLANG); do \
+	        $$c $(STD) $(WARN) -O2 -c $$f -o $(B)/standalone.o || exit 1; \
+	    done; \
+	done; echo "standalone: every src/*.c compiles alone under $(CC) and $(CLANG)"
+
+# The header as C99 and C++, static, and linked from two translation units.
+link-tests: ligo.h | $(B)
+	$(CC) $(STD) $(WARN) -O1 -o $(B)/link_c tests/link/main.c tests/link/other.c $(LDLIBS)
+	$(CLANG) $(STD) $(WARN) -O1 -o $(B)/link_clang tests/link/main.c tests/link/other.c $(LDLIBS)
+	$(CXX_GCC) -std=c++11 -x c++ -Wall -Wextra -Werror -O1 -o $(B)/link_cxx tests/link/main.c tests/link/other.c $(LDLIBS)
+	$(CXX_CLANG) -std=c++11 -x c++ -Wall -Wextra -Werror -O1 -o $(B)/link_cxx_clang tests/link/main.c tests/link/other.c $(LDLIBS)
+	$(CC) $(STD) $(WARN) -O1 -DLIGO_STATIC -o $(B)/link_static tests/link/static.c $(LDLIBS)
+	$(CC) $(STD) $(WARN) -O1 -DLIGO_NO_THREADS -DLIGO_NO_SIMD -o $(B)/link_nothreads tests/link/main.c tests/link/other.c -lm
+	$(CC) $(STD) $(WARN) -O1 -o $(B)/quickstart tests/quickstart.c $(LDLIBS)
+	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && $(B)/quickstart
+	@echo "link-tests: C99, C++, LIGO_STATIC, LIGO_NO_THREADS and the quick start build and run"
+
+examples-smoke: $(EXAMPLES)
+	$(B)/fit_line --quiet
+
+unit: $(B)/unit
+	$(B)/unit
+
+unit-san: $(B)/unit-san
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(B)/unit-san
+
+# The README's test command. The last line is the unit suite's summary.
+test: check-amalgamation standalone link-tests examples-smoke unit-san unit
+
+# ------------------------------------------------------------- benchmarks
+$(B)/bench_gemm: bench/gemm.c ligo.h ligo_blas.h | $(B)
+	$(CC) $(STD) $(WARN) -O2 -g -o $@ bench/gemm.c $(BENCH_BLAS_FLAGS) $(LDLIBS)
+
+bench-gemm: $(B)/bench_gemm
+	$(B)/bench_gemm
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,338 @@
+/* ligo_api.h: the public declarations of ligo, module by module.
+ * amalgamate.py places this file inside ligo.h's include guard. */
+#ifndef LIGO_API_H
+#define LIGO_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LIGO_VERSION_MAJOR 0
+#define LIGO_VERSION_MINOR 1
+#define LIGO_VERSION_PATCH 0
+#define LIGO_VERSION_STRING "0.1.0"
+
+/* LIGO_STATIC makes every function static to the translation unit that
+ * defines LIGO_IMPLEMENTATION (unused ones raise no warning). */
+#ifndef LIGO_API
+#if defined(LIGO_STATIC)
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO_API static __attribute__((unused))
+#else
+#define LIGO_API static
+#endif
+#else
+#define LIGO_API extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * core: status codes, context, arenas, RNG, threads, FLOPs, timers
+ * ====================================================================== */
+
+typedef enum ligo_status {
+    LIGO_OK = 0,
+    LIGO_EINVAL,    /* invalid argument: NULL, negative size, bad option */
+    LIGO_ESHAPE,    /* tensor shapes do not fit the operation */
+    LIGO_ERANGE,    /* an index or id outside its valid range */
+    LIGO_EOVERFLOW, /* a size computation would overflow */
+    LIGO_ENOMEM,    /* an allocation or an arena limit failed */
+    LIGO_EFORMAT,   /* a file or buffer is malformed */
+    LIGO_EIO,       /* reading or writing a file failed */
+    LIGO_ENONFINITE,/* a NaN or infinity where a finite value is required */
+    LIGO_ESTATE,    /* the call is not valid in the object's current state */
+    LIGO_STATUS_COUNT
+} ligo_status;
+
+/* A short constant description of a status ("shape mismatch"). */
+LIGO_API const char *ligo_status_str(ligo_status s);
+
+typedef struct ligo_ctx ligo_ctx;
+typedef struct ligo_tensor ligo_tensor;
+
+/* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
+typedef struct ligo_ctx_params {
+    size_t persistent_limit; /* bytes the persistent region may hold (parameters, gradients) */
+    size_t scratch_limit;    /* bytes the scratch region may hold (activations, tape) */
+    size_t chunk_bytes;      /* arenas grow by chunks of at least this size */
+    int n_threads;           /* worker threads, including the caller; 0 = all cores */
+    void *alloc_user;        /* passed to LIGO_MALLOC / LIGO_REALLOC / LIGO_FREE */
+} ligo_ctx_params;
+
+LIGO_API ligo_ctx_params ligo_ctx_params_default(void);
+
+/* A context owns two arenas, the tape, a thread pool, FLOP counters and the
+ * last error. Returns NULL only when the context itself cannot be allocated
+ * or the params are invalid. */
+LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params);
+LIGO_API void ligo_ctx_free(ligo_ctx *ctx);
+
+/* Errors are sticky: after a failure every builder returns NULL at once and
+ * every action returns the same status, until ligo_clear_error. */
+LIGO_API ligo_status ligo_get_status(const ligo_ctx *ctx);
+LIGO_API const char *ligo_get_error(const ligo_ctx *ctx); /* "" when OK */
+LIGO_API void ligo_clear_error(ligo_ctx *ctx);
+/* Record an error on the context (printf-style message); returns s. */
+LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Arenas. Persistent memory lives until the context is freed. Scratch
+ * memory (activations, tape nodes) is rewound to a mark, usually once per
+ * training step. Allocations are 64-byte aligned and zeroed. */
+typedef struct ligo_mark {
+    void *chunk;
+    size_t used;
+    size_t total;
+    ligo_tensor *tape;
+    int64_t tape_len;
+} ligo_mark;
+
+LIGO_API void *ligo_alloc_persistent(ligo_ctx *ctx, size_t bytes);
+LIGO_API void *ligo_alloc_scratch(ligo_ctx *ctx, size_t bytes);
+LIGO_API ligo_mark ligo_scratch_mark(const ligo_ctx *ctx);
+LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark mark);
+/* Bytes in use now, and the most ever in use, per region. */
+LIGO_API size_t ligo_persistent_used(const ligo_ctx *ctx);
+LIGO_API size_t ligo_scratch_used(const ligo_ctx *ctx);
+LIGO_API size_t ligo_scratch_peak(const ligo_ctx *ctx);
+
+/* Explicit random number generator (xoshiro256**), held by whoever uses it. */
+typedef struct ligo_rng {
+    uint64_t s[4];
+} ligo_rng;
+
+LIGO_API void ligo_rng_seed(ligo_rng *rng, uint64_t seed);
+LIGO_API uint64_t ligo_rng_u64(ligo_rng *rng);
+LIGO_API float ligo_rng_uniform(ligo_rng *rng);               /* [0, 1) */
+LIGO_API float ligo_rng_normal(ligo_rng *rng);                /* N(0, 1) */
+LIGO_API uint64_t ligo_rng_below(ligo_rng *rng, uint64_t n);  /* [0, n), n > 0 */
+
+/* Threads: work is split statically over (ith, nth); results never depend
+ * on the thread count. */
+LIGO_API ligo_status ligo_set_num_threads(ligo_ctx *ctx, int n_threads);
+LIGO_API int ligo_get_num_threads(const ligo_ctx *ctx);
+LIGO_API int ligo_cpu_count(void);
+/* Run fn(arg, ith, nth) for ith in [0, nth) on the context's pool; nth is
+ * clamped to the pool size. The caller runs ith = 0. */
+typedef void (*ligo_task_fn)(void *arg, int ith, int nth);
+LIGO_API void ligo_parallel_for(ligo_ctx *ctx, ligo_task_fn fn, void *arg, int nth);
+
+/* FLOP counters: every op adds its forward and backward FLOPs. */
+LIGO_API double ligo_flops_forward(const ligo_ctx *ctx);
+LIGO_API double ligo_flops_backward(const ligo_ctx *ctx);
+LIGO_API void ligo_flops_add(ligo_ctx *ctx, double forward, double backward);
+LIGO_API void ligo_flops_reset(ligo_ctx *ctx);
+
+/* Monotonic wall-clock seconds. */
+LIGO_API double ligo_time_sec(void);
+
+/* ======================================================================
+ * tensor: contiguous float32 tensors of 1 to 4 dims
+ * ====================================================================== */
+
+#define LIGO_MAX_DIMS 4
+#define LIGO_MAX_SRC 4
+
+/* Tensor flags. */
+#define LIGO_FLAG_PARAM 1u      /* a leaf whose gradient is wanted */
+#define LIGO_FLAG_NEEDS_GRAD 2u /* leads to a parameter: backward visits it */
+
+/* A tensor is also a node of the tape. Read the fields; change them only
+ * through the API. */
+struct ligo_tensor {
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+    int64_t n;            /* number of elements */
+    float *data;          /* n floats */
+    float *grad;          /* n floats, or NULL */
+    unsigned flags;
+    int op;               /* LIGO_OP_* that produced it; LIGO_OP_LEAF for leaves */
+    ligo_tensor *src[LIGO_MAX_SRC];
+    int64_t iparam[4];    /* op parameters */
+    float fparam[2];
+    void *saved;          /* what backward needs (op-specific) */
+    int32_t *ids;         /* ids or targets of embedding / cross_entropy */
+    ligo_tensor *tape_prev; /* previous node on the tape */
+};
+
+/* A new tensor in scratch memory, zero-filled, without gradient. Shapes are
+ * given outermost first; every dim must be >= 1. */
+LIGO_API ligo_tensor *ligo_new(ligo_ctx *ctx, int ndim, const int64_t *shape);
+LIGO_API ligo_tensor *ligo_new_1d(ligo_ctx *ctx, int64_t n0);
+LIGO_API ligo_tensor *ligo_new_2d(ligo_ctx *ctx, int64_t n0, int64_t n1);
+LIGO_API ligo_tensor *ligo_new_3d(ligo_ctx *ctx, int64_t n0, int64_t n1, int64_t n2);
+/* A parameter in persistent memory with a zeroed gradient buffer. */
+LIGO_API ligo_tensor *ligo_new_param(ligo_ctx *ctx, int ndim, const int64_t *shape);
+/* A leaf over memory the caller owns (data must hold n floats). A non-NULL
+ * grad (n floats) makes it a parameter whose gradient accumulates there.
+ * The node lives in scratch memory; the buffers stay the caller's. */
+LIGO_API ligo_tensor *ligo_wrap(ligo_ctx *ctx, int ndim, const int64_t *shape,
+                                float *data, float *grad);
+
+/* Element count of a shape with overflow checks: LIGO_EOVERFLOW, LIGO_EINVAL
+ * for ndim outside [1, 4] or a dim < 1. */
+LIGO_API ligo_status ligo_shape_numel(int ndim, const int64_t *shape, int64_t *n);
+LIGO_API int ligo_same_shape(const ligo_tensor *a, const ligo_tensor *b);
+/* "2x3x4" into buf (for messages). */
+LIGO_API const char *ligo_shape_str(const ligo_tensor *t, char *buf, size_t size);
+LIGO_API void ligo_fill(ligo_tensor *t, float value);
+LIGO_API void ligo_fill_uniform(ligo_tensor *t, ligo_rng *rng, float lo, float hi);
+LIGO_API void ligo_fill_normal(ligo_tensor *t, ligo_rng *rng, float mean, float std);
+LIGO_API ligo_status ligo_copy_from(ligo_ctx *ctx, ligo_tensor *t, const float *src, int64_t n);
+
+/* ======================================================================
+ * gemm: the one matrix product every op goes through
+ * ====================================================================== */
+
+/* Row-major C = alpha * op(A) op(B) + beta * C with op(X) = X or X^T.
+ * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides.
+ * beta == 0 ignores the old contents of C (NaN included). */
+typedef void (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
+                              int64_t M, int64_t N, int64_t K, float alpha,
+                              const float *A, int64_t lda, const float *B, int64_t ldb,
+                              float beta, float *C, int64_t ldc);
+
+/* Replace the built-in product (NULL restores it). The only global mutable
+ * state of the library: set it before any context runs work. */
+LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user);
+LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user);
+
+/* The choke point: the hook when set, the built-in kernel otherwise. Uses
+ * the context's threads (ctx may be NULL: one thread). Arguments are
+ * checked; the status is returned and recorded on ctx when non-NULL. */
+LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
+                                int64_t M, int64_t N, int64_t K, float alpha,
+                                const float *A, int64_t lda, const float *B, int64_t ldb,
+                                float beta, float *C, int64_t ldc);
+/* The built-in kernel, never the hook. */
+LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b,
+                                 int64_t M, int64_t N, int64_t K, float alpha,
+                                 const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc);
+/* The plain triple loop, the reference the tests compare against. */
+LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b,
+                             int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
+/* Name of the kernel the built-in path runs on this CPU ("avx2-fma", "portable"). */
+LIGO_API const char *ligo_sgemm_kernel_name(void);
+
+/* ======================================================================
+ * graph: the autograd tape
+ * ====================================================================== */
+
+/* The op list: X(ENUM, name, required sources). One row per op; the enum,
+ * the names and the dispatch table {shape, forward, backward} are generated
+ * from it. Adding an op: one row here, its shape/forward/backward block in
+ * ops.c, a builder, and a row in the gradient-check table of the tests. */
+#define LIGO_OP_LIST(X)                 \
+    X(LEAF, "leaf", 0)                  \
+    X(ADD, "add", 2)                    \
+    X(SUB, "sub", 2)                    \
+    X(MUL, "mul", 2)                    \
+    X(SCALE, "scale", 1)                \
+    X(MATMUL, "matmul", 2)              \
+    X(TRANSPOSE, "transpose", 1)        \
+    X(RESHAPE, "reshape", 1)            \
+    X(CONCAT, "concat", 2)              \
+    X(SLICE, "slice", 1)                \
+    X(SUM, "sum", 1)                    \
+    X(MEAN, "mean", 1)                  \
+    X(LINEAR, "linear", 2)              \
+    X(LAYERNORM, "layernorm", 3)        \
+    X(GELU, "gelu", 1)                  \
+    X(ATTENTION, "attention", 1)        \
+    X(CROSS_ENTROPY, "cross_entropy", 1) \
+    X(EMBEDDING, "embedding", 1)
+
+typedef enum ligo_op {
+#define LIGO__OP_ENUM(e, name, nsrc) LIGO_OP_##e,
+    LIGO_OP_LIST(LIGO__OP_ENUM)
+#undef LIGO__OP_ENUM
+    LIGO_OP_COUNT
+} ligo_op;
+
+LIGO_API const char *ligo_op_name(int op);
+
+/* Reverse-mode autodiff from a scalar (n == 1) node: seeds d loss = 1 and
+ * walks the tape from the loss back to the start, accumulating into the
+ * gradients of every node that leads to a parameter. Parameter gradients
+ * accumulate across calls; zero them explicitly. */
+LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss);
+/* Number of nodes on the tape. */
+LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx);
+LIGO_API void ligo_zero_grad(ligo_tensor *t);
+
+/* Gradient check: build(ctx, user) must rebuild the scalar loss from the
+ * current values of params (each a parameter). Compares backward against
+ * central differences and returns the largest error, each element's error
+ * being |analytic - numeric| / max(|analytic|, |numeric|, atol). */
+typedef ligo_tensor *(*ligo_build_fn)(ligo_ctx *ctx, void *user);
+typedef struct ligo_gradcheck_opts {
+    double eps;            /* finite-difference step (default 1e-2) */
+    double atol;           /* floor of the error's denominator (default 1e-2) */
+    int64_t max_per_param; /* elements checked per parameter, 0 = all */
+    double analytic_scale; /* multiplies the analytic gradient; 1 normally,
+                              other values test the checker itself */
+} ligo_gradcheck_opts;
+LIGO_API ligo_gradcheck_opts ligo_gradcheck_opts_default(void);
+LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *user,
+                                     ligo_tensor **params, int n_params,
+                                     const ligo_gradcheck_opts *opts, double *max_err);
+
+/* ======================================================================
+ * ops: builders. Each checks its inputs, computes its output at once
+ * (eager), records itself on the tape and counts its FLOPs. On error it
+ * returns NULL and sets the context's status and message.
+ * ====================================================================== */
+
+/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
+ * added to every row: a bias), or b.n == 1 (a scalar). */
+LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *a, float s);
+/* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
+LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b,
+                                  int trans_a, int trans_b);
+LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *a); /* 2-D */
+LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *a, int ndim, const int64_t *shape);
+/* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
+LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int axis);
+/* Rows or columns [start, start + len) of a 2-D tensor. */
+LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *a, int axis, int64_t start, int64_t len);
+LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *a);  /* -> scalar */
+LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *a); /* -> scalar */
+
+/* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
+LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
+/* LayerNorm over the last dim C with gamma, beta of C floats. */
+LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma,
+                                     ligo_tensor *beta, float eps);
+/* GELU, tanh approximation (GPT-2's). */
+LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x);
+/* Multi-head self-attention core. qkv is (B, T, 3C) holding Q, K, V side by
+ * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
+ * future positions. -> (B, T, C). */
+LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
+/* Mean softmax cross-entropy of logits (..., V) against n targets (one per
+ * row); rows whose target equals ignore_index are left out. Targets outside
+ * [0, V) other than ignore_index are LIGO_ERANGE. -> scalar. If no row
+ * counts, the loss is 0. */
+LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
+                                         const int32_t *targets, int64_t n, int32_t ignore_index);
+/* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
+ * LIGO_ERANGE. */
+LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIGO_API_H */

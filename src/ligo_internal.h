@@ -1,0 +1,141 @@
+/* ligo_internal.h: what the modules share and users do not see.
+ * amalgamate.py places it first inside the LIGO_IMPLEMENTATION block. */
+#ifndef LIGO_INTERNAL_H
+#define LIGO_INTERNAL_H
+
+/* Strict -std=c99 hides POSIX (clock_gettime, sysconf); ask for it. In the
+ * amalgamated header the same request sits at the top of ligo.h. */
+#if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "ligo_api.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef LIGO_NO_THREADS
+#include <pthread.h>
+#endif
+
+/* Allocator: define all three or none. */
+#if defined(LIGO_MALLOC) && defined(LIGO_REALLOC) && defined(LIGO_FREE)
+/* user-supplied */
+#elif !defined(LIGO_MALLOC) && !defined(LIGO_REALLOC) && !defined(LIGO_FREE)
+#define LIGO_MALLOC(size, user) ((void)(user), malloc(size))
+#define LIGO_REALLOC(ptr, size, user) ((void)(user), realloc((ptr), (size)))
+#define LIGO_FREE(ptr, user) ((void)(user), free(ptr))
+#else
+#error "ligo: define all of LIGO_MALLOC, LIGO_REALLOC and LIGO_FREE, or none"
+#endif
+
+/* Internal invariants only; never user data. */
+#ifndef LIGO_ASSERT
+#include <assert.h>
+#define LIGO_ASSERT(x) assert(x)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__UNUSED __attribute__((unused))
+#define LIGO__LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIGO__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LIGO__UNUSED
+#define LIGO__LIKELY(x) (x)
+#define LIGO__UNLIKELY(x) (x)
+#endif
+
+/* Private functions shared between modules: static inside the amalgamated
+ * header, plain external functions when a source is compiled on its own. */
+#ifdef LIGO__AMALGAMATED
+#define LIGO__PRIV static LIGO__UNUSED
+#else
+#define LIGO__PRIV extern
+#endif
+
+#define LIGO__ALIGN 64
+#define LIGO__ERRMSG 512
+
+typedef struct ligo__chunk {
+    struct ligo__chunk *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+} ligo__chunk;
+
+typedef struct ligo__arena {
+    ligo__chunk *head;    /* first chunk */
+    ligo__chunk *cur;     /* chunk being filled */
+    size_t total;         /* bytes handed out (including padding) */
+    size_t peak;
+    size_t limit;
+    size_t chunk_bytes;
+    size_t reserved;      /* bytes of chunks allocated */
+} ligo__arena;
+
+typedef struct ligo__pool ligo__pool;
+
+struct ligo_ctx {
+    ligo_status status;
+    char errmsg[LIGO__ERRMSG];
+    void *alloc_user;
+    ligo__arena persistent;
+    ligo__arena scratch;
+    ligo_tensor *tape;     /* last node recorded */
+    int64_t tape_len;
+    double flops_fwd;
+    double flops_bwd;
+    ligo__pool *pool;
+    int n_threads;
+};
+
+/* core.c */
+LIGO__PRIV int ligo__failed(ligo_ctx *ctx);
+LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region);
+LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
+LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
+LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);
+
+/* graph.c and ops.c: how a builder becomes a node.
+ * A builder fills ligo__args and calls ligo__build, which checks sources,
+ * asks the op's shape function for the output shape (it validates and
+ * writes the error message), allocates the node, runs the forward kernel
+ * and records the node on the tape. */
+typedef struct ligo__args {
+    ligo_tensor *src[LIGO_MAX_SRC];
+    int64_t iparam[4];
+    float fparam[2];
+    const int32_t *ids; /* copied into the node */
+    int64_t n_ids;
+} ligo__args;
+
+typedef ligo_status (*ligo__shape_fn)(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape);
+typedef void (*ligo__forward_fn)(ligo_ctx *ctx, ligo_tensor *out);
+typedef void (*ligo__backward_fn)(ligo_ctx *ctx, ligo_tensor *out);
+
+LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a);
+
+/* Gradient buffer of a node, allocated (zeroed) on first use; NULL if the
+ * node does not lead to a parameter (or memory ran out: status is set). */
+LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
+
+/* ops.c: one shape / forward / backward triple per op */
+#define LIGO__OP_DECL(e, name, nsrc)                                                            \
+    LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
+    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
+    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);
+LIGO_OP_LIST(LIGO__OP_DECL)
+#undef LIGO__OP_DECL
+
+/* gemm.c: the internal choke point used by the ops (hook or built-in). */
+LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
+                            int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, const float *B, int64_t ldb,
+                            float beta, float *C, int64_t ldc);
+
+#endif /* LIGO_INTERNAL_H */

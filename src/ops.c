@@ -1,0 +1,891 @@
+/* ops.c: the op kernels. For each op of LIGO_OP_LIST: a shape function
+ * (validates the inputs, gives the output shape, writes the message), a
+ * forward kernel, a backward kernel, and the public builder. Backward
+ * kernels accumulate (+=) into the gradients of their sources.
+ *
+ * Shape letters: B batch, T time, C channels, NH heads, hs head size,
+ * V vocabulary, R rows (every leading dim flattened), M N K of a product. */
+#include "ligo_internal.h"
+
+/* ------------------------------------------------------------- helpers */
+
+static ligo_status ligo__bad(ligo_ctx *ctx, ligo_status s, const char *op, const char *fmt,
+                             const ligo_tensor *x, const ligo_tensor *y) {
+    char bx[64], by[64];
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, ligo_shape_str(x, bx, sizeof bx), y ? ligo_shape_str(y, by, sizeof by) : "");
+    return ligo_set_error(ctx, s, "ligo_%s: %s", op, msg);
+}
+
+static void ligo__copy_shape(const ligo_tensor *t, int *ndim, int64_t *shape) {
+    int i;
+    *ndim = t->ndim;
+    for (i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
+}
+
+/* Rows of a tensor when its last dim is the feature dim. */
+static int64_t ligo__rows(const ligo_tensor *t) { return t->n / t->shape[t->ndim - 1]; }
+static int64_t ligo__last(const ligo_tensor *t) { return t->shape[t->ndim - 1]; }
+
+static void ligo__acc(float *dst, const float *src, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++) dst[i] += src[i];
+}
+
+static ligo__args ligo__args0(void) {
+    ligo__args a;
+    memset(&a, 0, sizeof a);
+    return a;
+}
+
+/* ------------------------------------------------------------------ leaf */
+
+LIGO__PRIV ligo_status ligo__shape_LEAF(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)a;
+    (void)ndim;
+    (void)shape;
+    return ligo_set_error(ctx, LIGO_EINVAL, "ligo: a leaf is made by ligo_new, ligo_new_param or ligo_wrap");
+}
+LIGO__PRIV void ligo__fwd_LEAF(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    (void)out;
+}
+LIGO__PRIV void ligo__bwd_LEAF(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    (void)out;
+}
+
+/* ------------------------------------------------- add, sub, mul (binary)
+ * iparam[0] is the broadcast mode of b: 0 same shape, 1 one row of the
+ * last dim added to every row, 2 a scalar. */
+
+enum { LIGO__BC_SAME = 0, LIGO__BC_ROW = 1, LIGO__BC_SCALAR = 2 };
+
+static ligo_status ligo__shape_binary(ligo_ctx *ctx, const char *op, const ligo__args *a, int *ndim,
+                                      int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    if (!ligo_same_shape(x, y) && y->n != ligo__last(x) && y->n != 1)
+        return ligo__bad(ctx, LIGO_ESHAPE, op,
+                         "shapes %s and %s do not match (b must have a's shape, a's last dim, or 1 element)", x, y);
+    ligo__copy_shape(x, ndim, shape);
+    return LIGO_OK;
+}
+
+static int ligo__bc_mode(const ligo_tensor *x, const ligo_tensor *y) {
+    if (ligo_same_shape(x, y)) return LIGO__BC_SAME;
+    if (y->n == ligo__last(x)) return LIGO__BC_ROW;
+    return LIGO__BC_SCALAR;
+}
+
+/* b's index for element i of a. */
+static int64_t ligo__bc_index(int mode, int64_t i, int64_t last) {
+    return mode == LIGO__BC_SAME ? i : mode == LIGO__BC_ROW ? i % last : 0;
+}
+
+enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL };
+
+static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    const ligo_tensor *x = out->src[0], *y = out->src[1];
+    int mode = ligo__bc_mode(x, y);
+    int64_t i, last = ligo__last(x);
+    out->iparam[0] = mode;
+    for (i = 0; i < out->n; i++) {
+        float u = x->data[i], v = y->data[ligo__bc_index(mode, i, last)];
+        out->data[i] = kind == LIGO__BIN_ADD ? u + v : kind == LIGO__BIN_SUB ? u - v : u * v;
+    }
+    ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
+}
+
+static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    const float *g = out->grad;
+    int mode = (int)out->iparam[0];
+    int64_t i, last = ligo__last(x);
+    for (i = 0; i < out->n; i++) {
+        int64_t j = ligo__bc_index(mode, i, last);
+        if (dx) dx[i] += kind == LIGO__BIN_MUL ? g[i] * y->data[j] : g[i];
+        if (dy) dy[j] += kind == LIGO__BIN_ADD ? g[i] : kind == LIGO__BIN_SUB ? -g[i] : g[i] * x->data[i];
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_ADD(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    return ligo__shape_binary(ctx, "add", a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_ADD(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_ADD); }
+LIGO__PRIV void ligo__bwd_ADD(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_ADD); }
+
+LIGO__PRIV ligo_status ligo__shape_SUB(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    return ligo__shape_binary(ctx, "sub", a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_SUB(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_SUB); }
+LIGO__PRIV void ligo__bwd_SUB(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_SUB); }
+
+LIGO__PRIV ligo_status ligo__shape_MUL(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    return ligo__shape_binary(ctx, "mul", a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_MUL); }
+LIGO__PRIV void ligo__bwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_MUL); }
+
+static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_tensor *y) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = y;
+    return ligo__build(ctx, op, &a);
+}
+
+LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_ADD, a, b); }
+LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_SUB, a, b); }
+LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_MUL, a, b); }
+
+/* ----------------------------------------------------------------- scale */
+
+LIGO__PRIV ligo_status ligo__shape_SCALE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    if (!isfinite(a->fparam[0]))
+        return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_scale: factor %g is not finite", (double)a->fparam[0]);
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
+    int64_t i;
+    float s = out->fparam[0];
+    for (i = 0; i < out->n; i++) out->data[i] = s * out->src[0]->data[i];
+    ligo_flops_add(ctx, (double)out->n, (double)out->n);
+}
+LIGO__PRIV void ligo__bwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    int64_t i;
+    float s = out->fparam[0];
+    if (dx)
+        for (i = 0; i < out->n; i++) dx[i] += s * out->grad[i];
+}
+LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.fparam[0] = s;
+    return ligo__build(ctx, LIGO_OP_SCALE, &a);
+}
+
+/* ---------------------------------------------------------------- matmul
+ * out (M, N) = op(a) (M, K) @ op(b) (K, N); iparam = {trans_a, trans_b}. */
+
+LIGO__PRIV ligo_status ligo__shape_MATMUL(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    int ta = (int)a->iparam[0], tb = (int)a->iparam[1];
+    if (x->ndim != 2 || y->ndim != 2)
+        return ligo__bad(ctx, LIGO_ESHAPE, "matmul", "operands must be 2-D, got %s and %s", x, y);
+    if ((ta ? x->shape[0] : x->shape[1]) != (tb ? y->shape[1] : y->shape[0])) {
+        char bx[64], by[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_matmul: inner dims differ (%s%s @ %s%s)",
+                              ligo_shape_str(x, bx, sizeof bx), ta ? "^T" : "", ligo_shape_str(y, by, sizeof by),
+                              tb ? "^T" : "");
+    }
+    *ndim = 2;
+    shape[0] = ta ? x->shape[1] : x->shape[0];
+    shape[1] = tb ? y->shape[0] : y->shape[1];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *y = out->src[1];
+    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
+    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
+    ligo__sgemm(ctx, ta, tb, M, N, K, 1.0f, x->data, x->shape[1], y->data, y->shape[1], 0.0f, out->data, N);
+    ligo_flops_add(ctx, 2.0 * (double)M * (double)N * (double)K, 0.0);
+}
+/* With C = op(A) op(B): d op(A) = G op(B)^T and d op(B) = op(A)^T G. */
+LIGO__PRIV void ligo__bwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
+    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
+    int64_t lda = x->shape[1], ldb = y->shape[1];
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    const float *G = out->grad;
+    double flops = 0.0;
+    if (dx) {
+        if (!ta) /* dA (M, K) += G op(B)^T */
+            ligo__sgemm(ctx, 0, !tb, M, K, N, 1.0f, G, N, y->data, ldb, 1.0f, dx, lda);
+        else /* dA (K, M) += op(B) G^T */
+            ligo__sgemm(ctx, tb, 1, K, M, N, 1.0f, y->data, ldb, G, N, 1.0f, dx, lda);
+        flops += 2.0 * (double)M * (double)N * (double)K;
+    }
+    if (dy) {
+        if (!tb) /* dB (K, N) += op(A)^T G */
+            ligo__sgemm(ctx, !ta, 0, K, N, M, 1.0f, x->data, lda, G, N, 1.0f, dy, ldb);
+        else /* dB (N, K) += G^T op(A) */
+            ligo__sgemm(ctx, 1, ta, N, K, M, 1.0f, G, N, x->data, lda, 1.0f, dy, ldb);
+        flops += 2.0 * (double)M * (double)N * (double)K;
+    }
+    ligo_flops_add(ctx, 0.0, flops);
+}
+LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = y;
+    a.iparam[0] = trans_a ? 1 : 0;
+    a.iparam[1] = trans_b ? 1 : 0;
+    return ligo__build(ctx, LIGO_OP_MATMUL, &a);
+}
+
+/* ------------------------------------------------------------- transpose */
+
+LIGO__PRIV ligo_status ligo__shape_TRANSPOSE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "transpose", "needs a 2-D tensor, got %s%s", x, NULL);
+    *ndim = 2;
+    shape[0] = x->shape[1];
+    shape[1] = x->shape[0];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    int64_t i, j, R = x->shape[0], C = x->shape[1];
+    for (i = 0; i < R; i++)
+        for (j = 0; j < C; j++) out->data[j * R + i] = x->data[i * C + j];
+    (void)ctx;
+}
+LIGO__PRIV void ligo__bwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    int64_t i, j, R = x->shape[0], C = x->shape[1];
+    if (!dx) return;
+    for (i = 0; i < R; i++)
+        for (j = 0; j < C; j++) dx[i * C + j] += out->grad[j * R + i];
+}
+LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_TRANSPOSE, &a);
+}
+
+/* --------------------------------------------------------------- reshape
+ * A view: the output shares the input's floats. The new shape is passed
+ * in iparam (up to 4 dims) with its rank in fparam[0]. */
+
+LIGO__PRIV ligo_status ligo__shape_RESHAPE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    int nd = (int)a->fparam[0], i;
+    int64_t n;
+    ligo_status s;
+    if (nd < 1 || nd > LIGO_MAX_DIMS)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d]", nd, LIGO_MAX_DIMS);
+    s = ligo_shape_numel(nd, a->iparam, &n);
+    if (s != LIGO_OK) return ligo_set_error(ctx, s, "ligo_reshape: invalid shape (%s)", ligo_status_str(s));
+    if (n != a->src[0]->n) {
+        char bx[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_reshape: %lld elements cannot hold a %s tensor",
+                              (long long)n, ligo_shape_str(a->src[0], bx, sizeof bx));
+    }
+    *ndim = nd;
+    for (i = 0; i < nd; i++) shape[i] = a->iparam[i];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    (void)out;
+}
+LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    if (dx) ligo__acc(dx, out->grad, out->n);
+}
+LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
+    ligo__args a = ligo__args0();
+    int i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!shape || ndim < 1 || ndim > LIGO_MAX_DIMS) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d] or shape is NULL", ndim, LIGO_MAX_DIMS);
+        return NULL;
+    }
+    a.src[0] = x;
+    for (i = 0; i < ndim; i++) a.iparam[i] = shape[i];
+    a.fparam[0] = (float)ndim;
+    return ligo__build(ctx, LIGO_OP_RESHAPE, &a);
+}
+
+/* ---------------------------------------------------------------- concat
+ * 2-D a and b along axis iparam[0]: rows (0) or columns (1). */
+
+LIGO__PRIV ligo_status ligo__shape_CONCAT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    int axis = (int)a->iparam[0];
+    if (axis != 0 && axis != 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_concat: axis %d is not 0 or 1", axis);
+    if (x->ndim != 2 || y->ndim != 2)
+        return ligo__bad(ctx, LIGO_ESHAPE, "concat", "operands must be 2-D, got %s and %s", x, y);
+    if (x->shape[1 - axis] != y->shape[1 - axis])
+        return ligo__bad(ctx, LIGO_ESHAPE, "concat", "%s and %s differ off the concatenation axis", x, y);
+    *ndim = 2;
+    shape[axis] = x->shape[axis] + y->shape[axis];
+    shape[1 - axis] = x->shape[1 - axis];
+    if (shape[axis] > ((int64_t)1 << 38) / shape[1 - axis])
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_concat: result is too large");
+    return LIGO_OK;
+}
+/* Row r of out holds [x row r | y row r] (axis 1) or x rows then y rows. */
+static void ligo__concat_copy(ligo_tensor *out, int to_out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    int64_t r, R = out->shape[0], W = out->shape[1];
+    if (out->iparam[0] == 0) {
+        if (to_out) {
+            memcpy(out->data, x->data, (size_t)x->n * sizeof(float));
+            memcpy(out->data + x->n, y->data, (size_t)y->n * sizeof(float));
+        }
+        return;
+    }
+    for (r = 0; r < R; r++) {
+        memcpy(out->data + r * W, x->data + r * x->shape[1], (size_t)x->shape[1] * sizeof(float));
+        memcpy(out->data + r * W + x->shape[1], y->data + r * y->shape[1], (size_t)y->shape[1] * sizeof(float));
+    }
+}
+LIGO__PRIV void ligo__fwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    ligo__concat_copy(out, 1);
+}
+LIGO__PRIV void ligo__bwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    int64_t r, R = out->shape[0], W = out->shape[1];
+    if (out->iparam[0] == 0) {
+        if (dx) ligo__acc(dx, out->grad, x->n);
+        if (dy) ligo__acc(dy, out->grad + x->n, y->n);
+        return;
+    }
+    for (r = 0; r < R; r++) {
+        if (dx) ligo__acc(dx + r * x->shape[1], out->grad + r * W, x->shape[1]);
+        if (dy) ligo__acc(dy + r * y->shape[1], out->grad + r * W + x->shape[1], y->shape[1]);
+    }
+}
+LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int axis) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = y;
+    a.iparam[0] = axis;
+    return ligo__build(ctx, LIGO_OP_CONCAT, &a);
+}
+
+/* ----------------------------------------------------------------- slice
+ * iparam = {axis, start, len} of a 2-D tensor. */
+
+LIGO__PRIV ligo_status ligo__shape_SLICE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    int64_t axis = a->iparam[0], start = a->iparam[1], len = a->iparam[2];
+    if (axis != 0 && axis != 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_slice: axis %lld is not 0 or 1", (long long)axis);
+    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "slice", "needs a 2-D tensor, got %s%s", x, NULL);
+    if (start < 0 || len < 1 || start > x->shape[axis] - len) {
+        char bx[64];
+        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_slice: [%lld, %lld + %lld) is outside dim %lld of %s",
+                              (long long)start, (long long)start, (long long)len, (long long)axis,
+                              ligo_shape_str(x, bx, sizeof bx));
+    }
+    *ndim = 2;
+    shape[axis] = len;
+    shape[1 - axis] = x->shape[1 - axis];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    int64_t r, start = out->iparam[1], W = x->shape[1];
+    (void)ctx;
+    if (out->iparam[0] == 0) {
+        memcpy(out->data, x->data + start * W, (size_t)out->n * sizeof(float));
+        return;
+    }
+    for (r = 0; r < out->shape[0]; r++)
+        memcpy(out->data + r * out->shape[1], x->data + r * W + start, (size_t)out->shape[1] * sizeof(float));
+}
+LIGO__PRIV void ligo__bwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    int64_t r, start = out->iparam[1], W = x->shape[1];
+    if (!dx) return;
+    if (out->iparam[0] == 0) {
+        ligo__acc(dx + start * W, out->grad, out->n);
+        return;
+    }
+    for (r = 0; r < out->shape[0]; r++) ligo__acc(dx + r * W + start, out->grad + r * out->shape[1], out->shape[1]);
+}
+LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.iparam[0] = axis;
+    a.iparam[1] = start;
+    a.iparam[2] = len;
+    return ligo__build(ctx, LIGO_OP_SLICE, &a);
+}
+
+/* ------------------------------------------------------------ sum, mean
+ * Summed in double, in index order. */
+
+static ligo_status ligo__shape_scalar(int *ndim, int64_t *shape) {
+    *ndim = 1;
+    shape[0] = 1;
+    return LIGO_OK;
+}
+static void ligo__reduce_fwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
+    const ligo_tensor *x = out->src[0];
+    double acc = 0.0;
+    int64_t i;
+    for (i = 0; i < x->n; i++) acc += (double)x->data[i];
+    out->data[0] = (float)(acc * scale);
+    ligo_flops_add(ctx, (double)x->n, (double)x->n);
+}
+static void ligo__reduce_bwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    float g = (float)((double)out->grad[0] * scale);
+    int64_t i;
+    if (dx)
+        for (i = 0; i < x->n; i++) dx[i] += g;
+}
+LIGO__PRIV ligo_status ligo__shape_SUM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    (void)a;
+    return ligo__shape_scalar(ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_fwd(ctx, out, 1.0); }
+LIGO__PRIV void ligo__bwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_bwd(ctx, out, 1.0); }
+LIGO__PRIV ligo_status ligo__shape_MEAN(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    (void)a;
+    return ligo__shape_scalar(ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__reduce_fwd(ctx, out, 1.0 / (double)out->src[0]->n);
+}
+LIGO__PRIV void ligo__bwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__reduce_bwd(ctx, out, 1.0 / (double)out->src[0]->n);
+}
+LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SUM, &a);
+}
+LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_MEAN, &a);
+}
+
+/* ---------------------------------------------------------------- linear
+ * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
+ * y (R, out) = x W^T + b. */
+
+LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *W = a->src[1], *b = a->src[2];
+    if (W->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "linear", "weight must be 2-D (out, in), got %s%s", W, NULL);
+    if (ligo__last(x) != W->shape[1])
+        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "input %s does not fit weight %s (out, in)", x, W);
+    if (b && b->n != W->shape[0])
+        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "bias %s does not fit weight %s (out, in)", b, W);
+    ligo__copy_shape(x, ndim, shape);
+    shape[*ndim - 1] = W->shape[0];
+    if (ligo__rows(x) > ((int64_t)1 << 38) / W->shape[0])
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_linear: result is too large");
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r, o;
+    ligo__sgemm(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O);
+    if (b)
+        for (r = 0; r < R; r++)
+            for (o = 0; o < O; o++) out->data[r * O + o] += b->data[o];
+    ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
+}
+LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r;
+    float *dx = ligo__grad_of(ctx, x), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    const float *G = out->grad;
+    double flops = 0.0;
+    if (dx) { /* dx (R, in) += G (R, out) W (out, in) */
+        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, 1.0f, dx, I);
+        flops += 2.0 * (double)R * (double)I * (double)O;
+    }
+    if (dW) { /* dW (out, in) += G^T x */
+        ligo__sgemm(ctx, 1, 0, O, I, R, 1.0f, G, O, x->data, I, 1.0f, dW, I);
+        flops += 2.0 * (double)R * (double)I * (double)O;
+    }
+    if (db) {
+        for (r = 0; r < R; r++) ligo__acc(db, G + r * O, O);
+        flops += (double)R * (double)O;
+    }
+    ligo_flops_add(ctx, 0.0, flops);
+}
+LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = W;
+    a.src[2] = b;
+    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+}
+
+/* ------------------------------------------------------------- layernorm
+ * x (R, C), gamma and beta (C). Saves mean and rstd (R each) for backward:
+ *   y = (x - mean) * rstd * gamma + beta,   rstd = 1 / sqrt(var + eps)
+ *   dx = rstd * (dn - mean(dn) - n * mean(dn * n)),  n = normalised x,
+ *   dn = dy * gamma. */
+
+LIGO__PRIV ligo_status ligo__shape_LAYERNORM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *g = a->src[1], *b = a->src[2];
+    int64_t C = ligo__last(x);
+    if (g->n != C || b->n != C)
+        return ligo__bad(ctx, LIGO_ESHAPE, "layernorm", "gamma %s and beta %s must have the last dim of x", g, b);
+    if (!(a->fparam[0] > 0.0f) || !isfinite(a->fparam[0]))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_layernorm: eps %g must be positive", (double)a->fparam[0]);
+    ligo__copy_shape(x, ndim, shape);
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
+    int64_t R = ligo__rows(x), C = ligo__last(x), r, c;
+    float eps = out->fparam[0];
+    float *stats = (float *)ligo_alloc_scratch(ctx, (size_t)(2 * R) * sizeof(float));
+    if (!stats) return;
+    out->saved = stats; /* mean (R) then rstd (R) */
+    for (r = 0; r < R; r++) {
+        const float *xr = x->data + r * C;
+        float *yr = out->data + r * C;
+        float mean = 0.0f, var = 0.0f, rstd;
+        for (c = 0; c < C; c++) mean += xr[c];
+        mean /= (float)C;
+        for (c = 0; c < C; c++) var += (xr[c] - mean) * (xr[c] - mean);
+        var /= (float)C;
+        rstd = 1.0f / sqrtf(var + eps);
+        for (c = 0; c < C; c++) yr[c] = (xr[c] - mean) * rstd * g->data[c] + b->data[c];
+        stats[r] = mean;
+        stats[R + r] = rstd;
+    }
+    ligo_flops_add(ctx, 8.0 * (double)R * (double)C, 0.0);
+}
+LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
+    int64_t R = ligo__rows(x), C = ligo__last(x), r, c;
+    const float *stats = (const float *)out->saved;
+    float *dx = ligo__grad_of(ctx, x), *dg = ligo__grad_of(ctx, g), *db = ligo__grad_of(ctx, b);
+    for (r = 0; r < R; r++) {
+        const float *xr = x->data + r * C, *gr = out->grad + r * C;
+        float mean = stats[r], rstd = stats[R + r];
+        float mdn = 0.0f, mdnn = 0.0f;
+        for (c = 0; c < C; c++) {
+            float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
+            mdn += dn;
+            mdnn += dn * n;
+            if (dg) dg[c] += gr[c] * n;
+            if (db) db[c] += gr[c];
+        }
+        mdn /= (float)C;
+        mdnn /= (float)C;
+        if (dx)
+            for (c = 0; c < C; c++) {
+                float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
+                dx[r * C + c] += rstd * (dn - mdn - n * mdnn);
+            }
+    }
+    ligo_flops_add(ctx, 0.0, 14.0 * (double)R * (double)C);
+}
+LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = gamma;
+    a.src[2] = beta;
+    a.fparam[0] = eps;
+    return ligo__build(ctx, LIGO_OP_LAYERNORM, &a);
+}
+
+/* ------------------------------------------------------------------ gelu
+ * y = 0.5 x (1 + tanh(s (x + 0.044715 x^3))),  s = sqrt(2 / pi). */
+
+#define LIGO__GELU_S 0.7978845608028654f
+#define LIGO__GELU_A 0.044715f
+
+LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
+    const float *x = out->src[0]->data;
+    int64_t i;
+    for (i = 0; i < out->n; i++) {
+        float u = LIGO__GELU_S * (x[i] + LIGO__GELU_A * x[i] * x[i] * x[i]);
+        out->data[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+    }
+    ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
+}
+LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
+    const float *x = out->src[0]->data;
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    int64_t i;
+    if (!dx) return;
+    for (i = 0; i < out->n; i++) {
+        float u = LIGO__GELU_S * (x[i] + LIGO__GELU_A * x[i] * x[i] * x[i]);
+        float t = tanhf(u);
+        float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x[i] * x[i]);
+        dx[i] += out->grad[i] * (0.5f * (1.0f + t) + 0.5f * x[i] * (1.0f - t * t) * du);
+    }
+    ligo_flops_add(ctx, 0.0, 14.0 * (double)out->n);
+}
+LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_GELU, &a);
+}
+
+/* ------------------------------------------------------------- attention
+ * qkv (B, T, 3C) -> out (B, T, C); iparam = {NH, causal}; hs = C / NH.
+ * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
+ * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
+ * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); the products
+ * use the GEMM choke point with strided leading dims, one thread each. */
+
+typedef struct ligo__attn_job {
+    ligo_tensor *out;
+    float *dqkv;  /* backward only */
+    float *work;  /* backward: one T x T buffer per thread */
+    int64_t B, T, C, NH;
+    int causal;
+} ligo__attn_job;
+
+LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    int64_t NH = a->iparam[0], C;
+    if (x->ndim != 3 || x->shape[2] % 3 != 0)
+        return ligo__bad(ctx, LIGO_ESHAPE, "attention", "qkv must be (B, T, 3C), got %s%s", x, NULL);
+    C = x->shape[2] / 3;
+    if (NH < 1 || C % NH != 0)
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention: %lld heads do not divide C = %lld", (long long)NH,
+                              (long long)C);
+    if ((double)x->shape[0] * (double)NH * (double)x->shape[1] * (double)x->shape[1] > (double)((int64_t)1 << 38))
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_attention: T = %lld is too long", (long long)x->shape[1]);
+    *ndim = 3;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = C;
+    return LIGO_OK;
+}
+
+static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
+    const ligo__attn_job *j = (const ligo__attn_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
+    float scale = 1.0f / sqrtf((float)hs);
+    float *P_all = (float *)j->out->saved;
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH, t, u;
+        const float *q = x->data + b * T * C3 + h * hs;
+        const float *k = q + C, *v = q + 2 * C;
+        float *P = P_all + bh * T * T;
+        float *o = j->out->data + b * T * C + h * hs;
+        ligo__sgemm(NULL, 0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T);
+        for (t = 0; t < T; t++) {
+            float *row = P + t * T, mx = -FLT_MAX, sum = 0.0f;
+            int64_t end = j->causal ? t + 1 : T;
+            for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+            for (u = 0; u < end; u++) {
+                row[u] = expf(row[u] - mx);
+                sum += row[u];
+            }
+            for (u = 0; u < end; u++) row[u] /= sum;
+            for (u = end; u < T; u++) row[u] = 0.0f;
+        }
+        ligo__sgemm(NULL, 0, 0, T, hs, T, 1.0f, P, T, v, C3, 0.0f, o, C);
+    }
+}
+
+static double ligo__attn_pairs(int64_t T, int causal) {
+    return causal ? (double)T * (double)(T + 1) / 2.0 : (double)T * (double)T;
+}
+
+LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__attn_job j;
+    const ligo_tensor *x = out->src[0];
+    int64_t NH = out->iparam[0];
+    double pairs;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.B = x->shape[0];
+    j.T = x->shape[1];
+    j.C = x->shape[2] / 3;
+    j.NH = NH;
+    j.causal = (int)out->iparam[1];
+    out->saved = ligo_alloc_scratch(ctx, (size_t)(j.B * NH * j.T * j.T) * sizeof(float));
+    if (!out->saved) return;
+    ligo_parallel_for(ctx, ligo__attn_fwd_task, &j, ligo__nth_for(ctx, (double)(j.B * NH), 1.0));
+    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * NH);
+    ligo_flops_add(ctx, pairs * (4.0 * (double)(j.C / NH) + 5.0), 0.0);
+}
+
+static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
+    const ligo__attn_job *j = (const ligo__attn_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
+    float scale = 1.0f / sqrtf((float)hs);
+    const float *P_all = (const float *)j->out->saved;
+    float *dP = j->work + (int64_t)ith * T * T;
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH, t, u;
+        const float *q = x->data + b * T * C3 + h * hs;
+        const float *k = q + C, *v = q + 2 * C;
+        const float *P = P_all + bh * T * T;
+        const float *dO = j->out->grad + b * T * C + h * hs;
+        float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        ligo__sgemm(NULL, 0, 1, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, dP, T); /* dP = dO V^T */
+        ligo__sgemm(NULL, 1, 0, T, hs, T, 1.0f, P, T, dO, C, 1.0f, dv, C3);  /* dV += P^T dO */
+        for (t = 0; t < T; t++) {
+            const float *p = P + t * T;
+            float *d = dP + t * T, dot = 0.0f;
+            int64_t end = j->causal ? t + 1 : T;
+            for (u = 0; u < end; u++) dot += p[u] * d[u];
+            for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
+            for (u = end; u < T; u++) d[u] = 0.0f;
+        }
+        ligo__sgemm(NULL, 0, 0, T, hs, T, scale, dP, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
+        ligo__sgemm(NULL, 1, 0, T, hs, T, scale, dP, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
+    }
+}
+
+LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__attn_job j;
+    ligo_tensor *x = out->src[0];
+    int nth;
+    double pairs;
+    memset(&j, 0, sizeof j);
+    j.dqkv = ligo__grad_of(ctx, x);
+    if (!j.dqkv) return;
+    j.out = out;
+    j.B = x->shape[0];
+    j.T = x->shape[1];
+    j.C = x->shape[2] / 3;
+    j.NH = out->iparam[0];
+    j.causal = (int)out->iparam[1];
+    nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
+    j.work = (float *)ligo_alloc_scratch(ctx, (size_t)nth * (size_t)(j.T * j.T) * sizeof(float));
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__attn_bwd_task, &j, nth);
+    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * j.NH);
+    ligo_flops_add(ctx, 0.0, pairs * (8.0 * (double)(j.C / j.NH) + 5.0));
+}
+LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal) {
+    ligo__args a = ligo__args0();
+    a.src[0] = qkv;
+    a.iparam[0] = n_head;
+    a.iparam[1] = causal ? 1 : 0;
+    return ligo__build(ctx, LIGO_OP_ATTENTION, &a);
+}
+
+/* --------------------------------------------------------- cross-entropy
+ * logits (R, V), targets (R) in node->ids; iparam = {ignore_index, count}.
+ * loss = mean over counted rows of logsumexp(row) - row[target]. Saves the
+ * logsumexp of each row (R). d logits = (softmax - onehot) / count. */
+
+LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    int64_t R = ligo__rows(x), V = ligo__last(x), i;
+    int32_t ignore = (int32_t)a->iparam[0];
+    if (!a->ids) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_cross_entropy: targets is NULL");
+    if (a->n_ids != R) {
+        char bx[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_cross_entropy: %lld targets for %lld rows of logits %s",
+                              (long long)a->n_ids, (long long)R, ligo_shape_str(x, bx, sizeof bx));
+    }
+    for (i = 0; i < R; i++) {
+        int32_t t = a->ids[i];
+        if (t != ignore && (t < 0 || (int64_t)t >= V))
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_cross_entropy: target %ld at row %lld is outside [0, %lld)",
+                                  (long)t, (long long)i, (long long)V);
+    }
+    return ligo__shape_scalar(ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    int64_t R = ligo__rows(x), V = ligo__last(x), r, v, count = 0;
+    int32_t ignore = (int32_t)out->iparam[0];
+    double total = 0.0;
+    float *lse = (float *)ligo_alloc_scratch(ctx, (size_t)R * sizeof(float));
+    if (!lse) return;
+    out->saved = lse;
+    for (r = 0; r < R; r++) {
+        const float *row = x->data + r * V;
+        float mx = -FLT_MAX;
+        double s = 0.0;
+        if (out->ids[r] == ignore) continue;
+        for (v = 0; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        lse[r] = mx + (float)log(s);
+        total += (double)lse[r] - (double)row[out->ids[r]];
+        count++;
+    }
+    out->iparam[1] = count;
+    out->data[0] = count ? (float)(total / (double)count) : 0.0f;
+    ligo_flops_add(ctx, 4.0 * (double)count * (double)V, 0.0);
+}
+LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    int64_t R = ligo__rows(x), V = ligo__last(x), r, v, count = out->iparam[1];
+    int32_t ignore = (int32_t)out->iparam[0];
+    const float *lse = (const float *)out->saved;
+    float *dx = ligo__grad_of(ctx, x), g;
+    if (!dx || count == 0) return;
+    g = out->grad[0] / (float)count;
+    for (r = 0; r < R; r++) {
+        const float *row = x->data + r * V;
+        float *d = dx + r * V;
+        if (out->ids[r] == ignore) continue;
+        for (v = 0; v < V; v++) d[v] += g * expf(row[v] - lse[r]);
+        d[out->ids[r]] -= g;
+    }
+    ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)V);
+}
+LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
+                                         int32_t ignore_index) {
+    ligo__args a = ligo__args0();
+    a.src[0] = logits;
+    a.ids = targets;
+    a.n_ids = n;
+    a.iparam[0] = ignore_index;
+    return ligo__build(ctx, LIGO_OP_CROSS_ENTROPY, &a);
+}
+
+/* ------------------------------------------------------------- embedding
+ * table (V, C), ids (n) in node->ids -> out (n, C). */
+
+LIGO__PRIV ligo_status ligo__shape_EMBEDDING(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *w = a->src[0];
+    int64_t i;
+    if (w->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "embedding", "table must be 2-D (V, C), got %s%s", w, NULL);
+    if (!a->ids || a->n_ids < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_embedding: ids is NULL or n (%lld) < 1", (long long)a->n_ids);
+    if (a->n_ids > ((int64_t)1 << 38) / w->shape[1])
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_embedding: %lld ids is too many", (long long)a->n_ids);
+    for (i = 0; i < a->n_ids; i++)
+        if (a->ids[i] < 0 || (int64_t)a->ids[i] >= w->shape[0])
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_embedding: id %ld at position %lld is outside [0, %lld)",
+                                  (long)a->ids[i], (long long)i, (long long)w->shape[0]);
+    *ndim = 2;
+    shape[0] = a->n_ids;
+    shape[1] = w->shape[1];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *w = out->src[0];
+    int64_t i, C = w->shape[1];
+    (void)ctx;
+    for (i = 0; i < out->shape[0]; i++)
+        memcpy(out->data + i * C, w->data + (int64_t)out->ids[i] * C, (size_t)C * sizeof(float));
+}
+LIGO__PRIV void ligo__bwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *w = out->src[0];
+    float *dw = ligo__grad_of(ctx, w);
+    int64_t i, C = w->shape[1];
+    if (!dw) return;
+    for (i = 0; i < out->shape[0]; i++) ligo__acc(dw + (int64_t)out->ids[i] * C, out->grad + i * C, C);
+    ligo_flops_add(ctx, 0.0, (double)out->n);
+}
+LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n) {
+    ligo__args a = ligo__args0();
+    a.src[0] = table;
+    a.ids = ids;
+    a.n_ids = n;
+    return ligo__build(ctx, LIGO_OP_EMBEDDING, &a);
+}

@@ -1,0 +1,54 @@
+/* harness.h: the plain test harness. A test is a function; CHECK records a
+ * failure with file and line and lets the test go on. main() (tests/main.c)
+ * runs every suite and prints "N passed, N failed" last, exiting non-zero
+ * on any failure. */
+#ifndef LIGO_TEST_HARNESS_H
+#define LIGO_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../ligo.h"
+
+extern int harness_failures_in_test; /* checks failed in the running test */
+
+void harness_run(const char *name, void (*fn)(void));
+void harness_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Skipped tests count neither as passed nor failed; the reason is printed. */
+void harness_skip(const char *why);
+
+#define RUN(fn) harness_run(#fn, fn)
+
+#define CHECK(cond)                                                      \
+    do {                                                                 \
+        if (!(cond)) harness_fail(__FILE__, __LINE__, "%s", #cond);      \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                             \
+    do {                                                                 \
+        if (!(cond)) harness_fail(__FILE__, __LINE__, __VA_ARGS__);      \
+    } while (0)
+
+/* |got - want| <= tol, with both printed on failure. */
+#define CHECK_NEAR(got, want, tol)                                                    \
+    do {                                                                              \
+        double g_ = (double)(got), w_ = (double)(want), t_ = (double)(tol);           \
+        if (!(fabs(g_ - w_) <= t_))                                                   \
+            harness_fail(__FILE__, __LINE__, "%s = %.9g, want %.9g (tol %.3g)", #got, \
+                         g_, w_, t_);                                                 \
+    } while (0)
+
+#define CHECK_STATUS(got, want)                                                        \
+    do {                                                                               \
+        ligo_status g_ = (got), w_ = (want);                                           \
+        if (g_ != w_)                                                                  \
+            harness_fail(__FILE__, __LINE__, "%s = %s, want %s", #got,                 \
+                         ligo_status_str(g_), ligo_status_str(w_));                    \
+    } while (0)
+
+#endif

@@ -1,0 +1,18 @@
+/* main.c: runs every suite; the last line is "N passed, N failed". */
+#include "harness.h"
+
+int harness_report(void);
+void suite_core(void);
+void suite_tensor(void);
+void suite_gemm(void);
+void suite_graph(void);
+void suite_ops(void);
+
+int main(void) {
+    suite_core();
+    suite_tensor();
+    suite_gemm();
+    suite_graph();
+    suite_ops();
+    return harness_report();
+}
