@@ -11,11 +11,11 @@ LDLIBS  = -lm -lpthread
 B       = build
 
 SRCS        = $(wildcard src/*.c) $(wildcard src/*.h)
-TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(wildcard tests/test_*.c)
+TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c))
 TEST_HDRS   = tests/harness.h
 EXAMPLES    = $(B)/fit_line
 
-.PHONY: all test check-amalgamation standalone unit unit-san link-tests examples-smoke \
+.PHONY: all demo test check-amalgamation standalone unit unit-san link-tests examples-smoke \
         bench-gemm clean
 
 all: ligo.h $(EXAMPLES)
@@ -25,6 +25,10 @@ ligo.h: $(SRCS) amalgamate.py
 
 $(B):
 	mkdir -p $(B)
+
+# The main job. Until the growth demo lands, it runs the autograd example.
+demo: $(EXAMPLES)
+	$(B)/fit_line
 
 # ---------------------------------------------------------------- examples
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
@@ -55,9 +59,10 @@ link-tests: ligo.h | $(B)
 	$(CLANG) $(STD) $(WARN) -O1 -o $(B)/link_clang tests/link/main.c tests/link/other.c $(LDLIBS)
 	$(CXX_GCC) -std=c++11 -x c++ -Wall -Wextra -Werror -O1 -o $(B)/link_cxx tests/link/main.c tests/link/other.c $(LDLIBS)
 	$(CXX_CLANG) -std=c++11 -x c++ -Wall -Wextra -Werror -O1 -o $(B)/link_cxx_clang tests/link/main.c tests/link/other.c $(LDLIBS)
-	$(CC) $(STD) $(WARN) -O1 -DLIGO_STATIC -o $(B)/link_static tests/link/static.c $(LDLIBS)
+	$(CC) $(STD) $(WARN) -O1 -o $(B)/link_static tests/link/static.c $(LDLIBS)
 	$(CC) $(STD) $(WARN) -O1 -DLIGO_NO_THREADS -DLIGO_NO_SIMD -o $(B)/link_nothreads tests/link/main.c tests/link/other.c -lm
-	$(CC) $(STD) $(WARN) -O1 -o $(B)/quickstart tests/quickstart.c $(LDLIBS)
+	$(PYTHON) tests/extract_quickstart.py ligo.h $(B)/quickstart.c
+	$(CC) $(STD) $(WARN) -O1 -o $(B)/quickstart $(B)/quickstart.c $(LDLIBS)
 	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && $(B)/quickstart
 	@echo "link-tests: C99, C++, LIGO_STATIC, LIGO_NO_THREADS and the quick start build and run"
 

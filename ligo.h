@@ -12,17 +12,20 @@
  *       #include "ligo.h"
  *   Everywhere else just #include "ligo.h". Link with -lm -lpthread.
  *
- * QUICK START (compiled and run by the tests: tests/quickstart.c)
+ * QUICK START (tests/extract_quickstart.py compiles and runs this block)
  *
- *       ligo_ctx *ctx = ligo_ctx_new(NULL);          // default limits, all cores
+ *       ligo_ctx *ctx = ligo_ctx_new(NULL);              // all cores, default limits
  *       int64_t shape[2] = {1, 3};
- *       ligo_tensor *w = ligo_new_param(ctx, 2, shape); // a parameter
- *       ligo_tensor *x = ligo_new_2d(ctx, 1, 3);        // an input
+ *       ligo_tensor *w = ligo_new_param(ctx, 2, shape);  // a parameter: has a gradient
+ *       ligo_tensor *x = ligo_new_2d(ctx, 1, 3);         // an input
  *       ligo_fill(w, 0.5f);
  *       ligo_fill(x, 2.0f);
  *       ligo_tensor *y = ligo_sum(ctx, ligo_mul(ctx, w, x)); // y = sum(w * x)
- *       if (!y) { fprintf(stderr, "%s\n", ligo_get_error(ctx)); }
- *       ligo_backward(ctx, y);                        // w->grad = x
+ *       if (ligo_backward(ctx, y) != LIGO_OK) {          // a NULL y lands here too
+ *           fprintf(stderr, "ligo: %s\n", ligo_get_error(ctx));
+ *           return 1;
+ *       }
+ *       printf("y = %g, dy/dw = %g\n", y->data[0], w->grad[0]); // 3 and 2
  *       ligo_ctx_free(ctx);
  *
  * OPTIONS (define before including the implementation)
@@ -1266,6 +1269,18 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
  *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
  * A reference kernel, the built-in kernel, and a run-time hook. */
 
+/* x86 with gcc or clang: an AVX2/FMA micro-kernel compiled for that target
+ * alone (the rest of the library keeps the build's baseline) and chosen at
+ * run time by CPUID. Everywhere else, and under LIGO_NO_SIMD, a portable C
+ * micro-kernel with the same packing and blocking. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#define LIGO__GEMM_X86 1
+#include <immintrin.h>
+#define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LIGO__GEMM_X86 0
+#endif
+
 static ligo_sgemm_fn ligo__sgemm_hook = NULL;
 static void *ligo__sgemm_hook_user = NULL;
 
@@ -1298,7 +1313,38 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
     }
 }
 
-/* ------------------------------------------------------ built-in kernel */
+/* ------------------------------------------------------ built-in kernel
+ *
+ * GotoBLAS / BLIS structure:
+ *
+ *   for jc in N by NC:                 B block KC x NC  (L3)
+ *     for pc in K by KC:               pack B(pc, jc) into NR-wide panels
+ *       for ic in M by MC:             pack A(ic, pc) into MR-tall panels (L2)
+ *         for jr in NC by NR:          one B micro-panel, KC x NR (L1)
+ *           for ir in MC by MR:        micro-kernel: MR x NR tile of C
+ *
+ * Packing absorbs the transposes: the micro-kernel always reads A panels as
+ * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
+ * edges, so all four transpose cases run the same inner loop. Edge tiles go
+ * through a small temporary, so nothing outside C or the inputs is touched.
+ *
+ * Threads split the output (whole MR rows or NR columns), never the K sum;
+ * each C element is always computed by the same sequence of operations, so
+ * results are bitwise identical for any thread count. */
+
+#define LIGO__GEMM_MR 6
+#define LIGO__GEMM_NR 16
+#define LIGO__GEMM_KC 256  /* B micro-panel KC x NR = 16 KiB: half of L1 */
+#define LIGO__GEMM_MC 144  /* A block MC x KC = 144 KiB: in a 512 KiB L2 */
+#define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
+
+/* Work (FLOPs) below which a product stays on one thread. */
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 21)
+
+typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                               float alpha, float beta);
+typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
+                                int64_t p0, int64_t kc, float *dst);
 
 typedef struct ligo__gemm_job {
     int trans_a, trans_b;
@@ -1307,7 +1353,345 @@ typedef struct ligo__gemm_job {
     const float *A, *B;
     int64_t lda, ldb, ldc;
     float *C;
+    /* packed path */
+    int split_n;           /* threads split N (else M) */
+    float *buf;            /* per-thread packing buffers, 64-byte aligned */
+    int64_t a_floats;      /* A area per thread */
+    int64_t thread_floats; /* A area + B area per thread */
+    ligo__gemm_ukr ukr;
+    ligo__gemm_pack pack_a, pack_b;
 } ligo__gemm_job;
+
+/* ---- portable micro-kernel and packing */
+
+/* c (MR x NR, row stride ldc) = alpha * a.b + beta * c; beta == 0 never
+ * reads c. a is [kc][MR], b is [kc][NR]. */
+static void ligo__gemm_ukr_c(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, float alpha,
+                             float beta) {
+    float acc[LIGO__GEMM_MR * LIGO__GEMM_NR];
+    int64_t p;
+    int i, j;
+    for (i = 0; i < LIGO__GEMM_MR * LIGO__GEMM_NR; i++) acc[i] = 0.0f;
+    for (p = 0; p < kc; p++) {
+        const float *ap = a + p * LIGO__GEMM_MR, *bp = b + p * LIGO__GEMM_NR;
+        for (i = 0; i < LIGO__GEMM_MR; i++) {
+            float ai = ap[i];
+            float *r = acc + i * LIGO__GEMM_NR;
+            for (j = 0; j < LIGO__GEMM_NR; j++) r[j] += ai * bp[j];
+        }
+    }
+    for (i = 0; i < LIGO__GEMM_MR; i++) {
+        float *ci = c + (int64_t)i * ldc;
+        const float *r = acc + i * LIGO__GEMM_NR;
+        if (beta == 0.0f)
+            for (j = 0; j < LIGO__GEMM_NR; j++) ci[j] = alpha * r[j];
+        else
+            for (j = 0; j < LIGO__GEMM_NR; j++) ci[j] = alpha * r[j] + beta * ci[j];
+    }
+}
+
+/* Rows [r0, r0 + nrows) by k [p0, p0 + kc) of op(A) into MR-tall panels
+ * [kc][MR]; rows past nrows are zero. trans: A is stored K x M. */
+static void ligo__gemm_pack_a_c(int trans, const float *A, int64_t lda, int64_t r0, int64_t nrows, int64_t p0,
+                                int64_t kc, float *dst) {
+    int64_t ir, p;
+    int i;
+    for (ir = 0; ir < nrows; ir += LIGO__GEMM_MR) {
+        int mr = nrows - ir < LIGO__GEMM_MR ? (int)(nrows - ir) : LIGO__GEMM_MR;
+        if (trans) {
+            const float *src = A + p0 * lda + r0 + ir;
+            for (p = 0; p < kc; p++) {
+                const float *s = src + p * lda;
+                float *d = dst + p * LIGO__GEMM_MR;
+                for (i = 0; i < mr; i++) d[i] = s[i];
+                for (; i < LIGO__GEMM_MR; i++) d[i] = 0.0f;
+            }
+        } else {
+            const float *src = A + (r0 + ir) * lda + p0;
+            for (p = 0; p < kc; p++) {
+                float *d = dst + p * LIGO__GEMM_MR;
+                for (i = 0; i < mr; i++) d[i] = src[(int64_t)i * lda + p];
+                for (; i < LIGO__GEMM_MR; i++) d[i] = 0.0f;
+            }
+        }
+        dst += kc * LIGO__GEMM_MR;
+    }
+}
+
+/* Columns [c0, c0 + ncols) by k [p0, p0 + kc) of op(B) into NR-wide panels
+ * [kc][NR]; columns past ncols are zero. trans: B is stored N x K. */
+static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t c0, int64_t ncols, int64_t p0,
+                                int64_t kc, float *dst) {
+    int64_t jr, p;
+    int j;
+    for (jr = 0; jr < ncols; jr += LIGO__GEMM_NR) {
+        int nr = ncols - jr < LIGO__GEMM_NR ? (int)(ncols - jr) : LIGO__GEMM_NR;
+        if (!trans) {
+            const float *src = B + p0 * ldb + c0 + jr;
+            for (p = 0; p < kc; p++) {
+                const float *s = src + p * ldb;
+                float *d = dst + p * LIGO__GEMM_NR;
+                for (j = 0; j < nr; j++) d[j] = s[j];
+                for (; j < LIGO__GEMM_NR; j++) d[j] = 0.0f;
+            }
+        } else {
+            const float *src = B + (c0 + jr) * ldb + p0;
+            for (p = 0; p < kc; p++) {
+                float *d = dst + p * LIGO__GEMM_NR;
+                for (j = 0; j < nr; j++) d[j] = src[(int64_t)j * ldb + p];
+                for (; j < LIGO__GEMM_NR; j++) d[j] = 0.0f;
+            }
+        }
+        dst += kc * LIGO__GEMM_NR;
+    }
+}
+
+/* ---- AVX2/FMA micro-kernel and transposing packers */
+
+#if LIGO__GEMM_X86
+
+/* One k step of the 6x16 tile: two B vectors, six broadcasts, twelve FMAs. */
+#define LIGO__GEMM_STEP(o)                                              \
+    b0 = _mm256_loadu_ps(b + 16 * (o));                                 \
+    b1 = _mm256_loadu_ps(b + 16 * (o) + 8);                             \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 0);                          \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                                 \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                                 \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 1);                          \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                                 \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                                 \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 2);                          \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                                 \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                                 \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 3);                          \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                                 \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                                 \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 4);                          \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                                 \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                                 \
+    av = _mm256_broadcast_ss(a + 6 * (o) + 5);                          \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                                 \
+    c51 = _mm256_fmadd_ps(av, b1, c51)
+
+#define LIGO__GEMM_STORE_ROW(r, x0, x1)                                                        \
+    do {                                                                                       \
+        float *cr = c + (int64_t)(r) * ldc;                                                    \
+        if (beta == 0.0f) {                                                                    \
+            _mm256_storeu_ps(cr, _mm256_mul_ps(va, x0));                                       \
+            _mm256_storeu_ps(cr + 8, _mm256_mul_ps(va, x1));                                   \
+        } else {                                                                               \
+            _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), _mm256_mul_ps(va, x0))); \
+            _mm256_storeu_ps(cr + 8,                                                           \
+                             _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), _mm256_mul_ps(va, x1))); \
+        }                                                                                      \
+    } while (0)
+
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
+                                                int64_t ldc, float alpha, float beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    __m256 b0, b1, av, va, vb;
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        _mm_prefetch((const char *)(b + 16 * 16), _MM_HINT_T0);
+        LIGO__GEMM_STEP(0);
+        LIGO__GEMM_STEP(1);
+        _mm_prefetch((const char *)(a + 6 * 16), _MM_HINT_T0);
+        LIGO__GEMM_STEP(2);
+        LIGO__GEMM_STEP(3);
+        a += 4 * 6;
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP(0);
+        a += 6;
+        b += 16;
+    }
+    va = _mm256_set1_ps(alpha);
+    vb = _mm256_set1_ps(beta);
+    LIGO__GEMM_STORE_ROW(0, c00, c01);
+    LIGO__GEMM_STORE_ROW(1, c10, c11);
+    LIGO__GEMM_STORE_ROW(2, c20, c21);
+    LIGO__GEMM_STORE_ROW(3, c30, c31);
+    LIGO__GEMM_STORE_ROW(4, c40, c41);
+    LIGO__GEMM_STORE_ROW(5, c50, c51);
+}
+
+#undef LIGO__GEMM_STEP
+#undef LIGO__GEMM_STORE_ROW
+
+/* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
+LIGO__GEMM_AVX2 static void ligo__gemm_tr8x8(__m256 *r) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* Row-major A (not transposed): six rows contiguous in k go through 8x8
+ * transposes; partial panels and k tails take the portable path. */
+LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
+                                                   int64_t nrows, int64_t p0, int64_t kc, float *dst) {
+    int64_t ir, p;
+    int k;
+    __m256 r[8];
+    if (trans) {
+        ligo__gemm_pack_a_c(trans, A, lda, r0, nrows, p0, kc, dst);
+        return;
+    }
+    for (ir = 0; ir + LIGO__GEMM_MR <= nrows; ir += LIGO__GEMM_MR) {
+        const float *s = A + (r0 + ir) * lda + p0;
+        float *d = dst;
+        for (p = 0; p + 8 <= kc; p += 8) {
+            r[0] = _mm256_loadu_ps(s + p);
+            r[1] = _mm256_loadu_ps(s + lda + p);
+            r[2] = _mm256_loadu_ps(s + 2 * lda + p);
+            r[3] = _mm256_loadu_ps(s + 3 * lda + p);
+            r[4] = _mm256_loadu_ps(s + 4 * lda + p);
+            r[5] = _mm256_loadu_ps(s + 5 * lda + p);
+            r[6] = _mm256_setzero_ps();
+            r[7] = _mm256_setzero_ps();
+            ligo__gemm_tr8x8(r);
+            /* eight floats per k step of six: each store's two extra lanes
+             * are overwritten by the next; the last one stores exactly six */
+            for (k = 0; k < 7; k++) _mm256_storeu_ps(d + k * 6, r[k]);
+            _mm_storeu_ps(d + 42, _mm256_castps256_ps128(r[7]));
+            _mm_storel_pi((__m64 *)(void *)(d + 46), _mm256_extractf128_ps(r[7], 1));
+            d += 48;
+        }
+        for (; p < kc; p++) {
+            for (k = 0; k < LIGO__GEMM_MR; k++) d[k] = s[(int64_t)k * lda + p];
+            d += LIGO__GEMM_MR;
+        }
+        dst += kc * LIGO__GEMM_MR;
+    }
+    if (ir < nrows) ligo__gemm_pack_a_c(trans, A, lda, r0 + ir, nrows - ir, p0, kc, dst);
+}
+
+/* Transposed B (stored N x K): sixteen rows contiguous in k go through two
+ * 8x8 transposes per eight k steps. */
+LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
+                                                   int64_t ncols, int64_t p0, int64_t kc, float *dst) {
+    int64_t jr, p;
+    int k, h;
+    __m256 r[8];
+    if (!trans) {
+        ligo__gemm_pack_b_c(trans, B, ldb, c0, ncols, p0, kc, dst);
+        return;
+    }
+    for (jr = 0; jr + LIGO__GEMM_NR <= ncols; jr += LIGO__GEMM_NR) {
+        const float *s = B + (c0 + jr) * ldb + p0;
+        float *d = dst;
+        for (p = 0; p + 8 <= kc; p += 8) {
+            for (h = 0; h < 2; h++) {
+                const float *sh = s + (int64_t)(8 * h) * ldb + p;
+                for (k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(sh + (int64_t)k * ldb);
+                ligo__gemm_tr8x8(r);
+                for (k = 0; k < 8; k++) _mm256_storeu_ps(d + k * 16 + 8 * h, r[k]);
+            }
+            d += 8 * 16;
+        }
+        for (; p < kc; p++) {
+            for (k = 0; k < LIGO__GEMM_NR; k++) d[k] = s[(int64_t)k * ldb + p];
+            d += LIGO__GEMM_NR;
+        }
+        dst += kc * LIGO__GEMM_NR;
+    }
+    if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
+}
+
+#endif /* LIGO__GEMM_X86 */
+
+static int ligo__gemm_have_avx2(void) {
+#if LIGO__GEMM_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* ---- the blocked loops */
+
+/* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
+static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf, int64_t m0, int64_t m1,
+                               int64_t n0, int64_t n1) {
+    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
+    int64_t jc, pc, ic, jr, ir, ldc = g->ldc;
+    float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
+    for (jc = n0; jc < n1; jc += LIGO__GEMM_NC) {
+        int64_t nc = n1 - jc < LIGO__GEMM_NC ? n1 - jc : LIGO__GEMM_NC;
+        for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
+            int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
+            float beta = pc == 0 ? g->beta : 1.0f;
+            g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            for (ic = m0; ic < m1; ic += LIGO__GEMM_MC) {
+                int64_t mc = m1 - ic < LIGO__GEMM_MC ? m1 - ic : LIGO__GEMM_MC;
+                g->pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
+                for (jr = 0; jr < nc; jr += NR) {
+                    int64_t nr = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = bbuf + jr * kc;
+                    for (ir = 0; ir < mc; ir += MR) {
+                        int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        const float *ap = abuf + ir * kc;
+                        float *c = g->C + (ic + ir) * ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+                        } else {
+                            /* edge tile: the same kernel on a copy */
+                            int64_t i, j;
+                            if (beta != 0.0f) {
+                                for (i = 0; i < MR * NR; i++) tmp[i] = 0.0f;
+                                for (i = 0; i < mr; i++)
+                                    for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
+                            }
+                            g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
+                            for (i = 0; i < mr; i++)
+                                for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void ligo__gemm_packed_task(void *arg, int ith, int nth) {
+    const ligo__gemm_job *g = (const ligo__gemm_job *)arg;
+    float *abuf = g->buf + (int64_t)ith * g->thread_floats;
+    float *bbuf = abuf + g->a_floats;
+    int64_t m0 = 0, m1 = g->M, n0 = 0, n1 = g->N;
+    if (g->split_n) {
+        int64_t tiles = (g->N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR;
+        n0 = tiles * ith / nth * LIGO__GEMM_NR;
+        n1 = tiles * (ith + 1) / nth * LIGO__GEMM_NR;
+        if (n1 > g->N) n1 = g->N;
+    } else {
+        int64_t tiles = (g->M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR;
+        m0 = tiles * ith / nth * LIGO__GEMM_MR;
+        m1 = tiles * (ith + 1) / nth * LIGO__GEMM_MR;
+        if (m1 > g->M) m1 = g->M;
+    }
+    if (m0 < m1 && n0 < n1) ligo__gemm_blocked(g, abuf, bbuf, m0, m1, n0, n1);
+}
+
+/* ---- fallback: the plain loop, when packing buffers cannot be had */
 
 /* Rows [i0, i1) of C: scale by beta, then accumulate alpha * a_ip * b_p. */
 static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
@@ -1333,7 +1717,7 @@ static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
     }
 }
 
-static void ligo__gemm_task(void *arg, int ith, int nth) {
+static void ligo__gemm_rows_task(void *arg, int ith, int nth) {
     const ligo__gemm_job *g = (const ligo__gemm_job *)arg;
     int64_t i0 = g->M * ith / nth, i1 = g->M * (ith + 1) / nth;
     ligo__gemm_rows(g, i0, i1);
@@ -1343,10 +1727,27 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc) {
     ligo__gemm_job g;
-    int nth;
+    int nth, simd;
+    int64_t tiles, kc, mcr, ncr;
+    size_t bytes;
+    void *raw;
+    void *user = ctx ? ctx->alloc_user : NULL;
+    (void)user;
     if (M <= 0 || N <= 0) return;
-    g.trans_a = trans_a;
-    g.trans_b = trans_b;
+    if (K <= 0 || alpha == 0.0f) { /* C = beta * C; A and B are not read */
+        int64_t i, j;
+        for (i = 0; i < M; i++) {
+            float *c = C + i * ldc;
+            if (beta == 0.0f)
+                for (j = 0; j < N; j++) c[j] = 0.0f;
+            else if (beta != 1.0f)
+                for (j = 0; j < N; j++) c[j] *= beta;
+        }
+        return;
+    }
+    memset(&g, 0, sizeof g);
+    g.trans_a = trans_a ? 1 : 0;
+    g.trans_b = trans_b ? 1 : 0;
     g.M = M;
     g.N = N;
     g.K = K;
@@ -1358,12 +1759,49 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     g.ldb = ldb;
     g.ldc = ldc;
     g.C = C;
-    nth = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, 1 << 20);
-    if (nth > M) nth = (int)M;
-    ligo_parallel_for(ctx, ligo__gemm_task, &g, nth);
+
+    /* Split the larger side: each thread packs all of the other operand,
+     * so this duplicates the smaller packing work. */
+    g.split_n = N > M;
+    tiles = g.split_n ? (N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR : (M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR;
+    nth = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, (double)LIGO__GEMM_MIN_FLOPS_PER_THREAD);
+    if ((int64_t)nth > tiles) nth = (int)tiles;
+
+    /* Per-thread buffers: an MC x KC block of A and a KC x NC block of B,
+     * each rounded to whole panels and 16 floats (64 bytes). */
+    kc = K < LIGO__GEMM_KC ? K : LIGO__GEMM_KC;
+    mcr = M < LIGO__GEMM_MC ? (M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR * LIGO__GEMM_MR : LIGO__GEMM_MC;
+    ncr = N < LIGO__GEMM_NC ? (N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR : LIGO__GEMM_NC;
+    g.a_floats = (mcr * kc + 15) / 16 * 16;
+    g.thread_floats = g.a_floats + (ncr * kc + 15) / 16 * 16;
+    bytes = (size_t)g.thread_floats * sizeof(float) * (size_t)nth + LIGO__ALIGN;
+    raw = LIGO_MALLOC(bytes, user);
+    if (!raw) {
+        int nthr = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, 1 << 20);
+        if ((int64_t)nthr > M) nthr = (int)M;
+        ligo_parallel_for(ctx, ligo__gemm_rows_task, &g, nthr);
+        return;
+    }
+    g.buf = (float *)(void *)(((uintptr_t)raw + (LIGO__ALIGN - 1)) & ~(uintptr_t)(LIGO__ALIGN - 1));
+
+    simd = ligo__gemm_have_avx2();
+#if LIGO__GEMM_X86
+    if (simd) {
+        g.ukr = ligo__gemm_ukr_avx2;
+        g.pack_a = ligo__gemm_pack_a_avx2;
+        g.pack_b = ligo__gemm_pack_b_avx2;
+    }
+#endif
+    if (!simd) {
+        g.ukr = ligo__gemm_ukr_c;
+        g.pack_a = ligo__gemm_pack_a_c;
+        g.pack_b = ligo__gemm_pack_b_c;
+    }
+    ligo_parallel_for(ctx, ligo__gemm_packed_task, &g, nth);
+    LIGO_FREE(raw, user);
 }
 
-LIGO_API const char *ligo_sgemm_kernel_name(void) { return "portable"; }
+LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
 
 /* ---------------------------------------------------------- choke point */
 

@@ -12,17 +12,20 @@
  *       #include "ligo.h"
  *   Everywhere else just #include "ligo.h". Link with -lm -lpthread.
  *
- * QUICK START (compiled and run by the tests: tests/quickstart.c)
+ * QUICK START (tests/extract_quickstart.py compiles and runs this block)
  *
- *       ligo_ctx *ctx = ligo_ctx_new(NULL);          // default limits, all cores
+ *       ligo_ctx *ctx = ligo_ctx_new(NULL);              // all cores, default limits
  *       int64_t shape[2] = {1, 3};
- *       ligo_tensor *w = ligo_new_param(ctx, 2, shape); // a parameter
- *       ligo_tensor *x = ligo_new_2d(ctx, 1, 3);        // an input
+ *       ligo_tensor *w = ligo_new_param(ctx, 2, shape);  // a parameter: has a gradient
+ *       ligo_tensor *x = ligo_new_2d(ctx, 1, 3);         // an input
  *       ligo_fill(w, 0.5f);
  *       ligo_fill(x, 2.0f);
  *       ligo_tensor *y = ligo_sum(ctx, ligo_mul(ctx, w, x)); // y = sum(w * x)
- *       if (!y) { fprintf(stderr, "%s\n", ligo_get_error(ctx)); }
- *       ligo_backward(ctx, y);                        // w->grad = x
+ *       if (ligo_backward(ctx, y) != LIGO_OK) {          // a NULL y lands here too
+ *           fprintf(stderr, "ligo: %s\n", ligo_get_error(ctx));
+ *           return 1;
+ *       }
+ *       printf("y = %g, dy/dw = %g\n", y->data[0], w->grad[0]); // 3 and 2
  *       ligo_ctx_free(ctx);
  *
  * OPTIONS (define before including the implementation)

@@ -1,0 +1,664 @@
+/* test_ops.c: every op's gradient against central differences, the fused
+ * ops' forward values against float64 recomputations written here, and bad
+ * input to every builder. */
+#include "harness.h"
+
+#include <stdlib.h>
+
+/* Errors of the central-difference check stay below this; a backward pass
+ * off by 1% gives about 1e-2 (checked by test_gradcheck_detects_1pct). */
+#define GRAD_TOL 2e-3
+
+static ligo_ctx *new_ctx(void) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = 2;
+    return ligo_ctx_new(&p);
+}
+
+static void fill_rand(ligo_tensor *t, ligo_rng *rng, float scale) {
+    int64_t i;
+    for (i = 0; i < t->n; i++) t->data[i] = scale * (2.0f * ligo_rng_uniform(rng) - 1.0f);
+}
+
+static ligo_tensor *param(ligo_ctx *ctx, ligo_rng *rng, int ndim, int64_t d0, int64_t d1, int64_t d2, float scale) {
+    int64_t s[3];
+    ligo_tensor *t;
+    s[0] = d0;
+    s[1] = d1;
+    s[2] = d2;
+    t = ligo_new_param(ctx, ndim, s);
+    if (t) fill_rand(t, rng, scale);
+    return t;
+}
+
+/* ---------------------------------------------------- gradient checks */
+
+typedef struct gc_case gc_case;
+typedef ligo_tensor *(*gc_op_fn)(ligo_ctx *ctx, gc_case *c);
+
+struct gc_case {
+    const char *name;
+    int op;
+    gc_op_fn f;
+    ligo_tensor *p[4];
+    int np;
+    ligo_tensor *w; /* fixed random weights: loss = sum(f(...) * w) */
+    int32_t ids[16];
+    int64_t n_ids;
+    int64_t i0, i1; /* op-specific integers */
+};
+
+static ligo_tensor *gc_build(ligo_ctx *ctx, void *user) {
+    gc_case *c = (gc_case *)user;
+    ligo_tensor *out = c->f(ctx, c);
+    if (!out) return NULL;
+    if (out->n == 1 && !c->w) return out;
+    return ligo_sum(ctx, ligo_mul(ctx, out, c->w));
+}
+
+static ligo_tensor *f_add(ligo_ctx *ctx, gc_case *c) { return ligo_add(ctx, c->p[0], c->p[1]); }
+static ligo_tensor *f_sub(ligo_ctx *ctx, gc_case *c) { return ligo_sub(ctx, c->p[0], c->p[1]); }
+static ligo_tensor *f_mul(ligo_ctx *ctx, gc_case *c) { return ligo_mul(ctx, c->p[0], c->p[1]); }
+static ligo_tensor *f_scale(ligo_ctx *ctx, gc_case *c) { return ligo_scale(ctx, c->p[0], -1.75f); }
+static ligo_tensor *f_matmul(ligo_ctx *ctx, gc_case *c) {
+    return ligo_matmul(ctx, c->p[0], c->p[1], (int)c->i0, (int)c->i1);
+}
+static ligo_tensor *f_transpose(ligo_ctx *ctx, gc_case *c) { return ligo_transpose(ctx, c->p[0]); }
+static ligo_tensor *f_reshape(ligo_ctx *ctx, gc_case *c) {
+    int64_t s[3] = {2, 3, 2};
+    /* through a product so the view's gradient feeds a real op */
+    return ligo_mul(ctx, ligo_reshape(ctx, c->p[0], 3, s), ligo_reshape(ctx, c->p[1], 3, s));
+}
+static ligo_tensor *f_concat(ligo_ctx *ctx, gc_case *c) { return ligo_concat(ctx, c->p[0], c->p[1], (int)c->i0); }
+static ligo_tensor *f_slice(ligo_ctx *ctx, gc_case *c) { return ligo_slice(ctx, c->p[0], (int)c->i0, 1, 2); }
+static ligo_tensor *f_sum(ligo_ctx *ctx, gc_case *c) { return ligo_sum(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
+static ligo_tensor *f_mean(ligo_ctx *ctx, gc_case *c) { return ligo_mean(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
+static ligo_tensor *f_linear(ligo_ctx *ctx, gc_case *c) { return ligo_linear(ctx, c->p[0], c->p[1], c->p[2]); }
+static ligo_tensor *f_layernorm(ligo_ctx *ctx, gc_case *c) {
+    return ligo_layernorm(ctx, c->p[0], c->p[1], c->p[2], 1e-5f);
+}
+static ligo_tensor *f_gelu(ligo_ctx *ctx, gc_case *c) { return ligo_gelu(ctx, c->p[0]); }
+static ligo_tensor *f_attention(ligo_ctx *ctx, gc_case *c) { return ligo_attention(ctx, c->p[0], c->i0, (int)c->i1); }
+static ligo_tensor *f_xent(ligo_ctx *ctx, gc_case *c) {
+    return ligo_cross_entropy(ctx, c->p[0], c->ids, c->n_ids, (int32_t)c->i0);
+}
+static ligo_tensor *f_embedding(ligo_ctx *ctx, gc_case *c) { return ligo_embedding(ctx, c->p[0], c->ids, c->n_ids); }
+
+static int covered[LIGO_OP_COUNT];
+
+/* Runs one case: a dry run fixes the weights' shape, then the check. */
+static double run_case(gc_case *c, double analytic_scale) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    ligo_tensor *out;
+    ligo_gradcheck_opts o = ligo_gradcheck_opts_default();
+    double err = -1.0;
+    ligo_status s;
+    int k;
+    ligo_rng_seed(&rng, 1234);
+    for (k = 0; k < c->np; k++) {
+        ligo_tensor *src = c->p[k];
+        ligo_tensor *t = ligo_new_param(ctx, src->ndim, src->shape);
+        memcpy(t->data, src->data, (size_t)src->n * sizeof(float));
+        c->p[k] = t;
+    }
+    c->w = NULL;
+    out = c->f(ctx, c);
+    CHECK_MSG(out != NULL, "%s: %s", c->name, ligo_get_error(ctx));
+    if (!out) {
+        ligo_ctx_free(ctx);
+        return 1.0;
+    }
+    if (out->n > 1) {
+        c->w = ligo_new(ctx, out->ndim, out->shape);
+        fill_rand(c->w, &rng, 1.0f);
+    }
+    o.analytic_scale = analytic_scale;
+    s = ligo_check_grad(ctx, gc_build, c, c->p, c->np, &o, &err);
+    CHECK_MSG(s == LIGO_OK, "%s: %s", c->name, ligo_get_error(ctx));
+    if (c->op >= 0 && c->op < LIGO_OP_COUNT) covered[c->op] = 1;
+    ligo_ctx_free(ctx);
+    return err;
+}
+
+/* Source tensors of a case live in a context of their own; run_case copies
+ * them into the checking context. */
+static ligo_ctx *case_ctx;
+static ligo_rng case_rng;
+
+static gc_case mk(const char *name, int op, gc_op_fn f) {
+    gc_case c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.op = op;
+    c.f = f;
+    return c;
+}
+
+static void add_p(gc_case *c, int ndim, int64_t d0, int64_t d1, int64_t d2, float scale) {
+    c->p[c->np++] = param(case_ctx, &case_rng, ndim, d0, d1, d2, scale);
+}
+
+static int make_cases(gc_case *cs) {
+    int n = 0;
+    gc_case c;
+    int ta, tb;
+
+    c = mk("add same", LIGO_OP_ADD, f_add);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("add row", LIGO_OP_ADD, f_add);
+    add_p(&c, 3, 2, 3, 4, 1.0f);
+    add_p(&c, 1, 4, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("add scalar", LIGO_OP_ADD, f_add);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 1, 1, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("sub same", LIGO_OP_SUB, f_sub);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("sub row", LIGO_OP_SUB, f_sub);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 1, 4, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("mul same", LIGO_OP_MUL, f_mul);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("mul row", LIGO_OP_MUL, f_mul);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 1, 4, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("mul scalar", LIGO_OP_MUL, f_mul);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 1, 1, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("scale", LIGO_OP_SCALE, f_scale);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++) {
+            static const char *names[4] = {"matmul NN", "matmul NT", "matmul TN", "matmul TT"};
+            c = mk(names[ta * 2 + tb], LIGO_OP_MATMUL, f_matmul);
+            c.i0 = ta;
+            c.i1 = tb;
+            if (ta) add_p(&c, 2, 5, 3, 0, 1.0f); /* op(a) is 3 x 5 */
+            else add_p(&c, 2, 3, 5, 0, 1.0f);
+            if (tb) add_p(&c, 2, 4, 5, 0, 1.0f); /* op(b) is 5 x 4 */
+            else add_p(&c, 2, 5, 4, 0, 1.0f);
+            cs[n++] = c;
+        }
+    c = mk("transpose", LIGO_OP_TRANSPOSE, f_transpose);
+    add_p(&c, 2, 3, 5, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("reshape", LIGO_OP_RESHAPE, f_reshape);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    add_p(&c, 2, 4, 3, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("concat rows", LIGO_OP_CONCAT, f_concat);
+    c.i0 = 0;
+    add_p(&c, 2, 2, 3, 0, 1.0f);
+    add_p(&c, 2, 4, 3, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("concat cols", LIGO_OP_CONCAT, f_concat);
+    c.i0 = 1;
+    add_p(&c, 2, 3, 2, 0, 1.0f);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("slice rows", LIGO_OP_SLICE, f_slice);
+    c.i0 = 0;
+    add_p(&c, 2, 4, 3, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("slice cols", LIGO_OP_SLICE, f_slice);
+    c.i0 = 1;
+    add_p(&c, 2, 3, 5, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("sum", LIGO_OP_SUM, f_sum);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("mean", LIGO_OP_MEAN, f_mean);
+    add_p(&c, 2, 3, 4, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("linear bias", LIGO_OP_LINEAR, f_linear);
+    add_p(&c, 3, 2, 3, 5, 1.0f);
+    add_p(&c, 2, 4, 5, 0, 1.0f);
+    add_p(&c, 1, 4, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("linear no bias", LIGO_OP_LINEAR, f_linear);
+    add_p(&c, 2, 3, 5, 0, 1.0f);
+    add_p(&c, 2, 4, 5, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("layernorm", LIGO_OP_LAYERNORM, f_layernorm);
+    add_p(&c, 2, 3, 6, 0, 2.0f);
+    add_p(&c, 1, 6, 0, 0, 1.0f);
+    add_p(&c, 1, 6, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("gelu", LIGO_OP_GELU, f_gelu);
+    add_p(&c, 2, 4, 5, 0, 3.0f);
+    cs[n++] = c;
+    c = mk("attention causal", LIGO_OP_ATTENTION, f_attention);
+    c.i0 = 2;
+    c.i1 = 1;
+    add_p(&c, 3, 2, 4, 12, 1.5f);
+    cs[n++] = c;
+    c = mk("attention bidirectional", LIGO_OP_ATTENTION, f_attention);
+    c.i0 = 3;
+    c.i1 = 0;
+    add_p(&c, 3, 2, 3, 9, 1.5f);
+    cs[n++] = c;
+    c = mk("cross_entropy", LIGO_OP_CROSS_ENTROPY, f_xent);
+    add_p(&c, 3, 2, 3, 5, 2.0f);
+    c.n_ids = 6;
+    c.ids[0] = 0;
+    c.ids[1] = 4;
+    c.ids[2] = -100;
+    c.ids[3] = 2;
+    c.ids[4] = 2;
+    c.ids[5] = 1;
+    c.i0 = -100;
+    cs[n++] = c;
+    c = mk("embedding", LIGO_OP_EMBEDDING, f_embedding);
+    add_p(&c, 2, 5, 3, 0, 1.0f);
+    c.n_ids = 6;
+    c.ids[0] = 4;
+    c.ids[1] = 0;
+    c.ids[2] = 4;
+    c.ids[3] = 2;
+    c.ids[4] = 1;
+    c.ids[5] = 4;
+    cs[n++] = c;
+    return n;
+}
+
+static void test_gradcheck_every_op(void) {
+    gc_case cs[64];
+    int n, i;
+    case_ctx = new_ctx();
+    ligo_rng_seed(&case_rng, 42);
+    n = make_cases(cs);
+    for (i = 0; i < n; i++) {
+        gc_case c = cs[i];
+        double err = run_case(&c, 1.0);
+        CHECK_MSG(err >= 0.0 && err < GRAD_TOL, "%s: max gradient error %.3g", cs[i].name, err);
+        if (getenv("LIGO_TEST_VERBOSE")) printf("  gradcheck %-24s %.2e\n", cs[i].name, err);
+    }
+    ligo_ctx_free(case_ctx);
+}
+
+/* The check must see a backward pass that is 1% off. */
+static void test_gradcheck_detects_1pct(void) {
+    gc_case cs[64];
+    int n, i;
+    case_ctx = new_ctx();
+    ligo_rng_seed(&case_rng, 42);
+    n = make_cases(cs);
+    for (i = 0; i < n; i++) {
+        gc_case c = cs[i];
+        double err = run_case(&c, 1.01);
+        CHECK_MSG(err > 3.0 * GRAD_TOL, "%s: a 1%% error gives only %.3g", cs[i].name, err);
+    }
+    ligo_ctx_free(case_ctx);
+}
+
+/* Fails when an op in LIGO_OP_LIST has no case above. */
+static void test_every_op_has_a_gradcheck(void) {
+    int op;
+    for (op = 0; op < LIGO_OP_COUNT; op++) {
+        if (op == LIGO_OP_LEAF) continue;
+        CHECK_MSG(covered[op], "op %s has no gradient check", ligo_op_name(op));
+    }
+}
+
+/* --------------------------------------- forward against float64 models */
+
+static double max_abs_diff(const float *a, const double *b, int64_t n) {
+    double m = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= m)) m = d;
+    }
+    return m;
+}
+
+static void test_forward_linear(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t R = 7, I = 33, O = 17, r, o, i;
+    ligo_tensor *x, *W, *b, *y;
+    double *ref = (double *)malloc((size_t)(R * O) * sizeof(double));
+    ligo_rng_seed(&rng, 5);
+    x = param(ctx, &rng, 2, R, I, 0, 1.0f);
+    W = param(ctx, &rng, 2, O, I, 0, 1.0f);
+    b = param(ctx, &rng, 1, O, 0, 0, 1.0f);
+    y = ligo_linear(ctx, x, W, b);
+    CHECK(y && y->shape[0] == R && y->shape[1] == O);
+    for (r = 0; r < R; r++)
+        for (o = 0; o < O; o++) {
+            double acc = b->data[o];
+            for (i = 0; i < I; i++) acc += (double)x->data[r * I + i] * W->data[o * I + i];
+            ref[r * O + o] = acc;
+        }
+    if (y) CHECK(max_abs_diff(y->data, ref, R * O) < 1e-5);
+    free(ref);
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_matmul(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t M = 9, K = 11, N = 6, i, j, p;
+    int ta, tb;
+    double ref[9 * 6];
+    ligo_rng_seed(&rng, 6);
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++) {
+            ligo_tensor *a = ta ? param(ctx, &rng, 2, K, M, 0, 1.0f) : param(ctx, &rng, 2, M, K, 0, 1.0f);
+            ligo_tensor *b = tb ? param(ctx, &rng, 2, N, K, 0, 1.0f) : param(ctx, &rng, 2, K, N, 0, 1.0f);
+            ligo_tensor *c = ligo_matmul(ctx, a, b, ta, tb);
+            CHECK(c && c->shape[0] == M && c->shape[1] == N);
+            for (i = 0; i < M; i++)
+                for (j = 0; j < N; j++) {
+                    double acc = 0.0;
+                    for (p = 0; p < K; p++)
+                        acc += (double)(ta ? a->data[p * M + i] : a->data[i * K + p]) *
+                               (double)(tb ? b->data[j * K + p] : b->data[p * N + j]);
+                    ref[i * N + j] = acc;
+                }
+            if (c) CHECK_MSG(max_abs_diff(c->data, ref, M * N) < 1e-5, "ta=%d tb=%d", ta, tb);
+        }
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_layernorm(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t R = 5, C = 24, r, c;
+    ligo_tensor *x, *g, *b, *y;
+    double ref[5 * 24];
+    ligo_rng_seed(&rng, 7);
+    x = param(ctx, &rng, 2, R, C, 0, 3.0f);
+    g = param(ctx, &rng, 1, C, 0, 0, 1.0f);
+    b = param(ctx, &rng, 1, C, 0, 0, 1.0f);
+    for (c = 0; c < C; c++) x->data[c] += 100.0f; /* a row with a large mean */
+    y = ligo_layernorm(ctx, x, g, b, 1e-5f);
+    for (r = 0; r < R; r++) {
+        double mean = 0.0, var = 0.0;
+        for (c = 0; c < C; c++) mean += x->data[r * C + c];
+        mean /= (double)C;
+        for (c = 0; c < C; c++) var += (x->data[r * C + c] - mean) * (x->data[r * C + c] - mean);
+        var /= (double)C;
+        for (c = 0; c < C; c++)
+            ref[r * C + c] = (x->data[r * C + c] - mean) / sqrt(var + 1e-5) * g->data[c] + b->data[c];
+    }
+    CHECK(y != NULL);
+    if (y) CHECK(max_abs_diff(y->data, ref, R * C) < 2e-5);
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_gelu(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_tensor *x = ligo_new_1d(ctx, 41), *y;
+    double ref[41];
+    int i;
+    for (i = 0; i < 41; i++) x->data[i] = -8.0f + 0.4f * (float)i;
+    y = ligo_gelu(ctx, x);
+    for (i = 0; i < 41; i++) {
+        double v = x->data[i];
+        ref[i] = 0.5 * v * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+    }
+    CHECK(y != NULL);
+    if (y) CHECK(max_abs_diff(y->data, ref, 41) < 1e-5);
+    ligo_ctx_free(ctx);
+}
+
+static void attention_ref(const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH, int causal, double *out) {
+    int64_t hs = C / NH, b, h, t, u, d;
+    double *p = (double *)malloc((size_t)T * sizeof(double));
+    for (b = 0; b < B; b++)
+        for (h = 0; h < NH; h++)
+            for (t = 0; t < T; t++) {
+                const float *q = qkv + (b * T + t) * 3 * C + h * hs;
+                double mx = -1e300, sum = 0.0;
+                int64_t end = causal ? t + 1 : T;
+                for (u = 0; u < end; u++) {
+                    const float *k = qkv + (b * T + u) * 3 * C + C + h * hs;
+                    double s = 0.0;
+                    for (d = 0; d < hs; d++) s += (double)q[d] * k[d];
+                    p[u] = s / sqrt((double)hs);
+                    if (p[u] > mx) mx = p[u];
+                }
+                for (u = 0; u < end; u++) {
+                    p[u] = exp(p[u] - mx);
+                    sum += p[u];
+                }
+                for (d = 0; d < hs; d++) {
+                    double acc = 0.0;
+                    for (u = 0; u < end; u++) acc += p[u] / sum * qkv[(b * T + u) * 3 * C + 2 * C + h * hs + d];
+                    out[(b * T + t) * C + h * hs + d] = acc;
+                }
+            }
+    free(p);
+}
+
+static void test_forward_attention(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t B = 3, T = 17, C = 24, NH = 4;
+    int causal;
+    double *ref = (double *)malloc((size_t)(B * T * C) * sizeof(double));
+    ligo_rng_seed(&rng, 8);
+    for (causal = 0; causal < 2; causal++) {
+        ligo_tensor *qkv = param(ctx, &rng, 3, B, T, 3 * C, 2.0f);
+        ligo_tensor *y = ligo_attention(ctx, qkv, NH, causal);
+        CHECK(y && y->ndim == 3 && y->shape[2] == C);
+        attention_ref(qkv->data, B, T, C, NH, causal, ref);
+        if (y) CHECK_MSG(max_abs_diff(y->data, ref, B * T * C) < 1e-5, "causal=%d", causal);
+    }
+    free(ref);
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_cross_entropy(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t R = 6, V = 11, r, v;
+    int32_t tg[6] = {3, -1, 10, 0, -1, 7};
+    ligo_tensor *x, *loss;
+    double total = 0.0;
+    int count = 0;
+    ligo_rng_seed(&rng, 9);
+    x = param(ctx, &rng, 2, R, V, 0, 5.0f);
+    x->data[0] = 80.0f; /* a large logit must not overflow */
+    loss = ligo_cross_entropy(ctx, x, tg, R, -1);
+    for (r = 0; r < R; r++) {
+        double mx = -1e300, s = 0.0;
+        if (tg[r] == -1) continue;
+        for (v = 0; v < V; v++) mx = x->data[r * V + v] > mx ? x->data[r * V + v] : mx;
+        for (v = 0; v < V; v++) s += exp(x->data[r * V + v] - mx);
+        total += mx + log(s) - x->data[r * V + tg[r]];
+        count++;
+    }
+    CHECK(loss != NULL);
+    if (loss) CHECK_NEAR(loss->data[0], total / count, 1e-5 * (1.0 + fabs(total / count)));
+    {
+        /* every row ignored: loss 0, gradient 0 */
+        int32_t none[6] = {-1, -1, -1, -1, -1, -1};
+        ligo_tensor *l0 = ligo_cross_entropy(ctx, x, none, R, -1);
+        CHECK(l0 && l0->data[0] == 0.0f);
+    }
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_embedding(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int32_t ids[5] = {2, 0, 2, 6, 1};
+    ligo_tensor *w, *y;
+    int i, c, same = 1;
+    ligo_rng_seed(&rng, 10);
+    w = param(ctx, &rng, 2, 7, 4, 0, 1.0f);
+    y = ligo_embedding(ctx, w, ids, 5);
+    CHECK(y && y->shape[0] == 5 && y->shape[1] == 4);
+    if (y)
+        for (i = 0; i < 5; i++)
+            for (c = 0; c < 4; c++) same &= y->data[i * 4 + c] == w->data[ids[i] * 4 + c];
+    CHECK(same);
+    ligo_ctx_free(ctx);
+}
+
+static void test_forward_small_ops(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_tensor *a = ligo_new_2d(ctx, 2, 3), *b = ligo_new_2d(ctx, 2, 3), *row = ligo_new_1d(ctx, 3);
+    ligo_tensor *t;
+    int i;
+    for (i = 0; i < 6; i++) {
+        a->data[i] = (float)i;
+        b->data[i] = (float)(10 * i);
+    }
+    for (i = 0; i < 3; i++) row->data[i] = (float)(100 * (i + 1));
+    t = ligo_add(ctx, a, row);
+    CHECK(t && t->data[0] == 100.0f && t->data[4] == 204.0f);
+    t = ligo_sub(ctx, a, b);
+    CHECK(t && t->data[5] == -45.0f);
+    t = ligo_mul(ctx, a, b);
+    CHECK(t && t->data[3] == 90.0f);
+    t = ligo_transpose(ctx, a); /* [[0,3],[1,4],[2,5]] */
+    CHECK(t && t->shape[0] == 3 && t->data[1] == 3.0f && t->data[4] == 2.0f);
+    t = ligo_concat(ctx, a, b, 1); /* row 1: 3 4 5 30 40 50 */
+    CHECK(t && t->shape[1] == 6 && t->data[6] == 3.0f && t->data[9] == 30.0f);
+    t = ligo_concat(ctx, a, b, 0);
+    CHECK(t && t->shape[0] == 4 && t->data[6] == 0.0f && t->data[11] == 50.0f);
+    t = ligo_slice(ctx, a, 1, 1, 2); /* [[1,2],[4,5]] */
+    CHECK(t && t->n == 4 && t->data[0] == 1.0f && t->data[3] == 5.0f);
+    t = ligo_sum(ctx, a);
+    CHECK(t && t->data[0] == 15.0f);
+    t = ligo_mean(ctx, a);
+    CHECK(t && t->data[0] == 2.5f);
+    t = ligo_scale(ctx, a, 0.5f);
+    CHECK(t && t->data[5] == 2.5f);
+    ligo_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------------ bad input */
+
+static void expect_error(ligo_ctx *ctx, ligo_tensor *t, ligo_status want, const char *needle, int line) {
+    if (t != NULL) harness_fail(__FILE__, line, "builder succeeded, want %s", ligo_status_str(want));
+    if (ligo_get_status(ctx) != want)
+        harness_fail(__FILE__, line, "status %s, want %s (%s)", ligo_status_str(ligo_get_status(ctx)),
+                     ligo_status_str(want), ligo_get_error(ctx));
+    if (needle && !strstr(ligo_get_error(ctx), needle))
+        harness_fail(__FILE__, line, "message \"%s\" lacks \"%s\"", ligo_get_error(ctx), needle);
+    ligo_clear_error(ctx);
+}
+#define EXPECT_ERR(t, want, needle) expect_error(ctx, (t), (want), (needle), __LINE__)
+
+static void test_bad_inputs(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_tensor *a = ligo_new_2d(ctx, 2, 3), *b = ligo_new_2d(ctx, 3, 4), *v4 = ligo_new_1d(ctx, 4);
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 2, 12), *c3 = ligo_new_1d(ctx, 3);
+    int64_t bad[2] = {2, -1}, big[4] = {1 << 20, 1 << 20, 1 << 20, 1 << 20}, s6[2] = {6, 1};
+    int32_t ids[3] = {0, 1, 5}, tg2[2] = {0, 3};
+
+    EXPECT_ERR(ligo_add(ctx, NULL, a), LIGO_EINVAL, "ligo_add");
+    EXPECT_ERR(ligo_add(ctx, a, b), LIGO_ESHAPE, "2x3");
+    EXPECT_ERR(ligo_sub(ctx, a, NULL), LIGO_EINVAL, "ligo_sub");
+    EXPECT_ERR(ligo_mul(ctx, a, v4), LIGO_ESHAPE, "ligo_mul");
+    EXPECT_ERR(ligo_scale(ctx, NULL, 1.0f), LIGO_EINVAL, "ligo_scale");
+    EXPECT_ERR(ligo_scale(ctx, a, (float)HUGE_VAL), LIGO_ENONFINITE, "ligo_scale");
+    EXPECT_ERR(ligo_matmul(ctx, a, a, 0, 0), LIGO_ESHAPE, "inner dims differ (2x3 @ 2x3)");
+    EXPECT_ERR(ligo_matmul(ctx, a, q, 0, 0), LIGO_ESHAPE, "2-D");
+    EXPECT_ERR(ligo_matmul(ctx, NULL, b, 0, 0), LIGO_EINVAL, "ligo_matmul");
+    EXPECT_ERR(ligo_transpose(ctx, q), LIGO_ESHAPE, "ligo_transpose");
+    EXPECT_ERR(ligo_reshape(ctx, a, 2, bad), LIGO_EINVAL, "ligo_reshape");
+    EXPECT_ERR(ligo_reshape(ctx, a, 4, big), LIGO_EOVERFLOW, "ligo_reshape");
+    EXPECT_ERR(ligo_reshape(ctx, a, 5, s6), LIGO_EINVAL, "ndim 5");
+    EXPECT_ERR(ligo_reshape(ctx, b, 2, s6), LIGO_ESHAPE, "ligo_reshape");
+    EXPECT_ERR(ligo_concat(ctx, a, b, 0), LIGO_ESHAPE, "ligo_concat");
+    EXPECT_ERR(ligo_concat(ctx, a, a, 2), LIGO_EINVAL, "axis");
+    EXPECT_ERR(ligo_slice(ctx, a, 1, 2, 2), LIGO_ERANGE, "ligo_slice");
+    EXPECT_ERR(ligo_slice(ctx, a, 0, -1, 1), LIGO_ERANGE, "ligo_slice");
+    EXPECT_ERR(ligo_slice(ctx, a, 0, 0, 0), LIGO_ERANGE, "ligo_slice");
+    EXPECT_ERR(ligo_slice(ctx, a, 3, 0, 1), LIGO_EINVAL, "axis");
+    EXPECT_ERR(ligo_sum(ctx, NULL), LIGO_EINVAL, "ligo_sum");
+    EXPECT_ERR(ligo_mean(ctx, NULL), LIGO_EINVAL, "ligo_mean");
+    EXPECT_ERR(ligo_linear(ctx, a, b, NULL), LIGO_ESHAPE, "ligo_linear");
+    EXPECT_ERR(ligo_linear(ctx, a, a, v4), LIGO_ESHAPE, "bias");
+    EXPECT_ERR(ligo_linear(ctx, a, NULL, NULL), LIGO_EINVAL, "ligo_linear");
+    EXPECT_ERR(ligo_layernorm(ctx, a, v4, c3, 1e-5f), LIGO_ESHAPE, "ligo_layernorm");
+    EXPECT_ERR(ligo_layernorm(ctx, a, c3, c3, 0.0f), LIGO_EINVAL, "eps");
+    EXPECT_ERR(ligo_layernorm(ctx, a, c3, NULL, 1e-5f), LIGO_EINVAL, "ligo_layernorm");
+    EXPECT_ERR(ligo_gelu(ctx, NULL), LIGO_EINVAL, "ligo_gelu");
+    EXPECT_ERR(ligo_attention(ctx, q, 3, 1), LIGO_ESHAPE, "heads");
+    EXPECT_ERR(ligo_attention(ctx, q, 0, 1), LIGO_ESHAPE, "heads");
+    EXPECT_ERR(ligo_attention(ctx, a, 1, 1), LIGO_ESHAPE, "(B, T, 3C)");
+    EXPECT_ERR(ligo_cross_entropy(ctx, a, tg2, 2, -1), LIGO_ERANGE, "target 3");
+    EXPECT_ERR(ligo_cross_entropy(ctx, a, tg2, 1, -1), LIGO_ESHAPE, "targets");
+    EXPECT_ERR(ligo_cross_entropy(ctx, a, NULL, 2, -1), LIGO_EINVAL, "targets");
+    EXPECT_ERR(ligo_embedding(ctx, b, ids, 3), LIGO_ERANGE, "id 5");
+    EXPECT_ERR(ligo_embedding(ctx, b, ids, 0), LIGO_EINVAL, "ligo_embedding");
+    EXPECT_ERR(ligo_embedding(ctx, b, NULL, 3), LIGO_EINVAL, "ligo_embedding");
+    EXPECT_ERR(ligo_embedding(ctx, q, ids, 2), LIGO_ESHAPE, "ligo_embedding");
+    EXPECT_ERR(ligo_embedding(ctx, NULL, ids, 2), LIGO_EINVAL, "ligo_embedding");
+    /* nothing recorded by the failures */
+    CHECK(ligo_tape_length(ctx) == 0);
+    CHECK(ligo_add(NULL, a, a) == NULL);
+    ligo_ctx_free(ctx);
+}
+
+/* After a failure every builder returns NULL until the error is cleared. */
+static void test_sticky_errors(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_tensor *a = ligo_new_2d(ctx, 2, 3), *b = ligo_new_2d(ctx, 3, 4);
+    ligo_tensor *x;
+    CHECK(ligo_matmul(ctx, a, a, 0, 0) == NULL);
+    x = ligo_add(ctx, a, a);
+    CHECK(x == NULL);
+    CHECK(ligo_new_2d(ctx, 2, 2) == NULL);
+    CHECK(ligo_get_status(ctx) == LIGO_ESHAPE);
+    CHECK(strstr(ligo_get_error(ctx), "ligo_matmul") != NULL); /* the first error is kept */
+    ligo_clear_error(ctx);
+    CHECK(ligo_matmul(ctx, a, b, 0, 0) != NULL);
+    CHECK(ligo_get_status(ctx) == LIGO_OK && ligo_get_error(ctx)[0] == '\0');
+    ligo_ctx_free(ctx);
+}
+
+/* Exhausting the scratch region is LIGO_ENOMEM with a message. */
+static void test_arena_exhaustion_in_ops(void) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    ligo_ctx *ctx;
+    ligo_tensor *a, *t;
+    int i;
+    p.scratch_limit = 64 * 1024;
+    p.chunk_bytes = 16 * 1024;
+    p.n_threads = 1;
+    ctx = ligo_ctx_new(&p);
+    a = ligo_new_2d(ctx, 16, 16);
+    CHECK(a != NULL);
+    t = a;
+    for (i = 0; i < 1000 && t; i++) t = ligo_add(ctx, t, a);
+    CHECK(t == NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_ENOMEM);
+    CHECK(strstr(ligo_get_error(ctx), "scratch") != NULL);
+    ligo_ctx_free(ctx);
+}
+
+void suite_ops(void) {
+    RUN(test_gradcheck_every_op);
+    RUN(test_gradcheck_detects_1pct);
+    RUN(test_every_op_has_a_gradcheck);
+    RUN(test_forward_linear);
+    RUN(test_forward_matmul);
+    RUN(test_forward_layernorm);
+    RUN(test_forward_gelu);
+    RUN(test_forward_attention);
+    RUN(test_forward_cross_entropy);
+    RUN(test_forward_embedding);
+    RUN(test_forward_small_ops);
+    RUN(test_bad_inputs);
+    RUN(test_sticky_errors);
+    RUN(test_arena_exhaustion_in_ops);
+}
