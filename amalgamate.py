@@ -25,6 +25,10 @@ SOURCES = [                   # bottom to top; each compiles on its own
     "gemm.c",
     "graph.c",
     "ops.c",
+    "nn.c",
+    "optim.c",
+    "data.c",
+    "io.c",
 ]
 
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"[^"]+"\s*$')

@@ -331,6 +331,123 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
  * LIGO_ERANGE. */
 LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
 
+
+/* ======================================================================
+ * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
+ * images; deterministic batches from an explicit RNG
+ * ====================================================================== */
+
+/* A token stream held in the context's persistent memory. Tokens [0, split)
+ * are the training split, [split, n) the validation split. */
+typedef struct ligo_tokens {
+    uint16_t *data;
+    int64_t n;
+    int64_t split;
+    int32_t vocab; /* 256 for bytes; 50257 (or the file's max id + 1) for GPT-2 files */
+} ligo_tokens;
+
+/* Any file as bytes (vocabulary 256); the last 10% (in bytes) is validation. */
+LIGO_API ligo_status ligo_tokens_load_text(ligo_ctx *ctx, const char *path, ligo_tokens *out);
+LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out);
+/* A GPT-2 token file: a header of 256 int32 (magic 20240520, version 1, the
+ * token count), then uint16 tokens. The last 10% of tokens is validation. */
+LIGO_API ligo_status ligo_tokens_load_gpt2(ligo_ctx *ctx, const char *path, ligo_tokens *out);
+LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size_t n, ligo_tokens *out);
+
+#define LIGO_SPLIT_TRAIN 0
+#define LIGO_SPLIT_VAL 1
+
+/* B random windows of T + 1 tokens from a split: inputs (B*T) are tokens
+ * t..t+T-1, targets (B*T) tokens t+1..t+T. LIGO_EINVAL when the split is
+ * shorter than T + 1. */
+LIGO_API ligo_status ligo_tokens_batch(ligo_ctx *ctx, const ligo_tokens *tok, int split, ligo_rng *rng,
+                                       int64_t B, int64_t T, int32_t *inputs, int32_t *targets);
+/* The number of non-overlapping windows of T + 1 tokens in a split, and the
+ * k-th of them (for evaluation over the whole split). */
+LIGO_API int64_t ligo_tokens_windows(const ligo_tokens *tok, int split, int64_t T);
+LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, int split, int64_t k, int64_t T,
+                                        int32_t *inputs, int32_t *targets);
+
+/* Masked-LM corruption of n tokens (BERT): each position is chosen with
+ * probability `prob` (0.15); a chosen one becomes mask_id 80% of the time,
+ * a uniform random id in [0, n_random) 10%, and stays 10%. targets holds the
+ * original id at chosen positions and ignore_index elsewhere. At least one
+ * position is chosen. */
+LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *tokens, int64_t n, float prob,
+                                   int32_t mask_id, int32_t n_random, int32_t ignore_index, int32_t *inputs,
+                                   int32_t *targets);
+
+/* Images with labels (IDX files, as MNIST / Fashion-MNIST), pixels scaled to
+ * [0, 1], held in persistent memory. */
+typedef struct ligo_images {
+    float *pixels;   /* n * rows * cols */
+    int32_t *labels; /* n */
+    int64_t n;
+    int64_t rows, cols;
+    int32_t n_classes; /* max label + 1 */
+} ligo_images;
+
+/* Loads an IDX image file (magic 0x00000803, uint8) and its label file
+ * (0x00000801); either may be gzip-compressed. Counts must agree. */
+LIGO_API ligo_status ligo_images_load_idx(ligo_ctx *ctx, const char *images_path, const char *labels_path,
+                                          ligo_images *out);
+LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_t img_n, const void *lbl,
+                                           size_t lbl_n, ligo_images *out);
+/* B random images (B * rows * cols floats) and their labels. */
+LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, ligo_rng *rng, int64_t B, float *x,
+                                       int32_t *y);
+
+/* gzip (RFC 1952) with a built-in inflate (RFC 1951): out is allocated in
+ * the context's scratch memory; more than max_out bytes is LIGO_EFORMAT. */
+LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t max_out, void **out,
+                                 size_t *out_n);
+/* A whole file into scratch memory (at most max_bytes). */
+LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
+
+/* ======================================================================
+ * io: safetensors files (F32, little-endian) with string metadata; saving
+ * writes a temporary file, flushes it and renames it over the target
+ * ====================================================================== */
+
+#define LIGO_ST_MAX_NAME 128
+
+typedef struct ligo_st_entry {
+    char name[LIGO_ST_MAX_NAME];
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+    int64_t n;
+    float *data; /* into the file's buffer (aligned copy) or the caller's floats when writing */
+} ligo_st_entry;
+
+typedef struct ligo_st_meta {
+    char *key;
+    char *value;
+} ligo_st_meta;
+
+/* A parsed file, or a file being assembled for writing. Memory comes from
+ * the context's scratch region. */
+typedef struct ligo_safetensors {
+    ligo_st_entry *entries;
+    int64_t n_entries, cap_entries;
+    ligo_st_meta *meta;
+    int64_t n_meta, cap_meta;
+} ligo_safetensors;
+
+LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
+LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
+/* The named tensor or NULL. */
+LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const char *name);
+/* The metadata value or NULL. */
+LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *key);
+
+LIGO_API void ligo_st_init(ligo_safetensors *st);
+/* Add a tensor (the floats are not copied: keep them alive until written). */
+LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char *name, int ndim,
+                                 const int64_t *shape, const float *data);
+LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const char *key, const char *value);
+/* Write atomically: PATH.tmp, flush, fsync, rename to PATH. */
+LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,10 @@ void suite_tensor(void);
 void suite_gemm(void);
 void suite_graph(void);
 void suite_ops(void);
+void suite_nn(void);
+void suite_optim(void);
+void suite_data(void);
+void suite_io(void);
 
 int main(void) {
     suite_core();
@@ -14,5 +18,9 @@ int main(void) {
     suite_gemm();
     suite_graph();
     suite_ops();
+    suite_nn();
+    suite_optim();
+    suite_data();
+    suite_io();
     return harness_report();
 }

@@ -1,0 +1,2 @@
+/* data.c */
+#include "ligo_internal.h"

@@ -1,0 +1,2 @@
+/* io.c */
+#include "ligo_internal.h"

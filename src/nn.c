@@ -1,0 +1,2 @@
+/* nn.c */
+#include "ligo_internal.h"

@@ -1,0 +1,2 @@
+/* optim.c */
+#include "ligo_internal.h"

@@ -1,0 +1,5 @@
+/* test_data.c */
+#include "harness.h"
+
+void suite_data(void);
+void suite_data(void) {}

@@ -1,0 +1,5 @@
+/* test_optim.c */
+#include "harness.h"
+
+void suite_optim(void);
+void suite_optim(void) {}
