@@ -333,6 +333,161 @@ LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const in
 
 
 /* ======================================================================
+ * nn: configs, parameter tables, the GPT / BERT / ViT models
+ * ====================================================================== */
+
+typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMILY_COUNT } ligo_family;
+
+LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
+LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
+
+/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_config {
+    ligo_family family;
+    int64_t n_layer;
+    int64_t d_model;
+    int64_t n_head;
+    int64_t d_ff;      /* FFN width (4 * d_model by default) */
+    int64_t vocab;     /* GPT, BERT: ids in [0, vocab); BERT's mask id is vocab - 1 */
+    int64_t ctx_len;   /* GPT, BERT: positions; ViT: set from the image (patches + 1) */
+    int64_t image_h, image_w, patch; /* ViT: one channel, square patches */
+    int64_t n_classes; /* ViT */
+    float ln_eps;      /* 1e-5 (GPT-2), 1e-12 (BERT, ViT) */
+} ligo_config;
+
+/* A small default of each family: GPT 4 layers x 128 (byte vocabulary 256,
+ * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
+ * images in 7 x 7 patches, 10 classes. */
+LIGO_API ligo_config ligo_config_default(ligo_family family);
+/* Checks a config; fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
+
+/* Parameter flags. */
+#define LIGO_PARAM_DECAY 1u     /* a weight matrix: AdamW decays it */
+#define LIGO_PARAM_EMBEDDING 2u /* an embedding table or class token */
+
+/* One tensor of a model's flat parameter block. Linear weights are stored
+ * (out, in); checkpoints map names and layouts to Hugging Face's. */
+typedef struct ligo_param_info {
+    char name[64];
+    int ndim;
+    int64_t shape[2];
+    int64_t n;
+    int64_t offset; /* into data, grad and optimizer moments */
+    unsigned flags;
+} ligo_param_info;
+
+typedef struct ligo_model {
+    ligo_config cfg;
+    int64_t n_tensors;
+    ligo_param_info *info;
+    int64_t n_floats;
+    float *data; /* all parameters, one block */
+    float *grad; /* their gradients, same layout */
+} ligo_model;
+
+/* Indexes of a block's tensors in the parameter table: layer i's tensor k
+ * is info[ligo_model_layer_base(m, i) + k]. */
+enum {
+    LIGO_BLK_LN1_W, LIGO_BLK_LN1_B,   /* pre-LN: before attention; post-LN: after it */
+    LIGO_BLK_QKV_W, LIGO_BLK_QKV_B,   /* (3C, C), (3C): Q, K, V stacked */
+    LIGO_BLK_PROJ_W, LIGO_BLK_PROJ_B, /* (C, C), (C) */
+    LIGO_BLK_LN2_W, LIGO_BLK_LN2_B,
+    LIGO_BLK_FC_W, LIGO_BLK_FC_B,     /* (F, C), (F) */
+    LIGO_BLK_FC2_W, LIGO_BLK_FC2_B,   /* (C, F), (C) */
+    LIGO_BLK_COUNT
+};
+
+/* A model in the context's persistent memory, parameters zero. */
+LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg);
+/* GPT-2's initialisation: N(0, 0.02) weights and embeddings, residual
+ * output projections N(0, 0.02 / sqrt(2 L)), zero biases, unit LN gains. */
+LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed);
+LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name); /* index or -1 */
+LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer);
+LIGO_API void ligo_model_zero_grad(ligo_model *m);
+
+/* One batch. GPT: inputs and targets are B*T ids. BERT: inputs are the
+ * corrupted B*T ids, targets the originals at masked positions and
+ * LIGO_IGNORE elsewhere. ViT: images are B * image_h * image_w floats,
+ * targets B labels. */
+#define LIGO_IGNORE (-100)
+typedef struct ligo_batch {
+    int64_t B, T;
+    const int32_t *inputs;
+    const int32_t *targets;
+    const float *images;
+} ligo_batch;
+
+/* The model's weights as tape leaves over its parameter block (with
+ * gradients), one per table entry, in table order. */
+LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
+/* Forward on given weights (one tensor per table entry, each of its
+ * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
+ * logits (R, V or classes) through *logits when non-NULL. */
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
+                                         const ligo_batch *batch, ligo_tensor **logits);
+/* Forward on the model's own parameters. */
+LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
+                                      ligo_tensor **logits);
+
+/* ======================================================================
+ * optim: SGD with momentum, AdamW, schedules, clipping
+ * ====================================================================== */
+
+typedef enum ligo_optim_kind { LIGO_ADAMW = 0, LIGO_SGD = 1 } ligo_optim_kind;
+
+typedef struct ligo_optim_config {
+    ligo_optim_kind kind;
+    float beta1, beta2, eps; /* AdamW (0.9, 0.95, 1e-8) */
+    float momentum;          /* SGD (0.9) */
+    float weight_decay;      /* AdamW: decoupled; SGD: added to the gradient (0.1) */
+    int decay_all;           /* decay biases, LayerNorm and embeddings too */
+} ligo_optim_config;
+
+LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind);
+
+/* A span of the flat parameter block and whether it is decayed. */
+typedef struct ligo_segment {
+    int64_t offset, n;
+    int decay;
+} ligo_segment;
+
+typedef struct ligo_optim {
+    ligo_optim_config cfg;
+    int64_t n;       /* floats */
+    float *m, *v;    /* AdamW moments / SGD momentum (m) */
+    int64_t step;    /* updates done */
+    ligo_segment *segs;
+    int64_t n_segs;
+} ligo_optim;
+
+/* An optimizer over n floats split in segments (NULL: one decayed segment). */
+LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n,
+                                    const ligo_segment *segs, int64_t n_segs);
+/* Segments of a model: matrices decayed, the rest not (unless decay_all). */
+LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_config *cfg, const ligo_model *m);
+/* One update of data with grad at learning rate lr. */
+LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *opt, float *data, const float *grad, float lr);
+
+/* Learning-rate schedule: linear warm-up over `warmup` steps to lr_max,
+ * then cosine or linear decay to lr_min at step `total`, or constant. */
+typedef enum ligo_decay { LIGO_DECAY_COSINE = 0, LIGO_DECAY_LINEAR = 1, LIGO_DECAY_CONSTANT = 2 } ligo_decay;
+typedef struct ligo_schedule {
+    float lr_max, lr_min;
+    int64_t warmup, total;
+    ligo_decay decay;
+} ligo_schedule;
+/* The rate for update number `step` (0-based): warm-up gives
+ * lr_max * (step + 1) / warmup. */
+LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step);
+
+/* Global L2 norm of grad (in double); when it exceeds max_norm > 0 the
+ * gradient is scaled to max_norm. Returns the norm before clipping (NaN or
+ * infinity when the gradient is not finite; then nothing is scaled). */
+LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
+
+/* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
  * images; deterministic batches from an explicit RNG
  * ====================================================================== */

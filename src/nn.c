@@ -1,2 +1,413 @@
-/* nn.c */
+/* nn.c: model configs, the flat parameter table, and the three model
+ * families on one transformer block.
+ *
+ *   GPT   pre-LN, causal attention, learned positions, LM head tied to wte
+ *   BERT  post-LN, bidirectional, embedding LN, MLM head (dense, GELU, LN,
+ *         decoder tied to wte plus a bias), loss on masked positions only
+ *   ViT   pre-LN, bidirectional, patch embedding, class token, final LN and
+ *         a classifier on the class token
+ *
+ * Shapes: B batch, T positions, C = d_model, F = d_ff, NH heads, V vocab,
+ * R = B*T rows. A forward takes its weights as tensors, one per table
+ * entry, so the growth operator can hand it computed weights. */
 #include "ligo_internal.h"
+
+LIGO_API const char *ligo_family_name(ligo_family f) {
+    switch (f) {
+    case LIGO_GPT: return "gpt";
+    case LIGO_BERT: return "bert";
+    case LIGO_VIT: return "vit";
+    case LIGO_FAMILY_COUNT: break;
+    }
+    return "unknown";
+}
+
+LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out) {
+    int f;
+    if (!name || !out) return LIGO_EINVAL;
+    for (f = 0; f < LIGO_FAMILY_COUNT; f++)
+        if (strcmp(name, ligo_family_name((ligo_family)f)) == 0) {
+            *out = (ligo_family)f;
+            return LIGO_OK;
+        }
+    return LIGO_EINVAL;
+}
+
+LIGO_API ligo_config ligo_config_default(ligo_family family) {
+    ligo_config c;
+    memset(&c, 0, sizeof c);
+    c.family = family;
+    c.n_layer = 4;
+    c.d_model = 128;
+    c.n_head = 4;
+    c.d_ff = 0;
+    c.ln_eps = family == LIGO_GPT ? 1e-5f : 1e-12f;
+    if (family == LIGO_VIT) {
+        c.image_h = 28;
+        c.image_w = 28;
+        c.patch = 7;
+        c.n_classes = 10;
+    } else {
+        c.vocab = family == LIGO_BERT ? 257 : 256;
+        c.ctx_len = 128;
+    }
+    return c;
+}
+
+/* Sizes beyond these are refused as absurd before anything is allocated. */
+#define LIGO__MAX_DIM ((int64_t)1 << 16)
+#define LIGO__MAX_LAYERS 1024
+#define LIGO__MAX_VOCAB ((int64_t)1 << 22)
+
+LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
+    if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: unknown family %d", (int)c->family);
+    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld layers is outside [1, %d]", (long long)c->n_layer,
+                              LIGO__MAX_LAYERS);
+    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM || c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: width %lld or FFN width %lld is outside [1, %lld]",
+                              (long long)c->d_model, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+    if (c->n_head < 1 || c->d_model % c->n_head != 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld heads do not divide width %lld",
+                              (long long)c->n_head, (long long)c->d_model);
+    if (!(c->ln_eps > 0.0f)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: LayerNorm eps must be positive");
+    if (c->family == LIGO_VIT) {
+        if (c->patch < 1 || c->image_h < 1 || c->image_w < 1 || c->image_h > 4096 || c->image_w > 4096 ||
+            c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: patch %lld does not tile a %lldx%lld image",
+                                  (long long)c->patch, (long long)c->image_h, (long long)c->image_w);
+        if (c->n_classes < 2 || c->n_classes > LIGO__MAX_VOCAB)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld classes", (long long)c->n_classes);
+        c->ctx_len = (c->image_h / c->patch) * (c->image_w / c->patch) + 1;
+        c->vocab = 0;
+    } else {
+        if (c->vocab < 2 || c->vocab > LIGO__MAX_VOCAB)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: vocabulary %lld is outside [2, %lld]",
+                                  (long long)c->vocab, (long long)LIGO__MAX_VOCAB);
+        if (c->ctx_len < 1 || c->ctx_len > LIGO__MAX_DIM)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: context %lld is outside [1, %lld]",
+                                  (long long)c->ctx_len, (long long)LIGO__MAX_DIM);
+    }
+    return LIGO_OK;
+}
+
+/* ------------------------------------------------------ parameter table */
+
+typedef struct ligo__table {
+    ligo_param_info *info;
+    int64_t n, offset;
+} ligo__table;
+
+static void ligo__t_add(ligo__table *t, const char *name, int64_t d0, int64_t d1, unsigned flags) {
+    if (t->info) {
+        ligo_param_info *p = &t->info[t->n];
+        snprintf(p->name, sizeof p->name, "%s", name);
+        p->ndim = d1 ? 2 : 1;
+        p->shape[0] = d0;
+        p->shape[1] = d1 ? d1 : 1;
+        p->n = d1 ? d0 * d1 : d0;
+        p->offset = t->offset;
+        p->flags = flags;
+    }
+    t->n++;
+    t->offset += d1 ? d0 * d1 : d0;
+}
+
+/* The table's order: embeddings, blocks in order (LIGO_BLK_* within each),
+ * then the head. With info NULL it only counts. */
+static void ligo__build_table(const ligo_config *c, ligo__table *t) {
+    int64_t C = c->d_model, F = c->d_ff, i;
+    char nm[64];
+    if (c->family == LIGO_VIT) {
+        ligo__t_add(t, "patch.weight", C, c->patch * c->patch, LIGO_PARAM_DECAY);
+        ligo__t_add(t, "patch.bias", C, 0, 0);
+        ligo__t_add(t, "cls_token", 1, C, LIGO_PARAM_EMBEDDING);
+        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
+    } else {
+        ligo__t_add(t, "wte.weight", c->vocab, C, LIGO_PARAM_EMBEDDING);
+        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
+        if (c->family == LIGO_BERT) {
+            ligo__t_add(t, "emb_ln.weight", C, 0, 0);
+            ligo__t_add(t, "emb_ln.bias", C, 0, 0);
+        }
+    }
+    for (i = 0; i < c->n_layer; i++) {
+#define LIGO__L(suffix, d0, d1, fl)                                  \
+    snprintf(nm, sizeof nm, "h.%lld.%s", (long long)i, suffix);     \
+    ligo__t_add(t, nm, d0, d1, fl)
+        LIGO__L("ln_1.weight", C, 0, 0);
+        LIGO__L("ln_1.bias", C, 0, 0);
+        LIGO__L("attn.c_attn.weight", 3 * C, C, LIGO_PARAM_DECAY);
+        LIGO__L("attn.c_attn.bias", 3 * C, 0, 0);
+        LIGO__L("attn.c_proj.weight", C, C, LIGO_PARAM_DECAY);
+        LIGO__L("attn.c_proj.bias", C, 0, 0);
+        LIGO__L("ln_2.weight", C, 0, 0);
+        LIGO__L("ln_2.bias", C, 0, 0);
+        LIGO__L("mlp.c_fc.weight", F, C, LIGO_PARAM_DECAY);
+        LIGO__L("mlp.c_fc.bias", F, 0, 0);
+        LIGO__L("mlp.c_proj.weight", C, F, LIGO_PARAM_DECAY);
+        LIGO__L("mlp.c_proj.bias", C, 0, 0);
+#undef LIGO__L
+    }
+    if (c->family == LIGO_BERT) {
+        ligo__t_add(t, "mlm.dense.weight", C, C, LIGO_PARAM_DECAY);
+        ligo__t_add(t, "mlm.dense.bias", C, 0, 0);
+        ligo__t_add(t, "mlm.ln.weight", C, 0, 0);
+        ligo__t_add(t, "mlm.ln.bias", C, 0, 0);
+        ligo__t_add(t, "mlm.bias", c->vocab, 0, 0);
+    } else {
+        ligo__t_add(t, "ln_f.weight", C, 0, 0);
+        ligo__t_add(t, "ln_f.bias", C, 0, 0);
+        if (c->family == LIGO_VIT) {
+            ligo__t_add(t, "head.weight", c->n_classes, C, LIGO_PARAM_DECAY);
+            ligo__t_add(t, "head.bias", c->n_classes, 0, 0);
+        }
+    }
+}
+
+/* Entries before the first block. */
+static int64_t ligo__n_pre(const ligo_config *c) {
+    return c->family == LIGO_BERT ? 4 : c->family == LIGO_VIT ? 4 : 2;
+}
+
+LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
+    return ligo__n_pre(&m->cfg) + layer * LIGO_BLK_COUNT;
+}
+
+LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
+    ligo_config c;
+    ligo__table t;
+    ligo_model *m;
+    if (ligo__failed(ctx)) return NULL;
+    if (!cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: config is NULL");
+        return NULL;
+    }
+    c = *cfg;
+    if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
+    memset(&t, 0, sizeof t);
+    ligo__build_table(&c, &t); /* count */
+    if (t.offset > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)t.offset);
+        return NULL;
+    }
+    m = (ligo_model *)ligo_alloc_persistent(ctx, sizeof *m);
+    if (!m) return NULL;
+    m->cfg = c;
+    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)t.n * sizeof(ligo_param_info));
+    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    if (!m->info || !m->data || !m->grad) return NULL;
+    t.info = m->info;
+    t.n = 0;
+    t.offset = 0;
+    ligo__build_table(&c, &t);
+    m->n_tensors = t.n;
+    m->n_floats = t.offset;
+    return m;
+}
+
+LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name) {
+    int64_t i;
+    if (!m || !name) return -1;
+    for (i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->info[i].name, name) == 0) return i;
+    return -1;
+}
+
+LIGO_API void ligo_model_zero_grad(ligo_model *m) {
+    if (m) memset(m->grad, 0, (size_t)m->n_floats * sizeof(float));
+}
+
+static int ligo__ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
+    ligo_rng rng;
+    int64_t i, k;
+    float std_res;
+    if (!m) return;
+    ligo_rng_seed(&rng, seed);
+    std_res = 0.02f / sqrtf(2.0f * (float)m->cfg.n_layer);
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        float *d = m->data + p->offset;
+        int is_ln = strstr(p->name, "ln") != NULL && p->ndim == 1;
+        if (is_ln && ligo__ends_with(p->name, ".weight")) {
+            for (k = 0; k < p->n; k++) d[k] = 1.0f;
+        } else if (p->ndim == 1) {
+            for (k = 0; k < p->n; k++) d[k] = 0.0f;
+        } else {
+            float std = (ligo__ends_with(p->name, "attn.c_proj.weight") || ligo__ends_with(p->name, "mlp.c_proj.weight"))
+                            ? std_res
+                            : 0.02f;
+            for (k = 0; k < p->n; k++) d[k] = std * ligo_rng_normal(&rng);
+        }
+    }
+}
+
+LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **w) {
+    int64_t i;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !w) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_weights: NULL model or array");
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        w[i] = ligo_wrap(ctx, p->ndim, p->shape, m->data + p->offset, m->grad + p->offset);
+        if (!w[i]) return ctx->status;
+    }
+    return LIGO_OK;
+}
+
+/* --------------------------------------------------------------- forward */
+
+/* One block on x (R, C): pre-LN (GPT, ViT) or post-LN (BERT). */
+static ligo_tensor *ligo__block(ligo_ctx *ctx, const ligo_config *c, ligo_tensor *const *w, ligo_tensor *x,
+                                int64_t B, int64_t T, int causal, int pre_ln) {
+    int64_t s3[3], s2[2];
+    ligo_tensor *h, *a, *f;
+    s3[0] = B;
+    s3[1] = T;
+    s3[2] = 3 * c->d_model;
+    s2[0] = B * T;
+    s2[1] = c->d_model;
+    h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps) : x;
+    h = ligo_linear(ctx, h, w[LIGO_BLK_QKV_W], w[LIGO_BLK_QKV_B]);
+    a = ligo_attention(ctx, ligo_reshape(ctx, h, 3, s3), c->n_head, causal);
+    a = ligo_linear(ctx, ligo_reshape(ctx, a, 2, s2), w[LIGO_BLK_PROJ_W], w[LIGO_BLK_PROJ_B]);
+    x = ligo_add(ctx, x, a);
+    if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps);
+    h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps) : x;
+    f = ligo_gelu(ctx, ligo_linear(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]));
+    f = ligo_linear(ctx, f, w[LIGO_BLK_FC2_W], w[LIGO_BLK_FC2_B]);
+    x = ligo_add(ctx, x, f);
+    if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps);
+    return x;
+}
+
+/* Position ids 0..T-1 for each of B rows, in scratch memory. */
+static int32_t *ligo__positions(ligo_ctx *ctx, int64_t B, int64_t T) {
+    int32_t *pos = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * T) * sizeof(int32_t));
+    int64_t b, t;
+    if (!pos) return NULL;
+    for (b = 0; b < B; b++)
+        for (t = 0; t < T; t++) pos[b * T + t] = (int32_t)t;
+    return pos;
+}
+
+/* ViT input: the image cut into patches, one row of P*P pixels each,
+ * patches in row-major order -> (B * N, P * P). */
+static ligo_tensor *ligo__patchify(ligo_ctx *ctx, const ligo_config *c, const float *images, int64_t B) {
+    int64_t P = c->patch, H = c->image_h, W = c->image_w, ph = H / P, pw = W / P, N = ph * pw;
+    ligo_tensor *x = ligo_new_2d(ctx, B * N, P * P);
+    int64_t b, i, j, r;
+    if (!x) return NULL;
+    for (b = 0; b < B; b++)
+        for (i = 0; i < ph; i++)
+            for (j = 0; j < pw; j++) {
+                float *dst = x->data + ((b * N) + i * pw + j) * P * P;
+                for (r = 0; r < P; r++) memcpy(dst + r * P, images + b * H * W + (i * P + r) * W + j * P, (size_t)P * sizeof(float));
+            }
+    return x;
+}
+
+static ligo_status ligo__check_weights(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w) {
+    int64_t i;
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        if (!w[i])
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: weight %s is NULL", p->name);
+        if (w[i]->n != p->n || w[i]->shape[0] != p->shape[0]) {
+            char b[64];
+            return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_model_forward: weight %s is %s, want %lldx%lld", p->name,
+                                  ligo_shape_str(w[i], b, sizeof b), (long long)p->shape[0], (long long)p->shape[1]);
+        }
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
+                                         const ligo_batch *bt, ligo_tensor **logits_out) {
+    const ligo_config *c;
+    int64_t B, T, l, R;
+    ligo_tensor *x, *logits;
+    int32_t *pos;
+    if (logits_out) *logits_out = NULL;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !w || !bt) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
+        return NULL;
+    }
+    c = &m->cfg;
+    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
+    B = bt->B;
+    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
+    if (B < 1 || T < 1 || T > c->ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
+                       (long long)B, (long long)bt->T, (long long)c->ctx_len);
+        return NULL;
+    }
+    if (!bt->targets || (c->family == LIGO_VIT ? !bt->images : !bt->inputs)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s",
+                       !bt->targets ? "targets" : c->family == LIGO_VIT ? "images" : "inputs");
+        return NULL;
+    }
+    R = B * T;
+    pos = ligo__positions(ctx, B, T);
+    if (!pos) return NULL;
+    if (c->family == LIGO_VIT) {
+        /* rows: the class token, then every image's patch embeddings; a
+         * gather puts each image's class token in front of its patches */
+        int64_t N = T - 1, b, j;
+        int32_t *order = (int32_t *)ligo_alloc_scratch(ctx, (size_t)R * sizeof(int32_t));
+        ligo_tensor *patches = ligo__patchify(ctx, c, bt->images, B), *rows;
+        if (!order || !patches) return NULL;
+        for (b = 0; b < B; b++)
+            for (j = 0; j < T; j++) order[b * T + j] = j == 0 ? 0 : (int32_t)(1 + b * N + (j - 1));
+        rows = ligo_concat(ctx, w[2], ligo_linear(ctx, patches, w[0], w[1]), 0);
+        x = ligo_add(ctx, ligo_embedding(ctx, rows, order, R), ligo_embedding(ctx, w[3], pos, R));
+    } else {
+        x = ligo_add(ctx, ligo_embedding(ctx, w[0], bt->inputs, R), ligo_embedding(ctx, w[1], pos, R));
+        if (c->family == LIGO_BERT) x = ligo_layernorm(ctx, x, w[2], w[3], c->ln_eps);
+    }
+    for (l = 0; l < c->n_layer; l++)
+        x = ligo__block(ctx, c, w + ligo_model_layer_base(m, l), x, B, T, c->family == LIGO_GPT,
+                        c->family != LIGO_BERT);
+    {
+        ligo_tensor **head = w + ligo_model_layer_base(m, c->n_layer);
+        if (c->family == LIGO_GPT) {
+            x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
+            logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
+        } else if (c->family == LIGO_BERT) {
+            x = ligo_gelu(ctx, ligo_linear(ctx, x, head[0], head[1]));
+            x = ligo_layernorm(ctx, x, head[2], head[3], c->ln_eps);
+            logits = ligo_linear(ctx, x, w[0], head[4]); /* decoder tied to wte */
+        } else {
+            int32_t *cls = (int32_t *)ligo_alloc_scratch(ctx, (size_t)B * sizeof(int32_t));
+            int64_t b;
+            if (!cls) return NULL;
+            for (b = 0; b < B; b++) cls[b] = (int32_t)(b * T);
+            x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
+            logits = ligo_linear(ctx, ligo_embedding(ctx, x, cls, B), head[2], head[3]);
+        }
+    }
+    if (logits_out) *logits_out = logits;
+    return ligo_cross_entropy(ctx, logits, bt->targets, c->family == LIGO_VIT ? B : R, LIGO_IGNORE);
+}
+
+LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch, ligo_tensor **logits) {
+    ligo_tensor **w;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_loss: model is NULL");
+        return NULL;
+    }
+    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
+    if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, m, w, batch, logits);
+}

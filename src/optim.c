@@ -1,2 +1,177 @@
-/* optim.c */
+/* optim.c: SGD with momentum and AdamW over a flat parameter block, the
+ * learning-rate schedule, and clipping by global norm. Both optimizers
+ * follow PyTorch's update rules exactly (torch.optim.SGD, AdamW). */
 #include "ligo_internal.h"
+
+LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind) {
+    ligo_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.95f;
+    c.eps = 1e-8f;
+    c.momentum = 0.9f;
+    c.weight_decay = kind == LIGO_ADAMW ? 0.1f : 0.0f;
+    c.decay_all = 0;
+    return c;
+}
+
+LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n, const ligo_segment *segs,
+                                    int64_t n_segs) {
+    ligo_optim *o;
+    int64_t i, covered = 0;
+    if (ligo__failed(ctx)) return NULL;
+    if (!cfg || n < 1 || (segs && n_segs < 1) || n > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: needs a config and 1 <= n (%lld) <= 2^34", (long long)n);
+        return NULL;
+    }
+    if (cfg->kind != LIGO_ADAMW && cfg->kind != LIGO_SGD) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: unknown optimizer kind %d", (int)cfg->kind);
+        return NULL;
+    }
+    if (!(cfg->beta1 >= 0.0f && cfg->beta1 < 1.0f) || !(cfg->beta2 >= 0.0f && cfg->beta2 < 1.0f) ||
+        !(cfg->eps > 0.0f) || !(cfg->weight_decay >= 0.0f) || !(cfg->momentum >= 0.0f && cfg->momentum < 1.0f)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: betas and momentum must be in [0, 1), eps > 0, decay >= 0");
+        return NULL;
+    }
+    if (segs)
+        for (i = 0; i < n_segs; i++) {
+            if (segs[i].offset != covered || segs[i].n < 1) {
+                ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: segment %lld does not continue at offset %lld",
+                               (long long)i, (long long)covered);
+                return NULL;
+            }
+            covered += segs[i].n;
+        }
+    if (segs && covered != n) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: segments cover %lld of %lld floats", (long long)covered,
+                       (long long)n);
+        return NULL;
+    }
+    o = (ligo_optim *)ligo_alloc_persistent(ctx, sizeof *o);
+    if (!o) return NULL;
+    o->cfg = *cfg;
+    o->n = n;
+    o->m = (float *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(float));
+    if (cfg->kind == LIGO_ADAMW) o->v = (float *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(float));
+    o->n_segs = segs ? n_segs : 1;
+    o->segs = (ligo_segment *)ligo_alloc_persistent(ctx, (size_t)o->n_segs * sizeof(ligo_segment));
+    if (!o->m || (cfg->kind == LIGO_ADAMW && !o->v) || !o->segs) return NULL;
+    if (segs) {
+        memcpy(o->segs, segs, (size_t)n_segs * sizeof(ligo_segment));
+    } else {
+        o->segs[0].offset = 0;
+        o->segs[0].n = n;
+        o->segs[0].decay = 1;
+    }
+    return o;
+}
+
+LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_config *cfg, const ligo_model *m) {
+    ligo_segment *segs;
+    int64_t i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new_for_model: NULL model or config");
+        return NULL;
+    }
+    segs = (ligo_segment *)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_segment));
+    if (!segs) return NULL;
+    for (i = 0; i < m->n_tensors; i++) {
+        segs[i].offset = m->info[i].offset;
+        segs[i].n = m->info[i].n;
+        segs[i].decay = cfg->decay_all || (m->info[i].flags & LIGO_PARAM_DECAY);
+    }
+    return ligo_optim_new(ctx, cfg, m->n_floats, segs, m->n_tensors);
+}
+
+typedef struct ligo__optim_job {
+    ligo_optim *o;
+    float *data;
+    const float *grad;
+    float lr;
+    double bc1, bc2; /* bias corrections 1 - beta^t */
+} ligo__optim_job;
+
+/* Each thread updates a contiguous share of every segment. */
+static void ligo__optim_task(void *arg, int ith, int nth) {
+    const ligo__optim_job *j = (const ligo__optim_job *)arg;
+    const ligo_optim *o = j->o;
+    const ligo_optim_config *c = &o->cfg;
+    int64_t s, i;
+    for (s = 0; s < o->n_segs; s++) {
+        const ligo_segment *g = &o->segs[s];
+        int64_t i0 = g->offset + g->n * ith / nth, i1 = g->offset + g->n * (ith + 1) / nth;
+        float wd = g->decay ? c->weight_decay : 0.0f;
+        if (c->kind == LIGO_ADAMW) {
+            float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+            float step = (float)((double)j->lr / j->bc1);
+            float rbc2 = (float)(1.0 / sqrt(j->bc2));
+            float shrink = 1.0f - j->lr * wd;
+            for (i = i0; i < i1; i++) {
+                float gr = j->grad[i];
+                float m = b1 * o->m[i] + (1.0f - b1) * gr;
+                float v = b2 * o->v[i] + (1.0f - b2) * gr * gr;
+                o->m[i] = m;
+                o->v[i] = v;
+                j->data[i] = j->data[i] * shrink - step * m / (sqrtf(v) * rbc2 + eps);
+            }
+        } else {
+            float mu = c->momentum;
+            for (i = i0; i < i1; i++) {
+                float gr = j->grad[i] + wd * j->data[i];
+                float b = mu * o->m[i] + gr;
+                o->m[i] = b;
+                j->data[i] -= j->lr * b;
+            }
+        }
+    }
+}
+
+/* AdamW as torch.optim.AdamW: p *= 1 - lr wd; m, v updated;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ * SGD as torch.optim.SGD: g += wd p; buf = mu buf + g (buf = g at t = 1,
+ * the same from a zero buffer); p -= lr buf. */
+LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *o, float *data, const float *grad, float lr) {
+    ligo__optim_job j;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!o || !data || !grad) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_step: NULL optimizer or buffers");
+    if (!(lr >= 0.0f) || !isfinite(lr))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_step: learning rate %g is not a finite value >= 0",
+                              (double)lr);
+    o->step++;
+    j.o = o;
+    j.data = data;
+    j.grad = grad;
+    j.lr = lr;
+    j.bc1 = 1.0 - pow((double)o->cfg.beta1, (double)o->step);
+    j.bc2 = 1.0 - pow((double)o->cfg.beta2, (double)o->step);
+    ligo_parallel_for(ctx, ligo__optim_task, &j, ligo__nth_for(ctx, (double)o->n, 32768.0));
+    return LIGO_OK;
+}
+
+LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
+    double p;
+    if (!s) return 0.0f;
+    if (step < 0) step = 0;
+    if (s->warmup > 0 && step < s->warmup) return s->lr_max * (float)(step + 1) / (float)s->warmup;
+    if (s->decay == LIGO_DECAY_CONSTANT || s->total <= s->warmup) return s->lr_max;
+    p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
+    if (p > 1.0) p = 1.0;
+    if (s->decay == LIGO_DECAY_LINEAR) return (float)((double)s->lr_max + ((double)s->lr_min - (double)s->lr_max) * p);
+    return (float)((double)s->lr_min + 0.5 * ((double)s->lr_max - (double)s->lr_min) * (1.0 + cos(3.14159265358979323846 * p)));
+}
+
+LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
+    double ss = 0.0, norm;
+    int64_t i;
+    if (!grad || n < 1) return 0.0;
+    for (i = 0; i < n; i++) ss += (double)grad[i] * (double)grad[i];
+    norm = sqrt(ss);
+    if (!isfinite(norm)) return norm;
+    if (max_norm > 0.0 && norm > max_norm) {
+        float scale = (float)(max_norm / (norm + 1e-6));
+        for (i = 0; i < n; i++) grad[i] *= scale;
+    }
+    return norm;
+}

@@ -1,5 +1,176 @@
-/* test_optim.c */
+/* test_optim.c: AdamW and SGD against float64 recomputations of PyTorch's
+ * update rules, schedules and clipping against closed forms. */
 #include "harness.h"
 
-void suite_optim(void);
-void suite_optim(void) {}
+static ligo_ctx *new_ctx(int nth) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = nth;
+    return ligo_ctx_new(&p);
+}
+
+/* Constant gradient g: m_t / (1 - b1^t) = g and v_t / (1 - b2^t) = g^2, so
+ * each AdamW step is p <- p (1 - lr wd) - lr g / (|g| + eps). */
+static void test_adamw_closed_form(void) {
+    ligo_ctx *ctx = new_ctx(1);
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_segment segs[2];
+    float p[2] = {1.0f, -2.0f}, g[2] = {0.5f, -0.25f};
+    double want[2] = {1.0, -2.0}, lr = 0.01;
+    ligo_optim *o;
+    int t, i;
+    c.weight_decay = 0.1f;
+    segs[0].offset = 0;
+    segs[0].n = 1;
+    segs[0].decay = 1;
+    segs[1].offset = 1;
+    segs[1].n = 1;
+    segs[1].decay = 0;
+    o = ligo_optim_new(ctx, &c, 2, segs, 2);
+    CHECK(o != NULL);
+    for (t = 0; t < 5; t++) {
+        CHECK_STATUS(ligo_optim_step(ctx, o, p, g, (float)lr), LIGO_OK);
+        for (i = 0; i < 2; i++)
+            want[i] = want[i] * (1.0 - lr * (i == 0 ? 0.1 : 0.0)) - lr * g[i] / (fabs(g[i]) + 1e-8);
+    }
+    CHECK_NEAR(p[0], want[0], 1e-6);
+    CHECK_NEAR(p[1], want[1], 1e-6);
+    CHECK(o->step == 5);
+    ligo_ctx_free(ctx);
+}
+
+/* Varying gradients against a float64 recomputation; 1 and 2 threads give
+ * bitwise-identical parameters. */
+static void run_adamw(int nth, float *p, int n) {
+    ligo_ctx *ctx = new_ctx(nth);
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_optim *o = ligo_optim_new(ctx, &c, n, NULL, 0);
+    float *g = (float *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(float));
+    int t, i;
+    for (i = 0; i < n; i++) p[i] = 0.01f * (float)(i % 17) - 0.05f;
+    for (t = 1; t <= 4; t++) {
+        for (i = 0; i < n; i++) g[i] = sinf(0.37f * (float)(i + 3 * t));
+        ligo_optim_step(ctx, o, p, g, 1e-3f * (float)t);
+    }
+    ligo_ctx_free(ctx);
+}
+
+static void test_adamw_recompute(void) {
+    enum { N = 100000 };
+    static float p1[N], p2[N];
+    static double p[N], m[N], v[N];
+    double err = 0.0;
+    int t, i;
+    run_adamw(1, p1, N);
+    run_adamw(2, p2, N);
+    CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    for (i = 0; i < N; i++) {
+        p[i] = (double)(0.01f * (float)(i % 17) - 0.05f);
+        m[i] = v[i] = 0.0;
+    }
+    for (t = 1; t <= 4; t++) {
+        double lr = (double)(1e-3f * (float)t);
+        for (i = 0; i < N; i++) {
+            double g = (double)sinf(0.37f * (float)(i + 3 * t));
+            p[i] *= 1.0 - lr * 0.1;
+            m[i] = 0.9 * m[i] + 0.1 * g;
+            v[i] = 0.95 * v[i] + 0.05 * g * g;
+            p[i] -= lr / (1.0 - pow(0.9, t)) * m[i] / (sqrt(v[i]) / sqrt(1.0 - pow(0.95, t)) + 1e-8);
+        }
+    }
+    for (i = 0; i < N; i++) err = fabs(p1[i] - p[i]) > err ? fabs(p1[i] - p[i]) : err;
+    CHECK_MSG(err < 1e-6, "max error %.3g", err);
+}
+
+static void test_sgd_momentum(void) {
+    ligo_ctx *ctx = new_ctx(1);
+    ligo_optim_config c = ligo_optim_config_default(LIGO_SGD);
+    float p[1] = {1.0f}, g[1];
+    double want = 1.0, buf = 0.0;
+    ligo_optim *o;
+    int t;
+    c.momentum = 0.8f;
+    c.weight_decay = 0.01f;
+    o = ligo_optim_new(ctx, &c, 1, NULL, 0);
+    for (t = 0; t < 6; t++) {
+        g[0] = (float)(t + 1) * 0.1f;
+        CHECK_STATUS(ligo_optim_step(ctx, o, p, g, 0.5f), LIGO_OK);
+        buf = 0.8 * buf + ((double)g[0] + 0.01 * want);
+        want -= 0.5 * buf;
+    }
+    CHECK_NEAR(p[0], want, 1e-6);
+    ligo_ctx_free(ctx);
+}
+
+static void test_optim_errors(void) {
+    ligo_ctx *ctx = new_ctx(1);
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_segment s[2];
+    float p[4], g[4];
+    ligo_optim *o;
+    CHECK(ligo_optim_new(ctx, &c, 0, NULL, 0) == NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
+    ligo_clear_error(ctx);
+    s[0].offset = 0;
+    s[0].n = 2;
+    s[0].decay = 1;
+    s[1].offset = 3; /* a hole */
+    s[1].n = 1;
+    s[1].decay = 0;
+    CHECK(ligo_optim_new(ctx, &c, 4, s, 2) == NULL);
+    ligo_clear_error(ctx);
+    c.beta1 = 1.5f;
+    CHECK(ligo_optim_new(ctx, &c, 4, NULL, 0) == NULL);
+    ligo_clear_error(ctx);
+    c = ligo_optim_config_default(LIGO_ADAMW);
+    o = ligo_optim_new(ctx, &c, 4, NULL, 0);
+    CHECK_STATUS(ligo_optim_step(ctx, o, p, g, (float)HUGE_VAL), LIGO_EINVAL);
+    ligo_clear_error(ctx);
+    CHECK_STATUS(ligo_optim_step(ctx, o, NULL, g, 0.1f), LIGO_EINVAL);
+    ligo_ctx_free(ctx);
+}
+
+static void test_schedule(void) {
+    ligo_schedule s;
+    s.lr_max = 1e-3f;
+    s.lr_min = 1e-4f;
+    s.warmup = 100;
+    s.total = 1100;
+    s.decay = LIGO_DECAY_COSINE;
+    CHECK_NEAR(ligo_schedule_lr(&s, 0), 1e-5, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 99), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 100), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 600), 1e-4 + 0.5 * 9e-4, 1e-9); /* cos(pi/2) = 0 */
+    CHECK_NEAR(ligo_schedule_lr(&s, 1100), 1e-4, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 5000), 1e-4, 1e-9);
+    s.decay = LIGO_DECAY_LINEAR;
+    CHECK_NEAR(ligo_schedule_lr(&s, 350), 1e-3 - 0.25 * 9e-4, 1e-9);
+    s.decay = LIGO_DECAY_CONSTANT;
+    CHECK_NEAR(ligo_schedule_lr(&s, 900), 1e-3, 1e-9);
+    s.warmup = 0;
+    CHECK_NEAR(ligo_schedule_lr(&s, 0), 1e-3, 1e-9);
+}
+
+static void test_clip(void) {
+    float g[2] = {3.0f, 4.0f};
+    double n = ligo_clip_grad_norm(g, 2, 1.0);
+    CHECK_NEAR(n, 5.0, 1e-12);
+    CHECK_NEAR(g[0], 0.6, 1e-6);
+    CHECK_NEAR(g[1], 0.8, 1e-6);
+    n = ligo_clip_grad_norm(g, 2, 10.0); /* below the limit: unchanged */
+    CHECK_NEAR(g[0], 0.6, 1e-6);
+    {
+        float before = g[0];
+        g[1] = (float)HUGE_VAL;
+        n = ligo_clip_grad_norm(g, 2, 1.0); /* not finite: reported, nothing scaled */
+        CHECK(!isfinite(n) && g[0] == before);
+    }
+}
+
+void suite_optim(void) {
+    RUN(test_adamw_closed_form);
+    RUN(test_adamw_recompute);
+    RUN(test_sgd_momentum);
+    RUN(test_optim_errors);
+    RUN(test_schedule);
+    RUN(test_clip);
+}
