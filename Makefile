@@ -13,10 +13,10 @@ B       = build
 SRCS        = $(wildcard src/*.c) $(wildcard src/*.h)
 TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c))
 TEST_HDRS   = tests/harness.h
-EXAMPLES    = $(B)/fit_line
+EXAMPLES    = $(B)/fit_line $(B)/ligo
 
-.PHONY: all demo test check-amalgamation standalone unit unit-san link-tests examples-smoke \
-        bench-gemm clean
+.PHONY: all demo test check-amalgamation standalone unit unit-san unit-portable test-blas link-tests \
+        examples-smoke bench-gemm clean
 
 all: ligo.h $(EXAMPLES)
 
@@ -32,6 +32,9 @@ demo: $(EXAMPLES)
 
 # ---------------------------------------------------------------- examples
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/ligo: examples/ligo.c ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # ------------------------------------------------------------------- tests
@@ -72,13 +75,37 @@ examples-smoke: $(EXAMPLES)
 unit: $(B)/unit
 	$(B)/unit
 
+# The portable (non-SIMD) GEMM kernel under the same suite.
+$(B)/unit-portable: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)
+	$(CC) $(STD) $(WARN) -O2 -DLIGO_NO_SIMD -o $@ $(TEST_SRCS) $(LDLIBS)
+
+unit-portable: $(B)/unit-portable
+	$(B)/unit-portable
+
+# The BLIS hook (ligo_blas.h) against the reference, when BLIS is installed.
+$(B)/test_blas: tests/test_blas.c tests/harness.c ligo.h ligo_blas.h | $(B)
+	$(CC) $(STD) $(WARN) -O2 -g -o $@ tests/test_blas.c tests/harness.c -lblis $(LDLIBS)
+
+test-blas:
+ifeq ($(HAVE_BLIS),1)
+	$(MAKE) $(B)/test_blas && $(B)/test_blas
+else
+	@echo "test-blas: skipped (libblis-dev is not installed)"
+endif
+
 unit-san: $(B)/unit-san
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(B)/unit-san
 
 # The README's test command. The last line is the unit suite's summary.
-test: check-amalgamation standalone link-tests examples-smoke unit-san unit
+test: check-amalgamation standalone link-tests examples-smoke test-blas unit-portable unit-san unit
 
 # ------------------------------------------------------------- benchmarks
+# BLIS is optional: with libblis-dev installed the benchmark compares against it.
+HAVE_BLIS := $(shell printf '#include <blis.h>\nint main(void){return 0;}\n' | $(CC) -x c - -o /dev/null -lblis 2>/dev/null && echo 1)
+ifeq ($(HAVE_BLIS),1)
+BENCH_BLAS_FLAGS = -DLIGO_BENCH_BLIS -lblis
+endif
+
 $(B)/bench_gemm: bench/gemm.c ligo.h ligo_blas.h | $(B)
 	$(CC) $(STD) $(WARN) -O2 -g -o $@ bench/gemm.c $(BENCH_BLAS_FLAGS) $(LDLIBS)
 

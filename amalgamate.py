@@ -29,6 +29,9 @@ SOURCES = [                   # bottom to top; each compiles on its own
     "optim.c",
     "data.c",
     "io.c",
+    "checkpoint.c",
+    "grow.c",
+    "train.c",
 ]
 
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"[^"]+"\s*$')

@@ -127,6 +127,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
+typedef struct ligo_data ligo_data; /* train section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -408,6 +409,161 @@ LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const in
 
 
 /* ======================================================================
+ * nn: configs, parameter tables, the GPT / BERT / ViT models
+ * ====================================================================== */
+
+typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMILY_COUNT } ligo_family;
+
+LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
+LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
+
+/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_config {
+    ligo_family family;
+    int64_t n_layer;
+    int64_t d_model;
+    int64_t n_head;
+    int64_t d_ff;      /* FFN width (4 * d_model by default) */
+    int64_t vocab;     /* GPT, BERT: ids in [0, vocab); BERT's mask id is vocab - 1 */
+    int64_t ctx_len;   /* GPT, BERT: positions; ViT: set from the image (patches + 1) */
+    int64_t image_h, image_w, patch; /* ViT: one channel, square patches */
+    int64_t n_classes; /* ViT */
+    float ln_eps;      /* 1e-5 (GPT-2), 1e-12 (BERT, ViT) */
+} ligo_config;
+
+/* A small default of each family: GPT 4 layers x 128 (byte vocabulary 256,
+ * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
+ * images in 7 x 7 patches, 10 classes. */
+LIGO_API ligo_config ligo_config_default(ligo_family family);
+/* Checks a config; fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
+
+/* Parameter flags. */
+#define LIGO_PARAM_DECAY 1u     /* a weight matrix: AdamW decays it */
+#define LIGO_PARAM_EMBEDDING 2u /* an embedding table or class token */
+
+/* One tensor of a model's flat parameter block. Linear weights are stored
+ * (out, in); checkpoints map names and layouts to Hugging Face's. */
+typedef struct ligo_param_info {
+    char name[64];
+    int ndim;
+    int64_t shape[2];
+    int64_t n;
+    int64_t offset; /* into data, grad and optimizer moments */
+    unsigned flags;
+} ligo_param_info;
+
+typedef struct ligo_model {
+    ligo_config cfg;
+    int64_t n_tensors;
+    ligo_param_info *info;
+    int64_t n_floats;
+    float *data; /* all parameters, one block */
+    float *grad; /* their gradients, same layout */
+} ligo_model;
+
+/* Indexes of a block's tensors in the parameter table: layer i's tensor k
+ * is info[ligo_model_layer_base(m, i) + k]. */
+enum {
+    LIGO_BLK_LN1_W, LIGO_BLK_LN1_B,   /* pre-LN: before attention; post-LN: after it */
+    LIGO_BLK_QKV_W, LIGO_BLK_QKV_B,   /* (3C, C), (3C): Q, K, V stacked */
+    LIGO_BLK_PROJ_W, LIGO_BLK_PROJ_B, /* (C, C), (C) */
+    LIGO_BLK_LN2_W, LIGO_BLK_LN2_B,
+    LIGO_BLK_FC_W, LIGO_BLK_FC_B,     /* (F, C), (F) */
+    LIGO_BLK_FC2_W, LIGO_BLK_FC2_B,   /* (C, F), (C) */
+    LIGO_BLK_COUNT
+};
+
+/* A model in the context's persistent memory, parameters zero. */
+LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg);
+/* GPT-2's initialisation: N(0, 0.02) weights and embeddings, residual
+ * output projections N(0, 0.02 / sqrt(2 L)), zero biases, unit LN gains. */
+LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed);
+LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name); /* index or -1 */
+LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer);
+LIGO_API void ligo_model_zero_grad(ligo_model *m);
+
+/* One batch. GPT: inputs and targets are B*T ids. BERT: inputs are the
+ * corrupted B*T ids, targets the originals at masked positions and
+ * LIGO_IGNORE elsewhere. ViT: images are B * image_h * image_w floats,
+ * targets B labels. */
+#define LIGO_IGNORE (-100)
+typedef struct ligo_batch {
+    int64_t B, T;
+    const int32_t *inputs;
+    const int32_t *targets;
+    const float *images;
+} ligo_batch;
+
+/* The model's weights as tape leaves over its parameter block (with
+ * gradients), one per table entry, in table order. */
+LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
+/* Forward on given weights (one tensor per table entry, each of its
+ * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
+ * logits (R, V or classes) through *logits when non-NULL. */
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
+                                         const ligo_batch *batch, ligo_tensor **logits);
+/* Forward on the model's own parameters. */
+LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
+                                      ligo_tensor **logits);
+
+/* ======================================================================
+ * optim: SGD with momentum, AdamW, schedules, clipping
+ * ====================================================================== */
+
+typedef enum ligo_optim_kind { LIGO_ADAMW = 0, LIGO_SGD = 1 } ligo_optim_kind;
+
+typedef struct ligo_optim_config {
+    ligo_optim_kind kind;
+    float beta1, beta2, eps; /* AdamW (0.9, 0.95, 1e-8) */
+    float momentum;          /* SGD (0.9) */
+    float weight_decay;      /* AdamW: decoupled; SGD: added to the gradient (0.1) */
+    int decay_all;           /* decay biases, LayerNorm and embeddings too */
+} ligo_optim_config;
+
+LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind);
+
+/* A span of the flat parameter block and whether it is decayed. */
+typedef struct ligo_segment {
+    int64_t offset, n;
+    int decay;
+} ligo_segment;
+
+typedef struct ligo_optim {
+    ligo_optim_config cfg;
+    int64_t n;       /* floats */
+    float *m, *v;    /* AdamW moments / SGD momentum (m) */
+    int64_t step;    /* updates done */
+    ligo_segment *segs;
+    int64_t n_segs;
+} ligo_optim;
+
+/* An optimizer over n floats split in segments (NULL: one decayed segment). */
+LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n,
+                                    const ligo_segment *segs, int64_t n_segs);
+/* Segments of a model: matrices decayed, the rest not (unless decay_all). */
+LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_config *cfg, const ligo_model *m);
+/* One update of data with grad at learning rate lr. */
+LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *opt, float *data, const float *grad, float lr);
+
+/* Learning-rate schedule: linear warm-up over `warmup` steps to lr_max,
+ * then cosine or linear decay to lr_min at step `total`, or constant. */
+typedef enum ligo_decay { LIGO_DECAY_COSINE = 0, LIGO_DECAY_LINEAR = 1, LIGO_DECAY_CONSTANT = 2 } ligo_decay;
+typedef struct ligo_schedule {
+    float lr_max, lr_min;
+    int64_t warmup, total;
+    ligo_decay decay;
+} ligo_schedule;
+/* The rate for update number `step` (0-based): warm-up gives
+ * lr_max * (step + 1) / warmup. */
+LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step);
+
+/* Global L2 norm of grad (in double); when it exceeds max_norm > 0 the
+ * gradient is scaled to max_norm. Returns the norm before clipping (NaN or
+ * infinity when the gradient is not finite; then nothing is scaled). */
+LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
+
+/* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
  * images; deterministic batches from an explicit RNG
  * ====================================================================== */
@@ -508,6 +664,17 @@ typedef struct ligo_safetensors {
     int64_t n_meta, cap_meta;
 } ligo_safetensors;
 
+/* Read a file / parse a buffer. Only F32 tensors; everything is checked
+ * before use (LIGO_EFORMAT with the file, tensor and problem named): header
+ * <= 100,000,000 bytes, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes,
+ * at most LIGO_MAX_DIMS dims, data_offsets matching the shapes and covering
+ * the data buffer exactly (no overlaps, holes or trailing bytes), unique
+ * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
+ * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
+ * shape entries are 1. Each tensor's floats are copied into a 64-byte
+ * aligned block of scratch memory. Files larger than 64 GiB, missing or
+ * unreadable ones give LIGO_EIO. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -516,12 +683,216 @@ LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const cha
 LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *key);
 
 LIGO_API void ligo_st_init(ligo_safetensors *st);
-/* Add a tensor (the floats are not copied: keep them alive until written). */
+/* Add a tensor (the floats are not copied: keep them alive until written).
+ * Names must be unique, valid UTF-8, shorter than LIGO_ST_MAX_NAME bytes;
+ * ndim 1..4, dims >= 1. Entries and metadata live in scratch memory. */
 LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char *name, int ndim,
                                  const int64_t *shape, const float *data);
+/* Set (or replace) a metadata string; key and value are copied. */
 LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const char *key, const char *value);
-/* Write atomically: PATH.tmp, flush, fsync, rename to PATH. */
+/* Write atomically: PATH.tmp, flush, fsync, rename to PATH. The header is
+ * compact JSON, "__metadata__" first, tensors in insertion order with
+ * consecutive offsets, padded with spaces to a multiple of 8 bytes. On
+ * failure (LIGO_EIO) the temporary file is removed and PATH is untouched. */
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
+
+/* ======================================================================
+ * checkpoints (io): models and training state as safetensors with
+ * Hugging Face key names and layouts
+ * ====================================================================== */
+
+/* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
+ * stored (in, out) as its Conv1D, ...). BERT: BertForMaskedLM's
+ * (bert.embeddings..., bert.encoder.layer.0.attention.self.query.weight,
+ * cls.predictions...). ViT: ViTForImageClassification's (vit.embeddings...,
+ * classifier.weight). The config is in __metadata__ ("ligo.*" keys). */
+LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path);
+/* A model from a checkpoint written by ligo_model_save (or by Hugging Face
+ * tools in the same layout when the metadata is present). */
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The pieces: add a model's tensors and config to a file being assembled
+ * (tensors needing a new layout are copied into scratch memory), and read
+ * a model out of a parsed file. */
+LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
+LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
+LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* ======================================================================
+ * grow: the LiGO operator and the baseline growth methods
+ * ====================================================================== */
+
+typedef enum ligo_grow_method {
+    LIGO_GROW_SCRATCH = 0, /* the large model from a random initialisation */
+    LIGO_GROW_STACK,       /* StackBERT: layer i copies small layer i mod L1; units copied */
+    LIGO_GROW_INTERLACE,   /* layer i copies small layer floor(i L1 / L2); units copied */
+    LIGO_GROW_FPI,         /* Net2Net / bert2BERT function-preserving initialisation */
+    LIGO_GROW_AKI,         /* bert2BERT advanced knowledge initialisation */
+    LIGO_GROW_LIGO,        /* learned width and depth (the paper) */
+    LIGO_GROW_LIGO_DEPTH,  /* learned depth, units copied */
+    LIGO_GROW_LIGO_WIDTH,  /* learned width, depth stacked */
+    LIGO_GROW_COUNT
+} ligo_grow_method;
+
+LIGO_API const char *ligo_grow_method_name(ligo_grow_method m); /* "ligo", "ligo-depth", ... */
+LIGO_API ligo_status ligo_grow_method_parse(const char *name, ligo_grow_method *out);
+
+typedef enum ligo_depth_init { LIGO_DEPTH_STACK = 0, LIGO_DEPTH_INTERLACE, LIGO_DEPTH_RAND } ligo_depth_init;
+typedef enum ligo_width_init { LIGO_WIDTH_RAND = 0, LIGO_WIDTH_SEL, LIGO_WIDTH_SEL_NOISY } ligo_width_init;
+
+typedef struct ligo_grow_config {
+    ligo_grow_method method;
+    ligo_depth_init depth_init; /* learned depth starts here (stack) */
+    int depth_noisy;            /* add U(0, 0.03), renormalise rows (1) */
+    ligo_width_init width_init; /* learned width starts here (rand) */
+    int full_width;             /* learn the whole D2 x D1 matrices, not [I; C] (0) */
+    uint64_t seed;
+    /* fitting (ligo_grow_fit) */
+    int64_t fit_steps;          /* AdamW steps on the operator (100) */
+    int64_t fit_warmup;         /* linear warm-up, then constant (10) */
+    float fit_lr;               /* (1e-3) */
+    double fit_clip;            /* global-norm clipping (1.0) */
+    int64_t batch, ctx;         /* fitting batch (16 x 128) */
+    int progress;
+} ligo_grow_config;
+
+LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
+
+/* Width factor k: B_k is (big x small): [I; C] with C learned, a learned
+ * full matrix, or a fixed selection (baselines). Factor 0 is the residual
+ * stream's B_emb; layer i owns 1 + 4 i + {0: Q, 1: K, 2: V, 3: FFN};
+ * BERT's B_cls is last. */
+typedef struct ligo_width_factor {
+    int64_t big, small;
+    int learned;        /* C (or the full B) lives in the operator's block */
+    int64_t offset;     /* of the learned floats in the block */
+    float *fixed;       /* big x small when not learned (NULL when big == small) */
+    float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
+} ligo_width_factor;
+
+/* Depth modules of a block, in the order of DESIGN 4.3. */
+enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_COUNT };
+
+typedef struct ligo_grow {
+    ligo_grow_config cfg;
+    const ligo_model *small;
+    ligo_config large;
+    ligo_model *shape;      /* an empty large model: its table and config */
+    /* learned parameters: one flat block, gradients beside it */
+    int64_t n;
+    float *data, *grad;
+    ligo_width_factor *width;
+    int64_t n_width;
+    /* depth coefficients: [module][0 weights / 1 biases] is (L2 x L1),
+     * learned (offset >= 0) or fixed (values in depth_fixed) */
+    int64_t depth_offset[LIGO_MOD_COUNT][2];
+    float *depth_fixed[LIGO_MOD_COUNT][2];
+    float *next_layer;      /* AKI: (L2 x L1) one-hot at (i + 1) mod L1 */
+    float **stacks;         /* per module and kind: the small layers' tensors, (L1 x n) */
+    float ln_f_scale;       /* FPI with a tied head: final LN divided by the copy ratio */
+    double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
+    double fit_seconds;
+    float fit_loss_first, fit_loss_last;
+} ligo_grow;
+
+/* An operator from a small model to the `large` config (same family,
+ * vocabulary, context and head dimension; no dim smaller). */
+LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
+                                  const ligo_grow_config *cfg);
+/* The large model's weights as tape nodes computed from the frozen small
+ * weights and the operator (one per large table entry). */
+LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **weights);
+/* Fit the learned parts on the large model's loss (cfg.fit_steps of AdamW,
+ * eps 1e-6, no weight decay). Does nothing for fixed methods. */
+LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
+/* The standalone large model (scratch: a fresh initialisation). */
+LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
+/* The operator's learned tensors as safetensors ("width.{k}" and
+ * "depth.{module}.{w|b}") with the configs in the metadata. */
+LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
+
+/* ======================================================================
+ * train: data for a family, evaluation, the training loop
+ * ====================================================================== */
+
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
+
+typedef struct ligo_eval_result {
+    double loss;     /* mean cross-entropy in nats */
+    double accuracy; /* ViT; -1 otherwise */
+    int64_t count;   /* predictions averaged over */
+} ligo_eval_result;
+
+/* Validation loss. GPT: every non-overlapping window of T + 1 tokens of the
+ * validation split (T predictions each; a final partial window dropped),
+ * averaged over all predictions. BERT: the same windows (T tokens),
+ * masked with a fixed seed, averaged over masked positions. ViT: the test
+ * images, loss and accuracy. max_windows > 0 evaluates only the first ones. */
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+                                   int64_t max_windows, ligo_eval_result *out);
+
+typedef struct ligo_train_config {
+    int64_t steps;        /* optimizer updates in all */
+    int64_t batch, ctx;   /* B, T (ViT: T ignored) */
+    ligo_schedule sched;  /* lr_max, lr_min, warmup (total = steps) */
+    ligo_optim_config optim;
+    double clip;          /* global-norm clipping, 0 = off */
+    uint64_t seed;        /* batch order (and MLM masks) */
+    int64_t eval_every;   /* 0 = only at the end */
+    int64_t eval_windows; /* 0 = the whole validation split */
+    int64_t ckpt_every;   /* 0 = only at the end (when ckpt_path is set) */
+    const char *ckpt_path;
+    const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
+    double target_loss;   /* stop once validation loss <= target (0 = off) */
+    int progress;         /* 0 quiet, 1 progress line on stderr */
+    volatile int *interrupt; /* when it becomes non-zero: checkpoint and stop */
+} ligo_train_config;
+
+LIGO_API ligo_train_config ligo_train_config_default(void);
+
+typedef struct ligo_trainer {
+    ligo_model *model;
+    ligo_optim *opt;
+    const ligo_data *data;
+    ligo_train_config cfg;
+    ligo_rng rng;
+    int64_t step;          /* updates done */
+    double train_flops;    /* forward + backward FLOPs of training steps */
+    double seconds;        /* wall time of training steps */
+    float last_loss;
+    double last_val;       /* last validation loss, or -1 */
+    double last_acc;
+    int32_t *inputs, *targets;
+    float *images;
+} ligo_trainer;
+
+LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d,
+                                        const ligo_train_config *cfg);
+/* One update: batch, forward, backward, clip, step. A non-finite loss or
+ * gradient is LIGO_ENONFINITE naming the step, before any update. */
+LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss);
+/* Train until cfg.steps, the target loss or an interrupt, with periodic
+ * evaluation, CSV log and checkpoints (each written atomically). */
+LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr);
+/* A checkpoint with the model, optimizer moments, step, RNG state and the
+ * counters, so a resumed run continues exactly as an uninterrupted one. */
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path);
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path);
 
 #ifdef __cplusplus
 }
@@ -1394,6 +1765,7 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
 #define LIGO__GEMM_X86 1
 #include <immintrin.h>
 #define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
+#define LIGO__GEMM_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
 #else
 #define LIGO__GEMM_X86 0
 #endif
@@ -1444,6 +1816,11 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
  * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
  * edges, so all four transpose cases run the same inner loop. Edge tiles go
  * through a small temporary, so nothing outside C or the inputs is touched.
+ * Two refinements for the narrow products of a transformer (N = 65):
+ * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
+ * N is small a row-major A is read in place by the kernel instead of being
+ * packed for the few column tiles that would reuse it (ir outer, jr inner:
+ * six rows of A stay in L1 while the kernel sweeps the packed B block).
  *
  * Threads split the output (whole MR rows or NR columns), never the K sum;
  * each C element is always computed by the same sequence of operations, so
@@ -1455,11 +1832,17 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 #define LIGO__GEMM_MC 144  /* A block MC x KC = 144 KiB: in a 512 KiB L2 */
 #define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
 
+/* Row-major A is read in place, not packed, when N is at most this. */
+#define LIGO__GEMM_UA_MAXN 96
+
 /* Work (FLOPs) below which a product stays on one thread. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 21)
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 22)
 
 typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                                float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
 typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
                                 int64_t p0, int64_t kc, float *dst);
 
@@ -1476,6 +1859,9 @@ typedef struct ligo__gemm_job {
     int64_t a_floats;      /* A area per thread */
     int64_t thread_floats; /* A area + B area per thread */
     ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
     ligo__gemm_pack pack_a, pack_b;
 } ligo__gemm_job;
 
@@ -1567,28 +1953,48 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 #if LIGO__GEMM_X86
 
-/* One k step of the 6x16 tile: two B vectors, six broadcasts, twelve FMAs. */
+/* The 6x16 tile lives in twelve ymm accumulators. One k step: two B
+ * vectors, six broadcasts of A, twelve FMAs. LIGO__GEMM_A(i, o) is the
+ * address of A(row i, step p + o); each kernel defines it for its layout. */
 #define LIGO__GEMM_STEP(o)                                              \
     b0 = _mm256_loadu_ps(b + 16 * (o));                                 \
     b1 = _mm256_loadu_ps(b + 16 * (o) + 8);                             \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 0);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(0, o));                       \
     c00 = _mm256_fmadd_ps(av, b0, c00);                                 \
     c01 = _mm256_fmadd_ps(av, b1, c01);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 1);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(1, o));                       \
     c10 = _mm256_fmadd_ps(av, b0, c10);                                 \
     c11 = _mm256_fmadd_ps(av, b1, c11);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 2);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(2, o));                       \
     c20 = _mm256_fmadd_ps(av, b0, c20);                                 \
     c21 = _mm256_fmadd_ps(av, b1, c21);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 3);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(3, o));                       \
     c30 = _mm256_fmadd_ps(av, b0, c30);                                 \
     c31 = _mm256_fmadd_ps(av, b1, c31);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 4);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(4, o));                       \
     c40 = _mm256_fmadd_ps(av, b0, c40);                                 \
     c41 = _mm256_fmadd_ps(av, b1, c41);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 5);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(5, o));                       \
     c50 = _mm256_fmadd_ps(av, b0, c50);                                 \
     c51 = _mm256_fmadd_ps(av, b1, c51)
+
+/* Zero the accumulators and start fetching the C tile, needed at the end. */
+#define LIGO__GEMM_PROLOGUE                                                         \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                    \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();                    \
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();                    \
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();                    \
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                    \
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();                    \
+    __m256 b0, b1, av, va, vb;                                                      \
+    int64_t p = 0;                                                                  \
+    {                                                                               \
+        int r_;                                                                     \
+        for (r_ = 0; r_ < 6; r_++) {                                                \
+            _mm_prefetch((const char *)(c + (int64_t)r_ * ldc), _MM_HINT_T0);       \
+            _mm_prefetch((const char *)(c + (int64_t)r_ * ldc + 15), _MM_HINT_T0);  \
+        }                                                                           \
+    }
 
 #define LIGO__GEMM_STORE_ROW(r, x0, x1)                                                        \
     do {                                                                                       \
@@ -1603,16 +2009,22 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
         }                                                                                      \
     } while (0)
 
+/* c = alpha * acc + beta * c; beta == 0 never reads c. */
+#define LIGO__GEMM_EPILOGUE                 \
+    va = _mm256_set1_ps(alpha);             \
+    vb = _mm256_set1_ps(beta);              \
+    LIGO__GEMM_STORE_ROW(0, c00, c01);      \
+    LIGO__GEMM_STORE_ROW(1, c10, c11);      \
+    LIGO__GEMM_STORE_ROW(2, c20, c21);      \
+    LIGO__GEMM_STORE_ROW(3, c30, c31);      \
+    LIGO__GEMM_STORE_ROW(4, c40, c41);      \
+    LIGO__GEMM_STORE_ROW(5, c50, c51)
+
+/* Packed A: a is [kc][6]. */
+#define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
 LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                 int64_t ldc, float alpha, float beta) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    __m256 b0, b1, av, va, vb;
-    int64_t p = 0;
+    LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
         _mm_prefetch((const char *)(b + 16 * 16), _MM_HINT_T0);
         LIGO__GEMM_STEP(0);
@@ -1628,21 +2040,121 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, cons
         a += 6;
         b += 16;
     }
-    va = _mm256_set1_ps(alpha);
-    vb = _mm256_set1_ps(beta);
-    LIGO__GEMM_STORE_ROW(0, c00, c01);
-    LIGO__GEMM_STORE_ROW(1, c10, c11);
-    LIGO__GEMM_STORE_ROW(2, c20, c21);
-    LIGO__GEMM_STORE_ROW(3, c30, c31);
-    LIGO__GEMM_STORE_ROW(4, c40, c41);
-    LIGO__GEMM_STORE_ROW(5, c50, c51);
+    LIGO__GEMM_EPILOGUE;
 }
+#undef LIGO__GEMM_A
 
+/* Unpacked row-major A: row i at a + i * lda, contiguous in k. */
+#define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                                      float *c, int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE
+    for (; p + 4 <= kc; p += 4) {
+        _mm_prefetch((const char *)(b + 16 * 16), _MM_HINT_T0);
+        LIGO__GEMM_STEP(0);
+        LIGO__GEMM_STEP(1);
+        LIGO__GEMM_STEP(2);
+        LIGO__GEMM_STEP(3);
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP(0);
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE;
+}
+#undef LIGO__GEMM_A
+
+/* The 6x8 kernels for the last columns of a narrow C (at most 8 of the 16
+ * left): the first half of each packed B row, half the FMAs. Per element
+ * the operations are those of the 6x16 kernels, so results do not depend
+ * on which kernel computed a tile. */
+#define LIGO__GEMM_STEP8(o)                                             \
+    b0 = _mm256_loadu_ps(b + 16 * (o));                                 \
+    c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(0, o)), b0, c00); \
+    c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(1, o)), b0, c10); \
+    c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(2, o)), b0, c20); \
+    c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(3, o)), b0, c30); \
+    c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(4, o)), b0, c40); \
+    c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(5, o)), b0, c50)
+
+#define LIGO__GEMM_PROLOGUE8                                                        \
+    __m256 c00 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();                    \
+    __m256 c20 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps();                    \
+    __m256 c40 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps();                    \
+    __m256 b0, va, vb;                                                              \
+    int64_t p = 0
+
+#define LIGO__GEMM_STORE_ROW8(r, x0)                                                           \
+    do {                                                                                       \
+        float *cr = c + (int64_t)(r) * ldc;                                                    \
+        if (beta == 0.0f)                                                                      \
+            _mm256_storeu_ps(cr, _mm256_mul_ps(va, x0));                                       \
+        else                                                                                   \
+            _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), _mm256_mul_ps(va, x0))); \
+    } while (0)
+
+#define LIGO__GEMM_EPILOGUE8                \
+    va = _mm256_set1_ps(alpha);             \
+    vb = _mm256_set1_ps(beta);              \
+    LIGO__GEMM_STORE_ROW8(0, c00);          \
+    LIGO__GEMM_STORE_ROW8(1, c10);          \
+    LIGO__GEMM_STORE_ROW8(2, c20);          \
+    LIGO__GEMM_STORE_ROW8(3, c30);          \
+    LIGO__GEMM_STORE_ROW8(4, c40);          \
+    LIGO__GEMM_STORE_ROW8(5, c50)
+
+#define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
+                                                 int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE8;
+    for (; p + 4 <= kc; p += 4) {
+        LIGO__GEMM_STEP8(0);
+        LIGO__GEMM_STEP8(1);
+        LIGO__GEMM_STEP8(2);
+        LIGO__GEMM_STEP8(3);
+        a += 4 * 6;
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP8(0);
+        a += 6;
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE8;
+}
+#undef LIGO__GEMM_A
+
+#define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                                       float *c, int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE8;
+    for (; p + 4 <= kc; p += 4) {
+        LIGO__GEMM_STEP8(0);
+        LIGO__GEMM_STEP8(1);
+        LIGO__GEMM_STEP8(2);
+        LIGO__GEMM_STEP8(3);
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP8(0);
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE8;
+}
+#undef LIGO__GEMM_A
+
+#undef LIGO__GEMM_STEP8
+#undef LIGO__GEMM_PROLOGUE8
+#undef LIGO__GEMM_STORE_ROW8
+#undef LIGO__GEMM_EPILOGUE8
 #undef LIGO__GEMM_STEP
+#undef LIGO__GEMM_PROLOGUE
 #undef LIGO__GEMM_STORE_ROW
+#undef LIGO__GEMM_EPILOGUE
 
 /* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
-LIGO__GEMM_AVX2 static void ligo__gemm_tr8x8(__m256 *r) {
+static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -1669,7 +2181,19 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, in
     int k;
     __m256 r[8];
     if (trans) {
-        ligo__gemm_pack_a_c(trans, A, lda, r0, nrows, p0, kc, dst);
+        /* A stored K x M: op(A) row panels are six contiguous floats per k
+         * step; walk k rows outermost so each row of A is read once */
+        int64_t full = nrows / LIGO__GEMM_MR * LIGO__GEMM_MR;
+        for (p = 0; p < kc; p++) {
+            const float *s = A + (p0 + p) * lda + r0;
+            float *d = dst + p * LIGO__GEMM_MR;
+            for (ir = 0; ir < full; ir += LIGO__GEMM_MR) {
+                _mm_storeu_ps(d, _mm_loadu_ps(s + ir));
+                _mm_storel_pi((__m64 *)(void *)(d + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(const void *)(s + ir + 4)));
+                d += kc * LIGO__GEMM_MR;
+            }
+        }
+        if (full < nrows) ligo__gemm_pack_a_c(trans, A, lda, r0 + full, nrows - full, p0, kc, dst + full * kc);
         return;
     }
     for (ir = 0; ir + LIGO__GEMM_MR <= nrows; ir += LIGO__GEMM_MR) {
@@ -1709,7 +2233,22 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, in
     int k, h;
     __m256 r[8];
     if (!trans) {
-        ligo__gemm_pack_b_c(trans, B, ldb, c0, ncols, p0, kc, dst);
+        /* rows of B are contiguous in j: 16 floats per k step */
+        for (jr = 0; jr + LIGO__GEMM_NR <= ncols; jr += LIGO__GEMM_NR) {
+            const float *s = B + p0 * ldb + c0 + jr;
+            float *d = dst;
+            for (p = 0; p < kc; p++) {
+                /* strided rows defeat the hardware prefetcher */
+                _mm_prefetch((const char *)(s + 32 * ldb), _MM_HINT_T0);
+                _mm_prefetch((const char *)(s + 32 * ldb + 15), _MM_HINT_T0);
+                _mm256_storeu_ps(d, _mm256_loadu_ps(s));
+                _mm256_storeu_ps(d + 8, _mm256_loadu_ps(s + 8));
+                s += ldb;
+                d += LIGO__GEMM_NR;
+            }
+            dst += kc * LIGO__GEMM_NR;
+        }
+        if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
         return;
     }
     for (jr = 0; jr + LIGO__GEMM_NR <= ncols; jr += LIGO__GEMM_NR) {
@@ -1746,43 +2285,92 @@ static int ligo__gemm_have_avx2(void) {
 
 /* ---- the blocked loops */
 
+/* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
+ * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
+ * the same kernel on a copy, so every element sees the same operations. */
+static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
+                            const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
+    const int64_t NR = LIGO__GEMM_NR;
+    float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
+    int64_t i, j, ldc = g->ldc;
+    if (nr <= 8 && g->ukr8) { /* half-width kernel, 8 columns */
+        if (mr == LIGO__GEMM_MR && nr == 8) {
+            if (lda_ua)
+                g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+            else
+                g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+            return;
+        }
+        if (beta != 0.0f) {
+            for (i = 0; i < LIGO__GEMM_MR * 8; i++) tmp[i] = 0.0f;
+            for (i = 0; i < mr; i++)
+                for (j = 0; j < nr; j++) tmp[i * 8 + j] = c[i * ldc + j];
+        }
+        if (lda_ua)
+            g->ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
+        else
+            g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
+        return;
+    }
+    if (mr == LIGO__GEMM_MR && nr == NR) {
+        if (lda_ua)
+            g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+        else
+            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+        return;
+    }
+    if (beta != 0.0f) {
+        for (i = 0; i < LIGO__GEMM_MR * NR; i++) tmp[i] = 0.0f;
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
+    }
+    if (lda_ua)
+        g->ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
+    else
+        g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
+    for (i = 0; i < mr; i++)
+        for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+}
+
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
 static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf, int64_t m0, int64_t m1,
                                int64_t n0, int64_t n1) {
     const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
     int64_t jc, pc, ic, jr, ir, ldc = g->ldc;
-    float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     for (jc = n0; jc < n1; jc += LIGO__GEMM_NC) {
         int64_t nc = n1 - jc < LIGO__GEMM_NC ? n1 - jc : LIGO__GEMM_NC;
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            if (g->ukr_ua) {
+                /* narrow C: the packed B block stays in L2, the six rows of
+                 * A in L1 while the kernel sweeps across it */
+                for (ir = m0; ir < m1; ir += MR) {
+                    int64_t mr = m1 - ir < MR ? m1 - ir : MR, lda_ua = g->lda;
+                    const float *ap = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
+                    if (mr < MR) { /* the last rows: a zero-padded packed panel */
+                        g->pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
+                        ap = abuf;
+                        lda_ua = 0;
+                    }
+                    for (jr = 0; jr < nc; jr += NR)
+                        ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
+                                        nc - jr < NR ? nc - jr : NR, beta);
+                }
+                continue;
+            }
             for (ic = m0; ic < m1; ic += LIGO__GEMM_MC) {
                 int64_t mc = m1 - ic < LIGO__GEMM_MC ? m1 - ic : LIGO__GEMM_MC;
                 g->pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
                 for (jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = bbuf + jr * kc;
-                    for (ir = 0; ir < mc; ir += MR) {
-                        int64_t mr = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = abuf + ir * kc;
-                        float *c = g->C + (ic + ir) * ldc + jc + jr;
-                        if (mr == MR && nr == NR) {
-                            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
-                        } else {
-                            /* edge tile: the same kernel on a copy */
-                            int64_t i, j;
-                            if (beta != 0.0f) {
-                                for (i = 0; i < MR * NR; i++) tmp[i] = 0.0f;
-                                for (i = 0; i < mr; i++)
-                                    for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
-                            }
-                            g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
-                            for (i = 0; i < mr; i++)
-                                for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
-                        }
-                    }
+                    for (ir = 0; ir < mc; ir += MR)
+                        ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
+                                        mc - ir < MR ? mc - ir : MR, nr, beta);
                 }
             }
         }
@@ -1905,6 +2493,13 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
 #if LIGO__GEMM_X86
     if (simd) {
         g.ukr = ligo__gemm_ukr_avx2;
+        g.ukr8 = ligo__gemm_ukr8_avx2;
+        /* narrow C with row-major A: packing A would cost more than the
+         * few column tiles that reuse it; read A in place instead */
+        if (!g.trans_a && N <= LIGO__GEMM_UA_MAXN) {
+            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
+            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+        }
         g.pack_a = ligo__gemm_pack_a_avx2;
         g.pack_b = ligo__gemm_pack_b_avx2;
     }
@@ -3045,11 +3640,597 @@ LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const in
 /* ==== end src/ops.c ==== */
 
 /* ==== begin src/nn.c ==== */
-/* nn.c */
+/* nn.c: model configs, the flat parameter table, and the three model
+ * families on one transformer block.
+ *
+ *   GPT   pre-LN, causal attention, learned positions, LM head tied to wte
+ *   BERT  post-LN, bidirectional, embedding LN, MLM head (dense, GELU, LN,
+ *         decoder tied to wte plus a bias), loss on masked positions only
+ *   ViT   pre-LN, bidirectional, patch embedding, class token, final LN and
+ *         a classifier on the class token
+ *
+ * Shapes: B batch, T positions, C = d_model, F = d_ff, NH heads, V vocab,
+ * R = B*T rows. A forward takes its weights as tensors, one per table
+ * entry, so the growth operator can hand it computed weights. */
+
+LIGO_API const char *ligo_family_name(ligo_family f) {
+    switch (f) {
+    case LIGO_GPT: return "gpt";
+    case LIGO_BERT: return "bert";
+    case LIGO_VIT: return "vit";
+    case LIGO_FAMILY_COUNT: break;
+    }
+    return "unknown";
+}
+
+LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out) {
+    int f;
+    if (!name || !out) return LIGO_EINVAL;
+    for (f = 0; f < LIGO_FAMILY_COUNT; f++)
+        if (strcmp(name, ligo_family_name((ligo_family)f)) == 0) {
+            *out = (ligo_family)f;
+            return LIGO_OK;
+        }
+    return LIGO_EINVAL;
+}
+
+LIGO_API ligo_config ligo_config_default(ligo_family family) {
+    ligo_config c;
+    memset(&c, 0, sizeof c);
+    c.family = family;
+    c.n_layer = 4;
+    c.d_model = 128;
+    c.n_head = 4;
+    c.d_ff = 0;
+    c.ln_eps = family == LIGO_GPT ? 1e-5f : 1e-12f;
+    if (family == LIGO_VIT) {
+        c.image_h = 28;
+        c.image_w = 28;
+        c.patch = 7;
+        c.n_classes = 10;
+    } else {
+        c.vocab = family == LIGO_BERT ? 257 : 256;
+        c.ctx_len = 128;
+    }
+    return c;
+}
+
+/* Sizes beyond these are refused as absurd before anything is allocated. */
+#define LIGO__MAX_DIM ((int64_t)1 << 16)
+#define LIGO__MAX_LAYERS 1024
+#define LIGO__MAX_VOCAB ((int64_t)1 << 22)
+
+LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
+    if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: unknown family %d", (int)c->family);
+    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld layers is outside [1, %d]", (long long)c->n_layer,
+                              LIGO__MAX_LAYERS);
+    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM || c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: width %lld or FFN width %lld is outside [1, %lld]",
+                              (long long)c->d_model, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+    if (c->n_head < 1 || c->d_model % c->n_head != 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld heads do not divide width %lld",
+                              (long long)c->n_head, (long long)c->d_model);
+    if (!(c->ln_eps > 0.0f)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: LayerNorm eps must be positive");
+    if (c->family == LIGO_VIT) {
+        if (c->patch < 1 || c->image_h < 1 || c->image_w < 1 || c->image_h > 4096 || c->image_w > 4096 ||
+            c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: patch %lld does not tile a %lldx%lld image",
+                                  (long long)c->patch, (long long)c->image_h, (long long)c->image_w);
+        if (c->n_classes < 2 || c->n_classes > LIGO__MAX_VOCAB)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld classes", (long long)c->n_classes);
+        c->ctx_len = (c->image_h / c->patch) * (c->image_w / c->patch) + 1;
+        c->vocab = 0;
+    } else {
+        if (c->vocab < 2 || c->vocab > LIGO__MAX_VOCAB)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: vocabulary %lld is outside [2, %lld]",
+                                  (long long)c->vocab, (long long)LIGO__MAX_VOCAB);
+        if (c->ctx_len < 1 || c->ctx_len > LIGO__MAX_DIM)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: context %lld is outside [1, %lld]",
+                                  (long long)c->ctx_len, (long long)LIGO__MAX_DIM);
+    }
+    return LIGO_OK;
+}
+
+/* ------------------------------------------------------ parameter table */
+
+typedef struct ligo__table {
+    ligo_param_info *info;
+    int64_t n, offset;
+} ligo__table;
+
+static void ligo__t_add(ligo__table *t, const char *name, int64_t d0, int64_t d1, unsigned flags) {
+    if (t->info) {
+        ligo_param_info *p = &t->info[t->n];
+        snprintf(p->name, sizeof p->name, "%s", name);
+        p->ndim = d1 ? 2 : 1;
+        p->shape[0] = d0;
+        p->shape[1] = d1 ? d1 : 1;
+        p->n = d1 ? d0 * d1 : d0;
+        p->offset = t->offset;
+        p->flags = flags;
+    }
+    t->n++;
+    t->offset += d1 ? d0 * d1 : d0;
+}
+
+/* The table's order: embeddings, blocks in order (LIGO_BLK_* within each),
+ * then the head. With info NULL it only counts. */
+static void ligo__build_table(const ligo_config *c, ligo__table *t) {
+    int64_t C = c->d_model, F = c->d_ff, i;
+    char nm[64];
+    if (c->family == LIGO_VIT) {
+        ligo__t_add(t, "patch.weight", C, c->patch * c->patch, LIGO_PARAM_DECAY);
+        ligo__t_add(t, "patch.bias", C, 0, 0);
+        ligo__t_add(t, "cls_token", 1, C, LIGO_PARAM_EMBEDDING);
+        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
+    } else {
+        ligo__t_add(t, "wte.weight", c->vocab, C, LIGO_PARAM_EMBEDDING);
+        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
+        if (c->family == LIGO_BERT) {
+            ligo__t_add(t, "emb_ln.weight", C, 0, 0);
+            ligo__t_add(t, "emb_ln.bias", C, 0, 0);
+        }
+    }
+    for (i = 0; i < c->n_layer; i++) {
+#define LIGO__L(suffix, d0, d1, fl)                                  \
+    snprintf(nm, sizeof nm, "h.%lld.%s", (long long)i, suffix);     \
+    ligo__t_add(t, nm, d0, d1, fl)
+        LIGO__L("ln_1.weight", C, 0, 0);
+        LIGO__L("ln_1.bias", C, 0, 0);
+        LIGO__L("attn.c_attn.weight", 3 * C, C, LIGO_PARAM_DECAY);
+        LIGO__L("attn.c_attn.bias", 3 * C, 0, 0);
+        LIGO__L("attn.c_proj.weight", C, C, LIGO_PARAM_DECAY);
+        LIGO__L("attn.c_proj.bias", C, 0, 0);
+        LIGO__L("ln_2.weight", C, 0, 0);
+        LIGO__L("ln_2.bias", C, 0, 0);
+        LIGO__L("mlp.c_fc.weight", F, C, LIGO_PARAM_DECAY);
+        LIGO__L("mlp.c_fc.bias", F, 0, 0);
+        LIGO__L("mlp.c_proj.weight", C, F, LIGO_PARAM_DECAY);
+        LIGO__L("mlp.c_proj.bias", C, 0, 0);
+#undef LIGO__L
+    }
+    if (c->family == LIGO_BERT) {
+        ligo__t_add(t, "mlm.dense.weight", C, C, LIGO_PARAM_DECAY);
+        ligo__t_add(t, "mlm.dense.bias", C, 0, 0);
+        ligo__t_add(t, "mlm.ln.weight", C, 0, 0);
+        ligo__t_add(t, "mlm.ln.bias", C, 0, 0);
+        ligo__t_add(t, "mlm.bias", c->vocab, 0, 0);
+    } else {
+        ligo__t_add(t, "ln_f.weight", C, 0, 0);
+        ligo__t_add(t, "ln_f.bias", C, 0, 0);
+        if (c->family == LIGO_VIT) {
+            ligo__t_add(t, "head.weight", c->n_classes, C, LIGO_PARAM_DECAY);
+            ligo__t_add(t, "head.bias", c->n_classes, 0, 0);
+        }
+    }
+}
+
+/* Entries before the first block. */
+static int64_t ligo__n_pre(const ligo_config *c) {
+    return c->family == LIGO_BERT ? 4 : c->family == LIGO_VIT ? 4 : 2;
+}
+
+LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
+    return ligo__n_pre(&m->cfg) + layer * LIGO_BLK_COUNT;
+}
+
+LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
+    ligo_config c;
+    ligo__table t;
+    ligo_model *m;
+    if (ligo__failed(ctx)) return NULL;
+    if (!cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: config is NULL");
+        return NULL;
+    }
+    c = *cfg;
+    if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
+    memset(&t, 0, sizeof t);
+    ligo__build_table(&c, &t); /* count */
+    if (t.offset > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)t.offset);
+        return NULL;
+    }
+    m = (ligo_model *)ligo_alloc_persistent(ctx, sizeof *m);
+    if (!m) return NULL;
+    m->cfg = c;
+    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)t.n * sizeof(ligo_param_info));
+    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    if (!m->info || !m->data || !m->grad) return NULL;
+    t.info = m->info;
+    t.n = 0;
+    t.offset = 0;
+    ligo__build_table(&c, &t);
+    m->n_tensors = t.n;
+    m->n_floats = t.offset;
+    return m;
+}
+
+LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name) {
+    int64_t i;
+    if (!m || !name) return -1;
+    for (i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->info[i].name, name) == 0) return i;
+    return -1;
+}
+
+LIGO_API void ligo_model_zero_grad(ligo_model *m) {
+    if (m) memset(m->grad, 0, (size_t)m->n_floats * sizeof(float));
+}
+
+static int ligo__ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
+    ligo_rng rng;
+    int64_t i, k;
+    float std_res;
+    if (!m) return;
+    ligo_rng_seed(&rng, seed);
+    std_res = 0.02f / sqrtf(2.0f * (float)m->cfg.n_layer);
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        float *d = m->data + p->offset;
+        int is_ln = strstr(p->name, "ln") != NULL && p->ndim == 1;
+        if (is_ln && ligo__ends_with(p->name, ".weight")) {
+            for (k = 0; k < p->n; k++) d[k] = 1.0f;
+        } else if (p->ndim == 1) {
+            for (k = 0; k < p->n; k++) d[k] = 0.0f;
+        } else {
+            float std = (ligo__ends_with(p->name, "attn.c_proj.weight") || ligo__ends_with(p->name, "mlp.c_proj.weight"))
+                            ? std_res
+                            : 0.02f;
+            for (k = 0; k < p->n; k++) d[k] = std * ligo_rng_normal(&rng);
+        }
+    }
+}
+
+LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **w) {
+    int64_t i;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !w) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_weights: NULL model or array");
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        w[i] = ligo_wrap(ctx, p->ndim, p->shape, m->data + p->offset, m->grad + p->offset);
+        if (!w[i]) return ctx->status;
+    }
+    return LIGO_OK;
+}
+
+/* --------------------------------------------------------------- forward */
+
+/* One block on x (R, C): pre-LN (GPT, ViT) or post-LN (BERT). */
+static ligo_tensor *ligo__block(ligo_ctx *ctx, const ligo_config *c, ligo_tensor *const *w, ligo_tensor *x,
+                                int64_t B, int64_t T, int causal, int pre_ln) {
+    int64_t s3[3], s2[2];
+    ligo_tensor *h, *a, *f;
+    s3[0] = B;
+    s3[1] = T;
+    s3[2] = 3 * c->d_model;
+    s2[0] = B * T;
+    s2[1] = c->d_model;
+    h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps) : x;
+    h = ligo_linear(ctx, h, w[LIGO_BLK_QKV_W], w[LIGO_BLK_QKV_B]);
+    a = ligo_attention(ctx, ligo_reshape(ctx, h, 3, s3), c->n_head, causal);
+    a = ligo_linear(ctx, ligo_reshape(ctx, a, 2, s2), w[LIGO_BLK_PROJ_W], w[LIGO_BLK_PROJ_B]);
+    x = ligo_add(ctx, x, a);
+    if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps);
+    h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps) : x;
+    f = ligo_gelu(ctx, ligo_linear(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]));
+    f = ligo_linear(ctx, f, w[LIGO_BLK_FC2_W], w[LIGO_BLK_FC2_B]);
+    x = ligo_add(ctx, x, f);
+    if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps);
+    return x;
+}
+
+/* Position ids 0..T-1 for each of B rows, in scratch memory. */
+static int32_t *ligo__positions(ligo_ctx *ctx, int64_t B, int64_t T) {
+    int32_t *pos = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * T) * sizeof(int32_t));
+    int64_t b, t;
+    if (!pos) return NULL;
+    for (b = 0; b < B; b++)
+        for (t = 0; t < T; t++) pos[b * T + t] = (int32_t)t;
+    return pos;
+}
+
+/* ViT input: the image cut into patches, one row of P*P pixels each,
+ * patches in row-major order -> (B * N, P * P). */
+static ligo_tensor *ligo__patchify(ligo_ctx *ctx, const ligo_config *c, const float *images, int64_t B) {
+    int64_t P = c->patch, H = c->image_h, W = c->image_w, ph = H / P, pw = W / P, N = ph * pw;
+    ligo_tensor *x = ligo_new_2d(ctx, B * N, P * P);
+    int64_t b, i, j, r;
+    if (!x) return NULL;
+    for (b = 0; b < B; b++)
+        for (i = 0; i < ph; i++)
+            for (j = 0; j < pw; j++) {
+                float *dst = x->data + ((b * N) + i * pw + j) * P * P;
+                for (r = 0; r < P; r++) memcpy(dst + r * P, images + b * H * W + (i * P + r) * W + j * P, (size_t)P * sizeof(float));
+            }
+    return x;
+}
+
+static ligo_status ligo__check_weights(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w) {
+    int64_t i;
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        if (!w[i])
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: weight %s is NULL", p->name);
+        if (w[i]->n != p->n || w[i]->shape[0] != p->shape[0]) {
+            char b[64];
+            return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_model_forward: weight %s is %s, want %lldx%lld", p->name,
+                                  ligo_shape_str(w[i], b, sizeof b), (long long)p->shape[0], (long long)p->shape[1]);
+        }
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
+                                         const ligo_batch *bt, ligo_tensor **logits_out) {
+    const ligo_config *c;
+    int64_t B, T, l, R;
+    ligo_tensor *x, *logits;
+    int32_t *pos;
+    if (logits_out) *logits_out = NULL;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !w || !bt) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
+        return NULL;
+    }
+    c = &m->cfg;
+    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
+    B = bt->B;
+    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
+    if (B < 1 || T < 1 || T > c->ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
+                       (long long)B, (long long)bt->T, (long long)c->ctx_len);
+        return NULL;
+    }
+    if (!bt->targets || (c->family == LIGO_VIT ? !bt->images : !bt->inputs)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s",
+                       !bt->targets ? "targets" : c->family == LIGO_VIT ? "images" : "inputs");
+        return NULL;
+    }
+    R = B * T;
+    pos = ligo__positions(ctx, B, T);
+    if (!pos) return NULL;
+    if (c->family == LIGO_VIT) {
+        /* rows: the class token, then every image's patch embeddings; a
+         * gather puts each image's class token in front of its patches */
+        int64_t N = T - 1, b, j;
+        int32_t *order = (int32_t *)ligo_alloc_scratch(ctx, (size_t)R * sizeof(int32_t));
+        ligo_tensor *patches = ligo__patchify(ctx, c, bt->images, B), *rows;
+        if (!order || !patches) return NULL;
+        for (b = 0; b < B; b++)
+            for (j = 0; j < T; j++) order[b * T + j] = j == 0 ? 0 : (int32_t)(1 + b * N + (j - 1));
+        rows = ligo_concat(ctx, w[2], ligo_linear(ctx, patches, w[0], w[1]), 0);
+        x = ligo_add(ctx, ligo_embedding(ctx, rows, order, R), ligo_embedding(ctx, w[3], pos, R));
+    } else {
+        x = ligo_add(ctx, ligo_embedding(ctx, w[0], bt->inputs, R), ligo_embedding(ctx, w[1], pos, R));
+        if (c->family == LIGO_BERT) x = ligo_layernorm(ctx, x, w[2], w[3], c->ln_eps);
+    }
+    for (l = 0; l < c->n_layer; l++)
+        x = ligo__block(ctx, c, w + ligo_model_layer_base(m, l), x, B, T, c->family == LIGO_GPT,
+                        c->family != LIGO_BERT);
+    {
+        ligo_tensor **head = w + ligo_model_layer_base(m, c->n_layer);
+        if (c->family == LIGO_GPT) {
+            x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
+            logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
+        } else if (c->family == LIGO_BERT) {
+            x = ligo_gelu(ctx, ligo_linear(ctx, x, head[0], head[1]));
+            x = ligo_layernorm(ctx, x, head[2], head[3], c->ln_eps);
+            logits = ligo_linear(ctx, x, w[0], head[4]); /* decoder tied to wte */
+        } else {
+            int32_t *cls = (int32_t *)ligo_alloc_scratch(ctx, (size_t)B * sizeof(int32_t));
+            int64_t b;
+            if (!cls) return NULL;
+            for (b = 0; b < B; b++) cls[b] = (int32_t)(b * T);
+            x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
+            logits = ligo_linear(ctx, ligo_embedding(ctx, x, cls, B), head[2], head[3]);
+        }
+    }
+    if (logits_out) *logits_out = logits;
+    return ligo_cross_entropy(ctx, logits, bt->targets, c->family == LIGO_VIT ? B : R, LIGO_IGNORE);
+}
+
+LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch, ligo_tensor **logits) {
+    ligo_tensor **w;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_loss: model is NULL");
+        return NULL;
+    }
+    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
+    if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, m, w, batch, logits);
+}
 /* ==== end src/nn.c ==== */
 
 /* ==== begin src/optim.c ==== */
-/* optim.c */
+/* optim.c: SGD with momentum and AdamW over a flat parameter block, the
+ * learning-rate schedule, and clipping by global norm. Both optimizers
+ * follow PyTorch's update rules exactly (torch.optim.SGD, AdamW). */
+
+LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind) {
+    ligo_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.95f;
+    c.eps = 1e-8f;
+    c.momentum = 0.9f;
+    c.weight_decay = kind == LIGO_ADAMW ? 0.1f : 0.0f;
+    c.decay_all = 0;
+    return c;
+}
+
+LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n, const ligo_segment *segs,
+                                    int64_t n_segs) {
+    ligo_optim *o;
+    int64_t i, covered = 0;
+    if (ligo__failed(ctx)) return NULL;
+    if (!cfg || n < 1 || (segs && n_segs < 1) || n > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: needs a config and 1 <= n (%lld) <= 2^34", (long long)n);
+        return NULL;
+    }
+    if (cfg->kind != LIGO_ADAMW && cfg->kind != LIGO_SGD) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: unknown optimizer kind %d", (int)cfg->kind);
+        return NULL;
+    }
+    if (!(cfg->beta1 >= 0.0f && cfg->beta1 < 1.0f) || !(cfg->beta2 >= 0.0f && cfg->beta2 < 1.0f) ||
+        !(cfg->eps > 0.0f) || !(cfg->weight_decay >= 0.0f) || !(cfg->momentum >= 0.0f && cfg->momentum < 1.0f)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: betas and momentum must be in [0, 1), eps > 0, decay >= 0");
+        return NULL;
+    }
+    if (segs)
+        for (i = 0; i < n_segs; i++) {
+            if (segs[i].offset != covered || segs[i].n < 1) {
+                ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: segment %lld does not continue at offset %lld",
+                               (long long)i, (long long)covered);
+                return NULL;
+            }
+            covered += segs[i].n;
+        }
+    if (segs && covered != n) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: segments cover %lld of %lld floats", (long long)covered,
+                       (long long)n);
+        return NULL;
+    }
+    o = (ligo_optim *)ligo_alloc_persistent(ctx, sizeof *o);
+    if (!o) return NULL;
+    o->cfg = *cfg;
+    o->n = n;
+    o->m = (float *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(float));
+    if (cfg->kind == LIGO_ADAMW) o->v = (float *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(float));
+    o->n_segs = segs ? n_segs : 1;
+    o->segs = (ligo_segment *)ligo_alloc_persistent(ctx, (size_t)o->n_segs * sizeof(ligo_segment));
+    if (!o->m || (cfg->kind == LIGO_ADAMW && !o->v) || !o->segs) return NULL;
+    if (segs) {
+        memcpy(o->segs, segs, (size_t)n_segs * sizeof(ligo_segment));
+    } else {
+        o->segs[0].offset = 0;
+        o->segs[0].n = n;
+        o->segs[0].decay = 1;
+    }
+    return o;
+}
+
+LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_config *cfg, const ligo_model *m) {
+    ligo_segment *segs;
+    int64_t i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new_for_model: NULL model or config");
+        return NULL;
+    }
+    segs = (ligo_segment *)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_segment));
+    if (!segs) return NULL;
+    for (i = 0; i < m->n_tensors; i++) {
+        segs[i].offset = m->info[i].offset;
+        segs[i].n = m->info[i].n;
+        segs[i].decay = cfg->decay_all || (m->info[i].flags & LIGO_PARAM_DECAY);
+    }
+    return ligo_optim_new(ctx, cfg, m->n_floats, segs, m->n_tensors);
+}
+
+typedef struct ligo__optim_job {
+    ligo_optim *o;
+    float *data;
+    const float *grad;
+    float lr;
+    double bc1, bc2; /* bias corrections 1 - beta^t */
+} ligo__optim_job;
+
+/* Each thread updates a contiguous share of every segment. */
+static void ligo__optim_task(void *arg, int ith, int nth) {
+    const ligo__optim_job *j = (const ligo__optim_job *)arg;
+    const ligo_optim *o = j->o;
+    const ligo_optim_config *c = &o->cfg;
+    int64_t s, i;
+    for (s = 0; s < o->n_segs; s++) {
+        const ligo_segment *g = &o->segs[s];
+        int64_t i0 = g->offset + g->n * ith / nth, i1 = g->offset + g->n * (ith + 1) / nth;
+        float wd = g->decay ? c->weight_decay : 0.0f;
+        if (c->kind == LIGO_ADAMW) {
+            float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+            float step = (float)((double)j->lr / j->bc1);
+            float rbc2 = (float)(1.0 / sqrt(j->bc2));
+            float shrink = 1.0f - j->lr * wd;
+            for (i = i0; i < i1; i++) {
+                float gr = j->grad[i];
+                float m = b1 * o->m[i] + (1.0f - b1) * gr;
+                float v = b2 * o->v[i] + (1.0f - b2) * gr * gr;
+                o->m[i] = m;
+                o->v[i] = v;
+                j->data[i] = j->data[i] * shrink - step * m / (sqrtf(v) * rbc2 + eps);
+            }
+        } else {
+            float mu = c->momentum;
+            for (i = i0; i < i1; i++) {
+                float gr = j->grad[i] + wd * j->data[i];
+                float b = mu * o->m[i] + gr;
+                o->m[i] = b;
+                j->data[i] -= j->lr * b;
+            }
+        }
+    }
+}
+
+/* AdamW as torch.optim.AdamW: p *= 1 - lr wd; m, v updated;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ * SGD as torch.optim.SGD: g += wd p; buf = mu buf + g (buf = g at t = 1,
+ * the same from a zero buffer); p -= lr buf. */
+LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *o, float *data, const float *grad, float lr) {
+    ligo__optim_job j;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!o || !data || !grad) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_step: NULL optimizer or buffers");
+    if (!(lr >= 0.0f) || !isfinite(lr))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_step: learning rate %g is not a finite value >= 0",
+                              (double)lr);
+    o->step++;
+    j.o = o;
+    j.data = data;
+    j.grad = grad;
+    j.lr = lr;
+    j.bc1 = 1.0 - pow((double)o->cfg.beta1, (double)o->step);
+    j.bc2 = 1.0 - pow((double)o->cfg.beta2, (double)o->step);
+    ligo_parallel_for(ctx, ligo__optim_task, &j, ligo__nth_for(ctx, (double)o->n, 32768.0));
+    return LIGO_OK;
+}
+
+LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
+    double p;
+    if (!s) return 0.0f;
+    if (step < 0) step = 0;
+    if (s->warmup > 0 && step < s->warmup) return s->lr_max * (float)(step + 1) / (float)s->warmup;
+    if (s->decay == LIGO_DECAY_CONSTANT || s->total <= s->warmup) return s->lr_max;
+    p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
+    if (p > 1.0) p = 1.0;
+    if (s->decay == LIGO_DECAY_LINEAR) return (float)((double)s->lr_max + ((double)s->lr_min - (double)s->lr_max) * p);
+    return (float)((double)s->lr_min + 0.5 * ((double)s->lr_max - (double)s->lr_min) * (1.0 + cos(3.14159265358979323846 * p)));
+}
+
+LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
+    double ss = 0.0, norm;
+    int64_t i;
+    if (!grad || n < 1) return 0.0;
+    for (i = 0; i < n; i++) ss += (double)grad[i] * (double)grad[i];
+    norm = sqrt(ss);
+    if (!isfinite(norm)) return norm;
+    if (max_norm > 0.0 && norm > max_norm) {
+        float scale = (float)(max_norm / (norm + 1e-6));
+        for (i = 0; i < n; i++) grad[i] *= scale;
+    }
+    return norm;
+}
 /* ==== end src/optim.c ==== */
 
 /* ==== begin src/data.c ==== */
@@ -3057,8 +4238,2726 @@ LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const in
 /* ==== end src/data.c ==== */
 
 /* ==== begin src/io.c ==== */
-/* io.c */
+/* io.c: safetensors files. A strict little JSON parser for the header, a
+ * reader that checks everything before it trusts an offset, and a writer
+ * that saves through a temporary file renamed over the target.
+ *
+ * Reading: F32 only. A 0-dim tensor (shape []) is read as ndim 1, shape [1].
+ * Dims of size 0 are accepted: such a tensor has n == 0 and a data pointer
+ * that must not be read. Shape entries past ndim are 1. Each tensor's data
+ * is copied into its own 64-byte aligned block of scratch memory. Limits:
+ * header <= 100,000,000 bytes (as the reference implementation), file
+ * <= 64 GiB, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes. The data
+ * buffer must be covered exactly by the tensors (no overlaps, no holes, no
+ * trailing bytes), as the reference implementation requires. */
+
+#include <errno.h>
+
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+/* _POSIX_VERSION is old when the feature macros came too late (a system
+ * header included before ligo.h under strict C99): then fileno, fstat and
+ * fsync may be undeclared, and the portable fallbacks are used. */
+#if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
+#define LIGO__IO_POSIX 1
+#endif
+
+#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
+#define LIGO__ST_MAX_FILE ((uint64_t)64 << 30)
+#define LIGO__JSON_MAX_DEPTH 64
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__IO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__IO_PRINTF(a, b)
+#endif
+
+/* ----------------------------------------------------------- utilities */
+
+/* "who: file: message" (the file part only when there is one). */
+static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                const char *fmt, ...) LIGO__IO_PRINTF(5, 6);
+static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                const char *fmt, ...) {
+    char msg[LIGO__ERRMSG];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (fname) return ligo_set_error(ctx, s, "%s: %s: %s", who, fname, msg);
+    return ligo_set_error(ctx, s, "%s: %s", who, msg);
+}
+
+static int ligo__st_host_le(void) {
+    const uint32_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Files hold little-endian floats; a big-endian host swaps in place. */
+static void ligo__st_from_le(float *x, int64_t n) {
+    unsigned char *b = (unsigned char *)x;
+    int64_t i;
+    if (ligo__st_host_le()) return;
+    for (i = 0; i < n; i++, b += 4) {
+        unsigned char t = b[0];
+        b[0] = b[3];
+        b[3] = t;
+        t = b[1];
+        b[1] = b[2];
+        b[2] = t;
+    }
+}
+
+static uint64_t ligo__st_le64(const unsigned char *b) {
+    uint64_t v = 0;
+    int i;
+    for (i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, at most U+10FFFF), or 0. */
+static size_t ligo__utf8_len(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    unsigned lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4;
+    else return 0;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    if (n < len) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return len;
+}
+
+static int ligo__utf8_valid(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), i = 0;
+    while (i < n) {
+        size_t k = ligo__utf8_len(s + i, n - i);
+        if (k == 0) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A printable copy for messages: control bytes become '?', long text is cut. */
+static void ligo__st_printable(char *dst, size_t cap, const char *src, size_t len) {
+    size_t i, k = 0;
+    for (i = 0; i < len && k + 4 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[k++] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
+    }
+    if (i < len) {
+        memcpy(dst + k, "...", 3);
+        k += 3;
+    }
+    dst[k] = '\0';
+}
+
+/* "10x4", or "0-dim" for a scalar. */
+static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    int i;
+    buf[0] = '\0';
+    if (ndim == 0) snprintf(buf, cap, "0-dim");
+    for (i = 0; i < ndim && len < cap; i++) {
+        int k = snprintf(buf + len, cap - len, i ? "x%lld" : "%lld", (long long)shape[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+typedef struct ligo__json {
+    const unsigned char *s;
+    size_t n, pos;
+    int failed;
+    ligo_ctx *ctx;
+    const char *who, *fname;
+    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
+} ligo__json;
+
+static int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__IO_PRINTF(2, 3);
+static int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
+    char msg[LIGO__ERRMSG];
+    va_list ap;
+    if (J->failed) return 0;
+    J->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ligo__st_err(J->ctx, LIGO_EFORMAT, J->who, J->fname, "%s%s", J->where, msg);
+    return 0;
+}
+
+static void ligo__json_ws(ligo__json *J) {
+    while (J->pos < J->n) {
+        unsigned char c = J->s[J->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        J->pos++;
+    }
+}
+
+/* The next byte after whitespace, or -1 at the end. */
+static int ligo__json_peek(ligo__json *J) {
+    ligo__json_ws(J);
+    return J->pos < J->n ? (int)J->s[J->pos] : -1;
+}
+
+static int ligo__json_expect(ligo__json *J, char c) {
+    if (ligo__json_peek(J) != (unsigned char)c) {
+        if (J->pos >= J->n) return ligo__json_fail(J, "header JSON ends early: expected '%c'", c);
+        return ligo__json_fail(J, "header JSON: expected '%c' at header byte %zu", c, J->pos);
+    }
+    J->pos++;
+    return 1;
+}
+
+static int ligo__json_hex4(const unsigned char *s, uint32_t *v) {
+    int i;
+    *v = 0;
+    for (i = 0; i < 4; i++) {
+        unsigned c = s[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return 0;
+        *v = (*v << 4) | d;
+    }
+    return 1;
+}
+
+static void ligo__json_put(char *dst, size_t cap, size_t *k, unsigned b) {
+    if (dst && *k < cap) dst[*k] = (char)b;
+    (*k)++;
+}
+
+/* Decodes the string at J->pos into UTF-8: up to cap bytes go to dst (when
+ * not NULL), the full length to *len, whether it holds a NUL to *nul. */
+static int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul) {
+    const unsigned char *s = J->s;
+    size_t n = J->n, p, k = 0, start;
+    *len = 0;
+    *nul = 0;
+    if (ligo__json_peek(J) != '"') {
+        if (J->pos >= J->n) return ligo__json_fail(J, "header JSON ends early: expected a string");
+        return ligo__json_fail(J, "header JSON: expected a string at header byte %zu", J->pos);
+    }
+    start = J->pos;
+    p = start + 1;
+    for (;;) {
+        unsigned c;
+        if (p >= n) return ligo__json_fail(J, "header JSON: unterminated string starting at header byte %zu", start);
+        c = s[p];
+        if (c == '"') {
+            p++;
+            break;
+        }
+        if (c < 0x20) return ligo__json_fail(J, "header JSON: control byte 0x%02x inside a string at header byte %zu", c, p);
+        if (c == '\\') {
+            uint32_t cp;
+            if (p + 1 >= n) return ligo__json_fail(J, "header JSON: unterminated string starting at header byte %zu", start);
+            c = s[p + 1];
+            switch (c) {
+            case '"': cp = '"'; p += 2; break;
+            case '\\': cp = '\\'; p += 2; break;
+            case '/': cp = '/'; p += 2; break;
+            case 'b': cp = '\b'; p += 2; break;
+            case 'f': cp = '\f'; p += 2; break;
+            case 'n': cp = '\n'; p += 2; break;
+            case 'r': cp = '\r'; p += 2; break;
+            case 't': cp = '\t'; p += 2; break;
+            case 'u':
+                if (n - p < 6 || !ligo__json_hex4(s + p + 2, &cp))
+                    return ligo__json_fail(J, "header JSON: bad \\u escape at header byte %zu", p);
+                p += 6;
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return ligo__json_fail(J, "header JSON: unpaired surrogate \\u%04X at header byte %zu", (unsigned)cp, p - 6);
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    uint32_t lo;
+                    if (n - p < 6 || s[p] != '\\' || s[p + 1] != 'u' || !ligo__json_hex4(s + p + 2, &lo) ||
+                        lo < 0xDC00 || lo > 0xDFFF)
+                        return ligo__json_fail(J, "header JSON: unpaired surrogate \\u%04X at header byte %zu", (unsigned)cp, p - 6);
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                }
+                break;
+            default:
+                if (c >= 0x20 && c < 0x7F)
+                    return ligo__json_fail(J, "header JSON: bad escape \\%c at header byte %zu", (char)c, p);
+                return ligo__json_fail(J, "header JSON: bad escape at header byte %zu", p);
+            }
+            if (cp == 0) *nul = 1;
+            if (cp < 0x80) {
+                ligo__json_put(dst, cap, &k, cp);
+            } else if (cp < 0x800) {
+                ligo__json_put(dst, cap, &k, 0xC0 | (cp >> 6));
+                ligo__json_put(dst, cap, &k, 0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                ligo__json_put(dst, cap, &k, 0xE0 | (cp >> 12));
+                ligo__json_put(dst, cap, &k, 0x80 | ((cp >> 6) & 0x3F));
+                ligo__json_put(dst, cap, &k, 0x80 | (cp & 0x3F));
+            } else {
+                ligo__json_put(dst, cap, &k, 0xF0 | (cp >> 18));
+                ligo__json_put(dst, cap, &k, 0x80 | ((cp >> 12) & 0x3F));
+                ligo__json_put(dst, cap, &k, 0x80 | ((cp >> 6) & 0x3F));
+                ligo__json_put(dst, cap, &k, 0x80 | (cp & 0x3F));
+            }
+        } else {
+            size_t m = ligo__utf8_len(s + p, n - p), i;
+            if (m == 0) return ligo__json_fail(J, "header JSON: invalid UTF-8 at header byte %zu", p);
+            for (i = 0; i < m; i++) ligo__json_put(dst, cap, &k, s[p + i]);
+            p += m;
+        }
+    }
+    J->pos = p;
+    *len = k;
+    return 1;
+}
+
+/* A non-negative integer without fraction or exponent (shapes, offsets). */
+static int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out) {
+    const unsigned char *s = J->s;
+    size_t n = J->n, p;
+    uint64_t v = 0;
+    int c = ligo__json_peek(J);
+    p = J->pos;
+    if (c == '-') return ligo__json_fail(J, "%s must be a non-negative integer, not a negative number", what);
+    if (c < '0' || c > '9') {
+        if (c < 0) return ligo__json_fail(J, "header JSON ends early: expected %s", what);
+        return ligo__json_fail(J, "%s must be a non-negative integer (header byte %zu)", what, p);
+    }
+    if (s[p] == '0' && p + 1 < n && s[p + 1] >= '0' && s[p + 1] <= '9')
+        return ligo__json_fail(J, "header JSON: number with a leading zero at header byte %zu", p);
+    while (p < n && s[p] >= '0' && s[p] <= '9') {
+        unsigned d = (unsigned)(s[p] - '0');
+        if (v > (UINT64_MAX - d) / 10) return ligo__json_fail(J, "%s is too large", what);
+        v = v * 10 + d;
+        p++;
+    }
+    if (p < n && (s[p] == '.' || s[p] == 'e' || s[p] == 'E'))
+        return ligo__json_fail(J, "%s must be an integer, not a fraction or exponent (header byte %zu)", what, p);
+    J->pos = p;
+    *out = v;
+    return 1;
+}
+
+/* Any JSON number, checked against the grammar and dropped. */
+static int ligo__json_skip_number(ligo__json *J) {
+    const unsigned char *s = J->s;
+    size_t n = J->n, p = J->pos, start = J->pos, d;
+    if (p < n && s[p] == '-') p++;
+    if (p < n && s[p] == '0') {
+        p++;
+    } else {
+        for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++) {}
+        if (p == d) return ligo__json_fail(J, "header JSON: bad number at header byte %zu", start);
+    }
+    if (p < n && s[p] == '.') {
+        for (d = ++p; p < n && s[p] >= '0' && s[p] <= '9'; p++) {}
+        if (p == d) return ligo__json_fail(J, "header JSON: bad number at header byte %zu", start);
+    }
+    if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if (p < n && (s[p] == '+' || s[p] == '-')) p++;
+        for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++) {}
+        if (p == d) return ligo__json_fail(J, "header JSON: bad number at header byte %zu", start);
+    }
+    J->pos = p;
+    return 1;
+}
+
+/* Skips any value; depth counts the containers around it. */
+static int ligo__json_skip(ligo__json *J, int depth) {
+    int c = ligo__json_peek(J);
+    size_t len;
+    int nul;
+    if (c < 0) return ligo__json_fail(J, "header JSON ends early: expected a value");
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        if (depth >= LIGO__JSON_MAX_DEPTH)
+            return ligo__json_fail(J, "header JSON nests deeper than %d at header byte %zu", LIGO__JSON_MAX_DEPTH, J->pos);
+        J->pos++;
+        if (ligo__json_peek(J) == close) {
+            J->pos++;
+            return 1;
+        }
+        for (;;) {
+            if (c == '{') {
+                if (!ligo__json_string(J, NULL, 0, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+            }
+            if (!ligo__json_skip(J, depth + 1)) return 0;
+            if (ligo__json_peek(J) == ',') {
+                J->pos++;
+                continue;
+            }
+            return ligo__json_expect(J, close);
+        }
+    }
+    if (c == '"') return ligo__json_string(J, NULL, 0, &len, &nul);
+    if (c == '-' || (c >= '0' && c <= '9')) return ligo__json_skip_number(J);
+    {
+        static const char *const lits[3] = {"true", "false", "null"};
+        int i;
+        for (i = 0; i < 3; i++) {
+            size_t m = strlen(lits[i]);
+            if (J->n - J->pos >= m && memcmp(J->s + J->pos, lits[i], m) == 0) {
+                J->pos += m;
+                return 1;
+            }
+        }
+    }
+    return ligo__json_fail(J, "header JSON: unexpected byte '%c' at header byte %zu", c >= 0x20 && c < 0x7F ? c : '?', J->pos);
+}
+
+/* -------------------------------------------------------------- reading */
+
+typedef struct ligo__st_info {
+    int ndim; /* as in the file: 0 for a scalar */
+    int64_t shape[LIGO_MAX_DIMS];
+    uint64_t begin, end;
+    int64_t n;
+} ligo__st_info;
+
+typedef struct ligo__st_span {
+    uint64_t begin, end;
+    int64_t idx;
+} ligo__st_span;
+
+/* One tensor's object: {"dtype": "F32", "shape": [...], "data_offsets": [b, e]}
+ * with unknown keys skipped; then the checks that need no other tensor. */
+static int ligo__st_tensor(ligo__json *J, uint64_t data_len, ligo__st_info *ti) {
+    int seen_dtype = 0, seen_shape = 0, seen_off = 0;
+    uint64_t bytes;
+    char shp[96];
+    int i;
+    memset(ti, 0, sizeof *ti);
+    if (ligo__json_peek(J) != '{') return ligo__json_fail(J, "value must be an object with dtype, shape and data_offsets");
+    J->pos++;
+    if (ligo__json_peek(J) == '}') {
+        J->pos++;
+    } else {
+        for (;;) {
+            char key[16];
+            size_t klen;
+            int nul;
+            if (!ligo__json_string(J, key, sizeof key, &klen, &nul) || !ligo__json_expect(J, ':')) return 0;
+            if (klen == 5 && memcmp(key, "dtype", 5) == 0) {
+                char dt[24], pr[40];
+                size_t dlen;
+                if (seen_dtype++) return ligo__json_fail(J, "\"dtype\" appears twice");
+                if (ligo__json_peek(J) != '"') return ligo__json_fail(J, "dtype must be a string");
+                if (!ligo__json_string(J, dt, sizeof dt, &dlen, &nul)) return 0;
+                if (dlen != 3 || memcmp(dt, "F32", 3) != 0) {
+                    ligo__st_printable(pr, sizeof pr, dt, dlen < sizeof dt ? dlen : sizeof dt);
+                    return ligo__json_fail(J, "dtype %s not supported (ligo reads F32)", pr);
+                }
+            } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
+                if (seen_shape++) return ligo__json_fail(J, "\"shape\" appears twice");
+                if (ligo__json_peek(J) != '[') return ligo__json_fail(J, "shape must be an array of integers");
+                J->pos++;
+                if (ligo__json_peek(J) == ']') {
+                    J->pos++;
+                } else {
+                    for (;;) {
+                        uint64_t d;
+                        if (ti->ndim == LIGO_MAX_DIMS)
+                            return ligo__json_fail(J, "shape has more than %d dims (ligo supports at most %d)",
+                                                   LIGO_MAX_DIMS, LIGO_MAX_DIMS);
+                        if (!ligo__json_uint(J, "a shape entry", &d)) return 0;
+                        if (d > (uint64_t)INT64_MAX) return ligo__json_fail(J, "a shape entry is too large");
+                        ti->shape[ti->ndim++] = (int64_t)d;
+                        if (ligo__json_peek(J) == ',') {
+                            J->pos++;
+                            continue;
+                        }
+                        if (!ligo__json_expect(J, ']')) return 0;
+                        break;
+                    }
+                }
+            } else if (klen == 12 && memcmp(key, "data_offsets", 12) == 0) {
+                if (seen_off++) return ligo__json_fail(J, "\"data_offsets\" appears twice");
+                if (ligo__json_peek(J) != '[') return ligo__json_fail(J, "data_offsets must be [begin, end]");
+                J->pos++;
+                if (!ligo__json_uint(J, "data_offsets begin", &ti->begin)) return 0;
+                if (ligo__json_peek(J) != ',') return ligo__json_fail(J, "data_offsets must be [begin, end]");
+                J->pos++;
+                if (!ligo__json_uint(J, "data_offsets end", &ti->end)) return 0;
+                if (ligo__json_peek(J) != ']') return ligo__json_fail(J, "data_offsets must be [begin, end]");
+                J->pos++;
+            } else {
+                if (!ligo__json_skip(J, 2)) return 0;
+            }
+            if (ligo__json_peek(J) == ',') {
+                J->pos++;
+                continue;
+            }
+            if (!ligo__json_expect(J, '}')) return 0;
+            break;
+        }
+    }
+    if (!seen_dtype) return ligo__json_fail(J, "\"dtype\" is missing");
+    if (!seen_shape) return ligo__json_fail(J, "\"shape\" is missing");
+    if (!seen_off) return ligo__json_fail(J, "\"data_offsets\" is missing");
+    ti->n = 1;
+    for (i = 0; i < ti->ndim; i++)
+        if (!ligo__mul_i64(ti->n, ti->shape[i], &ti->n)) break;
+    ligo__st_shape_str(shp, sizeof shp, ti->ndim, ti->shape);
+    if (i < ti->ndim || ti->n > INT64_MAX / 4) return ligo__json_fail(J, "shape %s is too large", shp);
+    bytes = (uint64_t)ti->n * 4;
+    if (ti->begin > ti->end)
+        return ligo__json_fail(J, "data_offsets [%llu, %llu] end before they begin", (unsigned long long)ti->begin,
+                               (unsigned long long)ti->end);
+    if (ti->end - ti->begin != bytes)
+        return ligo__json_fail(J, "data_offsets [%llu, %llu] do not match shape %s (%llu bytes)",
+                               (unsigned long long)ti->begin, (unsigned long long)ti->end, shp,
+                               (unsigned long long)bytes);
+    if (ti->end > data_len)
+        return ligo__json_fail(J, "data_offsets [%llu, %llu] reach past the data buffer (%llu bytes; truncated?)",
+                               (unsigned long long)ti->begin, (unsigned long long)ti->end,
+                               (unsigned long long)data_len);
+    return 1;
+}
+
+/* A fresh NUL-terminated copy of the string at J->pos in scratch memory. */
+static char *ligo__st_dup_string(ligo__json *J, const char *what) {
+    size_t start = J->pos, len;
+    int nul;
+    char *dst;
+    if (!ligo__json_string(J, NULL, 0, &len, &nul)) return NULL;
+    if (nul) {
+        ligo__json_fail(J, "%s contains \\u0000", what);
+        return NULL;
+    }
+    dst = (char *)ligo_alloc_scratch(J->ctx, len + 1);
+    if (!dst) {
+        J->failed = 1;
+        return NULL;
+    }
+    J->pos = start;
+    ligo__json_string(J, dst, len, &len, &nul);
+    return dst;
+}
+
+/* "__metadata__": an object of strings. Counts pairs when out is NULL. */
+static int ligo__st_metadata(ligo__json *J, ligo_safetensors *out, int64_t *n_meta) {
+    if (ligo__json_peek(J) != '{') return ligo__json_fail(J, "__metadata__ must be an object of strings");
+    J->pos++;
+    if (ligo__json_peek(J) == '}') {
+        J->pos++;
+        return 1;
+    }
+    for (;;) {
+        if (out) {
+            ligo_st_meta *m;
+            char *key;
+            if (*n_meta >= out->cap_meta) return ligo__json_fail(J, "header changed between passes");
+            m = &out->meta[*n_meta];
+            if (!(key = ligo__st_dup_string(J, "a __metadata__ key")) || !ligo__json_expect(J, ':')) return 0;
+            m->key = key;
+            if (ligo__json_peek(J) != '"') {
+                char pr[64];
+                ligo__st_printable(pr, sizeof pr, key, strlen(key));
+                return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
+            }
+            if (!(m->value = ligo__st_dup_string(J, "a __metadata__ value"))) return 0;
+        } else {
+            char key[64], pr[64];
+            size_t len;
+            int nul;
+            if (!ligo__json_string(J, key, sizeof key, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+            if (ligo__json_peek(J) != '"') {
+                ligo__st_printable(pr, sizeof pr, key, len < sizeof key ? len : sizeof key);
+                return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
+            }
+            if (!ligo__json_string(J, NULL, 0, &len, &nul)) return 0;
+        }
+        (*n_meta)++;
+        if (ligo__json_peek(J) == ',') {
+            J->pos++;
+            continue;
+        }
+        return ligo__json_expect(J, '}');
+    }
+}
+
+/* The whole header. With out NULL: checks syntax and counts. With out
+ * allocated from the counts: fills entries, metadata and spans. */
+static int ligo__st_header_pass(ligo__json *J, uint64_t data_len, ligo_safetensors *out, ligo__st_span *spans,
+                                int64_t *n_tensors, int64_t *n_meta) {
+    int seen_meta = 0;
+    *n_tensors = 0;
+    *n_meta = 0;
+    J->pos = 0;
+    J->where[0] = '\0';
+    if (J->n == 0 || J->s[0] != '{') return ligo__json_fail(J, "header must start with '{'");
+    J->pos = 1;
+    if (ligo__json_peek(J) == '}') {
+        J->pos++;
+    } else {
+        for (;;) {
+            char name[LIGO_ST_MAX_NAME], pr[LIGO_ST_MAX_NAME];
+            size_t len;
+            int nul;
+            ligo__st_info ti;
+            if (!ligo__json_string(J, name, sizeof name, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+            if (len == 12 && memcmp(name, "__metadata__", 12) == 0) {
+                if (seen_meta++) return ligo__json_fail(J, "\"__metadata__\" appears twice");
+                if (!ligo__st_metadata(J, out, n_meta)) return 0;
+            } else {
+                if (len >= LIGO_ST_MAX_NAME) {
+                    ligo__st_printable(pr, 40, name, 32);
+                    return ligo__json_fail(J, "tensor name %s of %zu bytes is too long (at most %d)", pr, len,
+                                           LIGO_ST_MAX_NAME - 1);
+                }
+                name[len] = '\0';
+                ligo__st_printable(pr, sizeof pr, name, len);
+                if (nul) return ligo__json_fail(J, "tensor name %s contains \\u0000", pr);
+                snprintf(J->where, sizeof J->where, "tensor %s: ", pr);
+                if (!ligo__st_tensor(J, data_len, &ti)) return 0;
+                J->where[0] = '\0';
+                if (out) {
+                    ligo_st_entry *e;
+                    int i;
+                    if (*n_tensors >= out->cap_entries) return ligo__json_fail(J, "header changed between passes");
+                    e = &out->entries[*n_tensors];
+                    memcpy(e->name, name, len + 1);
+                    /* a 0-dim scalar is one float: ndim 1, shape [1] */
+                    e->ndim = ti.ndim ? ti.ndim : 1;
+                    for (i = 0; i < LIGO_MAX_DIMS; i++) e->shape[i] = i < ti.ndim ? ti.shape[i] : 1;
+                    e->n = ti.n;
+                    spans[*n_tensors].begin = ti.begin;
+                    spans[*n_tensors].end = ti.end;
+                    spans[*n_tensors].idx = *n_tensors;
+                }
+                (*n_tensors)++;
+            }
+            if (ligo__json_peek(J) == ',') {
+                J->pos++;
+                continue;
+            }
+            if (!ligo__json_expect(J, '}')) return 0;
+            break;
+        }
+    }
+    /* the format pads the header with spaces */
+    ligo__json_ws(J);
+    if (J->pos != J->n) return ligo__json_fail(J, "header JSON: trailing bytes after the object at header byte %zu", J->pos);
+    return 1;
+}
+
+static int ligo__st_cmp_span(const void *a, const void *b) {
+    const ligo__st_span *x = (const ligo__st_span *)a, *y = (const ligo__st_span *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int ligo__st_cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first string that appears twice, or NULL; sorting keeps it n log n. */
+static const char *ligo__st_find_dup(const char **strs, int64_t n) {
+    int64_t i;
+    if (n < 2) return NULL;
+    qsort((void *)strs, (size_t)n, sizeof *strs, ligo__st_cmp_str);
+    for (i = 1; i < n; i++)
+        if (strcmp(strs[i - 1], strs[i]) == 0) return strs[i];
+    return NULL;
+}
+
+/* Duplicate tensor names or metadata keys: EINVAL or EFORMAT with a message. */
+static int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                 const ligo_safetensors *st) {
+    int64_t i, m = st->n_entries > st->n_meta ? st->n_entries : st->n_meta;
+    const char **strs, *dup;
+    size_t bytes;
+    char pr[LIGO_ST_MAX_NAME];
+    if (m < 2) return 1;
+    if (!ligo__mul_size((size_t)m, sizeof *strs, &bytes)) {
+        ligo__st_err(ctx, LIGO_EOVERFLOW, who, fname, "too many entries");
+        return 0;
+    }
+    strs = (const char **)ligo_alloc_scratch(ctx, bytes);
+    if (!strs) return 0;
+    for (i = 0; i < st->n_entries; i++) strs[i] = st->entries[i].name;
+    if ((dup = ligo__st_find_dup(strs, st->n_entries)) != NULL) {
+        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__st_err(ctx, s, who, fname, "tensor name %s appears twice", pr);
+        return 0;
+    }
+    for (i = 0; i < st->n_meta; i++) strs[i] = st->meta[i].key;
+    if ((dup = ligo__st_find_dup(strs, st->n_meta)) != NULL) {
+        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__st_err(ctx, s, who, fname, "__metadata__ key \"%s\" appears twice", pr);
+        return 0;
+    }
+    return 1;
+}
+
+/* Parses and checks the header. On success out holds the entries (data not
+ * loaded yet) and *spans_out their byte ranges sorted by offset, which
+ * cover [0, data_len) exactly. */
+static ligo_status ligo__st_load_header(ligo_ctx *ctx, const char *who, const char *fname, const unsigned char *hdr,
+                                        size_t hlen, uint64_t data_len, ligo_safetensors *out,
+                                        ligo__st_span **spans_out) {
+    ligo__json J;
+    int64_t n_tensors, n_meta, i;
+    ligo__st_span *spans = NULL;
+    size_t bytes;
+    uint64_t at = 0;
+    memset(&J, 0, sizeof J);
+    J.s = hdr;
+    J.n = hlen;
+    J.ctx = ctx;
+    J.who = who;
+    J.fname = fname;
+    /* pass 1: syntax and every per-tensor check, no allocation */
+    if (!ligo__st_header_pass(&J, data_len, NULL, NULL, &n_tensors, &n_meta)) return ctx->status;
+    if (n_tensors > 0) {
+        if (!ligo__mul_size((size_t)n_tensors, sizeof(ligo_st_entry), &bytes))
+            return ligo__st_err(ctx, LIGO_EOVERFLOW, who, fname, "too many tensors");
+        out->entries = (ligo_st_entry *)ligo_alloc_scratch(ctx, bytes);
+        if (!ligo__mul_size((size_t)n_tensors, sizeof(ligo__st_span), &bytes))
+            return ligo__st_err(ctx, LIGO_EOVERFLOW, who, fname, "too many tensors");
+        spans = (ligo__st_span *)ligo_alloc_scratch(ctx, bytes);
+        out->cap_entries = n_tensors;
+    }
+    if (n_meta > 0) {
+        if (!ligo__mul_size((size_t)n_meta, sizeof(ligo_st_meta), &bytes))
+            return ligo__st_err(ctx, LIGO_EOVERFLOW, who, fname, "too many metadata entries");
+        out->meta = (ligo_st_meta *)ligo_alloc_scratch(ctx, bytes);
+        out->cap_meta = n_meta;
+    }
+    if (ligo__failed(ctx)) return ctx->status;
+    /* pass 2: the same walk, storing */
+    if (!ligo__st_header_pass(&J, data_len, out, spans, &out->n_entries, &out->n_meta)) return ctx->status;
+    if (!ligo__st_check_unique(ctx, LIGO_EFORMAT, who, fname, out)) return ctx->status;
+    if (n_tensors > 0) qsort(spans, (size_t)n_tensors, sizeof *spans, ligo__st_cmp_span);
+    for (i = 0; i < n_tensors; i++) {
+        const ligo__st_span *sp = &spans[i];
+        char a[LIGO_ST_MAX_NAME], b[LIGO_ST_MAX_NAME];
+        a[0] = '\0';
+        ligo__st_printable(b, sizeof b, out->entries[sp->idx].name, strlen(out->entries[sp->idx].name));
+        if (i > 0) ligo__st_printable(a, sizeof a, out->entries[spans[i - 1].idx].name,
+                                      strlen(out->entries[spans[i - 1].idx].name));
+        if (sp->begin < at)
+            return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
+                                "tensors %s [%llu, %llu] and %s [%llu, %llu] overlap in the data buffer", a,
+                                (unsigned long long)spans[i - 1].begin, (unsigned long long)spans[i - 1].end, b,
+                                (unsigned long long)sp->begin, (unsigned long long)sp->end);
+        if (sp->begin > at) {
+            if (i == 0)
+                return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
+                                    "hole in the data buffer: bytes [0, %llu) before tensor %s belong to no tensor",
+                                    (unsigned long long)sp->begin, b);
+            return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
+                                "hole in the data buffer: bytes [%llu, %llu) between tensors %s and %s belong to no tensor",
+                                (unsigned long long)at, (unsigned long long)sp->begin, a, b);
+        }
+        at = sp->end;
+    }
+    if (at != data_len)
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
+                            "the tensors cover %llu bytes but the data buffer has %llu", (unsigned long long)at,
+                            (unsigned long long)data_len);
+    *spans_out = spans;
+    return LIGO_OK;
+}
+
+/* Header length from the first 8 bytes, checked against the cap and the size. */
+static ligo_status ligo__st_check_hlen(ligo_ctx *ctx, const char *who, const char *fname, uint64_t hl,
+                                       uint64_t after) {
+    if (hl > LIGO__ST_MAX_HEADER)
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, fname, "header length %llu exceeds the limit of %llu bytes",
+                            (unsigned long long)hl, (unsigned long long)LIGO__ST_MAX_HEADER);
+    if (hl > after)
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
+                            "header length %llu exceeds the %llu bytes that follow it (truncated?)",
+                            (unsigned long long)hl, (unsigned long long)after);
+    return LIGO_OK;
+}
+
+static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, size_t n, ligo_safetensors *out) {
+    const char *who = "ligo_st_parse";
+    ligo__st_span *spans = NULL;
+    uint64_t hl;
+    int64_t i;
+    if (n < 8)
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, NULL, "%zu bytes cannot hold the 8-byte header length (truncated?)", n);
+    hl = ligo__st_le64(buf);
+    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8)) != LIGO_OK) return ctx->status;
+    if (ligo__st_load_header(ctx, who, NULL, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
+        LIGO_OK)
+        return ctx->status;
+    for (i = 0; i < out->n_entries; i++) {
+        ligo_st_entry *e = &out->entries[spans[i].idx];
+        size_t bytes = (size_t)(spans[i].end - spans[i].begin);
+        /* the file buffer may be unaligned: copy to an aligned block */
+        e->data = (float *)ligo_alloc_scratch(ctx, bytes);
+        if (!e->data) return ctx->status;
+        memcpy(e->data, buf + 8 + (size_t)hl + (size_t)spans[i].begin, bytes);
+        ligo__st_from_le(e->data, e->n);
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out) {
+    ligo_mark mark;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!out || (!buf && n > 0)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_parse: NULL buffer or output");
+    ligo_st_init(out);
+    mark = ligo_scratch_mark(ctx);
+    s = ligo__st_parse_mem(ctx, (const unsigned char *)buf, n, out);
+    if (s != LIGO_OK) {
+        /* nothing half-parsed stays behind */
+        ligo_scratch_rewind(ctx, mark);
+        ligo_st_init(out);
+    }
+    return s;
+}
+
+/* Size of an open regular file; 0 with *err set (an errno, or -1 when it is
+ * not a regular file) on failure. */
+static int ligo__st_file_size(FILE *f, uint64_t *size, int *err) {
+#if defined(LIGO__IO_POSIX)
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        *err = errno;
+        return 0;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size < 0) {
+        *err = -1;
+        return 0;
+    }
+    *size = (uint64_t)sb.st_size;
+    return 1;
+#else
+    long end;
+    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        *err = errno;
+        return 0;
+    }
+    *size = (uint64_t)end;
+    return 1;
+#endif
+}
+
+/* fread of exactly n bytes, or a message for why not. */
+static ligo_status ligo__st_fread(ligo_ctx *ctx, FILE *f, const char *path, void *dst, size_t n, const char *what) {
+    if (n == 0 || fread(dst, 1, n, f) == n) return LIGO_OK;
+    if (feof(f))
+        return ligo__st_err(ctx, LIGO_EFORMAT, "ligo_st_read", path, "file ends early while reading %s", what);
+    return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "read error in %s: %s", what, strerror(errno));
+}
+
+static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, ligo_safetensors *out) {
+    const char *who = "ligo_st_read";
+    unsigned char len8[8], *hdr;
+    uint64_t size = 0, hl;
+    ligo__st_span *spans = NULL;
+    ligo_status s;
+    int err = 0;
+    int64_t i;
+    if (!ligo__st_file_size(f, &size, &err)) {
+        if (err == -1) return ligo__st_err(ctx, LIGO_EIO, who, path, "not a regular file");
+        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot determine the file size: %s", strerror(err));
+    }
+    if (size > LIGO__ST_MAX_FILE || size > (uint64_t)SIZE_MAX)
+        return ligo__st_err(ctx, LIGO_EIO, who, path, "file of %llu bytes is larger than the %llu-byte limit",
+                            (unsigned long long)size,
+                            (unsigned long long)(LIGO__ST_MAX_FILE < (uint64_t)SIZE_MAX ? LIGO__ST_MAX_FILE
+                                                                                         : (uint64_t)SIZE_MAX));
+    if (size < 8)
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "%llu bytes cannot hold the 8-byte header length (truncated?)",
+                            (unsigned long long)size);
+    if (ligo__st_fread(ctx, f, path, len8, 8, "the header length") != LIGO_OK) return ctx->status;
+    hl = ligo__st_le64(len8);
+    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8) != LIGO_OK) return ctx->status;
+    /* the header is temporary: heap, not scratch, so it leaves no hole */
+    hdr = (unsigned char *)LIGO_MALLOC(hl ? (size_t)hl : 1, ctx->alloc_user);
+    if (!hdr) return ligo__st_err(ctx, LIGO_ENOMEM, who, path, "no memory for a %llu-byte header", (unsigned long long)hl);
+    s = ligo__st_fread(ctx, f, path, hdr, (size_t)hl, "the header");
+    if (s == LIGO_OK) s = ligo__st_load_header(ctx, who, path, hdr, (size_t)hl, size - 8 - hl, out, &spans);
+    LIGO_FREE(hdr, ctx->alloc_user);
+    if (s != LIGO_OK) return s;
+    /* the spans are contiguous from 0: one sequential pass over the data */
+    for (i = 0; i < out->n_entries; i++) {
+        ligo_st_entry *e = &out->entries[spans[i].idx];
+        size_t bytes = (size_t)(spans[i].end - spans[i].begin);
+        char what[LIGO_ST_MAX_NAME + 16], pr[LIGO_ST_MAX_NAME];
+        e->data = (float *)ligo_alloc_scratch(ctx, bytes);
+        if (!e->data) return ctx->status;
+        ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
+        snprintf(what, sizeof what, "tensor %s", pr);
+        if (ligo__st_fread(ctx, f, path, e->data, bytes, what) != LIGO_OK) return ctx->status;
+        ligo__st_from_le(e->data, e->n);
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out) {
+    ligo_mark mark;
+    ligo_status s;
+    FILE *f;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_read: NULL path or output");
+    ligo_st_init(out);
+#if defined(LIGO__IO_POSIX)
+    {
+        /* before fopen, which would wait forever on a FIFO */
+        struct stat sb;
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "not a regular file");
+    }
+#endif
+    f = fopen(path, "rb");
+    if (!f) return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "cannot open: %s", strerror(errno));
+    mark = ligo_scratch_mark(ctx);
+    s = ligo__st_read_file(ctx, f, path, out);
+    fclose(f);
+    if (s != LIGO_OK) {
+        ligo_scratch_rewind(ctx, mark);
+        ligo_st_init(out);
+    }
+    return s;
+}
+
+LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const char *name) {
+    int64_t i;
+    if (!st || !name) return NULL;
+    for (i = 0; i < st->n_entries; i++)
+        if (strcmp(st->entries[i].name, name) == 0) return &st->entries[i];
+    return NULL;
+}
+
+LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *key) {
+    int64_t i;
+    if (!st || !key) return NULL;
+    for (i = 0; i < st->n_meta; i++)
+        if (st->meta[i].key && strcmp(st->meta[i].key, key) == 0) return st->meta[i].value;
+    return NULL;
+}
+
+/* -------------------------------------------------------------- writing */
+
+LIGO_API void ligo_st_init(ligo_safetensors *st) {
+    if (st) memset(st, 0, sizeof *st);
+}
+
+static char *ligo__st_strdup(ligo_ctx *ctx, const char *s) {
+    size_t n = strlen(s);
+    char *d = (char *)ligo_alloc_scratch(ctx, n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+/* Checks one entry as the writer needs it; a message names `who`. */
+static int ligo__st_check_entry(ligo_ctx *ctx, const char *who, const char *fname, const ligo_st_entry *e) {
+    char pr[LIGO_ST_MAX_NAME];
+    int64_t n = 1;
+    int i;
+    if (!memchr(e->name, '\0', LIGO_ST_MAX_NAME)) {
+        ligo__st_printable(pr, 40, e->name, 32);
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is too long (at most %d bytes)", pr,
+                     LIGO_ST_MAX_NAME - 1);
+        return 0;
+    }
+    ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
+    if (!ligo__utf8_valid(e->name)) {
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is not valid UTF-8", pr);
+        return 0;
+    }
+    if (strcmp(e->name, "__metadata__") == 0) {
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "the name __metadata__ is reserved for metadata");
+        return 0;
+    }
+    if (e->ndim < 1 || e->ndim > LIGO_MAX_DIMS) {
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor %s: ndim %d is outside [1, %d]", pr, e->ndim, LIGO_MAX_DIMS);
+        return 0;
+    }
+    for (i = 0; i < e->ndim; i++) {
+        if (e->shape[i] < 0) {
+            ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor %s: dim %d is %lld", pr, i, (long long)e->shape[i]);
+            return 0;
+        }
+        if (!ligo__mul_i64(n, e->shape[i], &n) || n > INT64_MAX / 4) {
+            ligo__st_err(ctx, LIGO_EOVERFLOW, who, fname, "tensor %s: shape is too large", pr);
+            return 0;
+        }
+    }
+    if (n != e->n) {
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor %s: n is %lld but the shape holds %lld", pr,
+                     (long long)e->n, (long long)n);
+        return 0;
+    }
+    if (n > 0 && !e->data) {
+        ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor %s: NULL data", pr);
+        return 0;
+    }
+    return 1;
+}
+
+LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char *name, int ndim,
+                                 const int64_t *shape, const float *data) {
+    const char *who = "ligo_st_add";
+    ligo_st_entry e;
+    int64_t n = 0;
+    size_t len;
+    ligo_status s;
+    int i;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!st || !name || !shape || !data) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_add: NULL argument");
+    len = strlen(name);
+    if (len >= LIGO_ST_MAX_NAME) {
+        char pr[40];
+        ligo__st_printable(pr, sizeof pr, name, 32);
+        return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor name %s of %zu bytes is too long (at most %d)", pr,
+                            len, LIGO_ST_MAX_NAME - 1);
+    }
+    if (ndim < 1 || ndim > LIGO_MAX_DIMS)
+        return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor %s: ndim %d is outside [1, %d]", name, ndim,
+                            LIGO_MAX_DIMS);
+    s = ligo_shape_numel(ndim, shape, &n);
+    if (s == LIGO_EINVAL) {
+        for (i = 0; i < ndim; i++)
+            if (shape[i] < 1) break;
+        return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor %s: dim %d is %lld; dims must be >= 1", name, i,
+                            (long long)shape[i]);
+    }
+    if (s != LIGO_OK) return ligo__st_err(ctx, LIGO_EOVERFLOW, who, NULL, "tensor %s: shape is too large", name);
+    memset(&e, 0, sizeof e);
+    memcpy(e.name, name, len + 1);
+    e.ndim = ndim;
+    for (i = 0; i < LIGO_MAX_DIMS; i++) e.shape[i] = i < ndim ? shape[i] : 1;
+    e.n = n;
+    e.data = (float *)data; /* kept as given; the writer only reads it */
+    if (!ligo__st_check_entry(ctx, who, NULL, &e)) return ctx->status;
+    if (ligo_st_find(st, name)) return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor name %s appears twice", name);
+    if (st->n_entries >= st->cap_entries) {
+        int64_t cap = st->cap_entries > 0 ? st->cap_entries * 2 : 16;
+        size_t bytes;
+        ligo_st_entry *grown;
+        if (!ligo__mul_size((size_t)cap, sizeof *grown, &bytes))
+            return ligo__st_err(ctx, LIGO_EOVERFLOW, who, NULL, "too many tensors");
+        grown = (ligo_st_entry *)ligo_alloc_scratch(ctx, bytes);
+        if (!grown) return ctx->status;
+        if (st->n_entries > 0) memcpy(grown, st->entries, (size_t)st->n_entries * sizeof *grown);
+        st->entries = grown;
+        st->cap_entries = cap;
+    }
+    st->entries[st->n_entries++] = e;
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const char *key, const char *value) {
+    const char *who = "ligo_st_set_meta";
+    int64_t i;
+    char *v, *k;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!st || !key || !value) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_set_meta: NULL argument");
+    if (!ligo__utf8_valid(key) || !ligo__utf8_valid(value))
+        return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "key or value is not valid UTF-8");
+    v = ligo__st_strdup(ctx, value);
+    if (!v) return ctx->status;
+    for (i = 0; i < st->n_meta; i++) {
+        if (st->meta[i].key && strcmp(st->meta[i].key, key) == 0) {
+            st->meta[i].value = v;
+            return LIGO_OK;
+        }
+    }
+    k = ligo__st_strdup(ctx, key);
+    if (!k) return ctx->status;
+    if (st->n_meta >= st->cap_meta) {
+        int64_t cap = st->cap_meta > 0 ? st->cap_meta * 2 : 8;
+        size_t bytes;
+        ligo_st_meta *grown;
+        if (!ligo__mul_size((size_t)cap, sizeof *grown, &bytes))
+            return ligo__st_err(ctx, LIGO_EOVERFLOW, who, NULL, "too many metadata entries");
+        grown = (ligo_st_meta *)ligo_alloc_scratch(ctx, bytes);
+        if (!grown) return ctx->status;
+        if (st->n_meta > 0) memcpy(grown, st->meta, (size_t)st->n_meta * sizeof *grown);
+        st->meta = grown;
+        st->cap_meta = cap;
+    }
+    st->meta[st->n_meta].key = k;
+    st->meta[st->n_meta].value = v;
+    st->n_meta++;
+    return LIGO_OK;
+}
+
+/* A measuring-or-writing buffer: len counts every byte, p gets those that fit. */
+typedef struct ligo__st_sb {
+    char *p;
+    size_t cap, len;
+} ligo__st_sb;
+
+static void ligo__st_put(ligo__st_sb *b, const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++, b->len++)
+        if (b->p && b->len < b->cap) b->p[b->len] = s[i];
+}
+
+static void ligo__st_puts(ligo__st_sb *b, const char *s) { ligo__st_put(b, s, strlen(s)); }
+
+/* A JSON string, escaped as Python's json.dumps(ensure_ascii=False) does,
+ * so the Python fixture generator yields the same bytes. */
+static void ligo__st_put_json(ligo__st_sb *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    ligo__st_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6];
+        switch (c) {
+        case '"': ligo__st_put(b, "\\\"", 2); break;
+        case '\\': ligo__st_put(b, "\\\\", 2); break;
+        case '\b': ligo__st_put(b, "\\b", 2); break;
+        case '\f': ligo__st_put(b, "\\f", 2); break;
+        case '\n': ligo__st_put(b, "\\n", 2); break;
+        case '\r': ligo__st_put(b, "\\r", 2); break;
+        case '\t': ligo__st_put(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                esc[0] = '\\';
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                ligo__st_put(b, esc, 6);
+            } else {
+                ligo__st_put(b, s, 1);
+            }
+        }
+    }
+    ligo__st_put(b, "\"", 1);
+}
+
+static void ligo__st_put_u64(ligo__st_sb *b, uint64_t v) {
+    char tmp[24];
+    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    if (k > 0) ligo__st_put(b, tmp, (size_t)k);
+}
+
+/* {"__metadata__":{...},"name":{"dtype":"F32","shape":[..],"data_offsets":[b,e]},...}
+ * in insertion order, offsets consecutive, then spaces up to a multiple of 8. */
+static void ligo__st_build_header(ligo__st_sb *b, const ligo_safetensors *st) {
+    uint64_t at = 0;
+    int64_t i;
+    int d;
+    ligo__st_puts(b, "{");
+    if (st->n_meta > 0) {
+        ligo__st_puts(b, "\"__metadata__\":{");
+        for (i = 0; i < st->n_meta; i++) {
+            if (i) ligo__st_puts(b, ",");
+            ligo__st_put_json(b, st->meta[i].key);
+            ligo__st_puts(b, ":");
+            ligo__st_put_json(b, st->meta[i].value);
+        }
+        ligo__st_puts(b, "}");
+    }
+    for (i = 0; i < st->n_entries; i++) {
+        const ligo_st_entry *e = &st->entries[i];
+        if (i || st->n_meta > 0) ligo__st_puts(b, ",");
+        ligo__st_put_json(b, e->name);
+        ligo__st_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (d = 0; d < e->ndim; d++) {
+            if (d) ligo__st_puts(b, ",");
+            ligo__st_put_u64(b, (uint64_t)e->shape[d]);
+        }
+        ligo__st_puts(b, "],\"data_offsets\":[");
+        ligo__st_put_u64(b, at);
+        ligo__st_puts(b, ",");
+        at += (uint64_t)e->n * 4;
+        ligo__st_put_u64(b, at);
+        ligo__st_puts(b, "]}");
+    }
+    ligo__st_puts(b, "}");
+    while (b->len % 8) ligo__st_puts(b, " ");
+}
+
+/* Little-endian floats; a big-endian host swaps through a small buffer. */
+static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
+    unsigned char buf[4096];
+    if (n == 0) return 1;
+    if (ligo__st_host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
+    while (n > 0) {
+        int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4), i;
+        for (i = 0; i < k; i++) {
+            unsigned char *o = buf + 4 * i, t;
+            memcpy(o, x + i, 4);
+            t = o[0];
+            o[0] = o[3];
+            o[3] = t;
+            t = o[1];
+            o[1] = o[2];
+            o[2] = t;
+        }
+        if (fwrite(buf, 4, (size_t)k, f) != (size_t)k) return 0;
+        x += k;
+        n -= k;
+    }
+    return 1;
+}
+
+static int ligo__st_sync(FILE *f) {
+#if defined(LIGO__IO_POSIX)
+    return fsync(fileno(f)) == 0;
+#else
+    (void)f;
+    return 1;
+#endif
+}
+
+static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
+    const char *who = "ligo_st_write";
+    ligo__st_sb sb;
+    unsigned char len8[8];
+    char *tmp;
+    FILE *f;
+    int64_t i;
+    uint64_t total = 0;
+    size_t plen = strlen(path);
+    const char *step;
+    int err;
+    if ((st->n_entries > 0 && !st->entries) || (st->n_meta > 0 && !st->meta) || st->n_entries < 0 || st->n_meta < 0)
+        return ligo__st_err(ctx, LIGO_EINVAL, who, path, "the safetensors struct is not initialized");
+    for (i = 0; i < st->n_entries; i++) {
+        if (!ligo__st_check_entry(ctx, who, path, &st->entries[i])) return ctx->status;
+        total += (uint64_t)st->entries[i].n * 4;
+        if (total > (uint64_t)INT64_MAX) return ligo__st_err(ctx, LIGO_EOVERFLOW, who, path, "data is too large");
+    }
+    for (i = 0; i < st->n_meta; i++) {
+        if (!st->meta[i].key || !st->meta[i].value)
+            return ligo__st_err(ctx, LIGO_EINVAL, who, path, "metadata entry %lld has a NULL key or value", (long long)i);
+        if (!ligo__utf8_valid(st->meta[i].key) || !ligo__utf8_valid(st->meta[i].value))
+            return ligo__st_err(ctx, LIGO_EINVAL, who, path, "metadata entry %lld is not valid UTF-8", (long long)i);
+    }
+    if (!ligo__st_check_unique(ctx, LIGO_EINVAL, who, path, st)) return ctx->status;
+
+    memset(&sb, 0, sizeof sb);
+    ligo__st_build_header(&sb, st); /* measure */
+    if (sb.len > LIGO__ST_MAX_HEADER)
+        return ligo__st_err(ctx, LIGO_EOVERFLOW, who, path, "header of %zu bytes exceeds the limit of %llu", sb.len,
+                            (unsigned long long)LIGO__ST_MAX_HEADER);
+    sb.cap = sb.len;
+    sb.len = 0;
+    sb.p = (char *)ligo_alloc_scratch(ctx, sb.cap);
+    tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
+    if (!sb.p || !tmp) return ctx->status;
+    ligo__st_build_header(&sb, st);
+    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)sb.len >> (8 * i));
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+
+    f = fopen(tmp, "wb");
+    if (!f) /* nothing was created, so nothing is removed (it may be someone's directory) */
+        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot create %s: %s", tmp, strerror(errno));
+    step = "write";
+    if (fwrite(len8, 1, 8, f) != 8 || fwrite(sb.p, 1, sb.len, f) != sb.len) goto fail;
+    for (i = 0; i < st->n_entries; i++)
+        if (!ligo__st_write_floats(f, st->entries[i].data, st->entries[i].n)) goto fail;
+    step = "flush";
+    if (fflush(f) != 0) goto fail;
+    step = "fsync";
+    if (!ligo__st_sync(f)) goto fail;
+    step = "close";
+    if (fclose(f) != 0) {
+        f = NULL;
+        goto fail;
+    }
+    f = NULL;
+    step = "rename";
+    if (rename(tmp, path) != 0) goto fail;
+    return LIGO_OK;
+fail:
+    err = errno;
+    if (f) fclose(f);
+    remove(tmp);
+    return ligo__st_err(ctx, LIGO_EIO, who, path, "%s of %s failed: %s", step, tmp, strerror(err));
+}
+
+LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
+    ligo_mark mark;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !st) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_write: NULL path or tensors");
+    mark = ligo_scratch_mark(ctx);
+    s = ligo__st_write_impl(ctx, path, st);
+    /* the header and the temporary name are not needed after the call */
+    ligo_scratch_rewind(ctx, mark);
+    return s;
+}
 /* ==== end src/io.c ==== */
+
+/* ==== begin src/checkpoint.c ==== */
+/* checkpoint.c: the io module's model layer. Maps a model's parameter
+ * table to Hugging Face key names and layouts and back, and keeps the
+ * config in the safetensors metadata.
+ *
+ *   GPT   GPT2LMHeadModel (model.safetensors keys without "transformer.");
+ *         Conv1D weights are stored (in, out): c_attn, attn.c_proj, c_fc,
+ *         mlp.c_proj are transposed on the way out and back.
+ *   BERT  BertForMaskedLM; the fused QKV rows split into query/key/value.
+ *   ViT   ViTForImageClassification; the patch projection is a conv weight
+ *         (C, 1, P, P), the class token (1, 1, C), positions (1, N + 1, C). */
+
+/* One file tensor: rows [row0, row0 + rows) of table entry `index`,
+ * transposed when `transpose`, with the file's shape. */
+typedef struct ligo__ckmap {
+    char name[LIGO_ST_MAX_NAME];
+    int64_t index, row0, rows;
+    int transpose;
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+} ligo__ckmap;
+
+static void ligo__ck_one(ligo__ckmap *mp, int64_t *n, const char *name, int64_t index, int64_t row0, int64_t rows,
+                         int transpose, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    ligo__ckmap *e = &mp[*n];
+    (*n)++;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->index = index;
+    e->row0 = row0;
+    e->rows = rows;
+    e->transpose = transpose;
+    e->ndim = ndim;
+    e->shape[0] = d0;
+    e->shape[1] = d1;
+    e->shape[2] = d2;
+    e->shape[3] = d3;
+}
+
+/* Hugging Face name of a block tensor: prefix + suffix by family. */
+static const char *ligo__hf_block(ligo_family f, int k) {
+    static const char *bert[LIGO_BLK_COUNT] = {
+        "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias", "attention.self.%s.weight",
+        "attention.self.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
+        "output.LayerNorm.weight", "output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
+        "output.dense.weight", "output.dense.bias"};
+    static const char *vit[LIGO_BLK_COUNT] = {
+        "layernorm_before.weight", "layernorm_before.bias", "attention.attention.%s.weight",
+        "attention.attention.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
+        "layernorm_after.weight", "layernorm_after.bias", "intermediate.dense.weight", "intermediate.dense.bias",
+        "output.dense.weight", "output.dense.bias"};
+    return f == LIGO_BERT ? bert[k] : vit[k];
+}
+
+/* The whole map of a model; returns its length. mp holds room for
+ * n_tensors + 4 * n_layer entries. */
+static int64_t ligo__ck_map(const ligo_model *m, ligo__ckmap *mp) {
+    const ligo_config *c = &m->cfg;
+    int64_t n = 0, l, k, C = c->d_model;
+    char nm[LIGO_ST_MAX_NAME];
+    if (c->family == LIGO_GPT) {
+        for (k = 0; k < m->n_tensors; k++) {
+            const ligo_param_info *p = &m->info[k];
+            int tr = p->ndim == 2 && strstr(p->name, "h.") == p->name;
+            ligo__ck_one(mp, &n, p->name, k, 0, p->shape[0], tr, p->ndim, tr ? p->shape[1] : p->shape[0],
+                         tr ? p->shape[0] : p->shape[1], 1, 1);
+        }
+        return n;
+    }
+    if (c->family == LIGO_BERT) {
+        ligo__ck_one(mp, &n, "bert.embeddings.word_embeddings.weight", 0, 0, c->vocab, 0, 2, c->vocab, C, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.position_embeddings.weight", 1, 0, c->ctx_len, 0, 2, c->ctx_len, C, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.weight", 2, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.bias", 3, 0, C, 0, 1, C, 1, 1, 1);
+    } else {
+        int64_t P = c->patch;
+        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.weight", 0, 0, C, 0, 4, C, 1, P, P);
+        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.bias", 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "vit.embeddings.cls_token", 2, 0, 1, 0, 3, 1, 1, C, 1);
+        ligo__ck_one(mp, &n, "vit.embeddings.position_embeddings", 3, 0, c->ctx_len, 0, 3, 1, c->ctx_len, C, 1);
+    }
+    for (l = 0; l < c->n_layer; l++) {
+        int64_t base = ligo_model_layer_base(m, l);
+        const char *pre = c->family == LIGO_BERT ? "bert.encoder.layer" : "vit.encoder.layer";
+        for (k = 0; k < LIGO_BLK_COUNT; k++) {
+            const ligo_param_info *p = &m->info[base + k];
+            char fmt[LIGO_ST_MAX_NAME];
+            snprintf(fmt, sizeof fmt, "%s.%lld.%s", pre, (long long)l, ligo__hf_block(c->family, (int)k));
+            if (k == LIGO_BLK_QKV_W || k == LIGO_BLK_QKV_B) {
+                static const char *qkv[3] = {"query", "key", "value"};
+                int j;
+                for (j = 0; j < 3; j++) {
+                    snprintf(nm, sizeof nm, fmt, qkv[j]);
+                    ligo__ck_one(mp, &n, nm, base + k, j * C, C, 0, p->ndim, C, p->ndim == 2 ? C : 1, 1, 1);
+                }
+            } else {
+                ligo__ck_one(mp, &n, fmt, base + k, 0, p->shape[0], 0, p->ndim, p->shape[0], p->shape[1], 1, 1);
+            }
+        }
+    }
+    k = ligo_model_layer_base(m, c->n_layer);
+    if (c->family == LIGO_BERT) {
+        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.weight", k, 0, C, 0, 2, C, C, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.weight", k + 2, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.bias", k + 3, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.bias", k + 4, 0, c->vocab, 0, 1, c->vocab, 1, 1, 1);
+    } else {
+        ligo__ck_one(mp, &n, "vit.layernorm.weight", k, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "vit.layernorm.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "classifier.weight", k + 2, 0, c->n_classes, 0, 2, c->n_classes, C, 1, 1);
+        ligo__ck_one(mp, &n, "classifier.bias", k + 3, 0, c->n_classes, 0, 1, c->n_classes, 1, 1, 1);
+    }
+    return n;
+}
+
+static ligo__ckmap *ligo__ck_alloc(ligo_ctx *ctx, const ligo_model *m) {
+    return (ligo__ckmap *)ligo_alloc_scratch(ctx, (size_t)(m->n_tensors + 4 * m->cfg.n_layer) * sizeof(ligo__ckmap));
+}
+
+/* Width of a table entry's row. */
+static int64_t ligo__row_len(const ligo_param_info *p) { return p->ndim == 2 ? p->shape[1] : 1; }
+
+LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo_safetensors *st) {
+    char v[64];
+#define LIGO__META_I(key, val)                                    \
+    snprintf(v, sizeof v, "%lld", (long long)(val));            \
+    if (ligo_st_set_meta(ctx, st, key, v) != LIGO_OK) return ctx->status
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
+    if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
+    LIGO__META_I("ligo.n_layer", c->n_layer);
+    LIGO__META_I("ligo.d_model", c->d_model);
+    LIGO__META_I("ligo.n_head", c->n_head);
+    LIGO__META_I("ligo.d_ff", c->d_ff);
+    LIGO__META_I("ligo.vocab", c->vocab);
+    LIGO__META_I("ligo.ctx_len", c->ctx_len);
+    LIGO__META_I("ligo.image_h", c->image_h);
+    LIGO__META_I("ligo.image_w", c->image_w);
+    LIGO__META_I("ligo.patch", c->patch);
+    LIGO__META_I("ligo.n_classes", c->n_classes);
+#undef LIGO__META_I
+    snprintf(v, sizeof v, "%.9g", (double)c->ln_eps);
+    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", v);
+}
+
+/* A metadata integer, strictly parsed. */
+static int ligo__meta_i64(const ligo_safetensors *st, const char *key, int64_t *out) {
+    const char *v = ligo_st_get_meta(st, key);
+    char *end;
+    long long x;
+    if (!v || !*v) return 0;
+    x = strtoll(v, &end, 10);
+    if (*end != '\0') return 0;
+    *out = (int64_t)x;
+    return 1;
+}
+
+LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
+    const char *fam, *eps;
+    char *end;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    fam = ligo_st_get_meta(st, "ligo.family");
+    if (!fam) return ligo_set_error(ctx, LIGO_EFORMAT, "no ligo.family in the metadata (not a ligo checkpoint)");
+    memset(c, 0, sizeof *c);
+    if (ligo_family_parse(fam, &c->family) != LIGO_OK)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "unknown family \"%s\" in the metadata", fam);
+    if (!ligo__meta_i64(st, "ligo.n_layer", &c->n_layer) || !ligo__meta_i64(st, "ligo.d_model", &c->d_model) ||
+        !ligo__meta_i64(st, "ligo.n_head", &c->n_head) || !ligo__meta_i64(st, "ligo.d_ff", &c->d_ff) ||
+        !ligo__meta_i64(st, "ligo.vocab", &c->vocab) || !ligo__meta_i64(st, "ligo.ctx_len", &c->ctx_len) ||
+        !ligo__meta_i64(st, "ligo.image_h", &c->image_h) || !ligo__meta_i64(st, "ligo.image_w", &c->image_w) ||
+        !ligo__meta_i64(st, "ligo.patch", &c->patch) || !ligo__meta_i64(st, "ligo.n_classes", &c->n_classes))
+        return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
+    eps = ligo_st_get_meta(st, "ligo.ln_eps");
+    c->ln_eps = eps ? (float)strtod(eps, &end) : 0.0f;
+    if (!eps || *end != '\0') return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    if (ligo_config_check(ctx, c) != LIGO_OK) {
+        /* report a bad stored config as a format error, keeping the reason */
+        char why[LIGO__ERRMSG];
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
+        ligo_clear_error(ctx);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "stored config is invalid: %s", why);
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st) {
+    ligo__ckmap *mp;
+    int64_t n, i;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !st) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_to_st: NULL model or file");
+    if (ligo_config_to_st(ctx, &m->cfg, st) != LIGO_OK) return ctx->status;
+    mp = ligo__ck_alloc(ctx, m);
+    if (!mp) return ctx->status;
+    n = ligo__ck_map(m, mp);
+    for (i = 0; i < n; i++) {
+        const ligo_param_info *p = &m->info[mp[i].index];
+        const float *src = m->data + p->offset + mp[i].row0 * ligo__row_len(p);
+        if (mp[i].transpose) { /* (rows, cols) -> (cols, rows) */
+            int64_t r, k, R = p->shape[0], K = p->shape[1];
+            float *t = (float *)ligo_alloc_scratch(ctx, (size_t)p->n * sizeof(float));
+            if (!t) return ctx->status;
+            for (r = 0; r < R; r++)
+                for (k = 0; k < K; k++) t[k * R + r] = src[r * K + k];
+            src = t;
+        }
+        if (ligo_st_add(ctx, st, mp[i].name, mp[i].ndim, mp[i].shape, src) != LIGO_OK) return ctx->status;
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what) {
+    ligo_config c;
+    ligo_model *m;
+    ligo__ckmap *mp;
+    int64_t n, i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!what) what = "checkpoint";
+    if (ligo_config_from_st(ctx, st, &c) != LIGO_OK) {
+        char why[LIGO__ERRMSG];
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
+        ligo_status s = ctx->status;
+        ligo_clear_error(ctx);
+        ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
+        return NULL;
+    }
+    m = ligo_model_new(ctx, &c);
+    if (!m) return NULL;
+    mp = ligo__ck_alloc(ctx, m);
+    if (!mp) return NULL;
+    n = ligo__ck_map(m, mp);
+    for (i = 0; i < n; i++) {
+        const ligo_param_info *p = &m->info[mp[i].index];
+        const ligo_st_entry *e = ligo_st_find(st, mp[i].name);
+        int64_t want = mp[i].rows * ligo__row_len(p);
+        float *dst = m->data + p->offset + mp[i].row0 * ligo__row_len(p);
+        if (!e) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_load: %s: tensor %s is missing", what, mp[i].name);
+            return NULL;
+        }
+        if (e->n != want) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_load: %s: tensor %s has %lld values, the config needs %lld",
+                           what, mp[i].name, (long long)e->n, (long long)want);
+            return NULL;
+        }
+        if (mp[i].transpose) {
+            int64_t r, k, R = p->shape[0], K = p->shape[1];
+            for (r = 0; r < R; r++)
+                for (k = 0; k < K; k++) dst[r * K + k] = e->data[k * R + r];
+        } else {
+            memcpy(dst, e->data, (size_t)want * sizeof(float));
+        }
+    }
+    return m;
+}
+
+LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_save: path is NULL");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    s = ligo_model_to_st(ctx, m, &st);
+    if (s == LIGO_OK) s = ligo_st_write(ctx, path, &st);
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *m;
+    if (ligo__failed(ctx)) return NULL;
+    if (!path) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_load: path is NULL");
+        return NULL;
+    }
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) return NULL;
+    m = ligo_model_from_st(ctx, &st, path);
+    ligo_scratch_rewind(ctx, mk); /* the model lives in persistent memory */
+    return m;
+}
+/* ==== end src/checkpoint.c ==== */
+
+/* ==== begin src/grow.c ==== */
+/* grow.c: the LiGO growth operator (Wang et al., ICLR 2023, section 3)
+ * and the baseline growth methods, all through one materialisation.
+ *
+ * A large layer i's module m (ln_1, W_Q, W_K, W_V, W_O, ln_2, fc1, fc2) is
+ *
+ *     W_m(i) = B_out(i, m) [ sum_j w_m(i)[j] W_m(j) ] B_in(i, m)^T      (4.3, 4.1)
+ *     b_m(i) = B_out(i, m) [ sum_j u_m(i)[j] b_m(j) ]
+ *
+ * depth blend first, then width (the official code's order). The width
+ * factors are tied as in DESIGN 4.2: B_emb for the residual stream, B_Q,
+ * B_K, B_V, B_fc1 per large layer, B_cls for BERT's MLM transform. Each is
+ * [I; C] with C learned, a learned full matrix, or a fixed selection (the
+ * baselines). Everything is built from tape ops, so the large model's
+ * ordinary forward runs on the result and backward reaches C and the depth
+ * coefficients, and nothing else.
+ *
+ * Shapes: L1, L2 layers; D1, D2 widths; F1, F2 FFN widths; rows are
+ * output units (weights are (out, in)). */
+
+static const char *ligo__method_names[LIGO_GROW_COUNT] = {"scratch", "stack", "interlace", "fpi",
+                                                          "aki", "ligo", "ligo-depth", "ligo-width"};
+static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
+
+LIGO_API const char *ligo_grow_method_name(ligo_grow_method m) {
+    return m >= 0 && m < LIGO_GROW_COUNT ? ligo__method_names[m] : "unknown";
+}
+
+LIGO_API ligo_status ligo_grow_method_parse(const char *name, ligo_grow_method *out) {
+    int i;
+    if (!name || !out) return LIGO_EINVAL;
+    for (i = 0; i < LIGO_GROW_COUNT; i++)
+        if (strcmp(name, ligo__method_names[i]) == 0) {
+            *out = (ligo_grow_method)i;
+            return LIGO_OK;
+        }
+    return LIGO_EINVAL;
+}
+
+LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
+    ligo_grow_config c;
+    memset(&c, 0, sizeof c);
+    c.method = method;
+    c.depth_init = LIGO_DEPTH_STACK;
+    c.depth_noisy = 1;
+    c.width_init = LIGO_WIDTH_RAND;
+    c.full_width = 0;
+    c.seed = 1;
+    c.fit_steps = 100;
+    c.fit_warmup = 10;
+    c.fit_lr = 1e-3f;
+    c.fit_clip = 1.0;
+    c.batch = 16;
+    c.ctx = 128;
+    c.progress = 0;
+    return c;
+}
+
+static int ligo__learns_width(ligo_grow_method m) { return m == LIGO_GROW_LIGO || m == LIGO_GROW_LIGO_WIDTH; }
+static int ligo__learns_depth(ligo_grow_method m) { return m == LIGO_GROW_LIGO || m == LIGO_GROW_LIGO_DEPTH; }
+
+/* Small and large dims of each module's rows (out) and columns (in). */
+static int64_t ligo__mod_len(const ligo_config *c, int m, int kind) {
+    int64_t C = c->d_model, F = c->d_ff;
+    switch (m) {
+    case LIGO_MOD_LN1:
+    case LIGO_MOD_LN2: return C;
+    case LIGO_MOD_FC1: return kind ? F : F * C;
+    case LIGO_MOD_FC2: return kind ? C : C * F;
+    default: return kind ? C : C * C;
+    }
+}
+
+/* Where module m's tensor `kind` (0 weight, 1 bias) of small layer j
+ * starts: Q, K, V are row blocks of the fused c_attn. */
+static const float *ligo__mod_src(const ligo_model *s, int64_t j, int m, int kind) {
+    int64_t base = ligo_model_layer_base(s, j), C = s->cfg.d_model;
+    const ligo_param_info *info = s->info;
+    switch (m) {
+    case LIGO_MOD_LN1: return s->data + info[base + LIGO_BLK_LN1_W + kind].offset;
+    case LIGO_MOD_LN2: return s->data + info[base + LIGO_BLK_LN2_W + kind].offset;
+    case LIGO_MOD_Q:
+    case LIGO_MOD_K:
+    case LIGO_MOD_V: {
+        int64_t part = m - LIGO_MOD_Q;
+        return s->data + info[base + LIGO_BLK_QKV_W + kind].offset + part * (kind ? C : C * C);
+    }
+    case LIGO_MOD_O: return s->data + info[base + LIGO_BLK_PROJ_W + kind].offset;
+    case LIGO_MOD_FC1: return s->data + info[base + LIGO_BLK_FC_W + kind].offset;
+    default: return s->data + info[base + LIGO_BLK_FC2_W + kind].offset;
+    }
+}
+
+/* Rows of L2 x L1 depth matrices. */
+static void ligo__depth_onehot(float *w, int64_t L2, int64_t L1, int interlace) {
+    int64_t i;
+    memset(w, 0, (size_t)(L2 * L1) * sizeof(float));
+    for (i = 0; i < L2; i++) w[i * L1 + (interlace ? i * L1 / L2 : i % L1)] = 1.0f;
+}
+
+static void ligo__normalise_rows(float *w, int64_t rows, int64_t cols) {
+    int64_t i, j;
+    for (i = 0; i < rows; i++) {
+        double s = 0.0;
+        for (j = 0; j < cols; j++) s += w[i * cols + j];
+        if (s > 0.0)
+            for (j = 0; j < cols; j++) w[i * cols + j] = (float)(w[i * cols + j] / s);
+    }
+}
+
+/* Learned depth: stack / interlace one-hot or uniform rows, each with the
+ * optional noise U(0, 0.03) and renormalised to sum 1 (DESIGN 4.4). */
+static void ligo__depth_init(float *w, int64_t L2, int64_t L1, const ligo_grow_config *c, ligo_rng *rng) {
+    int64_t i;
+    if (c->depth_init == LIGO_DEPTH_RAND) {
+        for (i = 0; i < L2 * L1; i++) w[i] = ligo_rng_uniform(rng);
+    } else {
+        ligo__depth_onehot(w, L2, L1, c->depth_init == LIGO_DEPTH_INTERLACE);
+    }
+    if (c->depth_noisy)
+        for (i = 0; i < L2 * L1; i++) w[i] += 0.03f * ligo_rng_uniform(rng);
+    ligo__normalise_rows(w, L2, L1);
+}
+
+/* Learned width C ((big - small) x small), or the full B (big x small)
+ * whose first rows are I: rand rows U(0, 1) normalised to sum 1; sel one
+ * random old unit per new row; sel_noisy the same plus U(0, 0.03). */
+static void ligo__width_init(float *w, int64_t big, int64_t small, int full, const ligo_grow_config *c,
+                             ligo_rng *rng) {
+    int64_t rows = big - small, i, j;
+    float *C = w;
+    if (full) {
+        memset(w, 0, (size_t)(big * small) * sizeof(float));
+        for (i = 0; i < small; i++) w[i * small + i] = 1.0f;
+        C = w + small * small;
+    }
+    for (i = 0; i < rows; i++) {
+        float *r = C + i * small;
+        if (c->width_init == LIGO_WIDTH_RAND) {
+            for (j = 0; j < small; j++) r[j] = ligo_rng_uniform(rng);
+        } else {
+            memset(r, 0, (size_t)small * sizeof(float));
+            r[ligo_rng_below(rng, (uint64_t)small)] = 1.0f;
+            if (c->width_init == LIGO_WIDTH_SEL_NOISY)
+                for (j = 0; j < small; j++) r[j] += 0.03f * ligo_rng_uniform(rng);
+        }
+    }
+    ligo__normalise_rows(C, rows, small);
+}
+
+/* A fixed selection: new unit j copies old unit j mod small (every old
+ * unit copied equally often for an integer ratio, which keeps LayerNorm
+ * exact). With fpi, the in-expansion divides each copy by its count. */
+static ligo_status ligo__width_fixed(ligo_ctx *ctx, ligo_width_factor *f, int normalise_in) {
+    int64_t i, j;
+    f->fixed = (float *)ligo_alloc_persistent(ctx, (size_t)(f->big * f->small) * sizeof(float));
+    if (!f->fixed) return ctx->status;
+    for (i = 0; i < f->big; i++) f->fixed[i * f->small + i % f->small] = 1.0f;
+    if (normalise_in) {
+        f->fixed_in = (float *)ligo_alloc_persistent(ctx, (size_t)(f->big * f->small) * sizeof(float));
+        if (!f->fixed_in) return ctx->status;
+        for (j = 0; j < f->small; j++) {
+            int64_t count = (f->big - j + f->small - 1) / f->small; /* rows i = j mod small */
+            for (i = j; i < f->big; i += f->small) f->fixed_in[i * f->small + j] = 1.0f / (float)count;
+        }
+    }
+    return LIGO_OK;
+}
+
+static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const ligo_config *l) {
+    const char *who = "ligo_grow_new";
+    if (s->family != l->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
+                              ligo_family_name(s->family), ligo_family_name(l->family));
+    if (l->n_layer < s->n_layer || l->d_model < s->d_model || l->d_ff < s->d_ff)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the large config (%lld layers, width %lld, FFN %lld) is smaller than the small one "
+                              "(%lld, %lld, %lld) somewhere",
+                              who, (long long)l->n_layer, (long long)l->d_model, (long long)l->d_ff,
+                              (long long)s->n_layer, (long long)s->d_model, (long long)s->d_ff);
+    if (l->d_model / l->n_head != s->d_model / s->n_head)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
+                              who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
+                              (long long)s->d_model, (long long)s->n_head, (long long)(s->d_model / s->n_head));
+    if (l->vocab != s->vocab || l->ctx_len != s->ctx_len || l->image_h != s->image_h || l->image_w != s->image_w ||
+        l->patch != s->patch || l->n_classes != s->n_classes)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: vocabulary, context, image or classes differ between the models",
+                              who);
+    return LIGO_OK;
+}
+
+LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
+                                  const ligo_grow_config *cfg) {
+    ligo_grow *g;
+    ligo_config lc;
+    ligo_rng rng;
+    int64_t L1, L2, k, n_learn = 0, m, kind;
+    int lw, ld;
+    if (ligo__failed(ctx)) return NULL;
+    if (!small || !large || !cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: NULL small model, large config or grow config");
+        return NULL;
+    }
+    if (cfg->method < 0 || cfg->method >= LIGO_GROW_COUNT) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: unknown method %d", (int)cfg->method);
+        return NULL;
+    }
+    lc = *large;
+    if (ligo_config_check(ctx, &lc) != LIGO_OK) return NULL;
+    if (ligo__check_pair(ctx, &small->cfg, &lc) != LIGO_OK) return NULL;
+    if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
+        return NULL;
+    }
+    g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);
+    if (!g) return NULL;
+    g->cfg = *cfg;
+    g->small = small;
+    g->large = lc;
+    g->shape = ligo_model_new(ctx, &lc);
+    if (!g->shape) return NULL;
+    g->ln_f_scale = 1.0f;
+    if (cfg->method == LIGO_GROW_SCRATCH) return g;
+    L1 = small->cfg.n_layer;
+    L2 = lc.n_layer;
+    lw = ligo__learns_width(cfg->method);
+    ld = ligo__learns_depth(cfg->method);
+    ligo_rng_seed(&rng, cfg->seed);
+
+    /* width factors and the size of the learned block */
+    g->n_width = 1 + 4 * L2 + (lc.family == LIGO_BERT ? 1 : 0);
+    g->width = (ligo_width_factor *)ligo_alloc_persistent(ctx, (size_t)g->n_width * sizeof(ligo_width_factor));
+    if (!g->width) return NULL;
+    for (k = 0; k < g->n_width; k++) {
+        ligo_width_factor *f = &g->width[k];
+        int ffn = k > 0 && k < 1 + 4 * L2 && (k - 1) % 4 == 3;
+        f->big = ffn ? lc.d_ff : lc.d_model;
+        f->small = ffn ? small->cfg.d_ff : small->cfg.d_model;
+        f->offset = -1;
+        if (f->big == f->small) continue;
+        if (lw) {
+            f->learned = 1;
+            f->offset = n_learn;
+            n_learn += cfg->full_width ? f->big * f->small : (f->big - f->small) * f->small;
+        } else if (ligo__width_fixed(ctx, f, cfg->method == LIGO_GROW_FPI || cfg->method == LIGO_GROW_AKI) != LIGO_OK) {
+            return NULL;
+        }
+    }
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            g->depth_offset[m][kind] = -1;
+            if (ld) {
+                g->depth_offset[m][kind] = n_learn;
+                n_learn += L2 * L1;
+            }
+        }
+    g->n = n_learn;
+    if (n_learn > 0) {
+        g->data = (float *)ligo_alloc_persistent(ctx, (size_t)n_learn * sizeof(float));
+        g->grad = (float *)ligo_alloc_persistent(ctx, (size_t)n_learn * sizeof(float));
+        if (!g->data || !g->grad) return NULL;
+    }
+    for (k = 0; k < g->n_width; k++)
+        if (g->width[k].learned)
+            ligo__width_init(g->data + g->width[k].offset, g->width[k].big, g->width[k].small, cfg->full_width, cfg, &rng);
+
+    /* depth: learned rows from the init, or the baseline's fixed rows */
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            float *w;
+            if (ld) {
+                ligo__depth_init(g->data + g->depth_offset[m][kind], L2, L1, cfg, &rng);
+                continue;
+            }
+            w = (float *)ligo_alloc_persistent(ctx, (size_t)(L2 * L1) * sizeof(float));
+            if (!w) return NULL;
+            ligo__depth_onehot(w, L2, L1, cfg->method == LIGO_GROW_INTERLACE || cfg->method == LIGO_GROW_FPI);
+            if (cfg->method == LIGO_GROW_FPI && (m == LIGO_MOD_O || m == LIGO_MOD_FC2)) {
+                /* a new layer (not the first of its group) is an identity in
+                 * a pre-LN block: no attention output, no FFN output */
+                int64_t i;
+                for (i = 1; i < L2; i++)
+                    if (i * L1 / L2 == (i - 1) * L1 / L2) memset(w + i * L1, 0, (size_t)L1 * sizeof(float));
+            }
+            g->depth_fixed[m][kind] = w;
+        }
+    if (cfg->method == LIGO_GROW_AKI) {
+        int64_t i;
+        g->next_layer = (float *)ligo_alloc_persistent(ctx, (size_t)(L2 * L1) * sizeof(float));
+        if (!g->next_layer) return NULL;
+        for (i = 0; i < L2; i++) g->next_layer[i * L1 + (i % L1 + 1) % L1] = 1.0f;
+    }
+    /* A tied output layer sees the widened stream r times over: FPI divides
+     * the LayerNorm before it by r (Shen et al.'s staged training). */
+    if (cfg->method == LIGO_GROW_FPI && lc.family != LIGO_VIT)
+        g->ln_f_scale = (float)small->cfg.d_model / (float)lc.d_model;
+
+    /* the small layers' tensors, module by module: (L1 x n) */
+    g->stacks = (float **)ligo_alloc_persistent(ctx, (size_t)(2 * LIGO_MOD_COUNT) * sizeof(float *));
+    if (!g->stacks) return NULL;
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            int64_t n = ligo__mod_len(&small->cfg, (int)m, (int)kind), j;
+            float *s = (float *)ligo_alloc_persistent(ctx, (size_t)(L1 * n) * sizeof(float));
+            if (!s) return NULL;
+            for (j = 0; j < L1; j++) memcpy(s + j * n, ligo__mod_src(small, j, (int)m, (int)kind), (size_t)n * sizeof(float));
+            g->stacks[m * 2 + kind] = s;
+        }
+    return g;
+}
+
+/* ------------------------------------------------------ materialisation */
+
+typedef struct ligo__factor_nodes {
+    ligo_tensor *out; /* B (big x small), NULL when big == small */
+    ligo_tensor *in;  /* the in-expansion matrix (B itself unless FPI / AKI) */
+} ligo__factor_nodes;
+
+static ligo_tensor *ligo__const(ligo_ctx *ctx, const float *data, int64_t rows, int64_t cols) {
+    int64_t s[2];
+    s[0] = rows;
+    s[1] = cols;
+    return ligo_wrap(ctx, 2, s, (float *)data, NULL);
+}
+
+static ligo_tensor *ligo__identity(ligo_ctx *ctx, int64_t n) {
+    ligo_tensor *t = ligo_new_2d(ctx, n, n);
+    int64_t i;
+    if (!t) return NULL;
+    for (i = 0; i < n; i++) t->data[i * n + i] = 1.0f;
+    return t;
+}
+
+static ligo__factor_nodes ligo__factor(ligo_ctx *ctx, ligo_grow *g, const ligo_width_factor *f, ligo_tensor **eye) {
+    ligo__factor_nodes r;
+    int64_t s[2];
+    r.out = r.in = NULL;
+    if (f->big == f->small) return r;
+    if (f->learned) {
+        if (g->cfg.full_width) {
+            s[0] = f->big;
+            s[1] = f->small;
+            r.out = ligo_wrap(ctx, 2, s, g->data + f->offset, g->grad + f->offset);
+        } else {
+            s[0] = f->big - f->small;
+            s[1] = f->small;
+            r.out = ligo_concat(ctx, *eye, ligo_wrap(ctx, 2, s, g->data + f->offset, g->grad + f->offset), 0);
+        }
+        r.in = r.out;
+    } else {
+        r.out = ligo__const(ctx, f->fixed, f->big, f->small);
+        r.in = f->fixed_in ? ligo__const(ctx, f->fixed_in, f->big, f->small) : r.out;
+    }
+    return r;
+}
+
+/* X (out_s x in_s) -> B_out X B_in^T. With `next` (AKI) the new rows come
+ * from the next layer's tensor instead. */
+static ligo_tensor *ligo__expand(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *next, const ligo__factor_nodes *out,
+                                 const ligo__factor_nodes *in) {
+    if (out && out->out) {
+        if (next) {
+            int64_t small = x->shape[0], big = out->out->shape[0];
+            x = ligo_concat(ctx, x, ligo_matmul(ctx, ligo_slice(ctx, out->out, 0, small, big - small), next, 0, 0), 0);
+        } else {
+            x = ligo_matmul(ctx, out->out, x, 0, 0);
+        }
+    }
+    if (in && in->in) x = ligo_matmul(ctx, x, in->in, 0, 1);
+    return x;
+}
+
+/* A vector's out-expansion B v, through a column. */
+static ligo_tensor *ligo__expand_vec(ligo_ctx *ctx, ligo_tensor *v, ligo_tensor *next, const ligo__factor_nodes *out) {
+    int64_t s[2], s1[1];
+    ligo_tensor *y;
+    s[0] = v->n;
+    s[1] = 1;
+    if (!out || !out->out) return v;
+    y = ligo__expand(ctx, ligo_reshape(ctx, v, 2, s), next ? ligo_reshape(ctx, next, 2, s) : NULL, out, NULL);
+    if (!y) return NULL;
+    s1[0] = y->n;
+    return ligo_reshape(ctx, y, 1, s1);
+}
+
+/* Row i of a blend, reshaped to (rows x cols) or a vector. */
+static ligo_tensor *ligo__row(ligo_ctx *ctx, ligo_tensor *all, int64_t i, int64_t rows, int64_t cols) {
+    int64_t s[2];
+    ligo_tensor *r = ligo_slice(ctx, all, 0, i, 1);
+    s[0] = rows;
+    s[1] = cols;
+    return cols ? ligo_reshape(ctx, r, 2, s) : ligo_reshape(ctx, r, 1, s);
+}
+
+/* Small model tensor by name, as a constant. */
+static ligo_tensor *ligo__small(ligo_ctx *ctx, const ligo_model *s, const char *name) {
+    int64_t i = ligo_model_find(s, name);
+    const ligo_param_info *p;
+    if (i < 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow: the small model has no %s", name);
+        return NULL;
+    }
+    p = &s->info[i];
+    return ligo_wrap(ctx, p->ndim, p->shape, s->data + p->offset, NULL);
+}
+
+static ligo_tensor *ligo__scaled(ligo_ctx *ctx, ligo_tensor *t, float s) { return s == 1.0f ? t : ligo_scale(ctx, t, s); }
+
+LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **w) {
+    const ligo_config *sc, *lc;
+    const ligo_model *S;
+    ligo_tensor *eyeD = NULL, *eyeF = NULL, *blend[LIGO_MOD_COUNT][2], *next[LIGO_MOD_COUNT][2];
+    ligo__factor_nodes emb, cls;
+    int64_t L1, L2, i, m, kind, D1, F1, D2;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !w) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_materialize: NULL operator or weights");
+    if (g->cfg.method == LIGO_GROW_SCRATCH)
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_materialize: scratch has no operator to materialise");
+    S = g->small;
+    sc = &S->cfg;
+    lc = &g->large;
+    L1 = sc->n_layer;
+    L2 = lc->n_layer;
+    D1 = sc->d_model;
+    D2 = lc->d_model;
+    F1 = sc->d_ff;
+    if (ligo__learns_width(g->cfg.method) && !g->cfg.full_width) {
+        if (lc->d_model > D1) eyeD = ligo__identity(ctx, D1);
+        if (lc->d_ff > F1) eyeF = ligo__identity(ctx, F1);
+    }
+    /* depth blends of every module, all large layers at once: (L2 x n) */
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            int64_t n = ligo__mod_len(sc, (int)m, (int)kind);
+            ligo_tensor *coef, *stack = ligo__const(ctx, g->stacks[m * 2 + kind], L1, n);
+            int64_t s[2];
+            s[0] = L2;
+            s[1] = L1;
+            coef = g->depth_offset[m][kind] >= 0
+                       ? ligo_wrap(ctx, 2, s, g->data + g->depth_offset[m][kind], g->grad + g->depth_offset[m][kind])
+                       : ligo__const(ctx, g->depth_fixed[m][kind], L2, L1);
+            blend[m][kind] = ligo_matmul(ctx, coef, stack, 0, 0);
+            next[m][kind] = g->next_layer && m != LIGO_MOD_LN1 && m != LIGO_MOD_LN2
+                                ? ligo_matmul(ctx, ligo__const(ctx, g->next_layer, L2, L1), stack, 0, 0)
+                                : NULL;
+        }
+    emb = ligo__factor(ctx, g, &g->width[0], &eyeD);
+    /* embeddings */
+    if (lc->family == LIGO_VIT) {
+        w[0] = ligo__expand(ctx, ligo__small(ctx, S, "patch.weight"), NULL, &emb, NULL);
+        w[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "patch.bias"), NULL, &emb);
+        w[2] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "cls_token"), emb.out, 0, 1) : ligo__small(ctx, S, "cls_token");
+        w[3] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wpe.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wpe.weight");
+    } else {
+        w[0] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wte.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wte.weight");
+        w[1] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wpe.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wpe.weight");
+        if (lc->family == LIGO_BERT) {
+            w[2] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.weight"), NULL, &emb);
+            w[3] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.bias"), NULL, &emb);
+        }
+    }
+    /* blocks */
+    for (i = 0; i < L2; i++) {
+        ligo_tensor **o = w + ligo_model_layer_base(g->shape, i);
+        ligo__factor_nodes q = ligo__factor(ctx, g, &g->width[1 + 4 * i], &eyeD);
+        ligo__factor_nodes k = ligo__factor(ctx, g, &g->width[2 + 4 * i], &eyeD);
+        ligo__factor_nodes v = ligo__factor(ctx, g, &g->width[3 + 4 * i], &eyeD);
+        ligo__factor_nodes f = ligo__factor(ctx, g, &g->width[4 + 4 * i], &eyeF);
+        ligo_tensor *W[LIGO_MOD_COUNT], *bvec[LIGO_MOD_COUNT], *Wn[LIGO_MOD_COUNT], *bn[LIGO_MOD_COUNT];
+        int64_t s1[1];
+        for (m = 0; m < LIGO_MOD_COUNT; m++) {
+            int64_t rows = m == LIGO_MOD_FC1 ? F1 : D1, cols = m == LIGO_MOD_FC2 ? F1 : D1;
+            int ln = m == LIGO_MOD_LN1 || m == LIGO_MOD_LN2;
+            W[m] = ligo__row(ctx, blend[m][0], i, ln ? D1 : rows, ln ? 0 : cols);
+            bvec[m] = ligo__row(ctx, blend[m][1], i, rows, 0);
+            Wn[m] = next[m][0] ? ligo__row(ctx, next[m][0], i, rows, cols) : NULL;
+            bn[m] = next[m][1] ? ligo__row(ctx, next[m][1], i, rows, 0) : NULL;
+        }
+        o[LIGO_BLK_LN1_W] = ligo__expand_vec(ctx, W[LIGO_MOD_LN1], NULL, &emb);
+        o[LIGO_BLK_LN1_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_LN1], NULL, &emb);
+        o[LIGO_BLK_QKV_W] = ligo_concat(ctx,
+                                        ligo_concat(ctx, ligo__expand(ctx, W[LIGO_MOD_Q], Wn[LIGO_MOD_Q], &q, &emb),
+                                                    ligo__expand(ctx, W[LIGO_MOD_K], Wn[LIGO_MOD_K], &k, &emb), 0),
+                                        ligo__expand(ctx, W[LIGO_MOD_V], Wn[LIGO_MOD_V], &v, &emb), 0);
+        {
+            ligo_tensor *bq = ligo__expand_vec(ctx, bvec[LIGO_MOD_Q], bn[LIGO_MOD_Q], &q);
+            ligo_tensor *bk = ligo__expand_vec(ctx, bvec[LIGO_MOD_K], bn[LIGO_MOD_K], &k);
+            ligo_tensor *bv = ligo__expand_vec(ctx, bvec[LIGO_MOD_V], bn[LIGO_MOD_V], &v);
+            int64_t s2[2];
+            s2[0] = D2;
+            s2[1] = 1;
+            s1[0] = 3 * D2;
+            o[LIGO_BLK_QKV_B] = ligo_reshape(
+                ctx,
+                ligo_concat(ctx, ligo_concat(ctx, ligo_reshape(ctx, bq, 2, s2), ligo_reshape(ctx, bk, 2, s2), 0),
+                            ligo_reshape(ctx, bv, 2, s2), 0),
+                1, s1);
+        }
+        o[LIGO_BLK_PROJ_W] = ligo__expand(ctx, W[LIGO_MOD_O], Wn[LIGO_MOD_O], &emb, &v);
+        o[LIGO_BLK_PROJ_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_O], bn[LIGO_MOD_O], &emb);
+        o[LIGO_BLK_LN2_W] = ligo__expand_vec(ctx, W[LIGO_MOD_LN2], NULL, &emb);
+        o[LIGO_BLK_LN2_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_LN2], NULL, &emb);
+        o[LIGO_BLK_FC_W] = ligo__expand(ctx, W[LIGO_MOD_FC1], Wn[LIGO_MOD_FC1], &f, &emb);
+        o[LIGO_BLK_FC_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_FC1], bn[LIGO_MOD_FC1], &f);
+        o[LIGO_BLK_FC2_W] = ligo__expand(ctx, W[LIGO_MOD_FC2], Wn[LIGO_MOD_FC2], &emb, &f);
+        o[LIGO_BLK_FC2_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_FC2], bn[LIGO_MOD_FC2], &emb);
+    }
+    /* head */
+    {
+        ligo_tensor **h = w + ligo_model_layer_base(g->shape, L2);
+        if (lc->family == LIGO_BERT) {
+            cls = ligo__factor(ctx, g, &g->width[g->n_width - 1], &eyeD);
+            h[0] = ligo__expand(ctx, ligo__small(ctx, S, "mlm.dense.weight"), NULL, &cls, &emb);
+            h[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.dense.bias"), NULL, &cls);
+            h[2] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.ln.weight"), NULL, &cls), g->ln_f_scale);
+            h[3] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.ln.bias"), NULL, &cls), g->ln_f_scale);
+            h[4] = ligo__small(ctx, S, "mlm.bias");
+        } else {
+            h[0] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "ln_f.weight"), NULL, &emb), g->ln_f_scale);
+            h[1] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "ln_f.bias"), NULL, &emb), g->ln_f_scale);
+            if (lc->family == LIGO_VIT) {
+                h[2] = ligo__expand(ctx, ligo__small(ctx, S, "head.weight"), NULL, NULL, &emb);
+                h[3] = ligo__small(ctx, S, "head.bias");
+            }
+        }
+    }
+    if (ligo__failed(ctx)) return ctx->status;
+    for (i = 0; i < g->shape->n_tensors; i++) {
+        const ligo_param_info *p = &g->shape->info[i];
+        if (!w[i] || w[i]->n != p->n)
+            return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_materialize: %s came out with the wrong size", p->name);
+    }
+    return LIGO_OK;
+}
+
+/* ----------------------------------------------------------- fit, apply */
+
+LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
+    ligo_optim_config oc;
+    ligo_optim *opt;
+    ligo_schedule sched;
+    ligo_rng rng;
+    int32_t *in, *tg;
+    float *img = NULL;
+    ligo_tensor **w;
+    int64_t step, B, T;
+    ligo_mark outer;
+    double f0, t0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
+    if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
+    B = g->cfg.batch;
+    T = g->large.family == LIGO_VIT || g->cfg.ctx > g->large.ctx_len ? g->large.ctx_len : g->cfg.ctx;
+    oc = ligo_optim_config_default(LIGO_ADAMW);
+    oc.beta2 = 0.999f;
+    oc.eps = 1e-6f;
+    oc.weight_decay = 0.0f;
+    opt = ligo_optim_new(ctx, &oc, g->n, NULL, 0);
+    if (!opt) return ctx->status;
+    /* warm-up, then constant: the operator's rate must leave the warm-up
+     * well within the fitting steps (DESIGN 4.5) */
+    sched.lr_max = g->cfg.fit_lr;
+    sched.lr_min = g->cfg.fit_lr;
+    sched.warmup = g->cfg.fit_warmup < g->cfg.fit_steps ? g->cfg.fit_warmup : g->cfg.fit_steps / 2;
+    sched.total = g->cfg.fit_steps;
+    sched.decay = LIGO_DECAY_CONSTANT;
+    ligo_rng_seed(&rng, g->cfg.seed ^ 0x5eedULL);
+    outer = ligo_scratch_mark(ctx);
+    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    if (g->large.family == LIGO_VIT)
+        img = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
+    if (!in || !tg || !w || (g->large.family == LIGO_VIT && !img)) return ctx->status;
+    f0 = ctx->flops_fwd + ctx->flops_bwd;
+    t0 = ligo_time_sec();
+    for (step = 0; step < g->cfg.fit_steps; step++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *loss;
+        double norm;
+        if (ligo_data_batch(ctx, d, &g->large, &rng, B, T, in, tg, img) != LIGO_OK) break;
+        memset(g->grad, 0, (size_t)g->n * sizeof(float));
+        if (ligo_grow_materialize(ctx, g, w) != LIGO_OK) break;
+        memset(&bt, 0, sizeof bt);
+        bt.B = B;
+        bt.T = T;
+        bt.inputs = in;
+        bt.targets = tg;
+        bt.images = img;
+        loss = ligo_model_forward(ctx, g->shape, w, &bt, NULL);
+        if (!loss) break;
+        if (!isfinite(loss->data[0])) {
+            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the loss is %g at fitting step %lld",
+                           (double)loss->data[0], (long long)step + 1);
+            break;
+        }
+        if (ligo_backward(ctx, loss) != LIGO_OK) break;
+        norm = ligo_clip_grad_norm(g->grad, g->n, g->cfg.fit_clip);
+        if (!isfinite(norm)) {
+            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the gradient is not finite at fitting step %lld",
+                           (long long)step + 1);
+            break;
+        }
+        if (ligo_optim_step(ctx, opt, g->data, g->grad, ligo_schedule_lr(&sched, step)) != LIGO_OK) break;
+        if (step == 0) g->fit_loss_first = loss->data[0];
+        g->fit_loss_last = loss->data[0];
+        if (g->cfg.progress)
+            fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
+                    (long long)g->cfg.fit_steps, (double)loss->data[0]);
+        ligo_scratch_rewind(ctx, mk);
+    }
+    if (g->cfg.progress) fputc('\n', stderr);
+    g->fit_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
+    g->fit_seconds += ligo_time_sec() - t0;
+    ligo_scratch_rewind(ctx, outer);
+    return ctx->status;
+}
+
+LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
+    ligo_model *m;
+    ligo_tensor **w;
+    ligo_mark mk;
+    int64_t i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!g) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_apply: operator is NULL");
+        return NULL;
+    }
+    m = ligo_model_new(ctx, &g->large);
+    if (!m) return NULL;
+    if (g->cfg.method == LIGO_GROW_SCRATCH) {
+        ligo_model_init(m, g->cfg.seed);
+        return m;
+    }
+    mk = ligo_scratch_mark(ctx);
+    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
+    if (!w || ligo_grow_materialize(ctx, g, w) != LIGO_OK) return NULL;
+    for (i = 0; i < m->n_tensors; i++)
+        memcpy(m->data + m->info[i].offset, w[i]->data, (size_t)m->info[i].n * sizeof(float));
+    ligo_scratch_rewind(ctx, mk);
+    return m;
+}
+
+LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char name[64];
+    int64_t k, m, kind, s[2];
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_config_to_st(ctx, &g->large, &st) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.grow.method", ligo_grow_method_name(g->cfg.method)) != LIGO_OK) goto done;
+    snprintf(name, sizeof name, "%lld", (long long)g->small->cfg.n_layer);
+    if (ligo_st_set_meta(ctx, &st, "ligo.grow.small_layers", name) != LIGO_OK) goto done;
+    snprintf(name, sizeof name, "%lld", (long long)g->small->cfg.d_model);
+    if (ligo_st_set_meta(ctx, &st, "ligo.grow.small_dim", name) != LIGO_OK) goto done;
+    for (k = 0; k < g->n_width; k++) {
+        const ligo_width_factor *f = &g->width[k];
+        if (!f->learned) continue;
+        snprintf(name, sizeof name, "width.%lld.%s", (long long)k, g->cfg.full_width ? "B" : "C");
+        s[0] = g->cfg.full_width ? f->big : f->big - f->small;
+        s[1] = f->small;
+        if (ligo_st_add(ctx, &st, name, 2, s, g->data + f->offset) != LIGO_OK) goto done;
+    }
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            if (g->depth_offset[m][kind] < 0) continue;
+            snprintf(name, sizeof name, "depth.%s.%s", ligo__mod_names[m], kind ? "b" : "w");
+            s[0] = g->large.n_layer;
+            s[1] = g->small->cfg.n_layer;
+            if (ligo_st_add(ctx, &st, name, 2, s, g->data + g->depth_offset[m][kind]) != LIGO_OK) goto done;
+        }
+    if (st.n_entries == 0) {
+        ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator to save",
+                       ligo_grow_method_name(g->cfg.method));
+        goto done;
+    }
+    ligo_st_write(ctx, path, &st);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+/* ==== end src/grow.c ==== */
+
+/* ==== begin src/train.c ==== */
+/* train.c: data for each family, evaluation, and the training loop used by
+ * the examples: progress line, periodic evaluation, CSV log, checkpoints
+ * with the whole training state, early stop at a target loss, and a clear
+ * stop on a non-finite loss or gradient. */
+
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#include <unistd.h>
+#endif
+
+/* ------------------------------------------------------------------ data */
+
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
+    memset(out, 0, sizeof *out);
+    out->family = family;
+    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
+    {
+        /* the four IDX files, gzipped (Debian's layout) or not */
+        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                       "t10k-labels-idx1-ubyte"};
+        char p[4][1024];
+        int i;
+        for (i = 0; i < 4; i++) {
+            FILE *f;
+            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (f)
+                fclose(f);
+            else
+                snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+        }
+        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
+        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
+    }
+}
+
+static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
+    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
+    if (cfg->family != LIGO_VIT && cfg->vocab < need)
+        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
+                              (long)d->tokens.vocab, (long long)cfg->vocab,
+                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
+    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
+                                    d->train.n_classes > cfg->n_classes))
+        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
+                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
+                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
+    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    /* BERT: windows of T tokens, corrupted for masked LM */
+    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
+    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
+    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
+                         inputs, targets);
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+/* Seed of the fixed masks of BERT's validation loss. */
+#define LIGO__EVAL_MASK_SEED 1234567
+
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+                                   int64_t max_windows, ligo_eval_result *out) {
+    ligo_mark mk;
+    double total = 0.0, correct = 0.0;
+    int64_t count = 0, k, n_win, b;
+    int32_t *in, *tg;
+    ligo_rng mask_rng;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !d || !out || B < 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument or B < 1");
+    if (d->family != m->cfg.family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(m->cfg.family));
+    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return ctx->status;
+    memset(out, 0, sizeof *out);
+    out->accuracy = -1.0;
+    mk = ligo_scratch_mark(ctx);
+    if (m->cfg.family == LIGO_VIT) {
+        const ligo_images *im = &d->test;
+        int64_t HW = im->rows * im->cols, n = im->n;
+        float *x;
+        if (max_windows > 0 && max_windows < n) n = max_windows;
+        x = (float *)ligo_alloc_scratch(ctx, (size_t)(B * HW) * sizeof(float));
+        tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)B * sizeof(int32_t));
+        if (!x || !tg) return ctx->status;
+        for (k = 0; k < n; k += B) {
+            ligo_mark inner = ligo_scratch_mark(ctx);
+            int64_t bb = n - k < B ? n - k : B, c, v;
+            ligo_batch bt;
+            ligo_tensor *logits, *loss;
+            memcpy(x, im->pixels + k * HW, (size_t)(bb * HW) * sizeof(float));
+            memcpy(tg, im->labels + k, (size_t)bb * sizeof(int32_t));
+            memset(&bt, 0, sizeof bt);
+            bt.B = bb;
+            bt.images = x;
+            bt.targets = tg;
+            loss = ligo_model_loss(ctx, m, &bt, &logits);
+            if (!loss) return ctx->status;
+            total += (double)loss->data[0] * (double)bb;
+            for (b = 0; b < bb; b++) {
+                const float *row = logits->data + b * logits->shape[1];
+                c = 0;
+                for (v = 1; v < logits->shape[1]; v++)
+                    if (row[v] > row[c]) c = v;
+                correct += c == tg[b];
+            }
+            count += bb;
+            ligo_scratch_rewind(ctx, inner);
+        }
+        out->loss = count ? total / (double)count : 0.0;
+        out->accuracy = count ? correct / (double)count : 0.0;
+        out->count = count;
+        ligo_scratch_rewind(ctx, mk);
+        return LIGO_OK;
+    }
+    /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
+    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
+    if (n_win < 1) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: the validation split is shorter than one window of %lld",
+                              (long long)T);
+    }
+    if (max_windows > 0 && max_windows < n_win) n_win = max_windows;
+    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    if (!in || !tg) return ctx->status;
+    ligo_rng_seed(&mask_rng, LIGO__EVAL_MASK_SEED);
+    for (k = 0; k < n_win; k += B) {
+        ligo_mark inner = ligo_scratch_mark(ctx);
+        int64_t bb = n_win - k < B ? n_win - k : B, weight;
+        ligo_batch bt;
+        ligo_tensor *loss;
+        for (b = 0; b < bb; b++) {
+            if (m->cfg.family == LIGO_GPT) {
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T, in + b * T, tg + b * T) != LIGO_OK)
+                    return ctx->status;
+            } else {
+                /* T tokens: the window's inputs plus its last target */
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T - 1, in + b * T, tg + b * T) != LIGO_OK)
+                    return ctx->status;
+                in[b * T + T - 1] = tg[b * T + T - 2];
+            }
+        }
+        if (m->cfg.family == LIGO_BERT) {
+            memcpy(tg, in, (size_t)(bb * T) * sizeof(int32_t));
+            if (ligo_mlm_mask(ctx, &mask_rng, tg, bb * T, 0.15f, (int32_t)(m->cfg.vocab - 1), d->tokens.vocab,
+                              LIGO_IGNORE, in, tg) != LIGO_OK)
+                return ctx->status;
+        }
+        memset(&bt, 0, sizeof bt);
+        bt.B = bb;
+        bt.T = T;
+        bt.inputs = in;
+        bt.targets = tg;
+        loss = ligo_model_loss(ctx, m, &bt, NULL);
+        if (!loss) return ctx->status;
+        weight = loss->iparam[1]; /* predictions that counted */
+        total += (double)loss->data[0] * (double)weight;
+        count += weight;
+        ligo_scratch_rewind(ctx, inner);
+    }
+    out->loss = count ? total / (double)count : 0.0;
+    out->count = count;
+    ligo_scratch_rewind(ctx, mk);
+    return LIGO_OK;
+}
+
+/* ---------------------------------------------------------------- trainer */
+
+LIGO_API ligo_train_config ligo_train_config_default(void) {
+    ligo_train_config c;
+    memset(&c, 0, sizeof c);
+    c.steps = 1000;
+    c.batch = 16;
+    c.ctx = 128;
+    c.sched.lr_max = 1e-3f;
+    c.sched.lr_min = 1e-4f;
+    c.sched.warmup = 100;
+    c.sched.decay = LIGO_DECAY_COSINE;
+    c.optim = ligo_optim_config_default(LIGO_ADAMW);
+    c.clip = 1.0;
+    c.seed = 1;
+    c.eval_every = 0;
+    c.progress = 1;
+    return c;
+}
+
+LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, const ligo_train_config *cfg) {
+    ligo_trainer *tr;
+    int64_t B, T;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !d || !cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: NULL model, data or config");
+        return NULL;
+    }
+    B = cfg->batch;
+    T = m->cfg.family == LIGO_VIT ? m->cfg.ctx_len : cfg->ctx;
+    if (cfg->steps < 0 || B < 1 || B > (1 << 20) || T < 1 || T > m->cfg.ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: steps %lld, batch %lld, context %lld (model context %lld)",
+                       (long long)cfg->steps, (long long)B, (long long)T, (long long)m->cfg.ctx_len);
+        return NULL;
+    }
+    if (d->family != m->cfg.family) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: %s data for a %s model", ligo_family_name(d->family),
+                       ligo_family_name(m->cfg.family));
+        return NULL;
+    }
+    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return NULL;
+    tr = (ligo_trainer *)ligo_alloc_persistent(ctx, sizeof *tr);
+    if (!tr) return NULL;
+    tr->model = m;
+    tr->data = d;
+    tr->cfg = *cfg;
+    tr->cfg.ctx = T;
+    tr->cfg.sched.total = cfg->steps;
+    tr->opt = ligo_optim_new_for_model(ctx, &cfg->optim, m);
+    tr->inputs = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    tr->targets = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    if (m->cfg.family == LIGO_VIT)
+        tr->images = (float *)ligo_alloc_persistent(ctx, (size_t)(B * m->cfg.image_h * m->cfg.image_w) * sizeof(float));
+    if (!tr->opt || !tr->inputs || !tr->targets || (m->cfg.family == LIGO_VIT && !tr->images)) return NULL;
+    ligo_rng_seed(&tr->rng, cfg->seed);
+    tr->last_val = -1.0;
+    tr->last_acc = -1.0;
+    return tr;
+}
+
+static int ligo__all_finite(const float *x, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
+    ligo_mark mk;
+    ligo_batch bt;
+    ligo_tensor *loss;
+    double f0, t0, norm;
+    ligo_model *m;
+    float lr;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
+    m = tr->model;
+    t0 = ligo_time_sec();
+    f0 = ctx->flops_fwd + ctx->flops_bwd;
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
+                        tr->images) != LIGO_OK)
+        return ctx->status;
+    memset(&bt, 0, sizeof bt);
+    bt.B = tr->cfg.batch;
+    bt.T = tr->cfg.ctx;
+    bt.inputs = tr->inputs;
+    bt.targets = tr->targets;
+    bt.images = tr->images;
+    ligo_model_zero_grad(m);
+    loss = ligo_model_loss(ctx, m, &bt, NULL);
+    if (!loss) return ctx->status;
+    if (!isfinite(loss->data[0])) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
+                              (long long)tr->step + 1, (double)loss->data[0]);
+    }
+    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
+    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
+    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
+                              (long long)tr->step + 1);
+    }
+    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
+    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
+    tr->step++;
+    tr->last_loss = loss->data[0];
+    if (loss_out) *loss_out = loss->data[0];
+    ligo_scratch_rewind(ctx, mk);
+    tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
+    tr->seconds += ligo_time_sec() - t0;
+    return LIGO_OK;
+}
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[96];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%lld", (long long)tr->step);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
+    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
+             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%.17g", tr->train_flops);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%.17g", tr->seconds);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+static int ligo__parse_rng(const char *s, ligo_rng *r) {
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        r->s[i] = x;
+    }
+    return 1;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__parse_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = strtoll(step, NULL, 10);
+    tr->opt->step = strtoll(ostep, NULL, 10);
+    tr->rng = r;
+    tr->train_flops = flops ? strtod(flops, NULL) : 0.0;
+    tr->seconds = secs ? strtod(secs, NULL) : 0.0;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ------------------------------------------------------------- the loop */
+
+static void ligo__fmt_eta(double sec, char *buf, size_t n) {
+    long s = (long)(sec + 0.5);
+    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+}
+
+LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
+    FILE *csv = NULL;
+    int tty = 0;
+    double last_print = 0.0, t_start;
+    int64_t start_step;
+    ligo_status s = LIGO_OK;
+    const ligo_train_config *c;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
+    c = &tr->cfg;
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+    tty = isatty(2);
+#endif
+    if (c->csv_path) {
+        csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
+        if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
+        if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
+    }
+    start_step = tr->step;
+    t_start = ligo_time_sec();
+    while (tr->step < c->steps) {
+        float loss;
+        int last, do_eval;
+        if (c->interrupt && *c->interrupt) break;
+        if (ligo_trainer_step(ctx, tr, &loss) != LIGO_OK) {
+            s = ctx->status;
+            break;
+        }
+        last = tr->step == c->steps;
+        do_eval = last || (c->eval_every > 0 && tr->step % c->eval_every == 0);
+        if (do_eval) {
+            ligo_eval_result ev;
+            if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
+                s = ctx->status;
+                break;
+            }
+            tr->last_val = ev.loss;
+            tr->last_acc = ev.accuracy;
+        }
+        if (csv && (do_eval || tr->step % 10 == 0)) {
+            fprintf(csv, "%lld,%lld,%.6g,%.3f,%.6g,%.5f,", (long long)tr->step,
+                    (long long)(tr->step * c->batch * c->ctx), tr->train_flops, tr->seconds,
+                    (double)ligo_schedule_lr(&c->sched, tr->step - 1), (double)loss);
+            if (do_eval) fprintf(csv, "%.5f,%.5f\n", tr->last_val, tr->last_acc);
+            else fprintf(csv, ",\n");
+            fflush(csv);
+        }
+        if (c->progress) {
+            double now = ligo_time_sec();
+            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
+                char eta[32];
+                double per = (now - t_start) / (double)(tr->step - start_step);
+                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
+                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
+                        (long long)c->steps, (double)loss);
+                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
+                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
+                        tr->train_flops, eta, tty ? "   " : "\n");
+                last_print = now;
+            }
+        }
+        if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
+            if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
+                s = ctx->status;
+                break;
+            }
+        }
+        if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
+    }
+    if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
+    if (c->progress && tty) fputc('\n', stderr);
+    if (csv) fclose(csv);
+    return s;
+}
+/* ==== end src/train.c ==== */
 
 #endif /* LIGO__IMPLEMENTATION_DONE */
 #endif /* LIGO_IMPLEMENTATION */

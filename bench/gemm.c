@@ -237,7 +237,12 @@ int main(int argc, char **argv) {
     peak[1] = bench_peak(ctx, threads[1]);
     printf("ligo sgemm benchmark: kernel %s, %d cpus, BLIS %s\n", ligo_sgemm_kernel_name(), ligo_cpu_count(),
            have_blis ? "compiled in" : "not compiled in (-DLIGO_BENCH_BLIS -lblis)");
-    printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f on %d\n\n", peak[0], peak[1], threads[1]);
+    printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f on %d\n", peak[0], peak[1], threads[1]);
+    if (threads[1] > 1 && peak[1] < 0.75 * threads[1] * peak[0])
+        printf("warning: %d threads reach only %.2fx one thread's peak: other work is running; "
+               "the %dt columns are not meaningful, rerun when the machine is idle\n",
+               threads[1], peak[1] / peak[0], threads[1]);
+    printf("\n");
     printf("%-22s | %8s %8s %6s %6s | %8s %8s %6s %6s | %7s\n", "GFLOP/s", "ours-1t", "blis-1t", "ratio", "%peak",
            "ours-2t", "blis-2t", "ratio", "%peak", "ref-1t");
     if (threads[1] != 2) printf("(the 2t columns use %d threads)\n", threads[1]);

@@ -11,6 +11,7 @@
 #define LIGO__GEMM_X86 1
 #include <immintrin.h>
 #define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
+#define LIGO__GEMM_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
 #else
 #define LIGO__GEMM_X86 0
 #endif
@@ -61,6 +62,11 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
  * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
  * edges, so all four transpose cases run the same inner loop. Edge tiles go
  * through a small temporary, so nothing outside C or the inputs is touched.
+ * Two refinements for the narrow products of a transformer (N = 65):
+ * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
+ * N is small a row-major A is read in place by the kernel instead of being
+ * packed for the few column tiles that would reuse it (ir outer, jr inner:
+ * six rows of A stay in L1 while the kernel sweeps the packed B block).
  *
  * Threads split the output (whole MR rows or NR columns), never the K sum;
  * each C element is always computed by the same sequence of operations, so
@@ -72,11 +78,17 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 #define LIGO__GEMM_MC 144  /* A block MC x KC = 144 KiB: in a 512 KiB L2 */
 #define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
 
+/* Row-major A is read in place, not packed, when N is at most this. */
+#define LIGO__GEMM_UA_MAXN 96
+
 /* Work (FLOPs) below which a product stays on one thread. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 21)
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 22)
 
 typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                                float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
 typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
                                 int64_t p0, int64_t kc, float *dst);
 
@@ -93,6 +105,9 @@ typedef struct ligo__gemm_job {
     int64_t a_floats;      /* A area per thread */
     int64_t thread_floats; /* A area + B area per thread */
     ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
     ligo__gemm_pack pack_a, pack_b;
 } ligo__gemm_job;
 
@@ -184,28 +199,48 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 #if LIGO__GEMM_X86
 
-/* One k step of the 6x16 tile: two B vectors, six broadcasts, twelve FMAs. */
+/* The 6x16 tile lives in twelve ymm accumulators. One k step: two B
+ * vectors, six broadcasts of A, twelve FMAs. LIGO__GEMM_A(i, o) is the
+ * address of A(row i, step p + o); each kernel defines it for its layout. */
 #define LIGO__GEMM_STEP(o)                                              \
     b0 = _mm256_loadu_ps(b + 16 * (o));                                 \
     b1 = _mm256_loadu_ps(b + 16 * (o) + 8);                             \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 0);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(0, o));                       \
     c00 = _mm256_fmadd_ps(av, b0, c00);                                 \
     c01 = _mm256_fmadd_ps(av, b1, c01);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 1);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(1, o));                       \
     c10 = _mm256_fmadd_ps(av, b0, c10);                                 \
     c11 = _mm256_fmadd_ps(av, b1, c11);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 2);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(2, o));                       \
     c20 = _mm256_fmadd_ps(av, b0, c20);                                 \
     c21 = _mm256_fmadd_ps(av, b1, c21);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 3);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(3, o));                       \
     c30 = _mm256_fmadd_ps(av, b0, c30);                                 \
     c31 = _mm256_fmadd_ps(av, b1, c31);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 4);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(4, o));                       \
     c40 = _mm256_fmadd_ps(av, b0, c40);                                 \
     c41 = _mm256_fmadd_ps(av, b1, c41);                                 \
-    av = _mm256_broadcast_ss(a + 6 * (o) + 5);                          \
+    av = _mm256_broadcast_ss(LIGO__GEMM_A(5, o));                       \
     c50 = _mm256_fmadd_ps(av, b0, c50);                                 \
     c51 = _mm256_fmadd_ps(av, b1, c51)
+
+/* Zero the accumulators and start fetching the C tile, needed at the end. */
+#define LIGO__GEMM_PROLOGUE                                                         \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                    \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();                    \
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();                    \
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();                    \
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                    \
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();                    \
+    __m256 b0, b1, av, va, vb;                                                      \
+    int64_t p = 0;                                                                  \
+    {                                                                               \
+        int r_;                                                                     \
+        for (r_ = 0; r_ < 6; r_++) {                                                \
+            _mm_prefetch((const char *)(c + (int64_t)r_ * ldc), _MM_HINT_T0);       \
+            _mm_prefetch((const char *)(c + (int64_t)r_ * ldc + 15), _MM_HINT_T0);  \
+        }                                                                           \
+    }
 
 #define LIGO__GEMM_STORE_ROW(r, x0, x1)                                                        \
     do {                                                                                       \
@@ -220,16 +255,22 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
         }                                                                                      \
     } while (0)
 
+/* c = alpha * acc + beta * c; beta == 0 never reads c. */
+#define LIGO__GEMM_EPILOGUE                 \
+    va = _mm256_set1_ps(alpha);             \
+    vb = _mm256_set1_ps(beta);              \
+    LIGO__GEMM_STORE_ROW(0, c00, c01);      \
+    LIGO__GEMM_STORE_ROW(1, c10, c11);      \
+    LIGO__GEMM_STORE_ROW(2, c20, c21);      \
+    LIGO__GEMM_STORE_ROW(3, c30, c31);      \
+    LIGO__GEMM_STORE_ROW(4, c40, c41);      \
+    LIGO__GEMM_STORE_ROW(5, c50, c51)
+
+/* Packed A: a is [kc][6]. */
+#define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
 LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                 int64_t ldc, float alpha, float beta) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    __m256 b0, b1, av, va, vb;
-    int64_t p = 0;
+    LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
         _mm_prefetch((const char *)(b + 16 * 16), _MM_HINT_T0);
         LIGO__GEMM_STEP(0);
@@ -245,21 +286,121 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, cons
         a += 6;
         b += 16;
     }
-    va = _mm256_set1_ps(alpha);
-    vb = _mm256_set1_ps(beta);
-    LIGO__GEMM_STORE_ROW(0, c00, c01);
-    LIGO__GEMM_STORE_ROW(1, c10, c11);
-    LIGO__GEMM_STORE_ROW(2, c20, c21);
-    LIGO__GEMM_STORE_ROW(3, c30, c31);
-    LIGO__GEMM_STORE_ROW(4, c40, c41);
-    LIGO__GEMM_STORE_ROW(5, c50, c51);
+    LIGO__GEMM_EPILOGUE;
 }
+#undef LIGO__GEMM_A
 
+/* Unpacked row-major A: row i at a + i * lda, contiguous in k. */
+#define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                                      float *c, int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE
+    for (; p + 4 <= kc; p += 4) {
+        _mm_prefetch((const char *)(b + 16 * 16), _MM_HINT_T0);
+        LIGO__GEMM_STEP(0);
+        LIGO__GEMM_STEP(1);
+        LIGO__GEMM_STEP(2);
+        LIGO__GEMM_STEP(3);
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP(0);
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE;
+}
+#undef LIGO__GEMM_A
+
+/* The 6x8 kernels for the last columns of a narrow C (at most 8 of the 16
+ * left): the first half of each packed B row, half the FMAs. Per element
+ * the operations are those of the 6x16 kernels, so results do not depend
+ * on which kernel computed a tile. */
+#define LIGO__GEMM_STEP8(o)                                             \
+    b0 = _mm256_loadu_ps(b + 16 * (o));                                 \
+    c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(0, o)), b0, c00); \
+    c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(1, o)), b0, c10); \
+    c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(2, o)), b0, c20); \
+    c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(3, o)), b0, c30); \
+    c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(4, o)), b0, c40); \
+    c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(LIGO__GEMM_A(5, o)), b0, c50)
+
+#define LIGO__GEMM_PROLOGUE8                                                        \
+    __m256 c00 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();                    \
+    __m256 c20 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps();                    \
+    __m256 c40 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps();                    \
+    __m256 b0, va, vb;                                                              \
+    int64_t p = 0
+
+#define LIGO__GEMM_STORE_ROW8(r, x0)                                                           \
+    do {                                                                                       \
+        float *cr = c + (int64_t)(r) * ldc;                                                    \
+        if (beta == 0.0f)                                                                      \
+            _mm256_storeu_ps(cr, _mm256_mul_ps(va, x0));                                       \
+        else                                                                                   \
+            _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), _mm256_mul_ps(va, x0))); \
+    } while (0)
+
+#define LIGO__GEMM_EPILOGUE8                \
+    va = _mm256_set1_ps(alpha);             \
+    vb = _mm256_set1_ps(beta);              \
+    LIGO__GEMM_STORE_ROW8(0, c00);          \
+    LIGO__GEMM_STORE_ROW8(1, c10);          \
+    LIGO__GEMM_STORE_ROW8(2, c20);          \
+    LIGO__GEMM_STORE_ROW8(3, c30);          \
+    LIGO__GEMM_STORE_ROW8(4, c40);          \
+    LIGO__GEMM_STORE_ROW8(5, c50)
+
+#define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
+                                                 int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE8;
+    for (; p + 4 <= kc; p += 4) {
+        LIGO__GEMM_STEP8(0);
+        LIGO__GEMM_STEP8(1);
+        LIGO__GEMM_STEP8(2);
+        LIGO__GEMM_STEP8(3);
+        a += 4 * 6;
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP8(0);
+        a += 6;
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE8;
+}
+#undef LIGO__GEMM_A
+
+#define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
+LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                                       float *c, int64_t ldc, float alpha, float beta) {
+    LIGO__GEMM_PROLOGUE8;
+    for (; p + 4 <= kc; p += 4) {
+        LIGO__GEMM_STEP8(0);
+        LIGO__GEMM_STEP8(1);
+        LIGO__GEMM_STEP8(2);
+        LIGO__GEMM_STEP8(3);
+        b += 4 * 16;
+    }
+    for (; p < kc; p++) {
+        LIGO__GEMM_STEP8(0);
+        b += 16;
+    }
+    LIGO__GEMM_EPILOGUE8;
+}
+#undef LIGO__GEMM_A
+
+#undef LIGO__GEMM_STEP8
+#undef LIGO__GEMM_PROLOGUE8
+#undef LIGO__GEMM_STORE_ROW8
+#undef LIGO__GEMM_EPILOGUE8
 #undef LIGO__GEMM_STEP
+#undef LIGO__GEMM_PROLOGUE
 #undef LIGO__GEMM_STORE_ROW
+#undef LIGO__GEMM_EPILOGUE
 
 /* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
-LIGO__GEMM_AVX2 static void ligo__gemm_tr8x8(__m256 *r) {
+static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -286,7 +427,19 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, in
     int k;
     __m256 r[8];
     if (trans) {
-        ligo__gemm_pack_a_c(trans, A, lda, r0, nrows, p0, kc, dst);
+        /* A stored K x M: op(A) row panels are six contiguous floats per k
+         * step; walk k rows outermost so each row of A is read once */
+        int64_t full = nrows / LIGO__GEMM_MR * LIGO__GEMM_MR;
+        for (p = 0; p < kc; p++) {
+            const float *s = A + (p0 + p) * lda + r0;
+            float *d = dst + p * LIGO__GEMM_MR;
+            for (ir = 0; ir < full; ir += LIGO__GEMM_MR) {
+                _mm_storeu_ps(d, _mm_loadu_ps(s + ir));
+                _mm_storel_pi((__m64 *)(void *)(d + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(const void *)(s + ir + 4)));
+                d += kc * LIGO__GEMM_MR;
+            }
+        }
+        if (full < nrows) ligo__gemm_pack_a_c(trans, A, lda, r0 + full, nrows - full, p0, kc, dst + full * kc);
         return;
     }
     for (ir = 0; ir + LIGO__GEMM_MR <= nrows; ir += LIGO__GEMM_MR) {
@@ -326,7 +479,22 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, in
     int k, h;
     __m256 r[8];
     if (!trans) {
-        ligo__gemm_pack_b_c(trans, B, ldb, c0, ncols, p0, kc, dst);
+        /* rows of B are contiguous in j: 16 floats per k step */
+        for (jr = 0; jr + LIGO__GEMM_NR <= ncols; jr += LIGO__GEMM_NR) {
+            const float *s = B + p0 * ldb + c0 + jr;
+            float *d = dst;
+            for (p = 0; p < kc; p++) {
+                /* strided rows defeat the hardware prefetcher */
+                _mm_prefetch((const char *)(s + 32 * ldb), _MM_HINT_T0);
+                _mm_prefetch((const char *)(s + 32 * ldb + 15), _MM_HINT_T0);
+                _mm256_storeu_ps(d, _mm256_loadu_ps(s));
+                _mm256_storeu_ps(d + 8, _mm256_loadu_ps(s + 8));
+                s += ldb;
+                d += LIGO__GEMM_NR;
+            }
+            dst += kc * LIGO__GEMM_NR;
+        }
+        if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
         return;
     }
     for (jr = 0; jr + LIGO__GEMM_NR <= ncols; jr += LIGO__GEMM_NR) {
@@ -363,43 +531,92 @@ static int ligo__gemm_have_avx2(void) {
 
 /* ---- the blocked loops */
 
+/* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
+ * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
+ * the same kernel on a copy, so every element sees the same operations. */
+static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
+                            const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
+    const int64_t NR = LIGO__GEMM_NR;
+    float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
+    int64_t i, j, ldc = g->ldc;
+    if (nr <= 8 && g->ukr8) { /* half-width kernel, 8 columns */
+        if (mr == LIGO__GEMM_MR && nr == 8) {
+            if (lda_ua)
+                g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+            else
+                g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+            return;
+        }
+        if (beta != 0.0f) {
+            for (i = 0; i < LIGO__GEMM_MR * 8; i++) tmp[i] = 0.0f;
+            for (i = 0; i < mr; i++)
+                for (j = 0; j < nr; j++) tmp[i * 8 + j] = c[i * ldc + j];
+        }
+        if (lda_ua)
+            g->ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
+        else
+            g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
+        return;
+    }
+    if (mr == LIGO__GEMM_MR && nr == NR) {
+        if (lda_ua)
+            g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+        else
+            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+        return;
+    }
+    if (beta != 0.0f) {
+        for (i = 0; i < LIGO__GEMM_MR * NR; i++) tmp[i] = 0.0f;
+        for (i = 0; i < mr; i++)
+            for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
+    }
+    if (lda_ua)
+        g->ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
+    else
+        g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
+    for (i = 0; i < mr; i++)
+        for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+}
+
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
 static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf, int64_t m0, int64_t m1,
                                int64_t n0, int64_t n1) {
     const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
     int64_t jc, pc, ic, jr, ir, ldc = g->ldc;
-    float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     for (jc = n0; jc < n1; jc += LIGO__GEMM_NC) {
         int64_t nc = n1 - jc < LIGO__GEMM_NC ? n1 - jc : LIGO__GEMM_NC;
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            if (g->ukr_ua) {
+                /* narrow C: the packed B block stays in L2, the six rows of
+                 * A in L1 while the kernel sweeps across it */
+                for (ir = m0; ir < m1; ir += MR) {
+                    int64_t mr = m1 - ir < MR ? m1 - ir : MR, lda_ua = g->lda;
+                    const float *ap = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
+                    if (mr < MR) { /* the last rows: a zero-padded packed panel */
+                        g->pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
+                        ap = abuf;
+                        lda_ua = 0;
+                    }
+                    for (jr = 0; jr < nc; jr += NR)
+                        ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
+                                        nc - jr < NR ? nc - jr : NR, beta);
+                }
+                continue;
+            }
             for (ic = m0; ic < m1; ic += LIGO__GEMM_MC) {
                 int64_t mc = m1 - ic < LIGO__GEMM_MC ? m1 - ic : LIGO__GEMM_MC;
                 g->pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
                 for (jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = bbuf + jr * kc;
-                    for (ir = 0; ir < mc; ir += MR) {
-                        int64_t mr = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = abuf + ir * kc;
-                        float *c = g->C + (ic + ir) * ldc + jc + jr;
-                        if (mr == MR && nr == NR) {
-                            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
-                        } else {
-                            /* edge tile: the same kernel on a copy */
-                            int64_t i, j;
-                            if (beta != 0.0f) {
-                                for (i = 0; i < MR * NR; i++) tmp[i] = 0.0f;
-                                for (i = 0; i < mr; i++)
-                                    for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
-                            }
-                            g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
-                            for (i = 0; i < mr; i++)
-                                for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
-                        }
-                    }
+                    for (ir = 0; ir < mc; ir += MR)
+                        ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
+                                        mc - ir < MR ? mc - ir : MR, nr, beta);
                 }
             }
         }
@@ -522,6 +739,13 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
 #if LIGO__GEMM_X86
     if (simd) {
         g.ukr = ligo__gemm_ukr_avx2;
+        g.ukr8 = ligo__gemm_ukr8_avx2;
+        /* narrow C with row-major A: packing A would cost more than the
+         * few column tiles that reuse it; read A in place instead */
+        if (!g.trans_a && N <= LIGO__GEMM_UA_MAXN) {
+            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
+            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+        }
         g.pack_a = ligo__gemm_pack_a_avx2;
         g.pack_b = ligo__gemm_pack_b_avx2;
     }

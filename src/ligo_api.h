@@ -52,6 +52,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
+typedef struct ligo_data ligo_data; /* train section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -588,6 +589,17 @@ typedef struct ligo_safetensors {
     int64_t n_meta, cap_meta;
 } ligo_safetensors;
 
+/* Read a file / parse a buffer. Only F32 tensors; everything is checked
+ * before use (LIGO_EFORMAT with the file, tensor and problem named): header
+ * <= 100,000,000 bytes, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes,
+ * at most LIGO_MAX_DIMS dims, data_offsets matching the shapes and covering
+ * the data buffer exactly (no overlaps, holes or trailing bytes), unique
+ * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
+ * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
+ * shape entries are 1. Each tensor's floats are copied into a 64-byte
+ * aligned block of scratch memory. Files larger than 64 GiB, missing or
+ * unreadable ones give LIGO_EIO. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -596,12 +608,216 @@ LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const cha
 LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *key);
 
 LIGO_API void ligo_st_init(ligo_safetensors *st);
-/* Add a tensor (the floats are not copied: keep them alive until written). */
+/* Add a tensor (the floats are not copied: keep them alive until written).
+ * Names must be unique, valid UTF-8, shorter than LIGO_ST_MAX_NAME bytes;
+ * ndim 1..4, dims >= 1. Entries and metadata live in scratch memory. */
 LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char *name, int ndim,
                                  const int64_t *shape, const float *data);
+/* Set (or replace) a metadata string; key and value are copied. */
 LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const char *key, const char *value);
-/* Write atomically: PATH.tmp, flush, fsync, rename to PATH. */
+/* Write atomically: PATH.tmp, flush, fsync, rename to PATH. The header is
+ * compact JSON, "__metadata__" first, tensors in insertion order with
+ * consecutive offsets, padded with spaces to a multiple of 8 bytes. On
+ * failure (LIGO_EIO) the temporary file is removed and PATH is untouched. */
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
+
+/* ======================================================================
+ * checkpoints (io): models and training state as safetensors with
+ * Hugging Face key names and layouts
+ * ====================================================================== */
+
+/* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
+ * stored (in, out) as its Conv1D, ...). BERT: BertForMaskedLM's
+ * (bert.embeddings..., bert.encoder.layer.0.attention.self.query.weight,
+ * cls.predictions...). ViT: ViTForImageClassification's (vit.embeddings...,
+ * classifier.weight). The config is in __metadata__ ("ligo.*" keys). */
+LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path);
+/* A model from a checkpoint written by ligo_model_save (or by Hugging Face
+ * tools in the same layout when the metadata is present). */
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The pieces: add a model's tensors and config to a file being assembled
+ * (tensors needing a new layout are copied into scratch memory), and read
+ * a model out of a parsed file. */
+LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
+LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
+LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* ======================================================================
+ * grow: the LiGO operator and the baseline growth methods
+ * ====================================================================== */
+
+typedef enum ligo_grow_method {
+    LIGO_GROW_SCRATCH = 0, /* the large model from a random initialisation */
+    LIGO_GROW_STACK,       /* StackBERT: layer i copies small layer i mod L1; units copied */
+    LIGO_GROW_INTERLACE,   /* layer i copies small layer floor(i L1 / L2); units copied */
+    LIGO_GROW_FPI,         /* Net2Net / bert2BERT function-preserving initialisation */
+    LIGO_GROW_AKI,         /* bert2BERT advanced knowledge initialisation */
+    LIGO_GROW_LIGO,        /* learned width and depth (the paper) */
+    LIGO_GROW_LIGO_DEPTH,  /* learned depth, units copied */
+    LIGO_GROW_LIGO_WIDTH,  /* learned width, depth stacked */
+    LIGO_GROW_COUNT
+} ligo_grow_method;
+
+LIGO_API const char *ligo_grow_method_name(ligo_grow_method m); /* "ligo", "ligo-depth", ... */
+LIGO_API ligo_status ligo_grow_method_parse(const char *name, ligo_grow_method *out);
+
+typedef enum ligo_depth_init { LIGO_DEPTH_STACK = 0, LIGO_DEPTH_INTERLACE, LIGO_DEPTH_RAND } ligo_depth_init;
+typedef enum ligo_width_init { LIGO_WIDTH_RAND = 0, LIGO_WIDTH_SEL, LIGO_WIDTH_SEL_NOISY } ligo_width_init;
+
+typedef struct ligo_grow_config {
+    ligo_grow_method method;
+    ligo_depth_init depth_init; /* learned depth starts here (stack) */
+    int depth_noisy;            /* add U(0, 0.03), renormalise rows (1) */
+    ligo_width_init width_init; /* learned width starts here (rand) */
+    int full_width;             /* learn the whole D2 x D1 matrices, not [I; C] (0) */
+    uint64_t seed;
+    /* fitting (ligo_grow_fit) */
+    int64_t fit_steps;          /* AdamW steps on the operator (100) */
+    int64_t fit_warmup;         /* linear warm-up, then constant (10) */
+    float fit_lr;               /* (1e-3) */
+    double fit_clip;            /* global-norm clipping (1.0) */
+    int64_t batch, ctx;         /* fitting batch (16 x 128) */
+    int progress;
+} ligo_grow_config;
+
+LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
+
+/* Width factor k: B_k is (big x small): [I; C] with C learned, a learned
+ * full matrix, or a fixed selection (baselines). Factor 0 is the residual
+ * stream's B_emb; layer i owns 1 + 4 i + {0: Q, 1: K, 2: V, 3: FFN};
+ * BERT's B_cls is last. */
+typedef struct ligo_width_factor {
+    int64_t big, small;
+    int learned;        /* C (or the full B) lives in the operator's block */
+    int64_t offset;     /* of the learned floats in the block */
+    float *fixed;       /* big x small when not learned (NULL when big == small) */
+    float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
+} ligo_width_factor;
+
+/* Depth modules of a block, in the order of DESIGN 4.3. */
+enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_COUNT };
+
+typedef struct ligo_grow {
+    ligo_grow_config cfg;
+    const ligo_model *small;
+    ligo_config large;
+    ligo_model *shape;      /* an empty large model: its table and config */
+    /* learned parameters: one flat block, gradients beside it */
+    int64_t n;
+    float *data, *grad;
+    ligo_width_factor *width;
+    int64_t n_width;
+    /* depth coefficients: [module][0 weights / 1 biases] is (L2 x L1),
+     * learned (offset >= 0) or fixed (values in depth_fixed) */
+    int64_t depth_offset[LIGO_MOD_COUNT][2];
+    float *depth_fixed[LIGO_MOD_COUNT][2];
+    float *next_layer;      /* AKI: (L2 x L1) one-hot at (i + 1) mod L1 */
+    float **stacks;         /* per module and kind: the small layers' tensors, (L1 x n) */
+    float ln_f_scale;       /* FPI with a tied head: final LN divided by the copy ratio */
+    double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
+    double fit_seconds;
+    float fit_loss_first, fit_loss_last;
+} ligo_grow;
+
+/* An operator from a small model to the `large` config (same family,
+ * vocabulary, context and head dimension; no dim smaller). */
+LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
+                                  const ligo_grow_config *cfg);
+/* The large model's weights as tape nodes computed from the frozen small
+ * weights and the operator (one per large table entry). */
+LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **weights);
+/* Fit the learned parts on the large model's loss (cfg.fit_steps of AdamW,
+ * eps 1e-6, no weight decay). Does nothing for fixed methods. */
+LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
+/* The standalone large model (scratch: a fresh initialisation). */
+LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
+/* The operator's learned tensors as safetensors ("width.{k}" and
+ * "depth.{module}.{w|b}") with the configs in the metadata. */
+LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
+
+/* ======================================================================
+ * train: data for a family, evaluation, the training loop
+ * ====================================================================== */
+
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
+
+typedef struct ligo_eval_result {
+    double loss;     /* mean cross-entropy in nats */
+    double accuracy; /* ViT; -1 otherwise */
+    int64_t count;   /* predictions averaged over */
+} ligo_eval_result;
+
+/* Validation loss. GPT: every non-overlapping window of T + 1 tokens of the
+ * validation split (T predictions each; a final partial window dropped),
+ * averaged over all predictions. BERT: the same windows (T tokens),
+ * masked with a fixed seed, averaged over masked positions. ViT: the test
+ * images, loss and accuracy. max_windows > 0 evaluates only the first ones. */
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+                                   int64_t max_windows, ligo_eval_result *out);
+
+typedef struct ligo_train_config {
+    int64_t steps;        /* optimizer updates in all */
+    int64_t batch, ctx;   /* B, T (ViT: T ignored) */
+    ligo_schedule sched;  /* lr_max, lr_min, warmup (total = steps) */
+    ligo_optim_config optim;
+    double clip;          /* global-norm clipping, 0 = off */
+    uint64_t seed;        /* batch order (and MLM masks) */
+    int64_t eval_every;   /* 0 = only at the end */
+    int64_t eval_windows; /* 0 = the whole validation split */
+    int64_t ckpt_every;   /* 0 = only at the end (when ckpt_path is set) */
+    const char *ckpt_path;
+    const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
+    double target_loss;   /* stop once validation loss <= target (0 = off) */
+    int progress;         /* 0 quiet, 1 progress line on stderr */
+    volatile int *interrupt; /* when it becomes non-zero: checkpoint and stop */
+} ligo_train_config;
+
+LIGO_API ligo_train_config ligo_train_config_default(void);
+
+typedef struct ligo_trainer {
+    ligo_model *model;
+    ligo_optim *opt;
+    const ligo_data *data;
+    ligo_train_config cfg;
+    ligo_rng rng;
+    int64_t step;          /* updates done */
+    double train_flops;    /* forward + backward FLOPs of training steps */
+    double seconds;        /* wall time of training steps */
+    float last_loss;
+    double last_val;       /* last validation loss, or -1 */
+    double last_acc;
+    int32_t *inputs, *targets;
+    float *images;
+} ligo_trainer;
+
+LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d,
+                                        const ligo_train_config *cfg);
+/* One update: batch, forward, backward, clip, step. A non-finite loss or
+ * gradient is LIGO_ENONFINITE naming the step, before any update. */
+LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss);
+/* Train until cfg.steps, the target loss or an interrupt, with periodic
+ * evaluation, CSV log and checkpoints (each written atomically). */
+LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr);
+/* A checkpoint with the model, optimizer moments, step, RNG state and the
+ * counters, so a resumed run continues exactly as an uninterrupted one. */
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path);
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@ void suite_nn(void);
 void suite_optim(void);
 void suite_data(void);
 void suite_io(void);
+void suite_train(void);
+void suite_grow(void);
 
 int main(void) {
     suite_core();
@@ -22,5 +24,7 @@ int main(void) {
     suite_optim();
     suite_data();
     suite_io();
+    suite_train();
+    suite_grow();
     return harness_report();
 }

@@ -1,0 +1,392 @@
+/* ligo.c: the command-line tool.
+ *
+ *   ligo train  --family gpt|bert|vit --data PATH [options]   train a model
+ *   ligo eval   --model PATH --data PATH                      validation loss
+ *   ligo sample --model PATH --prompt TEXT --tokens N         generate text (GPT)
+ *
+ * Each command prints progress on stderr and, last, one line of JSON on
+ * stdout with its results. Exit status: 0 success, 1 failure, 2 bad usage. */
+#define LIGO_IMPLEMENTATION
+#include "../ligo.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_IMAGES "/usr/share/datasets/fashion-mnist"
+
+static volatile int g_interrupt = 0;
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupt = 1;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+typedef struct opt {
+    const char *name; /* "--layers" */
+    char kind;        /* 'i' integer, 'f' float, 's' string, 'b' flag */
+    void *dst;
+    double lo, hi;    /* range of numbers */
+    const char *help;
+} opt;
+
+static int usage_error(const char *cmd, const char *fmt, const char *a, const char *b) {
+    fprintf(stderr, "ligo %s: ", cmd);
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n(try: ligo %s --help)\n", cmd);
+    return 2;
+}
+
+static void print_help(const char *cmd, const char *summary, const opt *opts) {
+    int i;
+    printf("usage: ligo %s [options]\n%s\n\noptions:\n", cmd, summary);
+    for (i = 0; opts[i].name; i++) printf("  %-18s %s\n", opts[i].name, opts[i].help);
+    printf("  %-18s %s\n", "--help", "this text");
+}
+
+/* Returns 0 on success, 1 when --help was printed, 2 on a usage error. */
+static int parse_args(const char *cmd, const char *summary, int argc, char **argv, const opt *opts) {
+    int i, k;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(cmd, summary, opts);
+            return 1;
+        }
+        for (k = 0; opts[k].name; k++)
+            if (strcmp(a, opts[k].name) == 0) break;
+        if (!opts[k].name) return usage_error(cmd, "unknown option '%s'%s", a, "");
+        if (opts[k].kind == 'b') {
+            *(int *)opts[k].dst = 1;
+            continue;
+        }
+        if (i + 1 >= argc) return usage_error(cmd, "%s needs a value%s", a, "");
+        {
+            const char *v = argv[++i];
+            char *end = NULL;
+            errno = 0;
+            if (opts[k].kind == 's') {
+                *(const char **)opts[k].dst = v;
+            } else if (opts[k].kind == 'i') {
+                long long x = strtoll(v, &end, 10);
+                if (!*v || *end || errno || (double)x < opts[k].lo || (double)x > opts[k].hi)
+                    return usage_error(cmd, "%s: '%s' is not an integer in the allowed range", a, v);
+                *(int64_t *)opts[k].dst = (int64_t)x;
+            } else {
+                double x = strtod(v, &end);
+                if (!*v || *end || errno || !(x >= opts[k].lo && x <= opts[k].hi))
+                    return usage_error(cmd, "%s: '%s' is not a number in the allowed range", a, v);
+                *(double *)opts[k].dst = x;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A JSON string value (escaped). */
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static ligo_ctx *make_ctx(int64_t threads) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = (int)threads;
+    return ligo_ctx_new(&p);
+}
+
+static int fail(const char *cmd, ligo_ctx *ctx) {
+    fprintf(stderr, "ligo %s: %s (%s)\n", cmd, ligo_get_error(ctx), ligo_status_str(ligo_get_status(ctx)));
+    printf("{\"command\":\"%s\",\"ok\":false,\"status\":\"%s\",\"error\":", cmd, ligo_status_str(ligo_get_status(ctx)));
+    json_str(stdout, ligo_get_error(ctx));
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- train */
+
+static int cmd_train(int argc, char **argv) {
+    const char *family = "gpt", *data = NULL, *out = "model.safetensors", *csv = NULL, *resume = NULL, *decay = "cosine";
+    int64_t layers = 4, dim = 128, heads = 4, ffn = 0, ctxlen = 128, batch = 16, steps = 1000, seed = 1, warmup = 100;
+    int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7;
+    double lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0, beta2 = 0.95;
+    int quiet = 0, r;
+    opt opts[] = {
+        {"--family", 's', &family, 0, 0, "gpt | bert | vit (default gpt)"},
+        {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit; default " DEFAULT_IMAGES ")"},
+        {"--layers", 'i', &layers, 1, 1024, "transformer blocks (4)"},
+        {"--dim", 'i', &dim, 1, 65536, "model width (128)"},
+        {"--heads", 'i', &heads, 1, 65536, "attention heads (4)"},
+        {"--ffn", 'i', &ffn, 0, 65536, "FFN width (0 = 4 x dim)"},
+        {"--ctx", 'i', &ctxlen, 1, 65536, "context length T (128; vit: from the image)"},
+        {"--patch", 'i', &patch, 1, 4096, "vit patch size (7)"},
+        {"--batch", 'i', &batch, 1, 1 << 20, "batch size B (16)"},
+        {"--steps", 'i', &steps, 0, 1e12, "optimizer steps (1000)"},
+        {"--lr", 'f', &lr, 0, 10, "peak learning rate (1e-3)"},
+        {"--lr-min", 'f', &lr_min, 0, 10, "final learning rate (1e-4)"},
+        {"--warmup", 'i', &warmup, 0, 1e12, "warm-up steps (100)"},
+        {"--decay", 's', &decay, 0, 0, "cosine | linear | constant (cosine)"},
+        {"--wd", 'f', &wd, 0, 10, "AdamW weight decay (0.1)"},
+        {"--beta2", 'f', &beta2, 0, 0.99999, "AdamW beta2 (0.95)"},
+        {"--clip", 'f', &clip, 0, 1e9, "gradient clipping by global norm (1.0; 0 = off)"},
+        {"--seed", 'i', &seed, 0, 9.2e18, "seed of the initialisation and the batch order (1)"},
+        {"--eval-every", 'i', &eval_every, 0, 1e12, "evaluate every N steps (0 = at the end)"},
+        {"--eval-windows", 'i', &eval_windows, 0, 1e12, "windows (images) per evaluation (0 = all)"},
+        {"--ckpt-every", 'i', &ckpt_every, 0, 1e12, "checkpoint every N steps (0 = at the end)"},
+        {"--target-loss", 'f', &target, 0, 1e9, "stop when the validation loss reaches it (0 = off)"},
+        {"--csv", 's', &csv, 0, 0, "write the training log here"},
+        {"--out", 's', &out, 0, 0, "checkpoint path (model.safetensors)"},
+        {"--resume", 's', &resume, 0, 0, "continue from this checkpoint"},
+        {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
+        {"--quiet", 'b', &quiet, 0, 0, "no progress line"},
+        {NULL, 0, NULL, 0, 0, NULL}};
+    ligo_ctx *ctx;
+    ligo_config cfg;
+    ligo_family fam;
+    ligo_model *m;
+    ligo_data d;
+    ligo_train_config tc;
+    ligo_trainer *tr;
+    ligo_status s;
+    r = parse_args("train", "Train a GPT, BERT or ViT model and save it as safetensors.", argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (ligo_family_parse(family, &fam) != LIGO_OK) return usage_error("train", "--family: '%s' is not gpt, bert or vit%s", family, "");
+    if (!data && fam == LIGO_VIT) data = DEFAULT_IMAGES;
+    if (!data) return usage_error("train", "--data is required%s%s", "", "");
+    ctx = make_ctx(threads);
+    if (!ctx) return usage_error("train", "cannot create a context%s%s", "", "");
+    cfg = ligo_config_default(fam);
+    cfg.n_layer = layers;
+    cfg.d_model = dim;
+    cfg.n_head = heads;
+    cfg.d_ff = ffn;
+    if (fam != LIGO_VIT) cfg.ctx_len = ctxlen;
+    else cfg.patch = patch;
+    if (ligo_data_load(ctx, fam, data, &d) != LIGO_OK) return fail("train", ctx);
+    m = ligo_model_new(ctx, &cfg);
+    if (!m) return fail("train", ctx);
+    ligo_model_init(m, (uint64_t)seed);
+    tc = ligo_train_config_default();
+    tc.steps = steps;
+    tc.batch = batch;
+    tc.ctx = ctxlen;
+    tc.sched.lr_max = (float)lr;
+    tc.sched.lr_min = (float)lr_min;
+    tc.sched.warmup = warmup;
+    if (strcmp(decay, "cosine") == 0) tc.sched.decay = LIGO_DECAY_COSINE;
+    else if (strcmp(decay, "linear") == 0) tc.sched.decay = LIGO_DECAY_LINEAR;
+    else if (strcmp(decay, "constant") == 0) tc.sched.decay = LIGO_DECAY_CONSTANT;
+    else {
+        ligo_ctx_free(ctx);
+        return usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
+    }
+    tc.optim.weight_decay = (float)wd;
+    tc.optim.beta2 = (float)beta2;
+    tc.clip = clip;
+    tc.seed = (uint64_t)seed + 1;
+    tc.eval_every = eval_every;
+    tc.eval_windows = eval_windows;
+    tc.ckpt_every = ckpt_every;
+    tc.ckpt_path = out;
+    tc.csv_path = csv;
+    tc.target_loss = target;
+    tc.progress = !quiet;
+    tc.interrupt = &g_interrupt;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    if (!tr) return fail("train", ctx);
+    if (resume && ligo_trainer_resume(ctx, tr, resume) != LIGO_OK) return fail("train", ctx);
+    signal(SIGINT, on_sigint);
+    s = ligo_trainer_run(ctx, tr);
+    signal(SIGINT, SIG_DFL);
+    if (s != LIGO_OK) return fail("train", ctx);
+    printf("{\"command\":\"train\",\"ok\":true,\"family\":\"%s\",\"params\":%lld,\"steps\":%lld,\"interrupted\":%s,"
+           "\"train_loss\":%.6f,\"val_loss\":%.6f,",
+           family, (long long)m->n_floats, (long long)tr->step, g_interrupt ? "true" : "false", (double)tr->last_loss,
+           tr->last_val);
+    if (tr->last_acc >= 0) printf("\"val_accuracy\":%.6f,", tr->last_acc);
+    printf("\"flops\":%.6g,\"seconds\":%.3f,\"tokens_per_sec\":%.1f,\"out\":", tr->train_flops, tr->seconds,
+           tr->seconds > 0 ? (double)(tr->step * tc.batch * (fam == LIGO_VIT ? 1 : ctxlen)) / tr->seconds : 0.0);
+    json_str(stdout, out);
+    if (csv) {
+        printf(",\"csv\":");
+        json_str(stdout, csv);
+    }
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- eval */
+
+static int cmd_eval(int argc, char **argv) {
+    const char *model = NULL, *data = NULL;
+    int64_t ctxlen = 0, batch = 16, windows = 0, threads = 0;
+    opt opts[] = {{"--model", 's', &model, 0, 0, "checkpoint to evaluate"},
+                  {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit)"},
+                  {"--ctx", 'i', &ctxlen, 0, 65536, "window length T (0 = the model's context)"},
+                  {"--batch", 'i', &batch, 1, 1 << 20, "windows per forward pass (16)"},
+                  {"--windows", 'i', &windows, 0, 1e12, "evaluate only the first N windows (0 = all)"},
+                  {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
+                  {NULL, 0, NULL, 0, 0, NULL}};
+    ligo_ctx *ctx;
+    ligo_model *m;
+    ligo_data d;
+    ligo_eval_result ev;
+    double t0;
+    int r = parse_args("eval",
+                       "Validation loss: GPT, the mean next-token cross-entropy (nats) over consecutive\n"
+                       "non-overlapping windows of T+1 tokens of the last 10% of the file; BERT, the MLM loss\n"
+                       "with masks from a fixed seed; ViT, loss and accuracy on the test files.",
+                       argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (!model) return usage_error("eval", "--model is required%s%s", "", "");
+    ctx = make_ctx(threads);
+    if (!ctx) return 1;
+    m = ligo_model_load(ctx, model);
+    if (!m) return fail("eval", ctx);
+    if (!data && m->cfg.family == LIGO_VIT) data = DEFAULT_IMAGES;
+    if (!data) {
+        ligo_ctx_free(ctx);
+        return usage_error("eval", "--data is required%s%s", "", "");
+    }
+    if (ctxlen == 0 || m->cfg.family == LIGO_VIT) ctxlen = m->cfg.ctx_len;
+    if (ligo_data_load(ctx, m->cfg.family, data, &d) != LIGO_OK) return fail("eval", ctx);
+    t0 = ligo_time_sec();
+    if (ligo_evaluate(ctx, m, &d, ctxlen, batch, windows, &ev) != LIGO_OK) return fail("eval", ctx);
+    printf("{\"command\":\"eval\",\"ok\":true,\"family\":\"%s\",\"val_loss\":%.6f,", ligo_family_name(m->cfg.family),
+           ev.loss);
+    if (ev.accuracy >= 0) printf("\"val_accuracy\":%.6f,", ev.accuracy);
+    printf("\"predictions\":%lld,\"flops\":%.6g,\"seconds\":%.3f,\"model\":", (long long)ev.count,
+           ligo_flops_forward(ctx), ligo_time_sec() - t0);
+    json_str(stdout, model);
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 0;
+}
+
+/* --------------------------------------------------------------- sample */
+
+static int cmd_sample(int argc, char **argv) {
+    const char *model = NULL, *prompt = "\n";
+    int64_t tokens = 200, seed = 1, threads = 0;
+    double temperature = 0.8;
+    opt opts[] = {{"--model", 's', &model, 0, 0, "GPT checkpoint"},
+                  {"--prompt", 's', &prompt, 0, 0, "text to continue (default: a newline)"},
+                  {"--tokens", 'i', &tokens, 1, 1e7, "tokens to generate (200)"},
+                  {"--temperature", 'f', &temperature, 0, 100, "softmax temperature (0.8; 0 = greedy)"},
+                  {"--seed", 'i', &seed, 0, 9.2e18, "sampling seed (1)"},
+                  {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
+                  {NULL, 0, NULL, 0, 0, NULL}};
+    ligo_ctx *ctx;
+    ligo_model *m;
+    ligo_rng rng;
+    int32_t *seq, *dummy;
+    int64_t n, T, k, i, V;
+    double t0;
+    int r = parse_args("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (!model) return usage_error("sample", "--model is required%s%s", "", "");
+    ctx = make_ctx(threads);
+    if (!ctx) return 1;
+    m = ligo_model_load(ctx, model);
+    if (!m) return fail("sample", ctx);
+    if (m->cfg.family != LIGO_GPT) {
+        ligo_set_error(ctx, LIGO_EINVAL, "%s is a %s model; sampling needs a GPT", model, ligo_family_name(m->cfg.family));
+        return fail("sample", ctx);
+    }
+    V = m->cfg.vocab;
+    n = (int64_t)strlen(prompt);
+    if (n == 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "the prompt is empty");
+        return fail("sample", ctx);
+    }
+    seq = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(n + tokens) * sizeof(int32_t));
+    dummy = (int32_t *)ligo_alloc_persistent(ctx, (size_t)m->cfg.ctx_len * sizeof(int32_t));
+    if (!seq || !dummy) return fail("sample", ctx);
+    for (i = 0; i < n; i++) seq[i] = (unsigned char)prompt[i];
+    ligo_rng_seed(&rng, (uint64_t)seed);
+    fputs(prompt, stdout);
+    t0 = ligo_time_sec();
+    for (k = 0; k < tokens; k++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *logits;
+        const float *row;
+        int64_t len = n + k, start;
+        double u, acc = 0.0, mx;
+        int32_t next = 0;
+        T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
+        start = len - T;
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = T;
+        bt.inputs = seq + start;
+        bt.targets = dummy;
+        if (!ligo_model_loss(ctx, m, &bt, &logits)) return fail("sample", ctx);
+        row = logits->data + (T - 1) * V;
+        if (temperature <= 0.0) { /* greedy */
+            for (i = 1; i < V; i++)
+                if (row[i] > row[next]) next = (int32_t)i;
+        } else {
+            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0;
+            if (!p) return fail("sample", ctx);
+            mx = row[0];
+            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
+            u = (double)ligo_rng_uniform(&rng) * sum;
+            for (i = 0; i < V; i++) {
+                acc += p[i];
+                if (u < acc) break;
+            }
+            next = (int32_t)(i < V ? i : V - 1);
+        }
+        seq[len] = next;
+        fputc((int)(next & 0xFF), stdout);
+        fflush(stdout);
+        ligo_scratch_rewind(ctx, mk);
+    }
+    printf("\n{\"command\":\"sample\",\"ok\":true,\"tokens\":%lld,\"seconds\":%.3f,\"model\":", (long long)tokens,
+           ligo_time_sec() - t0);
+    json_str(stdout, model);
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- main */
+
+static void main_help(void) {
+    printf("ligo %s: train transformers on a CPU and grow them with LiGO\n\n"
+           "usage: ligo COMMAND [options]   (ligo COMMAND --help for its options)\n\n"
+           "commands:\n"
+           "  train    train a GPT, BERT or ViT model\n"
+           "  eval     validation loss of a checkpoint\n"
+           "  sample   generate text from a GPT checkpoint\n",
+           LIGO_VERSION_STRING);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        main_help();
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ligo %s\n", LIGO_VERSION_STRING);
+        return 0;
+    }
+    if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sample") == 0) return cmd_sample(argc - 2, argv + 2);
+    fprintf(stderr, "ligo: unknown command '%s' (try: ligo --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,284 @@
+/* checkpoint.c: the io module's model layer. Maps a model's parameter
+ * table to Hugging Face key names and layouts and back, and keeps the
+ * config in the safetensors metadata.
+ *
+ *   GPT   GPT2LMHeadModel (model.safetensors keys without "transformer.");
+ *         Conv1D weights are stored (in, out): c_attn, attn.c_proj, c_fc,
+ *         mlp.c_proj are transposed on the way out and back.
+ *   BERT  BertForMaskedLM; the fused QKV rows split into query/key/value.
+ *   ViT   ViTForImageClassification; the patch projection is a conv weight
+ *         (C, 1, P, P), the class token (1, 1, C), positions (1, N + 1, C). */
+#include "ligo_internal.h"
+
+/* One file tensor: rows [row0, row0 + rows) of table entry `index`,
+ * transposed when `transpose`, with the file's shape. */
+typedef struct ligo__ckmap {
+    char name[LIGO_ST_MAX_NAME];
+    int64_t index, row0, rows;
+    int transpose;
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+} ligo__ckmap;
+
+static void ligo__ck_one(ligo__ckmap *mp, int64_t *n, const char *name, int64_t index, int64_t row0, int64_t rows,
+                         int transpose, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    ligo__ckmap *e = &mp[*n];
+    (*n)++;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->index = index;
+    e->row0 = row0;
+    e->rows = rows;
+    e->transpose = transpose;
+    e->ndim = ndim;
+    e->shape[0] = d0;
+    e->shape[1] = d1;
+    e->shape[2] = d2;
+    e->shape[3] = d3;
+}
+
+/* Hugging Face name of a block tensor: prefix + suffix by family. */
+static const char *ligo__hf_block(ligo_family f, int k) {
+    static const char *bert[LIGO_BLK_COUNT] = {
+        "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias", "attention.self.%s.weight",
+        "attention.self.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
+        "output.LayerNorm.weight", "output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
+        "output.dense.weight", "output.dense.bias"};
+    static const char *vit[LIGO_BLK_COUNT] = {
+        "layernorm_before.weight", "layernorm_before.bias", "attention.attention.%s.weight",
+        "attention.attention.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
+        "layernorm_after.weight", "layernorm_after.bias", "intermediate.dense.weight", "intermediate.dense.bias",
+        "output.dense.weight", "output.dense.bias"};
+    return f == LIGO_BERT ? bert[k] : vit[k];
+}
+
+/* The whole map of a model; returns its length. mp holds room for
+ * n_tensors + 4 * n_layer entries. */
+static int64_t ligo__ck_map(const ligo_model *m, ligo__ckmap *mp) {
+    const ligo_config *c = &m->cfg;
+    int64_t n = 0, l, k, C = c->d_model;
+    char nm[LIGO_ST_MAX_NAME];
+    if (c->family == LIGO_GPT) {
+        for (k = 0; k < m->n_tensors; k++) {
+            const ligo_param_info *p = &m->info[k];
+            int tr = p->ndim == 2 && strstr(p->name, "h.") == p->name;
+            ligo__ck_one(mp, &n, p->name, k, 0, p->shape[0], tr, p->ndim, tr ? p->shape[1] : p->shape[0],
+                         tr ? p->shape[0] : p->shape[1], 1, 1);
+        }
+        return n;
+    }
+    if (c->family == LIGO_BERT) {
+        ligo__ck_one(mp, &n, "bert.embeddings.word_embeddings.weight", 0, 0, c->vocab, 0, 2, c->vocab, C, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.position_embeddings.weight", 1, 0, c->ctx_len, 0, 2, c->ctx_len, C, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.weight", 2, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.bias", 3, 0, C, 0, 1, C, 1, 1, 1);
+    } else {
+        int64_t P = c->patch;
+        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.weight", 0, 0, C, 0, 4, C, 1, P, P);
+        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.bias", 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "vit.embeddings.cls_token", 2, 0, 1, 0, 3, 1, 1, C, 1);
+        ligo__ck_one(mp, &n, "vit.embeddings.position_embeddings", 3, 0, c->ctx_len, 0, 3, 1, c->ctx_len, C, 1);
+    }
+    for (l = 0; l < c->n_layer; l++) {
+        int64_t base = ligo_model_layer_base(m, l);
+        const char *pre = c->family == LIGO_BERT ? "bert.encoder.layer" : "vit.encoder.layer";
+        for (k = 0; k < LIGO_BLK_COUNT; k++) {
+            const ligo_param_info *p = &m->info[base + k];
+            char fmt[LIGO_ST_MAX_NAME];
+            snprintf(fmt, sizeof fmt, "%s.%lld.%s", pre, (long long)l, ligo__hf_block(c->family, (int)k));
+            if (k == LIGO_BLK_QKV_W || k == LIGO_BLK_QKV_B) {
+                static const char *qkv[3] = {"query", "key", "value"};
+                int j;
+                for (j = 0; j < 3; j++) {
+                    snprintf(nm, sizeof nm, fmt, qkv[j]);
+                    ligo__ck_one(mp, &n, nm, base + k, j * C, C, 0, p->ndim, C, p->ndim == 2 ? C : 1, 1, 1);
+                }
+            } else {
+                ligo__ck_one(mp, &n, fmt, base + k, 0, p->shape[0], 0, p->ndim, p->shape[0], p->shape[1], 1, 1);
+            }
+        }
+    }
+    k = ligo_model_layer_base(m, c->n_layer);
+    if (c->family == LIGO_BERT) {
+        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.weight", k, 0, C, 0, 2, C, C, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.weight", k + 2, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.bias", k + 3, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "cls.predictions.bias", k + 4, 0, c->vocab, 0, 1, c->vocab, 1, 1, 1);
+    } else {
+        ligo__ck_one(mp, &n, "vit.layernorm.weight", k, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "vit.layernorm.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
+        ligo__ck_one(mp, &n, "classifier.weight", k + 2, 0, c->n_classes, 0, 2, c->n_classes, C, 1, 1);
+        ligo__ck_one(mp, &n, "classifier.bias", k + 3, 0, c->n_classes, 0, 1, c->n_classes, 1, 1, 1);
+    }
+    return n;
+}
+
+static ligo__ckmap *ligo__ck_alloc(ligo_ctx *ctx, const ligo_model *m) {
+    return (ligo__ckmap *)ligo_alloc_scratch(ctx, (size_t)(m->n_tensors + 4 * m->cfg.n_layer) * sizeof(ligo__ckmap));
+}
+
+/* Width of a table entry's row. */
+static int64_t ligo__row_len(const ligo_param_info *p) { return p->ndim == 2 ? p->shape[1] : 1; }
+
+LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo_safetensors *st) {
+    char v[64];
+#define LIGO__META_I(key, val)                                    \
+    snprintf(v, sizeof v, "%lld", (long long)(val));            \
+    if (ligo_st_set_meta(ctx, st, key, v) != LIGO_OK) return ctx->status
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
+    if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
+    LIGO__META_I("ligo.n_layer", c->n_layer);
+    LIGO__META_I("ligo.d_model", c->d_model);
+    LIGO__META_I("ligo.n_head", c->n_head);
+    LIGO__META_I("ligo.d_ff", c->d_ff);
+    LIGO__META_I("ligo.vocab", c->vocab);
+    LIGO__META_I("ligo.ctx_len", c->ctx_len);
+    LIGO__META_I("ligo.image_h", c->image_h);
+    LIGO__META_I("ligo.image_w", c->image_w);
+    LIGO__META_I("ligo.patch", c->patch);
+    LIGO__META_I("ligo.n_classes", c->n_classes);
+#undef LIGO__META_I
+    snprintf(v, sizeof v, "%.9g", (double)c->ln_eps);
+    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", v);
+}
+
+/* A metadata integer, strictly parsed. */
+static int ligo__meta_i64(const ligo_safetensors *st, const char *key, int64_t *out) {
+    const char *v = ligo_st_get_meta(st, key);
+    char *end;
+    long long x;
+    if (!v || !*v) return 0;
+    x = strtoll(v, &end, 10);
+    if (*end != '\0') return 0;
+    *out = (int64_t)x;
+    return 1;
+}
+
+LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
+    const char *fam, *eps;
+    char *end;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    fam = ligo_st_get_meta(st, "ligo.family");
+    if (!fam) return ligo_set_error(ctx, LIGO_EFORMAT, "no ligo.family in the metadata (not a ligo checkpoint)");
+    memset(c, 0, sizeof *c);
+    if (ligo_family_parse(fam, &c->family) != LIGO_OK)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "unknown family \"%s\" in the metadata", fam);
+    if (!ligo__meta_i64(st, "ligo.n_layer", &c->n_layer) || !ligo__meta_i64(st, "ligo.d_model", &c->d_model) ||
+        !ligo__meta_i64(st, "ligo.n_head", &c->n_head) || !ligo__meta_i64(st, "ligo.d_ff", &c->d_ff) ||
+        !ligo__meta_i64(st, "ligo.vocab", &c->vocab) || !ligo__meta_i64(st, "ligo.ctx_len", &c->ctx_len) ||
+        !ligo__meta_i64(st, "ligo.image_h", &c->image_h) || !ligo__meta_i64(st, "ligo.image_w", &c->image_w) ||
+        !ligo__meta_i64(st, "ligo.patch", &c->patch) || !ligo__meta_i64(st, "ligo.n_classes", &c->n_classes))
+        return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
+    eps = ligo_st_get_meta(st, "ligo.ln_eps");
+    c->ln_eps = eps ? (float)strtod(eps, &end) : 0.0f;
+    if (!eps || *end != '\0') return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    if (ligo_config_check(ctx, c) != LIGO_OK) {
+        /* report a bad stored config as a format error, keeping the reason */
+        char why[LIGO__ERRMSG];
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
+        ligo_clear_error(ctx);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "stored config is invalid: %s", why);
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st) {
+    ligo__ckmap *mp;
+    int64_t n, i;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !st) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_to_st: NULL model or file");
+    if (ligo_config_to_st(ctx, &m->cfg, st) != LIGO_OK) return ctx->status;
+    mp = ligo__ck_alloc(ctx, m);
+    if (!mp) return ctx->status;
+    n = ligo__ck_map(m, mp);
+    for (i = 0; i < n; i++) {
+        const ligo_param_info *p = &m->info[mp[i].index];
+        const float *src = m->data + p->offset + mp[i].row0 * ligo__row_len(p);
+        if (mp[i].transpose) { /* (rows, cols) -> (cols, rows) */
+            int64_t r, k, R = p->shape[0], K = p->shape[1];
+            float *t = (float *)ligo_alloc_scratch(ctx, (size_t)p->n * sizeof(float));
+            if (!t) return ctx->status;
+            for (r = 0; r < R; r++)
+                for (k = 0; k < K; k++) t[k * R + r] = src[r * K + k];
+            src = t;
+        }
+        if (ligo_st_add(ctx, st, mp[i].name, mp[i].ndim, mp[i].shape, src) != LIGO_OK) return ctx->status;
+    }
+    return LIGO_OK;
+}
+
+LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what) {
+    ligo_config c;
+    ligo_model *m;
+    ligo__ckmap *mp;
+    int64_t n, i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!what) what = "checkpoint";
+    if (ligo_config_from_st(ctx, st, &c) != LIGO_OK) {
+        char why[LIGO__ERRMSG];
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
+        ligo_status s = ctx->status;
+        ligo_clear_error(ctx);
+        ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
+        return NULL;
+    }
+    m = ligo_model_new(ctx, &c);
+    if (!m) return NULL;
+    mp = ligo__ck_alloc(ctx, m);
+    if (!mp) return NULL;
+    n = ligo__ck_map(m, mp);
+    for (i = 0; i < n; i++) {
+        const ligo_param_info *p = &m->info[mp[i].index];
+        const ligo_st_entry *e = ligo_st_find(st, mp[i].name);
+        int64_t want = mp[i].rows * ligo__row_len(p);
+        float *dst = m->data + p->offset + mp[i].row0 * ligo__row_len(p);
+        if (!e) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_load: %s: tensor %s is missing", what, mp[i].name);
+            return NULL;
+        }
+        if (e->n != want) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_load: %s: tensor %s has %lld values, the config needs %lld",
+                           what, mp[i].name, (long long)e->n, (long long)want);
+            return NULL;
+        }
+        if (mp[i].transpose) {
+            int64_t r, k, R = p->shape[0], K = p->shape[1];
+            for (r = 0; r < R; r++)
+                for (k = 0; k < K; k++) dst[r * K + k] = e->data[k * R + r];
+        } else {
+            memcpy(dst, e->data, (size_t)want * sizeof(float));
+        }
+    }
+    return m;
+}
+
+LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_save: path is NULL");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    s = ligo_model_to_st(ctx, m, &st);
+    if (s == LIGO_OK) s = ligo_st_write(ctx, path, &st);
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *m;
+    if (ligo__failed(ctx)) return NULL;
+    if (!path) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_load: path is NULL");
+        return NULL;
+    }
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) return NULL;
+    m = ligo_model_from_st(ctx, &st, path);
+    ligo_scratch_rewind(ctx, mk); /* the model lives in persistent memory */
+    return m;
+}

@@ -1,0 +1,478 @@
+/* train.c: data for each family, evaluation, and the training loop used by
+ * the examples: progress line, periodic evaluation, CSV log, checkpoints
+ * with the whole training state, early stop at a target loss, and a clear
+ * stop on a non-finite loss or gradient. */
+#include "ligo_internal.h"
+
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#include <unistd.h>
+#endif
+
+/* ------------------------------------------------------------------ data */
+
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
+    memset(out, 0, sizeof *out);
+    out->family = family;
+    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
+    {
+        /* the four IDX files, gzipped (Debian's layout) or not */
+        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                       "t10k-labels-idx1-ubyte"};
+        char p[4][1024];
+        int i;
+        for (i = 0; i < 4; i++) {
+            FILE *f;
+            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (f)
+                fclose(f);
+            else
+                snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+        }
+        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
+        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
+    }
+}
+
+static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
+    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
+    if (cfg->family != LIGO_VIT && cfg->vocab < need)
+        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
+                              (long)d->tokens.vocab, (long long)cfg->vocab,
+                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
+    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
+                                    d->train.n_classes > cfg->n_classes))
+        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
+                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
+                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
+    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    /* BERT: windows of T tokens, corrupted for masked LM */
+    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
+    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
+    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
+                         inputs, targets);
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+/* Seed of the fixed masks of BERT's validation loss. */
+#define LIGO__EVAL_MASK_SEED 1234567
+
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+                                   int64_t max_windows, ligo_eval_result *out) {
+    ligo_mark mk;
+    double total = 0.0, correct = 0.0;
+    int64_t count = 0, k, n_win, b;
+    int32_t *in, *tg;
+    ligo_rng mask_rng;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !d || !out || B < 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument or B < 1");
+    if (d->family != m->cfg.family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(m->cfg.family));
+    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return ctx->status;
+    memset(out, 0, sizeof *out);
+    out->accuracy = -1.0;
+    mk = ligo_scratch_mark(ctx);
+    if (m->cfg.family == LIGO_VIT) {
+        const ligo_images *im = &d->test;
+        int64_t HW = im->rows * im->cols, n = im->n;
+        float *x;
+        if (max_windows > 0 && max_windows < n) n = max_windows;
+        x = (float *)ligo_alloc_scratch(ctx, (size_t)(B * HW) * sizeof(float));
+        tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)B * sizeof(int32_t));
+        if (!x || !tg) return ctx->status;
+        for (k = 0; k < n; k += B) {
+            ligo_mark inner = ligo_scratch_mark(ctx);
+            int64_t bb = n - k < B ? n - k : B, c, v;
+            ligo_batch bt;
+            ligo_tensor *logits, *loss;
+            memcpy(x, im->pixels + k * HW, (size_t)(bb * HW) * sizeof(float));
+            memcpy(tg, im->labels + k, (size_t)bb * sizeof(int32_t));
+            memset(&bt, 0, sizeof bt);
+            bt.B = bb;
+            bt.images = x;
+            bt.targets = tg;
+            loss = ligo_model_loss(ctx, m, &bt, &logits);
+            if (!loss) return ctx->status;
+            total += (double)loss->data[0] * (double)bb;
+            for (b = 0; b < bb; b++) {
+                const float *row = logits->data + b * logits->shape[1];
+                c = 0;
+                for (v = 1; v < logits->shape[1]; v++)
+                    if (row[v] > row[c]) c = v;
+                correct += c == tg[b];
+            }
+            count += bb;
+            ligo_scratch_rewind(ctx, inner);
+        }
+        out->loss = count ? total / (double)count : 0.0;
+        out->accuracy = count ? correct / (double)count : 0.0;
+        out->count = count;
+        ligo_scratch_rewind(ctx, mk);
+        return LIGO_OK;
+    }
+    /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
+    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
+    if (n_win < 1) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: the validation split is shorter than one window of %lld",
+                              (long long)T);
+    }
+    if (max_windows > 0 && max_windows < n_win) n_win = max_windows;
+    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    if (!in || !tg) return ctx->status;
+    ligo_rng_seed(&mask_rng, LIGO__EVAL_MASK_SEED);
+    for (k = 0; k < n_win; k += B) {
+        ligo_mark inner = ligo_scratch_mark(ctx);
+        int64_t bb = n_win - k < B ? n_win - k : B, weight;
+        ligo_batch bt;
+        ligo_tensor *loss;
+        for (b = 0; b < bb; b++) {
+            if (m->cfg.family == LIGO_GPT) {
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T, in + b * T, tg + b * T) != LIGO_OK)
+                    return ctx->status;
+            } else {
+                /* T tokens: the window's inputs plus its last target */
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T - 1, in + b * T, tg + b * T) != LIGO_OK)
+                    return ctx->status;
+                in[b * T + T - 1] = tg[b * T + T - 2];
+            }
+        }
+        if (m->cfg.family == LIGO_BERT) {
+            memcpy(tg, in, (size_t)(bb * T) * sizeof(int32_t));
+            if (ligo_mlm_mask(ctx, &mask_rng, tg, bb * T, 0.15f, (int32_t)(m->cfg.vocab - 1), d->tokens.vocab,
+                              LIGO_IGNORE, in, tg) != LIGO_OK)
+                return ctx->status;
+        }
+        memset(&bt, 0, sizeof bt);
+        bt.B = bb;
+        bt.T = T;
+        bt.inputs = in;
+        bt.targets = tg;
+        loss = ligo_model_loss(ctx, m, &bt, NULL);
+        if (!loss) return ctx->status;
+        weight = loss->iparam[1]; /* predictions that counted */
+        total += (double)loss->data[0] * (double)weight;
+        count += weight;
+        ligo_scratch_rewind(ctx, inner);
+    }
+    out->loss = count ? total / (double)count : 0.0;
+    out->count = count;
+    ligo_scratch_rewind(ctx, mk);
+    return LIGO_OK;
+}
+
+/* ---------------------------------------------------------------- trainer */
+
+LIGO_API ligo_train_config ligo_train_config_default(void) {
+    ligo_train_config c;
+    memset(&c, 0, sizeof c);
+    c.steps = 1000;
+    c.batch = 16;
+    c.ctx = 128;
+    c.sched.lr_max = 1e-3f;
+    c.sched.lr_min = 1e-4f;
+    c.sched.warmup = 100;
+    c.sched.decay = LIGO_DECAY_COSINE;
+    c.optim = ligo_optim_config_default(LIGO_ADAMW);
+    c.clip = 1.0;
+    c.seed = 1;
+    c.eval_every = 0;
+    c.progress = 1;
+    return c;
+}
+
+LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, const ligo_train_config *cfg) {
+    ligo_trainer *tr;
+    int64_t B, T;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !d || !cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: NULL model, data or config");
+        return NULL;
+    }
+    B = cfg->batch;
+    T = m->cfg.family == LIGO_VIT ? m->cfg.ctx_len : cfg->ctx;
+    if (cfg->steps < 0 || B < 1 || B > (1 << 20) || T < 1 || T > m->cfg.ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: steps %lld, batch %lld, context %lld (model context %lld)",
+                       (long long)cfg->steps, (long long)B, (long long)T, (long long)m->cfg.ctx_len);
+        return NULL;
+    }
+    if (d->family != m->cfg.family) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: %s data for a %s model", ligo_family_name(d->family),
+                       ligo_family_name(m->cfg.family));
+        return NULL;
+    }
+    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return NULL;
+    tr = (ligo_trainer *)ligo_alloc_persistent(ctx, sizeof *tr);
+    if (!tr) return NULL;
+    tr->model = m;
+    tr->data = d;
+    tr->cfg = *cfg;
+    tr->cfg.ctx = T;
+    tr->cfg.sched.total = cfg->steps;
+    tr->opt = ligo_optim_new_for_model(ctx, &cfg->optim, m);
+    tr->inputs = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    tr->targets = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    if (m->cfg.family == LIGO_VIT)
+        tr->images = (float *)ligo_alloc_persistent(ctx, (size_t)(B * m->cfg.image_h * m->cfg.image_w) * sizeof(float));
+    if (!tr->opt || !tr->inputs || !tr->targets || (m->cfg.family == LIGO_VIT && !tr->images)) return NULL;
+    ligo_rng_seed(&tr->rng, cfg->seed);
+    tr->last_val = -1.0;
+    tr->last_acc = -1.0;
+    return tr;
+}
+
+static int ligo__all_finite(const float *x, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
+    ligo_mark mk;
+    ligo_batch bt;
+    ligo_tensor *loss;
+    double f0, t0, norm;
+    ligo_model *m;
+    float lr;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
+    m = tr->model;
+    t0 = ligo_time_sec();
+    f0 = ctx->flops_fwd + ctx->flops_bwd;
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
+                        tr->images) != LIGO_OK)
+        return ctx->status;
+    memset(&bt, 0, sizeof bt);
+    bt.B = tr->cfg.batch;
+    bt.T = tr->cfg.ctx;
+    bt.inputs = tr->inputs;
+    bt.targets = tr->targets;
+    bt.images = tr->images;
+    ligo_model_zero_grad(m);
+    loss = ligo_model_loss(ctx, m, &bt, NULL);
+    if (!loss) return ctx->status;
+    if (!isfinite(loss->data[0])) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
+                              (long long)tr->step + 1, (double)loss->data[0]);
+    }
+    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
+    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
+    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
+                              (long long)tr->step + 1);
+    }
+    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
+    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
+    tr->step++;
+    tr->last_loss = loss->data[0];
+    if (loss_out) *loss_out = loss->data[0];
+    ligo_scratch_rewind(ctx, mk);
+    tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
+    tr->seconds += ligo_time_sec() - t0;
+    return LIGO_OK;
+}
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[96];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%lld", (long long)tr->step);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
+    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
+             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%.17g", tr->train_flops);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
+    snprintf(v, sizeof v, "%.17g", tr->seconds);
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+static int ligo__parse_rng(const char *s, ligo_rng *r) {
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        r->s[i] = x;
+    }
+    return 1;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__parse_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = strtoll(step, NULL, 10);
+    tr->opt->step = strtoll(ostep, NULL, 10);
+    tr->rng = r;
+    tr->train_flops = flops ? strtod(flops, NULL) : 0.0;
+    tr->seconds = secs ? strtod(secs, NULL) : 0.0;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ------------------------------------------------------------- the loop */
+
+static void ligo__fmt_eta(double sec, char *buf, size_t n) {
+    long s = (long)(sec + 0.5);
+    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+}
+
+LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
+    FILE *csv = NULL;
+    int tty = 0;
+    double last_print = 0.0, t_start;
+    int64_t start_step;
+    ligo_status s = LIGO_OK;
+    const ligo_train_config *c;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
+    c = &tr->cfg;
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+    tty = isatty(2);
+#endif
+    if (c->csv_path) {
+        csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
+        if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
+        if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
+    }
+    start_step = tr->step;
+    t_start = ligo_time_sec();
+    while (tr->step < c->steps) {
+        float loss;
+        int last, do_eval;
+        if (c->interrupt && *c->interrupt) break;
+        if (ligo_trainer_step(ctx, tr, &loss) != LIGO_OK) {
+            s = ctx->status;
+            break;
+        }
+        last = tr->step == c->steps;
+        do_eval = last || (c->eval_every > 0 && tr->step % c->eval_every == 0);
+        if (do_eval) {
+            ligo_eval_result ev;
+            if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
+                s = ctx->status;
+                break;
+            }
+            tr->last_val = ev.loss;
+            tr->last_acc = ev.accuracy;
+        }
+        if (csv && (do_eval || tr->step % 10 == 0)) {
+            fprintf(csv, "%lld,%lld,%.6g,%.3f,%.6g,%.5f,", (long long)tr->step,
+                    (long long)(tr->step * c->batch * c->ctx), tr->train_flops, tr->seconds,
+                    (double)ligo_schedule_lr(&c->sched, tr->step - 1), (double)loss);
+            if (do_eval) fprintf(csv, "%.5f,%.5f\n", tr->last_val, tr->last_acc);
+            else fprintf(csv, ",\n");
+            fflush(csv);
+        }
+        if (c->progress) {
+            double now = ligo_time_sec();
+            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
+                char eta[32];
+                double per = (now - t_start) / (double)(tr->step - start_step);
+                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
+                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
+                        (long long)c->steps, (double)loss);
+                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
+                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
+                        tr->train_flops, eta, tty ? "   " : "\n");
+                last_print = now;
+            }
+        }
+        if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
+            if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
+                s = ctx->status;
+                break;
+            }
+        }
+        if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
+    }
+    if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
+    if (c->progress && tty) fputc('\n', stderr);
+    if (csv) fclose(csv);
+    return s;
+}

@@ -1,0 +1,400 @@
+/* test_grow.c: the growth operator and the baselines: identity, function
+ * preservation, special cases, a hand-computed expansion, gradients of the
+ * operator, fitting, errors. */
+#include "harness.h"
+
+#include <stdlib.h>
+
+static ligo_ctx *new_ctx(void) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = 2;
+    return ligo_ctx_new(&p);
+}
+
+static ligo_config tiny(ligo_family f, int64_t L, int64_t D, int64_t H) {
+    ligo_config c = ligo_config_default(f);
+    c.n_layer = L;
+    c.d_model = D;
+    c.n_head = H;
+    c.d_ff = 4 * D;
+    if (f == LIGO_VIT) {
+        c.image_h = 8;
+        c.image_w = 8;
+        c.patch = 4;
+        c.n_classes = 3;
+    } else {
+        c.vocab = f == LIGO_BERT ? 13 : 11;
+        c.ctx_len = 6;
+    }
+    return c;
+}
+
+/* A model with weights large enough that every path matters. */
+static ligo_model *random_model(ligo_ctx *ctx, const ligo_config *c, uint64_t seed) {
+    ligo_model *m = ligo_model_new(ctx, c);
+    ligo_rng r;
+    int64_t i, k;
+    if (!m) return NULL;
+    ligo_rng_seed(&r, seed);
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        int gain = p->ndim == 1 && strstr(p->name, "ln") && strstr(p->name, ".weight");
+        for (k = 0; k < p->n; k++)
+            m->data[p->offset + k] = gain ? 1.0f + 0.2f * ligo_rng_normal(&r) : 0.3f * ligo_rng_normal(&r);
+    }
+    return m;
+}
+
+typedef struct batch_buf {
+    ligo_batch b;
+    int32_t in[64], tg[64];
+    float img[3 * 64];
+} batch_buf;
+
+static void make_batch(batch_buf *bb, const ligo_config *c, uint64_t seed) {
+    ligo_rng r;
+    int64_t i;
+    ligo_rng_seed(&r, seed);
+    memset(bb, 0, sizeof *bb);
+    if (c->family == LIGO_VIT) {
+        bb->b.B = 3;
+        for (i = 0; i < 3 * 64; i++) bb->img[i] = ligo_rng_uniform(&r);
+        for (i = 0; i < 3; i++) bb->tg[i] = (int32_t)ligo_rng_below(&r, 3);
+        bb->b.images = bb->img;
+    } else {
+        bb->b.B = 2;
+        bb->b.T = 6;
+        for (i = 0; i < 12; i++) {
+            bb->in[i] = (int32_t)ligo_rng_below(&r, (uint64_t)(c->vocab - 1));
+            bb->tg[i] = c->family == LIGO_BERT ? (i % 3 == 0 ? bb->in[i] : LIGO_IGNORE) : (int32_t)ligo_rng_below(&r, (uint64_t)c->vocab);
+        }
+        bb->b.inputs = bb->in;
+    }
+    bb->b.targets = bb->tg;
+}
+
+/* Largest |a - b| / max(1, |b|) between two logit tensors. */
+static double rel_diff(const ligo_tensor *a, const ligo_tensor *b) {
+    double m = 0.0;
+    int64_t i;
+    if (!a || !b || a->n != b->n) return 1e30;
+    for (i = 0; i < a->n; i++) {
+        double d = fabs((double)a->data[i] - b->data[i]) / (fabs(b->data[i]) > 1.0 ? fabs(b->data[i]) : 1.0);
+        m = d > m ? d : m;
+    }
+    return m;
+}
+
+/* Same shape, one-hot depth, no width change: the small model, exactly. */
+static void test_identity_growth(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c = tiny(LIGO_GPT, 2, 16, 2);
+    ligo_model *s = random_model(ctx, &c, 1), *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    gc.depth_noisy = 0;
+    g = ligo_grow_new(ctx, s, &c, &gc);
+    CHECK_MSG(g != NULL, "%s", ligo_get_error(ctx));
+    big = g ? ligo_grow_apply(ctx, g) : NULL;
+    CHECK(big != NULL);
+    if (big) CHECK(memcmp(big->data, s->data, (size_t)s->n_floats * sizeof(float)) == 0);
+    ligo_ctx_free(ctx);
+}
+
+/* FPI: logits of the grown model equal the small model's (pre-LN). */
+static double fpi_deviation(ligo_family f, int64_t L2) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(f, 2, 16, 2), lc = tiny(f, L2, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 2), *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_FPI);
+    ligo_grow *g = ligo_grow_new(ctx, s, &lc, &gc);
+    batch_buf bb;
+    ligo_tensor *ls, *lb;
+    double d = 1e30;
+    make_batch(&bb, &sc, 3);
+    big = g ? ligo_grow_apply(ctx, g) : NULL;
+    CHECK_MSG(big != NULL, "%s", ligo_get_error(ctx));
+    if (big && ligo_model_loss(ctx, s, &bb.b, &ls) && ligo_model_loss(ctx, big, &bb.b, &lb)) d = rel_diff(lb, ls);
+    CHECK_MSG(ligo_get_status(ctx) == LIGO_OK, "%s", ligo_get_error(ctx));
+    ligo_ctx_free(ctx);
+    return d;
+}
+
+static void test_fpi_preserves_function(void) {
+    double gpt = fpi_deviation(LIGO_GPT, 4), vit = fpi_deviation(LIGO_VIT, 4);
+    double bert_w = fpi_deviation(LIGO_BERT, 2), bert_wd = fpi_deviation(LIGO_BERT, 4);
+    CHECK_MSG(gpt < 1e-5, "GPT 2x width, 2x depth: logits differ by %.3g", gpt);
+    CHECK_MSG(vit < 1e-5, "ViT 2x width, 2x depth: logits differ by %.3g", vit);
+    /* post-LN: width growth is exact, new identity layers are not */
+    CHECK_MSG(bert_w < 1e-5, "BERT 2x width: logits differ by %.3g", bert_w);
+    CHECK_MSG(bert_wd > 1e-3, "BERT 2x depth unexpectedly exact (%.3g)", bert_wd);
+    if (getenv("LIGO_TEST_VERBOSE"))
+        printf("  fpi deviation: gpt %.2e vit %.2e bert(width) %.2e bert(width+depth) %.2e\n", gpt, vit, bert_w, bert_wd);
+}
+
+/* LiGO with fixed one-hot depth (stack, no noise) and one-hot width (new
+ * unit j copies j mod D1) is the stack baseline, tensor for tensor. */
+static void test_ligo_special_case_is_stack(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 16, 2), lc = tiny(LIGO_GPT, 4, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 4), *a, *b;
+    ligo_grow_config gl = ligo_grow_config_default(LIGO_GROW_LIGO), gs = ligo_grow_config_default(LIGO_GROW_STACK);
+    ligo_grow *g, *h;
+    int64_t k, i, j;
+    gl.depth_noisy = 0;
+    g = ligo_grow_new(ctx, s, &lc, &gl);
+    h = ligo_grow_new(ctx, s, &lc, &gs);
+    CHECK(g && h);
+    if (!g || !h) return;
+    for (k = 0; k < g->n_width; k++) {
+        const ligo_width_factor *f = &g->width[k];
+        float *C = g->data + f->offset;
+        if (!f->learned) continue;
+        for (i = 0; i < f->big - f->small; i++)
+            for (j = 0; j < f->small; j++) C[i * f->small + j] = (float)((f->small + i) % f->small == j);
+    }
+    a = ligo_grow_apply(ctx, g);
+    b = ligo_grow_apply(ctx, h);
+    CHECK(a && b);
+    if (a && b) CHECK(memcmp(a->data, b->data, (size_t)a->n_floats * sizeof(float)) == 0);
+    ligo_ctx_free(ctx);
+}
+
+/* W_Q of large layer 1 recomputed by hand: B_Q(1) [sum_j w_q(1)[j] W_Q(j)]
+ * B_emb^T with B = [I; C], plus its bias and ln_1's gain. */
+static void test_hand_computed_expansion(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 4, 2), lc = tiny(LIGO_GPT, 3, 6, 3);
+    ligo_model *s = random_model(ctx, &sc, 5), *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g = ligo_grow_new(ctx, s, &lc, &gc);
+    const ligo_width_factor *fe, *fq;
+    const float *wq, *wd, *ud, *Ce, *Cq;
+    double Wb[4][4], bb[4], Be[6][4], Bq[6][4], want, err = 0.0;
+    int64_t r, c, j, p, q, li = 1;
+    CHECK(g != NULL);
+    if (!g) return;
+    big = ligo_grow_apply(ctx, g);
+    CHECK(big != NULL);
+    if (!big) return;
+    fe = &g->width[0];
+    fq = &g->width[1 + 4 * li];
+    Ce = g->data + fe->offset;
+    Cq = g->data + fq->offset;
+    wd = g->data + g->depth_offset[LIGO_MOD_Q][0] + li * 2;
+    ud = g->data + g->depth_offset[LIGO_MOD_Q][1] + li * 2;
+    for (r = 0; r < 6; r++)
+        for (c = 0; c < 4; c++) {
+            Be[r][c] = r < 4 ? (r == c) : Ce[(r - 4) * 4 + c];
+            Bq[r][c] = r < 4 ? (r == c) : Cq[(r - 4) * 4 + c];
+        }
+    for (r = 0; r < 4; r++) {
+        bb[r] = 0;
+        for (c = 0; c < 4; c++) Wb[r][c] = 0;
+        for (j = 0; j < 2; j++) {
+            const float *W = s->data + s->info[ligo_model_layer_base(s, j) + LIGO_BLK_QKV_W].offset;
+            const float *b = s->data + s->info[ligo_model_layer_base(s, j) + LIGO_BLK_QKV_B].offset;
+            for (c = 0; c < 4; c++) Wb[r][c] += wd[j] * W[r * 4 + c]; /* Q rows come first */
+            bb[r] += ud[j] * b[r];
+        }
+    }
+    wq = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_QKV_W].offset;
+    for (r = 0; r < 6; r++)
+        for (c = 0; c < 6; c++) {
+            want = 0.0;
+            for (p = 0; p < 4; p++)
+                for (q = 0; q < 4; q++) want += Bq[r][p] * Wb[p][q] * Be[c][q];
+            err = fabs(wq[r * 6 + c] - want) > err ? fabs(wq[r * 6 + c] - want) : err;
+        }
+    CHECK_MSG(err < 1e-5, "W_Q off by %.3g", err);
+    {
+        const float *bq = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_QKV_B].offset;
+        const float *g1 = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_LN1_W].offset;
+        const float *wl = g->data + g->depth_offset[LIGO_MOD_LN1][0] + li * 2;
+        err = 0.0;
+        for (r = 0; r < 6; r++) {
+            double gain = 0.0;
+            want = 0.0;
+            for (p = 0; p < 4; p++) {
+                want += Bq[r][p] * bb[p];
+                for (j = 0; j < 2; j++)
+                    gain += Be[r][p] * wl[j] * s->data[s->info[ligo_model_layer_base(s, j) + LIGO_BLK_LN1_W].offset + p];
+            }
+            err = fabs(bq[r] - want) > err ? fabs(bq[r] - want) : err;
+            err = fabs(g1[r] - gain) > err ? fabs(g1[r] - gain) : err;
+        }
+        CHECK_MSG(err < 1e-5, "bias or LayerNorm gain off by %.3g", err);
+    }
+    ligo_ctx_free(ctx);
+}
+
+typedef struct gc_user {
+    ligo_grow *g;
+    ligo_tensor **w;
+    batch_buf *bb;
+} gc_user;
+
+static ligo_tensor *grow_loss(ligo_ctx *ctx, void *u) {
+    gc_user *x = (gc_user *)u;
+    if (ligo_grow_materialize(ctx, x->g, x->w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, x->g->shape, x->w, &x->bb->b, NULL);
+}
+
+/* Finite differences through materialisation and the large forward. */
+static void check_operator_grad(ligo_family f, int full) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(f, 1, 4, 2), lc = tiny(f, 2, 6, 3);
+    ligo_model *s = random_model(ctx, &sc, 6);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    batch_buf bb;
+    gc_user u;
+    ligo_tensor *block;
+    int64_t shape[1];
+    double err = -1.0;
+    ligo_gradcheck_opts o = ligo_gradcheck_opts_default();
+    gc.full_width = full;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g != NULL);
+    if (!g) return;
+    make_batch(&bb, &sc, 7);
+    u.g = g;
+    u.bb = &bb;
+    u.w = (ligo_tensor **)malloc((size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    shape[0] = g->n;
+    block = ligo_wrap(ctx, 1, shape, g->data, g->grad);
+    o.max_per_param = 400;
+    o.atol = 5e-2; /* float32 rounding swamps the tiniest entries; judge against the gradient scale */
+    CHECK_STATUS(ligo_check_grad(ctx, grow_loss, &u, &block, 1, &o, &err), LIGO_OK);
+    CHECK_MSG(err >= 0 && err < 3e-3, "%s%s: operator gradient error %.3g", ligo_family_name(f), full ? " full" : "", err);
+    if (getenv("LIGO_TEST_VERBOSE")) printf("  operator gradcheck %s%s: %.2e\n", ligo_family_name(f), full ? " full" : "", err);
+    free(u.w);
+    ligo_ctx_free(ctx);
+}
+
+static void test_operator_gradients(void) {
+    check_operator_grad(LIGO_GPT, 0);
+    check_operator_grad(LIGO_GPT, 1);
+    check_operator_grad(LIGO_BERT, 0);
+    check_operator_grad(LIGO_VIT, 0);
+}
+
+/* Every baseline materialises a model that runs. */
+static void test_every_method_runs(void) {
+    ligo_ctx *ctx = new_ctx();
+    int f, m;
+    for (f = 0; f < LIGO_FAMILY_COUNT; f++) {
+        ligo_config sc = tiny((ligo_family)f, 2, 8, 2), lc = tiny((ligo_family)f, 4, 16, 4);
+        ligo_model *s = random_model(ctx, &sc, 8);
+        batch_buf bb;
+        make_batch(&bb, &sc, 9);
+        for (m = 0; m < LIGO_GROW_COUNT; m++) {
+            ligo_grow_config gc = ligo_grow_config_default((ligo_grow_method)m);
+            ligo_grow *g = ligo_grow_new(ctx, s, &lc, &gc);
+            ligo_model *big = g ? ligo_grow_apply(ctx, g) : NULL;
+            ligo_tensor *loss = big ? ligo_model_loss(ctx, big, &bb.b, NULL) : NULL;
+            CHECK_MSG(loss && isfinite(loss->data[0]), "%s %s: %s", ligo_family_name((ligo_family)f),
+                      ligo_grow_method_name((ligo_grow_method)m), ligo_get_error(ctx));
+            ligo_clear_error(ctx);
+        }
+    }
+    ligo_ctx_free(ctx);
+}
+
+static void test_grow_errors(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 16, 2), lc;
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow_method m;
+    lc = tiny(LIGO_GPT, 1, 32, 4);
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "smaller") != NULL);
+    ligo_clear_error(ctx);
+    lc = tiny(LIGO_GPT, 4, 32, 2); /* head dim 16 vs 8 */
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "head dimension") != NULL);
+    ligo_clear_error(ctx);
+    lc = tiny(LIGO_BERT, 4, 32, 4);
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "gpt model into a bert") != NULL);
+    ligo_clear_error(ctx);
+    lc = tiny(LIGO_GPT, 4, 30, 3); /* 30 / 3 = 10 != 8 */
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    ligo_clear_error(ctx);
+    CHECK(ligo_grow_method_parse("ligo-depth", &m) == LIGO_OK && m == LIGO_GROW_LIGO_DEPTH);
+    CHECK(ligo_grow_method_parse("bogus", &m) == LIGO_EINVAL);
+    ligo_ctx_free(ctx);
+}
+
+/* Fitting lowers the large model's held-out loss below its value at the
+ * operator's initial state (on text the test makes). */
+static void test_fit_lowers_loss(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config sc = ligo_config_default(LIGO_GPT), lc;
+    ligo_model *s, *before, *after;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_trainer *tr;
+    ligo_grow *g;
+    ligo_eval_result e0, e1;
+    char *text = (char *)malloc(30000);
+    int64_t i;
+    unsigned x = 1;
+    for (i = 0; i < 30000; i++) { /* words of a small made-up language */
+        x = x * 1103515245u + 12345u;
+        text[i] = (x >> 16) % 5 == 0 ? ' ' : (char)('a' + (i * 7 + (x >> 20) % 3) % 11);
+    }
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, text, 30000, &d.tokens), LIGO_OK);
+    free(text);
+    sc.n_layer = 1;
+    sc.d_model = 32;
+    sc.n_head = 2;
+    sc.ctx_len = 32;
+    lc = sc;
+    lc.n_layer = 2;
+    lc.d_model = 64;
+    lc.n_head = 4;
+    s = ligo_model_new(ctx, &sc);
+    ligo_model_init(s, 1);
+    tc.steps = 120;
+    tc.batch = 8;
+    tc.ctx = 32;
+    tc.sched.warmup = 10;
+    tc.sched.lr_max = 3e-3f;
+    tc.progress = 0;
+    tr = ligo_trainer_new(ctx, s, &d, &tc);
+    CHECK(tr != NULL);
+    if (!tr) return;
+    CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_OK);
+    gc.fit_steps = 40;
+    gc.fit_lr = 1e-2f;
+    gc.batch = 8;
+    gc.ctx = 32;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    before = ligo_grow_apply(ctx, g);
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_OK);
+    after = ligo_grow_apply(ctx, g);
+    CHECK(before && after && g->fit_flops > 0.0);
+    if (before && after) {
+        CHECK_STATUS(ligo_evaluate(ctx, before, &d, 32, 8, 40, &e0), LIGO_OK);
+        CHECK_STATUS(ligo_evaluate(ctx, after, &d, 32, 8, 40, &e1), LIGO_OK);
+        CHECK_MSG(e1.loss < e0.loss - 0.01, "held-out loss %.4f before fitting, %.4f after", e0.loss, e1.loss);
+        if (getenv("LIGO_TEST_VERBOSE")) printf("  fit: held-out %.4f -> %.4f\n", e0.loss, e1.loss);
+    }
+    ligo_ctx_free(ctx);
+}
+
+void suite_grow(void) {
+    RUN(test_identity_growth);
+    RUN(test_fpi_preserves_function);
+    RUN(test_ligo_special_case_is_stack);
+    RUN(test_hand_computed_expansion);
+    RUN(test_operator_gradients);
+    RUN(test_every_method_runs);
+    RUN(test_grow_errors);
+    RUN(test_fit_lowers_loss);
+}

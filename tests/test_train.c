@@ -1,0 +1,296 @@
+/* test_train.c: checkpoints with Hugging Face layouts, the trainer,
+ * bitwise resume, non-finite stops, evaluation. */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static ligo_ctx *new_ctx(void) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = 2;
+    return ligo_ctx_new(&p);
+}
+
+static void tmp_path(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "/tmp/ligo_test_%ld_%s", (long)getpid(), name);
+}
+
+/* A text with structure: a few sentences repeated with small changes. */
+static void make_text(ligo_ctx *ctx, ligo_data *d) {
+    static const char *words[8] = {"to be ", "or not ", "that is ", "the question. ", "whether ", "tis nobler ",
+                                   "in the mind ", "to suffer. "};
+    char *buf = (char *)malloc(20000);
+    size_t len = 0;
+    unsigned x = 7;
+    while (len < 19000) {
+        const char *w;
+        x = x * 1103515245u + 12345u;
+        w = words[(x >> 16) % 8];
+        memcpy(buf + len, w, strlen(w));
+        len += strlen(w);
+    }
+    memset(d, 0, sizeof *d);
+    d->family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, buf, len, &d->tokens), LIGO_OK);
+    free(buf);
+}
+
+static ligo_config small_gpt(void) {
+    ligo_config c = ligo_config_default(LIGO_GPT);
+    c.n_layer = 2;
+    c.d_model = 32;
+    c.n_head = 2;
+    c.ctx_len = 32;
+    return c;
+}
+
+static ligo_train_config small_train(int64_t steps) {
+    ligo_train_config t = ligo_train_config_default();
+    t.steps = steps;
+    t.batch = 4;
+    t.ctx = 32;
+    t.sched.warmup = 5;
+    t.sched.lr_max = 3e-3f;
+    t.progress = 0;
+    t.eval_windows = 8;
+    t.seed = 5;
+    return t;
+}
+
+/* Save, load: every parameter bitwise equal; GPT's Conv1D weights are
+ * stored (in, out) under GPT-2's names. */
+static void test_checkpoint_roundtrip(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c = small_gpt();
+    ligo_model *m = ligo_model_new(ctx, &c), *back;
+    ligo_safetensors st;
+    const ligo_st_entry *e;
+    char path[256];
+    int64_t i, ci;
+    tmp_path(path, sizeof path, "rt.safetensors");
+    ligo_model_init(m, 9);
+    CHECK_STATUS(ligo_model_save(ctx, m, path), LIGO_OK);
+    back = ligo_model_load(ctx, path);
+    CHECK_MSG(back != NULL, "%s", ligo_get_error(ctx));
+    if (back) {
+        CHECK(back->n_floats == m->n_floats);
+        CHECK(memcmp(back->data, m->data, (size_t)m->n_floats * sizeof(float)) == 0);
+        CHECK(memcmp(&back->cfg, &m->cfg, sizeof c) == 0);
+    }
+    CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
+    e = ligo_st_find(&st, "h.1.attn.c_attn.weight");
+    CHECK(e && e->ndim == 2 && e->shape[0] == 32 && e->shape[1] == 96);
+    ci = ligo_model_find(m, "h.1.attn.c_attn.weight");
+    /* file (in, out)[k][r] == table (out, in)[r][k] */
+    if (e)
+        for (i = 0; i < 5; i++) CHECK(e->data[i * 96 + 7] == m->data[m->info[ci].offset + 7 * 32 + i]);
+    CHECK(ligo_st_find(&st, "wte.weight") != NULL && ligo_st_find(&st, "ln_f.bias") != NULL);
+    CHECK(ligo_st_get_meta(&st, "ligo.family") && strcmp(ligo_st_get_meta(&st, "ligo.family"), "gpt") == 0);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
+static void test_checkpoint_names_bert_vit(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config cb = ligo_config_default(LIGO_BERT), cv = ligo_config_default(LIGO_VIT);
+    ligo_model *mb, *mv, *back;
+    ligo_safetensors st;
+    const ligo_st_entry *e;
+    char path[256];
+    cb.n_layer = 1;
+    cb.d_model = 16;
+    cb.n_head = 2;
+    cv.n_layer = 1;
+    cv.d_model = 16;
+    cv.n_head = 2;
+    mb = ligo_model_new(ctx, &cb);
+    mv = ligo_model_new(ctx, &cv);
+    ligo_model_init(mb, 1);
+    ligo_model_init(mv, 2);
+    tmp_path(path, sizeof path, "bert.safetensors");
+    CHECK_STATUS(ligo_model_save(ctx, mb, path), LIGO_OK);
+    CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
+    e = ligo_st_find(&st, "bert.encoder.layer.0.attention.self.key.weight");
+    CHECK(e && e->shape[0] == 16 && e->shape[1] == 16);
+    /* key rows are rows [C, 2C) of the fused QKV weight */
+    if (e) CHECK(e->data[3] == mb->data[mb->info[ligo_model_find(mb, "h.0.attn.c_attn.weight")].offset + 16 * 16 + 3]);
+    CHECK(ligo_st_find(&st, "cls.predictions.transform.LayerNorm.weight") != NULL);
+    CHECK(ligo_st_find(&st, "bert.embeddings.word_embeddings.weight") != NULL);
+    back = ligo_model_load(ctx, path);
+    CHECK(back && memcmp(back->data, mb->data, (size_t)mb->n_floats * sizeof(float)) == 0);
+    remove(path);
+    tmp_path(path, sizeof path, "vit.safetensors");
+    CHECK_STATUS(ligo_model_save(ctx, mv, path), LIGO_OK);
+    CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
+    e = ligo_st_find(&st, "vit.embeddings.patch_embeddings.projection.weight");
+    CHECK(e && e->ndim == 4 && e->shape[0] == 16 && e->shape[1] == 1 && e->shape[2] == 7 && e->shape[3] == 7);
+    e = ligo_st_find(&st, "vit.embeddings.position_embeddings");
+    CHECK(e && e->ndim == 3 && e->shape[1] == 17);
+    CHECK(ligo_st_find(&st, "classifier.weight") != NULL && ligo_st_find(&st, "vit.layernorm.bias") != NULL);
+    back = ligo_model_load(ctx, path);
+    CHECK(back && memcmp(back->data, mv->data, (size_t)mv->n_floats * sizeof(float)) == 0);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
+static void test_checkpoint_bad(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_safetensors st;
+    float x[4] = {1, 2, 3, 4};
+    int64_t s[1] = {4};
+    char path[256];
+    tmp_path(path, sizeof path, "bad.safetensors");
+    CHECK(ligo_model_load(ctx, "/nonexistent/dir/model.safetensors") == NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_EIO);
+    ligo_clear_error(ctx);
+    /* a valid file that is not a ligo model */
+    ligo_st_init(&st);
+    CHECK_STATUS(ligo_st_add(ctx, &st, "x", 1, s, x), LIGO_OK);
+    CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+    CHECK(ligo_model_load(ctx, path) == NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_EFORMAT);
+    CHECK(strstr(ligo_get_error(ctx), "ligo.family") != NULL);
+    ligo_clear_error(ctx);
+    /* metadata says GPT but the tensors are missing */
+    ligo_st_set_meta(ctx, &st, "ligo.family", "gpt");
+    {
+        ligo_config c = small_gpt();
+        ligo_config_check(ctx, &c);
+        CHECK_STATUS(ligo_config_to_st(ctx, &c, &st), LIGO_OK);
+    }
+    CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+    CHECK(ligo_model_load(ctx, path) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "missing") != NULL);
+    ligo_clear_error(ctx);
+    /* an absurd stored config */
+    ligo_st_set_meta(ctx, &st, "ligo.n_layer", "-3");
+    CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+    CHECK(ligo_model_load(ctx, path) == NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_EFORMAT);
+    ligo_clear_error(ctx);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
+/* Train N steps; or N/2, save, a fresh process-like restart, N/2 more:
+ * the weights and the last loss are bitwise identical. */
+static void test_resume_bitwise(void) {
+    ligo_ctx *a = new_ctx(), *b = new_ctx(), *c2 = new_ctx();
+    ligo_data da, db, dc;
+    ligo_config c = small_gpt();
+    ligo_train_config tc = small_train(20);
+    ligo_model *ma, *mb, *mc;
+    ligo_trainer *ta, *tb, *tcr;
+    char path[256];
+    int i;
+    float la = 0, lc = 0;
+    tmp_path(path, sizeof path, "resume.safetensors");
+    make_text(a, &da);
+    make_text(b, &db);
+    make_text(c2, &dc);
+    ma = ligo_model_new(a, &c);
+    mb = ligo_model_new(b, &c);
+    mc = ligo_model_new(c2, &c);
+    ligo_model_init(ma, 3);
+    ligo_model_init(mb, 3);
+    ligo_model_init(mc, 99); /* overwritten by the resume */
+    ta = ligo_trainer_new(a, ma, &da, &tc);
+    tb = ligo_trainer_new(b, mb, &db, &tc);
+    tcr = ligo_trainer_new(c2, mc, &dc, &tc);
+    CHECK(ta && tb && tcr);
+    if (!ta || !tb || !tcr) return;
+    for (i = 0; i < 20; i++) CHECK_STATUS(ligo_trainer_step(a, ta, &la), LIGO_OK);
+    for (i = 0; i < 10; i++) CHECK_STATUS(ligo_trainer_step(b, tb, NULL), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_save(b, tb, path), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_resume(c2, tcr, path), LIGO_OK);
+    CHECK(tcr->step == 10);
+    for (i = 0; i < 10; i++) CHECK_STATUS(ligo_trainer_step(c2, tcr, &lc), LIGO_OK);
+    CHECK(la == lc);
+    CHECK(memcmp(ma->data, mc->data, (size_t)ma->n_floats * sizeof(float)) == 0);
+    CHECK(memcmp(ta->opt->v, tcr->opt->v, (size_t)ma->n_floats * sizeof(float)) == 0);
+    remove(path);
+    ligo_ctx_free(a);
+    ligo_ctx_free(b);
+    ligo_ctx_free(c2);
+}
+
+static void test_nonfinite_stops(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_train_config tc = small_train(10);
+    ligo_model *m;
+    ligo_trainer *tr;
+    char path[256];
+    FILE *f;
+    tmp_path(path, sizeof path, "nan.safetensors");
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    tc.ckpt_path = path;
+    tc.ckpt_every = 2;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    CHECK_STATUS(ligo_trainer_step(ctx, tr, NULL), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_step(ctx, tr, NULL), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_save(ctx, tr, path), LIGO_OK);
+    m->data[m->info[ligo_model_find(m, "ln_f.weight")].offset] = (float)NAN;
+    CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_ENONFINITE);
+    CHECK(strstr(ligo_get_error(ctx), "step 3") != NULL);
+    CHECK(tr->step == 2);
+    ligo_clear_error(ctx);
+    /* the last good checkpoint is still there and loads */
+    f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    CHECK(ligo_model_load(ctx, path) != NULL);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
+/* The loop: evaluation, CSV log, checkpoint, and the loss falls. */
+static void test_run_learns_and_logs(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_train_config tc = small_train(60);
+    ligo_model *m;
+    ligo_trainer *tr;
+    ligo_eval_result ev0, ev1;
+    char ck[256], csv[256], line[256];
+    FILE *f;
+    int lines = 0;
+    tmp_path(ck, sizeof ck, "run.safetensors");
+    tmp_path(csv, sizeof csv, "run.csv");
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    tc.ckpt_path = ck;
+    tc.csv_path = csv;
+    tc.eval_every = 20;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 0, &ev0), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_OK);
+    CHECK(tr->step == 60);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 0, &ev1), LIGO_OK);
+    CHECK_MSG(ev1.loss < ev0.loss - 1.5, "validation loss %.3f -> %.3f", ev0.loss, ev1.loss);
+    /* validation windows: 10% of the text in windows of 33 bytes */
+    CHECK(ev1.count == (d.tokens.n - d.tokens.split) / 33 * 32);
+    f = fopen(csv, "r");
+    CHECK(f != NULL);
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    CHECK(lines == 1 + 6); /* header, every 10 steps */
+    CHECK(ligo_model_load(ctx, ck) != NULL);
+    remove(ck);
+    remove(csv);
+    ligo_ctx_free(ctx);
+}
+
+void suite_train(void) {
+    RUN(test_checkpoint_roundtrip);
+    RUN(test_checkpoint_names_bert_vit);
+    RUN(test_checkpoint_bad);
+    RUN(test_resume_bitwise);
+    RUN(test_nonfinite_stops);
+    RUN(test_run_learns_and_logs);
+}
