@@ -34,8 +34,9 @@ demo: $(EXAMPLES)
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-$(B)/ligo: examples/ligo.c ligo.h | $(B)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c
+$(B)/ligo: $(TOOL_SRCS) examples/tool.h ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $(TOOL_SRCS) $(LDLIBS)
 
 # ------------------------------------------------------------------- tests
 $(B)/unit: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)

@@ -3346,31 +3346,61 @@ LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor 
 #define LIGO__GELU_S 0.7978845608028654f
 #define LIGO__GELU_A 0.044715f
 
+/* tanh through one expf: libm's tanhf costs several times more, and the
+ * absolute error here (about 1e-7) is what GELU's 1 + tanh needs. expf
+ * overflows to infinity for large u, which still gives exactly +-1. */
+static float ligo__tanh(float u) { return 1.0f - 2.0f / (1.0f + expf(2.0f * u)); }
+
 LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     (void)ctx;
     ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
-LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
-    const float *x = out->src[0]->data;
-    int64_t i;
-    for (i = 0; i < out->n; i++) {
-        float u = LIGO__GELU_S * (x[i] + LIGO__GELU_A * x[i] * x[i] * x[i]);
-        out->data[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+/* Elementwise kernels split [0, n) into nth contiguous parts. */
+typedef struct ligo__gelu_job {
+    const float *x, *g;
+    float *y;
+    int64_t n;
+} ligo__gelu_job;
+
+static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) {
+        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
+        j->y[i] = 0.5f * x * (1.0f + ligo__tanh(u));
     }
+}
+
+/* dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) s (1 + 3 a x^2), t = tanh(u). */
+static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) {
+        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
+        float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
+        j->y[i] += j->g[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+    }
+}
+
+LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__gelu_job j;
+    j.x = out->src[0]->data;
+    j.g = NULL;
+    j.y = out->data;
+    j.n = out->n;
+    ligo_parallel_for(ctx, ligo__gelu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
     ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
 }
 LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
-    const float *x = out->src[0]->data;
+    ligo__gelu_job j;
     float *dx = ligo__grad_of(ctx, out->src[0]);
-    int64_t i;
     if (!dx) return;
-    for (i = 0; i < out->n; i++) {
-        float u = LIGO__GELU_S * (x[i] + LIGO__GELU_A * x[i] * x[i] * x[i]);
-        float t = tanhf(u);
-        float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x[i] * x[i]);
-        dx[i] += out->grad[i] * (0.5f * (1.0f + t) + 0.5f * x[i] * (1.0f - t * t) * du);
-    }
+    j.x = out->src[0]->data;
+    j.g = out->grad;
+    j.y = dx;
+    j.n = out->n;
+    ligo_parallel_for(ctx, ligo__gelu_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
     ligo_flops_add(ctx, 0.0, 14.0 * (double)out->n);
 }
 LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {

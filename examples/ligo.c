@@ -3,6 +3,7 @@
  *   ligo train  --family gpt|bert|vit --data PATH [options]   train a model
  *   ligo eval   --model PATH --data PATH                      validation loss
  *   ligo sample --model PATH --prompt TEXT --tokens N         generate text (GPT)
+ *   ligo grow   --from SMALL --method ligo --data PATH [options]  grow a model
  *
  * Each command prints progress on stderr and, last, one line of JSON on
  * stdout with its results. Exit status: 0 success, 1 failure, 2 bad usage. */
@@ -15,87 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tool.h"
+
 #define DEFAULT_IMAGES "/usr/share/datasets/fashion-mnist"
 
 static volatile int g_interrupt = 0;
 static void on_sigint(int sig) {
     (void)sig;
     g_interrupt = 1;
-}
-
-/* ------------------------------------------------------------ arguments */
-
-typedef struct opt {
-    const char *name; /* "--layers" */
-    char kind;        /* 'i' integer, 'f' float, 's' string, 'b' flag */
-    void *dst;
-    double lo, hi;    /* range of numbers */
-    const char *help;
-} opt;
-
-static int usage_error(const char *cmd, const char *fmt, const char *a, const char *b) {
-    fprintf(stderr, "ligo %s: ", cmd);
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\n(try: ligo %s --help)\n", cmd);
-    return 2;
-}
-
-static void print_help(const char *cmd, const char *summary, const opt *opts) {
-    int i;
-    printf("usage: ligo %s [options]\n%s\n\noptions:\n", cmd, summary);
-    for (i = 0; opts[i].name; i++) printf("  %-18s %s\n", opts[i].name, opts[i].help);
-    printf("  %-18s %s\n", "--help", "this text");
-}
-
-/* Returns 0 on success, 1 when --help was printed, 2 on a usage error. */
-static int parse_args(const char *cmd, const char *summary, int argc, char **argv, const opt *opts) {
-    int i, k;
-    for (i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            print_help(cmd, summary, opts);
-            return 1;
-        }
-        for (k = 0; opts[k].name; k++)
-            if (strcmp(a, opts[k].name) == 0) break;
-        if (!opts[k].name) return usage_error(cmd, "unknown option '%s'%s", a, "");
-        if (opts[k].kind == 'b') {
-            *(int *)opts[k].dst = 1;
-            continue;
-        }
-        if (i + 1 >= argc) return usage_error(cmd, "%s needs a value%s", a, "");
-        {
-            const char *v = argv[++i];
-            char *end = NULL;
-            errno = 0;
-            if (opts[k].kind == 's') {
-                *(const char **)opts[k].dst = v;
-            } else if (opts[k].kind == 'i') {
-                long long x = strtoll(v, &end, 10);
-                if (!*v || *end || errno || (double)x < opts[k].lo || (double)x > opts[k].hi)
-                    return usage_error(cmd, "%s: '%s' is not an integer in the allowed range", a, v);
-                *(int64_t *)opts[k].dst = (int64_t)x;
-            } else {
-                double x = strtod(v, &end);
-                if (!*v || *end || errno || !(x >= opts[k].lo && x <= opts[k].hi))
-                    return usage_error(cmd, "%s: '%s' is not a number in the allowed range", a, v);
-                *(double *)opts[k].dst = x;
-            }
-        }
-    }
-    return 0;
-}
-
-/* A JSON string value (escaped). */
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
 }
 
 static ligo_ctx *make_ctx(int64_t threads) {
@@ -107,7 +35,7 @@ static ligo_ctx *make_ctx(int64_t threads) {
 static int fail(const char *cmd, ligo_ctx *ctx) {
     fprintf(stderr, "ligo %s: %s (%s)\n", cmd, ligo_get_error(ctx), ligo_status_str(ligo_get_status(ctx)));
     printf("{\"command\":\"%s\",\"ok\":false,\"status\":\"%s\",\"error\":", cmd, ligo_status_str(ligo_get_status(ctx)));
-    json_str(stdout, ligo_get_error(ctx));
+    tool_json_str(stdout, ligo_get_error(ctx));
     printf("}\n");
     ligo_ctx_free(ctx);
     return 1;
@@ -121,7 +49,7 @@ static int cmd_train(int argc, char **argv) {
     int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7;
     double lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0, beta2 = 0.95;
     int quiet = 0, r;
-    opt opts[] = {
+    tool_opt opts[] = {
         {"--family", 's', &family, 0, 0, "gpt | bert | vit (default gpt)"},
         {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit; default " DEFAULT_IMAGES ")"},
         {"--layers", 'i', &layers, 1, 1024, "transformer blocks (4)"},
@@ -158,13 +86,13 @@ static int cmd_train(int argc, char **argv) {
     ligo_train_config tc;
     ligo_trainer *tr;
     ligo_status s;
-    r = parse_args("train", "Train a GPT, BERT or ViT model and save it as safetensors.", argc, argv, opts);
+    r = tool_parse("train", "Train a GPT, BERT or ViT model and save it as safetensors.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
-    if (ligo_family_parse(family, &fam) != LIGO_OK) return usage_error("train", "--family: '%s' is not gpt, bert or vit%s", family, "");
+    if (ligo_family_parse(family, &fam) != LIGO_OK) return tool_usage_error("train", "--family: '%s' is not gpt, bert or vit%s", family, "");
     if (!data && fam == LIGO_VIT) data = DEFAULT_IMAGES;
-    if (!data) return usage_error("train", "--data is required%s%s", "", "");
+    if (!data) return tool_usage_error("train", "--data is required%s%s", "", "");
     ctx = make_ctx(threads);
-    if (!ctx) return usage_error("train", "cannot create a context%s%s", "", "");
+    if (!ctx) return tool_usage_error("train", "cannot create a context%s%s", "", "");
     cfg = ligo_config_default(fam);
     cfg.n_layer = layers;
     cfg.d_model = dim;
@@ -188,7 +116,7 @@ static int cmd_train(int argc, char **argv) {
     else if (strcmp(decay, "constant") == 0) tc.sched.decay = LIGO_DECAY_CONSTANT;
     else {
         ligo_ctx_free(ctx);
-        return usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
+        return tool_usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
     }
     tc.optim.weight_decay = (float)wd;
     tc.optim.beta2 = (float)beta2;
@@ -216,10 +144,10 @@ static int cmd_train(int argc, char **argv) {
     if (tr->last_acc >= 0) printf("\"val_accuracy\":%.6f,", tr->last_acc);
     printf("\"flops\":%.6g,\"seconds\":%.3f,\"tokens_per_sec\":%.1f,\"out\":", tr->train_flops, tr->seconds,
            tr->seconds > 0 ? (double)(tr->step * tc.batch * (fam == LIGO_VIT ? 1 : ctxlen)) / tr->seconds : 0.0);
-    json_str(stdout, out);
+    tool_json_str(stdout, out);
     if (csv) {
         printf(",\"csv\":");
-        json_str(stdout, csv);
+        tool_json_str(stdout, csv);
     }
     printf("}\n");
     ligo_ctx_free(ctx);
@@ -231,7 +159,7 @@ static int cmd_train(int argc, char **argv) {
 static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL;
     int64_t ctxlen = 0, batch = 16, windows = 0, threads = 0;
-    opt opts[] = {{"--model", 's', &model, 0, 0, "checkpoint to evaluate"},
+    tool_opt opts[] = {{"--model", 's', &model, 0, 0, "checkpoint to evaluate"},
                   {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit)"},
                   {"--ctx", 'i', &ctxlen, 0, 65536, "window length T (0 = the model's context)"},
                   {"--batch", 'i', &batch, 1, 1 << 20, "windows per forward pass (16)"},
@@ -243,13 +171,13 @@ static int cmd_eval(int argc, char **argv) {
     ligo_data d;
     ligo_eval_result ev;
     double t0;
-    int r = parse_args("eval",
+    int r = tool_parse("eval",
                        "Validation loss: GPT, the mean next-token cross-entropy (nats) over consecutive\n"
                        "non-overlapping windows of T+1 tokens of the last 10% of the file; BERT, the MLM loss\n"
                        "with masks from a fixed seed; ViT, loss and accuracy on the test files.",
                        argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
-    if (!model) return usage_error("eval", "--model is required%s%s", "", "");
+    if (!model) return tool_usage_error("eval", "--model is required%s%s", "", "");
     ctx = make_ctx(threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
@@ -257,7 +185,7 @@ static int cmd_eval(int argc, char **argv) {
     if (!data && m->cfg.family == LIGO_VIT) data = DEFAULT_IMAGES;
     if (!data) {
         ligo_ctx_free(ctx);
-        return usage_error("eval", "--data is required%s%s", "", "");
+        return tool_usage_error("eval", "--data is required%s%s", "", "");
     }
     if (ctxlen == 0 || m->cfg.family == LIGO_VIT) ctxlen = m->cfg.ctx_len;
     if (ligo_data_load(ctx, m->cfg.family, data, &d) != LIGO_OK) return fail("eval", ctx);
@@ -268,7 +196,7 @@ static int cmd_eval(int argc, char **argv) {
     if (ev.accuracy >= 0) printf("\"val_accuracy\":%.6f,", ev.accuracy);
     printf("\"predictions\":%lld,\"flops\":%.6g,\"seconds\":%.3f,\"model\":", (long long)ev.count,
            ligo_flops_forward(ctx), ligo_time_sec() - t0);
-    json_str(stdout, model);
+    tool_json_str(stdout, model);
     printf("}\n");
     ligo_ctx_free(ctx);
     return 0;
@@ -280,7 +208,7 @@ static int cmd_sample(int argc, char **argv) {
     const char *model = NULL, *prompt = "\n";
     int64_t tokens = 200, seed = 1, threads = 0;
     double temperature = 0.8;
-    opt opts[] = {{"--model", 's', &model, 0, 0, "GPT checkpoint"},
+    tool_opt opts[] = {{"--model", 's', &model, 0, 0, "GPT checkpoint"},
                   {"--prompt", 's', &prompt, 0, 0, "text to continue (default: a newline)"},
                   {"--tokens", 'i', &tokens, 1, 1e7, "tokens to generate (200)"},
                   {"--temperature", 'f', &temperature, 0, 100, "softmax temperature (0.8; 0 = greedy)"},
@@ -293,9 +221,9 @@ static int cmd_sample(int argc, char **argv) {
     int32_t *seq, *dummy;
     int64_t n, T, k, i, V;
     double t0;
-    int r = parse_args("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
+    int r = tool_parse("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
-    if (!model) return usage_error("sample", "--model is required%s%s", "", "");
+    if (!model) return tool_usage_error("sample", "--model is required%s%s", "", "");
     ctx = make_ctx(threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
@@ -357,7 +285,161 @@ static int cmd_sample(int argc, char **argv) {
     }
     printf("\n{\"command\":\"sample\",\"ok\":true,\"tokens\":%lld,\"seconds\":%.3f,\"model\":", (long long)tokens,
            ligo_time_sec() - t0);
-    json_str(stdout, model);
+    tool_json_str(stdout, model);
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 0;
+}
+
+
+/* ----------------------------------------------------------------- grow */
+
+static int cmd_grow(int argc, char **argv) {
+    const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
+    const char *depth_init = "stack", *width_init = "rand";
+    int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
+    int64_t ctxlen = 128, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100;
+    double fit_lr = 1e-3, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
+    int full = 0, no_noise = 0, quiet = 0, r;
+    tool_opt opts[] = {
+        {"--from", 's', &from, 0, 0, "the small model's checkpoint"},
+        {"--data", 's', &data, 0, 0, "data of the large model's objective (as for train)"},
+        {"--layers", 'i', &layers, 1, 1024, "large model's blocks"},
+        {"--dim", 'i', &dim, 1, 65536, "large model's width"},
+        {"--heads", 'i', &heads, 1, 65536, "large model's heads (head dimension must stay)"},
+        {"--ffn", 'i', &ffn, 0, 65536, "large model's FFN width (0 = 4 x dim)"},
+        {"--method", 's', &method, 0, 0, "ligo | ligo-depth | ligo-width | stack | interlace | fpi | aki | scratch"},
+        {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100)"},
+        {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
+        {"--fit-warmup", 'i', &fit_warmup, 0, 1e9, "operator warm-up steps, then constant (10)"},
+        {"--full-width", 'b', &full, 0, 0, "learn full width matrices instead of [I; C]"},
+        {"--depth-init", 's', &depth_init, 0, 0, "stack | interlace | rand (stack)"},
+        {"--width-init", 's', &width_init, 0, 0, "rand | sel | sel_noisy (rand)"},
+        {"--no-noise", 'b', &no_noise, 0, 0, "depth init without the U(0, 0.03) noise"},
+        {"--steps", 'i', &steps, 0, 1e12, "keep training the grown model this many steps (0)"},
+        {"--lr", 'f', &lr, 0, 10, "training peak learning rate (1e-3)"},
+        {"--lr-min", 'f', &lr_min, 0, 10, "training final learning rate (1e-4)"},
+        {"--warmup", 'i', &warmup, 0, 1e12, "training warm-up steps (100)"},
+        {"--wd", 'f', &wd, 0, 10, "training weight decay (0.1)"},
+        {"--clip", 'f', &clip, 0, 1e9, "training gradient clipping (1.0)"},
+        {"--batch", 'i', &batch, 1, 1 << 20, "batch size for fitting and training (16)"},
+        {"--ctx", 'i', &ctxlen, 1, 65536, "context length (128)"},
+        {"--eval-every", 'i', &eval_every, 0, 1e12, "evaluate every N training steps (0 = at the end)"},
+        {"--eval-windows", 'i', &eval_windows, 0, 1e12, "windows per evaluation (0 = all)"},
+        {"--target-loss", 'f', &target, 0, 1e9, "stop training at this validation loss (0 = off)"},
+        {"--seed", 'i', &seed, 0, 9.2e18, "seed (1)"},
+        {"--csv", 's', &csv, 0, 0, "training log"},
+        {"--operator-out", 's', &op_out, 0, 0, "also save the learned operator here"},
+        {"--out", 's', &out, 0, 0, "grown model checkpoint (grown.safetensors)"},
+        {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
+        {"--quiet", 'b', &quiet, 0, 0, "no progress line"},
+        {NULL, 0, NULL, 0, 0, NULL}};
+    ligo_ctx *ctx;
+    ligo_model *small, *big;
+    ligo_config lc;
+    ligo_grow_config gc;
+    ligo_grow_method gm;
+    ligo_grow *g;
+    ligo_data d;
+    ligo_eval_result e0, e1;
+    ligo_trainer *tr = NULL;
+    double total;
+    r = tool_parse("grow", "Grow a trained small model into a larger one (LiGO or a baseline).", argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (!from) return tool_usage_error("grow", "--from is required%s%s", "", "");
+    if (ligo_grow_method_parse(method, &gm) != LIGO_OK)
+        return tool_usage_error("grow", "--method: '%s' is not a growth method%s", method, "");
+    ctx = make_ctx(threads);
+    if (!ctx) return 1;
+    small = ligo_model_load(ctx, from);
+    if (!small) return fail("grow", ctx);
+    if (!data && small->cfg.family == LIGO_VIT) data = DEFAULT_IMAGES;
+    if (!data) {
+        ligo_ctx_free(ctx);
+        return tool_usage_error("grow", "--data is required%s%s", "", "");
+    }
+    lc = small->cfg;
+    lc.n_layer = layers ? layers : 2 * small->cfg.n_layer;
+    lc.d_model = dim ? dim : 2 * small->cfg.d_model;
+    lc.n_head = heads ? heads : lc.d_model / (small->cfg.d_model / small->cfg.n_head);
+    lc.d_ff = ffn ? ffn : 4 * lc.d_model;
+    gc = ligo_grow_config_default(gm);
+    gc.fit_steps = fit_steps;
+    gc.fit_lr = (float)fit_lr;
+    gc.fit_warmup = fit_warmup;
+    gc.full_width = full;
+    gc.depth_noisy = !no_noise;
+    gc.seed = (uint64_t)seed;
+    gc.batch = batch;
+    gc.ctx = ctxlen;
+    gc.progress = !quiet;
+    if (strcmp(depth_init, "stack") == 0) gc.depth_init = LIGO_DEPTH_STACK;
+    else if (strcmp(depth_init, "interlace") == 0) gc.depth_init = LIGO_DEPTH_INTERLACE;
+    else if (strcmp(depth_init, "rand") == 0) gc.depth_init = LIGO_DEPTH_RAND;
+    else {
+        ligo_ctx_free(ctx);
+        return tool_usage_error("grow", "--depth-init: '%s' is not stack, interlace or rand%s", depth_init, "");
+    }
+    if (strcmp(width_init, "rand") == 0) gc.width_init = LIGO_WIDTH_RAND;
+    else if (strcmp(width_init, "sel") == 0) gc.width_init = LIGO_WIDTH_SEL;
+    else if (strcmp(width_init, "sel_noisy") == 0) gc.width_init = LIGO_WIDTH_SEL_NOISY;
+    else {
+        ligo_ctx_free(ctx);
+        return tool_usage_error("grow", "--width-init: '%s' is not rand, sel or sel_noisy%s", width_init, "");
+    }
+    if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
+    g = ligo_grow_new(ctx, small, &lc, &gc);
+    if (!g) return fail("grow", ctx);
+    if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) return fail("grow", ctx);
+    if (op_out && g->n > 0 && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
+    big = ligo_grow_apply(ctx, g);
+    if (!big) return fail("grow", ctx);
+    if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
+    e1 = e0;
+    if (steps > 0) {
+        ligo_train_config tc = ligo_train_config_default();
+        tc.steps = steps;
+        tc.batch = batch;
+        tc.ctx = ctxlen;
+        tc.sched.lr_max = (float)lr;
+        tc.sched.lr_min = (float)lr_min;
+        tc.sched.warmup = warmup;
+        tc.optim.weight_decay = (float)wd;
+        tc.clip = clip;
+        tc.seed = (uint64_t)seed + 1;
+        tc.eval_every = eval_every;
+        tc.eval_windows = eval_windows;
+        tc.ckpt_path = out;
+        tc.csv_path = csv;
+        tc.target_loss = target;
+        tc.progress = !quiet;
+        tc.interrupt = &g_interrupt;
+        tr = ligo_trainer_new(ctx, big, &d, &tc);
+        if (!tr) return fail("grow", ctx);
+        signal(SIGINT, on_sigint);
+        if (ligo_trainer_run(ctx, tr) != LIGO_OK) return fail("grow", ctx);
+        signal(SIGINT, SIG_DFL);
+        e1.loss = tr->last_val;
+        e1.accuracy = tr->last_acc;
+    } else if (ligo_model_save(ctx, big, out) != LIGO_OK) {
+        return fail("grow", ctx);
+    }
+    total = g->fit_flops + (tr ? tr->train_flops : 0.0);
+    printf("{\"command\":\"grow\",\"ok\":true,\"method\":\"%s\",\"family\":\"%s\",\"small_params\":%lld,"
+           "\"large_params\":%lld,\"operator_params\":%lld,\"operator_flops\":%.6g,\"operator_seconds\":%.3f,"
+           "\"fit_loss_first\":%.6f,\"fit_loss_last\":%.6f,\"val_loss_grown\":%.6f,",
+           method, ligo_family_name(lc.family), (long long)small->n_floats, (long long)big->n_floats, (long long)g->n,
+           g->fit_flops, g->fit_seconds, (double)g->fit_loss_first, (double)g->fit_loss_last, e0.loss);
+    if (e0.accuracy >= 0) printf("\"val_accuracy_grown\":%.6f,", e0.accuracy);
+    printf("\"train_steps\":%lld,\"train_flops\":%.6g,\"val_loss\":%.6f,", (long long)(tr ? tr->step : 0),
+           tr ? tr->train_flops : 0.0, e1.loss);
+    if (e1.accuracy >= 0) printf("\"val_accuracy\":%.6f,", e1.accuracy);
+    printf("\"total_flops\":%.6g,\"out\":", total);
+    tool_json_str(stdout, out);
+    if (op_out && g->n > 0) {
+        printf(",\"operator_out\":");
+        tool_json_str(stdout, op_out);
+    }
     printf("}\n");
     ligo_ctx_free(ctx);
     return 0;
@@ -371,7 +453,9 @@ static void main_help(void) {
            "commands:\n"
            "  train    train a GPT, BERT or ViT model\n"
            "  eval     validation loss of a checkpoint\n"
-           "  sample   generate text from a GPT checkpoint\n",
+           "  sample   generate text from a GPT checkpoint\n"
+           "  grow     grow a trained model into a larger one (LiGO or a baseline)\n"
+           "  bench    growth: the benchmark of every growth method (ligo bench growth --help)\n",
            LIGO_VERSION_STRING);
 }
 
@@ -387,6 +471,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 2, argv + 2);
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
     if (strcmp(argv[1], "sample") == 0) return cmd_sample(argc - 2, argv + 2);
+    if (strcmp(argv[1], "grow") == 0) return cmd_grow(argc - 2, argv + 2);
+    if (strcmp(argv[1], "bench") == 0) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "ligo: unknown command '%s' (try: ligo --help)\n", argv[1]);
     return 2;
 }

@@ -1,0 +1,25 @@
+/* tool.h: what the ligo tool's source files share. */
+#ifndef LIGO_TOOL_H
+#define LIGO_TOOL_H
+
+#include <stdio.h>
+
+/* One command-line option: kind 'i' int64_t, 'f' double, 's' string,
+ * 'b' flag (int set to 1); numbers are checked against [lo, hi]. */
+typedef struct tool_opt {
+    const char *name;
+    char kind;
+    void *dst;
+    double lo, hi;
+    const char *help;
+} tool_opt;
+
+/* 0 parsed, 1 --help printed, 2 usage error (printed). */
+int tool_parse(const char *cmd, const char *summary, int argc, char **argv, const tool_opt *opts);
+int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char *b);
+/* A JSON string, escaped. */
+void tool_json_str(FILE *f, const char *s);
+
+int cmd_bench(int argc, char **argv);
+
+#endif
