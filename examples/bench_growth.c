@@ -49,7 +49,7 @@ typedef struct bench_opts {
     const char *out_dir, *text, *images;
     int families[LIGO_FAMILY_COUNT];
     int methods[LIGO_GROW_COUNT];
-    int64_t steps_override;
+    int64_t steps_override, small_steps_override;
     int threads;
     int quiet;
 } bench_opts;
@@ -104,6 +104,8 @@ static family_setup setup_for(ligo_family f, const bench_opts *o) {
         s.fit_steps = 50;
     }
     if (o->steps_override > 0) s.large_steps = o->steps_override;
+    if (o->small_steps_override > 0) s.small_steps = o->small_steps_override;
+    if (s.eval_every > s.large_steps) s.eval_every = s.large_steps;
     return s;
 }
 
@@ -395,7 +397,7 @@ int cmd_bench(int argc, char **argv) {
     int f, m, s, i, first;
     double t_start = ligo_time_sec();
     const char *fam_list = NULL, *method_list = NULL;
-    int64_t seeds = 3, steps = 0, threads = 0;
+    int64_t seeds = 3, steps = 0, small_steps = 0, threads = 0;
     int quick = 0, demo = 0, quiet = 0, r;
     tool_opt opts[] = {
         {"--quick", 'b', &quick, 0, 0, "about ten minutes: fewer steps, one seed"},
@@ -404,6 +406,7 @@ int cmd_bench(int argc, char **argv) {
         {"--methods", 's', &method_list, 0, 0, "comma-separated growth methods (all)"},
         {"--seeds", 'i', &seeds, 1, MAX_SEEDS, "seeds per method (3; --quick 1)"},
         {"--steps", 'i', &steps, 0, 1e9, "large-model training steps (per family default)"},
+        {"--small-steps", 'i', &small_steps, 0, 1e9, "small-model training steps (per family default)"},
         {"--out", 's', &o.out_dir, 0, 0, "output directory (bench_out)"},
         {"--text", 's', &o.text, 0, 0, "text for GPT and BERT (../shared/data/tinyshakespeare.txt)"},
         {"--images", 's', &o.images, 0, 0, "Fashion-MNIST directory (/usr/share/datasets/fashion-mnist)"},
@@ -430,6 +433,7 @@ int cmd_bench(int argc, char **argv) {
     o.quiet = quiet;
     o.threads = (int)threads;
     o.steps_override = steps;
+    o.small_steps_override = small_steps;
     o.n_seeds = (quick || demo) && seeds == 3 ? 1 : (int)seeds;
     for (f = 0; f < LIGO_FAMILY_COUNT; f++) o.families[f] = fam_list ? strstr(fam_list, ligo_family_name((ligo_family)f)) != NULL : !demo || f == LIGO_GPT;
     for (m = 0; m < LIGO_GROW_COUNT; m++) {
