@@ -16,7 +16,7 @@ TEST_HDRS   = tests/harness.h
 EXAMPLES    = $(B)/fit_line $(B)/ligo
 
 .PHONY: all demo test check-amalgamation standalone unit unit-san unit-portable test-blas link-tests \
-        examples-smoke bench-gemm clean
+        examples-smoke bench-gemm bench-growth bench-growth-quick clean
 
 all: ligo.h $(EXAMPLES)
 
@@ -26,9 +26,20 @@ ligo.h: $(SRCS) amalgamate.py
 $(B):
 	mkdir -p $(B)
 
-# The main job. Until the growth demo lands, it runs the autograd example.
-demo: $(EXAMPLES)
-	$(B)/fit_line
+# The main job: the quick GPT growth comparison (scratch, stack, ligo) on the
+# repository's own text, so it needs no download.
+$(B)/corpus.txt: README.md $(wildcard src/*.c) $(wildcard src/*.h) $(wildcard examples/*.c) | $(B)
+	cat README.md src/*.h src/*.c examples/*.c > $@
+
+demo: $(EXAMPLES) $(B)/corpus.txt
+	$(B)/ligo bench growth --demo --text $(B)/corpus.txt --out $(B)/demo
+
+# The full benchmark (about an hour) and its quick version (about ten minutes).
+bench-growth: $(B)/ligo
+	$(B)/ligo bench growth
+
+bench-growth-quick: $(B)/ligo
+	$(B)/ligo bench growth --quick
 
 # ---------------------------------------------------------------- examples
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
@@ -72,6 +83,7 @@ link-tests: ligo.h | $(B)
 
 examples-smoke: $(EXAMPLES)
 	$(B)/fit_line --quiet
+	bash tests/tool_smoke.sh $(B)
 
 unit: $(B)/unit
 	$(B)/unit

@@ -577,11 +577,16 @@ typedef struct ligo_tokens {
     int32_t vocab; /* 256 for bytes; 50257 (or the file's max id + 1) for GPT-2 files */
 } ligo_tokens;
 
-/* Any file as bytes (vocabulary 256); the last 10% (in bytes) is validation. */
+/* Any file as bytes (vocabulary 256); the last 10% (n / 10 bytes, rounded
+ * down) is validation. At least 2 bytes (LIGO_EINVAL otherwise). */
 LIGO_API ligo_status ligo_tokens_load_text(ligo_ctx *ctx, const char *path, ligo_tokens *out);
 LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out);
-/* A GPT-2 token file: a header of 256 int32 (magic 20240520, version 1, the
- * token count), then uint16 tokens. The last 10% of tokens is validation. */
+/* A GPT-2 token file (llm.c's layout): a header of 256 little-endian int32
+ * (magic 20240520, version 1, the token count), then exactly that many
+ * little-endian uint16 tokens. A short header, wrong magic or version, a
+ * negative count, too few (truncated) or too many (trailing) token bytes,
+ * or fewer than 2 tokens is LIGO_EFORMAT. vocab = max(50257, max id + 1).
+ * The last 10% of tokens is validation. */
 LIGO_API ligo_status ligo_tokens_load_gpt2(ligo_ctx *ctx, const char *path, ligo_tokens *out);
 LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size_t n, ligo_tokens *out);
 
@@ -589,12 +594,16 @@ LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size
 #define LIGO_SPLIT_VAL 1
 
 /* B random windows of T + 1 tokens from a split: inputs (B*T) are tokens
- * t..t+T-1, targets (B*T) tokens t+1..t+T. LIGO_EINVAL when the split is
- * shorter than T + 1. */
+ * t..t+T-1, targets (B*T) tokens t+1..t+T. Each start t is
+ * ligo_rng_below(rng, len - T) past the split's first token, so windows
+ * never cross the split boundary and the result depends only on the RNG
+ * state. LIGO_EINVAL when the split is shorter than T + 1. */
 LIGO_API ligo_status ligo_tokens_batch(ligo_ctx *ctx, const ligo_tokens *tok, int split, ligo_rng *rng,
                                        int64_t B, int64_t T, int32_t *inputs, int32_t *targets);
 /* The number of non-overlapping windows of T + 1 tokens in a split, and the
- * k-th of them (for evaluation over the whole split). */
+ * k-th of them (for evaluation over the whole split): window k covers the
+ * split's tokens [k (T + 1), (k + 1)(T + 1)); a final partial window is
+ * dropped. k outside [0, windows) is LIGO_ERANGE. */
 LIGO_API int64_t ligo_tokens_windows(const ligo_tokens *tok, int split, int64_t T);
 LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, int split, int64_t k, int64_t T,
                                         int32_t *inputs, int32_t *targets);
@@ -602,8 +611,9 @@ LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, i
 /* Masked-LM corruption of n tokens (BERT): each position is chosen with
  * probability `prob` (0.15); a chosen one becomes mask_id 80% of the time,
  * a uniform random id in [0, n_random) 10%, and stays 10%. targets holds the
- * original id at chosen positions and ignore_index elsewhere. At least one
- * position is chosen. */
+ * original id at chosen positions and ignore_index elsewhere. When no
+ * position was chosen, one is chosen uniformly (and corrupted by the same
+ * 80/10/10 rule). tokens may alias inputs or targets. */
 LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *tokens, int64_t n, float prob,
                                    int32_t mask_id, int32_t n_random, int32_t ignore_index, int32_t *inputs,
                                    int32_t *targets);
@@ -619,7 +629,10 @@ typedef struct ligo_images {
 } ligo_images;
 
 /* Loads an IDX image file (magic 0x00000803, uint8) and its label file
- * (0x00000801); either may be gzip-compressed. Counts must agree. */
+ * (0x00000801); either may be gzip-compressed (detected by 1f 8b; at most
+ * 2^31 bytes decompressed each). Counts must agree and sizes match the
+ * headers exactly; no image or an empty dimension is LIGO_EFORMAT.
+ * n_classes = max label + 1. */
 LIGO_API ligo_status ligo_images_load_idx(ligo_ctx *ctx, const char *images_path, const char *labels_path,
                                           ligo_images *out);
 LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_t img_n, const void *lbl,
@@ -629,10 +642,16 @@ LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, lig
                                        int32_t *y);
 
 /* gzip (RFC 1952) with a built-in inflate (RFC 1951): out is allocated in
- * the context's scratch memory; more than max_out bytes is LIGO_EFORMAT. */
+ * the context's scratch memory; more than max_out bytes is LIGO_EFORMAT.
+ * Concatenated members are all decoded, one after another (as gzip -d);
+ * bytes after a member that do not start another are LIGO_EFORMAT. Header
+ * fields FEXTRA, FNAME, FCOMMENT are skipped, FHCRC, CRC-32 and ISIZE
+ * checked. Any malformed input is LIGO_EFORMAT naming the problem. */
 LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t max_out, void **out,
                                  size_t *out_n);
-/* A whole file into scratch memory (at most max_bytes). */
+/* A whole file into scratch memory (at most max_bytes, else LIGO_EFORMAT;
+ * a missing or unreadable file is LIGO_EIO with the path and the reason).
+ * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
 
 /* ======================================================================
@@ -1007,6 +1026,7 @@ struct ligo_ctx {
 /* core.c */
 LIGO__PRIV int ligo__failed(ligo_ctx *ctx);
 LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region);
+LIGO__PRIV void *ligo__arena_alloc_ex(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region, int zero);
 LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
 LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
 LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);
@@ -1155,8 +1175,9 @@ static ligo__chunk *ligo__chunk_new(ligo_ctx *ctx, ligo__arena *a, size_t need) 
     return c;
 }
 
-/* Bump allocation; chunks are kept after a rewind and reused. */
-LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region) {
+/* Bump allocation; chunks are kept after a rewind and reused. Memory is
+ * zeroed unless `zero` is 0 (op outputs that are written in full). */
+LIGO__PRIV void *ligo__arena_alloc_ex(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region, int zero) {
     size_t need, off;
     ligo__chunk *c;
     if (ligo__failed(ctx)) return NULL;
@@ -1202,9 +1223,13 @@ found:
     if (a->total > a->peak) a->peak = a->total;
     {
         void *p = ligo__chunk_base(c) + off;
-        memset(p, 0, need);
+        if (zero) memset(p, 0, need);
         return p;
     }
+}
+
+LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region) {
+    return ligo__arena_alloc_ex(ctx, a, bytes, region, 1);
 }
 
 static void ligo__arena_free(ligo_ctx *ctx, ligo__arena *a) {
@@ -2611,7 +2636,8 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
     if (op == LIGO_OP_RESHAPE) {
         t->data = a->src[0]->data; /* a view: same floats, its own gradient */
     } else {
-        t->data = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+        /* every forward kernel writes its whole output: no zeroing */
+        t->data = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", 0);
         if (!t->data) return NULL;
     }
     if (a->ids) {
@@ -3356,31 +3382,117 @@ LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int 
     ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
-/* Elementwise kernels split [0, n) into nth contiguous parts. */
+/* GELU is elementwise and costly (an exp and a division per element), so
+ * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
+ * split in blocks of 8 so that which elements take the vector path does
+ * not depend on the thread count (results stay bitwise identical). */
 typedef struct ligo__gelu_job {
     const float *x, *g;
     float *y;
     int64_t n;
 } ligo__gelu_job;
 
-static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
-    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
-    for (i = i0; i < i1; i++) {
-        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
-        j->y[i] = 0.5f * x * (1.0f + ligo__tanh(u));
-    }
+static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
+    int64_t blocks = j->n / 8;
+    *i0 = blocks * ith / nth * 8;
+    *i1 = ith == nth - 1 ? j->n : blocks * (ith + 1) / nth * 8;
+}
+
+static float ligo__gelu1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
+    return 0.5f * x * (1.0f + ligo__tanh(u));
 }
 
 /* dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) s (1 + 3 a x^2), t = tanh(u). */
+static float ligo__gelu_grad1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
+    float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#include <immintrin.h>
+#define LIGO__GELU_AVX2 1
+
+/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. */
+__attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
+    __m256 fx, r, p, y;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+/* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
+ * argument; also returns x. */
+__attribute__((target("avx2,fma"))) static __m256 ligo__gelu_tanh8(__m256 x) {
+    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
+    __m256 e = ligo__exp8(_mm256_add_ps(u, u));
+    return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), t)));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
+                                                                    int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+        __m256 du = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S),
+                                  _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
+        __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
+        d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
+        _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
+    }
+}
+
+static int ligo__has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+
+static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#ifdef LIGO__GELU_AVX2
+    if (ligo__has_avx2()) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
+    }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
+}
+
 static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
     const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
-    for (i = i0; i < i1; i++) {
-        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
-        float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
-        j->y[i] += j->g[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#ifdef LIGO__GELU_AVX2
+    if (ligo__has_avx2()) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end);
     }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] += j->g[i] * ligo__gelu_grad1(j->x[i]);
 }
 
 LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
@@ -4265,64 +4377,186 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
 
 /* ==== begin src/data.c ==== */
 /* data.c: token streams (bytes, GPT-2 token files), MLM masking, IDX
- * images (plain or gzip, with a built-in inflate), deterministic batches.
- * Every parser checks sizes against the input before it allocates. */
+ * images (plain or gzip, with a built-in inflate), deterministic batches,
+ * whole-file reads. Every parser checks sizes against its input before it
+ * allocates or reads; malformed input is LIGO_EFORMAT, never a crash. */
 
 #include <errno.h>
 
-/* Caps on outside data (documented in the header). */
-#define LIGO__MAX_FILE ((size_t)1 << 36)      /* 64 GiB */
-#define LIGO__MAX_GUNZIP ((size_t)1 << 31)    /* 2 GiB decompressed */
+/* Caps on outside data (documented in ligo_api.h): files read whole by the
+ * loaders, and the decompressed size of one gzip-compressed IDX file. The
+ * comparison keeps the 64 GiB constant valid where size_t is 32 bits. */
+#define LIGO__MAX_FILE \
+    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
+#define LIGO__MAX_GUNZIP ((size_t)1 << 31) /* 2 GiB */
 #define LIGO__GPT2_MAGIC 20240520
 #define LIGO__GPT2_HEADER (256 * 4)
+#define LIGO__GPT2_VOCAB 50257
 
-/* ------------------------------------------------------------ files */
+/* The first error wins, so a loader that wants its own name and the file's
+ * on a callee's error rewrites it: "fn: name: <callee's message>". Scratch
+ * memory used since mk is released. */
+static ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name) {
+    char why[LIGO__ERRMSG];
+    ligo_status s = ctx->status;
+    snprintf(why, sizeof why, "%s", ctx->errmsg);
+    ligo_clear_error(ctx);
+    ligo_scratch_rewind(ctx, mk);
+    if (name) return ligo_set_error(ctx, s, "%s: %s: %s", fn, name, why);
+    return ligo_set_error(ctx, s, "%s: %s", fn, why);
+}
+
+static uint32_t ligo__le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t ligo__be32(const unsigned char *p) {
+    return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+/* ----------------------------------------------------------------- files */
+
+/* A stream without a usable size (a pipe): read in growing steps into a
+ * temporary buffer, then copy it into scratch memory. `first` is the byte
+ * already read to probe the file. */
+static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, int first, size_t max_bytes,
+                                     void **out, size_t *out_n) {
+    unsigned char *tmp = NULL, *res;
+    size_t len = 0, cap = 0;
+    int c = first;
+    while (c != EOF) {
+        size_t got;
+        if (len >= max_bytes) { /* and a byte c more is waiting */
+            LIGO_FREE(tmp, ctx->alloc_user);
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: more than %zu bytes exceeds the cap", path,
+                                  max_bytes);
+        }
+        if (len == cap) { /* double, up to the cap (len < max_bytes: room for c) */
+            size_t ncap = cap ? 2 * cap : 65536;
+            unsigned char *p;
+            if (ncap < cap || ncap > max_bytes) ncap = max_bytes;
+            p = (unsigned char *)LIGO_REALLOC(tmp, ncap, ctx->alloc_user);
+            if (!p) {
+                LIGO_FREE(tmp, ctx->alloc_user);
+                return ligo_set_error(ctx, LIGO_ENOMEM, "ligo_read_file: %s: out of memory after %zu bytes", path, len);
+            }
+            tmp = p;
+            cap = ncap;
+        }
+        tmp[len++] = (unsigned char)c;
+        got = fread(tmp + len, 1, cap - len, f);
+        len += got;
+        if (ferror(f)) {
+            int e = errno;
+            LIGO_FREE(tmp, ctx->alloc_user);
+            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        }
+        c = fgetc(f);
+    }
+    if (ferror(f)) {
+        int e = errno;
+        LIGO_FREE(tmp, ctx->alloc_user);
+        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+    }
+    res = (unsigned char *)ligo_alloc_scratch(ctx, len + 1);
+    if (res && len) memcpy(res, tmp, len);
+    LIGO_FREE(tmp, ctx->alloc_user);
+    if (!res) return ctx->status;
+    *out = res;
+    *out_n = len;
+    return LIGO_OK;
+}
 
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n) {
     FILE *f;
-    long size;
+    long size = 0;
+    int c, seekable;
+    size_t got;
     unsigned char *buf;
+    ligo_mark mk;
     if (out) *out = NULL;
     if (out_n) *out_n = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!path || !out || !out_n) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_read_file: NULL argument");
+    errno = 0;
     f = fopen(path, "rb");
     if (!f) return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    /* The size first, while nothing is buffered (a failed seek leaves the
+     * stream where it was); then one byte, so that a directory fails here
+     * (EISDIR) before its meaningless size is used. */
+    seekable = fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0;
+    if (!seekable) clearerr(f);
+    errno = 0;
+    c = fgetc(f);
+    if (c == EOF && ferror(f)) {
+        int e = errno;
         fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: cannot determine the size (not a regular file?)", path);
+        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
     }
-    if ((size_t)size > max_bytes) {
+    if (!seekable) { /* a pipe or a procfs file */
+        ligo_status s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        fclose(f);
+        return s;
+    }
+    if (fseek(f, 0, SEEK_SET) != 0) {
+        int e = errno;
+        fclose(f);
+        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+    }
+    if ((unsigned long)size > max_bytes || (unsigned long)size >= (size_t)SIZE_MAX) {
         fclose(f);
         return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: %ld bytes exceeds the cap of %zu", path, size,
                               max_bytes);
     }
-    buf = (unsigned char *)ligo_alloc_scratch(ctx, (size_t)size + 1);
+    mk = ligo_scratch_mark(ctx);
+    buf = (unsigned char *)ligo_alloc_scratch(ctx, (size_t)size + 1); /* + 1: never a zero-byte request */
     if (!buf) {
         fclose(f);
         return ctx->status;
     }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+    got = fread(buf, 1, (size_t)size, f);
+    if (ferror(f)) {
+        int e = errno;
         fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: short read", path);
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+    }
+    /* Fewer bytes than the size said: the file shrank (or, as in sysfs, the
+     * size is a guess); take what is there. More: the size was wrong (procfs
+     * says 0) or the file grew; read it again as a stream. */
+    if (got == (size_t)size && (c = fgetc(f)) != EOF) {
+        ligo_status s;
+        ligo_scratch_rewind(ctx, mk);
+        if (fseek(f, 0, SEEK_SET) != 0 || ((c = fgetc(f)) == EOF && ferror(f))) {
+            int e = errno;
+            fclose(f);
+            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        }
+        s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        fclose(f);
+        return s;
     }
     fclose(f);
     *out = buf;
-    *out_n = (size_t)size;
+    *out_n = got;
     return LIGO_OK;
 }
 
-/* ----------------------------------------------------------- tokens */
+/* ---------------------------------------------------------------- tokens */
 
 static void ligo__split_tokens(ligo_tokens *t) { t->split = t->n - t->n / 10; }
 
-LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out) {
+/* Bytes as tokens (vocab 256). `name` (a path or NULL) goes into messages. */
+static ligo_status ligo__tokens_bytes(ligo_ctx *ctx, const char *fn, const char *name, const void *bytes, size_t n,
+                                     ligo_tokens *out) {
     const unsigned char *p = (const unsigned char *)bytes;
+    const char *sep = name ? ": " : "";
     size_t i;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!out || (!bytes && n)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_from_bytes: NULL argument");
-    memset(out, 0, sizeof *out);
-    if (n < 2) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_from_bytes: %zu bytes is too little text", n);
+    if (!name) name = "";
+    if (n < 2)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s%s%zu bytes is too little text (at least 2)", fn, name, sep, n);
+    if (n > (size_t)INT64_MAX || n > SIZE_MAX / sizeof(uint16_t))
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "%s: %s%s%zu bytes is too many tokens", fn, name, sep, n);
     out->data = (uint16_t *)ligo_alloc_persistent(ctx, n * sizeof(uint16_t));
     if (!out->data) return ctx->status;
     for (i = 0; i < n; i++) out->data[i] = p[i];
@@ -4332,100 +4566,135 @@ LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, si
     return LIGO_OK;
 }
 
+LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out) {
+    if (out) memset(out, 0, sizeof *out);
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!out || (!bytes && n)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_from_bytes: NULL argument");
+    return ligo__tokens_bytes(ctx, "ligo_tokens_from_bytes", NULL, bytes, n, out);
+}
+
 LIGO_API ligo_status ligo_tokens_load_text(ligo_ctx *ctx, const char *path, ligo_tokens *out) {
     ligo_mark mk;
     void *buf;
     size_t n;
-    ligo_status s;
+    if (out) memset(out, 0, sizeof *out);
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_load_text: NULL argument");
     mk = ligo_scratch_mark(ctx);
-    if (ligo_read_file(ctx, path, LIGO__MAX_FILE, &buf, &n) != LIGO_OK) return ctx->status;
-    s = ligo_tokens_from_bytes(ctx, buf, n, out);
+    if (ligo_read_file(ctx, path, LIGO__MAX_FILE, &buf, &n) != LIGO_OK)
+        return ligo__reword(ctx, mk, "ligo_tokens_load_text", NULL);
+    if (ligo__tokens_bytes(ctx, "ligo_tokens_load_text", path, buf, n, out) != LIGO_OK) {
+        memset(out, 0, sizeof *out);
+        ligo_scratch_rewind(ctx, mk);
+        return ctx->status;
+    }
     ligo_scratch_rewind(ctx, mk);
-    return s;
+    return LIGO_OK;
 }
 
-static uint32_t ligo__le32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint32_t ligo__be32(const unsigned char *p) {
-    return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
-}
-
-/* Header: 256 little-endian int32: [0] magic 20240520, [1] version 1,
- * [2] token count; then the tokens as little-endian uint16. */
-LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size_t n, ligo_tokens *out) {
+/* GPT-2 token file (llm.c's layout):
+ *   bytes [0, 1024): 256 little-endian int32; [0] magic 20240520,
+ *                    [1] version 1, [2] token count N, the rest unused
+ *   bytes [1024, 1024 + 2N): N little-endian uint16 tokens, nothing after.
+ * vocab = max(50257, largest id + 1). `name` (the path or NULL) goes into
+ * messages. */
+static ligo_status ligo__gpt2(ligo_ctx *ctx, const char *fn, const char *name, const void *buf, size_t n,
+                              ligo_tokens *out) {
     const unsigned char *p = (const unsigned char *)buf;
+    const char *sep = name ? ": " : "";
     uint32_t magic, version, count, maxid = 0;
-    int64_t i;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!out || (!buf && n)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_parse_gpt2: NULL argument");
-    memset(out, 0, sizeof *out);
+    size_t body, want, i;
+    if (!name) name = "";
     if (n < LIGO__GPT2_HEADER)
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_tokens_parse_gpt2: %zu bytes is shorter than the 1024-byte header", n);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%s%zu bytes is shorter than the 1024-byte header", fn, name, sep,
+                              n);
     magic = ligo__le32(p);
     version = ligo__le32(p + 4);
     count = ligo__le32(p + 8);
     if (magic != LIGO__GPT2_MAGIC)
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_tokens_parse_gpt2: bad magic %lu (want %d)", (unsigned long)magic,
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%sbad magic %lu (want %d)", fn, name, sep, (unsigned long)magic,
                               LIGO__GPT2_MAGIC);
     if (version != 1)
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_tokens_parse_gpt2: version %lu (ligo reads 1)", (unsigned long)version);
-    if (count > 0x7fffffffu || (size_t)count * 2 != n - LIGO__GPT2_HEADER)
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_tokens_parse_gpt2: the header says %lu tokens, the data holds %zu bytes",
-                              (unsigned long)count, n - LIGO__GPT2_HEADER);
-    if (count < 2) return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_tokens_parse_gpt2: %lu tokens", (unsigned long)count);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%sversion %lu (want 1)", fn, name, sep, (unsigned long)version);
+    if (count > 0x7fffffffu) /* a negative int32 */
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%snegative token count %ld", fn, name, sep,
+                              (long)((int64_t)count - ((int64_t)1 << 32)));
+    body = n - LIGO__GPT2_HEADER;
+    if (!ligo__mul_size((size_t)count, 2, &want) || want > body)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%struncated: the header says %lu tokens (%lu bytes), %zu bytes follow",
+                              fn, name, sep, (unsigned long)count, 2ul * (unsigned long)count, body);
+    if (want < body)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%s%zu trailing bytes after the %lu tokens the header announces", fn,
+                              name, sep, body - want, (unsigned long)count);
+    if (count < 2)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s%s%lu tokens (at least 2)", fn, name, sep, (unsigned long)count);
     out->data = (uint16_t *)ligo_alloc_persistent(ctx, (size_t)count * sizeof(uint16_t));
     if (!out->data) return ctx->status;
-    for (i = 0; i < (int64_t)count; i++) {
+    for (i = 0; i < (size_t)count; i++) {
         const unsigned char *q = p + LIGO__GPT2_HEADER + 2 * i;
-        out->data[i] = (uint16_t)(q[0] | q[1] << 8);
-        if (out->data[i] > maxid) maxid = out->data[i];
+        uint16_t v = (uint16_t)(q[0] | q[1] << 8);
+        out->data[i] = v;
+        if (v > maxid) maxid = v;
     }
     out->n = (int64_t)count;
-    out->vocab = maxid + 1 > 50257 ? (int32_t)maxid + 1 : 50257;
+    out->vocab = maxid + 1 > LIGO__GPT2_VOCAB ? (int32_t)maxid + 1 : LIGO__GPT2_VOCAB;
     ligo__split_tokens(out);
     return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size_t n, ligo_tokens *out) {
+    if (out) memset(out, 0, sizeof *out);
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!out || (!buf && n)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_parse_gpt2: NULL argument");
+    return ligo__gpt2(ctx, "ligo_tokens_parse_gpt2", NULL, buf, n, out);
 }
 
 LIGO_API ligo_status ligo_tokens_load_gpt2(ligo_ctx *ctx, const char *path, ligo_tokens *out) {
     ligo_mark mk;
     void *buf;
     size_t n;
+    if (out) memset(out, 0, sizeof *out);
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_load_gpt2: NULL argument");
     mk = ligo_scratch_mark(ctx);
-    if (ligo_read_file(ctx, path, LIGO__MAX_FILE, &buf, &n) != LIGO_OK) return ctx->status;
-    if (ligo_tokens_parse_gpt2(ctx, buf, n, out) != LIGO_OK) {
-        char why[LIGO__ERRMSG];
-        ligo_status s = ctx->status;
-        snprintf(why, sizeof why, "%s", ctx->errmsg);
-        ligo_clear_error(ctx);
+    if (ligo_read_file(ctx, path, LIGO__MAX_FILE, &buf, &n) != LIGO_OK)
+        return ligo__reword(ctx, mk, "ligo_tokens_load_gpt2", NULL);
+    if (ligo__gpt2(ctx, "ligo_tokens_load_gpt2", path, buf, n, out) != LIGO_OK) {
+        memset(out, 0, sizeof *out);
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, s, "%s (%s)", why, path);
+        return ctx->status;
     }
     ligo_scratch_rewind(ctx, mk);
     return LIGO_OK;
 }
 
+/* [lo, hi) of a split; 0 for an unknown split or an inconsistent stream. */
 static int ligo__split_range(const ligo_tokens *t, int split, int64_t *lo, int64_t *hi) {
-    if (!t || !t->data || (split != LIGO_SPLIT_TRAIN && split != LIGO_SPLIT_VAL)) return 0;
+    if (!t || !t->data || t->n < 0 || t->split < 0 || t->split > t->n) return 0;
+    if (split != LIGO_SPLIT_TRAIN && split != LIGO_SPLIT_VAL) return 0;
     *lo = split == LIGO_SPLIT_TRAIN ? 0 : t->split;
     *hi = split == LIGO_SPLIT_TRAIN ? t->split : t->n;
     return 1;
 }
 
+static const char *ligo__split_name(int split) { return split == LIGO_SPLIT_TRAIN ? "training" : "validation"; }
+
 LIGO_API ligo_status ligo_tokens_batch(ligo_ctx *ctx, const ligo_tokens *tok, int split, ligo_rng *rng, int64_t B,
                                        int64_t T, int32_t *inputs, int32_t *targets) {
-    int64_t lo, hi, b, t;
+    int64_t lo, hi, b, t, bt;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!ligo__split_range(tok, split, &lo, &hi) || !rng || !inputs || !targets)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: NULL argument or unknown split");
-    if (B < 1 || T < 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: B = %lld, T = %lld", (long long)B, (long long)T);
-    if (hi - lo < T + 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: the %s split has %lld tokens, a window needs %lld",
-                              split == LIGO_SPLIT_TRAIN ? "training" : "validation", (long long)(hi - lo), (long long)T + 1);
+    if (!tok || !rng || !inputs || !targets)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: NULL argument");
+    if (!ligo__split_range(tok, split, &lo, &hi))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: split %d is unknown or the stream is empty", split);
+    if (B < 1 || T < 1 || !ligo__mul_i64(B, T, &bt))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: B = %lld, T = %lld (each must be >= 1)",
+                              (long long)B, (long long)T);
+    if (T > hi - lo - 1) /* T + 1 tokens needed, written without overflow */
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_batch: the %s split has %lld tokens, fewer than T + 1 (T = %lld)",
+                              ligo__split_name(split), (long long)(hi - lo), (long long)T);
     for (b = 0; b < B; b++) {
-        /* starts in [lo, hi - T - 1]: windows stay inside the split */
+        /* starts in [lo, hi - T - 1], uniformly: windows stay inside the split */
         int64_t s = lo + (int64_t)ligo_rng_below(rng, (uint64_t)(hi - lo - T));
         for (t = 0; t < T; t++) {
             inputs[b * T + t] = tok->data[s + t];
@@ -4437,19 +4706,23 @@ LIGO_API ligo_status ligo_tokens_batch(ligo_ctx *ctx, const ligo_tokens *tok, in
 
 LIGO_API int64_t ligo_tokens_windows(const ligo_tokens *tok, int split, int64_t T) {
     int64_t lo, hi;
-    if (T < 1 || !ligo__split_range(tok, split, &lo, &hi)) return 0;
+    if (T < 1 || !ligo__split_range(tok, split, &lo, &hi) || T > hi - lo - 1) return 0;
     return (hi - lo) / (T + 1);
 }
 
+/* Window k covers tokens [lo + k (T + 1), lo + (k + 1)(T + 1)). */
 LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, int split, int64_t k, int64_t T,
                                         int32_t *inputs, int32_t *targets) {
-    int64_t lo, hi, s, t;
+    int64_t lo, hi, s, t, nw;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!ligo__split_range(tok, split, &lo, &hi) || !inputs || !targets || T < 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_window: NULL argument, unknown split or T < 1");
-    if (k < 0 || k >= ligo_tokens_windows(tok, split, T))
-        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_tokens_window: window %lld of %lld", (long long)k,
-                              (long long)ligo_tokens_windows(tok, split, T));
+    if (!tok || !inputs || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_window: NULL argument");
+    if (!ligo__split_range(tok, split, &lo, &hi))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_window: split %d is unknown or the stream is empty", split);
+    if (T < 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_tokens_window: T = %lld (must be >= 1)", (long long)T);
+    nw = ligo_tokens_windows(tok, split, T);
+    if (k < 0 || k >= nw)
+        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_tokens_window: window %lld of the %s split, which has %lld of T = %lld",
+                              (long long)k, ligo__split_name(split), (long long)nw, (long long)T);
     s = lo + k * (T + 1);
     for (t = 0; t < T; t++) {
         inputs[t] = tok->data[s + t];
@@ -4458,19 +4731,31 @@ LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, i
     return LIGO_OK;
 }
 
+/* ------------------------------------------------------------------- MLM */
+
+/* One chosen position: 80% mask_id, 10% a random id, 10% unchanged. */
+static int32_t ligo__mlm_corrupt(ligo_rng *rng, int32_t orig, int32_t mask_id, int32_t n_random) {
+    float u = ligo_rng_uniform(rng);
+    if (u < 0.8f) return mask_id;
+    if (u < 0.9f) return (int32_t)ligo_rng_below(rng, (uint64_t)n_random);
+    return orig;
+}
+
+/* tokens may alias inputs or targets (the trainer passes targets): each
+ * original is read before either output is written. */
 LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *tokens, int64_t n, float prob,
                                    int32_t mask_id, int32_t n_random, int32_t ignore_index, int32_t *inputs,
                                    int32_t *targets) {
     int64_t i, chosen = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!rng || !tokens || !inputs || !targets || n < 1 || n_random < 1 || !(prob >= 0.0f && prob <= 1.0f))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_mlm_mask: NULL buffer, n < 1, n_random < 1 or prob outside [0, 1]");
-    /* tokens may alias targets: read each before writing */
+    if (!rng || !tokens || !inputs || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_mlm_mask: NULL argument");
+    if (n < 1 || n_random < 1 || !(prob >= 0.0f && prob <= 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_mlm_mask: n = %lld, n_random = %ld, prob = %g (want n >= 1, n_random >= 1, prob in [0, 1])",
+                              (long long)n, (long)n_random, (double)prob);
     for (i = 0; i < n; i++) {
         int32_t orig = tokens[i];
         if (ligo_rng_uniform(rng) < prob) {
-            float u = ligo_rng_uniform(rng);
-            inputs[i] = u < 0.8f ? mask_id : u < 0.9f ? (int32_t)ligo_rng_below(rng, (uint64_t)n_random) : orig;
+            inputs[i] = ligo__mlm_corrupt(rng, orig, mask_id, n_random);
             targets[i] = orig;
             chosen++;
         } else {
@@ -4478,78 +4763,109 @@ LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *
             targets[i] = ignore_index;
         }
     }
-    if (chosen == 0) { /* a batch must teach something */
+    if (chosen == 0) { /* a batch must teach something: one position, uniformly */
+        int32_t orig;
         i = (int64_t)ligo_rng_below(rng, (uint64_t)n);
-        targets[i] = inputs[i];
-        inputs[i] = mask_id;
+        orig = inputs[i]; /* unchanged there */
+        inputs[i] = ligo__mlm_corrupt(rng, orig, mask_id, n_random);
+        targets[i] = orig;
     }
     return LIGO_OK;
 }
 
-/* ---------------------------------------------------------- inflate
- * RFC 1951, decoded the canonical-Huffman way (counts per length and
- * symbols sorted by code), bit by bit from a bounds-checked reader. */
+/* --------------------------------------------------------------- inflate
+ * RFC 1951. Bits come LSB first from a 64-bit buffer that is refilled a
+ * byte at a time and never reads past the input. Huffman codes are
+ * canonical: counts per length and the symbols sorted by code (as zlib's
+ * puff), plus a 9-bit lookup table for the common short codes. Every table
+ * is checked: over-subscribed codes are refused; incomplete ones only where
+ * RFC 1951 allows them (a single code). Output grows in a temporary buffer
+ * and stops at the caller's cap. */
+
+#define LIGO__FAST 9 /* bits looked up at once */
 
 typedef struct ligo__inflate {
     const unsigned char *in;
-    size_t n, pos;
-    uint32_t bits;
+    size_t n, pos;   /* input and the next byte to load */
+    uint64_t bits;   /* loaded bits, the next one lowest */
     int nbits;
     unsigned char *out;
     size_t len, cap, max;
+    size_t start;    /* where the current gzip member's output starts */
     void *user;
-    const char *err;
+    const char *err; /* first problem, a constant string */
 } ligo__inflate;
 
 typedef struct ligo__huff {
-    short count[16];
-    short symbol[288];
+    uint16_t fast[1 << LIGO__FAST]; /* next 9 bits -> symbol << 4 | length; 0: not a short code */
+    short count[16];                /* codes per length */
+    short symbol[288];              /* symbols ordered by code */
 } ligo__huff;
 
-static int ligo__getbits(ligo__inflate *s, int need, int *v) {
-    uint32_t b = s->bits;
-    while (s->nbits < need) {
-        if (s->pos >= s->n) {
-            s->err = "the compressed stream is truncated";
-            return 0;
-        }
-        b |= (uint32_t)s->in[s->pos++] << s->nbits;
+static const char ligo__e_trunc[] = "the compressed data is truncated";
+static const char ligo__e_cap[] = "the decompressed size exceeds the cap";
+
+static void ligo__inf_refill(ligo__inflate *s) {
+    while (s->nbits <= 56 && s->pos < s->n) {
+        s->bits |= (uint64_t)s->in[s->pos++] << s->nbits;
         s->nbits += 8;
     }
-    s->bits = b >> need;
-    s->nbits -= need;
-    *v = (int)(b & ((1u << need) - 1u));
-    return 1;
 }
 
-static int ligo__put(ligo__inflate *s, unsigned char c) {
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 65536;
-        unsigned char *p;
-        if (cap > s->max) cap = s->max;
-        if (s->len >= cap) {
-            s->err = "the decompressed size exceeds the cap";
-            return 0;
-        }
-        p = (unsigned char *)LIGO_REALLOC(s->out, cap, s->user);
-        if (!p) {
-            s->err = "out of memory";
-            return 0;
-        }
-        s->out = p;
-        s->cap = cap;
+/* need <= 16 bits. */
+static int ligo__inf_bits(ligo__inflate *s, int need, int *v) {
+    if (s->nbits < need) ligo__inf_refill(s);
+    if (s->nbits < need) {
+        s->err = ligo__e_trunc;
+        return 0;
     }
-    s->out[s->len++] = c;
+    *v = (int)(s->bits & ((1u << need) - 1u));
+    s->bits >>= need;
+    s->nbits -= need;
     return 1;
 }
 
-/* Returns 0 for a complete code, > 0 incomplete, < 0 over-subscribed. */
-static int ligo__huff_build(ligo__huff *h, const short *length, int n) {
+/* Drop the bits up to the next byte boundary and give back the whole
+ * bytes loaded ahead, so that pos is the next unread byte. */
+static void ligo__inf_align(ligo__inflate *s) {
+    s->pos -= (size_t)(s->nbits / 8);
+    s->bits = 0;
+    s->nbits = 0;
+}
+
+/* Room for k more output bytes, within the cap. */
+static int ligo__inf_reserve(ligo__inflate *s, size_t k) {
+    size_t need, cap;
+    unsigned char *p;
+    if (k <= s->cap - s->len) return 1;
+    if (k > s->max - s->len) {
+        s->err = ligo__e_cap;
+        return 0;
+    }
+    need = s->len + k;
+    cap = s->cap ? s->cap : 65536;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : 2 * cap;
+    if (cap > s->max) cap = s->max;
+    p = (unsigned char *)LIGO_REALLOC(s->out, cap, s->user);
+    if (!p) {
+        s->err = "out of memory for the output";
+        return 0;
+    }
+    s->out = p;
+    s->cap = cap;
+    return 1;
+}
+
+/* Returns 0 for a complete code, > 0 for an incomplete one, < 0 for an
+ * over-subscribed one. Lengths are 0..15. */
+static int ligo__huff_build(ligo__huff *h, const unsigned char *length, int n) {
     short offs[16];
-    int len, sym, left = 1;
+    int len, sym, left = 1, idx, k;
+    unsigned code;
     memset(h->count, 0, sizeof h->count);
+    memset(h->fast, 0, sizeof h->fast);
     for (sym = 0; sym < n; sym++) h->count[length[sym]]++;
-    if (h->count[0] == n) return 0;
+    if (h->count[0] == n) return 0; /* no codes: decoding anything fails */
     for (len = 1; len < 16; len++) {
         left <<= 1;
         left -= h->count[len];
@@ -4559,17 +4875,47 @@ static int ligo__huff_build(ligo__huff *h, const short *length, int n) {
     for (len = 1; len < 15; len++) offs[len + 1] = (short)(offs[len] + h->count[len]);
     for (sym = 0; sym < n; sym++)
         if (length[sym] != 0) h->symbol[offs[length[sym]]++] = (short)sym;
+    /* canonical codes in symbol order; short ones go into the table at
+     * their bit-reversed position (codes are sent MSB first) */
+    code = 0;
+    idx = 0;
+    for (len = 1; len <= LIGO__FAST; len++) {
+        for (k = 0; k < h->count[len]; k++, idx++, code++) {
+            unsigned rev = 0, fill;
+            int b;
+            for (b = 0; b < len; b++) rev |= ((code >> b) & 1u) << (len - 1 - b);
+            for (fill = rev; fill < (1u << LIGO__FAST); fill += 1u << len)
+                h->fast[fill] = (uint16_t)(h->symbol[idx] << 4 | len);
+        }
+        code <<= 1;
+    }
     return left;
 }
 
-static int ligo__decode(ligo__inflate *s, const ligo__huff *h) {
-    int code = 0, first = 0, index = 0, len, bit;
+/* The next symbol, or -1 with s->err set. */
+static int ligo__inf_decode(ligo__inflate *s, const ligo__huff *h) {
+    int code = 0, first = 0, index = 0, len;
+    unsigned e;
+    if (s->nbits < 15) ligo__inf_refill(s);
+    e = h->fast[s->bits & ((1u << LIGO__FAST) - 1u)];
+    if (e != 0 && (int)(e & 15u) <= s->nbits) {
+        s->bits >>= e & 15u;
+        s->nbits -= (int)(e & 15u);
+        return (int)(e >> 4);
+    }
+    /* a long code, the end of the input or no code: walk it bit by bit */
     for (len = 1; len < 16; len++) {
-        int count;
-        if (!ligo__getbits(s, 1, &bit)) return -1;
-        code |= bit;
-        count = h->count[len];
-        if (code - count < first) return h->symbol[index + (code - first)];
+        int count = h->count[len];
+        if (len > s->nbits) {
+            s->err = ligo__e_trunc;
+            return -1;
+        }
+        code |= (int)((s->bits >> (len - 1)) & 1u);
+        if (code - count < first) {
+            s->bits >>= len;
+            s->nbits -= len;
+            return h->symbol[index + (code - first)];
+        }
         index += count;
         first += count;
         first <<= 1;
@@ -4579,74 +4925,82 @@ static int ligo__decode(ligo__inflate *s, const ligo__huff *h) {
     return -1;
 }
 
-static const short ligo__lbase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                      35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const short ligo__lbase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                      31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
 static const short ligo__lext[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const short ligo__dbase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
+static const short ligo__dbase[30] = {1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
                                       193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
 static const short ligo__dext[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
-static int ligo__codes(ligo__inflate *s, const ligo__huff *lit, const ligo__huff *dist) {
+/* Literals and matches of one Huffman block, up to end-of-block. */
+static int ligo__inf_codes(ligo__inflate *s, const ligo__huff *lit, const ligo__huff *dist) {
     for (;;) {
-        int sym = ligo__decode(s, lit), e, len, d;
+        int sym = ligo__inf_decode(s, lit), e, len, d;
         size_t dd, k;
+        unsigned char *dst;
+        const unsigned char *src;
         if (sym < 0) return 0;
         if (sym < 256) {
-            if (!ligo__put(s, (unsigned char)sym)) return 0;
+            if (!ligo__inf_reserve(s, 1)) return 0;
+            s->out[s->len++] = (unsigned char)sym;
             continue;
         }
         if (sym == 256) return 1;
         sym -= 257;
-        if (sym >= 29) {
-            s->err = "an invalid length code";
+        if (sym >= 29) { /* 286 and 287 exist only in the fixed code */
+            s->err = "an invalid length symbol";
             return 0;
         }
-        if (!ligo__getbits(s, ligo__lext[sym], &e)) return 0;
+        if (!ligo__inf_bits(s, ligo__lext[sym], &e)) return 0;
         len = ligo__lbase[sym] + e;
-        sym = ligo__decode(s, dist);
+        sym = ligo__inf_decode(s, dist);
         if (sym < 0) return 0;
         if (sym >= 30) {
-            s->err = "an invalid distance code";
+            s->err = "an invalid distance symbol";
             return 0;
         }
-        if (!ligo__getbits(s, ligo__dext[sym], &d)) return 0;
-        dd = (size_t)(ligo__dbase[sym] + d);
-        if (dd > s->len) {
+        if (!ligo__inf_bits(s, ligo__dext[sym], &d)) return 0;
+        dd = (size_t)ligo__dbase[sym] + (size_t)d;
+        if (dd > s->len - s->start) { /* before this member's first byte */
             s->err = "a distance too far back";
             return 0;
         }
-        for (k = 0; k < (size_t)len; k++)
-            if (!ligo__put(s, s->out[s->len - dd])) return 0;
+        if (!ligo__inf_reserve(s, (size_t)len)) return 0;
+        dst = s->out + s->len;
+        src = dst - dd;
+        for (k = 0; k < (size_t)len; k++) dst[k] = src[k]; /* may overlap: byte by byte */
+        s->len += (size_t)len;
     }
 }
 
-static int ligo__stored(ligo__inflate *s) {
-    size_t len, k;
-    s->bits = 0; /* to the byte boundary */
-    s->nbits = 0;
-    if (s->pos + 4 > s->n) {
-        s->err = "a stored block is truncated";
+/* Stored: to the byte boundary, LEN and NLEN (its complement), LEN bytes. */
+static int ligo__inf_stored(ligo__inflate *s) {
+    size_t len;
+    ligo__inf_align(s);
+    if (s->n - s->pos < 4) {
+        s->err = ligo__e_trunc;
         return 0;
     }
     len = (size_t)s->in[s->pos] | (size_t)s->in[s->pos + 1] << 8;
-    if ((s->in[s->pos + 2] ^ 0xff) != (len & 0xff) || (s->in[s->pos + 3] ^ 0xff) != (len >> 8)) {
-        s->err = "a stored block's length check fails";
+    if ((s->in[s->pos + 2] ^ 0xffu) != (len & 0xffu) || (s->in[s->pos + 3] ^ 0xffu) != (len >> 8)) {
+        s->err = "a stored block's length does not match its complement";
         return 0;
     }
     s->pos += 4;
-    if (s->pos + len > s->n) {
-        s->err = "a stored block is truncated";
+    if (s->n - s->pos < len) {
+        s->err = ligo__e_trunc;
         return 0;
     }
-    for (k = 0; k < len; k++)
-        if (!ligo__put(s, s->in[s->pos + k])) return 0;
+    if (!ligo__inf_reserve(s, len)) return 0;
+    if (len) memcpy(s->out + s->len, s->in + s->pos, len);
+    s->len += len;
     s->pos += len;
     return 1;
 }
 
-static int ligo__fixed(ligo__inflate *s) {
+static int ligo__inf_fixed(ligo__inflate *s) {
     ligo__huff lit, dist;
-    short len[288];
+    unsigned char len[288];
     int i;
     for (i = 0; i < 144; i++) len[i] = 8;
     for (; i < 256; i++) len[i] = 9;
@@ -4655,205 +5009,256 @@ static int ligo__fixed(ligo__inflate *s) {
     ligo__huff_build(&lit, len, 288);
     for (i = 0; i < 30; i++) len[i] = 5;
     ligo__huff_build(&dist, len, 30);
-    return ligo__codes(s, &lit, &dist);
+    return ligo__inf_codes(s, &lit, &dist);
 }
 
-static int ligo__dynamic(ligo__inflate *s) {
-    static const short order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
-    short len[320];
+/* Incomplete is allowed only for a code of one symbol (RFC 1951 3.2.7). */
+static int ligo__huff_ok(int err, const ligo__huff *h, int n) {
+    return err == 0 || (err > 0 && n - h->count[0] == 1);
+}
+
+static int ligo__inf_dynamic(ligo__inflate *s) {
+    static const unsigned char order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+    unsigned char len[286 + 30];
     ligo__huff lencode, lit, dist;
     int nlen, ndist, ncode, i, v, err;
-    if (!ligo__getbits(s, 5, &nlen) || !ligo__getbits(s, 5, &ndist) || !ligo__getbits(s, 4, &ncode)) return 0;
+    if (!ligo__inf_bits(s, 5, &nlen) || !ligo__inf_bits(s, 5, &ndist) || !ligo__inf_bits(s, 4, &ncode)) return 0;
     nlen += 257;
     ndist += 1;
     ncode += 4;
     if (nlen > 286 || ndist > 30) {
-        s->err = "too many length or distance codes";
+        s->err = "too many length or distance symbols";
         return 0;
     }
     memset(len, 0, sizeof len);
     for (i = 0; i < ncode; i++) {
-        if (!ligo__getbits(s, 3, &v)) return 0;
-        len[order[i]] = (short)v;
+        if (!ligo__inf_bits(s, 3, &v)) return 0;
+        len[order[i]] = (unsigned char)v;
     }
-    if (ligo__huff_build(&lencode, len, 19) != 0) {
+    if (ligo__huff_build(&lencode, len, 19) != 0 || lencode.count[0] == 19) { /* empty is incomplete too */
         s->err = "an incomplete or over-subscribed code-length code";
         return 0;
     }
+    /* the literal/length and distance lengths, one sequence (repeats may
+     * cross from one to the other) */
     for (i = 0; i < nlen + ndist;) {
-        int sym = ligo__decode(s, &lencode), rep, prev = 0;
+        int sym = ligo__inf_decode(s, &lencode), rep;
+        unsigned char prev = 0;
         if (sym < 0) return 0;
         if (sym < 16) {
-            len[i++] = (short)sym;
+            len[i++] = (unsigned char)sym;
             continue;
         }
         if (sym == 16) {
             if (i == 0) {
-                s->err = "a repeat with no previous length";
+                s->err = "a repeated code length with no previous length";
                 return 0;
             }
             prev = len[i - 1];
-            if (!ligo__getbits(s, 2, &rep)) return 0;
+            if (!ligo__inf_bits(s, 2, &rep)) return 0;
             rep += 3;
         } else if (sym == 17) {
-            if (!ligo__getbits(s, 3, &rep)) return 0;
+            if (!ligo__inf_bits(s, 3, &rep)) return 0;
             rep += 3;
         } else {
-            if (!ligo__getbits(s, 7, &rep)) return 0;
+            if (!ligo__inf_bits(s, 7, &rep)) return 0;
             rep += 11;
         }
-        if (i + rep > nlen + ndist) {
+        if (rep > nlen + ndist - i) {
             s->err = "code lengths run past their count";
             return 0;
         }
-        while (rep--) len[i++] = (short)prev;
+        while (rep--) len[i++] = prev;
     }
     if (len[256] == 0) {
         s->err = "no end-of-block code";
         return 0;
     }
     err = ligo__huff_build(&lit, len, nlen);
-    if (err < 0 || (err > 0 && nlen - lit.count[0] != 1)) {
+    if (!ligo__huff_ok(err, &lit, nlen)) {
         s->err = "an incomplete or over-subscribed literal/length code";
         return 0;
     }
     err = ligo__huff_build(&dist, len + nlen, ndist);
-    if (err < 0 || (err > 0 && ndist - dist.count[0] != 1)) {
+    if (!ligo__huff_ok(err, &dist, ndist)) {
         s->err = "an incomplete or over-subscribed distance code";
         return 0;
     }
-    return ligo__codes(s, &lit, &dist);
+    return ligo__inf_codes(s, &lit, &dist);
 }
 
-static int ligo__inflate_run(ligo__inflate *s) {
+/* Blocks until the last one; pos ends on the byte after the stream. Every
+ * block consumes input, so this ends. */
+static int ligo__inf_run(ligo__inflate *s) {
     int last, type;
     do {
-        if (!ligo__getbits(s, 1, &last) || !ligo__getbits(s, 2, &type)) return 0;
+        if (!ligo__inf_bits(s, 1, &last) || !ligo__inf_bits(s, 2, &type)) return 0;
         if (type == 0) {
-            if (!ligo__stored(s)) return 0;
+            if (!ligo__inf_stored(s)) return 0;
         } else if (type == 1) {
-            if (!ligo__fixed(s)) return 0;
+            if (!ligo__inf_fixed(s)) return 0;
         } else if (type == 2) {
-            if (!ligo__dynamic(s)) return 0;
+            if (!ligo__inf_dynamic(s)) return 0;
         } else {
-            s->err = "an invalid block type";
+            s->err = "an invalid block type (3)";
             return 0;
         }
     } while (!last);
-    s->bits = 0; /* the trailer starts at the next byte */
-    s->nbits = 0;
+    ligo__inf_align(s);
     return 1;
 }
 
-static uint32_t ligo__crc32(const unsigned char *p, size_t n) {
-    uint32_t table[256], c = 0xffffffffu;
+/* CRC-32 (IEEE, reflected, as gzip) with a table built by the caller. */
+static void ligo__crc_table(uint32_t *table) {
     uint32_t k;
-    size_t i;
     for (k = 0; k < 256; k++) {
         uint32_t v = k;
         int j;
-        for (j = 0; j < 8; j++) v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
+        for (j = 0; j < 8; j++) v = (v & 1u) ? 0xedb88320u ^ (v >> 1) : v >> 1;
         table[k] = v;
     }
-    for (i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+}
+
+static uint32_t ligo__crc32(const uint32_t *table, const unsigned char *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    size_t i;
+    for (i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xffu] ^ (c >> 8);
     return c ^ 0xffffffffu;
 }
 
-/* gzip members, one after another (RFC 1952), each header, deflate data,
- * CRC-32 and size checked; all members are decoded and concatenated. */
+/* The end of a zero-terminated header field starting at pos, or 0. */
+static size_t ligo__gz_cstr(const unsigned char *p, size_t n, size_t pos) {
+    const void *z = pos < n ? memchr(p + pos, 0, n - pos) : NULL;
+    return z ? (size_t)((const unsigned char *)z - p) + 1 : 0;
+}
+
+/* One gzip member (RFC 1952) at s->pos:
+ *   1f 8b, CM = 8, FLG, MTIME (4), XFL, OS;
+ *   FEXTRA: XLEN (2, LE) and XLEN bytes; FNAME, FCOMMENT: zero-terminated;
+ *   FHCRC: the low 16 bits of the CRC-32 of the header so far;
+ *   deflate data; CRC-32 and ISIZE (size mod 2^32) of the member's output. */
+static int ligo__gz_member(ligo__inflate *s, const uint32_t *crc) {
+    const unsigned char *p = s->in;
+    size_t n = s->n, h = s->pos, pos;
+    int flg;
+    if (n - h < 10) {
+        s->err = "the gzip header is truncated";
+        return 0;
+    }
+    if (p[h] != 0x1f || p[h + 1] != 0x8b) {
+        s->err = "bad magic (not gzip data: want 1f 8b)";
+        return 0;
+    }
+    if (p[h + 2] != 8) {
+        s->err = "an unknown compression method (want 8, deflate)";
+        return 0;
+    }
+    flg = p[h + 3];
+    if (flg & 0xe0) {
+        s->err = "reserved gzip header flags are set";
+        return 0;
+    }
+    pos = h + 10;
+    if (flg & 4) { /* FEXTRA */
+        size_t xlen;
+        if (n - pos < 2) {
+            s->err = "the gzip header is truncated (extra field)";
+            return 0;
+        }
+        xlen = (size_t)p[pos] | (size_t)p[pos + 1] << 8;
+        if (n - pos - 2 < xlen) {
+            s->err = "the gzip header is truncated (extra field)";
+            return 0;
+        }
+        pos += 2 + xlen;
+    }
+    if (flg & 8) { /* FNAME */
+        pos = ligo__gz_cstr(p, n, pos);
+        if (!pos) {
+            s->err = "the gzip header is truncated (file name)";
+            return 0;
+        }
+    }
+    if (flg & 16) { /* FCOMMENT */
+        pos = ligo__gz_cstr(p, n, pos);
+        if (!pos) {
+            s->err = "the gzip header is truncated (comment)";
+            return 0;
+        }
+    }
+    if (flg & 2) { /* FHCRC */
+        if (n - pos < 2) {
+            s->err = "the gzip header is truncated (header CRC)";
+            return 0;
+        }
+        if (((uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8) != (ligo__crc32(crc, p + h, pos - h) & 0xffffu)) {
+            s->err = "a header CRC mismatch";
+            return 0;
+        }
+        pos += 2;
+    }
+    s->pos = pos;
+    s->bits = 0;
+    s->nbits = 0;
+    s->start = s->len;
+    if (!ligo__inf_run(s)) return 0;
+    if (s->n - s->pos < 8) {
+        s->err = "the gzip trailer is truncated";
+        return 0;
+    }
+    if (ligo__le32(p + s->pos) != ligo__crc32(crc, s->out ? s->out + s->start : p, s->len - s->start)) {
+        s->err = "a CRC-32 mismatch (corrupt data)";
+        return 0;
+    }
+    if (ligo__le32(p + s->pos + 4) != (uint32_t)((s->len - s->start) & 0xffffffffu)) {
+        s->err = "a size mismatch (ISIZE)";
+        return 0;
+    }
+    s->pos += 8;
+    return 1;
+}
+
+/* Every member, concatenated (as gzip -d does); bytes after the last
+ * member that do not start another member are an error. */
 LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t max_out, void **out, size_t *out_n) {
     ligo__inflate s;
-    const unsigned char *p = (const unsigned char *)in;
+    uint32_t crc[256];
     unsigned char *res;
+    int member = 0;
     if (out) *out = NULL;
     if (out_n) *out_n = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!out || !out_n || (!in && n)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_gunzip: NULL argument");
     memset(&s, 0, sizeof s);
-    s.in = p;
+    s.in = (const unsigned char *)in;
     s.n = n;
     s.max = max_out;
     s.user = ctx->alloc_user;
+    ligo__crc_table(crc);
     do {
-        size_t start = s.len;
-        int flg;
-        if (s.pos + 10 > n || p[s.pos] != 0x1f || p[s.pos + 1] != 0x8b) {
-            s.err = "not gzip data (bad magic or truncated header)";
-            break;
-        }
-        if (p[s.pos + 2] != 8) {
-            s.err = "an unknown compression method";
-            break;
-        }
-        flg = p[s.pos + 3];
-        if (flg & 0xe0) {
-            s.err = "reserved header flags are set";
-            break;
-        }
-        s.pos += 10;
-        if (flg & 4) { /* FEXTRA */
-            size_t xlen;
-            if (s.pos + 2 > n) {
-                s.err = "a truncated extra field";
-                break;
-            }
-            xlen = (size_t)p[s.pos] | (size_t)p[s.pos + 1] << 8;
-            if (s.pos + 2 + xlen > n) {
-                s.err = "a truncated extra field";
-                break;
-            }
-            s.pos += 2 + xlen;
-        }
-        if (flg & 8) { /* FNAME */
-            while (s.pos < n && p[s.pos]) s.pos++;
-            s.pos++;
-        }
-        if (flg & 16) { /* FCOMMENT */
-            while (s.pos < n && p[s.pos]) s.pos++;
-            s.pos++;
-        }
-        if (flg & 2) s.pos += 2; /* FHCRC */
-        if (s.pos >= n) {
-            s.err = "a truncated header";
-            break;
-        }
-        s.bits = 0;
-        s.nbits = 0;
-        if (!ligo__inflate_run(&s)) break;
-        if (s.pos + 8 > n) {
-            s.err = "a truncated trailer";
-            break;
-        }
-        if (ligo__le32(p + s.pos) != ligo__crc32(s.out ? s.out + start : p, s.len - start)) {
-            s.err = "a CRC-32 mismatch";
-            break;
-        }
-        if (ligo__le32(p + s.pos + 4) != (uint32_t)((s.len - start) & 0xffffffffu)) {
-            s.err = "a size mismatch";
-            break;
-        }
-        s.pos += 8;
-    } while (s.pos < n);
+        member++;
+    } while (ligo__gz_member(&s, crc) && s.pos < n);
     if (s.err) {
         LIGO_FREE(s.out, s.user);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_gunzip: %s (at byte %zu)", s.err, s.pos);
+        if (s.err == ligo__e_cap)
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_gunzip: %s of %zu bytes (member %d)", s.err, max_out, member);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_gunzip: %s (member %d, input byte %zu of %zu)", s.err, member,
+                              s.pos, n);
     }
     res = (unsigned char *)ligo_alloc_scratch(ctx, s.len + 1);
-    if (!res) {
-        LIGO_FREE(s.out, s.user);
-        return ctx->status;
-    }
-    if (s.len) memcpy(res, s.out, s.len);
+    if (res && s.len) memcpy(res, s.out, s.len);
     LIGO_FREE(s.out, s.user);
+    if (!res) return ctx->status;
     *out = res;
     *out_n = s.len;
     return LIGO_OK;
 }
 
-/* -------------------------------------------------------------- IDX */
+/* ------------------------------------------------------------------- IDX */
 
-/* The bytes of an IDX file, gunzipped when they start with 1f 8b. */
-static ligo_status ligo__maybe_gunzip(ligo_ctx *ctx, const void *buf, size_t n, const unsigned char **p, size_t *pn) {
+/* The bytes of an IDX file, gunzipped (into scratch) when they start with
+ * 1f 8b. */
+static ligo_status ligo__idx_bytes(ligo_ctx *ctx, const void *buf, size_t n, const unsigned char **p, size_t *pn) {
     const unsigned char *b = (const unsigned char *)buf;
     if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
         void *o;
@@ -4866,55 +5271,93 @@ static ligo_status ligo__maybe_gunzip(ligo_ctx *ctx, const void *buf, size_t n, 
     return LIGO_OK;
 }
 
-/* images: magic 0x00000803, n, rows, cols (big-endian), n*rows*cols bytes;
- * labels: magic 0x00000801, n, n bytes. */
-LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_t img_n, const void *lbl, size_t lbl_n,
-                                           ligo_images *out) {
+/* IDX (big-endian header, uint8 data):
+ *   images: magic 0x00000803, n, rows, cols, then n * rows * cols bytes
+ *   labels: magic 0x00000801, n, then n bytes
+ * Counts must agree and the sizes match exactly (no trailing bytes). `iname`
+ * and `lname` name the two inputs in messages. On failure *out is empty
+ * and no scratch memory is kept. */
+static ligo_status ligo__idx(ligo_ctx *ctx, const char *fn, const char *iname, const char *lname, const void *img,
+                             size_t img_n, const void *lbl, size_t lbl_n, ligo_images *out) {
     const unsigned char *ip = NULL, *lp = NULL;
-    size_t in_ = 0, ln_ = 0;
-    uint32_t n, rows, cols, nl;
-    size_t px, i;
-    ligo_mark mk;
+    size_t in_ = 0, ln_ = 0, i, total, bytes;
+    uint32_t magic, n, rows, cols, nl;
+    uint64_t px, body;
+    ligo_mark mk = ligo_scratch_mark(ctx);
     int32_t maxl = 0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!out || !img || !lbl) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_parse_idx: NULL argument");
-    memset(out, 0, sizeof *out);
-    mk = ligo_scratch_mark(ctx);
-    if (ligo__maybe_gunzip(ctx, img, img_n, &ip, &in_) != LIGO_OK || ligo__maybe_gunzip(ctx, lbl, lbl_n, &lp, &ln_) != LIGO_OK)
-        return ctx->status;
-    if (in_ < 16 || ligo__be32(ip) != 0x803) {
+    float scale[256];
+    if (ligo__idx_bytes(ctx, img, img_n, &ip, &in_) != LIGO_OK) return ligo__reword(ctx, mk, fn, iname);
+    if (ligo__idx_bytes(ctx, lbl, lbl_n, &lp, &ln_) != LIGO_OK) return ligo__reword(ctx, mk, fn, lname);
+    /* the magic first: it tells a swapped pair apart from a short file */
+    if (in_ >= 4 && (magic = ligo__be32(ip)) != 0x803) {
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_images_parse_idx: not an IDX image file (magic 0x00000803)");
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: bad magic 0x%08lx (want 0x00000803, IDX uint8 images)", fn,
+                              iname, (unsigned long)magic);
     }
-    if (ln_ < 8 || ligo__be32(lp) != 0x801) {
+    if (ln_ >= 4 && (magic = ligo__be32(lp)) != 0x801) {
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_images_parse_idx: not an IDX label file (magic 0x00000801)");
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: bad magic 0x%08lx (want 0x00000801, IDX uint8 labels)", fn,
+                              lname, (unsigned long)magic);
+    }
+    if (in_ < 16) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %zu bytes is shorter than the 16-byte IDX image header", fn,
+                              iname, in_);
+    }
+    if (ln_ < 8) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %zu bytes is shorter than the 8-byte IDX label header", fn,
+                              lname, ln_);
     }
     n = ligo__be32(ip + 4);
     rows = ligo__be32(ip + 8);
     cols = ligo__be32(ip + 12);
     nl = ligo__be32(lp + 4);
-    if (n == 0 || rows == 0 || cols == 0 || rows > 4096 || cols > 4096 || n > 0x7fffffffu) {
+    /* each factor < 2^32: rows * cols fits in 64 bits; n * px is checked
+     * against the data by division */
+    px = (uint64_t)rows * cols;
+    body = (uint64_t)(in_ - 16);
+    if (n == 0 || px == 0) {
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_images_parse_idx: %lu images of %lux%lu", (unsigned long)n,
-                              (unsigned long)rows, (unsigned long)cols);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %lu images of %lux%lu (none or an empty dimension)", fn, iname,
+                              (unsigned long)n, (unsigned long)rows, (unsigned long)cols);
     }
-    px = (size_t)rows * cols;
-    if ((size_t)n > (in_ - 16) / px || (size_t)n * px != in_ - 16) {
+    if (px > body || n > body / px) {
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_images_parse_idx: %lu images of %lux%lu need %zu bytes, the file has %zu",
-                              (unsigned long)n, (unsigned long)rows, (unsigned long)cols, (size_t)n * px, in_ - 16);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: truncated: %lu images of %lux%lu need more than the %llu bytes present",
+                              fn, iname, (unsigned long)n, (unsigned long)rows, (unsigned long)cols, (unsigned long long)body);
     }
-    if (nl != n || ln_ - 8 != (size_t)n) {
+    if ((uint64_t)n * px != body) {
         ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_images_parse_idx: %lu labels (%zu bytes) for %lu images",
-                              (unsigned long)nl, ln_ - 8, (unsigned long)n);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %llu trailing bytes after %lu images of %lux%lu", fn, iname,
+                              (unsigned long long)(body - (uint64_t)n * px), (unsigned long)n, (unsigned long)rows,
+                              (unsigned long)cols);
     }
-    out->pixels = (float *)ligo_alloc_persistent(ctx, (size_t)n * px * sizeof(float));
+    if (nl != n) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %lu labels for %lu images", fn, lname, (unsigned long)nl,
+                              (unsigned long)n);
+    }
+    if ((uint64_t)(ln_ - 8) != (uint64_t)n) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: the header says %lu labels, %zu bytes follow", fn, lname,
+                              (unsigned long)n, ln_ - 8);
+    }
+    total = (size_t)body; /* == in_ - 16, a size_t */
+    if (!ligo__mul_size(total, sizeof(float), &bytes)) {
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EOVERFLOW, "%s: %s: %zu pixels overflow the address space", fn, iname, total);
+    }
+    out->pixels = (float *)ligo_alloc_persistent(ctx, bytes);
     out->labels = (int32_t *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(int32_t));
-    if (!out->pixels || !out->labels) return ctx->status;
-    for (i = 0; i < (size_t)n * px; i++) out->pixels[i] = (float)ip[16 + i] * (1.0f / 255.0f);
-    for (i = 0; i < n; i++) {
+    if (!out->pixels || !out->labels) {
+        memset(out, 0, sizeof *out);
+        ligo_scratch_rewind(ctx, mk);
+        return ctx->status;
+    }
+    for (i = 0; i < 256; i++) scale[i] = (float)i / 255.0f; /* divided: 255 -> exactly 1 */
+    for (i = 0; i < total; i++) out->pixels[i] = scale[ip[16 + i]];
+    for (i = 0; i < (size_t)n; i++) {
         out->labels[i] = lp[8 + i];
         if (out->labels[i] > maxl) maxl = out->labels[i];
     }
@@ -4926,35 +5369,46 @@ LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_
     return LIGO_OK;
 }
 
+LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_t img_n, const void *lbl, size_t lbl_n,
+                                           ligo_images *out) {
+    if (out) memset(out, 0, sizeof *out);
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!out || (!img && img_n) || (!lbl && lbl_n))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_parse_idx: NULL argument");
+    return ligo__idx(ctx, "ligo_images_parse_idx", "images", "labels", img, img_n, lbl, lbl_n, out);
+}
+
 LIGO_API ligo_status ligo_images_load_idx(ligo_ctx *ctx, const char *images_path, const char *labels_path,
                                           ligo_images *out) {
     ligo_mark mk;
     void *a, *b;
     size_t an, bn;
+    ligo_status s;
+    if (out) memset(out, 0, sizeof *out);
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!images_path || !labels_path || !out)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_load_idx: NULL argument");
     mk = ligo_scratch_mark(ctx);
     if (ligo_read_file(ctx, images_path, LIGO__MAX_FILE, &a, &an) != LIGO_OK ||
         ligo_read_file(ctx, labels_path, LIGO__MAX_FILE, &b, &bn) != LIGO_OK)
-        return ctx->status;
-    if (ligo_images_parse_idx(ctx, a, an, b, bn, out) != LIGO_OK) {
-        char why[LIGO__ERRMSG];
-        ligo_status s = ctx->status;
-        snprintf(why, sizeof why, "%s", ctx->errmsg);
-        ligo_clear_error(ctx);
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, s, "%s (%s, %s)", why, images_path, labels_path);
-    }
+        return ligo__reword(ctx, mk, "ligo_images_load_idx", NULL);
+    s = ligo__idx(ctx, "ligo_images_load_idx", images_path, labels_path, a, an, b, bn, out);
     ligo_scratch_rewind(ctx, mk);
-    return LIGO_OK;
+    return s;
 }
 
 LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, ligo_rng *rng, int64_t B, float *x,
                                        int32_t *y) {
-    int64_t b, px;
+    int64_t b, px, total;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!im || !im->pixels || !rng || !x || !y || B < 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_batch: NULL argument or B < 1");
-    px = im->rows * im->cols;
+    if (!im || !im->pixels || !im->labels || !rng || !x || !y)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_batch: NULL argument");
+    if (im->n < 1 || im->rows < 1 || im->cols < 1 || !ligo__mul_i64(im->rows, im->cols, &px))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_batch: an empty image set (%lld images of %lldx%lld)",
+                              (long long)im->n, (long long)im->rows, (long long)im->cols);
+    if (B < 1 || !ligo__mul_i64(B, px, &total) || (uint64_t)total > SIZE_MAX / sizeof(float))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_images_batch: B = %lld (must be >= 1 and fit in memory)",
+                              (long long)B);
     for (b = 0; b < B; b++) {
         int64_t k = (int64_t)ligo_rng_below(rng, (uint64_t)im->n);
         memcpy(x + b * px, im->pixels + k * px, (size_t)px * sizeof(float));

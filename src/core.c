@@ -102,8 +102,9 @@ static ligo__chunk *ligo__chunk_new(ligo_ctx *ctx, ligo__arena *a, size_t need) 
     return c;
 }
 
-/* Bump allocation; chunks are kept after a rewind and reused. */
-LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region) {
+/* Bump allocation; chunks are kept after a rewind and reused. Memory is
+ * zeroed unless `zero` is 0 (op outputs that are written in full). */
+LIGO__PRIV void *ligo__arena_alloc_ex(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region, int zero) {
     size_t need, off;
     ligo__chunk *c;
     if (ligo__failed(ctx)) return NULL;
@@ -149,9 +150,13 @@ found:
     if (a->total > a->peak) a->peak = a->total;
     {
         void *p = ligo__chunk_base(c) + off;
-        memset(p, 0, need);
+        if (zero) memset(p, 0, need);
         return p;
     }
+}
+
+LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region) {
+    return ligo__arena_alloc_ex(ctx, a, bytes, region, 1);
 }
 
 static void ligo__arena_free(ligo_ctx *ctx, ligo__arena *a) {

@@ -57,7 +57,8 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
     if (op == LIGO_OP_RESHAPE) {
         t->data = a->src[0]->data; /* a view: same floats, its own gradient */
     } else {
-        t->data = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+        /* every forward kernel writes its whole output: no zeroing */
+        t->data = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", 0);
         if (!t->data) return NULL;
     }
     if (a->ids) {

@@ -502,11 +502,16 @@ typedef struct ligo_tokens {
     int32_t vocab; /* 256 for bytes; 50257 (or the file's max id + 1) for GPT-2 files */
 } ligo_tokens;
 
-/* Any file as bytes (vocabulary 256); the last 10% (in bytes) is validation. */
+/* Any file as bytes (vocabulary 256); the last 10% (n / 10 bytes, rounded
+ * down) is validation. At least 2 bytes (LIGO_EINVAL otherwise). */
 LIGO_API ligo_status ligo_tokens_load_text(ligo_ctx *ctx, const char *path, ligo_tokens *out);
 LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out);
-/* A GPT-2 token file: a header of 256 int32 (magic 20240520, version 1, the
- * token count), then uint16 tokens. The last 10% of tokens is validation. */
+/* A GPT-2 token file (llm.c's layout): a header of 256 little-endian int32
+ * (magic 20240520, version 1, the token count), then exactly that many
+ * little-endian uint16 tokens. A short header, wrong magic or version, a
+ * negative count, too few (truncated) or too many (trailing) token bytes,
+ * or fewer than 2 tokens is LIGO_EFORMAT. vocab = max(50257, max id + 1).
+ * The last 10% of tokens is validation. */
 LIGO_API ligo_status ligo_tokens_load_gpt2(ligo_ctx *ctx, const char *path, ligo_tokens *out);
 LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size_t n, ligo_tokens *out);
 
@@ -514,12 +519,16 @@ LIGO_API ligo_status ligo_tokens_parse_gpt2(ligo_ctx *ctx, const void *buf, size
 #define LIGO_SPLIT_VAL 1
 
 /* B random windows of T + 1 tokens from a split: inputs (B*T) are tokens
- * t..t+T-1, targets (B*T) tokens t+1..t+T. LIGO_EINVAL when the split is
- * shorter than T + 1. */
+ * t..t+T-1, targets (B*T) tokens t+1..t+T. Each start t is
+ * ligo_rng_below(rng, len - T) past the split's first token, so windows
+ * never cross the split boundary and the result depends only on the RNG
+ * state. LIGO_EINVAL when the split is shorter than T + 1. */
 LIGO_API ligo_status ligo_tokens_batch(ligo_ctx *ctx, const ligo_tokens *tok, int split, ligo_rng *rng,
                                        int64_t B, int64_t T, int32_t *inputs, int32_t *targets);
 /* The number of non-overlapping windows of T + 1 tokens in a split, and the
- * k-th of them (for evaluation over the whole split). */
+ * k-th of them (for evaluation over the whole split): window k covers the
+ * split's tokens [k (T + 1), (k + 1)(T + 1)); a final partial window is
+ * dropped. k outside [0, windows) is LIGO_ERANGE. */
 LIGO_API int64_t ligo_tokens_windows(const ligo_tokens *tok, int split, int64_t T);
 LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, int split, int64_t k, int64_t T,
                                         int32_t *inputs, int32_t *targets);
@@ -527,8 +536,9 @@ LIGO_API ligo_status ligo_tokens_window(ligo_ctx *ctx, const ligo_tokens *tok, i
 /* Masked-LM corruption of n tokens (BERT): each position is chosen with
  * probability `prob` (0.15); a chosen one becomes mask_id 80% of the time,
  * a uniform random id in [0, n_random) 10%, and stays 10%. targets holds the
- * original id at chosen positions and ignore_index elsewhere. At least one
- * position is chosen. */
+ * original id at chosen positions and ignore_index elsewhere. When no
+ * position was chosen, one is chosen uniformly (and corrupted by the same
+ * 80/10/10 rule). tokens may alias inputs or targets. */
 LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *tokens, int64_t n, float prob,
                                    int32_t mask_id, int32_t n_random, int32_t ignore_index, int32_t *inputs,
                                    int32_t *targets);
@@ -544,7 +554,10 @@ typedef struct ligo_images {
 } ligo_images;
 
 /* Loads an IDX image file (magic 0x00000803, uint8) and its label file
- * (0x00000801); either may be gzip-compressed. Counts must agree. */
+ * (0x00000801); either may be gzip-compressed (detected by 1f 8b; at most
+ * 2^31 bytes decompressed each). Counts must agree and sizes match the
+ * headers exactly; no image or an empty dimension is LIGO_EFORMAT.
+ * n_classes = max label + 1. */
 LIGO_API ligo_status ligo_images_load_idx(ligo_ctx *ctx, const char *images_path, const char *labels_path,
                                           ligo_images *out);
 LIGO_API ligo_status ligo_images_parse_idx(ligo_ctx *ctx, const void *img, size_t img_n, const void *lbl,
@@ -554,10 +567,16 @@ LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, lig
                                        int32_t *y);
 
 /* gzip (RFC 1952) with a built-in inflate (RFC 1951): out is allocated in
- * the context's scratch memory; more than max_out bytes is LIGO_EFORMAT. */
+ * the context's scratch memory; more than max_out bytes is LIGO_EFORMAT.
+ * Concatenated members are all decoded, one after another (as gzip -d);
+ * bytes after a member that do not start another are LIGO_EFORMAT. Header
+ * fields FEXTRA, FNAME, FCOMMENT are skipped, FHCRC, CRC-32 and ISIZE
+ * checked. Any malformed input is LIGO_EFORMAT naming the problem. */
 LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t max_out, void **out,
                                  size_t *out_n);
-/* A whole file into scratch memory (at most max_bytes). */
+/* A whole file into scratch memory (at most max_bytes, else LIGO_EFORMAT;
+ * a missing or unreadable file is LIGO_EIO with the path and the reason).
+ * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
 
 /* ======================================================================

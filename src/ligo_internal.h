@@ -97,6 +97,7 @@ struct ligo_ctx {
 /* core.c */
 LIGO__PRIV int ligo__failed(ligo_ctx *ctx);
 LIGO__PRIV void *ligo__arena_alloc(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region);
+LIGO__PRIV void *ligo__arena_alloc_ex(ligo_ctx *ctx, ligo__arena *a, size_t bytes, const char *region, int zero);
 LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
 LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
 LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);

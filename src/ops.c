@@ -608,31 +608,117 @@ LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int 
     ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
-/* Elementwise kernels split [0, n) into nth contiguous parts. */
+/* GELU is elementwise and costly (an exp and a division per element), so
+ * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
+ * split in blocks of 8 so that which elements take the vector path does
+ * not depend on the thread count (results stay bitwise identical). */
 typedef struct ligo__gelu_job {
     const float *x, *g;
     float *y;
     int64_t n;
 } ligo__gelu_job;
 
-static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
-    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
-    for (i = i0; i < i1; i++) {
-        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
-        j->y[i] = 0.5f * x * (1.0f + ligo__tanh(u));
-    }
+static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
+    int64_t blocks = j->n / 8;
+    *i0 = blocks * ith / nth * 8;
+    *i1 = ith == nth - 1 ? j->n : blocks * (ith + 1) / nth * 8;
+}
+
+static float ligo__gelu1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
+    return 0.5f * x * (1.0f + ligo__tanh(u));
 }
 
 /* dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) s (1 + 3 a x^2), t = tanh(u). */
+static float ligo__gelu_grad1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
+    float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#include <immintrin.h>
+#define LIGO__GELU_AVX2 1
+
+/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. */
+__attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
+    __m256 fx, r, p, y;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+/* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
+ * argument; also returns x. */
+__attribute__((target("avx2,fma"))) static __m256 ligo__gelu_tanh8(__m256 x) {
+    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
+    __m256 e = ligo__exp8(_mm256_add_ps(u, u));
+    return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), t)));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
+                                                                    int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+        __m256 du = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S),
+                                  _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
+        __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
+        d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
+        _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
+    }
+}
+
+static int ligo__has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+
+static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#ifdef LIGO__GELU_AVX2
+    if (ligo__has_avx2()) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
+    }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
+}
+
 static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
     const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
-    for (i = i0; i < i1; i++) {
-        float x = j->x[i], u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
-        float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
-        j->y[i] += j->g[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#ifdef LIGO__GELU_AVX2
+    if (ligo__has_avx2()) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end);
     }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] += j->g[i] * ligo__gelu_grad1(j->x[i]);
 }
 
 LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {

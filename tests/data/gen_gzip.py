@@ -9,6 +9,10 @@ Writes next to this script (each X.gz decompresses to X.txt or X.idx):
   dynamic.gz   a longer text: dynamic-Huffman blocks with long matches
   flags.gz     FEXTRA, FNAME and FCOMMENT set in the header
   multi.gz     two members concatenated (both are decoded)
+  empty.gz     a member holding no data (empty.txt is empty)
+  hcrc.gz      FHCRC set: a header CRC-16 before the deflate data
+  sync.gz      one stream cut into blocks by Z_SYNC_FLUSH / Z_FULL_FLUSH
+               (each adds an empty stored block at a byte boundary)
   images.idx.gz, labels.idx.gz   a 5-image 3x4 IDX pair, gzipped
 """
 import gzip
@@ -19,8 +23,9 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def gz_member(data, level=9, fname=None, extra=None, comment=None):
-    flg = (4 if extra is not None else 0) | (8 if fname else 0) | (16 if comment else 0)
+def gz_member(data, level=9, fname=None, extra=None, comment=None, hcrc=False, flushes=()):
+    """One gzip member; `flushes` = [(offset, zlib flush mode)] cuts blocks."""
+    flg = (4 if extra is not None else 0) | (8 if fname else 0) | (16 if comment else 0) | (2 if hcrc else 0)
     out = bytearray(b"\x1f\x8b\x08" + bytes([flg]) + struct.pack("<I", 0) + b"\x00\xff")
     if extra is not None:
         out += struct.pack("<H", len(extra)) + extra
@@ -28,8 +33,14 @@ def gz_member(data, level=9, fname=None, extra=None, comment=None):
         out += fname + b"\x00"
     if comment:
         out += comment + b"\x00"
+    if hcrc:
+        out += struct.pack("<H", zlib.crc32(bytes(out)) & 0xFFFF)
     c = zlib.compressobj(level, zlib.DEFLATED, -15)
-    out += c.compress(data) + c.flush()
+    prev = 0
+    for off, mode in flushes:
+        out += c.compress(data[prev:off]) + c.flush(mode)
+        prev = off
+    out += c.compress(data[prev:]) + c.flush()
     out += struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
     return bytes(out)
 
@@ -60,6 +71,13 @@ def main():
     write("flags.gz", gz_member(short, fname=b"name.txt", extra=b"\x01\x02\x03", comment=b"a comment"))
     write("multi.txt", short + long_[:500])
     write("multi.gz", gz_member(short) + gz_member(long_[:500]))
+    write("empty.txt", b"")
+    write("empty.gz", gz_member(b""))
+    write("hcrc.txt", short)
+    write("hcrc.gz", gz_member(short, fname=b"h.txt", hcrc=True))
+    write("sync.txt", long_[:900])
+    write("sync.gz", gz_member(long_[:900], flushes=[(100, zlib.Z_SYNC_FLUSH), (101, zlib.Z_SYNC_FLUSH),
+                                                     (500, zlib.Z_FULL_FLUSH)]))
     pixels = bytes((i * 37) % 256 for i in range(5 * 3 * 4))
     write("images.idx", struct.pack(">IIII", 0x803, 5, 3, 4) + pixels)
     write("labels.idx", struct.pack(">II", 0x801, 5) + bytes([3, 0, 9, 2, 2]))
