@@ -42,6 +42,42 @@ static int fail(const char *cmd, ligo_ctx *ctx) {
     return 1;
 }
 
+/* The training settings train and grow share, into a trainer config;
+ * 0, or 2 after printing a usage error. */
+typedef struct train_args {
+    int64_t steps, batch, ctx, warmup, eval_every, eval_windows, ckpt_every, seed;
+    double lr, lr_min, wd, beta2, clip, target;
+    const char *decay, *out, *csv;
+    int quiet;
+} train_args;
+
+static int to_train_config(const char *cmd, const train_args *a, ligo_train_config *tc) {
+    *tc = ligo_train_config_default();
+    tc->steps = a->steps;
+    tc->batch = a->batch;
+    tc->ctx = a->ctx;
+    tc->sched.lr_max = (float)a->lr;
+    tc->sched.lr_min = (float)a->lr_min;
+    tc->sched.warmup = a->warmup;
+    if (strcmp(a->decay, "cosine") == 0) tc->sched.decay = LIGO_DECAY_COSINE;
+    else if (strcmp(a->decay, "linear") == 0) tc->sched.decay = LIGO_DECAY_LINEAR;
+    else if (strcmp(a->decay, "constant") == 0) tc->sched.decay = LIGO_DECAY_CONSTANT;
+    else return tool_usage_error(cmd, "--decay: '%s' is not cosine, linear or constant%s", a->decay, "");
+    tc->optim.weight_decay = (float)a->wd;
+    tc->optim.beta2 = (float)a->beta2;
+    tc->clip = a->clip;
+    tc->seed = (uint64_t)a->seed + 1; /* the batch order: not the initialisation's stream */
+    tc->eval_every = a->eval_every;
+    tc->eval_windows = a->eval_windows;
+    tc->ckpt_every = a->ckpt_every;
+    tc->ckpt_path = a->out;
+    tc->csv_path = a->csv;
+    tc->target_loss = a->target;
+    tc->progress = !a->quiet;
+    tc->interrupt = &g_interrupt;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- train */
 
 static int cmd_train(int argc, char **argv) {
@@ -105,32 +141,31 @@ static int cmd_train(int argc, char **argv) {
     m = ligo_model_new(ctx, &cfg);
     if (!m) return fail("train", ctx);
     ligo_model_init(m, (uint64_t)seed);
-    tc = ligo_train_config_default();
-    tc.steps = steps;
-    tc.batch = batch;
-    tc.ctx = ctxlen;
-    tc.sched.lr_max = (float)lr;
-    tc.sched.lr_min = (float)lr_min;
-    tc.sched.warmup = warmup;
-    if (strcmp(decay, "cosine") == 0) tc.sched.decay = LIGO_DECAY_COSINE;
-    else if (strcmp(decay, "linear") == 0) tc.sched.decay = LIGO_DECAY_LINEAR;
-    else if (strcmp(decay, "constant") == 0) tc.sched.decay = LIGO_DECAY_CONSTANT;
-    else {
-        ligo_ctx_free(ctx);
-        return tool_usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
+    {
+        train_args ta;
+        ta.steps = steps;
+        ta.batch = batch;
+        ta.ctx = ctxlen;
+        ta.warmup = warmup;
+        ta.eval_every = eval_every;
+        ta.eval_windows = eval_windows;
+        ta.ckpt_every = ckpt_every;
+        ta.seed = seed;
+        ta.lr = lr;
+        ta.lr_min = lr_min;
+        ta.wd = wd;
+        ta.beta2 = beta2;
+        ta.clip = clip;
+        ta.target = target;
+        ta.decay = decay;
+        ta.out = out;
+        ta.csv = csv;
+        ta.quiet = quiet;
+        if ((r = to_train_config("train", &ta, &tc)) != 0) {
+            ligo_ctx_free(ctx);
+            return r;
+        }
     }
-    tc.optim.weight_decay = (float)wd;
-    tc.optim.beta2 = (float)beta2;
-    tc.clip = clip;
-    tc.seed = (uint64_t)seed + 1;
-    tc.eval_every = eval_every;
-    tc.eval_windows = eval_windows;
-    tc.ckpt_every = ckpt_every;
-    tc.ckpt_path = out;
-    tc.csv_path = csv;
-    tc.target_loss = target;
-    tc.progress = !quiet;
-    tc.interrupt = &g_interrupt;
     tr = ligo_trainer_new(ctx, m, &d, &tc);
     if (!tr) return fail("train", ctx);
     if (resume && ligo_trainer_resume(ctx, tr, resume) != LIGO_OK) return fail("train", ctx);
@@ -398,23 +433,30 @@ static int cmd_grow(int argc, char **argv) {
     if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
     e1 = e0;
     if (steps > 0) {
-        ligo_train_config tc = ligo_train_config_default();
-        tc.steps = steps;
-        tc.batch = batch;
-        tc.ctx = ctxlen;
-        tc.sched.lr_max = (float)lr;
-        tc.sched.lr_min = (float)lr_min;
-        tc.sched.warmup = warmup;
-        tc.optim.weight_decay = (float)wd;
-        tc.clip = clip;
-        tc.seed = (uint64_t)seed + 1;
-        tc.eval_every = eval_every;
-        tc.eval_windows = eval_windows;
-        tc.ckpt_path = out;
-        tc.csv_path = csv;
-        tc.target_loss = target;
-        tc.progress = !quiet;
-        tc.interrupt = &g_interrupt;
+        ligo_train_config tc;
+        train_args ta;
+        ta.steps = steps;
+        ta.batch = batch;
+        ta.ctx = ctxlen;
+        ta.warmup = warmup;
+        ta.eval_every = eval_every;
+        ta.eval_windows = eval_windows;
+        ta.ckpt_every = 0;
+        ta.seed = seed;
+        ta.lr = lr;
+        ta.lr_min = lr_min;
+        ta.wd = wd;
+        ta.beta2 = 0.95;
+        ta.clip = clip;
+        ta.target = target;
+        ta.decay = "cosine";
+        ta.out = out;
+        ta.csv = csv;
+        ta.quiet = quiet;
+        if ((r = to_train_config("grow", &ta, &tc)) != 0) {
+            ligo_ctx_free(ctx);
+            return r;
+        }
         tr = ligo_trainer_new(ctx, big, &d, &tc);
         if (!tr) return fail("grow", ctx);
         signal(SIGINT, on_sigint);
