@@ -95,6 +95,13 @@ $(B)/unit-portable: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)
 unit-portable: $(B)/unit-portable
 	$(B)/unit-portable
 
+# BLIS is optional: with libblis-dev installed, test-blas runs and the GEMM
+# benchmark compares against it.
+HAVE_BLIS := $(shell printf '#include <blis.h>\nint main(void){return 0;}\n' | $(CC) -x c - -o /dev/null -lblis -lm -lpthread 2>/dev/null && echo 1)
+ifeq ($(HAVE_BLIS),1)
+BENCH_BLAS_FLAGS = -DLIGO_BENCH_BLIS -lblis
+endif
+
 # The BLIS hook (ligo_blas.h) against the reference, when BLIS is installed.
 $(B)/test_blas: tests/test_blas.c tests/harness.c ligo.h ligo_blas.h | $(B)
 	$(CC) $(STD) $(WARN) -O2 -g -o $@ tests/test_blas.c tests/harness.c -lblis $(LDLIBS)
@@ -113,11 +120,6 @@ unit-san: $(B)/unit-san
 test: check-amalgamation standalone link-tests examples-smoke test-blas unit-portable unit-san unit
 
 # ------------------------------------------------------------- benchmarks
-# BLIS is optional: with libblis-dev installed the benchmark compares against it.
-HAVE_BLIS := $(shell printf '#include <blis.h>\nint main(void){return 0;}\n' | $(CC) -x c - -o /dev/null -lblis 2>/dev/null && echo 1)
-ifeq ($(HAVE_BLIS),1)
-BENCH_BLAS_FLAGS = -DLIGO_BENCH_BLIS -lblis
-endif
 
 $(B)/bench_gemm: bench/gemm.c ligo.h ligo_blas.h | $(B)
 	$(CC) $(STD) $(WARN) -O2 -g -o $@ bench/gemm.c $(BENCH_BLAS_FLAGS) $(LDLIBS)
