@@ -117,7 +117,12 @@ unit-san: $(B)/unit-san
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(B)/unit-san
 
 # The README's test command. The last line is the unit suite's summary.
-test: check-amalgamation standalone link-tests examples-smoke test-blas unit-portable unit-san unit
+# Further checks live in mk/*.mk (fuzzing, valgrind, install, PyTorch round
+# trip, ...); each appends its targets to TEST_EXTRA.
+TEST_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+
+test: check-amalgamation standalone link-tests examples-smoke test-blas $(TEST_EXTRA) unit-portable unit-san unit
 
 # ------------------------------------------------------------- benchmarks
 
