@@ -1,16 +1,21 @@
 /* ligo.h - train transformers on a CPU and grow them with LiGO.
- * Version 0.1.0. Public domain-style permissive use: see LICENSE.
+ * Version 0.1.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
+ * Public domain-style permissive use: see LICENSE.
  *
  * ligo is a single-header C99 library: float32 tensors, reverse-mode
- * autograd, transformer ops, and (in later versions) GPT / BERT / ViT models
- * and the LiGO growth operator (Wang et al., ICLR 2023, arXiv 2303.00980).
- * It needs only libc, libm and POSIX threads.
+ * autograd, transformer ops, GPT / BERT / ViT models, AdamW and SGD, data
+ * loaders, safetensors checkpoints with Hugging Face names, and the LiGO
+ * growth operator (Wang et al., ICLR 2023, arXiv 2303.00980) with the
+ * baseline growth methods. It needs only libc, libm and POSIX threads.
+ * docs/tour.md in the repository is a guided reading of the sources.
  *
  * USE
  *   In exactly one C or C++ file:
  *       #define LIGO_IMPLEMENTATION
  *       #include "ligo.h"
  *   Everywhere else just #include "ligo.h". Link with -lm -lpthread.
+ *   Installed (make install): pkg-config --cflags --libs ligo, or in CMake
+ *   find_package(ligo) and target_link_libraries(app PRIVATE ligo::ligo).
  *
  * QUICK START (tests/extract_quickstart.py compiles and runs this block)
  *
@@ -28,36 +33,63 @@
  *       printf("y = %g, dy/dw = %g\n", y->data[0], w->grad[0]); // 3 and 2
  *       ligo_ctx_free(ctx);
  *
+ *   A model is the same pattern at a larger size: ligo_model_new and
+ *   ligo_model_init, then per step ligo_scratch_mark, ligo_model_loss,
+ *   ligo_backward, ligo_optim_step, ligo_scratch_rewind (or let
+ *   ligo_trainer_run do it); ligo_model_save / ligo_model_load for files.
+ *
  * OPTIONS (define before including the implementation)
  *   LIGO_IMPLEMENTATION   emit the implementation in this translation unit
  *   LIGO_STATIC           make every function static to that unit
- *   LIGO_NO_THREADS       build without POSIX threads (one thread)
- *   LIGO_NO_SIMD          never use the AVX2/FMA kernels
+ *   LIGO_API              the linkage of every public function (default
+ *                         extern; with LIGO_STATIC, static); define it
+ *                         yourself for e.g. a DLL export attribute
+ *   LIGO_NO_THREADS       build without POSIX threads (one thread; no
+ *                         -lpthread needed)
+ *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
+ *                         are otherwise chosen at run time by CPU support
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)
- *                         your allocator: all three or none; u is
- *                         ligo_ctx_params.alloc_user
+ *                         your allocator: all three or none (#error
+ *                         otherwise); u is ligo_ctx_params.alloc_user
  *   LIGO_ASSERT(x)        internal invariants only (default: assert)
+ *   In ligo_blas.h (the optional BLAS hook): LIGO_BLAS_IMPLEMENTATION,
+ *   LIGO_BLAS_CBLAS (any CBLAS instead of BLIS), LIGO_BLAS_MIN_DIM
+ *   (products with a dimension below it stay on ligo's kernel; 32).
+ *   Run-time settings are in ligo_ctx_params (arena limits and chunk size,
+ *   threads, allocator user pointer): ligo_ctx_params_default, then edit.
  *
  * ERRORS
- *   Every action returns a ligo_status; builders return NULL. The context
- *   keeps the first error's message (ligo_get_error). Errors are sticky:
- *   after one, every builder returns NULL at once, so a whole block can be
- *   checked once at its end; ligo_clear_error starts again. Nothing in the
- *   library calls exit or abort or asserts on user data.
+ *   Every action returns a ligo_status (LIGO_OK is 0; ligo_status_str names
+ *   each); builders return NULL. The context keeps the first error's
+ *   status and message (ligo_get_status, ligo_get_error), e.g.
+ *   "ligo_linear: input 4x8 does not fit weight 3x7 (out, in)". Errors are
+ *   sticky: after one, every builder returns NULL at once and every action
+ *   returns the same status, so a whole block can be checked once at its
+ *   end; ligo_clear_error starts again. Nothing in the library calls exit
+ *   or abort or asserts on user data: bad shapes, bad files, ids out of
+ *   range, sizes that overflow, running out of the arena (LIGO_ENOMEM) and
+ *   a non-finite loss (LIGO_ENONFINITE) are all error codes. Files are
+ *   written atomically (a temporary file, flushed, renamed over the target).
  *
  * OWNERSHIP
  *   A context owns everything it allocates, in two arenas: persistent
- *   (parameters, gradients) and scratch (activations, the tape), rewound
+ *   (parameters, gradients, optimizer moments, models, trainers, growth
+ *   operators) and scratch (activations, the tape, file buffers), rewound
  *   with ligo_scratch_mark / ligo_scratch_rewind, typically once per step.
+ *   Tensors and pointers into scratch die at the rewind that passes them.
  *   Nothing is freed one by one; ligo_ctx_free frees all. Buffers you pass
- *   in (ligo_wrap, ids, targets) stay yours.
+ *   in (ligo_wrap, ids, targets, images, file paths) stay yours and are not
+ *   kept past the call, except ligo_wrap's, which must outlive the tensor;
+ *   ligo_st_add keeps its floats until the file is written.
  *
  * THREADS
  *   A context runs its work on a small pool (all cores by default;
- *   ligo_set_num_threads). Work is split over output elements only, never
- *   over a sum, so results are bitwise identical for any thread count. One
- *   context must not be used from two threads at once. The GEMM hook
- *   (ligo_set_sgemm) is the only global mutable state.
+ *   ligo_ctx_params.n_threads, ligo_set_num_threads). Work is split over
+ *   output elements only, never over a sum, so results are bitwise
+ *   identical for any thread count. One context must not be used from two
+ *   threads at once; separate contexts may run in parallel. The GEMM hook
+ *   (ligo_set_sgemm, which ligo_blas.h sets) is the only global mutable
+ *   state: set it before any context runs work.
  */
 
 /* Generated by amalgamate.py from src/: edit those files, not this one. */

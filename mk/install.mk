@@ -5,7 +5,8 @@
 #   test-install   install into a temporary prefix, build consumers with
 #                  pkg-config and CMake, run them, uninstall, check it is empty
 #   test-torch     PyTorch round trip (tools/ligo_torch.py), when torch imports
-#   check-tour     every file and function docs/tour.md cites still exists
+#   check-tour     every file and function docs/tour.md cites still exists, and
+#                  every LIGO_* option the sources honour is in the OPTIONS table
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -60,5 +61,6 @@ endif
 
 check-tour:
 	$(PYTHON) tests/check_tour.py docs/tour.md
+	$(PYTHON) tests/check_options.py
 
 TEST_EXTRA += test-install test-torch check-tour
