@@ -274,14 +274,44 @@ LIGO_API int ligo_cpu_count(void) {
 }
 
 #ifndef LIGO_NO_THREADS
+/* Spin, then block. A parallel region publishes its task by bumping
+ * `generation`; workers that are spinning (for about LIGO__SPIN pause
+ * instructions after their last task) see it within a few hundred cycles,
+ * and only workers that have gone to sleep on the condition variable need a
+ * broadcast. The caller waits for `pending` to reach zero the same way. A
+ * wake-up is never lost: a sleeper registers (sleepers++) and then re-reads
+ * the counter it waits on, while the other side changes that counter and
+ * then reads sleepers, both sequentially consistent, so at least one of
+ * the two sees the other (and the sleeper re-checks under the mutex that
+ * the broadcaster takes). Without gcc/clang atomics the pool only blocks. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define LIGO__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define LIGO__ATOMIC_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#if defined(__x86_64__) || defined(__i386__)
+#define LIGO__PAUSE() __builtin_ia32_pause()
+#else
+#define LIGO__PAUSE() ((void)0)
+#endif
+#define LIGO__SPIN 20000
+#else /* blocking only: every access under the mutex */
+#define LIGO__ATOMIC_LOAD(p) (*(p))
+#define LIGO__ATOMIC_STORE(p, v) (*(p) = (v))
+#define LIGO__ATOMIC_ADD(p, v) (*(p) += (v))
+#define LIGO__PAUSE() ((void)0)
+#define LIGO__SPIN 0
+#endif
+
 struct ligo__pool {
     int n;                /* threads including the caller */
     pthread_t *threads;   /* n - 1 workers */
     pthread_mutex_t mu;
     pthread_cond_t start;
     pthread_cond_t done;
-    uint64_t generation;
-    int pending;
+    unsigned long generation; /* bumped once per parallel region */
+    int pending;              /* workers still running this region */
+    int sleepers;             /* workers blocked on `start` */
+    int caller_sleeping;      /* the caller is blocked on `done` */
     int stop;
     int busy;
     ligo_task_fn fn;
@@ -295,41 +325,67 @@ typedef struct ligo__worker_arg {
     int ith;
 } ligo__worker_arg;
 
+/* Wait until the generation differs from `seen`; returns the new one. */
+static unsigned long ligo__pool_wait_start(ligo__pool *pool, unsigned long seen) {
+    unsigned long g;
+    int i;
+    for (i = 0; i < LIGO__SPIN; i++) {
+        g = LIGO__ATOMIC_LOAD(&pool->generation);
+        if (g != seen) return g;
+        LIGO__PAUSE();
+    }
+    pthread_mutex_lock(&pool->mu);
+    LIGO__ATOMIC_ADD(&pool->sleepers, 1);
+    while ((g = LIGO__ATOMIC_LOAD(&pool->generation)) == seen) pthread_cond_wait(&pool->start, &pool->mu);
+    LIGO__ATOMIC_ADD(&pool->sleepers, -1);
+    pthread_mutex_unlock(&pool->mu);
+    return g;
+}
+
 static void *ligo__worker(void *p) {
     ligo__worker_arg *wa = (ligo__worker_arg *)p;
     ligo__pool *pool = wa->pool;
     int ith = wa->ith;
-    uint64_t seen = 0;
+    unsigned long seen = 0;
     for (;;) {
-        ligo_task_fn fn;
-        void *arg;
-        int nth;
-        pthread_mutex_lock(&pool->mu);
-        while (pool->generation == seen && !pool->stop) pthread_cond_wait(&pool->start, &pool->mu);
-        if (pool->stop) {
+        seen = ligo__pool_wait_start(pool, seen);
+        if (LIGO__ATOMIC_LOAD(&pool->stop)) break;
+        if (ith < pool->nth) pool->fn(pool->arg, ith, pool->nth);
+        if (LIGO__SPIN == 0) {
+            pthread_mutex_lock(&pool->mu);
+            if (--pool->pending == 0) pthread_cond_signal(&pool->done);
             pthread_mutex_unlock(&pool->mu);
-            break;
+        } else if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0 && LIGO__ATOMIC_LOAD(&pool->caller_sleeping)) {
+            pthread_mutex_lock(&pool->mu);
+            pthread_cond_signal(&pool->done);
+            pthread_mutex_unlock(&pool->mu);
         }
-        seen = pool->generation;
-        fn = pool->fn;
-        arg = pool->arg;
-        nth = pool->nth;
-        pthread_mutex_unlock(&pool->mu);
-        if (ith < nth) fn(arg, ith, nth);
-        pthread_mutex_lock(&pool->mu);
-        if (--pool->pending == 0) pthread_cond_signal(&pool->done);
-        pthread_mutex_unlock(&pool->mu);
     }
     return NULL;
+}
+
+/* Publish a new generation and wake whoever sleeps. */
+static void ligo__pool_kick(ligo__pool *pool) {
+    if (LIGO__SPIN == 0) {
+        pthread_mutex_lock(&pool->mu);
+        pool->generation++;
+        pthread_cond_broadcast(&pool->start);
+        pthread_mutex_unlock(&pool->mu);
+        return;
+    }
+    LIGO__ATOMIC_ADD(&pool->generation, 1);
+    if (LIGO__ATOMIC_LOAD(&pool->sleepers) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_broadcast(&pool->start);
+        pthread_mutex_unlock(&pool->mu);
+    }
 }
 
 static void ligo__pool_free(ligo__pool *pool) {
     int i;
     if (!pool) return;
-    pthread_mutex_lock(&pool->mu);
-    pool->stop = 1;
-    pthread_cond_broadcast(&pool->start);
-    pthread_mutex_unlock(&pool->mu);
+    LIGO__ATOMIC_STORE(&pool->stop, 1);
+    ligo__pool_kick(pool);
     for (i = 0; i < pool->n - 1; i++) pthread_join(pool->threads[i], NULL);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->start);
@@ -377,9 +433,8 @@ static ligo__pool *ligo__pool_new(int n, void *user) {
 }
 
 static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth) {
-    pthread_mutex_lock(&pool->mu);
+    int i;
     if (pool->busy) { /* a nested call from inside a task runs serially */
-        pthread_mutex_unlock(&pool->mu);
         fn(arg, 0, 1);
         return;
     }
@@ -387,15 +442,20 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
     pool->fn = fn;
     pool->arg = arg;
     pool->nth = nth;
-    pool->pending = pool->n - 1;
-    pool->generation++;
-    pthread_cond_broadcast(&pool->start);
-    pthread_mutex_unlock(&pool->mu);
+    if (LIGO__SPIN == 0) pthread_mutex_lock(&pool->mu);
+    LIGO__ATOMIC_STORE(&pool->pending, pool->n - 1);
+    if (LIGO__SPIN == 0) pthread_mutex_unlock(&pool->mu);
+    ligo__pool_kick(pool);
     fn(arg, 0, nth);
-    pthread_mutex_lock(&pool->mu);
-    while (pool->pending > 0) pthread_cond_wait(&pool->done, &pool->mu);
+    for (i = 0; i < LIGO__SPIN && LIGO__ATOMIC_LOAD(&pool->pending) > 0; i++) LIGO__PAUSE();
+    if (LIGO__ATOMIC_LOAD(&pool->pending) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        LIGO__ATOMIC_STORE(&pool->caller_sleeping, 1);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
+        LIGO__ATOMIC_STORE(&pool->caller_sleeping, 0);
+        pthread_mutex_unlock(&pool->mu);
+    }
     pool->busy = 0;
-    pthread_mutex_unlock(&pool->mu);
 }
 #else
 struct ligo__pool {
@@ -528,4 +588,19 @@ LIGO_API double ligo_time_sec(void) {
 #else
     return (double)clock() / (double)CLOCKS_PER_SEC;
 #endif
+}
+
+/* ------------------------------------------------------------- profile */
+
+LIGO_API void ligo_profile_enable(ligo_ctx *ctx, int on) {
+    if (ctx) ctx->profile = on ? 1 : 0;
+}
+
+LIGO_API void ligo_profile_reset(ligo_ctx *ctx) {
+    if (ctx) memset(ctx->prof_sec, 0, sizeof ctx->prof_sec);
+}
+
+LIGO_API double ligo_profile_seconds(const ligo_ctx *ctx, int op, int backward) {
+    if (!ctx || op < 0 || op >= LIGO_OP_COUNT) return 0.0;
+    return ctx->prof_sec[op][backward ? 1 : 0];
 }

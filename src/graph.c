@@ -66,7 +66,13 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
         if (!t->ids) return NULL;
         memcpy(t->ids, a->ids, (size_t)a->n_ids * sizeof(int32_t));
     }
-    info->forward(ctx, t);
+    if (LIGO__UNLIKELY(ctx->profile)) {
+        double t0 = ligo_time_sec();
+        info->forward(ctx, t);
+        ctx->prof_sec[op][0] += ligo_time_sec() - t0;
+    } else {
+        info->forward(ctx, t);
+    }
     if (ligo__failed(ctx)) return NULL;
     t->tape_prev = ctx->tape;
     ctx->tape = t;
@@ -102,7 +108,13 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
     if (loss->op == LIGO_OP_LEAF) return LIGO_OK;
     for (t = loss; t; t = t->tape_prev) {
         if (t->op == LIGO_OP_LEAF || !(t->flags & LIGO_FLAG_NEEDS_GRAD) || !t->grad) continue;
-        ligo__op_table[t->op].backward(ctx, t);
+        if (LIGO__UNLIKELY(ctx->profile)) {
+            double t0 = ligo_time_sec();
+            ligo__op_table[t->op].backward(ctx, t);
+            ctx->prof_sec[t->op][1] += ligo_time_sec() - t0;
+        } else {
+            ligo__op_table[t->op].backward(ctx, t);
+        }
         if (ligo__failed(ctx)) return ctx->status;
     }
     return LIGO_OK;

@@ -133,6 +133,14 @@ LIGO_API void ligo_flops_reset(ligo_ctx *ctx);
 /* Monotonic wall-clock seconds. */
 LIGO_API double ligo_time_sec(void);
 
+/* Per-op profile: while on, every op's forward and backward kernel is timed
+ * (two clock reads each) and added to that op's total. Off by default. */
+LIGO_API void ligo_profile_enable(ligo_ctx *ctx, int on);
+LIGO_API void ligo_profile_reset(ligo_ctx *ctx);
+/* Seconds in the kernels of op (a ligo_op value): forward (backward = 0)
+ * or backward (backward = 1). */
+LIGO_API double ligo_profile_seconds(const ligo_ctx *ctx, int op, int backward);
+
 /* ======================================================================
  * tensor: contiguous float32 tensors of 1 to 4 dims
  * ====================================================================== */

@@ -92,6 +92,8 @@ struct ligo_ctx {
     double flops_bwd;
     ligo__pool *pool;
     int n_threads;
+    int profile;                        /* ligo_profile_enable */
+    double prof_sec[LIGO_OP_COUNT][2];  /* forward, backward seconds per op */
 };
 
 /* core.c */

@@ -535,14 +535,22 @@ LIGO__PRIV ligo_status ligo__shape_LAYERNORM(ligo_ctx *ctx, const ligo__args *a,
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
-LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), C = ligo__last(x), r, c;
+/* Threaded over rows (forward, dx) and over columns (dgamma, dbeta): each
+ * value is computed by the same operations in the same order for any
+ * thread count. */
+typedef struct ligo__ln_job {
+    ligo_tensor *out;
+    float *dx, *dg, *db;
+    int64_t R, C;
+} ligo__ln_job;
+
+static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
+    const ligo__ln_job *j = (const ligo__ln_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1], *b = out->src[2];
+    int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
     float eps = out->fparam[0];
-    float *stats = (float *)ligo_alloc_scratch(ctx, (size_t)(2 * R) * sizeof(float));
-    if (!stats) return;
-    out->saved = stats; /* mean (R) then rstd (R) */
-    for (r = 0; r < R; r++) {
+    float *stats = (float *)out->saved;
+    for (r = r0; r < r1; r++) {
         const float *xr = x->data + r * C;
         float *yr = out->data + r * C;
         float mean = 0.0f, var = 0.0f, rstd;
@@ -555,14 +563,29 @@ LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
         stats[r] = mean;
         stats[R + r] = rstd;
     }
-    ligo_flops_add(ctx, 8.0 * (double)R * (double)C, 0.0);
 }
-LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), C = ligo__last(x), r, c;
+
+LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    ligo__ln_job j;
+    float *stats;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.C = ligo__last(x);
+    stats = (float *)ligo_alloc_scratch(ctx, (size_t)(2 * j.R) * sizeof(float));
+    if (!stats) return;
+    out->saved = stats; /* mean (R) then rstd (R) */
+    ligo_parallel_for(ctx, ligo__ln_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.C, 16384.0));
+    ligo_flops_add(ctx, 8.0 * (double)j.R * (double)j.C, 0.0);
+}
+
+static void ligo__ln_dx_task(void *arg, int ith, int nth) {
+    const ligo__ln_job *j = (const ligo__ln_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1];
+    int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
     const float *stats = (const float *)out->saved;
-    float *dx = ligo__grad_of(ctx, x), *dg = ligo__grad_of(ctx, g), *db = ligo__grad_of(ctx, b);
-    for (r = 0; r < R; r++) {
+    for (r = r0; r < r1; r++) {
         const float *xr = x->data + r * C, *gr = out->grad + r * C;
         float mean = stats[r], rstd = stats[R + r];
         float mdn = 0.0f, mdnn = 0.0f;
@@ -570,18 +593,50 @@ LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
             float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
             mdn += dn;
             mdnn += dn * n;
-            if (dg) dg[c] += gr[c] * n;
-            if (db) db[c] += gr[c];
         }
         mdn /= (float)C;
         mdnn /= (float)C;
-        if (dx)
-            for (c = 0; c < C; c++) {
-                float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
-                dx[r * C + c] += rstd * (dn - mdn - n * mdnn);
-            }
+        for (c = 0; c < C; c++) {
+            float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
+            j->dx[r * C + c] += rstd * (dn - mdn - n * mdnn);
+        }
     }
-    ligo_flops_add(ctx, 0.0, 14.0 * (double)R * (double)C);
+}
+
+/* dgamma and dbeta: each thread a range of columns, rows summed in order. */
+static void ligo__ln_dgb_task(void *arg, int ith, int nth) {
+    const ligo__ln_job *j = (const ligo__ln_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0];
+    int64_t R = j->R, C = j->C, r, c, c0 = C * ith / nth, c1 = C * (ith + 1) / nth;
+    const float *stats = (const float *)out->saved;
+    for (r = 0; r < R; r++) {
+        const float *xr = x->data + r * C, *gr = out->grad + r * C;
+        float mean = stats[r], rstd = stats[R + r];
+        if (j->dg)
+            for (c = c0; c < c1; c++) j->dg[c] += gr[c] * ((xr[c] - mean) * rstd);
+        if (j->db)
+            for (c = c0; c < c1; c++) j->db[c] += gr[c];
+    }
+}
+
+LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
+    ligo__ln_job j;
+    int nth;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.C = ligo__last(x);
+    j.dx = ligo__grad_of(ctx, x);
+    j.dg = ligo__grad_of(ctx, g);
+    j.db = ligo__grad_of(ctx, b);
+    nth = ligo__nth_for(ctx, (double)j.R * (double)j.C, 16384.0);
+    if (j.dx) ligo_parallel_for(ctx, ligo__ln_dx_task, &j, nth);
+    if (j.dg || j.db) {
+        int nthc = nth > 1 && j.C >= 64 ? nth : 1;
+        ligo_parallel_for(ctx, ligo__ln_dgb_task, &j, nthc);
+    }
+    ligo_flops_add(ctx, 0.0, 14.0 * (double)j.R * (double)j.C);
 }
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps) {
     ligo__args a = ligo__args0();
@@ -913,45 +968,87 @@ LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args
     }
     return ligo__shape_scalar(ndim, shape);
 }
-LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0];
-    int64_t R = ligo__rows(x), V = ligo__last(x), r, v, count = 0;
+/* Threaded over rows; each row's loss is kept and the mean is summed in
+ * row order, so the result does not depend on the thread count. */
+typedef struct ligo__ce_job {
+    ligo_tensor *out;
+    float *lse, *dx;
+    double *row_loss;
+    float g;
+    int64_t R, V;
+} ligo__ce_job;
+
+static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
+    const ligo__ce_job *j = (const ligo__ce_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0];
+    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
-    double total = 0.0;
-    float *lse = (float *)ligo_alloc_scratch(ctx, (size_t)R * sizeof(float));
-    if (!lse) return;
-    out->saved = lse;
-    for (r = 0; r < R; r++) {
+    for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
         float mx = -FLT_MAX;
         double s = 0.0;
         if (out->ids[r] == ignore) continue;
         for (v = 0; v < V; v++) mx = row[v] > mx ? row[v] : mx;
         for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
-        lse[r] = mx + (float)log(s);
-        total += (double)lse[r] - (double)row[out->ids[r]];
+        j->lse[r] = mx + (float)log(s);
+        j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+    }
+}
+
+LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    ligo__ce_job j;
+    int64_t r, count = 0;
+    int32_t ignore = (int32_t)out->iparam[0];
+    double total = 0.0;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.V = ligo__last(x);
+    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(float));
+    j.row_loss = (double *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(double));
+    if (!j.lse || !j.row_loss) return;
+    out->saved = j.lse;
+    ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
+    for (r = 0; r < j.R; r++) {
+        if (out->ids[r] == ignore) continue;
+        total += j.row_loss[r];
         count++;
     }
     out->iparam[1] = count;
     out->data[0] = count ? (float)(total / (double)count) : 0.0f;
-    ligo_flops_add(ctx, 4.0 * (double)count * (double)V, 0.0);
+    ligo_flops_add(ctx, 4.0 * (double)count * (double)j.V, 0.0);
 }
-LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0];
-    int64_t R = ligo__rows(x), V = ligo__last(x), r, v, count = out->iparam[1];
+
+static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
+    const ligo__ce_job *j = (const ligo__ce_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0];
+    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
     const float *lse = (const float *)out->saved;
-    float *dx = ligo__grad_of(ctx, x), g;
-    if (!dx || count == 0) return;
-    g = out->grad[0] / (float)count;
-    for (r = 0; r < R; r++) {
+    float g = j->g;
+    for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
-        float *d = dx + r * V;
+        float *d = j->dx + r * V;
         if (out->ids[r] == ignore) continue;
         for (v = 0; v < V; v++) d[v] += g * expf(row[v] - lse[r]);
         d[out->ids[r]] -= g;
     }
-    ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)V);
+}
+
+LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    ligo__ce_job j;
+    int64_t count = out->iparam[1];
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.V = ligo__last(x);
+    j.dx = ligo__grad_of(ctx, x);
+    if (!j.dx || count == 0) return;
+    j.g = out->grad[0] / (float)count;
+    ligo_parallel_for(ctx, ligo__ce_bwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
+    ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)j.V);
 }
 LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
                                          int32_t ignore_index) {
