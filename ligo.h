@@ -381,6 +381,11 @@ LIGO_API const char *ligo_op_name(int op);
  * gradients of every node that leads to a parameter. Parameter gradients
  * accumulate across calls; zero them explicitly. */
 LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss);
+/* Gradient reuse (off by default): when on, backward releases the gradient
+ * of each intermediate (non-leaf, non-parameter) node once its own backward
+ * has run, sets its grad to NULL, and reuses the buffer for later nodes, so
+ * a training step holds far fewer gradient buffers. Leaves keep theirs. */
+LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on);
 /* Number of nodes on the tape. */
 LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx);
 LIGO_API void ligo_zero_grad(ligo_tensor *t);
@@ -1084,6 +1089,10 @@ struct ligo_ctx {
     double flops_bwd;
     ligo__pool *pool;
     int n_threads;
+    float **grad_free;     /* backward: consumed gradient buffers to reuse */
+    int64_t *grad_free_n;  /* their sizes in floats */
+    int64_t grad_free_len, grad_free_cap;
+    int grad_reuse;        /* ligo_set_grad_reuse */
     int profile;                        /* ligo_profile_enable */
     double prof_sec[LIGO_OP_COUNT][2];  /* forward, backward seconds per op */
 };
@@ -2743,6 +2752,10 @@ LIGO_API const char *ligo_op_name(int op) {
 
 LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx) { return ctx ? ctx->tape_len : 0; }
 
+LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on) {
+    if (ctx) ctx->grad_reuse = on ? 1 : 0;
+}
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) {
     const ligo__op_info *info;
     ligo_tensor *t;
@@ -2799,9 +2812,24 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
     return t;
 }
 
+/* During a backward pass, a buffer released by a node whose backward has
+ * run is reused (the smallest that fits) before the arena grows. */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+    if (!t->grad) {
+        int64_t i, best = -1;
+        for (i = 0; i < ctx->grad_free_len; i++)
+            if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+        if (best >= 0) {
+            t->grad = ctx->grad_free[best];
+            memset(t->grad, 0, (size_t)t->n * sizeof(float));
+            ctx->grad_free_len--;
+            ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+            ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+        } else {
+            t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+        }
+    }
     return t->grad;
 }
 
@@ -2825,6 +2853,18 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
     if (!g) return ctx->status;
     g[0] += 1.0f;
     if (loss->op == LIGO_OP_LEAF) return LIGO_OK;
+    /* Room to list every node's gradient buffer for reuse: once a node's
+     * backward has run, nothing reads its gradient again (its consumers come
+     * later on the tape), so an intermediate node's buffer is released and
+     * its grad set to NULL; leaves and parameters keep theirs. */
+    ctx->grad_free_len = 0;
+    ctx->grad_free_cap = 0;
+    if (ctx->grad_reuse) {
+        ctx->grad_free = (float **)ligo_alloc_scratch(ctx, (size_t)(ctx->tape_len + 1) * sizeof(float *));
+        ctx->grad_free_n = (int64_t *)ligo_alloc_scratch(ctx, (size_t)(ctx->tape_len + 1) * sizeof(int64_t));
+        if (!ctx->grad_free || !ctx->grad_free_n) return ctx->status;
+        ctx->grad_free_cap = ctx->tape_len;
+    }
     for (t = loss; t; t = t->tape_prev) {
         if (t->op == LIGO_OP_LEAF || !(t->flags & LIGO_FLAG_NEEDS_GRAD) || !t->grad) continue;
         if (LIGO__UNLIKELY(ctx->profile)) {
@@ -2834,9 +2874,17 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
         } else {
             ligo__op_table[t->op].backward(ctx, t);
         }
-        if (ligo__failed(ctx)) return ctx->status;
+        if (ligo__failed(ctx)) break;
+        if (ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
+            ctx->grad_free[ctx->grad_free_len] = t->grad;
+            ctx->grad_free_n[ctx->grad_free_len] = t->n;
+            ctx->grad_free_len++;
+            t->grad = NULL;
+        }
     }
-    return LIGO_OK;
+    ctx->grad_free_len = 0;
+    ctx->grad_free_cap = 0;
+    return ctx->status;
 }
 
 /* ------------------------------------------------------ gradient check */
@@ -3762,31 +3810,94 @@ LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a,
     return LIGO_OK;
 }
 
+/* Query rows go in blocks of LIGO__ATTN_QB; under the causal mask a block
+ * only meets the keys up to its last row, so the products skip most of the
+ * masked upper triangle. P keeps its full (T, T) layout, zeros above the
+ * diagonal. Each (b, h) is done by one thread in a fixed order: results do
+ * not depend on the thread count. */
+#define LIGO__ATTN_QB 32
+
+/* row[0, end) = softmax(row[0, end)). */
+static void ligo__softmax_row_c(float *row, int64_t end) {
+    float mx = -FLT_MAX, sum = 0.0f, inv;
+    int64_t u;
+    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+    for (u = 0; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    for (u = 0; u < end; u++) row[u] *= inv;
+}
+
+#ifdef LIGO__GELU_AVX2
+__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    float mx = -FLT_MAX, sum, inv, lanes[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vs = _mm256_setzero_ps(), vi;
+    for (u = 0; u < v8; u += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(row + u));
+    _mm256_storeu_ps(lanes, vmx);
+    for (u = 0; u < 8; u++) mx = lanes[u] > mx ? lanes[u] : mx;
+    for (u = v8; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+    vmx = _mm256_set1_ps(mx);
+    for (u = 0; u < v8; u += 8) {
+        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
+        _mm256_storeu_ps(row + u, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    _mm256_storeu_ps(lanes, vs);
+    sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (u = v8; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    vi = _mm256_set1_ps(inv);
+    for (u = 0; u < v8; u += 8) _mm256_storeu_ps(row + u, _mm256_mul_ps(_mm256_loadu_ps(row + u), vi));
+    for (u = v8; u < end; u++) row[u] *= inv;
+}
+#endif
+
+static void ligo__softmax_row(float *row, int64_t end, int simd) {
+#ifdef LIGO__GELU_AVX2
+    if (simd) {
+        ligo__softmax_row_avx2(row, end);
+        return;
+    }
+#endif
+    (void)simd;
+    ligo__softmax_row_c(row, end);
+}
+
 static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
     float scale = 1.0f / sqrtf((float)hs);
     float *P_all = (float *)j->out->saved;
+    int simd = 0;
+#ifdef LIGO__GELU_AVX2
+    simd = ligo__has_avx2();
+#endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t, u;
+        int64_t b = bh / NH, h = bh % NH, t, u, i0;
         const float *q = x->data + b * T * C3 + h * hs;
         const float *k = q + C, *v = q + 2 * C;
         float *P = P_all + bh * T * T;
         float *o = j->out->data + b * T * C + h * hs;
-        ligo__sgemm(NULL, 0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T);
-        for (t = 0; t < T; t++) {
-            float *row = P + t * T, mx = -FLT_MAX, sum = 0.0f;
-            int64_t end = j->causal ? t + 1 : T;
-            for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
-            for (u = 0; u < end; u++) {
-                row[u] = expf(row[u] - mx);
-                sum += row[u];
+        for (i0 = 0; i0 < T; i0 += LIGO__ATTN_QB) {
+            int64_t nq = T - i0 < LIGO__ATTN_QB ? T - i0 : LIGO__ATTN_QB;
+            int64_t nk = j->causal ? i0 + nq : T; /* keys this block can see */
+            float *Pb = P + i0 * T;
+            ligo__sgemm(NULL, 0, 1, nq, nk, hs, scale, q + i0 * C3, C3, k, C3, 0.0f, Pb, T);
+            for (t = 0; t < nq; t++) {
+                float *row = Pb + t * T;
+                int64_t end = j->causal ? i0 + t + 1 : T;
+                ligo__softmax_row(row, end, simd);
+                for (u = end; u < T; u++) row[u] = 0.0f;
             }
-            for (u = 0; u < end; u++) row[u] /= sum;
-            for (u = end; u < T; u++) row[u] = 0.0f;
+            ligo__sgemm(NULL, 0, 0, nq, hs, nk, 1.0f, Pb, T, v, C3, 0.0f, o + i0 * C, C);
         }
-        ligo__sgemm(NULL, 0, 0, T, hs, T, 1.0f, P, T, v, C3, 0.0f, o, C);
     }
 }
 
@@ -3821,24 +3932,30 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const float *P_all = (const float *)j->out->saved;
     float *dP = j->work + (int64_t)ith * T * T;
     for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t, u;
+        int64_t b = bh / NH, h = bh % NH, t, u, i0;
         const float *q = x->data + b * T * C3 + h * hs;
         const float *k = q + C, *v = q + 2 * C;
         const float *P = P_all + bh * T * T;
         const float *dO = j->out->grad + b * T * C + h * hs;
         float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        ligo__sgemm(NULL, 0, 1, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, dP, T); /* dP = dO V^T */
-        ligo__sgemm(NULL, 1, 0, T, hs, T, 1.0f, P, T, dO, C, 1.0f, dv, C3);  /* dV += P^T dO */
-        for (t = 0; t < T; t++) {
-            const float *p = P + t * T;
-            float *d = dP + t * T, dot = 0.0f;
-            int64_t end = j->causal ? t + 1 : T;
-            for (u = 0; u < end; u++) dot += p[u] * d[u];
-            for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
-            for (u = end; u < T; u++) d[u] = 0.0f;
+        for (i0 = 0; i0 < T; i0 += LIGO__ATTN_QB) {
+            int64_t nq = T - i0 < LIGO__ATTN_QB ? T - i0 : LIGO__ATTN_QB;
+            int64_t nk = j->causal ? i0 + nq : T;
+            const float *Pb = P + i0 * T, *dOb = dO + i0 * C;
+            float *dPb = dP + i0 * T;
+            ligo__sgemm(NULL, 0, 1, nq, nk, hs, 1.0f, dOb, C, v, C3, 0.0f, dPb, T); /* dP = dO V^T */
+            ligo__sgemm(NULL, 1, 0, nk, hs, nq, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3); /* dV += P^T dO */
+            for (t = 0; t < nq; t++) {
+                const float *p = Pb + t * T;
+                float *d = dPb + t * T, dot = 0.0f;
+                int64_t end = j->causal ? i0 + t + 1 : T;
+                for (u = 0; u < end; u++) dot += p[u] * d[u];
+                for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
+                for (u = end; u < nk; u++) d[u] = 0.0f;
+            }
+            ligo__sgemm(NULL, 0, 0, nq, hs, nk, scale, dPb, T, k, C3, 1.0f, dq + i0 * C3, C3); /* dQ += dS K */
+            ligo__sgemm(NULL, 1, 0, nk, hs, nq, scale, dPb, T, q + i0 * C3, C3, 1.0f, dk, C3); /* dK += dS^T Q */
         }
-        ligo__sgemm(NULL, 0, 0, T, hs, T, scale, dP, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
-        ligo__sgemm(NULL, 1, 0, T, hs, T, scale, dP, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
     }
 }
 
@@ -7171,8 +7288,8 @@ LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *s
         for (i = 0; i < st->n_entries; i++) have += (double)st->entries[i].n;
         if (need > have) {
             ligo_set_error(ctx, LIGO_EFORMAT,
-                           "ligo_model_load: %s: the stored config (%lld layers, width %lld, FFN %lld) needs at least "
-                           "%.0f floats but the file holds %.0f",
+                           "ligo_model_load: %s: tensors are missing: the stored config (%lld layers, width %lld, "
+                           "FFN %lld) needs at least %.0f floats but the file holds %.0f",
                            what, (long long)c.n_layer, (long long)c.d_model, (long long)c.d_ff, need, have);
             return NULL;
         }

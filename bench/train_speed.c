@@ -14,7 +14,7 @@
  * the ratio ligo/torch comes from one run. The last line is one JSON object.
  *
  * Options: --configs S,M,L,XL  --threads 1,2  --steps 20  --warmup 3
- *          --no-torch  --torch-script PATH
+ *          --no-torch  --no-peak  --torch-script PATH
  *          --check DIR   write weights and a batch of config S to DIR,
  *                        compute the loss before and after one step, and
  *                        compare with torch_gpt.py --check (exit 1 if
@@ -35,6 +35,15 @@
 #include <immintrin.h>
 #else
 #define BENCH_X86 0
+#endif
+
+/* For a before/after comparison against a ligo.h without the profile API:
+ * -DBENCH_NO_PROFILE gives an empty breakdown. */
+#ifdef BENCH_NO_PROFILE
+#define ligo_profile_enable(ctx, on) ((void)(ctx), (void)(on))
+#define ligo_profile_reset(ctx) ((void)(ctx))
+#define ligo_profile_seconds(ctx, op, bwd) ((void)(ctx), (void)(op), (void)(bwd), 0.0)
+#define ligo_set_grad_reuse(ctx, on) ((void)(ctx), (void)(on))
 #endif
 
 typedef struct bench_cfg {
@@ -232,6 +241,7 @@ static void bench_ligo(const bench_cfg *bc, int nth, int steps, int warmup, doub
     p.n_threads = nth;
     ctx = ligo_ctx_new(&p);
     if (!ctx || ligo_get_num_threads(ctx) != nth) bench_die(ctx, "context");
+    ligo_set_grad_reuse(ctx, 1);
     m = ligo_model_new(ctx, &cfg);
     if (!m) bench_die(ctx, "model");
     ligo_model_init(m, 1);
@@ -387,6 +397,7 @@ static int bench_check(const char *dir, const char *script) {
     const char *s;
     int ok;
     if (!ctx) return 1;
+    ligo_set_grad_reuse(ctx, 1); /* as the timed runs */
     m = ligo_model_new(ctx, &cfg);
     if (!m) bench_die(ctx, "model");
     ligo_model_init(m, 3);
@@ -456,7 +467,7 @@ static void bench_parse_list(const char *s, char out[][8], int *n, int max) {
 
 int main(int argc, char **argv) {
     char cfg_names[BENCH_NCFG][8], th_names[4][8];
-    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_torch = 1, i, k, c, threads[4];
+    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_torch = 1, use_peak = 1, i, k, c, threads[4];
     const char *script = "bench/torch_gpt.py", *check_dir = NULL;
     static bench_result res[BENCH_NCFG][4];
     const bench_cfg *sel[BENCH_NCFG];
@@ -470,10 +481,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else if (!strcmp(argv[i], "--no-peak")) use_peak = 0; /* e.g. under valgrind */
         else if (!strcmp(argv[i], "--torch-script") && i + 1 < argc) script = argv[++i];
         else if (!strcmp(argv[i], "--check") && i + 1 < argc) check_dir = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch]\n"
+            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak]\n"
                             "       [--torch-script bench/torch_gpt.py] [--check DIR]\n", argv[0]);
             return 2;
         }
@@ -505,7 +517,7 @@ int main(int argc, char **argv) {
     if (!pctx) bench_die(NULL, "context");
     for (k = 0; k < n_th; k++) {
         if (ligo_set_num_threads(pctx, threads[k]) != LIGO_OK) bench_die(pctx, "threads");
-        peak[k] = bench_peak(pctx, threads[k]);
+        peak[k] = use_peak ? bench_peak(pctx, threads[k]) : 0.0;
     }
     ligo_ctx_free(pctx);
     printf("ligo %s, GEMM kernel %s; FMA peak", LIGO_VERSION_STRING, ligo_sgemm_kernel_name());

@@ -21,10 +21,20 @@
 
 #define DEFAULT_IMAGES "/usr/share/datasets/fashion-mnist"
 
+/* SIGINT (Ctrl-C) and SIGTERM ask the training loop to save a checkpoint
+ * and stop after the current step; a second signal ends the process at
+ * once (the handler puts the default action back). The flag is the
+ * trainer's `interrupt`: a volatile int, as sig_atomic_t is on the
+ * platforms the tool builds on. */
 static volatile int g_interrupt = 0;
 static void on_sigint(int sig) {
-    (void)sig;
     g_interrupt = 1;
+    signal(sig, SIG_DFL);
+}
+
+static void catch_stop_signals(int on) {
+    signal(SIGINT, on ? on_sigint : SIG_DFL);
+    signal(SIGTERM, on ? on_sigint : SIG_DFL);
 }
 
 static ligo_ctx *make_ctx(int64_t threads) {
@@ -51,6 +61,15 @@ typedef struct train_args {
     int quiet;
 } train_args;
 
+/* --decay's value; 0, or -1 when it names no schedule. */
+static int parse_decay(const char *name, ligo_decay *out) {
+    if (strcmp(name, "cosine") == 0) *out = LIGO_DECAY_COSINE;
+    else if (strcmp(name, "linear") == 0) *out = LIGO_DECAY_LINEAR;
+    else if (strcmp(name, "constant") == 0) *out = LIGO_DECAY_CONSTANT;
+    else return -1;
+    return 0;
+}
+
 static int to_train_config(const char *cmd, const train_args *a, ligo_train_config *tc) {
     *tc = ligo_train_config_default();
     tc->steps = a->steps;
@@ -59,10 +78,8 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
     tc->sched.lr_max = (float)a->lr;
     tc->sched.lr_min = (float)a->lr_min;
     tc->sched.warmup = a->warmup;
-    if (strcmp(a->decay, "cosine") == 0) tc->sched.decay = LIGO_DECAY_COSINE;
-    else if (strcmp(a->decay, "linear") == 0) tc->sched.decay = LIGO_DECAY_LINEAR;
-    else if (strcmp(a->decay, "constant") == 0) tc->sched.decay = LIGO_DECAY_CONSTANT;
-    else return tool_usage_error(cmd, "--decay: '%s' is not cosine, linear or constant%s", a->decay, "");
+    if (parse_decay(a->decay, &tc->sched.decay) != 0)
+        return tool_usage_error(cmd, "--decay: '%s' is not cosine, linear or constant%s", a->decay, "");
     tc->optim.weight_decay = (float)a->wd;
     tc->optim.beta2 = (float)a->beta2;
     tc->clip = a->clip;
@@ -128,6 +145,12 @@ static int cmd_train(int argc, char **argv) {
     if (ligo_family_parse(family, &fam) != LIGO_OK) return tool_usage_error("train", "--family: '%s' is not gpt, bert or vit%s", family, "");
     if (!data && fam == LIGO_VIT) data = DEFAULT_IMAGES;
     if (!data) return tool_usage_error("train", "--data is required%s%s", "", "");
+    {
+        ligo_decay dk;
+        if (parse_decay(decay, &dk) != 0)
+            return tool_usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
+    }
+    if (tool_dry_run) return 0;
     ctx = make_ctx(threads);
     if (!ctx) return tool_usage_error("train", "cannot create a context%s%s", "", "");
     cfg = ligo_config_default(fam);
@@ -169,10 +192,13 @@ static int cmd_train(int argc, char **argv) {
     tr = ligo_trainer_new(ctx, m, &d, &tc);
     if (!tr) return fail("train", ctx);
     if (resume && ligo_trainer_resume(ctx, tr, resume) != LIGO_OK) return fail("train", ctx);
-    signal(SIGINT, on_sigint);
+    catch_stop_signals(1);
     s = ligo_trainer_run(ctx, tr);
-    signal(SIGINT, SIG_DFL);
+    catch_stop_signals(0);
     if (s != LIGO_OK) return fail("train", ctx);
+    if (g_interrupt)
+        fprintf(stderr, "ligo train: interrupted after step %lld; checkpoint saved to %s (continue with --resume %s)\n",
+                (long long)tr->step, out, out);
     printf("{\"command\":\"train\",\"ok\":true,\"family\":\"%s\",\"params\":%lld,\"steps\":%lld,\"interrupted\":%s,"
            "\"train_loss\":%.6f,\"val_loss\":%.6f,",
            family, (long long)m->n_floats, (long long)tr->step, g_interrupt ? "true" : "false", (double)tr->last_loss,
@@ -214,6 +240,7 @@ static int cmd_eval(int argc, char **argv) {
                        argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!model) return tool_usage_error("eval", "--model is required%s%s", "", "");
+    if (tool_dry_run) return 0;
     ctx = make_ctx(threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
@@ -260,6 +287,8 @@ static int cmd_sample(int argc, char **argv) {
     int r = tool_parse("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!model) return tool_usage_error("sample", "--model is required%s%s", "", "");
+    if (!*prompt) return tool_usage_error("sample", "--prompt: the prompt is empty%s%s", "", "");
+    if (tool_dry_run) return 0;
     ctx = make_ctx(threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
@@ -375,6 +404,8 @@ static int cmd_grow(int argc, char **argv) {
     ligo_config lc;
     ligo_grow_config gc;
     ligo_grow_method gm;
+    ligo_depth_init di;
+    ligo_width_init wi;
     ligo_grow *g;
     ligo_data d;
     ligo_eval_result e0, e1;
@@ -385,6 +416,15 @@ static int cmd_grow(int argc, char **argv) {
     if (!from) return tool_usage_error("grow", "--from is required%s%s", "", "");
     if (ligo_grow_method_parse(method, &gm) != LIGO_OK)
         return tool_usage_error("grow", "--method: '%s' is not a growth method%s", method, "");
+    if (strcmp(depth_init, "stack") == 0) di = LIGO_DEPTH_STACK;
+    else if (strcmp(depth_init, "interlace") == 0) di = LIGO_DEPTH_INTERLACE;
+    else if (strcmp(depth_init, "rand") == 0) di = LIGO_DEPTH_RAND;
+    else return tool_usage_error("grow", "--depth-init: '%s' is not stack, interlace or rand%s", depth_init, "");
+    if (strcmp(width_init, "rand") == 0) wi = LIGO_WIDTH_RAND;
+    else if (strcmp(width_init, "sel") == 0) wi = LIGO_WIDTH_SEL;
+    else if (strcmp(width_init, "sel_noisy") == 0) wi = LIGO_WIDTH_SEL_NOISY;
+    else return tool_usage_error("grow", "--width-init: '%s' is not rand, sel or sel_noisy%s", width_init, "");
+    if (tool_dry_run) return 0;
     ctx = make_ctx(threads);
     if (!ctx) return 1;
     small = ligo_model_load(ctx, from);
@@ -409,20 +449,8 @@ static int cmd_grow(int argc, char **argv) {
     gc.batch = batch;
     gc.ctx = ctxlen;
     gc.progress = !quiet;
-    if (strcmp(depth_init, "stack") == 0) gc.depth_init = LIGO_DEPTH_STACK;
-    else if (strcmp(depth_init, "interlace") == 0) gc.depth_init = LIGO_DEPTH_INTERLACE;
-    else if (strcmp(depth_init, "rand") == 0) gc.depth_init = LIGO_DEPTH_RAND;
-    else {
-        ligo_ctx_free(ctx);
-        return tool_usage_error("grow", "--depth-init: '%s' is not stack, interlace or rand%s", depth_init, "");
-    }
-    if (strcmp(width_init, "rand") == 0) gc.width_init = LIGO_WIDTH_RAND;
-    else if (strcmp(width_init, "sel") == 0) gc.width_init = LIGO_WIDTH_SEL;
-    else if (strcmp(width_init, "sel_noisy") == 0) gc.width_init = LIGO_WIDTH_SEL_NOISY;
-    else {
-        ligo_ctx_free(ctx);
-        return tool_usage_error("grow", "--width-init: '%s' is not rand, sel or sel_noisy%s", width_init, "");
-    }
+    gc.depth_init = di;
+    gc.width_init = wi;
     if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
     g = ligo_grow_new(ctx, small, &lc, &gc);
     if (!g) return fail("grow", ctx);
@@ -459,9 +487,9 @@ static int cmd_grow(int argc, char **argv) {
         }
         tr = ligo_trainer_new(ctx, big, &d, &tc);
         if (!tr) return fail("grow", ctx);
-        signal(SIGINT, on_sigint);
+        catch_stop_signals(1);
         if (ligo_trainer_run(ctx, tr) != LIGO_OK) return fail("grow", ctx);
-        signal(SIGINT, SIG_DFL);
+        catch_stop_signals(0);
         e1.loss = tr->last_val;
         e1.accuracy = tr->last_acc;
     } else if (ligo_model_save(ctx, big, out) != LIGO_OK) {
@@ -543,6 +571,7 @@ static int cmd_export(int argc, char **argv) {
                        argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!model || !dir) return tool_usage_error("export", "--model and --hf are required%s%s", "", "");
+    if (tool_dry_run) return 0;
     ctx = make_ctx(1);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
@@ -594,7 +623,13 @@ static void main_help(void) {
            LIGO_VERSION_STRING);
 }
 
-int main(int argc, char **argv) {
+/* The fuzz target of the argument parsing compiles this file with
+ * LIGO_TOOL_MAIN set to another name and calls it with tool_dry_run set. */
+#ifndef LIGO_TOOL_MAIN
+#define LIGO_TOOL_MAIN main
+#endif
+int LIGO_TOOL_MAIN(int argc, char **argv);
+int LIGO_TOOL_MAIN(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         main_help();
         return argc < 2 ? 2 : 0;
@@ -607,7 +642,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
     if (strcmp(argv[1], "sample") == 0) return cmd_sample(argc - 2, argv + 2);
     if (strcmp(argv[1], "grow") == 0) return cmd_grow(argc - 2, argv + 2);
-    if (strcmp(argv[1], "bench") == 0) return cmd_bench(argc - 2, argv + 2);
+    if (strcmp(argv[1], "bench") == 0) return tool_dry_run ? 0 : cmd_bench(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
     fprintf(stderr, "ligo: unknown command '%s' (try: ligo --help)\n", argv[1]);
     return 2;

@@ -8,6 +8,8 @@
 #include "../ligo.h"
 #include "tool.h"
 
+int tool_dry_run = 0;
+
 int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "ligo %s: ", cmd);
     fprintf(stderr, fmt, a, b);

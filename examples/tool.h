@@ -15,6 +15,10 @@ typedef struct tool_opt {
 } tool_opt;
 
 /* 0 parsed, 1 --help printed, 2 usage error (printed). */
+/* When non-zero, each command stops after checking its arguments (before
+ * it reads a file or makes a context) and returns 0: the fuzz target of
+ * the argument parsing runs the real commands this way. */
+extern int tool_dry_run;
 int tool_parse(const char *cmd, const char *summary, int argc, char **argv, const tool_opt *opts);
 int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char *b);
 /* A JSON string, escaped. */

@@ -223,6 +223,23 @@ LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *s
         ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
         return NULL;
     }
+    /* The config comes from the file, so it must not allocate more than the
+     * file could fill: every weight matrix of the layers and the embeddings
+     * (a lower bound of any family's parameter count) must be among the
+     * file's floats. Counted in double: no overflow. */
+    {
+        double C = (double)c.d_model, need, have = 0.0;
+        need = (double)c.n_layer * (4.0 * C * C + 2.0 * C * (double)c.d_ff) + (double)c.ctx_len * C;
+        need += c.family == LIGO_VIT ? (double)c.n_classes * C : (double)c.vocab * C;
+        for (i = 0; i < st->n_entries; i++) have += (double)st->entries[i].n;
+        if (need > have) {
+            ligo_set_error(ctx, LIGO_EFORMAT,
+                           "ligo_model_load: %s: tensors are missing: the stored config (%lld layers, width %lld, "
+                           "FFN %lld) needs at least %.0f floats but the file holds %.0f",
+                           what, (long long)c.n_layer, (long long)c.d_model, (long long)c.d_ff, need, have);
+            return NULL;
+        }
+    }
     m = ligo_model_new(ctx, &c);
     if (!m) return NULL;
     mp = ligo__ck_alloc(ctx, m);

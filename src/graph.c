@@ -24,6 +24,10 @@ LIGO_API const char *ligo_op_name(int op) {
 
 LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx) { return ctx ? ctx->tape_len : 0; }
 
+LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on) {
+    if (ctx) ctx->grad_reuse = on ? 1 : 0;
+}
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) {
     const ligo__op_info *info;
     ligo_tensor *t;
@@ -80,9 +84,24 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
     return t;
 }
 
+/* During a backward pass, a buffer released by a node whose backward has
+ * run is reused (the smallest that fits) before the arena grows. */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+    if (!t->grad) {
+        int64_t i, best = -1;
+        for (i = 0; i < ctx->grad_free_len; i++)
+            if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+        if (best >= 0) {
+            t->grad = ctx->grad_free[best];
+            memset(t->grad, 0, (size_t)t->n * sizeof(float));
+            ctx->grad_free_len--;
+            ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+            ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+        } else {
+            t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
+        }
+    }
     return t->grad;
 }
 
@@ -106,6 +125,18 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
     if (!g) return ctx->status;
     g[0] += 1.0f;
     if (loss->op == LIGO_OP_LEAF) return LIGO_OK;
+    /* Room to list every node's gradient buffer for reuse: once a node's
+     * backward has run, nothing reads its gradient again (its consumers come
+     * later on the tape), so an intermediate node's buffer is released and
+     * its grad set to NULL; leaves and parameters keep theirs. */
+    ctx->grad_free_len = 0;
+    ctx->grad_free_cap = 0;
+    if (ctx->grad_reuse) {
+        ctx->grad_free = (float **)ligo_alloc_scratch(ctx, (size_t)(ctx->tape_len + 1) * sizeof(float *));
+        ctx->grad_free_n = (int64_t *)ligo_alloc_scratch(ctx, (size_t)(ctx->tape_len + 1) * sizeof(int64_t));
+        if (!ctx->grad_free || !ctx->grad_free_n) return ctx->status;
+        ctx->grad_free_cap = ctx->tape_len;
+    }
     for (t = loss; t; t = t->tape_prev) {
         if (t->op == LIGO_OP_LEAF || !(t->flags & LIGO_FLAG_NEEDS_GRAD) || !t->grad) continue;
         if (LIGO__UNLIKELY(ctx->profile)) {
@@ -115,9 +146,17 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
         } else {
             ligo__op_table[t->op].backward(ctx, t);
         }
-        if (ligo__failed(ctx)) return ctx->status;
+        if (ligo__failed(ctx)) break;
+        if (ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
+            ctx->grad_free[ctx->grad_free_len] = t->grad;
+            ctx->grad_free_n[ctx->grad_free_len] = t->n;
+            ctx->grad_free_len++;
+            t->grad = NULL;
+        }
     }
-    return LIGO_OK;
+    ctx->grad_free_len = 0;
+    ctx->grad_free_cap = 0;
+    return ctx->status;
 }
 
 /* ------------------------------------------------------ gradient check */

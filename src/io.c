@@ -840,7 +840,7 @@ static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, 
         return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot determine the file size: %s", strerror(err));
     }
     if (size > LIGO__ST_MAX_FILE || size > (uint64_t)SIZE_MAX)
-        return ligo__st_err(ctx, LIGO_EIO, who, path, "file of %llu bytes is larger than the %llu-byte limit",
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "file of %llu bytes is larger than the %llu-byte limit",
                             (unsigned long long)size,
                             (unsigned long long)(LIGO__ST_MAX_FILE < (uint64_t)SIZE_MAX ? LIGO__ST_MAX_FILE
                                                                                          : (uint64_t)SIZE_MAX));

@@ -274,6 +274,11 @@ LIGO_API const char *ligo_op_name(int op);
  * gradients of every node that leads to a parameter. Parameter gradients
  * accumulate across calls; zero them explicitly. */
 LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss);
+/* Gradient reuse (off by default): when on, backward releases the gradient
+ * of each intermediate (non-leaf, non-parameter) node once its own backward
+ * has run, sets its grad to NULL, and reuses the buffer for later nodes, so
+ * a training step holds far fewer gradient buffers. Leaves keep theirs. */
+LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on);
 /* Number of nodes on the tape. */
 LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx);
 LIGO_API void ligo_zero_grad(ligo_tensor *t);
@@ -624,9 +629,10 @@ typedef struct ligo_safetensors {
  * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
  * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
  * shape entries are 1. Each tensor's floats are copied into a 64-byte
- * aligned block of scratch memory. Files larger than 64 GiB, missing or
- * unreadable ones give LIGO_EIO. On failure *out is empty and no scratch
- * memory is kept. */
+ * aligned block of scratch memory. A file larger than 64 GiB is
+ * LIGO_EFORMAT; missing or unreadable ones give LIGO_EIO. Every size is
+ * checked against the file before anything is allocated for it. On
+ * failure *out is empty and no scratch memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -660,7 +666,10 @@ LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_s
  * classifier.weight). The config is in __metadata__ ("ligo.*" keys). */
 LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path);
 /* A model from a checkpoint written by ligo_model_save (or by Hugging Face
- * tools in the same layout when the metadata is present). */
+ * tools in the same layout when the metadata is present). The config in
+ * the metadata is checked against the file's tensors before the model is
+ * allocated: a config needing more floats than the file holds is
+ * LIGO_EFORMAT, so a small file cannot ask for a huge allocation. */
 LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
 /* The pieces: add a model's tensors and config to a file being assembled
  * (tensors needing a new layout are copied into scratch memory), and read

@@ -92,6 +92,10 @@ struct ligo_ctx {
     double flops_bwd;
     ligo__pool *pool;
     int n_threads;
+    float **grad_free;     /* backward: consumed gradient buffers to reuse */
+    int64_t *grad_free_n;  /* their sizes in floats */
+    int64_t grad_free_len, grad_free_cap;
+    int grad_reuse;        /* ligo_set_grad_reuse */
     int profile;                        /* ligo_profile_enable */
     double prof_sec[LIGO_OP_COUNT][2];  /* forward, backward seconds per op */
 };

@@ -80,7 +80,10 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     int32_t *in, *tg;
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!m || !d || !out || B < 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument or B < 1");
+    if (!m || !d || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument");
+    if (B < 1 || B > (1 << 20) || (m->cfg.family != LIGO_VIT && (T < 1 || T > m->cfg.ctx_len)))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: B = %lld, T = %lld (want 1 <= B <= 2^20, 1 <= T <= %lld, "
+                              "the model's context)", (long long)B, (long long)T, (long long)m->cfg.ctx_len);
     if (d->family != m->cfg.family)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
                               ligo_family_name(m->cfg.family));
@@ -327,6 +330,18 @@ done:
     return s;
 }
 
+/* A metadata integer in [0, 2^62], strictly parsed. */
+static int ligo__parse_count(const char *s, int64_t *out) {
+    int64_t v = 0;
+    if (!s || !*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return 1;
+}
+
 static int ligo__parse_rng(const char *s, ligo_rng *r) {
     int i, k;
     if (!s || strlen(s) != 64) return 0;
@@ -351,6 +366,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     const char *step, *ostep, *rng, *flops, *secs;
     ligo_rng r;
     ligo_status s;
+    int64_t n_step = 0, n_ostep = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
     mk = ligo_scratch_mark(ctx);
@@ -364,6 +380,11 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     ev = ligo_st_find(&st, "ligo.optim.v");
     if (!step || !ostep || !ligo__parse_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (!ligo__parse_count(step, &n_step) || !ligo__parse_count(ostep, &n_ostep)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
+                       "count", path, step, ostep);
         goto done;
     }
     if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
@@ -382,8 +403,8 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
     memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
     if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
-    tr->step = strtoll(step, NULL, 10);
-    tr->opt->step = strtoll(ostep, NULL, 10);
+    tr->step = n_step;
+    tr->opt->step = n_ostep;
     tr->rng = r;
     tr->train_flops = flops ? strtod(flops, NULL) : 0.0;
     tr->seconds = secs ? strtod(secs, NULL) : 0.0;
@@ -406,7 +427,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
     int tty = 0;
     double last_print = 0.0, t_start;
-    int64_t start_step;
+    int64_t start_step, saved_step = -1;
     ligo_status s = LIGO_OK;
     const ligo_train_config *c;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -428,6 +449,17 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (c->interrupt && *c->interrupt) break;
         if (ligo_trainer_step(ctx, tr, &loss) != LIGO_OK) {
             s = ctx->status;
+            if (s == LIGO_ENONFINITE && c->ckpt_path) {
+                /* say which checkpoint is still good: nothing is written now */
+                char why[LIGO__ERRMSG];
+                snprintf(why, sizeof why, "%s", ctx->errmsg);
+                ligo_clear_error(ctx);
+                if (saved_step >= 0)
+                    ligo_set_error(ctx, s, "%s; the last checkpoint, %s (step %lld), is kept", why, c->ckpt_path,
+                                   (long long)saved_step);
+                else
+                    ligo_set_error(ctx, s, "%s; %s is left as it was", why, c->ckpt_path);
+            }
             break;
         }
         last = tr->step == c->steps;
@@ -468,6 +500,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
                 s = ctx->status;
                 break;
             }
+            saved_step = tr->step;
         }
         if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
     }

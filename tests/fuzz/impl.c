@@ -1,0 +1,3 @@
+/* The library, compiled once for every fuzz target. */
+#define LIGO_IMPLEMENTATION
+#include "../../ligo.h"

@@ -1,0 +1,883 @@
+/* api_table.c: the bad-input table of the public functions. Each row calls
+ * one function with one bad input and names the status it must return and
+ * a substring its message must hold; the context's status must agree and
+ * nothing may crash (the runner builds this file under ASan and UBSan).
+ * Fixture files live in a temporary directory made by the runner.
+ *
+ *   build/robust/api_table [DIR]     prints "api table: N rows, N passed" */
+#define LIGO_IMPLEMENTATION
+#include "../../ligo.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char g_dir[512];
+static char p_text[600], p_tiny[600], p_gpt[600], p_bert[600], p_train[600], p_empty[600], p_junk[600];
+static char p_hugecfg[600], p_badgpt2[600], p_gpt2[600], p_idx[600], p_bigheader[600], p_trunc[600];
+static char p_nodir[600], p_underfile[600], p_vitdir[600];
+
+static ligo_ctx *new_ctx(void) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    p.n_threads = 1;
+    p.persistent_limit = (size_t)512 << 20;
+    p.scratch_limit = (size_t)512 << 20;
+    return ligo_ctx_new(&p);
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "api table: cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+static ligo_config tiny_cfg(ligo_family fam) {
+    ligo_config c = ligo_config_default(fam);
+    c.n_layer = 1;
+    c.d_model = 8;
+    c.n_head = 2;
+    c.d_ff = 16;
+    if (fam != LIGO_VIT) c.ctx_len = 16;
+    else c.patch = 14;
+    return c;
+}
+
+/* A safetensors file from a header string and n zero floats. */
+static void write_st(const char *path, const char *header, size_t n_floats) {
+    size_t hl = strlen(header), i;
+    unsigned char *buf = (unsigned char *)calloc(1, 8 + hl + 4 * n_floats + 1);
+    for (i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    memcpy(buf + 8, header, hl);
+    write_file(path, buf, 8 + hl + 4 * n_floats);
+    free(buf);
+}
+
+static void be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void make_fixtures(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c;
+    ligo_model *m;
+    ligo_data d;
+    ligo_train_config tc;
+    ligo_trainer *tr;
+    char text[3000];
+    unsigned char g2[1024 + 40];
+    size_t i;
+    int k;
+    snprintf(p_text, sizeof p_text, "%s/text.txt", g_dir);
+    snprintf(p_tiny, sizeof p_tiny, "%s/tiny.txt", g_dir);
+    snprintf(p_gpt, sizeof p_gpt, "%s/gpt.safetensors", g_dir);
+    snprintf(p_bert, sizeof p_bert, "%s/bert.safetensors", g_dir);
+    snprintf(p_train, sizeof p_train, "%s/train.safetensors", g_dir);
+    snprintf(p_empty, sizeof p_empty, "%s/empty", g_dir);
+    snprintf(p_junk, sizeof p_junk, "%s/junk.safetensors", g_dir);
+    snprintf(p_hugecfg, sizeof p_hugecfg, "%s/hugecfg.safetensors", g_dir);
+    snprintf(p_badgpt2, sizeof p_badgpt2, "%s/bad.gpt2", g_dir);
+    snprintf(p_gpt2, sizeof p_gpt2, "%s/ok.gpt2", g_dir);
+    snprintf(p_idx, sizeof p_idx, "%s/images.idx", g_dir);
+    snprintf(p_bigheader, sizeof p_bigheader, "%s/bighdr.safetensors", g_dir);
+    snprintf(p_trunc, sizeof p_trunc, "%s/trunc.safetensors", g_dir);
+    snprintf(p_nodir, sizeof p_nodir, "%s/no/such/dir/out.safetensors", g_dir);
+    snprintf(p_underfile, sizeof p_underfile, "%s/text.txt/out.safetensors", g_dir);
+    snprintf(p_vitdir, sizeof p_vitdir, "%s/vit", g_dir);
+    for (i = 0; i < sizeof text; i++) text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+    write_file(p_text, text, sizeof text);
+    write_file(p_tiny, "x", 1);
+    write_file(p_empty, "", 0);
+    write_file(p_junk, "this is not a safetensors file at all", 37);
+    c = tiny_cfg(LIGO_GPT);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    if (ligo_model_save(ctx, m, p_gpt) != LIGO_OK) exit(1);
+    c = tiny_cfg(LIGO_BERT);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    if (ligo_model_save(ctx, m, p_bert) != LIGO_OK) exit(1);
+    /* a training checkpoint (GPT, 2 steps) */
+    c = tiny_cfg(LIGO_GPT);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) exit(1);
+    tc = ligo_train_config_default();
+    tc.steps = 2;
+    tc.batch = 2;
+    tc.ctx = 8;
+    tc.progress = 0;
+    tc.eval_windows = 2;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    if (!tr || ligo_trainer_run(ctx, tr) != LIGO_OK || ligo_trainer_save(ctx, tr, p_train) != LIGO_OK) {
+        fprintf(stderr, "api table: fixture: %s\n", ligo_get_error(ctx));
+        exit(1);
+    }
+    /* metadata asking for a 48-layer, 4096-wide GPT over 4 floats */
+    write_st(p_hugecfg,
+             "{\"__metadata__\":{\"ligo.family\":\"gpt\",\"ligo.n_layer\":\"48\",\"ligo.d_model\":\"4096\","
+             "\"ligo.n_head\":\"32\",\"ligo.d_ff\":\"16384\",\"ligo.vocab\":\"50257\",\"ligo.ctx_len\":\"4096\","
+             "\"ligo.image_h\":\"0\",\"ligo.image_w\":\"0\",\"ligo.patch\":\"0\",\"ligo.n_classes\":\"0\","
+             "\"ligo.ln_eps\":\"1e-5\"},\"wte.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
+             4);
+    write_st(p_bigheader, "{}", 0);
+    {   /* header length field of 2^40 */
+        unsigned char b[16] = {0, 0, 0, 0, 0, 1, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
+        write_file(p_bigheader, b, 16);
+    }
+    {   /* a real checkpoint cut in half */
+        FILE *f = fopen(p_gpt, "rb");
+        static unsigned char buf[1 << 20];
+        size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f) fclose(f);
+        write_file(p_trunc, buf, n / 2);
+    }
+    memset(g2, 0, sizeof g2);
+    {
+        uint32_t v[3] = {20240520u, 1u, 20u};
+        for (k = 0; k < 3; k++) {
+            g2[4 * k] = (unsigned char)v[k];
+            g2[4 * k + 1] = (unsigned char)(v[k] >> 8);
+            g2[4 * k + 2] = (unsigned char)(v[k] >> 16);
+            g2[4 * k + 3] = (unsigned char)(v[k] >> 24);
+        }
+        for (i = 0; i < 20; i++) g2[1024 + 2 * i] = (unsigned char)i;
+    }
+    write_file(p_gpt2, g2, sizeof g2);
+    g2[0] ^= 0xff; /* wrong magic */
+    write_file(p_badgpt2, g2, sizeof g2);
+    {   /* IDX images 2 x 4 x 4 and a ViT directory whose images are 4x4 (the model wants 28x28) */
+        unsigned char im[16 + 32], lb[8 + 2];
+        char p[700];
+        memset(im, 7, sizeof im);
+        be32(im, 0x803);
+        be32(im + 4, 2);
+        be32(im + 8, 4);
+        be32(im + 12, 4);
+        memset(lb, 1, sizeof lb);
+        be32(lb, 0x801);
+        be32(lb + 4, 2);
+        write_file(p_idx, im, sizeof im);
+        mkdir(p_vitdir, 0777);
+        snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", p_vitdir);
+        write_file(p, im, sizeof im);
+        snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", p_vitdir);
+        write_file(p, im, sizeof im);
+        snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", p_vitdir);
+        write_file(p, lb, sizeof lb);
+        snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", p_vitdir);
+        write_file(p, lb, sizeof lb);
+    }
+    ligo_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------------ the rows */
+
+#define NUL(expr) return (expr) == NULL ? ligo_get_status(ctx) : LIGO_OK
+
+static ligo_tensor *t2(ligo_ctx *ctx, int64_t a, int64_t b) { return ligo_new_2d(ctx, a, b); }
+
+static ligo_model *tiny_model(ligo_ctx *ctx, ligo_family f) {
+    ligo_config c = tiny_cfg(f);
+    ligo_model *m = ligo_model_new(ctx, &c);
+    if (m) ligo_model_init(m, 3);
+    return m;
+}
+
+/* core and tensors */
+static ligo_status r_threads_neg(ligo_ctx *ctx) { return ligo_set_num_threads(ctx, -1); }
+static ligo_status r_threads_huge(ligo_ctx *ctx) { return ligo_set_num_threads(ctx, 100000); }
+static ligo_status r_alloc_huge(ligo_ctx *ctx) { NUL(ligo_alloc_persistent(ctx, (size_t)1 << 40)); }
+static ligo_status r_scratch_huge(ligo_ctx *ctx) { NUL(ligo_alloc_scratch(ctx, SIZE_MAX - 10)); }
+static ligo_status r_new_ndim0(ligo_ctx *ctx) { int64_t s[1] = {2}; NUL(ligo_new(ctx, 0, s)); }
+static ligo_status r_new_ndim5(ligo_ctx *ctx) { int64_t s[5] = {1, 1, 1, 1, 1}; NUL(ligo_new(ctx, 5, s)); }
+static ligo_status r_new_dim0(ligo_ctx *ctx) { NUL(ligo_new_2d(ctx, 3, 0)); }
+static ligo_status r_new_negdim(ligo_ctx *ctx) { NUL(ligo_new_1d(ctx, -5)); }
+static ligo_status r_new_overflow(ligo_ctx *ctx) { NUL(ligo_new_2d(ctx, (int64_t)1 << 40, (int64_t)1 << 40)); }
+static ligo_status r_new_absurd(ligo_ctx *ctx) { NUL(ligo_new_1d(ctx, (int64_t)1 << 40)); }
+static ligo_status r_param_negdim(ligo_ctx *ctx) { int64_t s[2] = {4, -1}; NUL(ligo_new_param(ctx, 2, s)); }
+static ligo_status r_wrap_null(ligo_ctx *ctx) { int64_t s[1] = {4}; NUL(ligo_wrap(ctx, 1, s, NULL, NULL)); }
+static ligo_status r_numel_neg(ligo_ctx *ctx) { int64_t s[2] = {2, -3}, n; (void)ctx; return ligo_shape_numel(2, s, &n); }
+static ligo_status r_numel_ovf(ligo_ctx *ctx) {
+    int64_t s[3] = {(int64_t)1 << 30, (int64_t)1 << 30, (int64_t)1 << 30}, n;
+    (void)ctx;
+    return ligo_shape_numel(3, s, &n);
+}
+static ligo_status r_copy_n(ligo_ctx *ctx) {
+    float x[3] = {0, 0, 0};
+    ligo_tensor *t = ligo_new_1d(ctx, 4);
+    return ligo_copy_from(ctx, t, x, 3);
+}
+/* gemm */
+static ligo_status r_gemm_negM(ligo_ctx *ctx) {
+    float a[4], b[4], c[4];
+    return ligo_sgemm(ctx, 0, 0, -1, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
+}
+static ligo_status r_gemm_lda(ligo_ctx *ctx) {
+    float a[4], b[4], c[4];
+    return ligo_sgemm(ctx, 0, 0, 2, 2, 2, 1.0f, a, 1, b, 2, 0.0f, c, 2);
+}
+static ligo_status r_gemm_null(ligo_ctx *ctx) {
+    float b[4], c[4];
+    return ligo_sgemm(ctx, 0, 0, 2, 2, 2, 1.0f, NULL, 2, b, 2, 0.0f, c, 2);
+}
+/* ops */
+static ligo_status r_add_shape(ligo_ctx *ctx) { NUL(ligo_add(ctx, t2(ctx, 2, 3), t2(ctx, 3, 2))); }
+static ligo_status r_add_null(ligo_ctx *ctx) { NUL(ligo_add(ctx, t2(ctx, 2, 3), NULL)); }
+static ligo_status r_mul_shape(ligo_ctx *ctx) { NUL(ligo_mul(ctx, t2(ctx, 2, 3), t2(ctx, 2, 2))); }
+static ligo_status r_matmul_k(ligo_ctx *ctx) { NUL(ligo_matmul(ctx, t2(ctx, 2, 3), t2(ctx, 4, 5), 0, 0)); }
+static ligo_status r_matmul_3d(ligo_ctx *ctx) { NUL(ligo_matmul(ctx, ligo_new_3d(ctx, 2, 2, 2), t2(ctx, 2, 2), 0, 0)); }
+static ligo_status r_transpose_1d(ligo_ctx *ctx) { NUL(ligo_transpose(ctx, ligo_new_1d(ctx, 3))); }
+static ligo_status r_reshape_n(ligo_ctx *ctx) { int64_t s[2] = {5, 2}; NUL(ligo_reshape(ctx, t2(ctx, 3, 3), 2, s)); }
+static ligo_status r_reshape_neg(ligo_ctx *ctx) { int64_t s[2] = {-3, -3}; NUL(ligo_reshape(ctx, t2(ctx, 3, 3), 2, s)); }
+static ligo_status r_concat_axis(ligo_ctx *ctx) { NUL(ligo_concat(ctx, t2(ctx, 2, 2), t2(ctx, 2, 2), 2)); }
+static ligo_status r_concat_shape(ligo_ctx *ctx) { NUL(ligo_concat(ctx, t2(ctx, 2, 2), t2(ctx, 3, 3), 0)); }
+static ligo_status r_slice_range(ligo_ctx *ctx) { NUL(ligo_slice(ctx, t2(ctx, 4, 4), 0, 3, 2)); }
+static ligo_status r_slice_neg(ligo_ctx *ctx) { NUL(ligo_slice(ctx, t2(ctx, 4, 4), 1, -1, 2)); }
+static ligo_status r_slice_huge(ligo_ctx *ctx) { NUL(ligo_slice(ctx, t2(ctx, 4, 4), 1, INT64_MAX, INT64_MAX)); }
+static ligo_status r_linear_in(ligo_ctx *ctx) { NUL(ligo_linear(ctx, t2(ctx, 2, 3), t2(ctx, 4, 5), NULL)); }
+static ligo_status r_linear_bias(ligo_ctx *ctx) { NUL(ligo_linear(ctx, t2(ctx, 2, 3), t2(ctx, 4, 3), ligo_new_1d(ctx, 3))); }
+static ligo_status r_ln_gamma(ligo_ctx *ctx) {
+    NUL(ligo_layernorm(ctx, t2(ctx, 2, 4), ligo_new_1d(ctx, 3), ligo_new_1d(ctx, 4), 1e-5f));
+}
+static ligo_status r_ln_eps(ligo_ctx *ctx) {
+    NUL(ligo_layernorm(ctx, t2(ctx, 2, 4), ligo_new_1d(ctx, 4), ligo_new_1d(ctx, 4), -1.0f));
+}
+static ligo_status r_attn_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 3, 1)); }
+static ligo_status r_attn_zero_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 0, 1)); }
+static ligo_status r_attn_not3(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 10), 1, 1)); }
+static ligo_status r_ce_target(ligo_ctx *ctx) {
+    int32_t tg[2] = {1, 7};
+    NUL(ligo_cross_entropy(ctx, t2(ctx, 2, 5), tg, 2, LIGO_IGNORE));
+}
+static ligo_status r_ce_negtarget(ligo_ctx *ctx) {
+    int32_t tg[2] = {1, -2};
+    NUL(ligo_cross_entropy(ctx, t2(ctx, 2, 5), tg, 2, LIGO_IGNORE));
+}
+static ligo_status r_ce_count(ligo_ctx *ctx) {
+    int32_t tg[3] = {1, 2, 3};
+    NUL(ligo_cross_entropy(ctx, t2(ctx, 2, 5), tg, 3, LIGO_IGNORE));
+}
+static ligo_status r_emb_id(ligo_ctx *ctx) {
+    int32_t ids[2] = {0, 9};
+    NUL(ligo_embedding(ctx, t2(ctx, 5, 3), ids, 2));
+}
+static ligo_status r_emb_neg(ligo_ctx *ctx) {
+    int32_t ids[2] = {-1, 0};
+    NUL(ligo_embedding(ctx, t2(ctx, 5, 3), ids, 2));
+}
+static ligo_status r_emb_n(ligo_ctx *ctx) {
+    int32_t ids[1] = {0};
+    NUL(ligo_embedding(ctx, t2(ctx, 5, 3), ids, -4));
+}
+static ligo_status r_backward_vec(ligo_ctx *ctx) { return ligo_backward(ctx, ligo_scale(ctx, ligo_new_1d(ctx, 3), 2.0f)); }
+static ligo_status r_backward_null(ligo_ctx *ctx) { return ligo_backward(ctx, NULL); }
+static ligo_status r_sticky(ligo_ctx *ctx) { /* after an error every builder returns NULL with the same status */
+    (void)ligo_new_1d(ctx, -1);
+    NUL(ligo_new_1d(ctx, 4));
+}
+/* nn */
+static ligo_status r_family_parse(ligo_ctx *ctx) {
+    ligo_family f;
+    (void)ctx;
+    return ligo_family_parse("llama", &f);
+}
+static ligo_status r_cfg_layers(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_layer = 0; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_layers_huge(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_layer = 1 << 30; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_heads(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_head = 3; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_dim(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.d_model = -8; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_vocab(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.vocab = 1; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_family(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.family = (ligo_family)7; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_patch(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_VIT); c.patch = 5; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_eps(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.ln_eps = (float)NAN; return ligo_config_check(ctx, &c); }
+static ligo_status r_model_huge(ligo_ctx *ctx) {
+    ligo_config c = tiny_cfg(LIGO_GPT);
+    c.n_layer = 200;
+    c.d_model = 65536;
+    c.n_head = 1;
+    NUL(ligo_model_new(ctx, &c));
+}
+static ligo_status r_loss_T(ligo_ctx *ctx) {
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    int32_t in[40] = {0}, tg[40] = {0};
+    ligo_batch b;
+    memset(&b, 0, sizeof b);
+    b.B = 1;
+    b.T = 40; /* context is 16 */
+    b.inputs = in;
+    b.targets = tg;
+    NUL(ligo_model_loss(ctx, m, &b, NULL));
+}
+static ligo_status r_loss_id(ligo_ctx *ctx) {
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    int32_t in[4] = {0, 1, 256, 2}, tg[4] = {0, 1, 2, 3};
+    ligo_batch b;
+    memset(&b, 0, sizeof b);
+    b.B = 1;
+    b.T = 4;
+    b.inputs = in;
+    b.targets = tg;
+    NUL(ligo_model_loss(ctx, m, &b, NULL));
+}
+static ligo_status r_loss_target(ligo_ctx *ctx) {
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    int32_t in[4] = {0, 1, 2, 3}, tg[4] = {0, 1, 2, 999};
+    ligo_batch b;
+    memset(&b, 0, sizeof b);
+    b.B = 1;
+    b.T = 4;
+    b.inputs = in;
+    b.targets = tg;
+    NUL(ligo_model_loss(ctx, m, &b, NULL));
+}
+static ligo_status r_loss_nobatch(ligo_ctx *ctx) { NUL(ligo_model_loss(ctx, tiny_model(ctx, LIGO_GPT), NULL, NULL)); }
+static ligo_status r_loss_B0(ligo_ctx *ctx) {
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    int32_t in[4] = {0}, tg[4] = {0};
+    ligo_batch b;
+    memset(&b, 0, sizeof b);
+    b.B = 0;
+    b.T = 4;
+    b.inputs = in;
+    b.targets = tg;
+    NUL(ligo_model_loss(ctx, m, &b, NULL));
+}
+/* optim */
+static ligo_status r_optim_n(ligo_ctx *ctx) {
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    NUL(ligo_optim_new(ctx, &c, -3, NULL, 0));
+}
+static ligo_status r_optim_beta(ligo_ctx *ctx) {
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    c.beta2 = 1.5f;
+    NUL(ligo_optim_new(ctx, &c, 4, NULL, 0));
+}
+static ligo_status r_optim_seg(ligo_ctx *ctx) {
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_segment s;
+    s.offset = 2;
+    s.n = 10;
+    s.decay = 1;
+    NUL(ligo_optim_new(ctx, &c, 4, &s, 1));
+}
+static ligo_status r_optim_lr(ligo_ctx *ctx) {
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_optim *o = ligo_optim_new(ctx, &c, 4, NULL, 0);
+    float x[4] = {0}, g[4] = {0};
+    return ligo_optim_step(ctx, o, x, g, (float)NAN);
+}
+/* data */
+static ligo_status r_text_missing(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_text(ctx, "/nonexistent/x.txt", &t); }
+static ligo_status r_text_dir(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_text(ctx, g_dir, &t); }
+static ligo_status r_text_short(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_text(ctx, p_tiny, &t); }
+static ligo_status r_text_null(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_text(ctx, NULL, &t); }
+static ligo_status r_bytes_null(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_from_bytes(ctx, NULL, 10, &t); }
+static ligo_status r_gpt2_magic(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_gpt2(ctx, p_badgpt2, &t); }
+static ligo_status r_gpt2_text(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_gpt2(ctx, p_text, &t); }
+static ligo_status r_gpt2_missing(ligo_ctx *ctx) { ligo_tokens t; return ligo_tokens_load_gpt2(ctx, "/nonexistent.bin", &t); }
+static ligo_status r_gpt2_count(ligo_ctx *ctx) {
+    unsigned char b[1024 + 4];
+    ligo_tokens t;
+    memset(b, 0, sizeof b);
+    b[0] = 0x88; b[1] = 0xd8; b[2] = 0x34; b[3] = 0x01; /* 20240520 */
+    b[4] = 1;
+    b[8] = 0xff; b[9] = 0xff; b[10] = 0xff; b[11] = 0x7f; /* 2^31 - 1 tokens in 4 bytes */
+    return ligo_tokens_parse_gpt2(ctx, b, sizeof b, &t);
+}
+static ligo_status r_gpt2_negcount(ligo_ctx *ctx) {
+    unsigned char b[1024 + 4];
+    ligo_tokens t;
+    memset(b, 0, sizeof b);
+    b[0] = 0x88; b[1] = 0xd8; b[2] = 0x34; b[3] = 0x01;
+    b[4] = 1;
+    b[8] = 0xfe; b[9] = 0xff; b[10] = 0xff; b[11] = 0xff;
+    return ligo_tokens_parse_gpt2(ctx, b, sizeof b, &t);
+}
+static ligo_status r_batch_T(ligo_ctx *ctx) {
+    ligo_tokens t;
+    ligo_rng r;
+    int32_t in[8], tg[8];
+    ligo_tokens_from_bytes(ctx, "abcdefgh", 8, &t);
+    ligo_rng_seed(&r, 1);
+    return ligo_tokens_batch(ctx, &t, LIGO_SPLIT_TRAIN, &r, 1, 8, in, tg);
+}
+static ligo_status r_batch_neg(ligo_ctx *ctx) {
+    ligo_tokens t;
+    ligo_rng r;
+    int32_t in[8], tg[8];
+    ligo_tokens_from_bytes(ctx, "abcdefghabcdefgh", 16, &t);
+    ligo_rng_seed(&r, 1);
+    return ligo_tokens_batch(ctx, &t, LIGO_SPLIT_TRAIN, &r, -2, 2, in, tg);
+}
+static ligo_status r_batch_split(ligo_ctx *ctx) {
+    ligo_tokens t;
+    ligo_rng r;
+    int32_t in[8], tg[8];
+    ligo_tokens_from_bytes(ctx, "abcdefghabcdefgh", 16, &t);
+    ligo_rng_seed(&r, 1);
+    return ligo_tokens_batch(ctx, &t, 5, &r, 1, 2, in, tg);
+}
+static ligo_status r_window_k(ligo_ctx *ctx) {
+    ligo_tokens t;
+    int32_t in[8], tg[8];
+    ligo_tokens_from_bytes(ctx, "abcdefghabcdefghabcdefghabcdefgh", 32, &t);
+    return ligo_tokens_window(ctx, &t, LIGO_SPLIT_TRAIN, 1000, 2, in, tg);
+}
+static ligo_status r_mlm_prob(ligo_ctx *ctx) {
+    ligo_rng r;
+    int32_t a[4] = {1, 2, 3, 4}, b[4], c[4];
+    ligo_rng_seed(&r, 1);
+    return ligo_mlm_mask(ctx, &r, a, 4, 1.5f, 9, 8, LIGO_IGNORE, b, c);
+}
+static ligo_status r_idx_missing(ligo_ctx *ctx) { ligo_images im; return ligo_images_load_idx(ctx, "/nonexistent-images", p_idx, &im); }
+static ligo_status r_idx_swapped(ligo_ctx *ctx) { ligo_images im; return ligo_images_load_idx(ctx, p_text, p_idx, &im); }
+static ligo_status r_idx_huge(ligo_ctx *ctx) {
+    unsigned char im[16], lb[8];
+    ligo_images out;
+    be32(im, 0x803);
+    be32(im + 4, 0xffffffffu);
+    be32(im + 8, 0xffffffffu);
+    be32(im + 12, 0xffffffffu);
+    be32(lb, 0x801);
+    be32(lb + 4, 0xffffffffu);
+    return ligo_images_parse_idx(ctx, im, sizeof im, lb, sizeof lb, &out);
+}
+static ligo_status r_idx_count(ligo_ctx *ctx) {
+    unsigned char im[16 + 4], lb[8 + 3];
+    ligo_images out;
+    memset(im, 0, sizeof im);
+    memset(lb, 0, sizeof lb);
+    be32(im, 0x803);
+    be32(im + 4, 1);
+    be32(im + 8, 2);
+    be32(im + 12, 2);
+    be32(lb, 0x801);
+    be32(lb + 4, 3);
+    return ligo_images_parse_idx(ctx, im, sizeof im, lb, sizeof lb, &out);
+}
+static ligo_status r_gunzip_bad(ligo_ctx *ctx) {
+    void *o;
+    size_t n;
+    return ligo_gunzip(ctx, "\x1f\x8b\x08\x00\0\0\0\0\0\xff\xff\xff", 12, 100, &o, &n);
+}
+static ligo_status r_gunzip_cap(ligo_ctx *ctx) {
+    /* gzip of 1000 'a' bytes, capped at 10 */
+    static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff, 0x4b, 0x4c, 0x1c, 0x05,
+                                       0xa3, 0x60, 0x14, 0x0c, 0x77, 0x00, 0x00, 0xb4, 0x2d, 0xf6, 0x13, 0xe8, 0x03,
+                                       0x00, 0x00};
+    void *o;
+    size_t n;
+    return ligo_gunzip(ctx, gz, sizeof gz, 10, &o, &n);
+}
+static ligo_status r_read_cap(ligo_ctx *ctx) {
+    void *o;
+    size_t n;
+    return ligo_read_file(ctx, p_text, 100, &o, &n);
+}
+/* io */
+static ligo_status r_st_missing(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, "/nonexistent.safetensors", &st); }
+static ligo_status r_st_dir(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, g_dir, &st); }
+static ligo_status r_st_empty(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, p_empty, &st); }
+static ligo_status r_st_junk(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, p_junk, &st); }
+static ligo_status r_st_bighdr(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, p_bigheader, &st); }
+static ligo_status r_st_trunc(ligo_ctx *ctx) { ligo_safetensors st; return ligo_st_read(ctx, p_trunc, &st); }
+static ligo_status r_st_parse_hdr(ligo_ctx *ctx) {
+    static const char b[] = "\x10\0\0\0\0\0\0\0{\"a\":{}}        ";
+    ligo_safetensors st;
+    return ligo_st_parse(ctx, b, sizeof b - 1, &st);
+}
+static ligo_status r_st_parse_past(ligo_ctx *ctx) {
+    static const char h[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+    unsigned char b[8 + sizeof h + 8];
+    ligo_safetensors st;
+    memset(b, 0, sizeof b);
+    b[0] = (unsigned char)(sizeof h - 1);
+    memcpy(b + 8, h, sizeof h - 1);
+    return ligo_st_parse(ctx, b, 8 + sizeof h - 1 + 8, &st);
+}
+static ligo_status r_st_parse_ovf(ligo_ctx *ctx) {
+    static const char h[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}";
+    unsigned char b[8 + sizeof h];
+    ligo_safetensors st;
+    memset(b, 0, sizeof b);
+    b[0] = (unsigned char)(sizeof h - 1);
+    memcpy(b + 8, h, sizeof h - 1);
+    return ligo_st_parse(ctx, b, 8 + sizeof h - 1, &st);
+}
+static ligo_status r_st_dtype(ligo_ctx *ctx) {
+    static const char h[] = "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}";
+    unsigned char b[8 + sizeof h + 4];
+    ligo_safetensors st;
+    memset(b, 0, sizeof b);
+    b[0] = (unsigned char)(sizeof h - 1);
+    memcpy(b + 8, h, sizeof h - 1);
+    return ligo_st_parse(ctx, b, 8 + sizeof h - 1 + 4, &st);
+}
+static ligo_status r_st_add_dim(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    int64_t s[2] = {2, 0};
+    float x[4];
+    ligo_st_init(&st);
+    return ligo_st_add(ctx, &st, "a", 2, s, x);
+}
+static ligo_status r_st_add_dup(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    int64_t s[1] = {2};
+    float x[2] = {0, 0};
+    ligo_st_init(&st);
+    ligo_st_add(ctx, &st, "a", 1, s, x);
+    return ligo_st_add(ctx, &st, "a", 1, s, x);
+}
+static ligo_status r_st_add_name(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    int64_t s[1] = {2};
+    float x[2] = {0, 0};
+    char name[300];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = 0;
+    ligo_st_init(&st);
+    return ligo_st_add(ctx, &st, name, 1, s, x);
+}
+static ligo_status r_st_meta_utf8(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    ligo_st_init(&st);
+    return ligo_st_set_meta(ctx, &st, "k", "\xff\xfe");
+}
+static ligo_status r_st_write_nodir(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    ligo_st_init(&st);
+    return ligo_st_write(ctx, p_nodir, &st);
+}
+static ligo_status r_save_nodir(ligo_ctx *ctx) { return ligo_model_save(ctx, tiny_model(ctx, LIGO_GPT), p_nodir); }
+static ligo_status r_save_underfile(ligo_ctx *ctx) { return ligo_model_save(ctx, tiny_model(ctx, LIGO_GPT), p_underfile); }
+static ligo_status r_save_onto_dir(ligo_ctx *ctx) { return ligo_model_save(ctx, tiny_model(ctx, LIGO_GPT), g_dir); }
+static ligo_status r_load_missing(ligo_ctx *ctx) { NUL(ligo_model_load(ctx, "/nonexistent/model.safetensors")); }
+static ligo_status r_load_text(ligo_ctx *ctx) { NUL(ligo_model_load(ctx, p_text)); }
+static ligo_status r_load_hugecfg(ligo_ctx *ctx) { NUL(ligo_model_load(ctx, p_hugecfg)); }
+static ligo_status r_load_trunc(ligo_ctx *ctx) { NUL(ligo_model_load(ctx, p_trunc)); }
+static ligo_status r_load_nometa(ligo_ctx *ctx) {
+    ligo_safetensors st;
+    ligo_st_init(&st);
+    NUL(ligo_model_from_st(ctx, &st, "empty"));
+}
+/* grow */
+static ligo_status r_grow_method(ligo_ctx *ctx) {
+    ligo_grow_method g;
+    (void)ctx;
+    return ligo_grow_method_parse("bogus", &g);
+}
+static ligo_status r_grow_family(ligo_ctx *ctx) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_BERT);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    large.n_layer = 2;
+    large.d_model = 16;
+    large.n_head = 4;
+    large.d_ff = 32;
+    NUL(ligo_grow_new(ctx, small, &large, &gc));
+}
+static ligo_status r_grow_smaller(ligo_ctx *ctx) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_GPT);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    large.d_model = 4;
+    large.n_head = 1;
+    large.d_ff = 8;
+    NUL(ligo_grow_new(ctx, small, &large, &gc));
+}
+static ligo_status r_grow_load_wrong(ligo_ctx *ctx) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_GPT);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    large.n_layer = 2;
+    large.d_model = 16;
+    large.n_head = 4;
+    large.d_ff = 32;
+    g = ligo_grow_new(ctx, small, &large, &gc);
+    if (!g) return ligo_get_status(ctx);
+    return ligo_grow_load(ctx, g, p_gpt);
+}
+/* train */
+static ligo_status r_data_missing(ligo_ctx *ctx) { ligo_data d; return ligo_data_load(ctx, LIGO_GPT, "/nonexistent.txt", &d); }
+static ligo_status r_data_vit_missing(ligo_ctx *ctx) { ligo_data d; return ligo_data_load(ctx, LIGO_VIT, "/nonexistent-dir", &d); }
+static ligo_status r_eval_family(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_BERT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+}
+static ligo_status r_eval_T(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, -5, 2, 2, &ev);
+}
+static ligo_status r_eval_vocab(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_config c = tiny_cfg(LIGO_GPT);
+    ligo_model *m;
+    c.vocab = 100;
+    m = ligo_model_new(ctx, &c);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+}
+static ligo_status r_vit_shape(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_VIT);
+    if (ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, 0, 2, 0, &ev);
+}
+static ligo_status r_trainer_batch(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    tc.batch = -1;
+    NUL(ligo_trainer_new(ctx, m, &d, &tc));
+}
+static ligo_status r_trainer_ctx(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    tc.ctx = 1000;
+    NUL(ligo_trainer_new(ctx, m, &d, &tc));
+}
+static ligo_status r_trainer_family(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, LIGO_BERT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    tc.ctx = 8;
+    NUL(ligo_trainer_new(ctx, m, &d, &tc));
+}
+static ligo_trainer *tiny_trainer(ligo_ctx *ctx, ligo_family fam, ligo_data *d) {
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, fam);
+    if (ligo_data_load(ctx, fam, p_text, d) != LIGO_OK) return NULL;
+    tc.ctx = 8;
+    tc.batch = 2;
+    tc.progress = 0;
+    return ligo_trainer_new(ctx, m, d, &tc);
+}
+static ligo_status r_resume_model_only(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    return ligo_trainer_resume(ctx, tr, p_gpt);
+}
+static ligo_status r_resume_family(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_BERT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    return ligo_trainer_resume(ctx, tr, p_train);
+}
+static ligo_status r_resume_missing(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    return ligo_trainer_resume(ctx, tr, "/nonexistent/ck.safetensors");
+}
+static ligo_status r_save_trainer_nodir(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    return ligo_trainer_save(ctx, tr, p_nodir);
+}
+static ligo_status r_run_csv(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    tr->cfg.csv_path = p_nodir;
+    return ligo_trainer_run(ctx, tr);
+}
+static ligo_status r_run_nan(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    if (!tr) return ligo_get_status(ctx);
+    tr->model->data[0] = (float)INFINITY;
+    return ligo_trainer_run(ctx, tr);
+}
+static ligo_status r_step_null(ligo_ctx *ctx) { return ligo_trainer_step(ctx, NULL, NULL); }
+
+typedef struct row {
+    const char *name;
+    ligo_status (*run)(ligo_ctx *ctx);
+    ligo_status want;
+    const char *msg; /* substring of the message; NULL: the function takes no context */
+} row;
+
+#define R(fn, st, msg) {#fn, fn, st, msg}
+static const row g_rows[] = {
+    R(r_threads_neg, LIGO_EINVAL, "thread"),
+    R(r_threads_huge, LIGO_EINVAL, "thread"),
+    R(r_alloc_huge, LIGO_ENOMEM, "exhausted"),
+    R(r_scratch_huge, LIGO_EOVERFLOW, "overflows"),
+    R(r_new_ndim0, LIGO_EINVAL, "ndim"),
+    R(r_new_ndim5, LIGO_EINVAL, "ndim"),
+    R(r_new_dim0, LIGO_EINVAL, "dim"),
+    R(r_new_negdim, LIGO_EINVAL, "dim"),
+    R(r_new_overflow, LIGO_EOVERFLOW, "too large"),
+    R(r_new_absurd, LIGO_EOVERFLOW, "2^38"),
+    R(r_param_negdim, LIGO_EINVAL, "dim"),
+    R(r_wrap_null, LIGO_EINVAL, "NULL"),
+    R(r_numel_neg, LIGO_EINVAL, NULL),
+    R(r_numel_ovf, LIGO_EOVERFLOW, NULL),
+    R(r_copy_n, LIGO_ESHAPE, "3"),
+    R(r_gemm_negM, LIGO_EINVAL, "M"),
+    R(r_gemm_lda, LIGO_EINVAL, "lda"),
+    R(r_gemm_null, LIGO_EINVAL, "NULL"),
+    R(r_add_shape, LIGO_ESHAPE, "2x3"),
+    R(r_add_null, LIGO_EINVAL, "NULL"),
+    R(r_mul_shape, LIGO_ESHAPE, "2x2"),
+    R(r_matmul_k, LIGO_ESHAPE, "2x3"),
+    R(r_matmul_3d, LIGO_ESHAPE, "2-D"),
+    R(r_transpose_1d, LIGO_ESHAPE, "2-D"),
+    R(r_reshape_n, LIGO_ESHAPE, "reshape"),
+    R(r_reshape_neg, LIGO_EINVAL, "reshape"),
+    R(r_concat_axis, LIGO_EINVAL, "axis"),
+    R(r_concat_shape, LIGO_ESHAPE, "concat"),
+    R(r_slice_range, LIGO_ERANGE, "slice"),
+    R(r_slice_neg, LIGO_ERANGE, "slice"),
+    R(r_slice_huge, LIGO_ERANGE, "slice"),
+    R(r_linear_in, LIGO_ESHAPE, "linear"),
+    R(r_linear_bias, LIGO_ESHAPE, "linear"),
+    R(r_ln_gamma, LIGO_ESHAPE, "layernorm"),
+    R(r_ln_eps, LIGO_EINVAL, "eps"),
+    R(r_attn_heads, LIGO_ESHAPE, "head"),
+    R(r_attn_zero_heads, LIGO_ESHAPE, "0 heads"),
+    R(r_attn_not3, LIGO_ESHAPE, "attention"),
+    R(r_ce_target, LIGO_ERANGE, "7"),
+    R(r_ce_negtarget, LIGO_ERANGE, "-2"),
+    R(r_ce_count, LIGO_ESHAPE, "3"),
+    R(r_emb_id, LIGO_ERANGE, "9"),
+    R(r_emb_neg, LIGO_ERANGE, "-1"),
+    R(r_emb_n, LIGO_EINVAL, "embedding"),
+    R(r_backward_vec, LIGO_ESHAPE, "scalar"),
+    R(r_backward_null, LIGO_EINVAL, "NULL"),
+    R(r_sticky, LIGO_EINVAL, "dim"),
+    R(r_family_parse, LIGO_EINVAL, NULL),
+    R(r_cfg_layers, LIGO_EINVAL, "layers"),
+    R(r_cfg_layers_huge, LIGO_EINVAL, "layers"),
+    R(r_cfg_heads, LIGO_EINVAL, "heads"),
+    R(r_cfg_dim, LIGO_EINVAL, "width"),
+    R(r_cfg_vocab, LIGO_EINVAL, "vocabulary"),
+    R(r_cfg_family, LIGO_EINVAL, "family"),
+    R(r_cfg_patch, LIGO_EINVAL, "patch"),
+    R(r_cfg_eps, LIGO_EINVAL, "eps"),
+    R(r_model_huge, LIGO_EOVERFLOW, "too many"),
+    R(r_loss_T, LIGO_EINVAL, "40"),
+    R(r_loss_id, LIGO_ERANGE, "256"),
+    R(r_loss_target, LIGO_ERANGE, "999"),
+    R(r_loss_nobatch, LIGO_EINVAL, "NULL"),
+    R(r_loss_B0, LIGO_EINVAL, ""),
+    R(r_optim_n, LIGO_EINVAL, ""),
+    R(r_optim_beta, LIGO_EINVAL, "beta"),
+    R(r_optim_seg, LIGO_EINVAL, "segment"),
+    R(r_optim_lr, LIGO_EINVAL, "learning rate nan"),
+    R(r_text_missing, LIGO_EIO, "/nonexistent/x.txt"),
+    R(r_text_dir, LIGO_EIO, "directory"),
+    R(r_text_short, LIGO_EINVAL, "at least 2"),
+    R(r_text_null, LIGO_EINVAL, "NULL"),
+    R(r_bytes_null, LIGO_EINVAL, "NULL"),
+    R(r_gpt2_magic, LIGO_EFORMAT, "magic"),
+    R(r_gpt2_text, LIGO_EFORMAT, "magic"),
+    R(r_gpt2_missing, LIGO_EIO, "/nonexistent.bin"),
+    R(r_gpt2_count, LIGO_EFORMAT, "truncated"),
+    R(r_gpt2_negcount, LIGO_EFORMAT, "negative"),
+    R(r_batch_T, LIGO_EINVAL, "T + 1"),
+    R(r_batch_neg, LIGO_EINVAL, "B = -2"),
+    R(r_batch_split, LIGO_EINVAL, "split"),
+    R(r_window_k, LIGO_ERANGE, "window 1000"),
+    R(r_mlm_prob, LIGO_EINVAL, "prob"),
+    R(r_idx_missing, LIGO_EIO, "/nonexistent-images"),
+    R(r_idx_swapped, LIGO_EFORMAT, "magic"),
+    R(r_idx_huge, LIGO_EFORMAT, "truncated"),
+    R(r_idx_count, LIGO_EFORMAT, "3 labels for 1 images"),
+    R(r_gunzip_bad, LIGO_EFORMAT, "ligo_gunzip"),
+    R(r_gunzip_cap, LIGO_EFORMAT, "10 bytes"),
+    R(r_read_cap, LIGO_EFORMAT, "cap"),
+    R(r_st_missing, LIGO_EIO, "/nonexistent.safetensors"),
+    R(r_st_dir, LIGO_EIO, "not a regular file"),
+    R(r_st_empty, LIGO_EFORMAT, "8-byte header length"),
+    R(r_st_junk, LIGO_EFORMAT, "header length"),
+    R(r_st_bighdr, LIGO_EFORMAT, "exceeds the limit"),
+    R(r_st_trunc, LIGO_EFORMAT, "truncated"),
+    R(r_st_parse_hdr, LIGO_EFORMAT, "dtype"),
+    R(r_st_parse_past, LIGO_EFORMAT, "past the data buffer"),
+    R(r_st_parse_ovf, LIGO_EFORMAT, "too large"),
+    R(r_st_dtype, LIGO_EFORMAT, "BF16"),
+    R(r_st_add_dim, LIGO_EINVAL, "dim 1 is 0"),
+    R(r_st_add_dup, LIGO_EINVAL, "twice"),
+    R(r_st_add_name, LIGO_EINVAL, "too long"),
+    R(r_st_meta_utf8, LIGO_EINVAL, "UTF-8"),
+    R(r_st_write_nodir, LIGO_EIO, "cannot create"),
+    R(r_save_nodir, LIGO_EIO, "No such file"),
+    R(r_save_underfile, LIGO_EIO, "Not a directory"),
+    R(r_save_onto_dir, LIGO_EIO, "rename"),
+    R(r_load_missing, LIGO_EIO, "/nonexistent/model.safetensors"),
+    R(r_load_text, LIGO_EFORMAT, "header length"),
+    R(r_load_hugecfg, LIGO_EFORMAT, "needs at least"),
+    R(r_load_trunc, LIGO_EFORMAT, "truncated"),
+    R(r_load_nometa, LIGO_EFORMAT, "ligo.family"),
+    R(r_grow_method, LIGO_EINVAL, NULL),
+    R(r_grow_family, LIGO_EINVAL, "cannot grow a gpt model into a bert"),
+    R(r_grow_smaller, LIGO_EINVAL, ""),
+    R(r_grow_load_wrong, LIGO_EFORMAT, ""),
+    R(r_data_missing, LIGO_EIO, "/nonexistent.txt"),
+    R(r_data_vit_missing, LIGO_EIO, "/nonexistent-dir"),
+    R(r_eval_family, LIGO_EINVAL, "gpt data for a bert model"),
+    R(r_eval_T, LIGO_EINVAL, "T = -5"),
+    R(r_eval_vocab, LIGO_ERANGE, "vocabulary is 100"),
+    R(r_vit_shape, LIGO_ESHAPE, "4x4"),
+    R(r_trainer_batch, LIGO_EINVAL, "batch -1"),
+    R(r_trainer_ctx, LIGO_EINVAL, "context 1000"),
+    R(r_trainer_family, LIGO_EINVAL, "gpt data for a bert model"),
+    R(r_resume_model_only, LIGO_EFORMAT, "no training state"),
+    R(r_resume_family, LIGO_EFORMAT, ""),
+    R(r_resume_missing, LIGO_EIO, "/nonexistent/ck.safetensors"),
+    R(r_save_trainer_nodir, LIGO_EIO, "cannot create"),
+    R(r_run_csv, LIGO_EIO, "cannot open"),
+    R(r_run_nan, LIGO_ENONFINITE, "step 1"),
+    R(r_step_null, LIGO_EINVAL, "NULL"),
+};
+
+int main(int argc, char **argv) {
+    size_t i, n = sizeof g_rows / sizeof g_rows[0], passed = 0;
+    snprintf(g_dir, sizeof g_dir, "%s", argc > 1 ? argv[1] : "build/robust/api");
+    mkdir(g_dir, 0777);
+    make_fixtures();
+    for (i = 0; i < n; i++) {
+        const row *r = &g_rows[i];
+        ligo_ctx *ctx = new_ctx();
+        ligo_status s;
+        const char *msg;
+        if (!ctx) {
+            printf("api table: no context\n");
+            return 1;
+        }
+        s = r->run(ctx);
+        msg = ligo_get_error(ctx);
+        if (s == r->want && (r->msg ? ligo_get_status(ctx) == r->want && msg[0] && strstr(msg, r->msg) != NULL
+                                    : ligo_get_status(ctx) == LIGO_OK)) {
+            passed++;
+        } else {
+            printf("api table: %s: got %s \"%s\" (context %s); want %s with \"%s\"\n", r->name, ligo_status_str(s), msg,
+                   ligo_status_str(ligo_get_status(ctx)), ligo_status_str(r->want), r->msg ? r->msg : "(no context)");
+        }
+        ligo_ctx_free(ctx);
+    }
+    printf("api table: %zu bad inputs to public functions, %zu answered as expected\n", n, passed);
+    return passed == n ? 0 : 1;
+}
