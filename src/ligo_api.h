@@ -516,7 +516,9 @@ typedef struct ligo_tokens {
 } ligo_tokens;
 
 /* Any file as bytes (vocabulary 256); the last 10% (n / 10 bytes, rounded
- * down) is validation. At least 2 bytes (LIGO_EINVAL otherwise). */
+ * down) is validation. At least 2 bytes (LIGO_EINVAL otherwise). The
+ * loaders (text, GPT-2 tokens, IDX) read files of at most 64 GiB; a larger
+ * one is LIGO_EFORMAT before anything is allocated. */
 LIGO_API ligo_status ligo_tokens_load_text(ligo_ctx *ctx, const char *path, ligo_tokens *out);
 LIGO_API ligo_status ligo_tokens_from_bytes(ligo_ctx *ctx, const void *bytes, size_t n, ligo_tokens *out);
 /* A GPT-2 token file (llm.c's layout): a header of 256 little-endian int32
@@ -821,7 +823,8 @@ typedef struct ligo_train_config {
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
     double target_loss;   /* stop once validation loss <= target (0 = off) */
     int progress;         /* 0 quiet, 1 progress line on stderr */
-    volatile int *interrupt; /* when it becomes non-zero: checkpoint and stop */
+    volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
+                              * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
 } ligo_train_config;
 
 LIGO_API ligo_train_config ligo_train_config_default(void);
