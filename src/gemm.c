@@ -81,8 +81,10 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 /* Row-major A is read in place, not packed, when N is at most this. */
 #define LIGO__GEMM_UA_MAXN 96
 
-/* Work (FLOPs) below which a product stays on one thread. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 22)
+/* Work (FLOPs) below which a product stays on one thread: with the
+ * spinning pool a parallel region costs about a microsecond, so a 64^3
+ * product (0.5 MFLOP) already gains from two threads. */
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 18)
 
 typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                                float alpha, float beta);
