@@ -591,7 +591,7 @@ static ligo_status r_grow_smaller(ligo_ctx *ctx) {
     large.d_ff = 8;
     NUL(ligo_grow_new(ctx, small, &large, &gc));
 }
-static ligo_status r_grow_load_wrong(ligo_ctx *ctx) {
+static ligo_status r_grow_save_nodir(ligo_ctx *ctx) {
     ligo_model *small = tiny_model(ctx, LIGO_GPT);
     ligo_config large = tiny_cfg(LIGO_GPT);
     ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
@@ -602,7 +602,7 @@ static ligo_status r_grow_load_wrong(ligo_ctx *ctx) {
     large.d_ff = 32;
     g = ligo_grow_new(ctx, small, &large, &gc);
     if (!g) return ligo_get_status(ctx);
-    return ligo_grow_load(ctx, g, p_gpt);
+    return ligo_grow_save(ctx, g, p_nodir);
 }
 /* train */
 static ligo_status r_data_missing(ligo_ctx *ctx) { ligo_data d; return ligo_data_load(ctx, LIGO_GPT, "/nonexistent.txt", &d); }
@@ -834,7 +834,7 @@ static const row g_rows[] = {
     R(r_grow_method, LIGO_EINVAL, NULL),
     R(r_grow_family, LIGO_EINVAL, "cannot grow a gpt model into a bert"),
     R(r_grow_smaller, LIGO_EINVAL, ""),
-    R(r_grow_load_wrong, LIGO_EFORMAT, ""),
+    R(r_grow_save_nodir, LIGO_EIO, "cannot create"),
     R(r_data_missing, LIGO_EIO, "/nonexistent.txt"),
     R(r_data_vit_missing, LIGO_EIO, "/nonexistent-dir"),
     R(r_eval_family, LIGO_EINVAL, "gpt data for a bert model"),
