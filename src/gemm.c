@@ -82,9 +82,9 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 #define LIGO__GEMM_UA_MAXN 96
 
 /* Work (FLOPs) below which a product stays on one thread: with the
- * spinning pool a parallel region costs about a microsecond, so a 64^3
- * product (0.5 MFLOP) already gains from two threads. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 18)
+ * spinning pool a parallel region costs a few microseconds, so a 128^3
+ * product (4 MFLOP) already gains from two threads. */
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 20)
 
 typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                                float alpha, float beta);
