@@ -52,6 +52,11 @@ typedef struct bench_opts {
     int64_t steps_override, small_steps_override;
     int threads;
     int quiet;
+    /* operator settings (the study): < 0 keeps the defaults */
+    int64_t fit_steps;
+    double fit_lr, large_lr;
+    int full_width, depth_init, width_init, width_first, residual;
+    const char *tag;
 } bench_opts;
 
 static ligo_config mk_cfg(ligo_family f, int64_t L, int64_t D, int64_t H, int64_t T) {
@@ -90,6 +95,9 @@ static family_setup setup_for(ligo_family f, const bench_opts *o) {
         s.large_steps = 300;
         s.eval_every = 30;
     }
+    if (o->fit_steps >= 0) s.fit_steps = o->fit_steps;
+    if (o->fit_lr > 0) s.fit_lr = (float)o->fit_lr;
+    if (o->large_lr > 0) s.large_lr = (float)o->large_lr;
     if (o->steps_override > 0) s.large_steps = o->steps_override;
     if (o->small_steps_override > 0) s.small_steps = o->small_steps_override;
     if (s.eval_every > s.large_steps) s.eval_every = s.large_steps;
@@ -207,6 +215,11 @@ static void run_method(const bench_opts *o, const family_setup *s, const char *s
     gc.seed = (uint64_t)(100 + seed);
     gc.fit_steps = s->fit_steps;
     gc.fit_lr = s->fit_lr;
+    if (o->full_width) gc.full_width = 1;
+    if (o->width_first) gc.width_first = 1;
+    if (o->residual) gc.residual = 1;
+    if (o->depth_init >= 0) gc.depth_init = (ligo_depth_init)o->depth_init;
+    if (o->width_init >= 0) gc.width_init = (ligo_width_init)o->width_init;
     gc.batch = s->batch;
     gc.ctx = s->ctx;
     g = ligo_grow_new(ctx, small, &s->large, &gc);
@@ -384,8 +397,10 @@ int cmd_bench(int argc, char **argv) {
     int f, m, s, i, first;
     double t_start = ligo_time_sec();
     const char *fam_list = NULL, *method_list = NULL;
-    int64_t seeds = 3, steps = 0, small_steps = 0, threads = 0;
-    int quick = 0, demo = 0, quiet = 0, r;
+    int64_t seeds = 3, steps = 0, small_steps = 0, threads = 0, fit_steps = -1;
+    double fit_lr = 0.0, large_lr = 0.0;
+    const char *depth_init = NULL, *width_init = NULL, *tag = "";
+    int quick = 0, demo = 0, quiet = 0, full_width = 0, width_first = 0, residual = 0, r;
     tool_opt opts[] = {
         {"--quick", 'b', &quick, 0, 0, "about ten minutes: fewer steps, one seed"},
         {"--demo", 'b', &demo, 0, 0, "the make demo run: GPT, scratch / stack / ligo, on --text"},
@@ -399,6 +414,15 @@ int cmd_bench(int argc, char **argv) {
         {"--images", 's', &o.images, 0, 0, "Fashion-MNIST directory (/usr/share/datasets/fashion-mnist)"},
         {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
         {"--quiet", 'b', &quiet, 0, 0, "no progress"},
+        {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (30)"},
+        {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
+        {"--full-width", 'b', &full_width, 0, 0, "learn the full width matrices, not [I; C]"},
+        {"--depth-init", 's', &depth_init, 0, 0, "stack | interlace | rand (stack)"},
+        {"--width-init", 's', &width_init, 0, 0, "rand | sel | sel_noisy (rand)"},
+        {"--width-first", 'b', &width_first, 0, 0, "widen each small layer first, then blend (Algorithm 1)"},
+        {"--residual", 'b', &residual, 0, 0, "learn an additive term per large tensor"},
+        {"--lr", 'f', &large_lr, 0, 10, "large-model peak learning rate (1e-3)"},
+        {"--tag", 's', &tag, 0, 0, "suffix for the output file names (a study's variants)"},
         {NULL, 0, NULL, 0, 0, NULL}};
     memset(&o, 0, sizeof o);
     o.out_dir = "bench_out";
@@ -419,6 +443,32 @@ int cmd_bench(int argc, char **argv) {
     o.demo = demo;
     o.quiet = quiet;
     o.threads = (int)threads;
+    o.fit_steps = fit_steps;
+    o.fit_lr = fit_lr;
+    o.large_lr = large_lr;
+    o.full_width = full_width;
+    o.width_first = width_first;
+    o.residual = residual;
+    o.tag = tag;
+    o.depth_init = o.width_init = -1;
+    if (depth_init) {
+        if (strcmp(depth_init, "stack") == 0) o.depth_init = LIGO_DEPTH_STACK;
+        else if (strcmp(depth_init, "interlace") == 0) o.depth_init = LIGO_DEPTH_INTERLACE;
+        else if (strcmp(depth_init, "rand") == 0) o.depth_init = LIGO_DEPTH_RAND;
+        else {
+            fprintf(stderr, "ligo bench growth: --depth-init: '%s' is not stack, interlace or rand\n", depth_init);
+            return 2;
+        }
+    }
+    if (width_init) {
+        if (strcmp(width_init, "rand") == 0) o.width_init = LIGO_WIDTH_RAND;
+        else if (strcmp(width_init, "sel") == 0) o.width_init = LIGO_WIDTH_SEL;
+        else if (strcmp(width_init, "sel_noisy") == 0) o.width_init = LIGO_WIDTH_SEL_NOISY;
+        else {
+            fprintf(stderr, "ligo bench growth: --width-init: '%s' is not rand, sel or sel_noisy\n", width_init);
+            return 2;
+        }
+    }
     o.steps_override = steps;
     o.small_steps_override = small_steps;
     o.n_seeds = (quick || demo) && seeds == 3 ? 1 : (int)seeds;
@@ -446,8 +496,8 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "ligo bench growth: cannot create %s: %s\n", o.out_dir, strerror(errno));
         return 1;
     }
-    snprintf(csv_path, sizeof csv_path, "%s/curves%s.csv", o.out_dir, demo ? "_demo" : quick ? "_quick" : "");
-    snprintf(md_path, sizeof md_path, "%s/growth%s.md", o.out_dir, demo ? "_demo" : quick ? "_quick" : "");
+    snprintf(csv_path, sizeof csv_path, "%s/curves%s%s.csv", o.out_dir, demo ? "_demo" : quick ? "_quick" : "", o.tag);
+    snprintf(md_path, sizeof md_path, "%s/growth%s%s.md", o.out_dir, demo ? "_demo" : quick ? "_quick" : "", o.tag);
     csv = fopen(csv_path, "w");
     if (!csv) {
         fprintf(stderr, "ligo bench growth: cannot write %s\n", csv_path);
@@ -510,8 +560,8 @@ int cmd_bench(int argc, char **argv) {
                 }
             }
         }
-        snprintf(svg_path[f], sizeof svg_path[f], "%s/%s%s.svg", o.out_dir, ligo_family_name((ligo_family)f),
-                 demo ? "_demo" : quick ? "_quick" : "");
+        snprintf(svg_path[f], sizeof svg_path[f], "%s/%s%s%s.svg", o.out_dir, ligo_family_name((ligo_family)f),
+                 demo ? "_demo" : quick ? "_quick" : "", o.tag);
         {
             char title[256];
             snprintf(title, sizeof title, "%s: %lldx%lld grown to %lldx%lld (mean of %d seed%s)",

@@ -6,7 +6,9 @@
  *     W_m(i) = B_out(i, m) [ sum_j w_m(i)[j] W_m(j) ] B_in(i, m)^T      (4.3, 4.1)
  *     b_m(i) = B_out(i, m) [ sum_j u_m(i)[j] b_m(j) ]
  *
- * depth blend first, then width (the official code's order). The width
+ * depth blend first, then width (the official code's order; width_first
+ * widens each small layer with its own factors and blends after, the
+ * paper's Algorithm 1). The width
  * factors are tied as in DESIGN 4.2: B_emb for the residual stream, B_Q,
  * B_K, B_V, B_fc1 per large layer, B_cls for BERT's MLM transform. Each is
  * [I; C] with C learned, a learned full matrix, or a fixed selection (the
@@ -150,24 +152,39 @@ static void ligo__width_init(float *w, int64_t big, int64_t small, int full, con
 
 /* A fixed selection: new unit j copies old unit j mod small (every old
  * unit copied equally often for an integer ratio, which keeps LayerNorm
- * exact). With fpi, the in-expansion divides each copy by its count. */
-static ligo_status ligo__width_fixed(ligo_ctx *ctx, ligo_width_factor *f, int normalise_in) {
-    int64_t i, j;
+ * exact); with heads, unit d of head h copies unit d mod hs of the same
+ * head. With fpi, the in-expansion divides each copy by its count. `scale`
+ * multiplies the out-expansion (fpi's Q when heads widen: 1/sqrt(ratio)
+ * keeps q.k / sqrt(head_dim) unchanged). */
+static ligo_status ligo__width_fixed(ligo_ctx *ctx, ligo_width_factor *f, int normalise_in, float scale) {
+    int64_t h, i, j, hb = f->big / f->heads, hs = f->small / f->heads;
     f->fixed = (float *)ligo_alloc_persistent(ctx, (size_t)(f->big * f->small) * sizeof(float));
     if (!f->fixed) return ctx->status;
-    for (i = 0; i < f->big; i++) f->fixed[i * f->small + i % f->small] = 1.0f;
     if (normalise_in) {
         f->fixed_in = (float *)ligo_alloc_persistent(ctx, (size_t)(f->big * f->small) * sizeof(float));
         if (!f->fixed_in) return ctx->status;
-        for (j = 0; j < f->small; j++) {
-            int64_t count = (f->big - j + f->small - 1) / f->small; /* rows i = j mod small */
-            for (i = j; i < f->big; i += f->small) f->fixed_in[i * f->small + j] = 1.0f / (float)count;
+    }
+    for (h = 0; h < f->heads; h++) {
+        float *o = f->fixed + h * hb * f->small + h * hs;
+        for (i = 0; i < hb; i++) o[i * f->small + i % hs] = scale;
+        if (!normalise_in) continue;
+        o = f->fixed_in + h * hb * f->small + h * hs;
+        for (j = 0; j < hs; j++) {
+            int64_t count = (hb - j + hs - 1) / hs; /* rows i = j mod hs */
+            for (i = j; i < hb; i += hs) o[i * f->small + j] = 1.0f / (float)count;
         }
     }
     return LIGO_OK;
 }
 
-static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const ligo_config *l) {
+/* Floats a learned factor holds: per head [I; C] keeps C ((hb - hs) x hs),
+ * the full form the whole block (hb x hs). */
+static int64_t ligo__width_floats(const ligo_width_factor *f, int full) {
+    int64_t hb = f->big / f->heads, hs = f->small / f->heads;
+    return f->heads * (full ? hb * hs : (hb - hs) * hs);
+}
+
+static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const ligo_config *l, int head_dim) {
     const char *who = "ligo_grow_new";
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
@@ -178,7 +195,11 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
                               "(%lld, %lld, %lld) somewhere",
                               who, (long long)l->n_layer, (long long)l->d_model, (long long)l->d_ff,
                               (long long)s->n_layer, (long long)s->d_model, (long long)s->d_ff);
-    if (l->d_model / l->n_head != s->d_model / s->n_head)
+    if (head_dim && l->n_head != s->n_head)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: growing the head dimension keeps the head count (large %lld heads, small %lld)", who,
+                              (long long)l->n_head, (long long)s->n_head);
+    if (!head_dim && l->d_model / l->n_head != s->d_model / s->n_head)
         return ligo_set_error(ctx, LIGO_EINVAL,
                               "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
                               who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
@@ -195,7 +216,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     ligo_grow *g;
     ligo_config lc;
     ligo_rng rng;
-    int64_t L1, L2, k, n_learn = 0, m, kind;
+    int64_t L1, L2, Lw, k, n_learn = 0, m, kind;
     int lw, ld;
     if (ligo__failed(ctx)) return NULL;
     if (!small || !large || !cfg) {
@@ -208,7 +229,11 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     }
     lc = *large;
     if (ligo_config_check(ctx, &lc) != LIGO_OK) return NULL;
-    if (ligo__check_pair(ctx, &small->cfg, &lc) != LIGO_OK) return NULL;
+    if (ligo__check_pair(ctx, &small->cfg, &lc, cfg->grow_head_dim) != LIGO_OK) return NULL;
+    if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
+        return NULL;
+    }
     if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
         return NULL;
@@ -221,6 +246,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     g->shape = ligo_model_new(ctx, &lc);
     if (!g->shape) return NULL;
     g->ln_f_scale = 1.0f;
+    g->res_offset = -1;
     if (cfg->method == LIGO_GROW_SCRATCH) return g;
     L1 = small->cfg.n_layer;
     L2 = lc.n_layer;
@@ -228,23 +254,30 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     ld = ligo__learns_depth(cfg->method);
     ligo_rng_seed(&rng, cfg->seed);
 
-    /* width factors and the size of the learned block */
-    g->n_width = 1 + 4 * L2 + (lc.family == LIGO_BERT ? 1 : 0);
+    /* width factors and the size of the learned block; per small layer
+     * only when width comes first and is learned (fixed factors are the
+     * same for every layer, so the order does not matter for them) */
+    if (!lw) g->cfg.width_first = 0;
+    Lw = g->cfg.width_first ? L1 : L2;
+    g->n_width = 1 + 4 * Lw + (lc.family == LIGO_BERT ? 1 : 0);
     g->width = (ligo_width_factor *)ligo_alloc_persistent(ctx, (size_t)g->n_width * sizeof(ligo_width_factor));
     if (!g->width) return NULL;
     for (k = 0; k < g->n_width; k++) {
         ligo_width_factor *f = &g->width[k];
-        int ffn = k > 0 && k < 1 + 4 * L2 && (k - 1) % 4 == 3;
+        int in_layer = k > 0 && k < 1 + 4 * Lw, ffn = in_layer && (k - 1) % 4 == 3, qkv = in_layer && !ffn;
         f->big = ffn ? lc.d_ff : lc.d_model;
         f->small = ffn ? small->cfg.d_ff : small->cfg.d_model;
+        f->heads = qkv && cfg->grow_head_dim ? lc.n_head : 1;
         f->offset = -1;
         if (f->big == f->small) continue;
         if (lw) {
             f->learned = 1;
             f->offset = n_learn;
-            n_learn += cfg->full_width ? f->big * f->small : (f->big - f->small) * f->small;
-        } else if (ligo__width_fixed(ctx, f, cfg->method == LIGO_GROW_FPI || cfg->method == LIGO_GROW_AKI) != LIGO_OK) {
-            return NULL;
+            n_learn += ligo__width_floats(f, cfg->full_width);
+        } else {
+            int fpi = cfg->method == LIGO_GROW_FPI;
+            float scale = fpi && f->heads > 1 && (k - 1) % 4 == 0 ? (float)sqrt((double)f->small / (double)f->big) : 1.0f;
+            if (ligo__width_fixed(ctx, f, fpi || cfg->method == LIGO_GROW_AKI, scale) != LIGO_OK) return NULL;
         }
     }
     for (m = 0; m < LIGO_MOD_COUNT; m++)
@@ -255,15 +288,24 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
                 n_learn += L2 * L1;
             }
         }
+    g->res_offset = -1;
+    if (cfg->residual) {
+        g->res_offset = n_learn;
+        n_learn += g->shape->n_floats;
+    }
     g->n = n_learn;
     if (n_learn > 0) {
         g->data = (float *)ligo_alloc_persistent(ctx, (size_t)n_learn * sizeof(float));
         g->grad = (float *)ligo_alloc_persistent(ctx, (size_t)n_learn * sizeof(float));
         if (!g->data || !g->grad) return NULL;
     }
-    for (k = 0; k < g->n_width; k++)
-        if (g->width[k].learned)
-            ligo__width_init(g->data + g->width[k].offset, g->width[k].big, g->width[k].small, cfg->full_width, cfg, &rng);
+    for (k = 0; k < g->n_width; k++) {
+        const ligo_width_factor *f = &g->width[k];
+        int64_t h, hb = f->big / f->heads, hs = f->small / f->heads, per = ligo__width_floats(f, cfg->full_width) / f->heads;
+        if (!f->learned) continue;
+        for (h = 0; h < f->heads; h++) ligo__width_init(g->data + f->offset + h * per, hb, hs, cfg->full_width, cfg, &rng);
+    }
+    if (g->res_offset >= 0) memset(g->data + g->res_offset, 0, (size_t)g->shape->n_floats * sizeof(float));
 
     /* depth: learned rows from the init, or the baseline's fixed rows */
     for (m = 0; m < LIGO_MOD_COUNT; m++)
@@ -332,20 +374,28 @@ static ligo_tensor *ligo__identity(ligo_ctx *ctx, int64_t n) {
     return t;
 }
 
-static ligo__factor_nodes ligo__factor(ligo_ctx *ctx, ligo_grow *g, const ligo_width_factor *f, ligo_tensor **eye) {
-    ligo__factor_nodes r;
+/* One learned block (hb x hs) of a factor: [I; C] or the full matrix. */
+static ligo_tensor *ligo__learned_block(ligo_ctx *ctx, ligo_grow *g, int64_t off, int64_t hb, int64_t hs) {
     int64_t s[2];
+    s[0] = g->cfg.full_width ? hb : hb - hs;
+    s[1] = hs;
+    if (g->cfg.full_width) return ligo_wrap(ctx, 2, s, g->data + off, g->grad + off);
+    return ligo_concat(ctx, ligo__identity(ctx, hs), ligo_wrap(ctx, 2, s, g->data + off, g->grad + off), 0);
+}
+
+/* The factor's B (big x small) on the tape: learned blocks placed on the
+ * diagonal (one block unless heads widen), or the fixed selection. */
+static ligo__factor_nodes ligo__factor(ligo_ctx *ctx, ligo_grow *g, const ligo_width_factor *f) {
+    ligo__factor_nodes r;
     r.out = r.in = NULL;
     if (f->big == f->small) return r;
     if (f->learned) {
-        if (g->cfg.full_width) {
-            s[0] = f->big;
-            s[1] = f->small;
-            r.out = ligo_wrap(ctx, 2, s, g->data + f->offset, g->grad + f->offset);
-        } else {
-            s[0] = f->big - f->small;
-            s[1] = f->small;
-            r.out = ligo_concat(ctx, *eye, ligo_wrap(ctx, 2, s, g->data + f->offset, g->grad + f->offset), 0);
+        int64_t h, hb = f->big / f->heads, hs = f->small / f->heads, per = ligo__width_floats(f, g->cfg.full_width) / f->heads;
+        for (h = 0; h < f->heads; h++) {
+            ligo_tensor *row = ligo__learned_block(ctx, g, f->offset + h * per, hb, hs);
+            if (h > 0) row = ligo_concat(ctx, ligo_new_2d(ctx, hb, h * hs), row, 1);
+            if (h < f->heads - 1) row = ligo_concat(ctx, row, ligo_new_2d(ctx, hb, (f->heads - 1 - h) * hs), 1);
+            r.out = h == 0 ? row : ligo_concat(ctx, r.out, row, 0);
         }
         r.in = r.out;
     } else {
@@ -407,12 +457,45 @@ static ligo_tensor *ligo__small(ligo_ctx *ctx, const ligo_model *s, const char *
 
 static ligo_tensor *ligo__scaled(ligo_ctx *ctx, ligo_tensor *t, float s) { return s == 1.0f ? t : ligo_scale(ctx, t, s); }
 
+/* The factors of one layer's block. */
+typedef struct ligo__layer_factors {
+    ligo__factor_nodes q, k, v, f;
+} ligo__layer_factors;
+
+/* Module m's tensor `kind` (0 weight or LN gamma, 1 bias or LN beta) of
+ * one layer, widened by that layer's factors (DESIGN 4.2): x is a matrix
+ * (out x in) or a vector, xn the AKI next-layer tensor or NULL. */
+static ligo_tensor *ligo__widen(ligo_ctx *ctx, int m, int kind, ligo_tensor *x, ligo_tensor *xn,
+                                const ligo__layer_factors *lf, const ligo__factor_nodes *emb) {
+    const ligo__factor_nodes *out = emb, *in = emb;
+    switch (m) {
+    case LIGO_MOD_LN1:
+    case LIGO_MOD_LN2: return ligo__expand_vec(ctx, x, NULL, emb);
+    case LIGO_MOD_Q: out = &lf->q; break;
+    case LIGO_MOD_K: out = &lf->k; break;
+    case LIGO_MOD_V: out = &lf->v; break;
+    case LIGO_MOD_O: in = &lf->v; break;
+    case LIGO_MOD_FC1: out = &lf->f; break;
+    default: in = &lf->f; break; /* fc2 */
+    }
+    return kind ? ligo__expand_vec(ctx, x, xn, out) : ligo__expand(ctx, x, xn, out, in);
+}
+
+/* Rows and columns of module m's weight in a config (columns 0: a vector). */
+static void ligo__mod_shape(const ligo_config *c, int m, int kind, int64_t *rows, int64_t *cols) {
+    int ln = m == LIGO_MOD_LN1 || m == LIGO_MOD_LN2;
+    *rows = m == LIGO_MOD_FC1 ? c->d_ff : c->d_model;
+    *cols = kind || ln ? 0 : m == LIGO_MOD_FC2 ? c->d_ff : c->d_model;
+}
+
 LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **w) {
     const ligo_config *sc, *lc;
     const ligo_model *S;
-    ligo_tensor *eyeD = NULL, *eyeF = NULL, *blend[LIGO_MOD_COUNT][2], *next[LIGO_MOD_COUNT][2];
+    ligo_tensor *coef[LIGO_MOD_COUNT][2], *stack[LIGO_MOD_COUNT][2], *nstack[LIGO_MOD_COUNT][2];
+    ligo_tensor **mods; /* (L2 x LIGO_MOD_COUNT x 2) widened module tensors of the large layers */
+    ligo__layer_factors *lf;
     ligo__factor_nodes emb, cls;
-    int64_t L1, L2, i, m, kind, D1, F1, D2;
+    int64_t L1, L2, Lw, i, j, m, kind, D2;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !w) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_materialize: NULL operator or weights");
     if (g->cfg.method == LIGO_GROW_SCRATCH)
@@ -422,30 +505,64 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
     lc = &g->large;
     L1 = sc->n_layer;
     L2 = lc->n_layer;
-    D1 = sc->d_model;
+    Lw = g->cfg.width_first ? L1 : L2;
     D2 = lc->d_model;
-    F1 = sc->d_ff;
-    if (ligo__learns_width(g->cfg.method) && !g->cfg.full_width) {
-        if (lc->d_model > D1) eyeD = ligo__identity(ctx, D1);
-        if (lc->d_ff > F1) eyeF = ligo__identity(ctx, F1);
+    mods = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)(L2 * LIGO_MOD_COUNT * 2) * sizeof(ligo_tensor *));
+    lf = (ligo__layer_factors *)ligo_alloc_scratch(ctx, (size_t)Lw * sizeof(ligo__layer_factors));
+    if (!mods || !lf) return ctx->status;
+    emb = ligo__factor(ctx, g, &g->width[0]);
+    for (i = 0; i < Lw; i++) {
+        lf[i].q = ligo__factor(ctx, g, &g->width[1 + 4 * i]);
+        lf[i].k = ligo__factor(ctx, g, &g->width[2 + 4 * i]);
+        lf[i].v = ligo__factor(ctx, g, &g->width[3 + 4 * i]);
+        lf[i].f = ligo__factor(ctx, g, &g->width[4 + 4 * i]);
     }
-    /* depth blends of every module, all large layers at once: (L2 x n) */
+    /* depth coefficients and the small layers' tensors, module by module */
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
-            int64_t n = ligo__mod_len(sc, (int)m, (int)kind);
-            ligo_tensor *coef, *stack = ligo__const(ctx, g->stacks[m * 2 + kind], L1, n);
-            int64_t s[2];
+            int64_t n = ligo__mod_len(sc, (int)m, (int)kind), s[2];
             s[0] = L2;
             s[1] = L1;
-            coef = g->depth_offset[m][kind] >= 0
-                       ? ligo_wrap(ctx, 2, s, g->data + g->depth_offset[m][kind], g->grad + g->depth_offset[m][kind])
-                       : ligo__const(ctx, g->depth_fixed[m][kind], L2, L1);
-            blend[m][kind] = ligo_matmul(ctx, coef, stack, 0, 0);
-            next[m][kind] = g->next_layer && m != LIGO_MOD_LN1 && m != LIGO_MOD_LN2
-                                ? ligo_matmul(ctx, ligo__const(ctx, g->next_layer, L2, L1), stack, 0, 0)
-                                : NULL;
+            stack[m][kind] = ligo__const(ctx, g->stacks[m * 2 + kind], L1, n);
+            coef[m][kind] = g->depth_offset[m][kind] >= 0
+                                ? ligo_wrap(ctx, 2, s, g->data + g->depth_offset[m][kind], g->grad + g->depth_offset[m][kind])
+                                : ligo__const(ctx, g->depth_fixed[m][kind], L2, L1);
+            nstack[m][kind] = g->next_layer && m != LIGO_MOD_LN1 && m != LIGO_MOD_LN2
+                                  ? ligo_matmul(ctx, ligo__const(ctx, g->next_layer, L2, L1), stack[m][kind], 0, 0)
+                                  : NULL;
         }
-    emb = ligo__factor(ctx, g, &g->width[0], &eyeD);
+    for (m = 0; m < LIGO_MOD_COUNT; m++)
+        for (kind = 0; kind < 2; kind++) {
+            int64_t r1, c1, r2, c2;
+            ligo__mod_shape(sc, (int)m, (int)kind, &r1, &c1);
+            ligo__mod_shape(lc, (int)m, (int)kind, &r2, &c2);
+            if (!g->cfg.width_first) {
+                /* blend the small layers (L2 x n1), then widen each large
+                 * layer with its own factors */
+                ligo_tensor *blend = ligo_matmul(ctx, coef[m][kind], stack[m][kind], 0, 0);
+                for (i = 0; i < L2; i++) {
+                    ligo_tensor *x = ligo__row(ctx, blend, i, r1, c1);
+                    ligo_tensor *xn = nstack[m][kind] ? ligo__row(ctx, nstack[m][kind], i, r1, c1) : NULL;
+                    mods[(i * LIGO_MOD_COUNT + m) * 2 + kind] = ligo__widen(ctx, (int)m, (int)kind, x, xn, &lf[i], &emb);
+                }
+            } else {
+                /* widen each small layer with its own factors, stack them
+                 * (L1 x n2), then blend (Algorithm 1) */
+                ligo_tensor *wide = NULL, *blend;
+                int64_t s[2];
+                for (j = 0; j < L1; j++) {
+                    ligo_tensor *y = ligo__widen(ctx, (int)m, (int)kind, ligo__row(ctx, stack[m][kind], j, r1, c1), NULL,
+                                                 &lf[j], &emb);
+                    if (!y) return ctx->status;
+                    s[0] = 1;
+                    s[1] = y->n;
+                    y = ligo_reshape(ctx, y, 2, s);
+                    wide = j == 0 ? y : ligo_concat(ctx, wide, y, 0);
+                }
+                blend = ligo_matmul(ctx, coef[m][kind], wide, 0, 0);
+                for (i = 0; i < L2; i++) mods[(i * LIGO_MOD_COUNT + m) * 2 + kind] = ligo__row(ctx, blend, i, r2, c2);
+            }
+        }
     /* embeddings */
     if (lc->family == LIGO_VIT) {
         w[0] = ligo__expand(ctx, ligo__small(ctx, S, "patch.weight"), NULL, &emb, NULL);
@@ -460,57 +577,38 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
             w[3] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.bias"), NULL, &emb);
         }
     }
-    /* blocks */
+    /* blocks: the model's tensors from the widened modules (Q, K, V are
+     * row blocks of the fused c_attn) */
     for (i = 0; i < L2; i++) {
-        ligo_tensor **o = w + ligo_model_layer_base(g->shape, i);
-        ligo__factor_nodes q = ligo__factor(ctx, g, &g->width[1 + 4 * i], &eyeD);
-        ligo__factor_nodes k = ligo__factor(ctx, g, &g->width[2 + 4 * i], &eyeD);
-        ligo__factor_nodes v = ligo__factor(ctx, g, &g->width[3 + 4 * i], &eyeD);
-        ligo__factor_nodes f = ligo__factor(ctx, g, &g->width[4 + 4 * i], &eyeF);
-        ligo_tensor *W[LIGO_MOD_COUNT], *bvec[LIGO_MOD_COUNT], *Wn[LIGO_MOD_COUNT], *bn[LIGO_MOD_COUNT];
-        int64_t s1[1];
-        for (m = 0; m < LIGO_MOD_COUNT; m++) {
-            int64_t rows = m == LIGO_MOD_FC1 ? F1 : D1, cols = m == LIGO_MOD_FC2 ? F1 : D1;
-            int ln = m == LIGO_MOD_LN1 || m == LIGO_MOD_LN2;
-            W[m] = ligo__row(ctx, blend[m][0], i, ln ? D1 : rows, ln ? 0 : cols);
-            bvec[m] = ligo__row(ctx, blend[m][1], i, rows, 0);
-            Wn[m] = next[m][0] ? ligo__row(ctx, next[m][0], i, rows, cols) : NULL;
-            bn[m] = next[m][1] ? ligo__row(ctx, next[m][1], i, rows, 0) : NULL;
-        }
-        o[LIGO_BLK_LN1_W] = ligo__expand_vec(ctx, W[LIGO_MOD_LN1], NULL, &emb);
-        o[LIGO_BLK_LN1_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_LN1], NULL, &emb);
-        o[LIGO_BLK_QKV_W] = ligo_concat(ctx,
-                                        ligo_concat(ctx, ligo__expand(ctx, W[LIGO_MOD_Q], Wn[LIGO_MOD_Q], &q, &emb),
-                                                    ligo__expand(ctx, W[LIGO_MOD_K], Wn[LIGO_MOD_K], &k, &emb), 0),
-                                        ligo__expand(ctx, W[LIGO_MOD_V], Wn[LIGO_MOD_V], &v, &emb), 0);
-        {
-            ligo_tensor *bq = ligo__expand_vec(ctx, bvec[LIGO_MOD_Q], bn[LIGO_MOD_Q], &q);
-            ligo_tensor *bk = ligo__expand_vec(ctx, bvec[LIGO_MOD_K], bn[LIGO_MOD_K], &k);
-            ligo_tensor *bv = ligo__expand_vec(ctx, bvec[LIGO_MOD_V], bn[LIGO_MOD_V], &v);
-            int64_t s2[2];
-            s2[0] = D2;
-            s2[1] = 1;
-            s1[0] = 3 * D2;
-            o[LIGO_BLK_QKV_B] = ligo_reshape(
-                ctx,
-                ligo_concat(ctx, ligo_concat(ctx, ligo_reshape(ctx, bq, 2, s2), ligo_reshape(ctx, bk, 2, s2), 0),
-                            ligo_reshape(ctx, bv, 2, s2), 0),
-                1, s1);
-        }
-        o[LIGO_BLK_PROJ_W] = ligo__expand(ctx, W[LIGO_MOD_O], Wn[LIGO_MOD_O], &emb, &v);
-        o[LIGO_BLK_PROJ_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_O], bn[LIGO_MOD_O], &emb);
-        o[LIGO_BLK_LN2_W] = ligo__expand_vec(ctx, W[LIGO_MOD_LN2], NULL, &emb);
-        o[LIGO_BLK_LN2_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_LN2], NULL, &emb);
-        o[LIGO_BLK_FC_W] = ligo__expand(ctx, W[LIGO_MOD_FC1], Wn[LIGO_MOD_FC1], &f, &emb);
-        o[LIGO_BLK_FC_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_FC1], bn[LIGO_MOD_FC1], &f);
-        o[LIGO_BLK_FC2_W] = ligo__expand(ctx, W[LIGO_MOD_FC2], Wn[LIGO_MOD_FC2], &emb, &f);
-        o[LIGO_BLK_FC2_B] = ligo__expand_vec(ctx, bvec[LIGO_MOD_FC2], bn[LIGO_MOD_FC2], &emb);
+        ligo_tensor **o = w + ligo_model_layer_base(g->shape, i), **md = mods + i * LIGO_MOD_COUNT * 2;
+        int64_t s2[2], s1[1];
+        o[LIGO_BLK_LN1_W] = md[LIGO_MOD_LN1 * 2];
+        o[LIGO_BLK_LN1_B] = md[LIGO_MOD_LN1 * 2 + 1];
+        o[LIGO_BLK_QKV_W] = ligo_concat(ctx, ligo_concat(ctx, md[LIGO_MOD_Q * 2], md[LIGO_MOD_K * 2], 0), md[LIGO_MOD_V * 2], 0);
+        s2[0] = D2;
+        s2[1] = 1;
+        s1[0] = 3 * D2;
+        o[LIGO_BLK_QKV_B] = ligo_reshape(
+            ctx,
+            ligo_concat(ctx,
+                        ligo_concat(ctx, ligo_reshape(ctx, md[LIGO_MOD_Q * 2 + 1], 2, s2),
+                                    ligo_reshape(ctx, md[LIGO_MOD_K * 2 + 1], 2, s2), 0),
+                        ligo_reshape(ctx, md[LIGO_MOD_V * 2 + 1], 2, s2), 0),
+            1, s1);
+        o[LIGO_BLK_PROJ_W] = md[LIGO_MOD_O * 2];
+        o[LIGO_BLK_PROJ_B] = md[LIGO_MOD_O * 2 + 1];
+        o[LIGO_BLK_LN2_W] = md[LIGO_MOD_LN2 * 2];
+        o[LIGO_BLK_LN2_B] = md[LIGO_MOD_LN2 * 2 + 1];
+        o[LIGO_BLK_FC_W] = md[LIGO_MOD_FC1 * 2];
+        o[LIGO_BLK_FC_B] = md[LIGO_MOD_FC1 * 2 + 1];
+        o[LIGO_BLK_FC2_W] = md[LIGO_MOD_FC2 * 2];
+        o[LIGO_BLK_FC2_B] = md[LIGO_MOD_FC2 * 2 + 1];
     }
     /* head */
     {
         ligo_tensor **h = w + ligo_model_layer_base(g->shape, L2);
         if (lc->family == LIGO_BERT) {
-            cls = ligo__factor(ctx, g, &g->width[g->n_width - 1], &eyeD);
+            cls = ligo__factor(ctx, g, &g->width[g->n_width - 1]);
             h[0] = ligo__expand(ctx, ligo__small(ctx, S, "mlm.dense.weight"), NULL, &cls, &emb);
             h[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.dense.bias"), NULL, &cls);
             h[2] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.ln.weight"), NULL, &cls), g->ln_f_scale);
@@ -530,6 +628,12 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
         const ligo_param_info *p = &g->shape->info[i];
         if (!w[i] || w[i]->n != p->n)
             return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_materialize: %s came out with the wrong size", p->name);
+        /* the learnable residual term, in the large model's own layout */
+        if (g->res_offset >= 0) {
+            int64_t off = g->res_offset + p->offset;
+            w[i] = ligo_add(ctx, w[i], ligo_wrap(ctx, w[i]->ndim, w[i]->shape, g->data + off, g->grad + off));
+            if (!w[i]) return ctx->status;
+        }
     }
     return LIGO_OK;
 }
@@ -643,43 +747,175 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
     return m;
 }
 
-LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    char name[64];
-    int64_t k, m, kind, s[2];
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
-    mk = ligo_scratch_mark(ctx);
-    ligo_st_init(&st);
-    if (ligo_config_to_st(ctx, &g->large, &st) != LIGO_OK) goto done;
-    if (ligo_st_set_meta(ctx, &st, "ligo.grow.method", ligo_grow_method_name(g->cfg.method)) != LIGO_OK) goto done;
-    snprintf(name, sizeof name, "%lld", (long long)g->small->cfg.n_layer);
-    if (ligo_st_set_meta(ctx, &st, "ligo.grow.small_layers", name) != LIGO_OK) goto done;
-    snprintf(name, sizeof name, "%lld", (long long)g->small->cfg.d_model);
-    if (ligo_st_set_meta(ctx, &st, "ligo.grow.small_dim", name) != LIGO_OK) goto done;
+/* The learned tensors of an operator, in file order: name, shape and
+ * where they live in the block. */
+typedef struct ligo__piece {
+    char name[LIGO_ST_MAX_NAME];
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+    int64_t offset, n;
+} ligo__piece;
+
+static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
+    int64_t k, m, kind, np = 0, d;
+    if (out)
+        for (k = 0; k < ligo__pieces(g, NULL); k++) {
+            memset(out[k].name, 0, sizeof out[k].name);
+            for (d = 0; d < LIGO_MAX_DIMS; d++) out[k].shape[d] = 1; /* as the reader fills unused dims */
+        }
     for (k = 0; k < g->n_width; k++) {
         const ligo_width_factor *f = &g->width[k];
+        int64_t hb, hs;
         if (!f->learned) continue;
-        snprintf(name, sizeof name, "width.%lld.%s", (long long)k, g->cfg.full_width ? "B" : "C");
-        s[0] = g->cfg.full_width ? f->big : f->big - f->small;
-        s[1] = f->small;
-        if (ligo_st_add(ctx, &st, name, 2, s, g->data + f->offset) != LIGO_OK) goto done;
+        hb = f->big / f->heads;
+        hs = f->small / f->heads;
+        if (out) {
+            ligo__piece *p = &out[np];
+            snprintf(p->name, sizeof p->name, "width.%lld.%s", (long long)k, g->cfg.full_width ? "B" : "C");
+            p->ndim = 2;
+            p->shape[0] = f->heads * (g->cfg.full_width ? hb : hb - hs);
+            p->shape[1] = hs;
+            p->offset = f->offset;
+            p->n = p->shape[0] * p->shape[1];
+        }
+        np++;
     }
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             if (g->depth_offset[m][kind] < 0) continue;
-            snprintf(name, sizeof name, "depth.%s.%s", ligo__mod_names[m], kind ? "b" : "w");
-            s[0] = g->large.n_layer;
-            s[1] = g->small->cfg.n_layer;
-            if (ligo_st_add(ctx, &st, name, 2, s, g->data + g->depth_offset[m][kind]) != LIGO_OK) goto done;
+            if (out) {
+                ligo__piece *p = &out[np];
+                snprintf(p->name, sizeof p->name, "depth.%s.%s", ligo__mod_names[m], kind ? "b" : "w");
+                p->ndim = 2;
+                p->shape[0] = g->large.n_layer;
+                p->shape[1] = g->small->cfg.n_layer;
+                p->offset = g->depth_offset[m][kind];
+                p->n = p->shape[0] * p->shape[1];
+            }
+            np++;
         }
-    if (st.n_entries == 0) {
-        ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator to save",
-                       ligo_grow_method_name(g->cfg.method));
+    if (g->res_offset >= 0)
+        for (k = 0; k < g->shape->n_tensors; k++) {
+            if (out) {
+                const ligo_param_info *info = &g->shape->info[k];
+                ligo__piece *p = &out[np];
+                snprintf(p->name, sizeof p->name, "residual.%s", info->name);
+                p->ndim = info->ndim;
+                for (d = 0; d < LIGO_MAX_DIMS; d++) p->shape[d] = d < info->ndim ? info->shape[d] : 1;
+                p->offset = g->res_offset + info->offset;
+                p->n = info->n;
+            }
+            np++;
+        }
+    return np;
+}
+
+/* The options that shape an operator, as metadata. */
+static const char *ligo__grow_meta_keys[] = {"ligo.grow.method", "ligo.grow.small_layers", "ligo.grow.small_dim",
+                                             "ligo.grow.small_ffn", "ligo.grow.full_width", "ligo.grow.width_first",
+                                             "ligo.grow.grow_head_dim", "ligo.grow.residual"};
+#define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
+
+static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
+    snprintf(v[0], 64, "%s", ligo_grow_method_name(g->cfg.method));
+    snprintf(v[1], 64, "%lld", (long long)g->small->cfg.n_layer);
+    snprintf(v[2], 64, "%lld", (long long)g->small->cfg.d_model);
+    snprintf(v[3], 64, "%lld", (long long)g->small->cfg.d_ff);
+    snprintf(v[4], 64, "%d", g->cfg.full_width != 0);
+    snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
+    snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
+    snprintf(v[7], 64, "%d", g->cfg.residual != 0);
+}
+
+LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo__piece *pc;
+    char v[LIGO__GROW_NMETA][64];
+    int64_t k, np;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
+    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator to save",
+                              ligo_grow_method_name(g->cfg.method));
+    mk = ligo_scratch_mark(ctx);
+    np = ligo__pieces(g, NULL);
+    pc = (ligo__piece *)ligo_alloc_scratch(ctx, (size_t)np * sizeof(ligo__piece));
+    if (!pc) goto done;
+    ligo__pieces(g, pc);
+    ligo_st_init(&st);
+    if (ligo_config_to_st(ctx, &g->large, &st) != LIGO_OK) goto done;
+    ligo__grow_meta_values(g, v);
+    for (k = 0; k < LIGO__GROW_NMETA; k++)
+        if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
+    for (k = 0; k < np; k++)
+        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, g->data + pc[k].offset) != LIGO_OK) goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+
+LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path) {
+    ligo_safetensors st;
+    ligo_config lc;
+    ligo_mark mk;
+    ligo__piece *pc;
+    char v[LIGO__GROW_NMETA][64];
+    int64_t k, np;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
+    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_load: method %s has no learned operator to load into",
+                              ligo_grow_method_name(g->cfg.method));
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    /* the same operator shape: large config and options */
+    if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        ligo_set_error(ctx, LIGO_EFORMAT,
+                       "ligo_grow_load: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
+                       "%s %lld x %lld (FFN %lld, %lld heads)",
+                       path, ligo_family_name(lc.family), (long long)lc.n_layer, (long long)lc.d_model,
+                       (long long)lc.d_ff, (long long)lc.n_head, ligo_family_name(g->large.family),
+                       (long long)g->large.n_layer, (long long)g->large.d_model, (long long)g->large.d_ff,
+                       (long long)g->large.n_head);
         goto done;
     }
-    ligo_st_write(ctx, path, &st);
+    ligo__grow_meta_values(g, v);
+    for (k = 0; k < LIGO__GROW_NMETA; k++) {
+        const char *have = ligo_st_get_meta(&st, ligo__grow_meta_keys[k]);
+        if (!have || strcmp(have, v[k]) != 0) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s has %s = %s, this operator %s", path,
+                           ligo__grow_meta_keys[k], have ? have : "(missing)", v[k]);
+            goto done;
+        }
+    }
+    np = ligo__pieces(g, NULL);
+    pc = (ligo__piece *)ligo_alloc_scratch(ctx, (size_t)np * sizeof(ligo__piece));
+    if (!pc) goto done;
+    ligo__pieces(g, pc);
+    if (st.n_entries != np) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s holds %lld tensors, this operator learns %lld", path,
+                       (long long)st.n_entries, (long long)np);
+        goto done;
+    }
+    for (k = 0; k < np; k++) { /* check everything before changing anything */
+        const ligo_st_entry *e = ligo_st_find(&st, pc[k].name);
+        int d;
+        if (!e) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s has no tensor %s", path, pc[k].name);
+            goto done;
+        }
+        for (d = 0; d < LIGO_MAX_DIMS; d++)
+            if (e->ndim != pc[k].ndim || e->shape[d] != pc[k].shape[d]) {
+                ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s: %s has the wrong shape", path, pc[k].name);
+                goto done;
+            }
+    }
+    for (k = 0; k < np; k++)
+        memcpy(g->data + pc[k].offset, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;

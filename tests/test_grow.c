@@ -400,6 +400,254 @@ static void test_fit_lowers_loss(void) {
     ligo_ctx_free(ctx);
 }
 
+/* B of a learned factor as a dense double matrix (big x small): per head
+ * [I; C_h] (or the full block) placed on the diagonal, read straight from
+ * the operator's block. */
+static void dense_factor(const ligo_grow *g, const ligo_width_factor *f, double *B) {
+    int64_t h, r, c, hb = f->big / f->heads, hs = f->small / f->heads;
+    int64_t per = g->cfg.full_width ? hb * hs : (hb - hs) * hs;
+    memset(B, 0, (size_t)(f->big * f->small) * sizeof(double));
+    for (h = 0; h < f->heads; h++) {
+        const float *C = g->data + f->offset + h * per;
+        for (r = 0; r < hb; r++)
+            for (c = 0; c < hs; c++) {
+                double v = g->cfg.full_width ? C[r * hs + c] : r < hs ? (double)(r == c) : C[(r - hs) * hs + c];
+                B[(h * hb + r) * f->small + h * hs + c] = v;
+            }
+    }
+}
+
+/* Width first (Algorithm 1): fc1 and W_Q of every large layer recomputed
+ * by hand in double as sum_j w(i)[j] B_out(j) W(j) B_emb^T, with each small
+ * layer's own factors and a noisy (dense) depth blend. */
+static double width_first_error(int head_dim) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 4, 2), lc = tiny(LIGO_GPT, 3, head_dim ? 8 : 6, head_dim ? 2 : 3);
+    ligo_model *s = random_model(ctx, &sc, 11), *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    double err = 1e30;
+    int64_t D1 = sc.d_model, D2 = lc.d_model, F1 = sc.d_ff, F2 = lc.d_ff, i, j, r, c, p, q, mod;
+    double *Be, *Bo, *want;
+    gc.width_first = 1;
+    gc.grow_head_dim = head_dim;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    big = g ? ligo_grow_apply(ctx, g) : NULL;
+    CHECK_MSG(big != NULL, "%s", ligo_get_error(ctx));
+    if (!big) {
+        ligo_ctx_free(ctx);
+        return err;
+    }
+    CHECK(g->n_width == 1 + 4 * sc.n_layer);
+    Be = (double *)malloc((size_t)(D2 * D1) * sizeof(double));
+    Bo = (double *)malloc((size_t)(F2 * F1) * sizeof(double));
+    want = (double *)malloc((size_t)(F2 * D2) * sizeof(double));
+    dense_factor(g, &g->width[0], Be);
+    err = 0.0;
+    for (mod = 0; mod < 2; mod++) { /* 0: W_Q, 1: fc1 */
+        int64_t R1 = mod ? F1 : D1, R2 = mod ? F2 : D2, blk = mod ? LIGO_BLK_FC_W : LIGO_BLK_QKV_W;
+        int64_t dm = mod ? LIGO_MOD_FC1 : LIGO_MOD_Q;
+        for (i = 0; i < lc.n_layer; i++) {
+            const float *got = big->data + big->info[ligo_model_layer_base(big, i) + blk].offset;
+            const float *wd = g->data + g->depth_offset[dm][0] + i * sc.n_layer;
+            memset(want, 0, (size_t)(R2 * D2) * sizeof(double));
+            for (j = 0; j < sc.n_layer; j++) {
+                const float *W = s->data + s->info[ligo_model_layer_base(s, j) + blk].offset;
+                const ligo_width_factor *fo = &g->width[1 + 4 * j + (mod ? 3 : 0)];
+                CHECK(fo->heads == (mod == 0 && head_dim ? 2 : 1));
+                dense_factor(g, fo, Bo);
+                for (r = 0; r < R2; r++)
+                    for (c = 0; c < D2; c++) {
+                        double acc = 0.0;
+                        for (p = 0; p < R1; p++)
+                            for (q = 0; q < D1; q++) acc += Bo[r * R1 + p] * W[p * D1 + q] * Be[c * D1 + q];
+                        want[r * D2 + c] += wd[j] * acc;
+                    }
+            }
+            for (r = 0; r < R2 * D2; r++) err = fabs(got[r] - want[r]) > err ? fabs(got[r] - want[r]) : err;
+        }
+    }
+    free(Be);
+    free(Bo);
+    free(want);
+    ligo_ctx_free(ctx);
+    return err;
+}
+
+static void test_width_first(void) {
+    double e = width_first_error(0), eh = width_first_error(1);
+    CHECK_MSG(e < 1e-5, "width-first W_Q / fc1 off by %.3g", e);
+    CHECK_MSG(eh < 1e-5, "width-first with widened heads: W_Q / fc1 off by %.3g", eh);
+}
+
+/* Growing the head dimension: FPI keeps the function (Q scaled by
+ * 1/sqrt(ratio) so q.k / sqrt(head_dim) is unchanged), for pre-LN GPT and
+ * ViT at twice the width and depth with the head count fixed. */
+static double fpi_head_dim_deviation(ligo_family f) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(f, 2, 16, 2), lc = tiny(f, 4, 32, 2);
+    ligo_model *s = random_model(ctx, &sc, 12), *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_FPI);
+    ligo_grow *g;
+    batch_buf bb;
+    ligo_tensor *ls, *lb;
+    double d = 1e30;
+    gc.grow_head_dim = 1;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    make_batch(&bb, &sc, 13);
+    big = g ? ligo_grow_apply(ctx, g) : NULL;
+    CHECK_MSG(big != NULL, "%s", ligo_get_error(ctx));
+    if (big && ligo_model_loss(ctx, s, &bb.b, &ls) && ligo_model_loss(ctx, big, &bb.b, &lb)) d = rel_diff(lb, ls);
+    ligo_ctx_free(ctx);
+    return d;
+}
+
+static void test_head_dim_growth(void) {
+    double gpt = fpi_head_dim_deviation(LIGO_GPT), vit = fpi_head_dim_deviation(LIGO_VIT);
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 16, 2), lc = tiny(LIGO_GPT, 4, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    CHECK_MSG(gpt < 1e-5, "GPT, heads 8 -> 16 wide: logits differ by %.3g", gpt);
+    CHECK_MSG(vit < 1e-5, "ViT, heads 8 -> 16 wide: logits differ by %.3g", vit);
+    /* the head count must stay; AKI only adds whole heads */
+    gc.grow_head_dim = 1;
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "keeps the head count") != NULL);
+    ligo_clear_error(ctx);
+    lc = tiny(LIGO_GPT, 4, 32, 2);
+    gc = ligo_grow_config_default(LIGO_GROW_AKI);
+    gc.grow_head_dim = 1;
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "aki") != NULL);
+    ligo_ctx_free(ctx);
+}
+
+/* The residual term adds to the materialised tensors, exactly. */
+static void test_residual(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_BERT, 2, 8, 2), lc = tiny(LIGO_BERT, 4, 16, 4);
+    ligo_model *s = random_model(ctx, &sc, 14), *a, *b;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g0, *g1;
+    ligo_rng r;
+    int64_t i, bad = 0;
+    g0 = ligo_grow_new(ctx, s, &lc, &gc);
+    gc.residual = 1;
+    g1 = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g0 && g1);
+    if (!g0 || !g1) return;
+    CHECK(g1->res_offset == g0->n && g1->n == g0->n + g1->shape->n_floats);
+    CHECK(memcmp(g0->data, g1->data, (size_t)g0->n * sizeof(float)) == 0);
+    for (i = 0; i < g1->shape->n_floats; i++) CHECK(g1->data[g1->res_offset + i] == 0.0f);
+    ligo_rng_seed(&r, 15);
+    for (i = 0; i < g1->shape->n_floats; i++) g1->data[g1->res_offset + i] = ligo_rng_normal(&r);
+    a = ligo_grow_apply(ctx, g0);
+    b = ligo_grow_apply(ctx, g1);
+    CHECK(a && b);
+    if (a && b)
+        for (i = 0; i < a->n_floats; i++) bad += b->data[i] != (float)(a->data[i] + g1->data[g1->res_offset + i]);
+    CHECK_MSG(bad == 0, "%lld entries are not small + residual", (long long)bad);
+    ligo_ctx_free(ctx);
+}
+
+/* Finite differences with every option on: width first, widened heads,
+ * the full width form and the residual term. */
+static void test_option_gradients(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 1, 4, 2), lc = tiny(LIGO_GPT, 2, 8, 2);
+    ligo_model *s = random_model(ctx, &sc, 16);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_gradcheck_opts o = ligo_gradcheck_opts_default();
+    ligo_grow *g;
+    batch_buf bb;
+    gc_user u;
+    ligo_tensor *block;
+    int64_t shape[1];
+    int full;
+    for (full = 0; full < 2; full++) {
+        double err = -1.0;
+        gc.width_first = 1;
+        gc.grow_head_dim = 1;
+        gc.residual = 1;
+        gc.full_width = full;
+        g = ligo_grow_new(ctx, s, &lc, &gc);
+        CHECK_MSG(g != NULL, "%s", ligo_get_error(ctx));
+        if (!g) break;
+        make_batch(&bb, &sc, 17);
+        u.g = g;
+        u.bb = &bb;
+        u.w = (ligo_tensor **)malloc((size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+        shape[0] = g->n;
+        block = ligo_wrap(ctx, 1, shape, g->data, g->grad);
+        o.max_per_param = 600;
+        o.atol = 5e-2;
+        /* widened heads curve the loss enough that eps 1e-2 shows its
+         * truncation error (3e-3 and 1e-3 agree); float32 rounding at this
+         * eps is a few 1e-3 of the gradient scale, a wrong term is O(1) */
+        o.eps = 3e-3;
+        CHECK_STATUS(ligo_check_grad(ctx, grow_loss, &u, &block, 1, &o, &err), LIGO_OK);
+        CHECK_MSG(err >= 0 && err < 1e-2, "options (full %d): operator gradient error %.3g", full, err);
+        free(u.w);
+    }
+    ligo_ctx_free(ctx);
+}
+
+/* Save and load: the same operator back, bit for bit; a file for another
+ * operator shape is refused and leaves the operator as it was. */
+static void test_save_load(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 8, 2), lc = tiny(LIGO_GPT, 4, 16, 2), other = tiny(LIGO_GPT, 3, 16, 2);
+    ligo_model *s = random_model(ctx, &sc, 18), *a, *b;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g, *h, *x;
+    ligo_rng r;
+    char path[] = "build/test_grow_op.safetensors";
+    float *keep;
+    int64_t i;
+    gc.width_first = 1;
+    gc.grow_head_dim = 1;
+    gc.residual = 1;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    gc.seed = 99;
+    h = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g && h);
+    if (!g || !h) return;
+    ligo_rng_seed(&r, 19);
+    for (i = 0; i < g->n; i++) g->data[i] = ligo_rng_normal(&r);
+    CHECK_STATUS(ligo_grow_save(ctx, g, path), LIGO_OK);
+    CHECK(memcmp(g->data, h->data, (size_t)g->n * sizeof(float)) != 0);
+    CHECK_STATUS(ligo_grow_load(ctx, h, path), LIGO_OK);
+    CHECK(memcmp(g->data, h->data, (size_t)g->n * sizeof(float)) == 0);
+    a = ligo_grow_apply(ctx, g);
+    b = ligo_grow_apply(ctx, h);
+    CHECK(a && b && memcmp(a->data, b->data, (size_t)a->n_floats * sizeof(float)) == 0);
+    /* another large config, other options: refused, nothing changed */
+    x = ligo_grow_new(ctx, s, &other, &gc);
+    CHECK(x != NULL);
+    if (x) {
+        keep = (float *)malloc((size_t)x->n * sizeof(float));
+        memcpy(keep, x->data, (size_t)x->n * sizeof(float));
+        CHECK_STATUS(ligo_grow_load(ctx, x, path), LIGO_EFORMAT);
+        CHECK(strstr(ligo_get_error(ctx), "grows to") != NULL);
+        CHECK(memcmp(keep, x->data, (size_t)x->n * sizeof(float)) == 0);
+        free(keep);
+        ligo_clear_error(ctx);
+    }
+    gc.residual = 0;
+    x = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(x != NULL);
+    if (x) {
+        CHECK_STATUS(ligo_grow_load(ctx, x, path), LIGO_EFORMAT);
+        CHECK(strstr(ligo_get_error(ctx), "ligo.grow.residual") != NULL);
+        ligo_clear_error(ctx);
+    }
+    CHECK_STATUS(ligo_grow_load(ctx, h, "build/no_such_operator.safetensors"), LIGO_EIO);
+    ligo_clear_error(ctx);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
 void suite_grow(void) {
     RUN(test_identity_growth);
     RUN(test_fpi_preserves_function);
@@ -409,4 +657,9 @@ void suite_grow(void) {
     RUN(test_every_method_runs);
     RUN(test_grow_errors);
     RUN(test_fit_lowers_loss);
+    RUN(test_width_first);
+    RUN(test_head_dim_growth);
+    RUN(test_residual);
+    RUN(test_option_gradients);
+    RUN(test_save_load);
 }
