@@ -361,11 +361,11 @@ static int cmd_sample(int argc, char **argv) {
 
 static int cmd_grow(int argc, char **argv) {
     const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
-    const char *depth_init = "stack", *width_init = "rand";
+    const char *depth_init = "stack", *width_init = "rand", *op_in = NULL;
     int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
     int64_t ctxlen = 128, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100;
     double fit_lr = 1e-3, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
-    int full = 0, no_noise = 0, quiet = 0, r;
+    int full = 0, no_noise = 0, quiet = 0, width_first = 0, head_dim = 0, residual = 0, r;
     tool_opt opts[] = {
         {"--from", 's', &from, 0, 0, "the small model's checkpoint"},
         {"--data", 's', &data, 0, 0, "data of the large model's objective (as for train)"},
@@ -381,6 +381,10 @@ static int cmd_grow(int argc, char **argv) {
         {"--depth-init", 's', &depth_init, 0, 0, "stack | interlace | rand (stack)"},
         {"--width-init", 's', &width_init, 0, 0, "rand | sel | sel_noisy (rand)"},
         {"--no-noise", 'b', &no_noise, 0, 0, "depth init without the U(0, 0.03) noise"},
+        {"--width-first", 'b', &width_first, 0, 0, "widen each small layer first, then blend (Algorithm 1)"},
+        {"--grow-head-dim", 'b', &head_dim, 0, 0, "keep the head count, widen every head"},
+        {"--residual", 'b', &residual, 0, 0, "learn an additive term per large tensor (starts at 0)"},
+        {"--operator-in", 's', &op_in, 0, 0, "start from a saved operator (then --fit-steps more)"},
         {"--steps", 'i', &steps, 0, 1e12, "keep training the grown model this many steps (0)"},
         {"--lr", 'f', &lr, 0, 10, "training peak learning rate (1e-3)"},
         {"--lr-min", 'f', &lr_min, 0, 10, "training final learning rate (1e-4)"},
@@ -437,7 +441,7 @@ static int cmd_grow(int argc, char **argv) {
     lc = small->cfg;
     lc.n_layer = layers ? layers : 2 * small->cfg.n_layer;
     lc.d_model = dim ? dim : 2 * small->cfg.d_model;
-    lc.n_head = heads ? heads : lc.d_model / (small->cfg.d_model / small->cfg.n_head);
+    lc.n_head = heads ? heads : head_dim ? small->cfg.n_head : lc.d_model / (small->cfg.d_model / small->cfg.n_head);
     lc.d_ff = ffn ? ffn : 4 * lc.d_model;
     gc = ligo_grow_config_default(gm);
     gc.fit_steps = fit_steps;
@@ -451,9 +455,13 @@ static int cmd_grow(int argc, char **argv) {
     gc.progress = !quiet;
     gc.depth_init = di;
     gc.width_init = wi;
+    gc.width_first = width_first;
+    gc.grow_head_dim = head_dim;
+    gc.residual = residual;
     if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
     g = ligo_grow_new(ctx, small, &lc, &gc);
     if (!g) return fail("grow", ctx);
+    if (op_in && ligo_grow_load(ctx, g, op_in) != LIGO_OK) return fail("grow", ctx);
     if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) return fail("grow", ctx);
     if (op_out && g->n > 0 && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
     big = ligo_grow_apply(ctx, g);

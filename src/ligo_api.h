@@ -709,6 +709,11 @@ typedef struct ligo_grow_config {
     int depth_noisy;            /* add U(0, 0.03), renormalise rows (1) */
     ligo_width_init width_init; /* learned width starts here (rand) */
     int full_width;             /* learn the whole D2 x D1 matrices, not [I; C] (0) */
+    int width_first;            /* the paper's Algorithm 1: widen each small layer with its own
+                                 * factors, then blend depth (0: blend, then widen per large layer) */
+    int grow_head_dim;          /* keep the head count, widen every head (Q/K/V factors act per
+                                 * head, block-diagonal); 0: new units form new heads */
+    int residual;               /* learn an additive term per large tensor, starting at zero (0) */
     uint64_t seed;
     /* fitting (ligo_grow_fit) */
     int64_t fit_steps;          /* AdamW steps on the operator (100) */
@@ -727,6 +732,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
  * BERT's B_cls is last. */
 typedef struct ligo_width_factor {
     int64_t big, small;
+    int64_t heads;      /* diagonal blocks: the head count for Q/K/V with grow_head_dim, else 1 */
     int learned;        /* C (or the full B) lives in the operator's block */
     int64_t offset;     /* of the learned floats in the block */
     float *fixed;       /* big x small when not learned (NULL when big == small) */
@@ -753,6 +759,7 @@ typedef struct ligo_grow {
     float *depth_fixed[LIGO_MOD_COUNT][2];
     float *next_layer;      /* AKI: (L2 x L1) one-hot at (i + 1) mod L1 */
     float **stacks;         /* per module and kind: the small layers' tensors, (L1 x n) */
+    int64_t res_offset;     /* residual terms (cfg.residual): the large model's layout, or -1 */
     float ln_f_scale;       /* FPI with a tied head: final LN divided by the copy ratio */
     double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
     double fit_seconds;
@@ -760,7 +767,8 @@ typedef struct ligo_grow {
 } ligo_grow;
 
 /* An operator from a small model to the `large` config (same family,
- * vocabulary, context and head dimension; no dim smaller). */
+ * vocabulary, context and head dimension, or the same head count with
+ * cfg.grow_head_dim; no dim smaller). */
 LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
                                   const ligo_grow_config *cfg);
 /* The large model's weights as tape nodes computed from the frozen small
@@ -771,9 +779,20 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
 /* The standalone large model (scratch: a fresh initialisation). */
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
-/* The operator's learned tensors as safetensors ("width.{k}" and
- * "depth.{module}.{w|b}") with the configs in the metadata. */
+/* The operator's learned tensors as safetensors with the large config and
+ * the options in the metadata:
+ *   width.{k}.C  ((big - small) x small; heads stacked: heads (hb - hs) x hs)
+ *   width.{k}.B  (big x small, full_width; heads stacked: heads hb x hs)
+ *   depth.{module}.{w|b}  (L2 x L1; module ln_1, q, k, v, o, ln_2, fc1, fc2)
+ *   residual.{large tensor name}  (cfg.residual)
+ * Width factor k: 0 is B_emb; 1 + 4 i + {0 Q, 1 K, 2 V, 3 FFN} for large
+ * layer i (small layer i with width_first); BERT's B_cls last. */
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
+/* Load a saved operator's learned tensors into g, made with ligo_grow_new
+ * from the same small model shape, large config and options. Every tensor
+ * must be there with its shape, and nothing else (LIGO_EFORMAT otherwise,
+ * naming it); on failure g is unchanged. */
+LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
  * train: data for a family, evaluation, the training loop
