@@ -1047,10 +1047,12 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 #define LIGO__UNUSED __attribute__((unused))
 #define LIGO__LIKELY(x) __builtin_expect(!!(x), 1)
 #define LIGO__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LIGO__RESTRICT __restrict__
 #else
 #define LIGO__UNUSED
 #define LIGO__LIKELY(x) (x)
 #define LIGO__UNLIKELY(x) (x)
+#define LIGO__RESTRICT
 #endif
 
 /* Private functions shared between modules: static inside the amalgamated
@@ -1098,6 +1100,9 @@ struct ligo_ctx {
     int64_t *grad_free_n;  /* their sizes in floats */
     int64_t grad_free_len, grad_free_cap;
     int grad_reuse;        /* ligo_set_grad_reuse */
+    void *gemm_ws;         /* GEMM packing buffers, kept between products */
+    size_t gemm_ws_bytes;
+    int gemm_ws_busy;
     int profile;                        /* ligo_profile_enable */
     double prof_sec[LIGO_OP_COUNT][2];  /* forward, backward seconds per op */
 };
@@ -1141,11 +1146,28 @@ LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 LIGO_OP_LIST(LIGO__OP_DECL)
 #undef LIGO__OP_DECL
 
+/* Gradient buffer for a kernel that writes every element: when the buffer
+ * is new, *fresh is 1 and its contents are undefined (the kernel stores
+ * instead of accumulating and no zeroing pass is spent); otherwise *fresh
+ * is 0 and the kernel accumulates as usual. */
+LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
+
+/* With gradient reuse on, hand out's gradient buffer to src (same element
+ * count, src has none yet, neither is a parameter): src's gradient then
+ * equals out's, as an identity backward would make it, without a pass over
+ * the data. Returns 1 if the buffer was handed over. */
+LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
+
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
                             int64_t M, int64_t N, int64_t K, float alpha,
                             const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc);
+/* The same with bias (N floats) added to every row of C, fused into the
+ * built-in kernel's epilogue; NULL for none. */
+LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc, const float *bias);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -1717,6 +1739,7 @@ LIGO_API void ligo_ctx_free(ligo_ctx *ctx) {
     user = ctx->alloc_user;
     (void)user;
     ligo__pool_free(ctx->pool);
+    LIGO_FREE(ctx->gemm_ws, user);
     ligo__arena_free(ctx, &ctx->persistent);
     ligo__arena_free(ctx, &ctx->scratch);
     LIGO_FREE(ctx, user);
@@ -2043,6 +2066,7 @@ typedef struct ligo__gemm_job {
     const float *A, *B;
     int64_t lda, ldb, ldc;
     float *C;
+    const float *bias;     /* NULL, or N floats added to every row of C */
     /* packed path */
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
@@ -2475,11 +2499,22 @@ static int ligo__gemm_have_avx2(void) {
 
 /* ---- the blocked loops */
 
+/* The bias epilogue: once a tile's last K block is stored, while the tile
+ * is in L1, c += bias (one value per column). The sum is the one a
+ * separate pass after the product would make, so results do not change. */
+static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, const float *bias) {
+    int64_t i, j;
+    for (i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        for (j = 0; j < nr; j++) ci[j] += bias[j];
+    }
+}
+
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
  * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
 static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
-                            const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
+                            const float *bp, float *c, int64_t mr, int64_t nr, float beta, const float *bias) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
@@ -2489,6 +2524,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
                 g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
                 g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+            if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
             return;
         }
         if (beta != 0.0f) {
@@ -2502,6 +2538,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
+        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
@@ -2509,6 +2546,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
             g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (beta != 0.0f) {
@@ -2522,6 +2560,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
         g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+    if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
 }
 
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
@@ -2534,6 +2573,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
+            const float *bias = g->bias && pc + kc >= g->K ? g->bias + jc : NULL;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
             if (g->ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
@@ -2548,7 +2588,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     }
                     for (jr = 0; jr < nc; jr += NR)
                         ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
-                                        nc - jr < NR ? nc - jr : NR, beta);
+                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL);
                 }
                 continue;
             }
@@ -2560,7 +2600,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     const float *bp = bbuf + jr * kc;
                     for (ir = 0; ir < mc; ir += MR)
                         ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
-                                        mc - ir < MR ? mc - ir : MR, nr, beta);
+                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL);
                 }
             }
         }
@@ -2609,6 +2649,8 @@ static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
                 for (j = 0; j < g->N; j++) c[j] += a * B[LIGO__BIDX(p, j)];
             }
         }
+        if (g->bias)
+            for (j = 0; j < g->N; j++) c[j] += g->bias[j];
     }
 }
 
@@ -2618,18 +2660,50 @@ static void ligo__gemm_rows_task(void *arg, int ith, int nth) {
     ligo__gemm_rows(g, i0, i1);
 }
 
-LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc) {
+/* Packing buffers: a context keeps one workspace that grows to the
+ * largest product it has run, so a training step allocates nothing here;
+ * without a context (or while the context's workspace is in use by an
+ * enclosing product) each call allocates its own. */
+static void *ligo__gemm_buffers(ligo_ctx *ctx, size_t bytes, int *owned) {
+    void *user = ctx ? ctx->alloc_user : NULL;
+    (void)user;
+    *owned = 1;
+    if (ctx && !ctx->gemm_ws_busy) {
+        if (ctx->gemm_ws_bytes < bytes) {
+            void *p = LIGO_MALLOC(bytes, user);
+            if (!p) return NULL;
+            LIGO_FREE(ctx->gemm_ws, user);
+            ctx->gemm_ws = p;
+            ctx->gemm_ws_bytes = bytes;
+        }
+        ctx->gemm_ws_busy = 1;
+        *owned = 0;
+        return ctx->gemm_ws;
+    }
+    return LIGO_MALLOC(bytes, user);
+}
+
+static void ligo__gemm_release(ligo_ctx *ctx, void *raw, int owned) {
+    void *user = ctx ? ctx->alloc_user : NULL;
+    (void)user;
+    if (owned)
+        LIGO_FREE(raw, user);
+    else
+        ctx->gemm_ws_busy = 0;
+}
+
+/* C = alpha op(A) op(B) + beta C (+ bias on every row when bias is not
+ * NULL) with the built-in kernels. */
+static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                     float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                     float beta, float *C, int64_t ldc, const float *bias) {
     ligo__gemm_job g;
-    int nth, simd;
+    int nth, simd, owned;
     int64_t tiles, kc, mcr, ncr;
     size_t bytes;
     void *raw;
-    void *user = ctx ? ctx->alloc_user : NULL;
-    (void)user;
     if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == 0.0f) { /* C = beta * C; A and B are not read */
+    if (K <= 0 || alpha == 0.0f) { /* C = beta * C (+ bias); A and B are not read */
         int64_t i, j;
         for (i = 0; i < M; i++) {
             float *c = C + i * ldc;
@@ -2637,6 +2711,8 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
                 for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f)
                 for (j = 0; j < N; j++) c[j] *= beta;
+            if (bias)
+                for (j = 0; j < N; j++) c[j] += bias[j];
         }
         return;
     }
@@ -2654,6 +2730,7 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     g.ldb = ldb;
     g.ldc = ldc;
     g.C = C;
+    g.bias = bias;
 
     /* Split the larger side: each thread packs all of the other operand,
      * so this duplicates the smaller packing work. */
@@ -2670,7 +2747,7 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     g.a_floats = (mcr * kc + 15) / 16 * 16;
     g.thread_floats = g.a_floats + (ncr * kc + 15) / 16 * 16;
     bytes = (size_t)g.thread_floats * sizeof(float) * (size_t)nth + LIGO__ALIGN;
-    raw = LIGO_MALLOC(bytes, user);
+    raw = ligo__gemm_buffers(ctx, bytes, &owned);
     if (!raw) {
         int nthr = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, 1 << 20);
         if ((int64_t)nthr > M) nthr = (int)M;
@@ -2700,7 +2777,13 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
         g.pack_b = ligo__gemm_pack_b_c;
     }
     ligo_parallel_for(ctx, ligo__gemm_packed_task, &g, nth);
-    LIGO_FREE(raw, user);
+    ligo__gemm_release(ctx, raw, owned);
+}
+
+LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc) {
+    ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
 LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
@@ -2710,11 +2793,22 @@ LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2(
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc) {
+    ligo__sgemm_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc, const float *bias) {
+    int64_t i, j;
     if (M <= 0 || N <= 0) return;
-    if (ligo__sgemm_hook)
-        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else
-        ligo_sgemm_builtin(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!ligo__sgemm_hook) {
+        ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+        return;
+    }
+    ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (bias)
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -2830,23 +2924,42 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
 
 /* During a backward pass, a buffer released by a node whose backward has
  * run is reused (the smallest that fits) before the arena grows. */
-LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
-    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) {
-        int64_t i, best = -1;
-        for (i = 0; i < ctx->grad_free_len; i++)
-            if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
-        if (best >= 0) {
-            t->grad = ctx->grad_free[best];
-            memset(t->grad, 0, (size_t)t->n * sizeof(float));
-            ctx->grad_free_len--;
-            ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
-            ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
-        } else {
-            t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
-        }
+static float *ligo__grad_get(ligo_ctx *ctx, ligo_tensor *t, int zero) {
+    int64_t i, best = -1;
+    for (i = 0; i < ctx->grad_free_len; i++)
+        if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+    if (best >= 0) {
+        t->grad = ctx->grad_free[best];
+        if (zero) memset(t->grad, 0, (size_t)t->n * sizeof(float));
+        ctx->grad_free_len--;
+        ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+        ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+    } else {
+        t->grad = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", zero);
     }
     return t->grad;
+}
+
+LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
+    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
+    if (!t->grad) return ligo__grad_get(ctx, t, 1);
+    return t->grad;
+}
+
+LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
+    *fresh = 0;
+    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
+    if (t->grad) return t->grad;
+    *fresh = 1;
+    return ligo__grad_get(ctx, t, 0);
+}
+
+LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
+    if (!ctx->grad_reuse || !src || src->grad || !(src->flags & LIGO_FLAG_NEEDS_GRAD) || !out->grad) return 0;
+    if ((src->flags & LIGO_FLAG_PARAM) || (out->flags & LIGO_FLAG_PARAM) || src->n != out->n) return 0;
+    src->grad = out->grad;
+    out->grad = NULL;
+    return 1;
 }
 
 LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
@@ -2891,7 +3004,7 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
             ligo__op_table[t->op].backward(ctx, t);
         }
         if (ligo__failed(ctx)) break;
-        if (ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
+        if (t->grad && ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
             ctx->grad_free[ctx->grad_free_len] = t->grad;
             ctx->grad_free_n[ctx->grad_free_len] = t->n;
             ctx->grad_free_len++;
@@ -3017,9 +3130,17 @@ static void ligo__copy_shape(const ligo_tensor *t, int *ndim, int64_t *shape) {
 static int64_t ligo__rows(const ligo_tensor *t) { return t->n / t->shape[t->ndim - 1]; }
 static int64_t ligo__last(const ligo_tensor *t) { return t->shape[t->ndim - 1]; }
 
-static void ligo__acc(float *dst, const float *src, int64_t n) {
+/* dst += src, or dst = src when the gradient buffer dst is fresh
+ * (ligo__grad_fresh). dst and src never overlap. */
+static void ligo__acc(float *LIGO__RESTRICT dst, const float *LIGO__RESTRICT src, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) dst[i] += src[i];
+}
+static void ligo__acc_or_copy(float *dst, const float *src, int64_t n, int fresh) {
+    if (fresh)
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    else
+        ligo__acc(dst, src, n);
 }
 
 static ligo__args ligo__args0(void) {
@@ -3095,15 +3216,24 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
 
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
-    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
     const float *g = out->grad;
     int mode = (int)out->iparam[0];
+    float *dx, *dy;
     int64_t i, last = ligo__last(x);
-    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) {
-        if (dx) ligo__acc(dx, g, out->n);
-        if (dy) ligo__acc(dy, g, out->n);
+    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
+        /* the residual adds: x takes over the buffer when it can, y gets a
+         * copy; a fresh buffer is stored, not zeroed and accumulated */
+        int fresh;
+        if (!ligo__grad_pass(ctx, x, out)) {
+            dx = ligo__grad_fresh(ctx, x, &fresh);
+            if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
+        }
+        dy = ligo__grad_fresh(ctx, y, &fresh);
+        if (dy) ligo__acc_or_copy(dy, g, out->n, fresh);
         return;
     }
+    dx = ligo__grad_of(ctx, x);
+    dy = ligo__grad_of(ctx, y);
     for (i = 0; i < out->n; i++) {
         int64_t j = ligo__bc_index(mode, i, last);
         if (dx) dx[i] += kind == LIGO__BIN_MUL ? g[i] * y->data[j] : g[i];
@@ -3285,8 +3415,12 @@ LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
     (void)out;
 }
 LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
-    float *dx = ligo__grad_of(ctx, out->src[0]);
-    if (dx) ligo__acc(dx, out->grad, out->n);
+    const float *g = out->grad;
+    float *dx;
+    int fresh;
+    if (ligo__grad_pass(ctx, out->src[0], out)) return; /* a view: the same gradient */
+    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
 }
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
     ligo__args a = ligo__args0();
@@ -3469,7 +3603,72 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
 
 /* ---------------------------------------------------------------- linear
  * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
- * y (R, out) = x W^T + b. */
+ * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
+ * Backward: dx = G W, dW += G^T x, db += column sums of G. */
+
+/* Column sums of G (R, C) into out (C), each column summed over rows in
+ * order starting from out's value: threads take blocks of columns, and
+ * the AVX2 path adds lane by lane, so the result is the same for any
+ * thread count and either path. */
+typedef struct ligo__colsum_job {
+    const float *G;
+    float *out;
+    int64_t R, C;
+} ligo__colsum_job;
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#include <immintrin.h>
+#define LIGO__COLSUM_AVX2 1
+/* 32 columns at a time in four accumulators, rows streamed once. */
+__attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
+                                                              int64_t c0, int64_t c1) {
+    int64_t c, r;
+    for (c = c0; c + 32 <= c1; c += 32) {
+        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+        for (r = 0; r < R; r++) {
+            const float *g = G + r * C + c;
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(g));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(g + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(g + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(g + 24));
+        }
+        _mm256_storeu_ps(out + c, a0);
+        _mm256_storeu_ps(out + c + 8, a1);
+        _mm256_storeu_ps(out + c + 16, a2);
+        _mm256_storeu_ps(out + c + 24, a3);
+    }
+    for (; c + 8 <= c1; c += 8) {
+        __m256 a0 = _mm256_loadu_ps(out + c);
+        for (r = 0; r < R; r++) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(G + r * C + c));
+        _mm256_storeu_ps(out + c, a0);
+    }
+    for (; c < c1; c++) {
+        float a = out[c];
+        for (r = 0; r < R; r++) a += G[r * C + c];
+        out[c] = a;
+    }
+}
+static int ligo__colsum_simd(void) { return __builtin_cpu_supports("avx2"); }
+#endif
+
+static void ligo__colsum_task(void *arg, int ith, int nth) {
+    const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
+    int64_t blocks = (j->C + 31) / 32, c, r;
+    int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
+    if (c1 > j->C) c1 = j->C;
+#ifdef LIGO__COLSUM_AVX2
+    if (ligo__colsum_simd()) {
+        ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
+        return;
+    }
+#endif
+    for (c = c0; c < c1; c++) {
+        float a = j->out[c];
+        for (r = 0; r < j->R; r++) a += j->G[r * j->C + c];
+        j->out[c] = a;
+    }
+}
 
 LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *W = a->src[1], *b = a->src[2];
@@ -3486,21 +3685,19 @@ LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, in
 }
 LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r, o;
-    ligo__sgemm(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O);
-    if (b)
-        for (r = 0; r < R; r++)
-            for (o = 0; o < O; o++) out->data[r * O + o] += b->data[o];
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
 LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r;
-    float *dx = ligo__grad_of(ctx, x), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    int fresh;
+    float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
     const float *G = out->grad;
     double flops = 0.0;
-    if (dx) { /* dx (R, in) += G (R, out) W (out, in) */
-        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, 1.0f, dx, I);
+    if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
+        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
         flops += 2.0 * (double)R * (double)I * (double)O;
     }
     if (dW) { /* dW (out, in) += G^T x */
@@ -3508,7 +3705,14 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         flops += 2.0 * (double)R * (double)I * (double)O;
     }
     if (db) {
-        for (r = 0; r < R; r++) ligo__acc(db, G + r * O, O);
+        ligo__colsum_job cj;
+        int nth = ligo__nth_for(ctx, (double)R * (double)O, 65536.0);
+        if ((int64_t)nth > (O + 31) / 32) nth = (int)((O + 31) / 32);
+        cj.G = G;
+        cj.out = db;
+        cj.R = R;
+        cj.C = O;
+        ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
     ligo_flops_add(ctx, 0.0, flops);

@@ -15,6 +15,7 @@
  *
  * Options: --configs S,M,L,XL  --threads 1,2  --steps 20  --warmup 3
  *          --no-torch  --no-peak  --torch-script PATH
+ *          --ops         per-op forward/backward milliseconds on stderr
  *          --check DIR   write weights and a batch of config S to DIR,
  *                        compute the loss before and after one step, and
  *                        compare with torch_gpt.py --check (exit 1 if
@@ -60,6 +61,7 @@ static const bench_cfg bench_cfgs[] = {
 #define BENCH_NCFG 4
 
 static const float bench_lr = 3e-4f;
+static int bench_show_ops = 0; /* --ops */
 static const double bench_clip = 1.0;
 
 /* ------------------------------------------------------------- peak */
@@ -288,6 +290,16 @@ static void bench_ligo(const bench_cfg *bc, int nth, int steps, int warmup, doub
     ligo_profile_enable(ctx, 0);
     for (op = 0; op < LIGO_OP_COUNT; op++)
         r->cat[bench_cat_of(op)] += ligo_profile_seconds(ctx, op, 0) + ligo_profile_seconds(ctx, op, 1);
+    if (bench_show_ops) {
+        fprintf(stderr, "%s, %d thread(s): ms per step, forward / backward\n", bc->name, nth);
+        for (op = 0; op < LIGO_OP_COUNT; op++) {
+            double f = ligo_profile_seconds(ctx, op, 0), b = ligo_profile_seconds(ctx, op, 1);
+            if (f + b > 0)
+                fprintf(stderr, "  %-14s %8.2f %8.2f\n", ligo_op_name(op), 1e3 * f / prof_steps, 1e3 * b / prof_steps);
+        }
+        fprintf(stderr, "  %-14s %8.2f (zero grads, clip, AdamW)\n  %-14s %8.2f\n", "optimizer",
+                1e3 * r->cat[CAT_OPT] / prof_steps, "step", 1e3 * prof_total / prof_steps);
+    }
     {
         /* time outside any kernel (tape building, zeroing) is "other" */
         double inside = 0.0;
@@ -481,11 +493,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else if (!strcmp(argv[i], "--ops")) bench_show_ops = 1;
         else if (!strcmp(argv[i], "--no-peak")) use_peak = 0; /* e.g. under valgrind */
         else if (!strcmp(argv[i], "--torch-script") && i + 1 < argc) script = argv[++i];
         else if (!strcmp(argv[i], "--check") && i + 1 < argc) check_dir = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak]\n"
+            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops]\n"
                             "       [--torch-script bench/torch_gpt.py] [--check DIR]\n", argv[0]);
             return 2;
         }

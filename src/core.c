@@ -565,6 +565,7 @@ LIGO_API void ligo_ctx_free(ligo_ctx *ctx) {
     user = ctx->alloc_user;
     (void)user;
     ligo__pool_free(ctx->pool);
+    LIGO_FREE(ctx->gemm_ws, user);
     ligo__arena_free(ctx, &ctx->persistent);
     ligo__arena_free(ctx, &ctx->scratch);
     LIGO_FREE(ctx, user);

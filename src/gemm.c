@@ -101,6 +101,7 @@ typedef struct ligo__gemm_job {
     const float *A, *B;
     int64_t lda, ldb, ldc;
     float *C;
+    const float *bias;     /* NULL, or N floats added to every row of C */
     /* packed path */
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
@@ -533,11 +534,22 @@ static int ligo__gemm_have_avx2(void) {
 
 /* ---- the blocked loops */
 
+/* The bias epilogue: once a tile's last K block is stored, while the tile
+ * is in L1, c += bias (one value per column). The sum is the one a
+ * separate pass after the product would make, so results do not change. */
+static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, const float *bias) {
+    int64_t i, j;
+    for (i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        for (j = 0; j < nr; j++) ci[j] += bias[j];
+    }
+}
+
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
  * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
 static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
-                            const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
+                            const float *bp, float *c, int64_t mr, int64_t nr, float beta, const float *bias) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
@@ -547,6 +559,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
                 g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
                 g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+            if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
             return;
         }
         if (beta != 0.0f) {
@@ -560,6 +573,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
+        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
@@ -567,6 +581,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
             g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (beta != 0.0f) {
@@ -580,6 +595,7 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
         g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+    if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
 }
 
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
@@ -592,6 +608,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
+            const float *bias = g->bias && pc + kc >= g->K ? g->bias + jc : NULL;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
             if (g->ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
@@ -606,7 +623,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     }
                     for (jr = 0; jr < nc; jr += NR)
                         ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
-                                        nc - jr < NR ? nc - jr : NR, beta);
+                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL);
                 }
                 continue;
             }
@@ -618,7 +635,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     const float *bp = bbuf + jr * kc;
                     for (ir = 0; ir < mc; ir += MR)
                         ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
-                                        mc - ir < MR ? mc - ir : MR, nr, beta);
+                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL);
                 }
             }
         }
@@ -667,6 +684,8 @@ static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
                 for (j = 0; j < g->N; j++) c[j] += a * B[LIGO__BIDX(p, j)];
             }
         }
+        if (g->bias)
+            for (j = 0; j < g->N; j++) c[j] += g->bias[j];
     }
 }
 
@@ -676,18 +695,50 @@ static void ligo__gemm_rows_task(void *arg, int ith, int nth) {
     ligo__gemm_rows(g, i0, i1);
 }
 
-LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc) {
+/* Packing buffers: a context keeps one workspace that grows to the
+ * largest product it has run, so a training step allocates nothing here;
+ * without a context (or while the context's workspace is in use by an
+ * enclosing product) each call allocates its own. */
+static void *ligo__gemm_buffers(ligo_ctx *ctx, size_t bytes, int *owned) {
+    void *user = ctx ? ctx->alloc_user : NULL;
+    (void)user;
+    *owned = 1;
+    if (ctx && !ctx->gemm_ws_busy) {
+        if (ctx->gemm_ws_bytes < bytes) {
+            void *p = LIGO_MALLOC(bytes, user);
+            if (!p) return NULL;
+            LIGO_FREE(ctx->gemm_ws, user);
+            ctx->gemm_ws = p;
+            ctx->gemm_ws_bytes = bytes;
+        }
+        ctx->gemm_ws_busy = 1;
+        *owned = 0;
+        return ctx->gemm_ws;
+    }
+    return LIGO_MALLOC(bytes, user);
+}
+
+static void ligo__gemm_release(ligo_ctx *ctx, void *raw, int owned) {
+    void *user = ctx ? ctx->alloc_user : NULL;
+    (void)user;
+    if (owned)
+        LIGO_FREE(raw, user);
+    else
+        ctx->gemm_ws_busy = 0;
+}
+
+/* C = alpha op(A) op(B) + beta C (+ bias on every row when bias is not
+ * NULL) with the built-in kernels. */
+static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                     float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                     float beta, float *C, int64_t ldc, const float *bias) {
     ligo__gemm_job g;
-    int nth, simd;
+    int nth, simd, owned;
     int64_t tiles, kc, mcr, ncr;
     size_t bytes;
     void *raw;
-    void *user = ctx ? ctx->alloc_user : NULL;
-    (void)user;
     if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == 0.0f) { /* C = beta * C; A and B are not read */
+    if (K <= 0 || alpha == 0.0f) { /* C = beta * C (+ bias); A and B are not read */
         int64_t i, j;
         for (i = 0; i < M; i++) {
             float *c = C + i * ldc;
@@ -695,6 +746,8 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
                 for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f)
                 for (j = 0; j < N; j++) c[j] *= beta;
+            if (bias)
+                for (j = 0; j < N; j++) c[j] += bias[j];
         }
         return;
     }
@@ -712,6 +765,7 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     g.ldb = ldb;
     g.ldc = ldc;
     g.C = C;
+    g.bias = bias;
 
     /* Split the larger side: each thread packs all of the other operand,
      * so this duplicates the smaller packing work. */
@@ -728,7 +782,7 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     g.a_floats = (mcr * kc + 15) / 16 * 16;
     g.thread_floats = g.a_floats + (ncr * kc + 15) / 16 * 16;
     bytes = (size_t)g.thread_floats * sizeof(float) * (size_t)nth + LIGO__ALIGN;
-    raw = LIGO_MALLOC(bytes, user);
+    raw = ligo__gemm_buffers(ctx, bytes, &owned);
     if (!raw) {
         int nthr = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, 1 << 20);
         if ((int64_t)nthr > M) nthr = (int)M;
@@ -758,7 +812,13 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
         g.pack_b = ligo__gemm_pack_b_c;
     }
     ligo_parallel_for(ctx, ligo__gemm_packed_task, &g, nth);
-    LIGO_FREE(raw, user);
+    ligo__gemm_release(ctx, raw, owned);
+}
+
+LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc) {
+    ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
 LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
@@ -768,11 +828,22 @@ LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2(
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc) {
+    ligo__sgemm_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc, const float *bias) {
+    int64_t i, j;
     if (M <= 0 || N <= 0) return;
-    if (ligo__sgemm_hook)
-        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else
-        ligo_sgemm_builtin(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!ligo__sgemm_hook) {
+        ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+        return;
+    }
+    ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (bias)
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,

@@ -86,23 +86,42 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
 
 /* During a backward pass, a buffer released by a node whose backward has
  * run is reused (the smallest that fits) before the arena grows. */
-LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
-    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) {
-        int64_t i, best = -1;
-        for (i = 0; i < ctx->grad_free_len; i++)
-            if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
-        if (best >= 0) {
-            t->grad = ctx->grad_free[best];
-            memset(t->grad, 0, (size_t)t->n * sizeof(float));
-            ctx->grad_free_len--;
-            ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
-            ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
-        } else {
-            t->grad = (float *)ligo_alloc_scratch(ctx, (size_t)t->n * sizeof(float));
-        }
+static float *ligo__grad_get(ligo_ctx *ctx, ligo_tensor *t, int zero) {
+    int64_t i, best = -1;
+    for (i = 0; i < ctx->grad_free_len; i++)
+        if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+    if (best >= 0) {
+        t->grad = ctx->grad_free[best];
+        if (zero) memset(t->grad, 0, (size_t)t->n * sizeof(float));
+        ctx->grad_free_len--;
+        ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+        ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+    } else {
+        t->grad = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", zero);
     }
     return t->grad;
+}
+
+LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
+    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
+    if (!t->grad) return ligo__grad_get(ctx, t, 1);
+    return t->grad;
+}
+
+LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
+    *fresh = 0;
+    if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
+    if (t->grad) return t->grad;
+    *fresh = 1;
+    return ligo__grad_get(ctx, t, 0);
+}
+
+LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
+    if (!ctx->grad_reuse || !src || src->grad || !(src->flags & LIGO_FLAG_NEEDS_GRAD) || !out->grad) return 0;
+    if ((src->flags & LIGO_FLAG_PARAM) || (out->flags & LIGO_FLAG_PARAM) || src->n != out->n) return 0;
+    src->grad = out->grad;
+    out->grad = NULL;
+    return 1;
 }
 
 LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
@@ -147,7 +166,7 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
             ligo__op_table[t->op].backward(ctx, t);
         }
         if (ligo__failed(ctx)) break;
-        if (ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
+        if (t->grad && ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
             ctx->grad_free[ctx->grad_free_len] = t->grad;
             ctx->grad_free_n[ctx->grad_free_len] = t->n;
             ctx->grad_free_len++;

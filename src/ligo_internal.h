@@ -45,10 +45,12 @@
 #define LIGO__UNUSED __attribute__((unused))
 #define LIGO__LIKELY(x) __builtin_expect(!!(x), 1)
 #define LIGO__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LIGO__RESTRICT __restrict__
 #else
 #define LIGO__UNUSED
 #define LIGO__LIKELY(x) (x)
 #define LIGO__UNLIKELY(x) (x)
+#define LIGO__RESTRICT
 #endif
 
 /* Private functions shared between modules: static inside the amalgamated
@@ -96,6 +98,9 @@ struct ligo_ctx {
     int64_t *grad_free_n;  /* their sizes in floats */
     int64_t grad_free_len, grad_free_cap;
     int grad_reuse;        /* ligo_set_grad_reuse */
+    void *gemm_ws;         /* GEMM packing buffers, kept between products */
+    size_t gemm_ws_bytes;
+    int gemm_ws_busy;
     int profile;                        /* ligo_profile_enable */
     double prof_sec[LIGO_OP_COUNT][2];  /* forward, backward seconds per op */
 };
@@ -139,10 +144,27 @@ LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 LIGO_OP_LIST(LIGO__OP_DECL)
 #undef LIGO__OP_DECL
 
+/* Gradient buffer for a kernel that writes every element: when the buffer
+ * is new, *fresh is 1 and its contents are undefined (the kernel stores
+ * instead of accumulating and no zeroing pass is spent); otherwise *fresh
+ * is 0 and the kernel accumulates as usual. */
+LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
+
+/* With gradient reuse on, hand out's gradient buffer to src (same element
+ * count, src has none yet, neither is a parameter): src's gradient then
+ * equals out's, as an identity backward would make it, without a pass over
+ * the data. Returns 1 if the buffer was handed over. */
+LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
+
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
                             int64_t M, int64_t N, int64_t K, float alpha,
                             const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc);
+/* The same with bias (N floats) added to every row of C, fused into the
+ * built-in kernel's epilogue; NULL for none. */
+LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                 float beta, float *C, int64_t ldc, const float *bias);
 
 #endif /* LIGO_INTERNAL_H */

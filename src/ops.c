@@ -27,9 +27,17 @@ static void ligo__copy_shape(const ligo_tensor *t, int *ndim, int64_t *shape) {
 static int64_t ligo__rows(const ligo_tensor *t) { return t->n / t->shape[t->ndim - 1]; }
 static int64_t ligo__last(const ligo_tensor *t) { return t->shape[t->ndim - 1]; }
 
-static void ligo__acc(float *dst, const float *src, int64_t n) {
+/* dst += src, or dst = src when the gradient buffer dst is fresh
+ * (ligo__grad_fresh). dst and src never overlap. */
+static void ligo__acc(float *LIGO__RESTRICT dst, const float *LIGO__RESTRICT src, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) dst[i] += src[i];
+}
+static void ligo__acc_or_copy(float *dst, const float *src, int64_t n, int fresh) {
+    if (fresh)
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    else
+        ligo__acc(dst, src, n);
 }
 
 static ligo__args ligo__args0(void) {
@@ -105,15 +113,24 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
 
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
-    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
     const float *g = out->grad;
     int mode = (int)out->iparam[0];
+    float *dx, *dy;
     int64_t i, last = ligo__last(x);
-    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) {
-        if (dx) ligo__acc(dx, g, out->n);
-        if (dy) ligo__acc(dy, g, out->n);
+    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
+        /* the residual adds: x takes over the buffer when it can, y gets a
+         * copy; a fresh buffer is stored, not zeroed and accumulated */
+        int fresh;
+        if (!ligo__grad_pass(ctx, x, out)) {
+            dx = ligo__grad_fresh(ctx, x, &fresh);
+            if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
+        }
+        dy = ligo__grad_fresh(ctx, y, &fresh);
+        if (dy) ligo__acc_or_copy(dy, g, out->n, fresh);
         return;
     }
+    dx = ligo__grad_of(ctx, x);
+    dy = ligo__grad_of(ctx, y);
     for (i = 0; i < out->n; i++) {
         int64_t j = ligo__bc_index(mode, i, last);
         if (dx) dx[i] += kind == LIGO__BIN_MUL ? g[i] * y->data[j] : g[i];
@@ -295,8 +312,12 @@ LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
     (void)out;
 }
 LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
-    float *dx = ligo__grad_of(ctx, out->src[0]);
-    if (dx) ligo__acc(dx, out->grad, out->n);
+    const float *g = out->grad;
+    float *dx;
+    int fresh;
+    if (ligo__grad_pass(ctx, out->src[0], out)) return; /* a view: the same gradient */
+    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
 }
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
     ligo__args a = ligo__args0();
@@ -479,7 +500,72 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
 
 /* ---------------------------------------------------------------- linear
  * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
- * y (R, out) = x W^T + b. */
+ * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
+ * Backward: dx = G W, dW += G^T x, db += column sums of G. */
+
+/* Column sums of G (R, C) into out (C), each column summed over rows in
+ * order starting from out's value: threads take blocks of columns, and
+ * the AVX2 path adds lane by lane, so the result is the same for any
+ * thread count and either path. */
+typedef struct ligo__colsum_job {
+    const float *G;
+    float *out;
+    int64_t R, C;
+} ligo__colsum_job;
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#include <immintrin.h>
+#define LIGO__COLSUM_AVX2 1
+/* 32 columns at a time in four accumulators, rows streamed once. */
+__attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
+                                                              int64_t c0, int64_t c1) {
+    int64_t c, r;
+    for (c = c0; c + 32 <= c1; c += 32) {
+        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+        for (r = 0; r < R; r++) {
+            const float *g = G + r * C + c;
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(g));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(g + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(g + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(g + 24));
+        }
+        _mm256_storeu_ps(out + c, a0);
+        _mm256_storeu_ps(out + c + 8, a1);
+        _mm256_storeu_ps(out + c + 16, a2);
+        _mm256_storeu_ps(out + c + 24, a3);
+    }
+    for (; c + 8 <= c1; c += 8) {
+        __m256 a0 = _mm256_loadu_ps(out + c);
+        for (r = 0; r < R; r++) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(G + r * C + c));
+        _mm256_storeu_ps(out + c, a0);
+    }
+    for (; c < c1; c++) {
+        float a = out[c];
+        for (r = 0; r < R; r++) a += G[r * C + c];
+        out[c] = a;
+    }
+}
+static int ligo__colsum_simd(void) { return __builtin_cpu_supports("avx2"); }
+#endif
+
+static void ligo__colsum_task(void *arg, int ith, int nth) {
+    const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
+    int64_t blocks = (j->C + 31) / 32, c, r;
+    int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
+    if (c1 > j->C) c1 = j->C;
+#ifdef LIGO__COLSUM_AVX2
+    if (ligo__colsum_simd()) {
+        ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
+        return;
+    }
+#endif
+    for (c = c0; c < c1; c++) {
+        float a = j->out[c];
+        for (r = 0; r < j->R; r++) a += j->G[r * j->C + c];
+        j->out[c] = a;
+    }
+}
 
 LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *W = a->src[1], *b = a->src[2];
@@ -496,21 +582,19 @@ LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, in
 }
 LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r, o;
-    ligo__sgemm(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O);
-    if (b)
-        for (r = 0; r < R; r++)
-            for (o = 0; o < O; o++) out->data[r * O + o] += b->data[o];
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
 LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0], r;
-    float *dx = ligo__grad_of(ctx, x), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    int fresh;
+    float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
     const float *G = out->grad;
     double flops = 0.0;
-    if (dx) { /* dx (R, in) += G (R, out) W (out, in) */
-        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, 1.0f, dx, I);
+    if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
+        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
         flops += 2.0 * (double)R * (double)I * (double)O;
     }
     if (dW) { /* dW (out, in) += G^T x */
@@ -518,7 +602,14 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         flops += 2.0 * (double)R * (double)I * (double)O;
     }
     if (db) {
-        for (r = 0; r < R; r++) ligo__acc(db, G + r * O, O);
+        ligo__colsum_job cj;
+        int nth = ligo__nth_for(ctx, (double)R * (double)O, 65536.0);
+        if ((int64_t)nth > (O + 31) / 32) nth = (int)((O + 31) / 32);
+        cj.G = G;
+        cj.out = db;
+        cj.R = R;
+        cj.C = O;
+        ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
     ligo_flops_add(ctx, 0.0, flops);
