@@ -267,6 +267,7 @@ static void bench_ligo(const bench_cfg *bc, int nth, int steps, int warmup, doub
         bench_step_time st;
         bench_step(ctx, m, o, &bt, &st);
         times[i] = st.total;
+        if (bench_show_ops) fprintf(stderr, "step %d: %.1f ms (forward %.1f, backward %.1f, update %.1f)\n", i, 1e3 * st.total, 1e3 * st.fwd, 1e3 * st.bwd, 1e3 * st.opt);
         sum_steps += st.total;
     }
     r->flops_step = (ligo_flops_forward(ctx) + ligo_flops_backward(ctx) - f0) / steps;

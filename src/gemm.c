@@ -821,6 +821,75 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
+/* ---- small products with B packed once (attention)
+ *
+ * Attention multiplies the same K, V, Q and dO of one head by many row
+ * blocks. Packing them once per head and running the micro-kernel on
+ * 6-row tiles of A read in place removes the per-product packing and the
+ * per-product buffers; the triangular modes skip the tiles a causal mask
+ * makes zero, tile by tile rather than block by block. Single-threaded:
+ * the caller threads over heads. */
+
+LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
+
+LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
+#if LIGO__GEMM_X86
+    if (ligo__gemm_have_avx2()) {
+        ligo__gemm_pack_b_avx2(trans_b, B, ldb, 0, N, 0, K, dst);
+        return;
+    }
+#endif
+    ligo__gemm_pack_b_c(trans_b, B, ldb, 0, N, 0, K, dst);
+}
+
+LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
+                                 float *abuf) {
+    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
+    ligo__gemm_job g;
+    int64_t ir, jr;
+    memset(&g, 0, sizeof g);
+    g.alpha = alpha;
+    g.ldc = ldc;
+    g.ukr = ligo__gemm_ukr_c;
+    g.pack_a = ligo__gemm_pack_a_c;
+#if LIGO__GEMM_X86
+    if (ligo__gemm_have_avx2()) {
+        g.ukr = ligo__gemm_ukr_avx2;
+        g.ukr8 = ligo__gemm_ukr8_avx2;
+        g.pack_a = ligo__gemm_pack_a_avx2;
+        if (!trans_a) {
+            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
+            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+        }
+    }
+#endif
+    for (ir = 0; ir < M; ir += MR) {
+        int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
+        const float *ap;
+        if (tri == LIGO__TRI_N) n_end = ir + mr < N ? ir + mr : N;
+        if (tri == LIGO__TRI_K_LOWER) k1 = ir + mr < K ? ir + mr : K;
+        if (tri == LIGO__TRI_K_UPPER) k0 = ir < K ? ir : K;
+        kc = k1 - k0;
+        if (kc <= 0) { /* nothing to add: C = beta C */
+            int64_t i, j;
+            for (i = ir; i < ir + mr; i++)
+                for (j = 0; j < n_end; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            continue;
+        }
+        if (g.ukr_ua && mr == MR) {
+            ap = A + ir * lda + k0;
+            lda_ua = lda;
+        } else {
+            g.pack_a(trans_a, A, lda, ir, mr, k0, kc, abuf);
+            ap = abuf;
+        }
+        for (jr = 0; jr < n_end; jr += NR)
+            ligo__gemm_tile(&g, kc, ap, lda_ua, Bp + jr * bp_k + k0 * NR, C + ir * ldc + jr, mr,
+                            n_end - jr < NR ? n_end - jr : NR, beta, NULL);
+    }
+}
+
 LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
 
 /* ---------------------------------------------------------- choke point */

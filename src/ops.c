@@ -1004,15 +1004,19 @@ LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
  * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
  * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
  * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
- * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); the products
- * use the GEMM choke point with strided leading dims, one thread each. */
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); each head's
+ * K and V (backward: V, K, Q and dO) are packed once for the GEMM
+ * micro-kernel, and the products read Q, P, dO and dS in place, skipping
+ * the 6-row tiles the causal mask makes zero (ligo__gemm_small). */
 
 typedef struct ligo__attn_job {
     ligo_tensor *out;
     float *dqkv;  /* backward only */
-    float *work;  /* backward: one T x T buffer per thread */
+    float *work;  /* per thread: packed operands, a 6-row A panel, and
+                     (backward) a T x T buffer for dP and dS */
+    int64_t work_floats; /* per thread */
     int64_t B, T, C, NH;
-    int causal;
+    int causal, fresh;   /* fresh: dqkv is new, store instead of adding */
 } ligo__attn_job;
 
 LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
@@ -1033,12 +1037,9 @@ LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a,
     return LIGO_OK;
 }
 
-/* Query rows go in blocks of LIGO__ATTN_QB; under the causal mask a block
- * only meets the keys up to its last row, so the products skip most of the
- * masked upper triangle. P keeps its full (T, T) layout, zeros above the
- * diagonal. Each (b, h) is done by one thread in a fixed order: results do
- * not depend on the thread count. */
-#define LIGO__ATTN_QB 32
+/* P keeps its full (T, T) layout with zeros above the diagonal (the tiles
+ * that straddle it read them). Each (b, h) is done by one thread in a
+ * fixed order: results do not depend on the thread count. */
 
 /* row[0, end) = softmax(row[0, end)). */
 static void ligo__softmax_row_c(float *row, int64_t end) {
@@ -1092,35 +1093,44 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     ligo__softmax_row_c(row, end);
 }
 
+/* Floats of per-thread work: packed operands (forward K^T and V;
+ * backward V^T, K, Q and dO), the A panel, and in backward dP / dS. */
+static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
+    int64_t kt = ligo__gemm_npad(T) * hs, n = ligo__gemm_npad(hs) * T;
+    int64_t panel = 6 * (T > hs ? T : hs);
+    return backward ? kt + 3 * n + panel + T * T : kt + n + panel;
+}
+
 static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
     float scale = 1.0f / sqrtf((float)hs);
     float *P_all = (float *)j->out->saved;
+    float *Kp = j->work + (int64_t)ith * j->work_floats;
+    float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
     int simd = 0;
 #ifdef LIGO__GELU_AVX2
     simd = ligo__has_avx2();
 #endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t, u, i0;
+        int64_t b = bh / NH, h = bh % NH, t;
         const float *q = x->data + b * T * C3 + h * hs;
         const float *k = q + C, *v = q + 2 * C;
         float *P = P_all + bh * T * T;
         float *o = j->out->data + b * T * C + h * hs;
-        for (i0 = 0; i0 < T; i0 += LIGO__ATTN_QB) {
-            int64_t nq = T - i0 < LIGO__ATTN_QB ? T - i0 : LIGO__ATTN_QB;
-            int64_t nk = j->causal ? i0 + nq : T; /* keys this block can see */
-            float *Pb = P + i0 * T;
-            ligo__sgemm(NULL, 0, 1, nq, nk, hs, scale, q + i0 * C3, C3, k, C3, 0.0f, Pb, T);
-            for (t = 0; t < nq; t++) {
-                float *row = Pb + t * T;
-                int64_t end = j->causal ? i0 + t + 1 : T;
-                ligo__softmax_row(row, end, simd);
-                for (u = end; u < T; u++) row[u] = 0.0f;
-            }
-            ligo__sgemm(NULL, 0, 0, nq, hs, nk, 1.0f, Pb, T, v, C3, 0.0f, o + i0 * C, C);
+        ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
+        ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
+        ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
+                         panel);
+        for (t = 0; t < T; t++) {
+            float *row = P + t * T;
+            int64_t end = j->causal ? t + 1 : T;
+            ligo__softmax_row(row, end, simd);
+            if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
+        ligo__gemm_small(0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, Vp, T, 0.0f, o, C,
+                         panel);
     }
 }
 
@@ -1133,6 +1143,7 @@ LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0];
     int64_t NH = out->iparam[0];
     double pairs;
+    int nth;
     memset(&j, 0, sizeof j);
     j.out = out;
     j.B = x->shape[0];
@@ -1140,46 +1151,90 @@ LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     j.C = x->shape[2] / 3;
     j.NH = NH;
     j.causal = (int)out->iparam[1];
-    out->saved = ligo_alloc_scratch(ctx, (size_t)(j.B * NH * j.T * j.T) * sizeof(float));
+    /* every element of P is written by the kernel: no zeroing */
+    out->saved = ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * NH * j.T * j.T) * sizeof(float), "scratch", 0);
     if (!out->saved) return;
-    ligo_parallel_for(ctx, ligo__attn_fwd_task, &j, ligo__nth_for(ctx, (double)(j.B * NH), 1.0));
+    nth = ligo__nth_for(ctx, (double)(j.B * NH), 1.0);
+    j.work_floats = (ligo__attn_work(j.T, j.C / NH, 0) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__attn_fwd_task, &j, nth);
     pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * NH);
     ligo_flops_add(ctx, pairs * (4.0 * (double)(j.C / NH) + 5.0), 0.0);
 }
+
+/* dS row from P and dP in place: d = p (d - sum(p d)) over [0, end), zero
+ * over [end, T). */
+static void ligo__attn_ds_row_c(const float *p, float *d, int64_t end, int64_t T) {
+    float dot = 0.0f;
+    int64_t u;
+    for (u = 0; u < end; u++) dot += p[u] * d[u];
+    for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+
+#ifdef LIGO__GELU_AVX2
+__attribute__((target("avx2,fma"))) static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
+                                                                       int64_t T) {
+    int64_t u, e8 = end / 8 * 8;
+    __m256 acc = _mm256_setzero_ps(), vd;
+    float dot;
+    for (u = 0; u < e8; u += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + u), _mm256_loadu_ps(d + u), acc);
+    dot = ligo__hsum8(acc);
+    for (u = e8; u < end; u++) dot += p[u] * d[u];
+    vd = _mm256_set1_ps(dot);
+    for (u = 0; u < e8; u += 8)
+        _mm256_storeu_ps(d + u, _mm256_mul_ps(_mm256_loadu_ps(p + u), _mm256_sub_ps(_mm256_loadu_ps(d + u), vd)));
+    for (u = e8; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+#endif
 
 static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
-    float scale = 1.0f / sqrtf((float)hs);
+    int64_t nt = ligo__gemm_npad(hs) * T;
+    float scale = 1.0f / sqrtf((float)hs), beta = j->fresh ? 0.0f : 1.0f;
+    int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
+    int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
+    int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
     const float *P_all = (const float *)j->out->saved;
-    float *dP = j->work + (int64_t)ith * T * T;
+    float *Vt = j->work + (int64_t)ith * j->work_floats;
+    float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
+    float *W = panel + 6 * (T > hs ? T : hs);
+    int simd = 0;
+#ifdef LIGO__GELU_AVX2
+    simd = ligo__has_avx2();
+#endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t, u, i0;
+        int64_t b = bh / NH, h = bh % NH, t;
         const float *q = x->data + b * T * C3 + h * hs;
         const float *k = q + C, *v = q + 2 * C;
         const float *P = P_all + bh * T * T;
         const float *dO = j->out->grad + b * T * C + h * hs;
         float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        for (i0 = 0; i0 < T; i0 += LIGO__ATTN_QB) {
-            int64_t nq = T - i0 < LIGO__ATTN_QB ? T - i0 : LIGO__ATTN_QB;
-            int64_t nk = j->causal ? i0 + nq : T;
-            const float *Pb = P + i0 * T, *dOb = dO + i0 * C;
-            float *dPb = dP + i0 * T;
-            ligo__sgemm(NULL, 0, 1, nq, nk, hs, 1.0f, dOb, C, v, C3, 0.0f, dPb, T); /* dP = dO V^T */
-            ligo__sgemm(NULL, 1, 0, nk, hs, nq, 1.0f, Pb, T, dOb, C, 1.0f, dv, C3); /* dV += P^T dO */
-            for (t = 0; t < nq; t++) {
-                const float *p = Pb + t * T;
-                float *d = dPb + t * T, dot = 0.0f;
-                int64_t end = j->causal ? i0 + t + 1 : T;
-                for (u = 0; u < end; u++) dot += p[u] * d[u];
-                for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
-                for (u = end; u < nk; u++) d[u] = 0.0f;
+        ligo__gemm_pack_b_whole(1, v, C3, T, hs, Vt); /* V^T: hs x T */
+        ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
+        ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
+        ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
+        ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
+        for (t = 0; t < T; t++) {
+            int64_t end = j->causal ? t + 1 : T;
+#ifdef LIGO__GELU_AVX2
+            if (simd) {
+                ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
+                continue;
             }
-            ligo__sgemm(NULL, 0, 0, nq, hs, nk, scale, dPb, T, k, C3, 1.0f, dq + i0 * C3, C3); /* dQ += dS K */
-            ligo__sgemm(NULL, 1, 0, nk, hs, nq, scale, dPb, T, q + i0 * C3, C3, 1.0f, dk, C3); /* dK += dS^T Q */
+#endif
+            ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
         }
+        ligo__gemm_small(0, lower_k, T, hs, T, scale, W, T, Kn, T, beta, dq, C3, panel); /* dQ = dS K */
+        ligo__gemm_small(1, upper_k, T, hs, T, scale, W, T, Qn, T, beta, dk, C3, panel); /* dK = dS^T Q */
+        ligo__gemm_small(1, upper_k, T, hs, T, 1.0f, P, T, dOn, T, beta, dv, C3, panel); /* dV = P^T dO */
     }
+    (void)simd;
 }
 
 LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
@@ -1188,7 +1243,7 @@ LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     int nth;
     double pairs;
     memset(&j, 0, sizeof j);
-    j.dqkv = ligo__grad_of(ctx, x);
+    j.dqkv = ligo__grad_fresh(ctx, x, &j.fresh);
     if (!j.dqkv) return;
     j.out = out;
     j.B = x->shape[0];
@@ -1197,7 +1252,9 @@ LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     j.NH = out->iparam[0];
     j.causal = (int)out->iparam[1];
     nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
-    j.work = (float *)ligo_alloc_scratch(ctx, (size_t)nth * (size_t)(j.T * j.T) * sizeof(float));
+    j.work_floats = (ligo__attn_work(j.T, j.C / j.NH, 1) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
     if (!j.work) return;
     ligo_parallel_for(ctx, ligo__attn_bwd_task, &j, nth);
     pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * j.NH);
