@@ -16,6 +16,9 @@
  * Options: --configs S,M,L,XL  --threads 1,2  --steps 20  --warmup 3
  *          --no-torch  --no-peak  --torch-script PATH
  *          --ops         per-op forward/backward milliseconds on stderr
+ *          --fit-steps N LiGO fitting steps timed per config (10; 0: none):
+ *                        the operator's step (small model of half the
+ *                        layers, width and heads) against a plain step
  *          --check DIR   write weights and a batch of config S to DIR,
  *                        compute the loss before and after one step, and
  *                        compare with torch_gpt.py --check (exit 1 if
@@ -62,6 +65,9 @@ static const bench_cfg bench_cfgs[] = {
 
 static const float bench_lr = 3e-4f;
 static int bench_show_ops = 0; /* --ops */
+static int bench_fit_steps = 10; /* --fit-steps (0: no fitting-step figures) */
+static double bench_rss_base = 0.0; /* the child's peak RSS before its run */
+static double bench_maxrss_mb(void);
 static const double bench_clip = 1.0;
 
 /* ------------------------------------------------------------- peak */
@@ -213,6 +219,9 @@ typedef struct bench_result {
     double cat[CAT_COUNT]; /* fractions of the step */
     double torch_tok_s, torch_mem_mb, torch_pct_peak;
     int have_torch;
+    /* LiGO fitting step against a plain step (means over the timed steps) */
+    double plain_mean_ms, fit_ms, fit_flops_step;
+    int have_fit;
 } bench_result;
 
 static int bench_cat_of(int op) {
@@ -225,6 +234,54 @@ static int bench_cat_of(int op) {
     case LIGO_OP_CROSS_ENTROPY: return CAT_CE;
     default: return CAT_OTHER;
     }
+}
+
+/* The LiGO fitting step for this config as the large model: a small model
+ * with half the layers, width and heads (same head size), the default
+ * LiGO operator, and ligo_grow_fit's own loop (materialise the large
+ * weights from the operator, forward, backward to the operator, clip,
+ * AdamW) on random bytes at the same batch shape. Two steps warm up. */
+static void bench_fit(ligo_ctx *ctx, const bench_cfg *bc, bench_result *r) {
+    bench_cfg sc = *bc;
+    ligo_config small_cfg, large_cfg = bench_config(bc);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_model *small;
+    ligo_grow *g;
+    ligo_data d;
+    ligo_rng rng;
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    int64_t i, n = (int64_t)1 << 20;
+    double s0, f0;
+    sc.layers = bc->layers / 2 > 0 ? bc->layers / 2 : 1;
+    sc.width = bc->width / 2;
+    sc.heads = bc->heads / 2 > 0 ? bc->heads / 2 : 1;
+    small_cfg = bench_config(&sc);
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    d.tokens.data = (uint16_t *)malloc((size_t)n * sizeof(uint16_t));
+    if (!d.tokens.data) bench_die(NULL, "out of memory");
+    ligo_rng_seed(&rng, 11);
+    for (i = 0; i < n; i++) d.tokens.data[i] = (uint16_t)ligo_rng_below(&rng, 256);
+    d.tokens.n = n;
+    d.tokens.split = n - n / 10;
+    d.tokens.vocab = 256;
+    small = ligo_model_new(ctx, &small_cfg);
+    if (!small) bench_die(ctx, "small model");
+    ligo_model_init(small, 2);
+    gc.batch = bc->B;
+    gc.ctx = bc->T;
+    gc.fit_steps = 2;
+    g = ligo_grow_new(ctx, small, &large_cfg, &gc);
+    if (!g || ligo_grow_fit(ctx, g, &d) != LIGO_OK) bench_die(ctx, "operator warm-up");
+    s0 = g->fit_seconds;
+    f0 = g->fit_flops;
+    g->cfg.fit_steps = bench_fit_steps;
+    if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) bench_die(ctx, "operator fitting");
+    r->fit_ms = 1e3 * (g->fit_seconds - s0) / (double)bench_fit_steps;
+    r->fit_flops_step = (g->fit_flops - f0) / (double)bench_fit_steps;
+    r->have_fit = 1;
+    free(d.tokens.data);
+    ligo_scratch_rewind(ctx, mk);
 }
 
 static void bench_ligo(const bench_cfg *bc, int nth, int steps, int warmup, double peak, bench_result *r) {
@@ -309,7 +366,10 @@ static void bench_ligo(const bench_cfg *bc, int nth, int steps, int warmup, doub
         if (prof_total > inside) r->cat[CAT_OTHER] += prof_total - inside;
         for (c = 0; c < CAT_COUNT; c++) r->cat[c] /= prof_total > 0 ? prof_total : 1.0;
     }
-    (void)sum_steps;
+    r->plain_mean_ms = 1e3 * sum_steps / steps;
+    /* the training step's memory, before the fitting run adds its own */
+    r->mem_mb = bench_maxrss_mb() - bench_rss_base;
+    if (bench_fit_steps > 0) bench_fit(ctx, bc, r);
     free(in);
     free(tg);
     free(times);
@@ -335,8 +395,8 @@ static void bench_ligo_forked(const bench_cfg *bc, int nth, int steps, int warmu
         size_t off = 0;
         close(fd[0]);
         base = bench_maxrss_mb();
+        bench_rss_base = base;
         bench_ligo(bc, nth, steps, warmup, peak, r);
-        r->mem_mb = bench_maxrss_mb() - base;
         while (off < sizeof *r) {
             ssize_t w = write(fd[1], (const char *)r + off, sizeof *r - off);
             if (w <= 0) _exit(1);
@@ -495,11 +555,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
         else if (!strcmp(argv[i], "--ops")) bench_show_ops = 1;
+        else if (!strcmp(argv[i], "--fit-steps") && i + 1 < argc) bench_fit_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peak")) use_peak = 0; /* e.g. under valgrind */
         else if (!strcmp(argv[i], "--torch-script") && i + 1 < argc) script = argv[++i];
         else if (!strcmp(argv[i], "--check") && i + 1 < argc) check_dir = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops]\n"
+            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops] [--fit-steps 10]\n"
                             "       [--torch-script bench/torch_gpt.py] [--check DIR]\n", argv[0]);
             return 2;
         }
@@ -562,6 +623,19 @@ int main(int argc, char **argv) {
             fflush(stdout);
         }
     }
+    if (bench_fit_steps > 0) {
+        printf("\nLiGO fitting step (materialise the large weights, forward, backward to the operator, clip, AdamW;\n"
+               "small model: half the layers, width and heads; mean of %d steps) against a plain step (mean):\n\n",
+               bench_fit_steps);
+        printf("%-3s %3s | %9s %9s %7s | %10s\n", "cfg", "thr", "plain ms", "fit ms", "ratio", "fit GFLOP/s");
+        for (c = 0; c < n_cfg; c++)
+            for (k = 0; k < n_th; k++) {
+                const bench_result *r = &res[c][k];
+                if (!r->have_fit) continue;
+                printf("%-3s %3d | %9.2f %9.2f %6.2fx | %10.1f\n", sel[c]->name, threads[k], r->plain_mean_ms, r->fit_ms,
+                       r->fit_ms / r->plain_mean_ms, r->fit_flops_step / (r->fit_ms * 1e-3) * 1e-9);
+            }
+    }
     printf("\n{\"bench\":\"train_speed\",\"steps\":%d,\"peak_gflops\":{", steps);
     for (k = 0; k < n_th; k++) printf("%s\"%d\":%.2f", k ? "," : "", threads[k], peak[k]);
     printf("},\"runs\":[");
@@ -578,6 +652,9 @@ int main(int argc, char **argv) {
                        r->torch_tok_s, r->torch_pct_peak, r->torch_mem_mb, r->tok_s / r->torch_tok_s);
             else
                 printf(",\"torch_tok_s\":null,\"ratio\":null");
+            if (r->have_fit)
+                printf(",\"plain_step_ms_mean\":%.2f,\"fit_step_ms\":%.2f,\"fit_ratio\":%.3f", r->plain_mean_ms,
+                       r->fit_ms, r->fit_ms / r->plain_mean_ms);
             printf(",\"breakdown\":{");
             for (q = 0; q < CAT_COUNT; q++) printf("%s\"%s\":%.3f", q ? "," : "", cat_names[q], r->cat[q]);
             printf("}}");
