@@ -3279,15 +3279,38 @@ static int64_t ligo__bc_index(int mode, int64_t i, int64_t last) {
 
 enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL };
 
+/* o = u + v over equal shapes, in blocks of 16 per thread. */
+typedef struct ligo__add_job {
+    const float *u, *v;
+    float *o;
+    int64_t n;
+} ligo__add_job;
+
+static void ligo__add_span(const float *LIGO__RESTRICT u, const float *LIGO__RESTRICT v, float *LIGO__RESTRICT o,
+                           int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++) o[i] = u[i] + v[i];
+}
+
+static void ligo__add_task(void *arg, int ith, int nth) {
+    const ligo__add_job *j = (const ligo__add_job *)arg;
+    int64_t blocks = (j->n + 15) / 16, i0 = blocks * ith / nth * 16, i1 = blocks * (ith + 1) / nth * 16;
+    if (i1 > j->n) i1 = j->n;
+    if (i0 < i1) ligo__add_span(j->u + i0, j->v + i0, j->o + i0, i1 - i0);
+}
+
 static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
     int mode = ligo__bc_mode(x, y);
     int64_t i, last = ligo__last(x);
     out->iparam[0] = mode;
-    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: a loop the compiler vectorises */
-        const float *u = x->data, *v = y->data;
-        float *o = out->data;
-        for (i = 0; i < out->n; i++) o[i] = u[i] + v[i];
+    if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: threaded, vectorised */
+        ligo__add_job j;
+        j.u = x->data;
+        j.v = y->data;
+        j.o = out->data;
+        j.n = out->n;
+        ligo_parallel_for(ctx, ligo__add_task, &j, ligo__nth_for(ctx, (double)out->n, 65536.0));
         ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
         return;
     }
@@ -3825,13 +3848,18 @@ LIGO__PRIV ligo_status ligo__shape_LAYERNORM(ligo_ctx *ctx, const ligo__args *a,
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
-/* Threaded over rows (forward, dx) and over columns (dgamma, dbeta): each
- * value is computed by the same operations in the same order for any
- * thread count. */
+/* Threaded over rows. Backward makes one pass: each block of
+ * LIGO__LN_RB rows gives dx and its partial sums of dgamma and dbeta,
+ * then the partials are added block by block in order. Each value is
+ * computed by the same operations in the same order for any thread
+ * count. */
+#define LIGO__LN_RB 32
 typedef struct ligo__ln_job {
     ligo_tensor *out;
     float *dx, *dg, *db;
+    float *part;  /* backward: per row block, C dgamma then C dbeta partials */
     int64_t R, C;
+    int fresh;    /* dx is a new buffer: store, do not add */
 } ligo__ln_job;
 
 /* AVX2 rows: eight partial sums per reduction, added in a fixed order. */
@@ -3875,7 +3903,8 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const floa
 }
 
 __attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
-                                                                     float *dx, int64_t C, float mean, float rstd) {
+                                                                     float *dx, int64_t C, float mean, float rstd,
+                                                                     int fresh, float *pg, float *pb) {
     int64_t c, c8 = C / 8 * 8;
     __m256 vm = _mm256_set1_ps(mean), vr = _mm256_set1_ps(rstd), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
     __m256 v1, v2;
@@ -3899,13 +3928,23 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float
     v2 = _mm256_set1_ps(mdnn);
     for (c = 0; c < c8; c += 8) {
         __m256 n = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + c), vm), vr);
-        __m256 dn = _mm256_mul_ps(_mm256_loadu_ps(gr + c), _mm256_loadu_ps(g + c));
+        __m256 go = _mm256_loadu_ps(gr + c);
+        __m256 dn = _mm256_mul_ps(go, _mm256_loadu_ps(g + c));
         __m256 t = _mm256_sub_ps(_mm256_sub_ps(dn, v1), _mm256_mul_ps(n, v2));
-        _mm256_storeu_ps(dx + c, _mm256_fmadd_ps(vr, t, _mm256_loadu_ps(dx + c)));
+        if (dx) {
+            if (fresh)
+                _mm256_storeu_ps(dx + c, _mm256_mul_ps(vr, t));
+            else
+                _mm256_storeu_ps(dx + c, _mm256_fmadd_ps(vr, t, _mm256_loadu_ps(dx + c)));
+        }
+        _mm256_storeu_ps(pg + c, _mm256_fmadd_ps(go, n, _mm256_loadu_ps(pg + c)));
+        _mm256_storeu_ps(pb + c, _mm256_add_ps(_mm256_loadu_ps(pb + c), go));
     }
     for (c = c8; c < C; c++) {
         float n = (xr[c] - mean) * rstd, dn = gr[c] * g[c];
-        dx[c] += rstd * (dn - mdn - n * mdnn);
+        if (dx) dx[c] = (fresh ? 0.0f : dx[c]) + rstd * (dn - mdn - n * mdnn);
+        pg[c] += gr[c] * n;
+        pb[c] += gr[c];
     }
 }
 
@@ -3956,50 +3995,58 @@ LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_flops_add(ctx, 8.0 * (double)j.R * (double)j.C, 0.0);
 }
 
-static void ligo__ln_dx_task(void *arg, int ith, int nth) {
+static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1];
-    int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
+    int64_t R = j->R, C = j->C, r, c, blk;
+    int64_t nb = (R + LIGO__LN_RB - 1) / LIGO__LN_RB, b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
     const float *stats = (const float *)out->saved;
 #ifdef LIGO__LN_AVX2
-    if (ligo__ln_simd()) {
-        for (r = r0; r < r1; r++)
-            ligo__ln_row_dx_avx2(x->data + r * C, out->grad + r * C, g->data, j->dx + r * C, C, stats[r],
-                                 stats[R + r]);
-        return;
-    }
+    int simd = ligo__ln_simd();
 #endif
-    for (r = r0; r < r1; r++) {
-        const float *xr = x->data + r * C, *gr = out->grad + r * C;
-        float mean = stats[r], rstd = stats[R + r];
-        float mdn = 0.0f, mdnn = 0.0f;
-        for (c = 0; c < C; c++) {
-            float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
-            mdn += dn;
-            mdnn += dn * n;
-        }
-        mdn /= (float)C;
-        mdnn /= (float)C;
-        for (c = 0; c < C; c++) {
-            float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
-            j->dx[r * C + c] += rstd * (dn - mdn - n * mdnn);
+    for (blk = b0; blk < b1; blk++) {
+        float *pg = j->part + blk * 2 * C, *pb = pg + C;
+        int64_t r1 = (blk + 1) * LIGO__LN_RB < R ? (blk + 1) * LIGO__LN_RB : R;
+        memset(pg, 0, (size_t)(2 * C) * sizeof(float));
+        for (r = blk * LIGO__LN_RB; r < r1; r++) {
+            const float *xr = x->data + r * C, *gr = out->grad + r * C;
+            float *dx = j->dx ? j->dx + r * C : NULL;
+            float mean = stats[r], rstd = stats[R + r], mdn = 0.0f, mdnn = 0.0f;
+#ifdef LIGO__LN_AVX2
+            if (simd) {
+                ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
+                continue;
+            }
+#endif
+            for (c = 0; c < C; c++) {
+                float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
+                mdn += dn;
+                mdnn += dn * n;
+            }
+            mdn /= (float)C;
+            mdnn /= (float)C;
+            for (c = 0; c < C; c++) {
+                float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
+                if (dx) dx[c] = (j->fresh ? 0.0f : dx[c]) + rstd * (dn - mdn - n * mdnn);
+                pg[c] += gr[c] * n;
+                pb[c] += gr[c];
+            }
         }
     }
 }
 
-/* dgamma and dbeta: each thread a range of columns, rows summed in order. */
-static void ligo__ln_dgb_task(void *arg, int ith, int nth) {
+/* dgamma and dbeta += the blocks' partials, in block order; threads take
+ * ranges of columns. */
+static void ligo__ln_reduce_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
-    const ligo_tensor *out = j->out, *x = out->src[0];
-    int64_t R = j->R, C = j->C, r, c, c0 = C * ith / nth, c1 = C * (ith + 1) / nth;
-    const float *stats = (const float *)out->saved;
-    for (r = 0; r < R; r++) {
-        const float *xr = x->data + r * C, *gr = out->grad + r * C;
-        float mean = stats[r], rstd = stats[R + r];
+    int64_t C = j->C, c, blk, c0 = C * ith / nth, c1 = C * (ith + 1) / nth;
+    int64_t nb = (j->R + LIGO__LN_RB - 1) / LIGO__LN_RB;
+    for (blk = 0; blk < nb; blk++) {
+        const float *pg = j->part + blk * 2 * C, *pb = pg + C;
         if (j->dg)
-            for (c = c0; c < c1; c++) j->dg[c] += gr[c] * ((xr[c] - mean) * rstd);
+            for (c = c0; c < c1; c++) j->dg[c] += pg[c];
         if (j->db)
-            for (c = c0; c < c1; c++) j->db[c] += gr[c];
+            for (c = c0; c < c1; c++) j->db[c] += pb[c];
     }
 }
 
@@ -4007,19 +4054,22 @@ LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *g = out->src[1], *b = out->src[2];
     ligo__ln_job j;
     int nth;
+    int64_t nb;
     memset(&j, 0, sizeof j);
     j.out = out;
     j.R = ligo__rows(x);
     j.C = ligo__last(x);
-    j.dx = ligo__grad_of(ctx, x);
+    j.dx = ligo__grad_fresh(ctx, x, &j.fresh);
     j.dg = ligo__grad_of(ctx, g);
     j.db = ligo__grad_of(ctx, b);
+    if (!j.dx && !j.dg && !j.db) return;
+    nb = (j.R + LIGO__LN_RB - 1) / LIGO__LN_RB;
+    j.part = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(nb * 2 * j.C) * sizeof(float), "scratch", 0);
+    if (!j.part) return;
     nth = ligo__nth_for(ctx, (double)j.R * (double)j.C, 16384.0);
-    if (j.dx) ligo_parallel_for(ctx, ligo__ln_dx_task, &j, nth);
-    if (j.dg || j.db) {
-        int nthc = nth > 1 && j.C >= 64 ? nth : 1;
-        ligo_parallel_for(ctx, ligo__ln_dgb_task, &j, nthc);
-    }
+    if ((int64_t)nth > nb) nth = (int)nb;
+    ligo_parallel_for(ctx, ligo__ln_bwd_task, &j, nth);
+    if (j.dg || j.db) ligo_parallel_for(ctx, ligo__ln_reduce_task, &j, j.C >= 256 ? nth : 1);
     ligo_flops_add(ctx, 0.0, 14.0 * (double)j.R * (double)j.C);
 }
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps) {
