@@ -435,6 +435,9 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *a); /* -> scalar */
 
 /* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
+/* gelu(ligo_linear(x, W, b)) as one node: the GELU runs in the product's
+ * epilogue, and the tape holds one node instead of two. */
+LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
 /* LayerNorm over the last dim C with gamma, beta of C floats. */
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma,
                                      ligo_tensor *beta, float eps);
@@ -1178,11 +1181,18 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
                             int64_t M, int64_t N, int64_t K, float alpha,
                             const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc);
+/* An epilogue: called once per finished block of C (mr rows of nr
+ * floats at c, row stride ldc; offset = c - C), after the bias. */
+typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
 /* The same with bias (N floats) added to every row of C, fused into the
  * built-in kernel's epilogue; NULL for none. */
 LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc, const float *bias);
+/* ... and then epi on each finished tile (with the hook: on all of C). */
+LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                                float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -2082,6 +2092,8 @@ typedef struct ligo__gemm_job {
     int64_t lda, ldb, ldc;
     float *C;
     const float *bias;     /* NULL, or N floats added to every row of C */
+    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
+    void *epi_user;
     /* packed path */
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
@@ -2528,8 +2540,8 @@ static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, c
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
  * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
-static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
-                            const float *bp, float *c, int64_t mr, int64_t nr, float beta, const float *bias) {
+static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
+                                 const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
@@ -2539,7 +2551,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
                 g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
                 g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
-            if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
             return;
         }
         if (beta != 0.0f) {
@@ -2553,7 +2564,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
-        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
@@ -2561,7 +2571,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
             g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
-        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (beta != 0.0f) {
@@ -2575,7 +2584,15 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
         g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
-    if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
+}
+
+/* A tile, and on its last K block the epilogue: bias, then g->epi. */
+static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua, const float *bp,
+                            float *c, int64_t mr, int64_t nr, float beta, const float *bias, int last) {
+    ligo__gemm_tile_core(g, kc, ap, lda_ua, bp, c, mr, nr, beta);
+    if (!last) return;
+    if (bias) ligo__gemm_add_bias(c, g->ldc, mr, nr, bias);
+    if (g->epi) g->epi(g->epi_user, c, g->ldc, mr, nr, c - g->C);
 }
 
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
@@ -2588,7 +2605,8 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
-            const float *bias = g->bias && pc + kc >= g->K ? g->bias + jc : NULL;
+            int last = pc + kc >= g->K;
+            const float *bias = g->bias && last ? g->bias + jc : NULL;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
             if (g->ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
@@ -2603,7 +2621,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     }
                     for (jr = 0; jr < nc; jr += NR)
                         ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
-                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL);
+                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL, last);
                 }
                 continue;
             }
@@ -2615,7 +2633,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     const float *bp = bbuf + jr * kc;
                     for (ir = 0; ir < mc; ir += MR)
                         ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
-                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL);
+                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL, last);
                 }
             }
         }
@@ -2666,6 +2684,7 @@ static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
         }
         if (g->bias)
             for (j = 0; j < g->N; j++) c[j] += g->bias[j];
+        if (g->epi) g->epi(g->epi_user, c, g->ldc, 1, g->N, i * g->ldc);
     }
 }
 
@@ -2709,9 +2728,10 @@ static void ligo__gemm_release(ligo_ctx *ctx, void *raw, int owned) {
 
 /* C = alpha op(A) op(B) + beta C (+ bias on every row when bias is not
  * NULL) with the built-in kernels. */
-static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                     float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                     float beta, float *C, int64_t ldc, const float *bias) {
+static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                    float beta, float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi,
+                                    void *epi_user) {
     ligo__gemm_job g;
     int nth, simd, owned;
     int64_t tiles, kc, mcr, ncr;
@@ -2729,6 +2749,7 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
             if (bias)
                 for (j = 0; j < N; j++) c[j] += bias[j];
         }
+        if (epi) epi(epi_user, C, ldc, M, N, 0);
         return;
     }
     memset(&g, 0, sizeof g);
@@ -2746,6 +2767,8 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
     g.ldc = ldc;
     g.C = C;
     g.bias = bias;
+    g.epi = epi;
+    g.epi_user = epi_user;
 
     /* Split the larger side: each thread packs all of the other operand,
      * so this duplicates the smaller packing work. */
@@ -2798,7 +2821,7 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
 LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc) {
-    ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+    ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
 /* ---- small products with B packed once (attention)
@@ -2866,7 +2889,7 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
         }
         for (jr = 0; jr < n_end; jr += NR)
             ligo__gemm_tile(&g, kc, ap, lda_ua, Bp + jr * bp_k + k0 * NR, C + ir * ldc + jr, mr,
-                            n_end - jr < NR ? n_end - jr : NR, beta, NULL);
+                            n_end - jr < NR ? n_end - jr : NR, beta, NULL, 1);
     }
 }
 
@@ -2883,16 +2906,25 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, 
 LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc, const float *bias) {
+    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, NULL, NULL);
+}
+
+LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                                float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user) {
     int64_t i, j;
     if (M <= 0 || N <= 0) return;
     if (!ligo__sgemm_hook) {
-        ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+        ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi,
+                                epi_user);
         return;
     }
+    /* the hook computes the product; the epilogue is a pass after it */
     ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (bias)
         for (i = 0; i < M; i++)
             for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
+    if (epi) epi(epi_user, C, ldc, M, N, 0);
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -3711,7 +3743,22 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
 /* ---------------------------------------------------------------- linear
  * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
  * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
- * Backward: dx = G W, dW += G^T x, db += column sums of G. */
+ * Backward: dx = G W, dW += G^T x, db += column sums of G.
+ * iparam[0] = 1 (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied in
+ * the epilogue while each tile is in L1, the pre-activation h saved for
+ * backward, where G becomes G * gelu'(h) first. */
+
+enum { LIGO__ACT_NONE = 0, LIGO__ACT_GELU = 1 };
+
+/* GELU pieces shared with the gelu op, defined there. */
+typedef struct ligo__gelu_job {
+    const float *x, *g;
+    float *y;
+    int64_t n;
+    int fresh; /* backward: y is a new buffer, store instead of adding */
+} ligo__gelu_job;
+static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
+static void ligo__gelu_bwd_task(void *arg, int ith, int nth);
 
 /* Column sums of G (R, C) into out (C), each column summed over rows in
  * order starting from out's value: threads take blocks of columns, and
@@ -3793,7 +3840,16 @@ LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, in
 LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
-    ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+    if (out->iparam[0] == LIGO__ACT_GELU) {
+        float *h = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        if (!h) return;
+        out->saved = h;
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        ligo__gelu_epi, h);
+        ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
+    } else {
+        ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+    }
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
 LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
@@ -3803,6 +3859,19 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
     const float *G = out->grad;
     double flops = 0.0;
+    if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
+        ligo__gelu_job gj;
+        float *dh = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        if (!dh) return;
+        gj.x = (const float *)out->saved;
+        gj.g = G;
+        gj.y = dh;
+        gj.n = R * O;
+        gj.fresh = 1;
+        ligo_parallel_for(ctx, ligo__gelu_bwd_task, &gj, ligo__nth_for(ctx, (double)gj.n, 16384.0));
+        G = dh;
+        flops += 14.0 * (double)R * (double)O;
+    }
     if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
         ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
         flops += 2.0 * (double)R * (double)I * (double)O;
@@ -3829,6 +3898,14 @@ LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W,
     a.src[0] = x;
     a.src[1] = W;
     a.src[2] = b;
+    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+}
+LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = W;
+    a.src[2] = b;
+    a.iparam[0] = LIGO__ACT_GELU;
     return ligo__build(ctx, LIGO_OP_LINEAR, &a);
 }
 
@@ -4101,12 +4178,6 @@ LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int 
  * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
  * split in blocks of 8 so that which elements take the vector path does
  * not depend on the thread count (results stay bitwise identical). */
-typedef struct ligo__gelu_job {
-    const float *x, *g;
-    float *y;
-    int64_t n;
-} ligo__gelu_job;
-
 static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
     int64_t blocks = j->n / 8;
     *i0 = blocks * ith / nth * 8;
@@ -4167,7 +4238,7 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float 
 }
 
 __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
-                                                                    int64_t i0, int64_t i1) {
+                                                                    int64_t i0, int64_t i1, int fresh) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
@@ -4175,7 +4246,10 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float 
                                   _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
         __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
         d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
-        _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
+        if (fresh)
+            _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+        else
+            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
     }
 }
 
@@ -4204,10 +4278,29 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
 #ifdef LIGO__GELU_AVX2
     if (ligo__has_avx2()) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
-        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end);
+        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
 #endif
-    for (i = vec_end; i < i1; i++) j->y[i] += j->g[i] * ligo__gelu_grad1(j->x[i]);
+    for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
+}
+
+/* The linear op's GELU epilogue: the tile's pre-activation to h (same
+ * layout as C), GELU in place, eight at a time where they fit. */
+static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
+    float *h = (float *)user + offset;
+    int64_t i, k, v8 = 0;
+#ifdef LIGO__GELU_AVX2
+    int simd = ligo__has_avx2();
+    if (simd) v8 = nr / 8 * 8;
+#endif
+    for (i = 0; i < mr; i++) {
+        float *ci = c + i * ldc, *hi = h + i * ldc;
+        memcpy(hi, ci, (size_t)nr * sizeof(float));
+#ifdef LIGO__GELU_AVX2
+        if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
+#endif
+        for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
+    }
 }
 
 LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
@@ -4216,12 +4309,13 @@ LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
     j.g = NULL;
     j.y = out->data;
     j.n = out->n;
+    j.fresh = 0;
     ligo_parallel_for(ctx, ligo__gelu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
     ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
 }
 LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
     ligo__gelu_job j;
-    float *dx = ligo__grad_of(ctx, out->src[0]);
+    float *dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
     if (!dx) return;
     j.x = out->src[0]->data;
     j.g = out->grad;
@@ -4949,7 +5043,7 @@ static ligo_tensor *ligo__block(ligo_ctx *ctx, const ligo_config *c, ligo_tensor
     x = ligo_add(ctx, x, a);
     if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps);
     h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps) : x;
-    f = ligo_gelu(ctx, ligo_linear(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]));
+    f = ligo_linear_gelu(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]);
     f = ligo_linear(ctx, f, w[LIGO_BLK_FC2_W], w[LIGO_BLK_FC2_B]);
     x = ligo_add(ctx, x, f);
     if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps);
@@ -5050,7 +5144,7 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
             x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
         } else if (c->family == LIGO_BERT) {
-            x = ligo_gelu(ctx, ligo_linear(ctx, x, head[0], head[1]));
+            x = ligo_linear_gelu(ctx, x, head[0], head[1]);
             x = ligo_layernorm(ctx, x, head[2], head[3], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], head[4]); /* decoder tied to wte */
         } else {

@@ -102,6 +102,8 @@ typedef struct ligo__gemm_job {
     int64_t lda, ldb, ldc;
     float *C;
     const float *bias;     /* NULL, or N floats added to every row of C */
+    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
+    void *epi_user;
     /* packed path */
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
@@ -548,8 +550,8 @@ static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, c
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
  * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
-static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
-                            const float *bp, float *c, int64_t mr, int64_t nr, float beta, const float *bias) {
+static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
+                                 const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
@@ -559,7 +561,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
                 g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
                 g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
-            if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
             return;
         }
         if (beta != 0.0f) {
@@ -573,7 +574,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
-        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
@@ -581,7 +581,6 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
             g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
             g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
-        if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
         return;
     }
     if (beta != 0.0f) {
@@ -595,7 +594,15 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
         g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
-    if (bias) ligo__gemm_add_bias(c, ldc, mr, nr, bias);
+}
+
+/* A tile, and on its last K block the epilogue: bias, then g->epi. */
+static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua, const float *bp,
+                            float *c, int64_t mr, int64_t nr, float beta, const float *bias, int last) {
+    ligo__gemm_tile_core(g, kc, ap, lda_ua, bp, c, mr, nr, beta);
+    if (!last) return;
+    if (bias) ligo__gemm_add_bias(c, g->ldc, mr, nr, bias);
+    if (g->epi) g->epi(g->epi_user, c, g->ldc, mr, nr, c - g->C);
 }
 
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
@@ -608,7 +615,8 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
         for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
             int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
             float beta = pc == 0 ? g->beta : 1.0f;
-            const float *bias = g->bias && pc + kc >= g->K ? g->bias + jc : NULL;
+            int last = pc + kc >= g->K;
+            const float *bias = g->bias && last ? g->bias + jc : NULL;
             g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
             if (g->ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
@@ -623,7 +631,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     }
                     for (jr = 0; jr < nc; jr += NR)
                         ligo__gemm_tile(g, kc, ap, lda_ua, bbuf + jr * kc, g->C + ir * ldc + jc + jr, mr,
-                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL);
+                                        nc - jr < NR ? nc - jr : NR, beta, bias ? bias + jr : NULL, last);
                 }
                 continue;
             }
@@ -635,7 +643,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
                     const float *bp = bbuf + jr * kc;
                     for (ir = 0; ir < mc; ir += MR)
                         ligo__gemm_tile(g, kc, abuf + ir * kc, 0, bp, g->C + (ic + ir) * ldc + jc + jr,
-                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL);
+                                        mc - ir < MR ? mc - ir : MR, nr, beta, bias ? bias + jr : NULL, last);
                 }
             }
         }
@@ -686,6 +694,7 @@ static void ligo__gemm_rows(const ligo__gemm_job *g, int64_t i0, int64_t i1) {
         }
         if (g->bias)
             for (j = 0; j < g->N; j++) c[j] += g->bias[j];
+        if (g->epi) g->epi(g->epi_user, c, g->ldc, 1, g->N, i * g->ldc);
     }
 }
 
@@ -729,9 +738,10 @@ static void ligo__gemm_release(ligo_ctx *ctx, void *raw, int owned) {
 
 /* C = alpha op(A) op(B) + beta C (+ bias on every row when bias is not
  * NULL) with the built-in kernels. */
-static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                     float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                     float beta, float *C, int64_t ldc, const float *bias) {
+static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                                    float beta, float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi,
+                                    void *epi_user) {
     ligo__gemm_job g;
     int nth, simd, owned;
     int64_t tiles, kc, mcr, ncr;
@@ -749,6 +759,7 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
             if (bias)
                 for (j = 0; j < N; j++) c[j] += bias[j];
         }
+        if (epi) epi(epi_user, C, ldc, M, N, 0);
         return;
     }
     memset(&g, 0, sizeof g);
@@ -766,6 +777,8 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
     g.ldc = ldc;
     g.C = C;
     g.bias = bias;
+    g.epi = epi;
+    g.epi_user = epi_user;
 
     /* Split the larger side: each thread packs all of the other operand,
      * so this duplicates the smaller packing work. */
@@ -818,7 +831,7 @@ static void ligo__sgemm_builtin_bias(ligo_ctx *ctx, int trans_a, int trans_b, in
 LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc) {
-    ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+    ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
 /* ---- small products with B packed once (attention)
@@ -886,7 +899,7 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
         }
         for (jr = 0; jr < n_end; jr += NR)
             ligo__gemm_tile(&g, kc, ap, lda_ua, Bp + jr * bp_k + k0 * NR, C + ir * ldc + jr, mr,
-                            n_end - jr < NR ? n_end - jr : NR, beta, NULL);
+                            n_end - jr < NR ? n_end - jr : NR, beta, NULL, 1);
     }
 }
 
@@ -903,16 +916,25 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, 
 LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc, const float *bias) {
+    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, NULL, NULL);
+}
+
+LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                                float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user) {
     int64_t i, j;
     if (M <= 0 || N <= 0) return;
     if (!ligo__sgemm_hook) {
-        ligo__sgemm_builtin_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+        ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi,
+                                epi_user);
         return;
     }
+    /* the hook computes the product; the epilogue is a pass after it */
     ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (bias)
         for (i = 0; i < M; i++)
             for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
+    if (epi) epi(epi_user, C, ldc, M, N, 0);
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,

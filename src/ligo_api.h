@@ -326,6 +326,9 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *a); /* -> scalar */
 
 /* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
+/* gelu(ligo_linear(x, W, b)) as one node: the GELU runs in the product's
+ * epilogue, and the tape holds one node instead of two. */
+LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
 /* LayerNorm over the last dim C with gamma, beta of C floats. */
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma,
                                      ligo_tensor *beta, float eps);

@@ -176,10 +176,17 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
                             int64_t M, int64_t N, int64_t K, float alpha,
                             const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc);
+/* An epilogue: called once per finished block of C (mr rows of nr
+ * floats at c, row stride ldc; offset = c - C), after the bias. */
+typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
 /* The same with bias (N floats) added to every row of C, fused into the
  * built-in kernel's epilogue; NULL for none. */
 LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                                  float beta, float *C, int64_t ldc, const float *bias);
+/* ... and then epi on each finished tile (with the hook: on all of C). */
+LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                                float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
 #endif /* LIGO_INTERNAL_H */

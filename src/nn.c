@@ -283,7 +283,7 @@ static ligo_tensor *ligo__block(ligo_ctx *ctx, const ligo_config *c, ligo_tensor
     x = ligo_add(ctx, x, a);
     if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN1_W], w[LIGO_BLK_LN1_B], c->ln_eps);
     h = pre_ln ? ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps) : x;
-    f = ligo_gelu(ctx, ligo_linear(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]));
+    f = ligo_linear_gelu(ctx, h, w[LIGO_BLK_FC_W], w[LIGO_BLK_FC_B]);
     f = ligo_linear(ctx, f, w[LIGO_BLK_FC2_W], w[LIGO_BLK_FC2_B]);
     x = ligo_add(ctx, x, f);
     if (!pre_ln) x = ligo_layernorm(ctx, x, w[LIGO_BLK_LN2_W], w[LIGO_BLK_LN2_B], c->ln_eps);
@@ -384,7 +384,7 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
             x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
         } else if (c->family == LIGO_BERT) {
-            x = ligo_gelu(ctx, ligo_linear(ctx, x, head[0], head[1]));
+            x = ligo_linear_gelu(ctx, x, head[0], head[1]);
             x = ligo_layernorm(ctx, x, head[2], head[3], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], head[4]); /* decoder tied to wte */
         } else {

@@ -524,7 +524,22 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
 /* ---------------------------------------------------------------- linear
  * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
  * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
- * Backward: dx = G W, dW += G^T x, db += column sums of G. */
+ * Backward: dx = G W, dW += G^T x, db += column sums of G.
+ * iparam[0] = 1 (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied in
+ * the epilogue while each tile is in L1, the pre-activation h saved for
+ * backward, where G becomes G * gelu'(h) first. */
+
+enum { LIGO__ACT_NONE = 0, LIGO__ACT_GELU = 1 };
+
+/* GELU pieces shared with the gelu op, defined there. */
+typedef struct ligo__gelu_job {
+    const float *x, *g;
+    float *y;
+    int64_t n;
+    int fresh; /* backward: y is a new buffer, store instead of adding */
+} ligo__gelu_job;
+static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
+static void ligo__gelu_bwd_task(void *arg, int ith, int nth);
 
 /* Column sums of G (R, C) into out (C), each column summed over rows in
  * order starting from out's value: threads take blocks of columns, and
@@ -606,7 +621,16 @@ LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, in
 LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
-    ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+    if (out->iparam[0] == LIGO__ACT_GELU) {
+        float *h = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        if (!h) return;
+        out->saved = h;
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        ligo__gelu_epi, h);
+        ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
+    } else {
+        ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+    }
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
 LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
@@ -616,6 +640,19 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
     const float *G = out->grad;
     double flops = 0.0;
+    if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
+        ligo__gelu_job gj;
+        float *dh = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        if (!dh) return;
+        gj.x = (const float *)out->saved;
+        gj.g = G;
+        gj.y = dh;
+        gj.n = R * O;
+        gj.fresh = 1;
+        ligo_parallel_for(ctx, ligo__gelu_bwd_task, &gj, ligo__nth_for(ctx, (double)gj.n, 16384.0));
+        G = dh;
+        flops += 14.0 * (double)R * (double)O;
+    }
     if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
         ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
         flops += 2.0 * (double)R * (double)I * (double)O;
@@ -642,6 +679,14 @@ LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W,
     a.src[0] = x;
     a.src[1] = W;
     a.src[2] = b;
+    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+}
+LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    a.src[1] = W;
+    a.src[2] = b;
+    a.iparam[0] = LIGO__ACT_GELU;
     return ligo__build(ctx, LIGO_OP_LINEAR, &a);
 }
 
@@ -914,12 +959,6 @@ LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int 
  * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
  * split in blocks of 8 so that which elements take the vector path does
  * not depend on the thread count (results stay bitwise identical). */
-typedef struct ligo__gelu_job {
-    const float *x, *g;
-    float *y;
-    int64_t n;
-} ligo__gelu_job;
-
 static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
     int64_t blocks = j->n / 8;
     *i0 = blocks * ith / nth * 8;
@@ -980,7 +1019,7 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float 
 }
 
 __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
-                                                                    int64_t i0, int64_t i1) {
+                                                                    int64_t i0, int64_t i1, int fresh) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
@@ -988,7 +1027,10 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float 
                                   _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
         __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
         d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
-        _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
+        if (fresh)
+            _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+        else
+            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
     }
 }
 
@@ -1017,10 +1059,29 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
 #ifdef LIGO__GELU_AVX2
     if (ligo__has_avx2()) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
-        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end);
+        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
 #endif
-    for (i = vec_end; i < i1; i++) j->y[i] += j->g[i] * ligo__gelu_grad1(j->x[i]);
+    for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
+}
+
+/* The linear op's GELU epilogue: the tile's pre-activation to h (same
+ * layout as C), GELU in place, eight at a time where they fit. */
+static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
+    float *h = (float *)user + offset;
+    int64_t i, k, v8 = 0;
+#ifdef LIGO__GELU_AVX2
+    int simd = ligo__has_avx2();
+    if (simd) v8 = nr / 8 * 8;
+#endif
+    for (i = 0; i < mr; i++) {
+        float *ci = c + i * ldc, *hi = h + i * ldc;
+        memcpy(hi, ci, (size_t)nr * sizeof(float));
+#ifdef LIGO__GELU_AVX2
+        if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
+#endif
+        for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
+    }
 }
 
 LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
@@ -1029,12 +1090,13 @@ LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
     j.g = NULL;
     j.y = out->data;
     j.n = out->n;
+    j.fresh = 0;
     ligo_parallel_for(ctx, ligo__gelu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
     ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
 }
 LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
     ligo__gelu_job j;
-    float *dx = ligo__grad_of(ctx, out->src[0]);
+    float *dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
     if (!dx) return;
     j.x = out->src[0]->data;
     j.g = out->grad;

@@ -74,6 +74,9 @@ static ligo_tensor *f_slice(ligo_ctx *ctx, gc_case *c) { return ligo_slice(ctx, 
 static ligo_tensor *f_sum(ligo_ctx *ctx, gc_case *c) { return ligo_sum(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
 static ligo_tensor *f_mean(ligo_ctx *ctx, gc_case *c) { return ligo_mean(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
 static ligo_tensor *f_linear(ligo_ctx *ctx, gc_case *c) { return ligo_linear(ctx, c->p[0], c->p[1], c->p[2]); }
+static ligo_tensor *f_linear_gelu(ligo_ctx *ctx, gc_case *c) {
+    return ligo_linear_gelu(ctx, c->p[0], c->p[1], c->p[2]);
+}
 static ligo_tensor *f_layernorm(ligo_ctx *ctx, gc_case *c) {
     return ligo_layernorm(ctx, c->p[0], c->p[1], c->p[2], 1e-5f);
 }
@@ -231,6 +234,15 @@ static int make_cases(gc_case *cs) {
     add_p(&c, 2, 3, 5, 0, 1.0f);
     add_p(&c, 2, 4, 5, 0, 1.0f);
     cs[n++] = c;
+    c = mk("linear gelu bias", LIGO_OP_LINEAR, f_linear_gelu);
+    add_p(&c, 3, 2, 3, 5, 1.0f);
+    add_p(&c, 2, 4, 5, 0, 1.0f);
+    add_p(&c, 1, 4, 0, 0, 1.0f);
+    cs[n++] = c;
+    c = mk("linear gelu no bias", LIGO_OP_LINEAR, f_linear_gelu);
+    add_p(&c, 2, 7, 5, 0, 0.5f);
+    add_p(&c, 2, 19, 5, 0, 0.5f); /* 19 outputs: a full 16-wide tile and an edge */
+    cs[n++] = c;
     c = mk("layernorm", LIGO_OP_LAYERNORM, f_layernorm);
     add_p(&c, 2, 3, 6, 0, 2.0f);
     add_p(&c, 1, 6, 0, 0, 1.0f);
@@ -243,6 +255,13 @@ static int make_cases(gc_case *cs) {
     c.i0 = 2;
     c.i1 = 1;
     add_p(&c, 3, 2, 4, 12, 1.5f);
+    cs[n++] = c;
+    /* 15 positions: three 6-row tiles, the last partial, so the causal
+     * tile skipping of every product is on the path */
+    c = mk("attention causal T15", LIGO_OP_ATTENTION, f_attention);
+    c.i0 = 2;
+    c.i1 = 1;
+    add_p(&c, 3, 1, 15, 12, 1.5f);
     cs[n++] = c;
     c = mk("attention bidirectional", LIGO_OP_ATTENTION, f_attention);
     c.i0 = 3;
@@ -347,6 +366,58 @@ static void test_forward_linear(void) {
     ligo_ctx_free(ctx);
 }
 
+/* gelu(x W^T + b) against float64, with K over two blocks of the GEMM
+ * (the epilogue runs on the last only), edge tiles in both directions,
+ * two threads; the fused node's gradients equal those of linear + gelu. */
+static void test_forward_linear_gelu(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    int64_t R = 37, I = 300, O = 45, r, o, i;
+    ligo_tensor *x, *W, *b, *y, *y2;
+    double *ref = (double *)malloc((size_t)(R * O) * sizeof(double));
+    float *gx = (float *)malloc((size_t)(R * I) * sizeof(float));
+    float *gw = (float *)malloc((size_t)(O * I) * sizeof(float));
+    float *gb = (float *)malloc((size_t)O * sizeof(float));
+    ligo_rng_seed(&rng, 6);
+    x = param(ctx, &rng, 2, R, I, 0, 0.2f);
+    W = param(ctx, &rng, 2, O, I, 0, 0.2f);
+    b = param(ctx, &rng, 1, O, 0, 0, 1.0f);
+    y = ligo_linear_gelu(ctx, x, W, b);
+    CHECK(y && y->shape[0] == R && y->shape[1] == O);
+    for (r = 0; r < R; r++)
+        for (o = 0; o < O; o++) {
+            double v = b->data[o];
+            for (i = 0; i < I; i++) v += (double)x->data[r * I + i] * W->data[o * I + i];
+            ref[r * O + o] = 0.5 * v * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+        }
+    if (y) CHECK(max_abs_diff(y->data, ref, R * O) < 2e-5);
+    /* gradients of sum(y * y) through the fused node, then through two */
+    if (y) {
+        ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, y, y)));
+        memcpy(gx, x->grad, (size_t)(R * I) * sizeof(float));
+        memcpy(gw, W->grad, (size_t)(O * I) * sizeof(float));
+        memcpy(gb, b->grad, (size_t)O * sizeof(float));
+        ligo_zero_grad(x);
+        ligo_zero_grad(W);
+        ligo_zero_grad(b);
+        y2 = ligo_gelu(ctx, ligo_linear(ctx, x, W, b));
+        CHECK(y2 != NULL);
+        if (y2) {
+            double dx = 0.0, dw = 0.0, db = 0.0;
+            ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, y2, y2)));
+            for (i = 0; i < R * I; i++) dx = fmax(dx, fabs((double)gx[i] - x->grad[i]));
+            for (i = 0; i < O * I; i++) dw = fmax(dw, fabs((double)gw[i] - W->grad[i]));
+            for (i = 0; i < O; i++) db = fmax(db, fabs((double)gb[i] - b->grad[i]));
+            CHECK_MSG(dx < 1e-5 && dw < 1e-5 && db < 1e-5, "fused vs two nodes: dx %.3g dW %.3g db %.3g", dx, dw, db);
+        }
+    }
+    free(ref);
+    free(gx);
+    free(gw);
+    free(gb);
+    ligo_ctx_free(ctx);
+}
+
 static void test_forward_matmul(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_rng rng;
@@ -448,15 +519,27 @@ static void test_forward_attention(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_rng rng;
     int64_t B = 3, T = 17, C = 24, NH = 4;
-    int causal;
+    int causal, pass;
     double *ref = (double *)malloc((size_t)(B * T * C) * sizeof(double));
     ligo_rng_seed(&rng, 8);
-    for (causal = 0; causal < 2; causal++) {
-        ligo_tensor *qkv = param(ctx, &rng, 3, B, T, 3 * C, 2.0f);
-        ligo_tensor *y = ligo_attention(ctx, qkv, NH, causal);
-        CHECK(y && y->ndim == 3 && y->shape[2] == C);
-        attention_ref(qkv->data, B, T, C, NH, causal, ref);
-        if (y) CHECK_MSG(max_abs_diff(y->data, ref, B * T * C) < 1e-5, "causal=%d", causal);
+    for (pass = 0; pass < 2; pass++) {
+        /* second pass: a longer sequence and a head size over 16 (two
+         * column panels, partial 6-row tiles) */
+        if (pass == 1) {
+            B = 2;
+            T = 70;
+            C = 40;
+            NH = 2;
+            free(ref);
+            ref = (double *)malloc((size_t)(B * T * C) * sizeof(double));
+        }
+        for (causal = 0; causal < 2; causal++) {
+            ligo_tensor *qkv = param(ctx, &rng, 3, B, T, 3 * C, 2.0f);
+            ligo_tensor *y = ligo_attention(ctx, qkv, NH, causal);
+            CHECK(y && y->ndim == 3 && y->shape[2] == C);
+            attention_ref(qkv->data, B, T, C, NH, causal, ref);
+            if (y) CHECK_MSG(max_abs_diff(y->data, ref, B * T * C) < 1e-5, "T=%d causal=%d", (int)T, causal);
+        }
     }
     free(ref);
     ligo_ctx_free(ctx);
@@ -588,6 +671,8 @@ static void test_bad_inputs(void) {
     EXPECT_ERR(ligo_linear(ctx, a, b, NULL), LIGO_ESHAPE, "ligo_linear");
     EXPECT_ERR(ligo_linear(ctx, a, a, v4), LIGO_ESHAPE, "bias");
     EXPECT_ERR(ligo_linear(ctx, a, NULL, NULL), LIGO_EINVAL, "ligo_linear");
+    EXPECT_ERR(ligo_linear_gelu(ctx, a, b, NULL), LIGO_ESHAPE, "ligo_linear");
+    EXPECT_ERR(ligo_linear_gelu(ctx, NULL, a, NULL), LIGO_EINVAL, "ligo_linear");
     EXPECT_ERR(ligo_layernorm(ctx, a, v4, c3, 1e-5f), LIGO_ESHAPE, "ligo_layernorm");
     EXPECT_ERR(ligo_layernorm(ctx, a, c3, c3, 0.0f), LIGO_EINVAL, "eps");
     EXPECT_ERR(ligo_layernorm(ctx, a, c3, NULL, 1e-5f), LIGO_EINVAL, "ligo_layernorm");
@@ -651,6 +736,7 @@ void suite_ops(void) {
     RUN(test_gradcheck_detects_1pct);
     RUN(test_every_op_has_a_gradcheck);
     RUN(test_forward_linear);
+    RUN(test_forward_linear_gelu);
     RUN(test_forward_matmul);
     RUN(test_forward_layernorm);
     RUN(test_forward_gelu);
