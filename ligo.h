@@ -1155,6 +1155,12 @@ LIGO_OP_LIST(LIGO__OP_DECL)
  * is 0 and the kernel accumulates as usual. */
 LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
 
+/* A backward kernel's temporary of n floats (undefined contents): a
+ * released gradient buffer when one fits, else new scratch; hand it back
+ * with ligo__grad_temp_done once finished so later nodes can reuse it. */
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n);
+LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n);
+
 /* With gradient reuse on, hand out's gradient buffer to src (same element
  * count, src has none yet, neither is a parameter): src's gradient then
  * equals out's, as an identity backward would make it, without a pass over
@@ -3070,6 +3076,20 @@ LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
     return ligo__grad_get(ctx, t, 0);
 }
 
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) {
+    ligo_tensor tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.n = n;
+    return ligo__grad_get(ctx, &tmp, 0);
+}
+
+LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n) {
+    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
+    ctx->grad_free[ctx->grad_free_len] = buf;
+    ctx->grad_free_n[ctx->grad_free_len] = n;
+    ctx->grad_free_len++;
+}
+
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
     if (!ctx->grad_reuse || !src || src->grad || !(src->flags & LIGO_FLAG_NEEDS_GRAD) || !out->grad) return 0;
     if ((src->flags & LIGO_FLAG_PARAM) || (out->flags & LIGO_FLAG_PARAM) || src->n != out->n) return 0;
@@ -3857,11 +3877,12 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
     int fresh;
     float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    float *dh = NULL;
     const float *G = out->grad;
     double flops = 0.0;
     if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
         ligo__gelu_job gj;
-        float *dh = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        dh = ligo__grad_temp(ctx, R * O);
         if (!dh) return;
         gj.x = (const float *)out->saved;
         gj.g = G;
@@ -3891,6 +3912,7 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
+    ligo__grad_temp_done(ctx, dh, R * O);
     ligo_flops_add(ctx, 0.0, flops);
 }
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {

@@ -116,6 +116,20 @@ LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
     return ligo__grad_get(ctx, t, 0);
 }
 
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) {
+    ligo_tensor tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.n = n;
+    return ligo__grad_get(ctx, &tmp, 0);
+}
+
+LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n) {
+    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
+    ctx->grad_free[ctx->grad_free_len] = buf;
+    ctx->grad_free_n[ctx->grad_free_len] = n;
+    ctx->grad_free_len++;
+}
+
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
     if (!ctx->grad_reuse || !src || src->grad || !(src->flags & LIGO_FLAG_NEEDS_GRAD) || !out->grad) return 0;
     if ((src->flags & LIGO_FLAG_PARAM) || (out->flags & LIGO_FLAG_PARAM) || src->n != out->n) return 0;

@@ -150,6 +150,12 @@ LIGO_OP_LIST(LIGO__OP_DECL)
  * is 0 and the kernel accumulates as usual. */
 LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
 
+/* A backward kernel's temporary of n floats (undefined contents): a
+ * released gradient buffer when one fits, else new scratch; hand it back
+ * with ligo__grad_temp_done once finished so later nodes can reuse it. */
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n);
+LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n);
+
 /* With gradient reuse on, hand out's gradient buffer to src (same element
  * count, src has none yet, neither is a parameter): src's gradient then
  * equals out's, as an identity backward would make it, without a pass over

@@ -638,11 +638,12 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
     int fresh;
     float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    float *dh = NULL;
     const float *G = out->grad;
     double flops = 0.0;
     if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
         ligo__gelu_job gj;
-        float *dh = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        dh = ligo__grad_temp(ctx, R * O);
         if (!dh) return;
         gj.x = (const float *)out->saved;
         gj.g = G;
@@ -672,6 +673,7 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
+    ligo__grad_temp_done(ctx, dh, R * O);
     ligo_flops_add(ctx, 0.0, flops);
 }
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
