@@ -1207,6 +1207,23 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     ligo__softmax_row_c(row, end);
 }
 
+/* Ask for the next head's rows (T rows of hs floats, row stride ld) while
+ * this head computes: packing reads them with a stride the hardware
+ * prefetcher does not follow, so they would otherwise arrive one miss at
+ * a time. */
+static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_t hs) {
+#if defined(__GNUC__) || defined(__clang__)
+    int64_t t, c;
+    for (t = 0; t < T; t++)
+        for (c = 0; c < hs; c += 16) __builtin_prefetch(base + t * ld + c, 0, 2);
+#else
+    (void)base;
+    (void)T;
+    (void)ld;
+    (void)hs;
+#endif
+}
+
 /* Floats of per-thread work: packed operands (forward K^T and V;
  * backward V^T, K, Q and dO), the A panel, and in backward dP / dS. */
 static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
@@ -1235,6 +1252,13 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         float *o = j->out->data + b * T * C + h * hs;
         ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
         ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
+        if (bh + nth < j->B * NH) {
+            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
+            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
+            ligo__attn_prefetch(q2, T, C3, hs);
+            ligo__attn_prefetch(q2 + C, T, C3, hs);
+            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
+        }
         ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
                          panel);
         for (t = 0; t < T; t++) {
@@ -1333,6 +1357,14 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
         ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
         ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
+        if (bh + nth < j->B * NH) {
+            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
+            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
+            ligo__attn_prefetch(q2, T, C3, hs);
+            ligo__attn_prefetch(q2 + C, T, C3, hs);
+            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
+            ligo__attn_prefetch(j->out->grad + b2 * T * C + h2 * hs, T, C, hs);
+        }
         ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
