@@ -107,6 +107,7 @@ typedef struct ligo__gemm_job {
     /* packed path */
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
+    float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
     int64_t a_floats;      /* A area per thread */
     int64_t thread_floats; /* A area + B area per thread */
     ligo__gemm_ukr ukr;
@@ -605,6 +606,37 @@ static void ligo__gemm_tile(const ligo__gemm_job *g, int64_t kc, const float *ap
     if (g->epi) g->epi(g->epi_user, c, g->ldc, mr, nr, c - g->C);
 }
 
+/* Where block (jc, pc) of op(B) starts in the shared packing: the
+ * blocks of each NC-wide column range follow each other in k. */
+static int64_t ligo__gemm_bofs(const ligo__gemm_job *g, int64_t jc, int64_t pc) {
+    int64_t nc = g->N - jc < LIGO__GEMM_NC ? g->N - jc : LIGO__GEMM_NC;
+    return g->K * jc + pc * ((nc + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR);
+}
+
+/* The shared packing of op(B), NR-wide panels shared out between threads. */
+static void ligo__gemm_pack_b_task(void *arg, int ith, int nth) {
+    const ligo__gemm_job *g = (const ligo__gemm_job *)arg;
+    int64_t jc, pc, jr, u = 0, total = 0, u0, u1;
+    for (jc = 0; jc < g->N; jc += LIGO__GEMM_NC) {
+        int64_t nc = g->N - jc < LIGO__GEMM_NC ? g->N - jc : LIGO__GEMM_NC;
+        total += (g->K + LIGO__GEMM_KC - 1) / LIGO__GEMM_KC * ((nc + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR);
+    }
+    u0 = total * ith / nth;
+    u1 = total * (ith + 1) / nth;
+    for (jc = 0; jc < g->N; jc += LIGO__GEMM_NC) {
+        int64_t nc = g->N - jc < LIGO__GEMM_NC ? g->N - jc : LIGO__GEMM_NC;
+        for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
+            int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
+            float *dst = g->bshared + ligo__gemm_bofs(g, jc, pc);
+            for (jr = 0; jr < nc; jr += LIGO__GEMM_NR, u++) {
+                if (u < u0 || u >= u1) continue;
+                g->pack_b(g->trans_b, g->B, g->ldb, jc + jr, nc - jr < LIGO__GEMM_NR ? nc - jr : LIGO__GEMM_NR, pc, kc,
+                          dst + jr * kc);
+            }
+        }
+    }
+}
+
 /* C rows [m0, m1) x columns [n0, n1), with this thread's buffers. */
 static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf, int64_t m0, int64_t m1,
                                int64_t n0, int64_t n1) {
@@ -617,7 +649,10 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
             float beta = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc >= g->K;
             const float *bias = g->bias && last ? g->bias + jc : NULL;
-            g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            if (g->bshared)
+                bbuf = g->bshared + ligo__gemm_bofs(g, jc, pc);
+            else
+                g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
             if (g->ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
                  * A in L1 while the kernel sweeps across it */
@@ -653,7 +688,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
 static void ligo__gemm_packed_task(void *arg, int ith, int nth) {
     const ligo__gemm_job *g = (const ligo__gemm_job *)arg;
     float *abuf = g->buf + (int64_t)ith * g->thread_floats;
-    float *bbuf = abuf + g->a_floats;
+    float *bbuf = g->bshared ? NULL : abuf + g->a_floats;
     int64_t m0 = 0, m1 = g->M, n0 = 0, n1 = g->N;
     if (g->split_n) {
         int64_t tiles = (g->N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR;
@@ -743,8 +778,8 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
                                     float beta, float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi,
                                     void *epi_user) {
     ligo__gemm_job g;
-    int nth, simd, owned;
-    int64_t tiles, kc, mcr, ncr;
+    int nth, simd, owned, shared;
+    int64_t tiles, kc, mcr, ncr, shared_floats = 0;
     size_t bytes;
     void *raw;
     if (M <= 0 || N <= 0) return;
@@ -780,21 +815,31 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
     g.epi = epi;
     g.epi_user = epi_user;
 
-    /* Split the larger side: each thread packs all of the other operand,
-     * so this duplicates the smaller packing work. */
+    /* Split the larger side. With rows split, op(B) is packed once by all
+     * threads together (a parallel region of its own, whose end is the
+     * barrier) and shared; with columns split, each thread packs all of
+     * op(A) it needs. */
     g.split_n = N > M;
     tiles = g.split_n ? (N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR : (M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR;
     nth = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, (double)LIGO__GEMM_MIN_FLOPS_PER_THREAD);
     if ((int64_t)nth > tiles) nth = (int)tiles;
 
-    /* Per-thread buffers: an MC x KC block of A and a KC x NC block of B,
-     * each rounded to whole panels and 16 floats (64 bytes). */
+    /* Per-thread buffers: an MC x KC block of A and (unless shared) a
+     * KC x NC block of B, each rounded to whole panels and 16 floats (64
+     * bytes); the shared packing of B after them. */
     kc = K < LIGO__GEMM_KC ? K : LIGO__GEMM_KC;
     mcr = M < LIGO__GEMM_MC ? (M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR * LIGO__GEMM_MR : LIGO__GEMM_MC;
     ncr = N < LIGO__GEMM_NC ? (N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR : LIGO__GEMM_NC;
     g.a_floats = (mcr * kc + 15) / 16 * 16;
-    g.thread_floats = g.a_floats + (ncr * kc + 15) / 16 * 16;
-    bytes = (size_t)g.thread_floats * sizeof(float) * (size_t)nth + LIGO__ALIGN;
+    shared = nth > 1 && !g.split_n;
+    if (shared) {
+        int64_t last = (N - 1) / LIGO__GEMM_NC * LIGO__GEMM_NC;
+        g.thread_floats = g.a_floats;
+        shared_floats = K * (last + (N - last + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR);
+    } else {
+        g.thread_floats = g.a_floats + (ncr * kc + 15) / 16 * 16;
+    }
+    bytes = ((size_t)g.thread_floats * (size_t)nth + (size_t)shared_floats) * sizeof(float) + LIGO__ALIGN;
     raw = ligo__gemm_buffers(ctx, bytes, &owned);
     if (!raw) {
         int nthr = ligo__nth_for(ctx, 2.0 * (double)M * (double)N * (double)K, 1 << 20);
@@ -823,6 +868,10 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
         g.ukr = ligo__gemm_ukr_c;
         g.pack_a = ligo__gemm_pack_a_c;
         g.pack_b = ligo__gemm_pack_b_c;
+    }
+    if (shared) {
+        g.bshared = g.buf + g.thread_floats * nth;
+        ligo_parallel_for(ctx, ligo__gemm_pack_b_task, &g, nth);
     }
     ligo_parallel_for(ctx, ligo__gemm_packed_task, &g, nth);
     ligo__gemm_release(ctx, raw, owned);
