@@ -160,7 +160,10 @@ static void test_gemm_k0(void) {
 
 /* The same bits for 1 and 2 threads (and for NULL ctx), both split sides. */
 static void test_gemm_threads(void) {
-    static const int64_t dims[][3] = {{200, 150, 100}, {50, 300, 200}, {257, 129, 65}, {127, 1000, 33}, {1000, 65, 128}};
+    /* the last two: rows split with op(B) packed once and shared, over
+     * several K blocks, and over two NC-wide column blocks */
+    static const int64_t dims[][3] = {{200, 150, 100}, {50, 300, 200}, {257, 129, 65}, {127, 1000, 33}, {1000, 65, 128},
+                                      {400, 200, 600}, {3200, 3100, 5}};
     ligo_ctx *c1 = ligo_ctx_new(NULL), *c2 = ligo_ctx_new(NULL);
     ligo_rng rng;
     int d, t;
@@ -173,7 +176,7 @@ static void test_gemm_threads(void) {
     CHECK_STATUS(ligo_set_num_threads(c1, 1), LIGO_OK);
     CHECK_STATUS(ligo_set_num_threads(c2, 2), LIGO_OK);
     ligo_rng_seed(&rng, 42);
-    for (d = 0; d < 5; d++) {
+    for (d = 0; d < 7; d++) {
         for (t = 0; t < 4; t++) {
             int64_t M = dims[d][0], N = dims[d][1], K = dims[d][2];
             int ta = t & 1, tb = t >> 1;
@@ -200,6 +203,8 @@ static void test_gemm_threads(void) {
     /* and the threaded path is right, not just consistent */
     gemm_check(c2, 0, 1, 300, 200, 70, 1.0f, 0.5f, 2, 0, 11);
     gemm_check(c2, 1, 0, 90, 400, 70, 1.0f, 0.0f, 1, 1, 12);
+    gemm_check(c2, 1, 1, 400, 120, 600, 0.5f, 1.0f, 1, 0, 13);
+    gemm_check(c2, 0, 0, 3200, 3100, 3, 1.0f, 0.0f, 0, 1, 14);
     CHECK_STATUS(ligo_get_status(c2), LIGO_OK);
     ligo_ctx_free(c1);
     ligo_ctx_free(c2);
