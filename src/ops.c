@@ -1445,18 +1445,72 @@ typedef struct ligo__ce_job {
     double *row_loss;
     float g;
     int64_t R, V;
+    int fresh; /* backward: dx is a new buffer, store instead of adding */
 } ligo__ce_job;
+
+/* A row's max and sum of exp(row - max) (in double), eight lanes at a
+ * time on AVX2: lane sums in double, added in a fixed order. */
+#ifdef LIGO__GELU_AVX2
+__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out) {
+    int64_t v, v8 = V / 8 * 8;
+    float mx = -FLT_MAX, lanes[8];
+    double d[8], s;
+    __m256 vm = _mm256_set1_ps(-FLT_MAX);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (v = 0; v < v8; v += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(row + v));
+    _mm256_storeu_ps(lanes, vm);
+    for (v = 0; v < 8; v++) mx = lanes[v] > mx ? lanes[v] : mx;
+    for (v = v8; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+    vm = _mm256_set1_ps(mx);
+    for (v = 0; v < v8; v += 8) {
+        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    _mm256_storeu_pd(d, s0);
+    _mm256_storeu_pd(d + 4, s1);
+    s = ((d[0] + d[1]) + (d[2] + d[3])) + ((d[4] + d[5]) + (d[6] + d[7]));
+    for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
+    *mx_out = mx;
+    return s;
+}
+
+/* d (+)= g * exp(row - lse) */
+__attribute__((target("avx2,fma"))) static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
+                                                                   float g, int fresh) {
+    int64_t v, v8 = V / 8 * 8;
+    __m256 vl = _mm256_set1_ps(lse), vg = _mm256_set1_ps(g);
+    for (v = 0; v < v8; v += 8) {
+        __m256 e = _mm256_mul_ps(vg, ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vl)));
+        _mm256_storeu_ps(d + v, fresh ? e : _mm256_add_ps(_mm256_loadu_ps(d + v), e));
+    }
+    for (v = v8; v < V; v++) d[v] = (fresh ? 0.0f : d[v]) + g * expf(row[v] - lse);
+}
+#endif
 
 static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     const ligo__ce_job *j = (const ligo__ce_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0];
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
+    int simd = 0;
+#ifdef LIGO__GELU_AVX2
+    simd = ligo__has_avx2();
+#endif
+    (void)simd;
     for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
         float mx = -FLT_MAX;
         double s = 0.0;
         if (out->ids[r] == ignore) continue;
+#ifdef LIGO__GELU_AVX2
+        if (simd) {
+            s = ligo__ce_sumexp_avx2(row, V, &mx);
+            j->lse[r] = mx + (float)log(s);
+            j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+            continue;
+        }
+#endif
         for (v = 0; v < V; v++) mx = row[v] > mx ? row[v] : mx;
         for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
         j->lse[r] = mx + (float)log(s);
@@ -1496,11 +1550,26 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     int32_t ignore = (int32_t)out->iparam[0];
     const float *lse = (const float *)out->saved;
     float g = j->g;
+    int simd = 0;
+#ifdef LIGO__GELU_AVX2
+    simd = ligo__has_avx2();
+#endif
+    (void)simd;
     for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
         float *d = j->dx + r * V;
-        if (out->ids[r] == ignore) continue;
-        for (v = 0; v < V; v++) d[v] += g * expf(row[v] - lse[r]);
+        if (out->ids[r] == ignore) {
+            if (j->fresh) memset(d, 0, (size_t)V * sizeof(float));
+            continue;
+        }
+#ifdef LIGO__GELU_AVX2
+        if (simd) {
+            ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
+            d[out->ids[r]] -= g;
+            continue;
+        }
+#endif
+        for (v = 0; v < V; v++) d[v] = (j->fresh ? 0.0f : d[v]) + g * expf(row[v] - lse[r]);
         d[out->ids[r]] -= g;
     }
 }
@@ -1513,8 +1582,12 @@ LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     j.out = out;
     j.R = ligo__rows(x);
     j.V = ligo__last(x);
-    j.dx = ligo__grad_of(ctx, x);
-    if (!j.dx || count == 0) return;
+    j.dx = ligo__grad_fresh(ctx, x, &j.fresh);
+    if (!j.dx) return;
+    if (count == 0) { /* every target ignored: the gradient is zero */
+        if (j.fresh) memset(j.dx, 0, (size_t)x->n * sizeof(float));
+        return;
+    }
     j.g = out->grad[0] / (float)count;
     ligo_parallel_for(ctx, ligo__ce_bwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
     ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)j.V);
