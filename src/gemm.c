@@ -74,8 +74,12 @@ LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 
 #define LIGO__GEMM_MR 6
 #define LIGO__GEMM_NR 16
-#define LIGO__GEMM_KC 256  /* B micro-panel KC x NR = 16 KiB: half of L1 */
-#define LIGO__GEMM_MC 144  /* A block MC x KC = 144 KiB: in a 512 KiB L2 */
+/* K goes in equal blocks of at most KC (multiples of 8): a K up to 384,
+ * the width of the larger models, is one block, so each C tile is stored
+ * once rather than stored and read back; the B micro-panel, KC x NR (24
+ * KiB at most), streams through L1 with prefetching. */
+#define LIGO__GEMM_KC 384
+#define LIGO__GEMM_MC 144  /* A block MC x KC, at most 216 KiB: in a 512 KiB L2 */
 #define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
 
 /* Row-major A is read in place, not packed, when N is at most this. */
@@ -108,6 +112,7 @@ typedef struct ligo__gemm_job {
     int split_n;           /* threads split N (else M) */
     float *buf;            /* per-thread packing buffers, 64-byte aligned */
     float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
+    int64_t kcb;           /* K block */
     int64_t a_floats;      /* A area per thread */
     int64_t thread_floats; /* A area + B area per thread */
     ligo__gemm_ukr ukr;
@@ -619,14 +624,14 @@ static void ligo__gemm_pack_b_task(void *arg, int ith, int nth) {
     int64_t jc, pc, jr, u = 0, total = 0, u0, u1;
     for (jc = 0; jc < g->N; jc += LIGO__GEMM_NC) {
         int64_t nc = g->N - jc < LIGO__GEMM_NC ? g->N - jc : LIGO__GEMM_NC;
-        total += (g->K + LIGO__GEMM_KC - 1) / LIGO__GEMM_KC * ((nc + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR);
+        total += (g->K + g->kcb - 1) / g->kcb * ((nc + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR);
     }
     u0 = total * ith / nth;
     u1 = total * (ith + 1) / nth;
     for (jc = 0; jc < g->N; jc += LIGO__GEMM_NC) {
         int64_t nc = g->N - jc < LIGO__GEMM_NC ? g->N - jc : LIGO__GEMM_NC;
-        for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
-            int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
+        for (pc = 0; pc < g->K; pc += g->kcb) {
+            int64_t kc = g->K - pc < g->kcb ? g->K - pc : g->kcb;
             float *dst = g->bshared + ligo__gemm_bofs(g, jc, pc);
             for (jr = 0; jr < nc; jr += LIGO__GEMM_NR, u++) {
                 if (u < u0 || u >= u1) continue;
@@ -644,8 +649,8 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
     int64_t jc, pc, ic, jr, ir, ldc = g->ldc;
     for (jc = n0; jc < n1; jc += LIGO__GEMM_NC) {
         int64_t nc = n1 - jc < LIGO__GEMM_NC ? n1 - jc : LIGO__GEMM_NC;
-        for (pc = 0; pc < g->K; pc += LIGO__GEMM_KC) {
-            int64_t kc = g->K - pc < LIGO__GEMM_KC ? g->K - pc : LIGO__GEMM_KC;
+        for (pc = 0; pc < g->K; pc += g->kcb) {
+            int64_t kc = g->K - pc < g->kcb ? g->K - pc : g->kcb;
             float beta = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc >= g->K;
             const float *bias = g->bias && last ? g->bias + jc : NULL;
@@ -827,7 +832,12 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
     /* Per-thread buffers: an MC x KC block of A and (unless shared) a
      * KC x NC block of B, each rounded to whole panels and 16 floats (64
      * bytes); the shared packing of B after them. */
-    kc = K < LIGO__GEMM_KC ? K : LIGO__GEMM_KC;
+    {
+        int64_t nb = (K + LIGO__GEMM_KC - 1) / LIGO__GEMM_KC;
+        g.kcb = ((K + nb - 1) / nb + 7) / 8 * 8;
+        if (g.kcb > K) g.kcb = K;
+    }
+    kc = g.kcb;
     mcr = M < LIGO__GEMM_MC ? (M + LIGO__GEMM_MR - 1) / LIGO__GEMM_MR * LIGO__GEMM_MR : LIGO__GEMM_MC;
     ncr = N < LIGO__GEMM_NC ? (N + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR : LIGO__GEMM_NC;
     g.a_floats = (mcr * kc + 15) / 16 * 16;
