@@ -16,6 +16,9 @@
  * Options: --configs S,M,L,XL  --threads 1,2  --steps 20  --warmup 3
  *          --no-torch  --no-peak  --torch-script PATH
  *          --ops         per-op forward/backward milliseconds on stderr
+ *          --rounds N    alternate ligo and torch runs N times (1..9) and
+ *                        report each side's median: on a shared machine
+ *                        the speed drifts over tens of seconds
  *          --fit-steps N LiGO fitting steps timed per config (10; 0: none):
  *                        the operator's step (small model of half the
  *                        layers, width and heads) against a plain step
@@ -62,6 +65,7 @@ static const bench_cfg bench_cfgs[] = {
     {"XL", 8, 384, 6, 256, 8},
 };
 #define BENCH_NCFG 4
+#define BENCH_MAX_ROUNDS 9
 
 static const float bench_lr = 3e-4f;
 static int bench_show_ops = 0; /* --ops */
@@ -540,7 +544,7 @@ static void bench_parse_list(const char *s, char out[][8], int *n, int max) {
 
 int main(int argc, char **argv) {
     char cfg_names[BENCH_NCFG][8], th_names[4][8];
-    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_torch = 1, use_peak = 1, i, k, c, threads[4];
+    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_torch = 1, use_peak = 1, rounds = 1, i, k, c, threads[4];
     const char *script = "bench/torch_gpt.py", *check_dir = NULL;
     static bench_result res[BENCH_NCFG][4];
     const bench_cfg *sel[BENCH_NCFG];
@@ -555,17 +559,22 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
         else if (!strcmp(argv[i], "--ops")) bench_show_ops = 1;
+        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--fit-steps") && i + 1 < argc) bench_fit_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peak")) use_peak = 0; /* e.g. under valgrind */
         else if (!strcmp(argv[i], "--torch-script") && i + 1 < argc) script = argv[++i];
         else if (!strcmp(argv[i], "--check") && i + 1 < argc) check_dir = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops] [--fit-steps 10]\n"
+            fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops] [--fit-steps 10] [--rounds 1]\n"
                             "       [--torch-script bench/torch_gpt.py] [--check DIR]\n", argv[0]);
             return 2;
         }
     }
     if (steps < 1) steps = 1;
+    if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
+        fprintf(stderr, "bench_train: --rounds must be 1..%d\n", BENCH_MAX_ROUNDS);
+        return 2;
+    }
     if (warmup < 0) warmup = 0;
     if (check_dir) return bench_check(check_dir, script);
     for (c = 0; c < n_cfg; c++) {
@@ -600,14 +609,39 @@ int main(int argc, char **argv) {
      * low, and the hardware's peak is the higher of the two */
     for (c = 0; c < n_cfg; c++) {
         for (k = 0; k < n_th; k++) {
-            bench_result *r = &res[c][k];
-            memset(r, 0, sizeof *r);
-            bench_ligo_forked(sel[c], threads[k], steps, warmup, 0.0, r);
-            if (use_torch) bench_torch(script, sel[c], threads[k], steps, warmup, r);
-            fprintf(stderr, "bench_train: %s, %d thread%s: ligo %.0f tok/s", sel[c]->name, threads[k],
-                    threads[k] > 1 ? "s" : "", r->tok_s);
-            if (r->have_torch) fprintf(stderr, ", torch %.0f tok/s", r->torch_tok_s);
-            fprintf(stderr, "\n");
+            bench_result rr[BENCH_MAX_ROUNDS];
+            double lt[BENCH_MAX_ROUNDS], tt[BENCH_MAX_ROUNDS];
+            int q, nt = 0, fit_steps = bench_fit_steps;
+            for (q = 0; q < rounds; q++) {
+                memset(&rr[q], 0, sizeof rr[q]);
+                bench_fit_steps = q == rounds - 1 ? fit_steps : 0; /* the fitting step in the last round */
+                bench_ligo_forked(sel[c], threads[k], steps, warmup, 0.0, &rr[q]);
+                if (use_torch) bench_torch(script, sel[c], threads[k], steps, warmup, &rr[q]);
+                fprintf(stderr, "bench_train: %s, %d thread%s, round %d: ligo %.0f tok/s", sel[c]->name, threads[k],
+                        threads[k] > 1 ? "s" : "", q + 1, rr[q].tok_s);
+                if (rr[q].have_torch) fprintf(stderr, ", torch %.0f tok/s", rr[q].torch_tok_s);
+                fprintf(stderr, "\n");
+                lt[q] = rr[q].tok_s;
+                if (rr[q].have_torch) tt[nt++] = rr[q].torch_tok_s;
+            }
+            bench_fit_steps = fit_steps;
+            /* each side's median over the rounds: ligo's figures from its
+             * median round, torch's median tok/s */
+            qsort(lt, (size_t)rounds, sizeof lt[0], bench_cmp);
+            for (q = 0; q < rounds; q++)
+                if (rr[q].tok_s == lt[rounds / 2]) break;
+            res[c][k] = rr[q];
+            res[c][k].have_fit = rr[rounds - 1].have_fit;
+            res[c][k].plain_mean_ms = rr[rounds - 1].plain_mean_ms;
+            res[c][k].fit_ms = rr[rounds - 1].fit_ms;
+            res[c][k].fit_flops_step = rr[rounds - 1].fit_flops_step;
+            if (nt > 0) {
+                qsort(tt, (size_t)nt, sizeof tt[0], bench_cmp);
+                res[c][k].have_torch = 1;
+                res[c][k].torch_tok_s = tt[nt / 2];
+                for (q = 0; q < rounds; q++)
+                    if (rr[q].have_torch && rr[q].torch_tok_s == tt[nt / 2]) res[c][k].torch_mem_mb = rr[q].torch_mem_mb;
+            }
         }
     }
     pctx = ligo_ctx_new(NULL);
@@ -625,9 +659,11 @@ int main(int argc, char **argv) {
     for (k = 0; k < n_th; k++)
         printf(" %.1f GFLOP/s on %d thread%s (%.1f before)%s", peak[k], threads[k], threads[k] > 1 ? "s" : "",
                peak_before[k], k + 1 < n_th ? "," : "");
-    printf("\nstep = zero grads, forward, backward, clip to norm 1, AdamW; median of %d steps after %d warm-up\n\n",
-           steps, warmup);
-    printf("%-3s %3s | %9s %8s %7s %6s %8s | %9s %8s %7s | breakdown %% (gemm attn ln gelu xent opt other)\n", "cfg",
+    printf("\nstep = zero grads, forward, backward, clip to norm 1, AdamW; median of %d steps after %d warm-up", steps,
+           warmup);
+    if (rounds > 1) printf("; each side's median of %d alternating rounds", rounds);
+    printf("\n\n");
+    printf("%-3s %3s | %9s %8s %7s %6s %8s | %9s %8s %7s | breakdown %% (gemm attn ln gelu xent opt other; gemm includes fused bias and GELU)\n", "cfg",
            "thr", "tok/s", "step ms", "GFLOP/s", "%peak", "mem MB", "torch", "torch MB", "ratio");
     for (c = 0; c < n_cfg; c++) {
         for (k = 0; k < n_th; k++) {

@@ -243,6 +243,8 @@ static ligo_status r_slice_neg(ligo_ctx *ctx) { NUL(ligo_slice(ctx, t2(ctx, 4, 4
 static ligo_status r_slice_huge(ligo_ctx *ctx) { NUL(ligo_slice(ctx, t2(ctx, 4, 4), 1, INT64_MAX, INT64_MAX)); }
 static ligo_status r_linear_in(ligo_ctx *ctx) { NUL(ligo_linear(ctx, t2(ctx, 2, 3), t2(ctx, 4, 5), NULL)); }
 static ligo_status r_linear_bias(ligo_ctx *ctx) { NUL(ligo_linear(ctx, t2(ctx, 2, 3), t2(ctx, 4, 3), ligo_new_1d(ctx, 3))); }
+static ligo_status r_linear_gelu_in(ligo_ctx *ctx) { NUL(ligo_linear_gelu(ctx, t2(ctx, 2, 3), t2(ctx, 4, 5), NULL)); }
+static ligo_status r_linear_gelu_null(ligo_ctx *ctx) { NUL(ligo_linear_gelu(ctx, t2(ctx, 2, 3), NULL, NULL)); }
 static ligo_status r_ln_gamma(ligo_ctx *ctx) {
     NUL(ligo_layernorm(ctx, t2(ctx, 2, 4), ligo_new_1d(ctx, 3), ligo_new_1d(ctx, 4), 1e-5f));
 }
@@ -753,6 +755,8 @@ static const row g_rows[] = {
     R(r_slice_huge, LIGO_ERANGE, "slice"),
     R(r_linear_in, LIGO_ESHAPE, "linear"),
     R(r_linear_bias, LIGO_ESHAPE, "linear"),
+    R(r_linear_gelu_in, LIGO_ESHAPE, "linear"),
+    R(r_linear_gelu_null, LIGO_EINVAL, "linear"),
     R(r_ln_gamma, LIGO_ESHAPE, "layernorm"),
     R(r_ln_eps, LIGO_EINVAL, "eps"),
     R(r_attn_heads, LIGO_ESHAPE, "head"),
