@@ -1156,10 +1156,11 @@ LIGO_OP_LIST(LIGO__OP_DECL)
 LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
 
 /* A backward kernel's temporary of n floats (undefined contents): a
- * released gradient buffer when one fits, else new scratch; hand it back
- * with ligo__grad_temp_done once finished so later nodes can reuse it. */
+ * released gradient buffer when one fits, else new scratch. Give it back
+ * with ligo__grad_release once finished, as backward does with a node's
+ * gradient once the node's backward has run, so later nodes reuse it. */
 LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n);
-LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n);
+LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
 
 /* With gradient reuse on, hand out's gradient buffer to src (same element
  * count, src has none yet, neither is a parameter): src's gradient then
@@ -1190,12 +1191,9 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
 /* An epilogue: called once per finished block of C (mr rows of nr
  * floats at c, row stride ldc; offset = c - C), after the bias. */
 typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
-/* The same with bias (N floats) added to every row of C, fused into the
- * built-in kernel's epilogue; NULL for none. */
-LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc, const float *bias);
-/* ... and then epi on each finished tile (with the hook: on all of C). */
+/* The same with bias (N floats, or NULL) added to every row of C and then
+ * epi (or NULL) run on each finished tile, both in the built-in kernel's
+ * epilogue (with the hook: passes over all of C after it). */
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
@@ -2536,6 +2534,30 @@ static int ligo__gemm_have_avx2(void) {
 #endif
 }
 
+/* The kernels and packers for this CPU into g; read_a_in_place: also the
+ * kernels that read row-major A without packing it (AVX2 only). */
+static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
+    g->ukr = ligo__gemm_ukr_c;
+    g->ukr8 = NULL;
+    g->ukr_ua = NULL;
+    g->ukr8_ua = NULL;
+    g->pack_a = ligo__gemm_pack_a_c;
+    g->pack_b = ligo__gemm_pack_b_c;
+#if LIGO__GEMM_X86
+    if (!ligo__gemm_have_avx2()) return;
+    g->ukr = ligo__gemm_ukr_avx2;
+    g->ukr8 = ligo__gemm_ukr8_avx2;
+    g->pack_a = ligo__gemm_pack_a_avx2;
+    g->pack_b = ligo__gemm_pack_b_avx2;
+    if (read_a_in_place) {
+        g->ukr_ua = ligo__gemm_ukr_avx2_arows;
+        g->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+    }
+#else
+    (void)read_a_in_place;
+#endif
+}
+
 /* ---- the blocked loops */
 
 /* The bias epilogue: once a tile's last K block is stored, while the tile
@@ -2779,7 +2801,7 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
                                     float beta, float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi,
                                     void *epi_user) {
     ligo__gemm_job g;
-    int nth, simd, owned, shared;
+    int nth, owned, shared;
     int64_t tiles, kc, mcr, ncr, shared_floats = 0;
     size_t bytes;
     void *raw;
@@ -2855,26 +2877,9 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
     }
     g.buf = (float *)(void *)(((uintptr_t)raw + (LIGO__ALIGN - 1)) & ~(uintptr_t)(LIGO__ALIGN - 1));
 
-    simd = ligo__gemm_have_avx2();
-#if LIGO__GEMM_X86
-    if (simd) {
-        g.ukr = ligo__gemm_ukr_avx2;
-        g.ukr8 = ligo__gemm_ukr8_avx2;
-        /* narrow C with row-major A: packing A would cost more than the
-         * few column tiles that reuse it; read A in place instead */
-        if (!g.trans_a && N <= LIGO__GEMM_UA_MAXN) {
-            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
-            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
-        }
-        g.pack_a = ligo__gemm_pack_a_avx2;
-        g.pack_b = ligo__gemm_pack_b_avx2;
-    }
-#endif
-    if (!simd) {
-        g.ukr = ligo__gemm_ukr_c;
-        g.pack_a = ligo__gemm_pack_a_c;
-        g.pack_b = ligo__gemm_pack_b_c;
-    }
+    /* narrow C with row-major A: packing A would cost more than the few
+     * column tiles that reuse it; read A in place instead */
+    ligo__gemm_kernels(&g, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
     if (shared) {
         g.bshared = g.buf + g.thread_floats * nth;
         ligo_parallel_for(ctx, ligo__gemm_pack_b_task, &g, nth);
@@ -2901,13 +2906,9 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
 LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
 
 LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
-#if LIGO__GEMM_X86
-    if (ligo__gemm_have_avx2()) {
-        ligo__gemm_pack_b_avx2(trans_b, B, ldb, 0, N, 0, K, dst);
-        return;
-    }
-#endif
-    ligo__gemm_pack_b_c(trans_b, B, ldb, 0, N, 0, K, dst);
+    ligo__gemm_job g;
+    ligo__gemm_kernels(&g, 0);
+    g.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
 LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -2919,19 +2920,7 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    g.ukr = ligo__gemm_ukr_c;
-    g.pack_a = ligo__gemm_pack_a_c;
-#if LIGO__GEMM_X86
-    if (ligo__gemm_have_avx2()) {
-        g.ukr = ligo__gemm_ukr_avx2;
-        g.ukr8 = ligo__gemm_ukr8_avx2;
-        g.pack_a = ligo__gemm_pack_a_avx2;
-        if (!trans_a) {
-            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
-            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
-        }
-    }
-#endif
+    ligo__gemm_kernels(&g, !trans_a);
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -2965,13 +2954,7 @@ LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2(
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc) {
-    ligo__sgemm_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
-}
-
-LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc, const float *bias) {
-    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, NULL, NULL);
+    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -3105,25 +3088,32 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
 
 /* During a backward pass, a buffer released by a node whose backward has
  * run is reused (the smallest that fits) before the arena grows. */
-static float *ligo__grad_get(ligo_ctx *ctx, ligo_tensor *t, int zero) {
+static float *ligo__grad_buffer(ligo_ctx *ctx, int64_t n, int zero) {
     int64_t i, best = -1;
+    float *buf;
     for (i = 0; i < ctx->grad_free_len; i++)
-        if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
-    if (best >= 0) {
-        t->grad = ctx->grad_free[best];
-        if (zero) memset(t->grad, 0, (size_t)t->n * sizeof(float));
-        ctx->grad_free_len--;
-        ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
-        ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
-    } else {
-        t->grad = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", zero);
-    }
-    return t->grad;
+        if (ctx->grad_free_n[i] >= n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+    if (best < 0) return (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)n * sizeof(float), "scratch", zero);
+    buf = ctx->grad_free[best];
+    if (zero) memset(buf, 0, (size_t)n * sizeof(float));
+    ctx->grad_free_len--;
+    ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+    ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+    return buf;
+}
+
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) { return ligo__grad_buffer(ctx, n, 0); }
+
+LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n) {
+    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
+    ctx->grad_free[ctx->grad_free_len] = buf;
+    ctx->grad_free_n[ctx->grad_free_len] = n;
+    ctx->grad_free_len++;
 }
 
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) return ligo__grad_get(ctx, t, 1);
+    if (!t->grad) t->grad = ligo__grad_buffer(ctx, t->n, 1);
     return t->grad;
 }
 
@@ -3132,21 +3122,7 @@ LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
     if (t->grad) return t->grad;
     *fresh = 1;
-    return ligo__grad_get(ctx, t, 0);
-}
-
-LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) {
-    ligo_tensor tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.n = n;
-    return ligo__grad_get(ctx, &tmp, 0);
-}
-
-LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n) {
-    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
-    ctx->grad_free[ctx->grad_free_len] = buf;
-    ctx->grad_free_n[ctx->grad_free_len] = n;
-    ctx->grad_free_len++;
+    return t->grad = ligo__grad_buffer(ctx, t->n, 0);
 }
 
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
@@ -3200,9 +3176,7 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
         }
         if (ligo__failed(ctx)) break;
         if (t->grad && ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
-            ctx->grad_free[ctx->grad_free_len] = t->grad;
-            ctx->grad_free_n[ctx->grad_free_len] = t->n;
-            ctx->grad_free_len++;
+            ligo__grad_release(ctx, t->grad, t->n);
             t->grad = NULL;
         }
     }
@@ -3927,7 +3901,8 @@ LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
                         ligo__gelu_epi, h);
         ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
     } else {
-        ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        NULL, NULL);
     }
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
@@ -3971,7 +3946,7 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
-    ligo__grad_temp_done(ctx, dh, R * O);
+    ligo__grad_release(ctx, dh, R * O);
     ligo_flops_add(ctx, 0.0, flops);
 }
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
@@ -4467,14 +4442,23 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
 }
 
 #ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
-    int64_t u, v8 = end / 8 * 8;
-    float mx = -FLT_MAX, sum, inv, lanes[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vs = _mm256_setzero_ps(), vi;
+/* max of row[0, n), eight lanes at a time (used by softmax and
+ * cross-entropy) */
+__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n) {
+    int64_t u, v8 = n / 8 * 8;
+    float mx = -FLT_MAX, lanes[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX);
     for (u = 0; u < v8; u += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(row + u));
     _mm256_storeu_ps(lanes, vmx);
     for (u = 0; u < 8; u++) mx = lanes[u] > mx ? lanes[u] : mx;
-    for (u = v8; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    return mx;
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    float mx = ligo__row_max_avx2(row, end), sum, inv, lanes[8];
+    __m256 vmx, vs = _mm256_setzero_ps(), vi;
     vmx = _mm256_set1_ps(mx);
     for (u = 0; u < v8; u += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
@@ -4505,10 +4489,7 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     ligo__softmax_row_c(row, end);
 }
 
-/* Ask for the next head's rows (T rows of hs floats, row stride ld) while
- * this head computes: packing reads them with a stride the hardware
- * prefetcher does not follow, so they would otherwise arrive one miss at
- * a time. */
+/* T rows of hs floats, row stride ld, asked for ahead of use. */
 static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_t hs) {
 #if defined(__GNUC__) || defined(__clang__)
     int64_t t, c;
@@ -4520,6 +4501,20 @@ static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_
     (void)ld;
     (void)hs;
 #endif
+}
+
+/* Ask for head bh's Q, K and V rows (and its dO rows when dO is given)
+ * while the current head computes: packing reads them with a stride the
+ * hardware prefetcher does not follow, so they would otherwise arrive one
+ * miss at a time. */
+static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const float *dO) {
+    int64_t T = j->T, C = j->C, hs = C / j->NH, b = bh / j->NH, h = bh % j->NH;
+    const float *q = j->out->src[0]->data + b * T * 3 * C + h * hs;
+    if (bh >= j->B * j->NH) return;
+    ligo__attn_prefetch(q, T, 3 * C, hs);
+    ligo__attn_prefetch(q + C, T, 3 * C, hs);
+    ligo__attn_prefetch(q + 2 * C, T, 3 * C, hs);
+    if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
 }
 
 /* Floats of per-thread work: packed operands (forward K^T and V;
@@ -4550,13 +4545,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         float *o = j->out->data + b * T * C + h * hs;
         ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
         ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
-        if (bh + nth < j->B * NH) {
-            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
-            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
-            ligo__attn_prefetch(q2, T, C3, hs);
-            ligo__attn_prefetch(q2 + C, T, C3, hs);
-            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
-        }
+        ligo__attn_prefetch_head(j, bh + nth, NULL);
         ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
                          panel);
         for (t = 0; t < T; t++) {
@@ -4655,14 +4644,7 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
         ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
         ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
-        if (bh + nth < j->B * NH) {
-            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
-            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
-            ligo__attn_prefetch(q2, T, C3, hs);
-            ligo__attn_prefetch(q2 + C, T, C3, hs);
-            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
-            ligo__attn_prefetch(j->out->grad + b2 * T * C + h2 * hs, T, C, hs);
-        }
+        ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
         ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
@@ -4751,15 +4733,10 @@ typedef struct ligo__ce_job {
 #ifdef LIGO__GELU_AVX2
 __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out) {
     int64_t v, v8 = V / 8 * 8;
-    float mx = -FLT_MAX, lanes[8];
+    float mx = ligo__row_max_avx2(row, V);
     double d[8], s;
-    __m256 vm = _mm256_set1_ps(-FLT_MAX);
+    __m256 vm = _mm256_set1_ps(mx);
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    for (v = 0; v < v8; v += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(row + v));
-    _mm256_storeu_ps(lanes, vm);
-    for (v = 0; v < 8; v++) mx = lanes[v] > mx ? lanes[v] : mx;
-    for (v = v8; v < V; v++) mx = row[v] > mx ? row[v] : mx;
-    vm = _mm256_set1_ps(mx);
     for (v = 0; v < v8; v += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));

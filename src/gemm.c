@@ -540,6 +540,30 @@ static int ligo__gemm_have_avx2(void) {
 #endif
 }
 
+/* The kernels and packers for this CPU into g; read_a_in_place: also the
+ * kernels that read row-major A without packing it (AVX2 only). */
+static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
+    g->ukr = ligo__gemm_ukr_c;
+    g->ukr8 = NULL;
+    g->ukr_ua = NULL;
+    g->ukr8_ua = NULL;
+    g->pack_a = ligo__gemm_pack_a_c;
+    g->pack_b = ligo__gemm_pack_b_c;
+#if LIGO__GEMM_X86
+    if (!ligo__gemm_have_avx2()) return;
+    g->ukr = ligo__gemm_ukr_avx2;
+    g->ukr8 = ligo__gemm_ukr8_avx2;
+    g->pack_a = ligo__gemm_pack_a_avx2;
+    g->pack_b = ligo__gemm_pack_b_avx2;
+    if (read_a_in_place) {
+        g->ukr_ua = ligo__gemm_ukr_avx2_arows;
+        g->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+    }
+#else
+    (void)read_a_in_place;
+#endif
+}
+
 /* ---- the blocked loops */
 
 /* The bias epilogue: once a tile's last K block is stored, while the tile
@@ -783,7 +807,7 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
                                     float beta, float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi,
                                     void *epi_user) {
     ligo__gemm_job g;
-    int nth, simd, owned, shared;
+    int nth, owned, shared;
     int64_t tiles, kc, mcr, ncr, shared_floats = 0;
     size_t bytes;
     void *raw;
@@ -859,26 +883,9 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
     }
     g.buf = (float *)(void *)(((uintptr_t)raw + (LIGO__ALIGN - 1)) & ~(uintptr_t)(LIGO__ALIGN - 1));
 
-    simd = ligo__gemm_have_avx2();
-#if LIGO__GEMM_X86
-    if (simd) {
-        g.ukr = ligo__gemm_ukr_avx2;
-        g.ukr8 = ligo__gemm_ukr8_avx2;
-        /* narrow C with row-major A: packing A would cost more than the
-         * few column tiles that reuse it; read A in place instead */
-        if (!g.trans_a && N <= LIGO__GEMM_UA_MAXN) {
-            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
-            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
-        }
-        g.pack_a = ligo__gemm_pack_a_avx2;
-        g.pack_b = ligo__gemm_pack_b_avx2;
-    }
-#endif
-    if (!simd) {
-        g.ukr = ligo__gemm_ukr_c;
-        g.pack_a = ligo__gemm_pack_a_c;
-        g.pack_b = ligo__gemm_pack_b_c;
-    }
+    /* narrow C with row-major A: packing A would cost more than the few
+     * column tiles that reuse it; read A in place instead */
+    ligo__gemm_kernels(&g, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
     if (shared) {
         g.bshared = g.buf + g.thread_floats * nth;
         ligo_parallel_for(ctx, ligo__gemm_pack_b_task, &g, nth);
@@ -905,13 +912,9 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
 LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
 
 LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
-#if LIGO__GEMM_X86
-    if (ligo__gemm_have_avx2()) {
-        ligo__gemm_pack_b_avx2(trans_b, B, ldb, 0, N, 0, K, dst);
-        return;
-    }
-#endif
-    ligo__gemm_pack_b_c(trans_b, B, ldb, 0, N, 0, K, dst);
+    ligo__gemm_job g;
+    ligo__gemm_kernels(&g, 0);
+    g.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
 LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -923,19 +926,7 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    g.ukr = ligo__gemm_ukr_c;
-    g.pack_a = ligo__gemm_pack_a_c;
-#if LIGO__GEMM_X86
-    if (ligo__gemm_have_avx2()) {
-        g.ukr = ligo__gemm_ukr_avx2;
-        g.ukr8 = ligo__gemm_ukr8_avx2;
-        g.pack_a = ligo__gemm_pack_a_avx2;
-        if (!trans_a) {
-            g.ukr_ua = ligo__gemm_ukr_avx2_arows;
-            g.ukr8_ua = ligo__gemm_ukr8_avx2_arows;
-        }
-    }
-#endif
+    ligo__gemm_kernels(&g, !trans_a);
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -969,13 +960,7 @@ LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2(
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                             float beta, float *C, int64_t ldc) {
-    ligo__sgemm_bias(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
-}
-
-LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc, const float *bias) {
-    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, NULL, NULL);
+    ligo__sgemm_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,

@@ -86,25 +86,32 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
 
 /* During a backward pass, a buffer released by a node whose backward has
  * run is reused (the smallest that fits) before the arena grows. */
-static float *ligo__grad_get(ligo_ctx *ctx, ligo_tensor *t, int zero) {
+static float *ligo__grad_buffer(ligo_ctx *ctx, int64_t n, int zero) {
     int64_t i, best = -1;
+    float *buf;
     for (i = 0; i < ctx->grad_free_len; i++)
-        if (ctx->grad_free_n[i] >= t->n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
-    if (best >= 0) {
-        t->grad = ctx->grad_free[best];
-        if (zero) memset(t->grad, 0, (size_t)t->n * sizeof(float));
-        ctx->grad_free_len--;
-        ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
-        ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
-    } else {
-        t->grad = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", zero);
-    }
-    return t->grad;
+        if (ctx->grad_free_n[i] >= n && (best < 0 || ctx->grad_free_n[i] < ctx->grad_free_n[best])) best = i;
+    if (best < 0) return (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)n * sizeof(float), "scratch", zero);
+    buf = ctx->grad_free[best];
+    if (zero) memset(buf, 0, (size_t)n * sizeof(float));
+    ctx->grad_free_len--;
+    ctx->grad_free[best] = ctx->grad_free[ctx->grad_free_len];
+    ctx->grad_free_n[best] = ctx->grad_free_n[ctx->grad_free_len];
+    return buf;
+}
+
+LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) { return ligo__grad_buffer(ctx, n, 0); }
+
+LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n) {
+    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
+    ctx->grad_free[ctx->grad_free_len] = buf;
+    ctx->grad_free_n[ctx->grad_free_len] = n;
+    ctx->grad_free_len++;
 }
 
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
-    if (!t->grad) return ligo__grad_get(ctx, t, 1);
+    if (!t->grad) t->grad = ligo__grad_buffer(ctx, t->n, 1);
     return t->grad;
 }
 
@@ -113,21 +120,7 @@ LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh) {
     if (!t || !(t->flags & LIGO_FLAG_NEEDS_GRAD)) return NULL;
     if (t->grad) return t->grad;
     *fresh = 1;
-    return ligo__grad_get(ctx, t, 0);
-}
-
-LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n) {
-    ligo_tensor tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.n = n;
-    return ligo__grad_get(ctx, &tmp, 0);
-}
-
-LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n) {
-    if (!buf || ctx->grad_free_len >= ctx->grad_free_cap) return;
-    ctx->grad_free[ctx->grad_free_len] = buf;
-    ctx->grad_free_n[ctx->grad_free_len] = n;
-    ctx->grad_free_len++;
+    return t->grad = ligo__grad_buffer(ctx, t->n, 0);
 }
 
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out) {
@@ -181,9 +174,7 @@ LIGO_API ligo_status ligo_backward(ligo_ctx *ctx, ligo_tensor *loss) {
         }
         if (ligo__failed(ctx)) break;
         if (t->grad && ctx->grad_free_len < ctx->grad_free_cap && !(t->flags & LIGO_FLAG_PARAM)) {
-            ctx->grad_free[ctx->grad_free_len] = t->grad;
-            ctx->grad_free_n[ctx->grad_free_len] = t->n;
-            ctx->grad_free_len++;
+            ligo__grad_release(ctx, t->grad, t->n);
             t->grad = NULL;
         }
     }

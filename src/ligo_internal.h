@@ -151,10 +151,11 @@ LIGO_OP_LIST(LIGO__OP_DECL)
 LIGO__PRIV float *ligo__grad_fresh(ligo_ctx *ctx, ligo_tensor *t, int *fresh);
 
 /* A backward kernel's temporary of n floats (undefined contents): a
- * released gradient buffer when one fits, else new scratch; hand it back
- * with ligo__grad_temp_done once finished so later nodes can reuse it. */
+ * released gradient buffer when one fits, else new scratch. Give it back
+ * with ligo__grad_release once finished, as backward does with a node's
+ * gradient once the node's backward has run, so later nodes reuse it. */
 LIGO__PRIV float *ligo__grad_temp(ligo_ctx *ctx, int64_t n);
-LIGO__PRIV void ligo__grad_temp_done(ligo_ctx *ctx, float *buf, int64_t n);
+LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
 
 /* With gradient reuse on, hand out's gradient buffer to src (same element
  * count, src has none yet, neither is a parameter): src's gradient then
@@ -185,12 +186,9 @@ LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
 /* An epilogue: called once per finished block of C (mr rows of nr
  * floats at c, row stride ldc; offset = c - C), after the bias. */
 typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
-/* The same with bias (N floats) added to every row of C, fused into the
- * built-in kernel's epilogue; NULL for none. */
-LIGO__PRIV void ligo__sgemm_bias(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                                 float beta, float *C, int64_t ldc, const float *bias);
-/* ... and then epi on each finished tile (with the hook: on all of C). */
+/* The same with bias (N floats, or NULL) added to every row of C and then
+ * epi (or NULL) run on each finished tile, both in the built-in kernel's
+ * epilogue (with the hook: passes over all of C after it). */
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);

@@ -629,7 +629,8 @@ LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
                         ligo__gelu_epi, h);
         ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
     } else {
-        ligo__sgemm_bias(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL);
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        NULL, NULL);
     }
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
@@ -673,7 +674,7 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
         ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
         flops += (double)R * (double)O;
     }
-    ligo__grad_temp_done(ctx, dh, R * O);
+    ligo__grad_release(ctx, dh, R * O);
     ligo_flops_add(ctx, 0.0, flops);
 }
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
@@ -1169,14 +1170,23 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
 }
 
 #ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
-    int64_t u, v8 = end / 8 * 8;
-    float mx = -FLT_MAX, sum, inv, lanes[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vs = _mm256_setzero_ps(), vi;
+/* max of row[0, n), eight lanes at a time (used by softmax and
+ * cross-entropy) */
+__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n) {
+    int64_t u, v8 = n / 8 * 8;
+    float mx = -FLT_MAX, lanes[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX);
     for (u = 0; u < v8; u += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(row + u));
     _mm256_storeu_ps(lanes, vmx);
     for (u = 0; u < 8; u++) mx = lanes[u] > mx ? lanes[u] : mx;
-    for (u = v8; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    return mx;
+}
+
+__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    float mx = ligo__row_max_avx2(row, end), sum, inv, lanes[8];
+    __m256 vmx, vs = _mm256_setzero_ps(), vi;
     vmx = _mm256_set1_ps(mx);
     for (u = 0; u < v8; u += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
@@ -1207,10 +1217,7 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     ligo__softmax_row_c(row, end);
 }
 
-/* Ask for the next head's rows (T rows of hs floats, row stride ld) while
- * this head computes: packing reads them with a stride the hardware
- * prefetcher does not follow, so they would otherwise arrive one miss at
- * a time. */
+/* T rows of hs floats, row stride ld, asked for ahead of use. */
 static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_t hs) {
 #if defined(__GNUC__) || defined(__clang__)
     int64_t t, c;
@@ -1222,6 +1229,20 @@ static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_
     (void)ld;
     (void)hs;
 #endif
+}
+
+/* Ask for head bh's Q, K and V rows (and its dO rows when dO is given)
+ * while the current head computes: packing reads them with a stride the
+ * hardware prefetcher does not follow, so they would otherwise arrive one
+ * miss at a time. */
+static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const float *dO) {
+    int64_t T = j->T, C = j->C, hs = C / j->NH, b = bh / j->NH, h = bh % j->NH;
+    const float *q = j->out->src[0]->data + b * T * 3 * C + h * hs;
+    if (bh >= j->B * j->NH) return;
+    ligo__attn_prefetch(q, T, 3 * C, hs);
+    ligo__attn_prefetch(q + C, T, 3 * C, hs);
+    ligo__attn_prefetch(q + 2 * C, T, 3 * C, hs);
+    if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
 }
 
 /* Floats of per-thread work: packed operands (forward K^T and V;
@@ -1252,13 +1273,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         float *o = j->out->data + b * T * C + h * hs;
         ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
         ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
-        if (bh + nth < j->B * NH) {
-            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
-            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
-            ligo__attn_prefetch(q2, T, C3, hs);
-            ligo__attn_prefetch(q2 + C, T, C3, hs);
-            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
-        }
+        ligo__attn_prefetch_head(j, bh + nth, NULL);
         ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
                          panel);
         for (t = 0; t < T; t++) {
@@ -1357,14 +1372,7 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
         ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
         ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
-        if (bh + nth < j->B * NH) {
-            int64_t b2 = (bh + nth) / NH, h2 = (bh + nth) % NH;
-            const float *q2 = x->data + b2 * T * C3 + h2 * hs;
-            ligo__attn_prefetch(q2, T, C3, hs);
-            ligo__attn_prefetch(q2 + C, T, C3, hs);
-            ligo__attn_prefetch(q2 + 2 * C, T, C3, hs);
-            ligo__attn_prefetch(j->out->grad + b2 * T * C + h2 * hs, T, C, hs);
-        }
+        ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
         ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
@@ -1453,15 +1461,10 @@ typedef struct ligo__ce_job {
 #ifdef LIGO__GELU_AVX2
 __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out) {
     int64_t v, v8 = V / 8 * 8;
-    float mx = -FLT_MAX, lanes[8];
+    float mx = ligo__row_max_avx2(row, V);
     double d[8], s;
-    __m256 vm = _mm256_set1_ps(-FLT_MAX);
+    __m256 vm = _mm256_set1_ps(mx);
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    for (v = 0; v < v8; v += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(row + v));
-    _mm256_storeu_ps(lanes, vm);
-    for (v = 0; v < 8; v++) mx = lanes[v] > mx ? lanes[v] : mx;
-    for (v = v8; v < V; v++) mx = row[v] > mx ? row[v] : mx;
-    vm = _mm256_set1_ps(mx);
     for (v = 0; v < v8; v += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
