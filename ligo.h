@@ -8555,6 +8555,8 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
 typedef struct ligo__factor_nodes {
     ligo_tensor *out; /* B (big x small), NULL when big == small */
     ligo_tensor *in;  /* the in-expansion matrix (B itself unless FPI / AKI) */
+    int eye_top;      /* out and in hold only C of B = [I; C]: the identity
+                       * rows are copied, not multiplied */
 } ligo__factor_nodes;
 
 static ligo_tensor *ligo__const(ligo_ctx *ctx, const float *data, int64_t rows, int64_t cols) {
@@ -8586,8 +8588,17 @@ static ligo_tensor *ligo__learned_block(ligo_ctx *ctx, ligo_grow *g, int64_t off
 static ligo__factor_nodes ligo__factor(ligo_ctx *ctx, ligo_grow *g, const ligo_width_factor *f) {
     ligo__factor_nodes r;
     r.out = r.in = NULL;
+    r.eye_top = 0;
     if (f->big == f->small) return r;
-    if (f->learned) {
+    if (f->learned && f->heads == 1 && !g->cfg.full_width) {
+        /* [I; C]: B X = [X; C X] and X B^T = [X, X C^T], half the work of
+         * multiplying by B (the product with I is X exactly) */
+        int64_t s[2];
+        s[0] = f->big - f->small;
+        s[1] = f->small;
+        r.out = r.in = ligo_wrap(ctx, 2, s, g->data + f->offset, g->grad + f->offset);
+        r.eye_top = 1;
+    } else if (f->learned) {
         int64_t h, hb = f->big / f->heads, hs = f->small / f->heads, per = ligo__width_floats(f, g->cfg.full_width) / f->heads;
         for (h = 0; h < f->heads; h++) {
             ligo_tensor *row = ligo__learned_block(ctx, g, f->offset + h * per, hb, hs);
@@ -8603,20 +8614,44 @@ static ligo__factor_nodes ligo__factor(ligo_ctx *ctx, ligo_grow *g, const ligo_w
     return r;
 }
 
+/* x B^T for a factor matrix b (B, or C of B = [I; C] when eye_top). */
+static ligo_tensor *ligo__times_bt(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *b, int eye_top) {
+    ligo_tensor *y = ligo_matmul(ctx, x, b, 0, 1);
+    return eye_top ? ligo_concat(ctx, x, y, 1) : y;
+}
+
 /* X (out_s x in_s) -> B_out X B_in^T. With `next` (AKI) the new rows come
  * from the next layer's tensor instead. */
 static ligo_tensor *ligo__expand(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *next, const ligo__factor_nodes *out,
                                  const ligo__factor_nodes *in) {
+    if (!x) return NULL;
+    if (!next && out && out->out && in && in->in) {
+        /* both sides: the cheaper order (they differ when the matrix is
+         * not square, e.g. fc2 is cheaper widened on its F side first) */
+        double so = (double)x->shape[0], si = (double)x->shape[1];
+        double bo = so + (double)out->out->shape[0] - (out->eye_top ? 0.0 : so);
+        double bi = si + (double)in->in->shape[0] - (in->eye_top ? 0.0 : si);
+        double out_first = (bo - (out->eye_top ? so : 0.0)) * so * si + bo * si * (bi - (in->eye_top ? si : 0.0));
+        double in_first = so * si * (bi - (in->eye_top ? si : 0.0)) + (bo - (out->eye_top ? so : 0.0)) * so * bi;
+        if (in_first < out_first) return ligo__expand(ctx, ligo__expand(ctx, x, NULL, NULL, in), NULL, out, NULL);
+    }
     if (out && out->out) {
-        if (next) {
+        if (out->eye_top) {
+            x = ligo_concat(ctx, x, ligo_matmul(ctx, out->out, next ? next : x, 0, 0), 0);
+        } else if (next) {
             int64_t small = x->shape[0], big = out->out->shape[0];
             x = ligo_concat(ctx, x, ligo_matmul(ctx, ligo_slice(ctx, out->out, 0, small, big - small), next, 0, 0), 0);
         } else {
             x = ligo_matmul(ctx, out->out, x, 0, 0);
         }
     }
-    if (in && in->in) x = ligo_matmul(ctx, x, in->in, 0, 1);
+    if (in && in->in) x = ligo__times_bt(ctx, x, in->in, in->eye_top);
     return x;
+}
+
+/* Rows that live in the residual stream (embeddings): x B_out^T. */
+static ligo_tensor *ligo__rows_out(ligo_ctx *ctx, ligo_tensor *x, const ligo__factor_nodes *f) {
+    return f->out && x ? ligo__times_bt(ctx, x, f->out, f->eye_top) : x;
 }
 
 /* A vector's out-expansion B v, through a column. */
@@ -8765,11 +8800,11 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
     if (lc->family == LIGO_VIT) {
         w[0] = ligo__expand(ctx, ligo__small(ctx, S, "patch.weight"), NULL, &emb, NULL);
         w[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "patch.bias"), NULL, &emb);
-        w[2] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "cls_token"), emb.out, 0, 1) : ligo__small(ctx, S, "cls_token");
-        w[3] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wpe.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wpe.weight");
+        w[2] = ligo__rows_out(ctx, ligo__small(ctx, S, "cls_token"), &emb);
+        w[3] = ligo__rows_out(ctx, ligo__small(ctx, S, "wpe.weight"), &emb);
     } else {
-        w[0] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wte.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wte.weight");
-        w[1] = emb.out ? ligo_matmul(ctx, ligo__small(ctx, S, "wpe.weight"), emb.out, 0, 1) : ligo__small(ctx, S, "wpe.weight");
+        w[0] = ligo__rows_out(ctx, ligo__small(ctx, S, "wte.weight"), &emb);
+        w[1] = ligo__rows_out(ctx, ligo__small(ctx, S, "wpe.weight"), &emb);
         if (lc->family == LIGO_BERT) {
             w[2] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.weight"), NULL, &emb);
             w[3] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.bias"), NULL, &emb);

@@ -417,9 +417,11 @@ static void dense_factor(const ligo_grow *g, const ligo_width_factor *f, double 
     }
 }
 
-/* Width first (Algorithm 1): fc1 and W_Q of every large layer recomputed
- * by hand in double as sum_j w(i)[j] B_out(j) W(j) B_emb^T, with each small
- * layer's own factors and a noisy (dense) depth blend. */
+/* Width first (Algorithm 1): W_Q, fc1 and fc2 of every large layer
+ * recomputed by hand in double as sum_j w(i)[j] B_out(j) W(j) B_in(j)^T,
+ * with each small layer's own factors and a noisy (dense) depth blend.
+ * fc2 is the one not square in its widening: the library widens its F
+ * side first (the cheaper order), the reference goes left to right. */
 static double width_first_error(int head_dim) {
     ligo_ctx *ctx = new_ctx();
     ligo_config sc = tiny(LIGO_GPT, 2, 4, 2), lc = tiny(LIGO_GPT, 3, head_dim ? 8 : 6, head_dim ? 2 : 3);
@@ -428,7 +430,7 @@ static double width_first_error(int head_dim) {
     ligo_grow *g;
     double err = 1e30;
     int64_t D1 = sc.d_model, D2 = lc.d_model, F1 = sc.d_ff, F2 = lc.d_ff, i, j, r, c, p, q, mod;
-    double *Be, *Bo, *want;
+    double *Be, *Bf, *Bq, *want;
     gc.width_first = 1;
     gc.grow_head_dim = head_dim;
     g = ligo_grow_new(ctx, s, &lc, &gc);
@@ -440,35 +442,39 @@ static double width_first_error(int head_dim) {
     }
     CHECK(g->n_width == 1 + 4 * sc.n_layer);
     Be = (double *)malloc((size_t)(D2 * D1) * sizeof(double));
-    Bo = (double *)malloc((size_t)(F2 * F1) * sizeof(double));
+    Bq = (double *)malloc((size_t)(D2 * D1) * sizeof(double));
+    Bf = (double *)malloc((size_t)(F2 * F1) * sizeof(double));
     want = (double *)malloc((size_t)(F2 * D2) * sizeof(double));
     dense_factor(g, &g->width[0], Be);
     err = 0.0;
-    for (mod = 0; mod < 2; mod++) { /* 0: W_Q, 1: fc1 */
-        int64_t R1 = mod ? F1 : D1, R2 = mod ? F2 : D2, blk = mod ? LIGO_BLK_FC_W : LIGO_BLK_QKV_W;
-        int64_t dm = mod ? LIGO_MOD_FC1 : LIGO_MOD_Q;
+    for (mod = 0; mod < 3; mod++) { /* W_Q, fc1, fc2 */
+        static const int blks[3] = {LIGO_BLK_QKV_W, LIGO_BLK_FC_W, LIGO_BLK_FC2_W};
+        static const int mods[3] = {LIGO_MOD_Q, LIGO_MOD_FC1, LIGO_MOD_FC2};
+        int64_t R1 = mod == 1 ? F1 : D1, R2 = mod == 1 ? F2 : D2, C1 = mod == 2 ? F1 : D1, C2 = mod == 2 ? F2 : D2;
+        const double *Bo = mod == 0 ? Bq : mod == 1 ? Bf : Be, *Bi = mod == 2 ? Bf : Be;
         for (i = 0; i < lc.n_layer; i++) {
-            const float *got = big->data + big->info[ligo_model_layer_base(big, i) + blk].offset;
-            const float *wd = g->data + g->depth_offset[dm][0] + i * sc.n_layer;
-            memset(want, 0, (size_t)(R2 * D2) * sizeof(double));
+            const float *got = big->data + big->info[ligo_model_layer_base(big, i) + blks[mod]].offset;
+            const float *wd = g->data + g->depth_offset[mods[mod]][0] + i * sc.n_layer;
+            memset(want, 0, (size_t)(R2 * C2) * sizeof(double));
             for (j = 0; j < sc.n_layer; j++) {
-                const float *W = s->data + s->info[ligo_model_layer_base(s, j) + blk].offset;
-                const ligo_width_factor *fo = &g->width[1 + 4 * j + (mod ? 3 : 0)];
-                CHECK(fo->heads == (mod == 0 && head_dim ? 2 : 1));
-                dense_factor(g, fo, Bo);
+                const float *W = s->data + s->info[ligo_model_layer_base(s, j) + blks[mod]].offset;
+                CHECK(g->width[1 + 4 * j].heads == (head_dim ? 2 : 1) && g->width[4 + 4 * j].heads == 1);
+                dense_factor(g, &g->width[1 + 4 * j], Bq);
+                dense_factor(g, &g->width[4 + 4 * j], Bf);
                 for (r = 0; r < R2; r++)
-                    for (c = 0; c < D2; c++) {
+                    for (c = 0; c < C2; c++) {
                         double acc = 0.0;
                         for (p = 0; p < R1; p++)
-                            for (q = 0; q < D1; q++) acc += Bo[r * R1 + p] * W[p * D1 + q] * Be[c * D1 + q];
-                        want[r * D2 + c] += wd[j] * acc;
+                            for (q = 0; q < C1; q++) acc += Bo[r * R1 + p] * W[p * C1 + q] * Bi[c * C1 + q];
+                        want[r * C2 + c] += wd[j] * acc;
                     }
             }
-            for (r = 0; r < R2 * D2; r++) err = fabs(got[r] - want[r]) > err ? fabs(got[r] - want[r]) : err;
+            for (r = 0; r < R2 * C2; r++) err = fabs(got[r] - want[r]) > err ? fabs(got[r] - want[r]) : err;
         }
     }
     free(Be);
-    free(Bo);
+    free(Bq);
+    free(Bf);
     free(want);
     ligo_ctx_free(ctx);
     return err;
@@ -476,8 +482,8 @@ static double width_first_error(int head_dim) {
 
 static void test_width_first(void) {
     double e = width_first_error(0), eh = width_first_error(1);
-    CHECK_MSG(e < 1e-5, "width-first W_Q / fc1 off by %.3g", e);
-    CHECK_MSG(eh < 1e-5, "width-first with widened heads: W_Q / fc1 off by %.3g", eh);
+    CHECK_MSG(e < 1e-5, "width-first W_Q / fc1 / fc2 off by %.3g", e);
+    CHECK_MSG(eh < 1e-5, "width-first with widened heads: W_Q / fc1 / fc2 off by %.3g", eh);
 }
 
 /* Growing the head dimension: FPI keeps the function (Q scaled by
