@@ -394,7 +394,7 @@ int cmd_bench(int argc, char **argv) {
     double target_loss[LIGO_FAMILY_COUNT];
     char md_path[1024], csv_path[1024], svg_path[LIGO_FAMILY_COUNT][1024];
     FILE *md, *csv;
-    int f, m, s, i, first;
+    int f, m, s, i, first, failed = 0;
     double t_start = ligo_time_sec();
     const char *fam_list = NULL, *method_list = NULL;
     int64_t seeds = 3, steps = 0, small_steps = 0, threads = 0, fit_steps = -1;
@@ -512,6 +512,7 @@ int cmd_bench(int argc, char **argv) {
         st = setup_for((ligo_family)f, &o);
         if (small_model(&o, &st, small_path, sizeof small_path, &small_flops[f], &small_secs[f], &small_val[f])) {
             o.families[f] = 0;
+            failed++;
             continue;
         }
         for (s = 0; s < o.n_seeds; s++)
@@ -522,6 +523,7 @@ int cmd_bench(int argc, char **argv) {
                     fprintf(stderr, "bench: %s seed %d %-10s ... (%.0f s so far)\n", ligo_family_name((ligo_family)f), s,
                             ligo_grow_method_name((ligo_grow_method)m), ligo_time_sec() - t_start);
                 run_method(&o, &st, small_path, (ligo_grow_method)m, s, c);
+                if (!c->ok) failed++;
                 for (i = 0; i < c->n; i++)
                     fprintf(csv, "%s,%d,%s,%d,%.6g,%.4f,%.6f,%.6f\n", ligo_family_name((ligo_family)f), s,
                             ligo_grow_method_name((ligo_grow_method)m), i, c->flops[i], c->seconds[i], c->loss[i],
@@ -657,6 +659,12 @@ int cmd_bench(int argc, char **argv) {
     tool_json_str(stdout, md_path);
     printf(",\"curves\":");
     tool_json_str(stdout, csv_path);
-    printf(",\"seconds\":%.1f}\n", ligo_time_sec() - t_start);
+    printf(",\"failed\":%d,\"seconds\":%.1f}\n", failed, ligo_time_sec() - t_start);
+    if (failed) {
+        /* the tables leave the failed runs out; a script must not take
+         * them for a complete benchmark */
+        fprintf(stderr, "bench: %d run(s) failed (errors above)\n", failed);
+        return 1;
+    }
     return 0;
 }
