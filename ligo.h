@@ -9161,6 +9161,8 @@ done:
  * with the whole training state, early stop at a target loss, and a clear
  * stop on a non-finite loss or gradient. */
 
+#include <errno.h>
+
 #if !defined(LIGO_NO_THREADS) || defined(__unix__)
 #include <unistd.h>
 #endif
@@ -9183,10 +9185,16 @@ LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const cha
             FILE *f;
             snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
             f = fopen(p[i], "rb");
-            if (f)
+            if (f) {
                 fclose(f);
-            else
-                snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+                continue;
+            }
+            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (!f)
+                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
+                                      path, names[i], strerror(errno));
+            fclose(f);
         }
         if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
         return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
