@@ -597,12 +597,22 @@ LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_co
 LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *opt, float *data, const float *grad, float lr);
 
 /* Learning-rate schedule: linear warm-up over `warmup` steps to lr_max,
- * then cosine or linear decay to lr_min at step `total`, or constant. */
-typedef enum ligo_decay { LIGO_DECAY_COSINE = 0, LIGO_DECAY_LINEAR = 1, LIGO_DECAY_CONSTANT = 2 } ligo_decay;
+ * then cosine or linear decay to lr_min at step `total`, or constant, or
+ * warmup-stable-decay (WSD): lr_max until step total - decay_steps, then
+ * linear to lr_min at step `total`. A WSD run can branch: the stable part
+ * is the same for every total, so an annealed model at a shorter budget is
+ * the stable run's state at that budget's decay start, decayed. */
+typedef enum ligo_decay {
+    LIGO_DECAY_COSINE = 0,
+    LIGO_DECAY_LINEAR = 1,
+    LIGO_DECAY_CONSTANT = 2,
+    LIGO_DECAY_WSD = 3
+} ligo_decay;
 typedef struct ligo_schedule {
     float lr_max, lr_min;
     int64_t warmup, total;
     ligo_decay decay;
+    int64_t decay_steps; /* WSD: length of the final decay (0: none) */
 } ligo_schedule;
 /* The rate for update number `step` (0-based): warm-up gives
  * lr_max * (step + 1) / warmup. */
@@ -826,6 +836,12 @@ typedef struct ligo_grow_config {
     int grow_head_dim;          /* keep the head count, widen every head (Q/K/V factors act per
                                  * head, block-diagonal); 0: new units form new heads */
     int residual;               /* learn an additive term per large tensor, starting at zero (0) */
+    float noise;                /* symmetry breaking where width is copied (stack, interlace, fpi,
+                                 * aki, ligo-depth): every element of a tensor that width growth
+                                 * enlarged gets U(-noise, noise) times that tensor's RMS after
+                                 * materialisation (0.01; 0 = exact copies). Without it duplicated
+                                 * units get equal gradients and stay equal. Ignored where the
+                                 * width is learned. Saved in the operator file. */
     uint64_t seed;
     /* fitting (ligo_grow_fit) */
     int64_t fit_steps;          /* AdamW steps on the operator (100) */
@@ -873,6 +889,8 @@ typedef struct ligo_grow {
     float **stacks;         /* per module and kind: the small layers' tensors, (L1 x n) */
     int64_t res_offset;     /* residual terms (cfg.residual): the large model's layout, or -1 */
     float ln_f_scale;       /* FPI with a tied head: final LN divided by the copy ratio */
+    float *noise;           /* cfg.noise's draw in the large model's layout (NULL: none); only
+                             * tensors width growth enlarged hold non-zero values */
     double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
     double fit_seconds;
     float fit_loss_first, fit_loss_last;
@@ -897,11 +915,14 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
  *   width.{k}.B  (big x small, full_width; heads stacked: heads hb x hs)
  *   depth.{module}.{w|b}  (L2 x L1; module ln_1, q, k, v, o, ln_2, fc1, fc2)
  *   residual.{large tensor name}  (cfg.residual)
+ *   noise.{large tensor name}  (cfg.noise > 0, copied width: the tensors
+ *                             width growth enlarged; fixed, not learned)
  * Width factor k: 0 is B_emb; 1 + 4 i + {0 Q, 1 K, 2 V, 3 FFN} for large
  * layer i (small layer i with width_first); BERT's B_cls last. */
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
-/* Load a saved operator's learned tensors into g, made with ligo_grow_new
- * from the same small model shape, large config and options. Every tensor
+/* Load a saved operator's learned tensors (and noise) into g, made with
+ * ligo_grow_new from the same small model shape, large config and options
+ * (a file written before the noise option reads as noise 0). Every tensor
  * must be there with its shape, and nothing else (LIGO_EFORMAT otherwise,
  * naming it); on failure g is unchanged. */
 LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path);
@@ -5527,6 +5548,15 @@ LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
     if (!s) return 0.0f;
     if (step < 0) step = 0;
     if (s->warmup > 0 && step < s->warmup) return s->lr_max * (float)(step + 1) / (float)s->warmup;
+    if (s->decay == LIGO_DECAY_WSD) {
+        int64_t start = s->total - s->decay_steps;
+        if (s->decay_steps <= 0 || step < start) return s->lr_max;
+        if (start < s->warmup) start = s->warmup; /* a decay longer than the run begins after the warm-up */
+        if (s->total <= start) return s->lr_max;
+        p = (double)(step - start) / (double)(s->total - start);
+        if (p > 1.0) p = 1.0;
+        return (float)((double)s->lr_max + ((double)s->lr_min - (double)s->lr_max) * p);
+    }
     if (s->decay == LIGO_DECAY_CONSTANT || s->total <= s->warmup) return s->lr_max;
     p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
     if (p > 1.0) p = 1.0;
@@ -8245,6 +8275,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.depth_noisy = 1;
     c.width_init = LIGO_WIDTH_RAND;
     c.full_width = 0;
+    c.noise = 0.01f;
     c.seed = 1;
     c.fit_steps = 100;
     c.fit_warmup = 10;
@@ -8409,6 +8440,45 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     return LIGO_OK;
 }
 
+/* Large tensor i's counterpart in the small model: the same entry, a
+ * block's tensor in small layer 0, the head's entry from the end. */
+static int64_t ligo__counterpart(const ligo_grow *g, int64_t i) {
+    int64_t pre = ligo_model_layer_base(g->shape, 0), L1 = g->small->cfg.n_layer, L2 = g->large.n_layer;
+    if (i < pre) return i;
+    if (i < pre + L2 * LIGO_BLK_COUNT) return pre + (i - pre) % LIGO_BLK_COUNT;
+    return i - (L2 - L1) * LIGO_BLK_COUNT;
+}
+
+/* Whether width growth enlarged large tensor i. */
+static int ligo__widened(const ligo_grow *g, int64_t i) {
+    return g->shape->info[i].n != g->small->info[ligo__counterpart(g, i)].n;
+}
+
+/* Symmetry-breaking noise for copied width (cfg.noise): U(-1, 1) x noise x
+ * the RMS of each enlarged tensor as materialised without it, from its own
+ * stream of the seed. */
+static ligo_status ligo__make_noise(ligo_ctx *ctx, ligo_grow *g) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    ligo_tensor **w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    float *nz = (float *)ligo_alloc_persistent(ctx, (size_t)g->shape->n_floats * sizeof(float));
+    ligo_rng rng;
+    int64_t i, k;
+    if (!w || !nz || ligo_grow_materialize(ctx, g, w) != LIGO_OK) return ctx->status;
+    ligo_rng_seed(&rng, g->cfg.seed ^ 0x6e6f697365ULL);
+    for (i = 0; i < g->shape->n_tensors; i++) {
+        const ligo_param_info *p = &g->shape->info[i];
+        double ss = 0.0;
+        float a;
+        if (!ligo__widened(g, i)) continue;
+        for (k = 0; k < p->n; k++) ss += (double)w[i]->data[k] * (double)w[i]->data[k];
+        a = g->cfg.noise * (float)sqrt(ss / (double)p->n);
+        for (k = 0; k < p->n; k++) nz[p->offset + k] = a * (2.0f * ligo_rng_uniform(&rng) - 1.0f);
+    }
+    ligo_scratch_rewind(ctx, mk);
+    g->noise = nz;
+    return LIGO_OK;
+}
+
 LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
                                   const ligo_grow_config *cfg) {
     ligo_grow *g;
@@ -8432,6 +8502,11 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
     }
+    if (!(cfg->noise >= 0.0f && cfg->noise <= 1.0f)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: noise %g is outside [0, 1] (a fraction of each tensor's RMS)",
+                       (double)cfg->noise);
+        return NULL;
+    }
     if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
         return NULL;
@@ -8445,7 +8520,10 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (!g->shape) return NULL;
     g->ln_f_scale = 1.0f;
     g->res_offset = -1;
-    if (cfg->method == LIGO_GROW_SCRATCH) return g;
+    if (cfg->method == LIGO_GROW_SCRATCH) {
+        g->cfg.noise = 0.0f;
+        return g;
+    }
     L1 = small->cfg.n_layer;
     L2 = lc.n_layer;
     lw = ligo__learns_width(cfg->method);
@@ -8547,6 +8625,9 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
             for (j = 0; j < L1; j++) memcpy(s + j * n, ligo__mod_src(small, j, (int)m, (int)kind), (size_t)n * sizeof(float));
             g->stacks[m * 2 + kind] = s;
         }
+    /* copied width: noise on the enlarged tensors, or none to draw */
+    if (lw || (lc.d_model == small->cfg.d_model && lc.d_ff == small->cfg.d_ff)) g->cfg.noise = 0.0f;
+    if (g->cfg.noise > 0.0f && ligo__make_noise(ctx, g) != LIGO_OK) return NULL;
     return g;
 }
 
@@ -8867,6 +8948,10 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
             w[i] = ligo_add(ctx, w[i], ligo_wrap(ctx, w[i]->ndim, w[i]->shape, g->data + off, g->grad + off));
             if (!w[i]) return ctx->status;
         }
+        if (g->noise && ligo__widened(g, i)) {
+            w[i] = ligo_add(ctx, w[i], ligo_wrap(ctx, w[i]->ndim, w[i]->shape, g->noise + p->offset, NULL));
+            if (!w[i]) return ctx->status;
+        }
     }
     return LIGO_OK;
 }
@@ -8897,6 +8982,7 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (!opt) return ctx->status;
     /* warm-up, then constant: the operator's rate must leave the warm-up
      * well within the fitting steps (DESIGN 4.5) */
+    memset(&sched, 0, sizeof sched);
     sched.lr_max = g->cfg.fit_lr;
     sched.lr_min = g->cfg.fit_lr;
     sched.warmup = g->cfg.fit_warmup < g->cfg.fit_steps ? g->cfg.fit_warmup : g->cfg.fit_steps / 2;
@@ -8980,13 +9066,14 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
     return m;
 }
 
-/* The learned tensors of an operator, in file order: name, shape and
- * where they live in the block. */
+/* The saved tensors of an operator, in file order: name, shape and where
+ * they live (the learned block, or the noise). */
 typedef struct ligo__piece {
     char name[LIGO_ST_MAX_NAME];
     int ndim;
     int64_t shape[LIGO_MAX_DIMS];
-    int64_t offset, n;
+    int64_t n;
+    float *data;
 } ligo__piece;
 
 static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
@@ -9008,7 +9095,7 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
             p->ndim = 2;
             p->shape[0] = f->heads * (g->cfg.full_width ? hb : hb - hs);
             p->shape[1] = hs;
-            p->offset = f->offset;
+            p->data = g->data + f->offset;
             p->n = p->shape[0] * p->shape[1];
         }
         np++;
@@ -9022,7 +9109,7 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
                 p->ndim = 2;
                 p->shape[0] = g->large.n_layer;
                 p->shape[1] = g->small->cfg.n_layer;
-                p->offset = g->depth_offset[m][kind];
+                p->data = g->data + g->depth_offset[m][kind];
                 p->n = p->shape[0] * p->shape[1];
             }
             np++;
@@ -9035,7 +9122,21 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
                 snprintf(p->name, sizeof p->name, "residual.%s", info->name);
                 p->ndim = info->ndim;
                 for (d = 0; d < LIGO_MAX_DIMS; d++) p->shape[d] = d < info->ndim ? info->shape[d] : 1;
-                p->offset = g->res_offset + info->offset;
+                p->data = g->data + g->res_offset + info->offset;
+                p->n = info->n;
+            }
+            np++;
+        }
+    if (g->noise)
+        for (k = 0; k < g->shape->n_tensors; k++) {
+            const ligo_param_info *info = &g->shape->info[k];
+            if (!ligo__widened(g, k)) continue;
+            if (out) {
+                ligo__piece *p = &out[np];
+                snprintf(p->name, sizeof p->name, "noise.%s", info->name);
+                p->ndim = info->ndim;
+                for (d = 0; d < LIGO_MAX_DIMS; d++) p->shape[d] = d < info->ndim ? info->shape[d] : 1;
+                p->data = g->noise + info->offset;
                 p->n = info->n;
             }
             np++;
@@ -9044,9 +9145,10 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
 }
 
 /* The options that shape an operator, as metadata. */
-static const char *ligo__grow_meta_keys[] = {"ligo.grow.method", "ligo.grow.small_layers", "ligo.grow.small_dim",
-                                             "ligo.grow.small_ffn", "ligo.grow.full_width", "ligo.grow.width_first",
-                                             "ligo.grow.grow_head_dim", "ligo.grow.residual"};
+static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.grow.small_layers", "ligo.grow.small_dim",
+                                             "ligo.grow.small_ffn",     "ligo.grow.full_width",   "ligo.grow.width_first",
+                                             "ligo.grow.grow_head_dim", "ligo.grow.residual",     "ligo.grow.noise"};
+#define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
 static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
@@ -9058,6 +9160,7 @@ static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
     snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
     snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
     snprintf(v[7], 64, "%d", g->cfg.residual != 0);
+    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
@@ -9068,8 +9171,8 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
-    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
-        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator to save",
+    if (g->cfg.method == LIGO_GROW_SCRATCH || (g->n == 0 && !g->noise))
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator or noise to save",
                               ligo_grow_method_name(g->cfg.method));
     mk = ligo_scratch_mark(ctx);
     np = ligo__pieces(g, NULL);
@@ -9082,7 +9185,7 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
-        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, g->data + pc[k].offset) != LIGO_OK) goto done;
+        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, pc[k].data) != LIGO_OK) goto done;
     ligo_st_write(ctx, path, &st);
 done:
     ligo_scratch_rewind(ctx, mk);
@@ -9098,8 +9201,8 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
-    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
-        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_load: method %s has no learned operator to load into",
+    if (g->cfg.method == LIGO_GROW_SCRATCH || (g->n == 0 && !g->noise))
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_load: method %s has no learned operator or noise to load into",
                               ligo_grow_method_name(g->cfg.method));
     mk = ligo_scratch_mark(ctx);
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
@@ -9119,6 +9222,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++) {
         const char *have = ligo_st_get_meta(&st, ligo__grow_meta_keys[k]);
+        if (!have && k == LIGO__GROW_META_NOISE) have = "0";
         if (!have || strcmp(have, v[k]) != 0) {
             ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s has %s = %s, this operator %s", path,
                            ligo__grow_meta_keys[k], have ? have : "(missing)", v[k]);
@@ -9148,7 +9252,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
             }
     }
     for (k = 0; k < np; k++)
-        memcpy(g->data + pc[k].offset, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+        memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;

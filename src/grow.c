@@ -47,6 +47,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.depth_noisy = 1;
     c.width_init = LIGO_WIDTH_RAND;
     c.full_width = 0;
+    c.noise = 0.01f;
     c.seed = 1;
     c.fit_steps = 100;
     c.fit_warmup = 10;
@@ -211,6 +212,45 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     return LIGO_OK;
 }
 
+/* Large tensor i's counterpart in the small model: the same entry, a
+ * block's tensor in small layer 0, the head's entry from the end. */
+static int64_t ligo__counterpart(const ligo_grow *g, int64_t i) {
+    int64_t pre = ligo_model_layer_base(g->shape, 0), L1 = g->small->cfg.n_layer, L2 = g->large.n_layer;
+    if (i < pre) return i;
+    if (i < pre + L2 * LIGO_BLK_COUNT) return pre + (i - pre) % LIGO_BLK_COUNT;
+    return i - (L2 - L1) * LIGO_BLK_COUNT;
+}
+
+/* Whether width growth enlarged large tensor i. */
+static int ligo__widened(const ligo_grow *g, int64_t i) {
+    return g->shape->info[i].n != g->small->info[ligo__counterpart(g, i)].n;
+}
+
+/* Symmetry-breaking noise for copied width (cfg.noise): U(-1, 1) x noise x
+ * the RMS of each enlarged tensor as materialised without it, from its own
+ * stream of the seed. */
+static ligo_status ligo__make_noise(ligo_ctx *ctx, ligo_grow *g) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    ligo_tensor **w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    float *nz = (float *)ligo_alloc_persistent(ctx, (size_t)g->shape->n_floats * sizeof(float));
+    ligo_rng rng;
+    int64_t i, k;
+    if (!w || !nz || ligo_grow_materialize(ctx, g, w) != LIGO_OK) return ctx->status;
+    ligo_rng_seed(&rng, g->cfg.seed ^ 0x6e6f697365ULL);
+    for (i = 0; i < g->shape->n_tensors; i++) {
+        const ligo_param_info *p = &g->shape->info[i];
+        double ss = 0.0;
+        float a;
+        if (!ligo__widened(g, i)) continue;
+        for (k = 0; k < p->n; k++) ss += (double)w[i]->data[k] * (double)w[i]->data[k];
+        a = g->cfg.noise * (float)sqrt(ss / (double)p->n);
+        for (k = 0; k < p->n; k++) nz[p->offset + k] = a * (2.0f * ligo_rng_uniform(&rng) - 1.0f);
+    }
+    ligo_scratch_rewind(ctx, mk);
+    g->noise = nz;
+    return LIGO_OK;
+}
+
 LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
                                   const ligo_grow_config *cfg) {
     ligo_grow *g;
@@ -234,6 +274,11 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
     }
+    if (!(cfg->noise >= 0.0f && cfg->noise <= 1.0f)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: noise %g is outside [0, 1] (a fraction of each tensor's RMS)",
+                       (double)cfg->noise);
+        return NULL;
+    }
     if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
         return NULL;
@@ -247,7 +292,10 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (!g->shape) return NULL;
     g->ln_f_scale = 1.0f;
     g->res_offset = -1;
-    if (cfg->method == LIGO_GROW_SCRATCH) return g;
+    if (cfg->method == LIGO_GROW_SCRATCH) {
+        g->cfg.noise = 0.0f;
+        return g;
+    }
     L1 = small->cfg.n_layer;
     L2 = lc.n_layer;
     lw = ligo__learns_width(cfg->method);
@@ -349,6 +397,9 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
             for (j = 0; j < L1; j++) memcpy(s + j * n, ligo__mod_src(small, j, (int)m, (int)kind), (size_t)n * sizeof(float));
             g->stacks[m * 2 + kind] = s;
         }
+    /* copied width: noise on the enlarged tensors, or none to draw */
+    if (lw || (lc.d_model == small->cfg.d_model && lc.d_ff == small->cfg.d_ff)) g->cfg.noise = 0.0f;
+    if (g->cfg.noise > 0.0f && ligo__make_noise(ctx, g) != LIGO_OK) return NULL;
     return g;
 }
 
@@ -669,6 +720,10 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
             w[i] = ligo_add(ctx, w[i], ligo_wrap(ctx, w[i]->ndim, w[i]->shape, g->data + off, g->grad + off));
             if (!w[i]) return ctx->status;
         }
+        if (g->noise && ligo__widened(g, i)) {
+            w[i] = ligo_add(ctx, w[i], ligo_wrap(ctx, w[i]->ndim, w[i]->shape, g->noise + p->offset, NULL));
+            if (!w[i]) return ctx->status;
+        }
     }
     return LIGO_OK;
 }
@@ -699,6 +754,7 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (!opt) return ctx->status;
     /* warm-up, then constant: the operator's rate must leave the warm-up
      * well within the fitting steps (DESIGN 4.5) */
+    memset(&sched, 0, sizeof sched);
     sched.lr_max = g->cfg.fit_lr;
     sched.lr_min = g->cfg.fit_lr;
     sched.warmup = g->cfg.fit_warmup < g->cfg.fit_steps ? g->cfg.fit_warmup : g->cfg.fit_steps / 2;
@@ -782,13 +838,14 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
     return m;
 }
 
-/* The learned tensors of an operator, in file order: name, shape and
- * where they live in the block. */
+/* The saved tensors of an operator, in file order: name, shape and where
+ * they live (the learned block, or the noise). */
 typedef struct ligo__piece {
     char name[LIGO_ST_MAX_NAME];
     int ndim;
     int64_t shape[LIGO_MAX_DIMS];
-    int64_t offset, n;
+    int64_t n;
+    float *data;
 } ligo__piece;
 
 static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
@@ -810,7 +867,7 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
             p->ndim = 2;
             p->shape[0] = f->heads * (g->cfg.full_width ? hb : hb - hs);
             p->shape[1] = hs;
-            p->offset = f->offset;
+            p->data = g->data + f->offset;
             p->n = p->shape[0] * p->shape[1];
         }
         np++;
@@ -824,7 +881,7 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
                 p->ndim = 2;
                 p->shape[0] = g->large.n_layer;
                 p->shape[1] = g->small->cfg.n_layer;
-                p->offset = g->depth_offset[m][kind];
+                p->data = g->data + g->depth_offset[m][kind];
                 p->n = p->shape[0] * p->shape[1];
             }
             np++;
@@ -837,7 +894,21 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
                 snprintf(p->name, sizeof p->name, "residual.%s", info->name);
                 p->ndim = info->ndim;
                 for (d = 0; d < LIGO_MAX_DIMS; d++) p->shape[d] = d < info->ndim ? info->shape[d] : 1;
-                p->offset = g->res_offset + info->offset;
+                p->data = g->data + g->res_offset + info->offset;
+                p->n = info->n;
+            }
+            np++;
+        }
+    if (g->noise)
+        for (k = 0; k < g->shape->n_tensors; k++) {
+            const ligo_param_info *info = &g->shape->info[k];
+            if (!ligo__widened(g, k)) continue;
+            if (out) {
+                ligo__piece *p = &out[np];
+                snprintf(p->name, sizeof p->name, "noise.%s", info->name);
+                p->ndim = info->ndim;
+                for (d = 0; d < LIGO_MAX_DIMS; d++) p->shape[d] = d < info->ndim ? info->shape[d] : 1;
+                p->data = g->noise + info->offset;
                 p->n = info->n;
             }
             np++;
@@ -846,9 +917,10 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
 }
 
 /* The options that shape an operator, as metadata. */
-static const char *ligo__grow_meta_keys[] = {"ligo.grow.method", "ligo.grow.small_layers", "ligo.grow.small_dim",
-                                             "ligo.grow.small_ffn", "ligo.grow.full_width", "ligo.grow.width_first",
-                                             "ligo.grow.grow_head_dim", "ligo.grow.residual"};
+static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.grow.small_layers", "ligo.grow.small_dim",
+                                             "ligo.grow.small_ffn",     "ligo.grow.full_width",   "ligo.grow.width_first",
+                                             "ligo.grow.grow_head_dim", "ligo.grow.residual",     "ligo.grow.noise"};
+#define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
 static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
@@ -860,6 +932,7 @@ static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
     snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
     snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
     snprintf(v[7], 64, "%d", g->cfg.residual != 0);
+    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
@@ -870,8 +943,8 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
-    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
-        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator to save",
+    if (g->cfg.method == LIGO_GROW_SCRATCH || (g->n == 0 && !g->noise))
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save: method %s has no learned operator or noise to save",
                               ligo_grow_method_name(g->cfg.method));
     mk = ligo_scratch_mark(ctx);
     np = ligo__pieces(g, NULL);
@@ -884,7 +957,7 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
-        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, g->data + pc[k].offset) != LIGO_OK) goto done;
+        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, pc[k].data) != LIGO_OK) goto done;
     ligo_st_write(ctx, path, &st);
 done:
     ligo_scratch_rewind(ctx, mk);
@@ -900,8 +973,8 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
-    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
-        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_load: method %s has no learned operator to load into",
+    if (g->cfg.method == LIGO_GROW_SCRATCH || (g->n == 0 && !g->noise))
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_load: method %s has no learned operator or noise to load into",
                               ligo_grow_method_name(g->cfg.method));
     mk = ligo_scratch_mark(ctx);
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
@@ -921,6 +994,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++) {
         const char *have = ligo_st_get_meta(&st, ligo__grow_meta_keys[k]);
+        if (!have && k == LIGO__GROW_META_NOISE) have = "0";
         if (!have || strcmp(have, v[k]) != 0) {
             ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s has %s = %s, this operator %s", path,
                            ligo__grow_meta_keys[k], have ? have : "(missing)", v[k]);
@@ -950,7 +1024,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
             }
     }
     for (k = 0; k < np; k++)
-        memcpy(g->data + pc[k].offset, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+        memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;

@@ -488,12 +488,22 @@ LIGO_API ligo_optim *ligo_optim_new_for_model(ligo_ctx *ctx, const ligo_optim_co
 LIGO_API ligo_status ligo_optim_step(ligo_ctx *ctx, ligo_optim *opt, float *data, const float *grad, float lr);
 
 /* Learning-rate schedule: linear warm-up over `warmup` steps to lr_max,
- * then cosine or linear decay to lr_min at step `total`, or constant. */
-typedef enum ligo_decay { LIGO_DECAY_COSINE = 0, LIGO_DECAY_LINEAR = 1, LIGO_DECAY_CONSTANT = 2 } ligo_decay;
+ * then cosine or linear decay to lr_min at step `total`, or constant, or
+ * warmup-stable-decay (WSD): lr_max until step total - decay_steps, then
+ * linear to lr_min at step `total`. A WSD run can branch: the stable part
+ * is the same for every total, so an annealed model at a shorter budget is
+ * the stable run's state at that budget's decay start, decayed. */
+typedef enum ligo_decay {
+    LIGO_DECAY_COSINE = 0,
+    LIGO_DECAY_LINEAR = 1,
+    LIGO_DECAY_CONSTANT = 2,
+    LIGO_DECAY_WSD = 3
+} ligo_decay;
 typedef struct ligo_schedule {
     float lr_max, lr_min;
     int64_t warmup, total;
     ligo_decay decay;
+    int64_t decay_steps; /* WSD: length of the final decay (0: none) */
 } ligo_schedule;
 /* The rate for update number `step` (0-based): warm-up gives
  * lr_max * (step + 1) / warmup. */
@@ -717,6 +727,12 @@ typedef struct ligo_grow_config {
     int grow_head_dim;          /* keep the head count, widen every head (Q/K/V factors act per
                                  * head, block-diagonal); 0: new units form new heads */
     int residual;               /* learn an additive term per large tensor, starting at zero (0) */
+    float noise;                /* symmetry breaking where width is copied (stack, interlace, fpi,
+                                 * aki, ligo-depth): every element of a tensor that width growth
+                                 * enlarged gets U(-noise, noise) times that tensor's RMS after
+                                 * materialisation (0.01; 0 = exact copies). Without it duplicated
+                                 * units get equal gradients and stay equal. Ignored where the
+                                 * width is learned. Saved in the operator file. */
     uint64_t seed;
     /* fitting (ligo_grow_fit) */
     int64_t fit_steps;          /* AdamW steps on the operator (100) */
@@ -764,6 +780,8 @@ typedef struct ligo_grow {
     float **stacks;         /* per module and kind: the small layers' tensors, (L1 x n) */
     int64_t res_offset;     /* residual terms (cfg.residual): the large model's layout, or -1 */
     float ln_f_scale;       /* FPI with a tied head: final LN divided by the copy ratio */
+    float *noise;           /* cfg.noise's draw in the large model's layout (NULL: none); only
+                             * tensors width growth enlarged hold non-zero values */
     double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
     double fit_seconds;
     float fit_loss_first, fit_loss_last;
@@ -788,11 +806,14 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
  *   width.{k}.B  (big x small, full_width; heads stacked: heads hb x hs)
  *   depth.{module}.{w|b}  (L2 x L1; module ln_1, q, k, v, o, ln_2, fc1, fc2)
  *   residual.{large tensor name}  (cfg.residual)
+ *   noise.{large tensor name}  (cfg.noise > 0, copied width: the tensors
+ *                             width growth enlarged; fixed, not learned)
  * Width factor k: 0 is B_emb; 1 + 4 i + {0 Q, 1 K, 2 V, 3 FFN} for large
  * layer i (small layer i with width_first); BERT's B_cls last. */
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
-/* Load a saved operator's learned tensors into g, made with ligo_grow_new
- * from the same small model shape, large config and options. Every tensor
+/* Load a saved operator's learned tensors (and noise) into g, made with
+ * ligo_grow_new from the same small model shape, large config and options
+ * (a file written before the noise option reads as noise 0). Every tensor
  * must be there with its shape, and nothing else (LIGO_EFORMAT otherwise,
  * naming it); on failure g is unchanged. */
 LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path);

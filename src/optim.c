@@ -189,6 +189,15 @@ LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
     if (!s) return 0.0f;
     if (step < 0) step = 0;
     if (s->warmup > 0 && step < s->warmup) return s->lr_max * (float)(step + 1) / (float)s->warmup;
+    if (s->decay == LIGO_DECAY_WSD) {
+        int64_t start = s->total - s->decay_steps;
+        if (s->decay_steps <= 0 || step < start) return s->lr_max;
+        if (start < s->warmup) start = s->warmup; /* a decay longer than the run begins after the warm-up */
+        if (s->total <= start) return s->lr_max;
+        p = (double)(step - start) / (double)(s->total - start);
+        if (p > 1.0) p = 1.0;
+        return (float)((double)s->lr_max + ((double)s->lr_min - (double)s->lr_max) * p);
+    }
     if (s->decay == LIGO_DECAY_CONSTANT || s->total <= s->warmup) return s->lr_max;
     p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
     if (p > 1.0) p = 1.0;

@@ -101,13 +101,16 @@ static void test_identity_growth(void) {
     ligo_ctx_free(ctx);
 }
 
-/* FPI: logits of the grown model equal the small model's (pre-LN). */
-static double fpi_deviation(ligo_family f, int64_t L2) {
+/* FPI: logits of the grown model against the small model's (pre-LN),
+ * with the symmetry-breaking noise at `noise`. */
+static double fpi_deviation(ligo_family f, int64_t L2, float noise) {
     ligo_ctx *ctx = new_ctx();
     ligo_config sc = tiny(f, 2, 16, 2), lc = tiny(f, L2, 32, 4);
     ligo_model *s = random_model(ctx, &sc, 2), *big;
     ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_FPI);
-    ligo_grow *g = ligo_grow_new(ctx, s, &lc, &gc);
+    ligo_grow *g;
+    gc.noise = noise;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
     batch_buf bb;
     ligo_tensor *ls, *lb;
     double d = 1e30;
@@ -121,8 +124,8 @@ static double fpi_deviation(ligo_family f, int64_t L2) {
 }
 
 static void test_fpi_preserves_function(void) {
-    double gpt = fpi_deviation(LIGO_GPT, 4), vit = fpi_deviation(LIGO_VIT, 4);
-    double bert_w = fpi_deviation(LIGO_BERT, 2), bert_wd = fpi_deviation(LIGO_BERT, 4);
+    double gpt = fpi_deviation(LIGO_GPT, 4, 0.0f), vit = fpi_deviation(LIGO_VIT, 4, 0.0f);
+    double bert_w = fpi_deviation(LIGO_BERT, 2, 0.0f), bert_wd = fpi_deviation(LIGO_BERT, 4, 0.0f);
     CHECK_MSG(gpt < 1e-5, "GPT 2x width, 2x depth: logits differ by %.3g", gpt);
     CHECK_MSG(vit < 1e-5, "ViT 2x width, 2x depth: logits differ by %.3g", vit);
     /* post-LN: width growth is exact, new identity layers are not */
@@ -130,6 +133,22 @@ static void test_fpi_preserves_function(void) {
     CHECK_MSG(bert_wd > 1e-3, "BERT 2x depth unexpectedly exact (%.3g)", bert_wd);
     if (getenv("LIGO_TEST_VERBOSE"))
         printf("  fpi deviation: gpt %.2e vit %.2e bert(width) %.2e bert(width+depth) %.2e\n", gpt, vit, bert_w, bert_wd);
+}
+
+/* FPI with symmetry-breaking noise: the logits move, by an amount that
+ * scales with the noise: within 10 x noise (relative to max(1, |logit|))
+ * on these random models, the tolerance the README states. */
+static void test_fpi_noise_tolerance(void) {
+    static const ligo_family fam[3] = {LIGO_GPT, LIGO_VIT, LIGO_BERT};
+    int i;
+    for (i = 0; i < 3; i++) {
+        int64_t L2 = fam[i] == LIGO_BERT ? 2 : 4;
+        double d1 = fpi_deviation(fam[i], L2, 0.01f), d2 = fpi_deviation(fam[i], L2, 0.001f);
+        CHECK_MSG(d1 > 1e-4 && d1 < 0.1, "%s: noise 0.01 moves the logits by %.3g", ligo_family_name(fam[i]), d1);
+        CHECK_MSG(d2 > 1e-5 && d2 < 0.01, "%s: noise 0.001 moves the logits by %.3g", ligo_family_name(fam[i]), d2);
+        CHECK_MSG(d2 < d1 / 3, "%s: the deviation does not shrink with the noise (%.3g, %.3g)",
+                  ligo_family_name(fam[i]), d1, d2);
+    }
 }
 
 /* LiGO with fixed one-hot depth (stack, no noise) and one-hot width (new
@@ -142,6 +161,7 @@ static void test_ligo_special_case_is_stack(void) {
     ligo_grow *g, *h;
     int64_t k, i, j;
     gl.depth_noisy = 0;
+    gs.noise = 0.0f;
     g = ligo_grow_new(ctx, s, &lc, &gl);
     h = ligo_grow_new(ctx, s, &lc, &gs);
     CHECK(g && h);
@@ -499,6 +519,7 @@ static double fpi_head_dim_deviation(ligo_family f) {
     ligo_tensor *ls, *lb;
     double d = 1e30;
     gc.grow_head_dim = 1;
+    gc.noise = 0.0f;
     g = ligo_grow_new(ctx, s, &lc, &gc);
     make_batch(&bb, &sc, 13);
     big = g ? ligo_grow_apply(ctx, g) : NULL;
@@ -654,9 +675,152 @@ static void test_save_load(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Largest |W[r][j] - W[r][j + D1]| over the wte columns (residual-stream
+ * units) j < D1 and every row r: 0 while the copies are still copies. */
+static double copy_gap(const ligo_model *m, int64_t D1) {
+    const ligo_param_info *p = &m->info[ligo_model_find(m, "wte.weight")];
+    const float *w = m->data + p->offset;
+    double gap = 0.0;
+    int64_t r, j;
+    for (r = 0; r < p->shape[0]; r++)
+        for (j = 0; j < D1; j++) {
+            double d = fabs((double)w[r * p->shape[1] + j] - (double)w[r * p->shape[1] + j + D1]);
+            gap = d > gap ? d : gap;
+        }
+    return gap;
+}
+
+/* Copied width and symmetry: without noise, unit j and its copy j + D1 get
+ * the same gradients and stay bitwise equal under training (the network
+ * trains as if it were D1 wide); with the noise they start apart and move
+ * further apart. */
+static void grow_and_train(float noise, double *gap0, double *gap1) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 16, 2), lc = tiny(LIGO_GPT, 4, 32, 4);
+    ligo_model *s, *big;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_STACK);
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_grow *g;
+    ligo_trainer *tr;
+    ligo_data d;
+    char text[4096];
+    int64_t i;
+    *gap0 = *gap1 = -1.0;
+    sc.vocab = lc.vocab = 256;
+    sc.ctx_len = lc.ctx_len = 16;
+    for (i = 0; i < (int64_t)sizeof text; i++) text[i] = "to be or not to be, that is the question. "[(i * 7 + i / 43) % 43];
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, text, sizeof text, &d.tokens), LIGO_OK);
+    s = random_model(ctx, &sc, 21);
+    gc.noise = noise;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    big = g ? ligo_grow_apply(ctx, g) : NULL;
+    CHECK_MSG(big != NULL, "%s", ligo_get_error(ctx));
+    if (!big) {
+        ligo_ctx_free(ctx);
+        return;
+    }
+    *gap0 = copy_gap(big, sc.d_model);
+    tc.steps = 60;
+    tc.batch = 4;
+    tc.ctx = 16;
+    tc.sched.lr_max = 1e-2f;
+    tc.sched.lr_min = 1e-2f;
+    tc.sched.warmup = 0;
+    tc.progress = 0;
+    tr = ligo_trainer_new(ctx, big, &d, &tc);
+    CHECK_MSG(tr != NULL, "%s", ligo_get_error(ctx));
+    for (i = 0; tr && i < tc.steps; i++) CHECK_STATUS(ligo_trainer_step(ctx, tr, NULL), LIGO_OK);
+    *gap1 = copy_gap(big, sc.d_model);
+    ligo_ctx_free(ctx);
+}
+
+static void test_noise_breaks_symmetry(void) {
+    double a0, a1, b0, b1;
+    grow_and_train(0.0f, &a0, &a1);
+    grow_and_train(0.01f, &b0, &b1);
+    CHECK_MSG(a0 == 0.0 && a1 == 0.0, "without noise the copies should stay equal (gap %.3g, then %.3g)", a0, a1);
+    CHECK_MSG(b0 > 0.0 && b1 > 3.0 * b0, "with noise the copies should diverge (gap %.3g, then %.3g)", b0, b1);
+    if (getenv("LIGO_TEST_VERBOSE")) printf("  copy gap: noise 0: %.3g -> %.3g; noise 0.01: %.3g -> %.3g\n", a0, a1, b0, b1);
+}
+
+/* The noise is part of the operator file: an operator made with another
+ * seed loads it and grows the same model, bit for bit; only the tensors
+ * width growth enlarged carry noise; a file from before the option (no
+ * ligo.grow.noise) loads as noise 0; a noisy file does not load into a
+ * noise-free operator. */
+static void test_noise_saved(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 2, 8, 2), lc = tiny(LIGO_GPT, 4, 16, 4);
+    ligo_model *s = random_model(ctx, &sc, 22), *a, *b;
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_FPI);
+    ligo_grow *g, *h, *x;
+    ligo_safetensors st;
+    ligo_mark mk;
+    char path[] = "build/test_grow_noise.safetensors", old[] = "build/test_grow_old.safetensors";
+    int64_t i, n_noise = 0, k;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    gc.seed = 77;
+    h = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g && h && g->noise && h->noise);
+    if (!g || !h || !g->noise || !h->noise) {
+        ligo_ctx_free(ctx);
+        return;
+    }
+    CHECK(memcmp(g->noise, h->noise, (size_t)g->shape->n_floats * sizeof(float)) != 0);
+    CHECK_STATUS(ligo_grow_save(ctx, g, path), LIGO_OK);
+    CHECK_STATUS(ligo_grow_load(ctx, h, path), LIGO_OK);
+    a = ligo_grow_apply(ctx, g);
+    b = ligo_grow_apply(ctx, h);
+    CHECK(a && b && memcmp(a->data, b->data, (size_t)a->n_floats * sizeof(float)) == 0);
+    mk = ligo_scratch_mark(ctx);
+    CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
+    for (i = 0; i < st.n_entries; i++) {
+        const char *name = st.entries[i].name + 6; /* after "noise." */
+        const ligo_param_info *p;
+        CHECK(strncmp(st.entries[i].name, "noise.", 6) == 0);
+        k = ligo_model_find(g->shape, name);
+        CHECK(k >= 0);
+        if (k < 0) continue;
+        p = &g->shape->info[k];
+        /* every enlarged tensor (16 wide where the small one is 8) */
+        CHECK(p->shape[0] == 16 || p->shape[1] == 16 || p->shape[0] == 48 || p->shape[0] == 64 || p->shape[1] == 64);
+        n_noise++;
+    }
+    /* GPT, L2 = 4: wte, wpe, 12 per block, ln_f's two */
+    CHECK(n_noise == 2 + 4 * 12 + 2);
+    CHECK(ligo_st_get_meta(&st, "ligo.grow.noise") && strcmp(ligo_st_get_meta(&st, "ligo.grow.noise"), "0.00999999978") == 0);
+    ligo_scratch_rewind(ctx, mk);
+    gc.noise = 0.0f;
+    x = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(x && !x->noise);
+    CHECK_STATUS(ligo_grow_load(ctx, x, path), LIGO_ESTATE); /* nothing to load into */
+    ligo_clear_error(ctx);
+    /* a LiGO operator file without the noise key (as written before it) */
+    gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    x = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(x != NULL && x->noise == NULL);
+    if (x) {
+        mk = ligo_scratch_mark(ctx);
+        CHECK_STATUS(ligo_grow_save(ctx, x, old), LIGO_OK);
+        CHECK_STATUS(ligo_st_read(ctx, old, &st), LIGO_OK);
+        for (i = 0; i < st.n_meta; i++)
+            if (strcmp(st.meta[i].key, "ligo.grow.noise") == 0) st.meta[i] = st.meta[--st.n_meta];
+        CHECK(ligo_st_get_meta(&st, "ligo.grow.noise") == NULL);
+        CHECK_STATUS(ligo_st_write(ctx, old, &st), LIGO_OK);
+        ligo_scratch_rewind(ctx, mk);
+        CHECK_STATUS(ligo_grow_load(ctx, x, old), LIGO_OK);
+    }
+    remove(path);
+    remove(old);
+    ligo_ctx_free(ctx);
+}
+
 void suite_grow(void) {
     RUN(test_identity_growth);
     RUN(test_fpi_preserves_function);
+    RUN(test_fpi_noise_tolerance);
     RUN(test_ligo_special_case_is_stack);
     RUN(test_hand_computed_expansion);
     RUN(test_operator_gradients);
@@ -668,4 +832,6 @@ void suite_grow(void) {
     RUN(test_residual);
     RUN(test_option_gradients);
     RUN(test_save_load);
+    RUN(test_noise_breaks_symmetry);
+    RUN(test_noise_saved);
 }

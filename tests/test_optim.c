@@ -131,6 +131,7 @@ static void test_optim_errors(void) {
 
 static void test_schedule(void) {
     ligo_schedule s;
+    memset(&s, 0, sizeof s);
     s.lr_max = 1e-3f;
     s.lr_min = 1e-4f;
     s.warmup = 100;
@@ -150,10 +151,46 @@ static void test_schedule(void) {
     CHECK_NEAR(ligo_schedule_lr(&s, 0), 1e-3, 1e-9);
 }
 
+/* Warmup-stable-decay: warm-up, lr_max until total - decay_steps, then a
+ * straight line to lr_min at total; a branch at a shorter total has the
+ * same rates up to its own decay start. */
+static void test_schedule_wsd(void) {
+    ligo_schedule s, b;
+    int64_t t;
+    memset(&s, 0, sizeof s);
+    s.lr_max = 1e-3f;
+    s.lr_min = 0.0f;
+    s.warmup = 50;
+    s.total = 1000;
+    s.decay_steps = 200;
+    s.decay = LIGO_DECAY_WSD;
+    CHECK_NEAR(ligo_schedule_lr(&s, 0), 1e-3 / 50, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 49), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 500), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 799), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 800), 1e-3, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 900), 0.5e-3, 1e-10);
+    CHECK_NEAR(ligo_schedule_lr(&s, 950), 0.25e-3, 1e-10);
+    CHECK_NEAR(ligo_schedule_lr(&s, 1000), 0.0, 1e-9);
+    CHECK_NEAR(ligo_schedule_lr(&s, 4000), 0.0, 1e-9);
+    b = s;
+    b.total = 500;
+    b.decay_steps = 100;
+    for (t = 0; t < 400; t++) CHECK(ligo_schedule_lr(&b, t) == ligo_schedule_lr(&s, t));
+    CHECK_NEAR(ligo_schedule_lr(&b, 450), 0.5e-3, 1e-10);
+    s.lr_min = 1e-4f; /* to lr_min, not zero */
+    CHECK_NEAR(ligo_schedule_lr(&s, 900), 1e-3 - 0.5 * 9e-4, 1e-10);
+    s.decay_steps = 0; /* no decay: constant after the warm-up */
+    CHECK_NEAR(ligo_schedule_lr(&s, 999), 1e-3, 1e-9);
+    s.decay_steps = 5000; /* longer than the run: decays from the warm-up's end */
+    CHECK_NEAR(ligo_schedule_lr(&s, 50), 1e-3, 1e-10);
+    CHECK_NEAR(ligo_schedule_lr(&s, 525), 1e-3 - 0.5 * 9e-4, 1e-10);
+}
+
 static void test_clip(void) {
     float g[2] = {3.0f, 4.0f};
     double n = ligo_clip_grad_norm(g, 2, 1.0);
-    CHECK_NEAR(n, 5.0, 1e-12);
+    CHECK_NEAR(n, 5.0, 1e-9);
     CHECK_NEAR(g[0], 0.6, 1e-6);
     CHECK_NEAR(g[1], 0.8, 1e-6);
     n = ligo_clip_grad_norm(g, 2, 10.0); /* below the limit: unchanged */
@@ -172,5 +209,6 @@ void suite_optim(void) {
     RUN(test_sgd_momentum);
     RUN(test_optim_errors);
     RUN(test_schedule);
+    RUN(test_schedule_wsd);
     RUN(test_clip);
 }
