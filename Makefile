@@ -9,10 +9,13 @@ CFLAGS  ?= -O2 -g
 STD     = -std=c99
 LDLIBS  = -lm -lpthread
 B       = build
+# make data puts Tiny Shakespeare here
+TEXT   ?= data/tinyshakespeare.txt
 
 SRCS        = $(wildcard src/*.c) $(wildcard src/*.h)
-TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c))
-TEST_HDRS   = tests/harness.h
+TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c)) \
+              examples/bench_stats.c
+TEST_HDRS   = tests/harness.h examples/bench_stats.h
 EXAMPLES    = $(B)/fit_line $(B)/ligo
 
 .PHONY: all demo test check-amalgamation standalone unit unit-san unit-portable test-blas link-tests \
@@ -34,19 +37,24 @@ $(B)/corpus.txt: README.md $(wildcard src/*.c) $(wildcard src/*.h) $(wildcard ex
 demo: $(EXAMPLES) $(B)/corpus.txt
 	$(B)/ligo bench growth --demo --text $(B)/corpus.txt --out $(B)/demo
 
-# The full benchmark (about an hour) and its quick version (about ten minutes).
-bench-growth: $(B)/ligo
-	$(B)/ligo bench growth
+# The growth benchmark on Tiny Shakespeare and Fashion-MNIST (make data;
+# apt-get install dataset-fashion-mnist): every setting and family, each
+# within an hour on two cores (docs/results/growth.md), and the quick
+# version (about 15 minutes). BENCH_GROWTH_ARGS adds options.
+BENCH_GROWTH_ARGS ?=
+bench-growth: $(B)/ligo $(TEXT)
+	$(B)/ligo bench growth --settings all --text $(TEXT) $(BENCH_GROWTH_ARGS)
 
-bench-growth-quick: $(B)/ligo
-	$(B)/ligo bench growth --quick
+bench-growth-quick: $(B)/ligo $(TEXT)
+	$(B)/ligo bench growth --quick --text $(TEXT) $(BENCH_GROWTH_ARGS)
 
 # ---------------------------------------------------------------- examples
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c
-$(B)/ligo: $(TOOL_SRCS) examples/tool.h ligo.h | $(B)
+TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c examples/bench_report.c examples/bench_stats.c
+TOOL_HDRS = examples/tool.h examples/bench_growth.h examples/bench_stats.h
+$(B)/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $(TOOL_SRCS) $(LDLIBS)
 
 # ------------------------------------------------------------------- tests

@@ -63,6 +63,16 @@ int tool_parse(const char *cmd, const char *summary, int argc, char **argv, cons
     return 0;
 }
 
+int tool_list_has(const char *list, const char *name) {
+    size_t n = strlen(name);
+    const char *p = list;
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
+        p += n;
+    }
+    return 0;
+}
+
 void tool_json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {

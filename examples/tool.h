@@ -21,6 +21,9 @@ typedef struct tool_opt {
 extern int tool_dry_run;
 int tool_parse(const char *cmd, const char *summary, int argc, char **argv, const tool_opt *opts);
 int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char *b);
+/* Whether a comma-separated list holds `name` as a whole item ("ligo"
+ * is not in "ligo-depth,stack"). */
+int tool_list_has(const char *list, const char *name);
 /* A JSON string, escaped. */
 void tool_json_str(FILE *f, const char *s);
 

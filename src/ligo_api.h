@@ -848,7 +848,8 @@ typedef struct ligo_eval_result {
  * validation split (T predictions each; a final partial window dropped),
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
- * images, loss and accuracy. max_windows > 0 evaluates only the first ones. */
+ * images, loss and accuracy. max_windows > 0 evaluates only that many windows
+ * (images), spread evenly over the split: item floor(i n / max_windows). */
 LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
                                    int64_t max_windows, ligo_eval_result *out);
 

@@ -77,6 +77,12 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
 
 /* ------------------------------------------------------------ evaluation */
 
+/* The i-th of n items spread evenly over all (n <= all): floor(i all / n),
+ * so a subset of the validation split covers the whole split. */
+static int64_t ligo__spread(int64_t i, int64_t n, int64_t all) {
+    return n >= all ? i : i * all / n;
+}
+
 /* Seed of the fixed masks of BERT's validation loss. */
 #define LIGO__EVAL_MASK_SEED 1234567
 
@@ -84,7 +90,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
-    int64_t count = 0, k, n_win, b;
+    int64_t count = 0, k, n_win, all_win, b;
     int32_t *in, *tg;
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -102,6 +108,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     if (m->cfg.family == LIGO_VIT) {
         const ligo_images *im = &d->test;
         int64_t HW = im->rows * im->cols, n = im->n;
+        int64_t all = n;
         float *x;
         if (max_windows > 0 && max_windows < n) n = max_windows;
         x = (float *)ligo_alloc_scratch(ctx, (size_t)(B * HW) * sizeof(float));
@@ -112,8 +119,11 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
             int64_t bb = n - k < B ? n - k : B, c, v;
             ligo_batch bt;
             ligo_tensor *logits, *loss;
-            memcpy(x, im->pixels + k * HW, (size_t)(bb * HW) * sizeof(float));
-            memcpy(tg, im->labels + k, (size_t)bb * sizeof(int32_t));
+            for (b = 0; b < bb; b++) {
+                int64_t at = ligo__spread(k + b, n, all);
+                memcpy(x + b * HW, im->pixels + at * HW, (size_t)HW * sizeof(float));
+                tg[b] = im->labels[at];
+            }
             memset(&bt, 0, sizeof bt);
             bt.B = bb;
             bt.images = x;
@@ -144,6 +154,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: the validation split is shorter than one window of %lld",
                               (long long)T);
     }
+    all_win = n_win;
     if (max_windows > 0 && max_windows < n_win) n_win = max_windows;
     in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
     tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
@@ -156,11 +167,13 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         ligo_tensor *loss;
         for (b = 0; b < bb; b++) {
             if (m->cfg.family == LIGO_GPT) {
-                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T, in + b * T, tg + b * T) != LIGO_OK)
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, ligo__spread(k + b, n_win, all_win), T, in + b * T,
+                                       tg + b * T) != LIGO_OK)
                     return ctx->status;
             } else {
                 /* T tokens: the window's inputs plus its last target */
-                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, k + b, T - 1, in + b * T, tg + b * T) != LIGO_OK)
+                if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, ligo__spread(k + b, n_win, all_win), T - 1,
+                                       in + b * T, tg + b * T) != LIGO_OK)
                     return ctx->status;
                 in[b * T + T - 1] = tg[b * T + T - 2];
             }

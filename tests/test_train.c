@@ -286,6 +286,44 @@ static void test_run_learns_and_logs(void) {
     ligo_ctx_free(ctx);
 }
 
+/* A subset of the validation windows is spread over the whole split:
+ * max_windows = 5 of n takes windows floor(i n / 5), and its loss is the
+ * mean of those windows' losses computed one by one. */
+static void test_eval_subset_spread(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_model *m;
+    ligo_eval_result ev;
+    int32_t in[32], tg[32];
+    double sum = 0.0;
+    int64_t n, i;
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 3);
+    n = ligo_tokens_windows(&d.tokens, LIGO_SPLIT_VAL, 32);
+    CHECK(n > 20);
+    for (i = 0; i < 5; i++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *loss;
+        CHECK_STATUS(ligo_tokens_window(ctx, &d.tokens, LIGO_SPLIT_VAL, i * n / 5, 32, in, tg), LIGO_OK);
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = 32;
+        bt.inputs = in;
+        bt.targets = tg;
+        loss = ligo_model_loss(ctx, m, &bt, NULL);
+        CHECK(loss != NULL);
+        if (loss) sum += loss->data[0];
+        ligo_scratch_rewind(ctx, mk);
+    }
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 2, 5, &ev), LIGO_OK);
+    CHECK(ev.count == 5 * 32);
+    CHECK_NEAR(ev.loss, sum / 5.0, 1e-5);
+    ligo_ctx_free(ctx);
+}
+
 void suite_train(void) {
     RUN(test_checkpoint_roundtrip);
     RUN(test_checkpoint_names_bert_vit);
@@ -293,4 +331,5 @@ void suite_train(void) {
     RUN(test_resume_bitwise);
     RUN(test_nonfinite_stops);
     RUN(test_run_learns_and_logs);
+    RUN(test_eval_subset_spread);
 }
