@@ -855,7 +855,9 @@ int cmd_bench(int argc, char **argv) {
                 p->n_branch = (int)branches;
                 p->decay_frac = decay;
                 p->n_evals = evals;
-                p->eval_windows = eval_windows >= 0 ? eval_windows : quick && f == LIGO_VIT ? 2000 : 0;
+                /* GPT 64,000 predictions, BERT about 9,600 masked ones, spread
+                 * over the split; ViT every test image (--quick: 2,000) */
+                p->eval_windows = eval_windows >= 0 ? eval_windows : f != LIGO_VIT ? 1000 : quick ? 2000 : 0;
                 p->eval_batch = 32;
                 p->fit_steps = fit_steps;
                 p->fit_warmup = fit_steps >= 20 ? 10 : fit_steps / 2;

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""bench_growth_check.py: `ligo bench growth` end to end on a tiny protocol,
+checked from its own outputs by independent recomputation:
+
+- every method meets scratch at equal FLOPs at every annealed budget (within
+  one training step's FLOPs), and a learned method trains fewer steps by
+  its fitting's cost;
+- the JSON's paired differences, annealed losses and intervals equal the
+  ones recomputed here from the CSV (mean of per-seed differences, t
+  quantiles from a printed table);
+- the variant reported for a method is the one with the lower mean on the
+  selection seeds, and only it runs on the report seeds;
+- a second invocation reuses every cached run and reports the same numbers.
+
+Usage: bench_growth_check.py BUILD_DIR
+"""
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}  # two-sided 95% t quantiles by degrees of freedom
+
+
+def summary(xs):
+    n = len(xs)
+    m = sum(xs) / n
+    if n < 2:
+        return m, None
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+    return m, T975[n - 1] * sd / math.sqrt(n)
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    tool = os.path.join(build, "ligo")
+    work = os.path.join(build, "bench_check")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    text = os.path.join(work, "corpus.txt")
+    with open(text, "wb") as f:
+        for name in sorted(os.listdir("src")):
+            with open(os.path.join("src", name), "rb") as g:
+                f.write(g.read())
+    args = [tool, "bench", "growth", "--settings", "both", "--families", "gpt", "--methods", "scratch,stack,ligo",
+            "--variants", "stack:noise=0.05", "--select-seeds", "2", "--report-seeds", "2", "--width", "32",
+            "--layers", "2", "--steps", "120", "--fit-steps", "5", "--evals", "4", "--eval-windows", "64",
+            "--jobs", "2", "--text", text, "--out", work]
+    problems = []
+
+    def run():
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+        if p.returncode != 0:
+            print(p.stderr.decode())
+            raise SystemExit("bench growth check: exit %d" % p.returncode)
+        return json.loads(p.stdout.decode().strip().splitlines()[-1]), p.stderr.decode()
+
+    j, _ = run()
+    g = j["settings"]["both"]["gpt"]
+    rows = list(csv.DictReader(open(j["curves"])))
+    ann = {}  # (method, seed) -> [(steps, flops, loss)]
+    for r in rows:
+        if r["kind"] == "annealed":
+            ann.setdefault((r["method"], int(r["seed"])), []).append((int(r["steps"]), float(r["flops"]), float(r["val_loss"])))
+    for v in ann.values():
+        v.sort(key=lambda t: t[1])
+    # equal FLOPs at every budget, fitting taken off the learned method's steps
+    for (m, s), pts in ann.items():
+        sc = ann[("scratch", s)]
+        step = sc[0][1] / sc[0][0]
+        for (st, fl, _), (sst, sfl, _) in zip(pts, sc):
+            if abs(fl - sfl) > step:
+                problems.append("%s seed %d: %.4g FLOPs at a budget where scratch has %.4g" % (m, s, fl, sfl))
+            if m == "ligo" and not st < sst:
+                problems.append("ligo seed %d trains %d steps at a budget where scratch trains %d" % (s, st, sst))
+    # the variant: the lower mean annealed loss over budgets on seeds 0, 1
+    def score(m, seeds):
+        return sum(sum(p[2] for p in ann[(m, s)]) / len(ann[(m, s)]) for s in seeds) / len(seeds)
+
+    chosen = "stack:noise=0.05" if score("stack:noise=0.05", [0, 1]) < score("stack", [0, 1]) else "stack"
+    other = "stack" if chosen != "stack" else "stack:noise=0.05"
+    if chosen not in g["methods"] or other in g["methods"]:
+        problems.append("reported %s, want the selection seeds' choice %s" % (sorted(g["methods"]), chosen))
+    if (other, 2) in ann or (other, 3) in ann:
+        problems.append("%s ran on the report seeds though not chosen" % other)
+    # paired differences and annealed losses on the report seeds 2, 3
+    K = len(ann[("scratch", 2)])
+    for b in ("scratch", chosen):
+        pr = g["pairs"]["ligo vs " + b]
+        for k in range(K):
+            d = [ann[("ligo", s)][k][2] - ann[(b, s)][k][2] for s in (2, 3)]
+            m, ci = summary(d)
+            got = pr[k]
+            if abs(got["mean"] - m) > 1e-5 or abs(got["ci95"] - ci) > 2e-3 * max(ci, 1e-3) + 1e-6 or got["n"] != 2:
+                problems.append("ligo vs %s at %d: %s, recomputed mean %.6g ci %.6g" % (b, k, got, m, ci))
+            if got["wins"] != sum(x < 0 for x in d):
+                problems.append("ligo vs %s at %d: wins %d" % (b, k, got["wins"]))
+    for m in g["methods"]:
+        for k, la in enumerate(g["methods"][m]["loss_at"]):
+            mean, _ = summary([ann[(m, s)][k][2] for s in (2, 3)])
+            if abs(la["mean"] - mean) > 1e-5:
+                problems.append("%s loss_at %d: %.6g, recomputed %.6g" % (m, k, la["mean"], mean))
+        sv = g["methods"][m]["saving"]
+        if len(sv) != K or any(not {"mean", "ci95", "n", "never"} <= set(x) for x in sv):
+            problems.append("%s: saving entries %s" % (m, sv))
+    for name in (j["table"], j["curves"], g["chart"]):
+        if not os.path.getsize(name):
+            problems.append("%s is empty" % name)
+    # cached: the same numbers, no run started
+    j2, err2 = run()
+    if "start" in err2 or j2["settings"] != j["settings"]:
+        problems.append("the second invocation did not reuse the cached runs")
+    for p in problems:
+        print("bench growth check: " + p)
+    print("bench growth check: %d problems (equal FLOPs, paired statistics, variant choice, cache)" % len(problems))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
