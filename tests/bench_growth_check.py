@@ -109,6 +109,14 @@ def main():
     for name in (j["table"], j["curves"], g["chart"]):
         if not os.path.getsize(name):
             problems.append("%s is empty" % name)
+    # the chart renders (rsvg-convert, librsvg2-bin; CI installs it)
+    if shutil.which("rsvg-convert"):
+        png = os.path.join(work, "chart.png")
+        r = subprocess.run(["rsvg-convert", g["chart"], "-o", png], stderr=subprocess.PIPE)
+        if r.returncode != 0 or not os.path.exists(png) or open(png, "rb").read(8) != b"\x89PNG\r\n\x1a\n":
+            problems.append("%s does not render: %s" % (g["chart"], r.stderr.decode().strip()))
+    else:
+        print("bench growth check: rsvg-convert not installed, the chart's rendering is not checked")
     # cached: the same numbers, no run started
     j2, err2 = run()
     if "start" in err2 or j2["settings"] != j["settings"]:
