@@ -867,7 +867,7 @@ typedef struct ligo_width_factor {
     float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
 } ligo_width_factor;
 
-/* Depth modules of a block, in the order of DESIGN 4.3. */
+/* Depth modules of a block, in the order of docs/design.md 4.3. */
 enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
        LIGO_MOD_COUNT };
 
@@ -8239,7 +8239,7 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
  * depth blend first, then width (the official code's order; width_first
  * widens each small layer with its own factors and blends after, the
  * paper's Algorithm 1). The width
- * factors are tied as in DESIGN 4.2: B_emb for the residual stream, B_Q,
+ * factors are tied as in docs/design.md section 4.2: B_emb for the residual stream, B_Q,
  * B_K, B_V, B_fc1 per large layer, B_cls for BERT's MLM transform. Each is
  * [I; C] with C learned, a learned full matrix, or a fixed selection (the
  * baselines). Everything is built from tape ops, so the large model's
@@ -8341,7 +8341,7 @@ static void ligo__normalise_rows(float *w, int64_t rows, int64_t cols) {
 }
 
 /* Learned depth: stack / interlace one-hot or uniform rows, each with the
- * optional noise U(0, 0.03) and renormalised to sum 1 (DESIGN 4.4). */
+ * optional noise U(0, 0.03) and renormalised to sum 1 (docs/design.md 4.4). */
 static void ligo__depth_init(float *w, int64_t L2, int64_t L1, const ligo_grow_config *c, ligo_rng *rng) {
     int64_t i;
     if (c->depth_init == LIGO_DEPTH_RAND) {
@@ -8778,7 +8778,7 @@ typedef struct ligo__layer_factors {
 } ligo__layer_factors;
 
 /* Module m's tensor `kind` (0 weight or LN gamma, 1 bias or LN beta) of
- * one layer, widened by that layer's factors (DESIGN 4.2): x is a matrix
+ * one layer, widened by that layer's factors (docs/design.md 4.2): x is a matrix
  * (out x in) or a vector, xn the AKI next-layer tensor or NULL. */
 static ligo_tensor *ligo__widen(ligo_ctx *ctx, int m, int kind, ligo_tensor *x, ligo_tensor *xn,
                                 const ligo__layer_factors *lf, const ligo__factor_nodes *emb) {
@@ -8982,7 +8982,7 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     opt = ligo_optim_new(ctx, &oc, g->n, NULL, 0);
     if (!opt) return ctx->status;
     /* warm-up, then constant: the operator's rate must leave the warm-up
-     * well within the fitting steps (DESIGN 4.5) */
+     * well within the fitting steps (docs/design.md 4.5) */
     memset(&sched, 0, sizeof sched);
     sched.lr_max = g->cfg.fit_lr;
     sched.lr_min = g->cfg.fit_lr;

@@ -758,7 +758,7 @@ typedef struct ligo_width_factor {
     float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
 } ligo_width_factor;
 
-/* Depth modules of a block, in the order of DESIGN 4.3. */
+/* Depth modules of a block, in the order of docs/design.md 4.3. */
 enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
        LIGO_MOD_COUNT };
 

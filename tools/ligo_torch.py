@@ -18,7 +18,7 @@ As a module:
     ...                                              # train it anywhere
     ligo_torch.save(model, "back.safetensors")      # ligo reads this
 
-The models follow src/nn.c exactly (see DESIGN.md, "Model families"):
+The models follow src/nn.c exactly (see docs/design.md, "Model families"):
 
     GPT   GPT-2: pre-LN blocks, causal attention, learned positions, tanh
           GELU, final LN, logits = x wte^T (tied). Conv1D weights (in, out).
