@@ -130,7 +130,7 @@ static void test_config_fields(void) {
     size_t i;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ligo_config c = ligo_config_default(bad[i].fam);
-        int64_t v = (int64_t)bad[i].v;
+        int64_t v = bad[i].field == 8 ? 0 : (int64_t)bad[i].v; /* ln_eps rows hold NaN and infinity */
         switch (bad[i].field) {
         case 0: c.n_layer = v; break;
         case 1: c.d_model = v; break;
