@@ -72,6 +72,12 @@
  *   range, sizes that overflow, running out of the arena (LIGO_ENOMEM) and
  *   a non-finite loss (LIGO_ENONFINITE) are all error codes. Files are
  *   written atomically (a temporary file, flushed, renamed over the target).
+ *   Configs are checked field by field when an object is made from them,
+ *   before any allocation or work, each bad field named with its value
+ *   ("ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)");
+ *   ligo_train_config_check and ligo_data_check run those checks on their
+ *   own. ligo_ctx_new has no context to hold its error: ligo_ctx_new_status
+ *   hands back the status and the message.
  *
  * OWNERSHIP
  *   A context owns everything it allocates, in two arenas: persistent
@@ -175,9 +181,19 @@ typedef struct ligo_ctx_params {
 LIGO_API ligo_ctx_params ligo_ctx_params_default(void);
 
 /* A context owns two arenas, the tape, a thread pool, FLOP counters and the
- * last error. Returns NULL only when the context itself cannot be allocated
- * or the params are invalid. */
+ * last error. params NULL means ligo_ctx_params_default(). Returns NULL only
+ * when the params are invalid (n_threads outside [0, 1024], a chunk_bytes,
+ * persistent_limit or scratch_limit of 0) or the context itself cannot be
+ * allocated; ligo_ctx_new_status says which. */
 LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params);
+/* ligo_ctx_new that reports why it failed: with no context to hold the
+ * error, the status goes to *status (LIGO_EINVAL for a bad field,
+ * LIGO_ENOMEM) and the message, naming the field and its value ("ligo_ctx_new:
+ * n_threads is -1 (want ...)"), into msg (msg_size bytes, always
+ * terminated). On success *status is LIGO_OK and msg is "". status and msg
+ * may be NULL. */
+LIGO_API ligo_ctx *ligo_ctx_new_status(const ligo_ctx_params *params, ligo_status *status, char *msg,
+                                       size_t msg_size);
 LIGO_API void ligo_ctx_free(ligo_ctx *ctx);
 
 /* Errors are sticky: after a failure every builder returns NULL at once and
@@ -485,7 +501,9 @@ typedef struct ligo_config {
  * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
  * images in 7 x 7 patches, 10 classes. */
 LIGO_API ligo_config ligo_config_default(ligo_family family);
-/* Checks a config; fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+/* Checks a config field by field (LIGO_EINVAL naming the first bad field
+ * and its value, e.g. "ligo_config: n_layer is 0 (want 1 to 1024 layers)");
+ * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
 /* Parameter flags. */
@@ -588,7 +606,11 @@ typedef struct ligo_optim {
     int64_t n_segs;
 } ligo_optim;
 
-/* An optimizer over n floats split in segments (NULL: one decayed segment). */
+/* An optimizer over n floats split in segments (NULL: one decayed segment).
+ * The config is checked field by field, each bad one named with its value
+ * (LIGO_EINVAL, e.g. "ligo_optim_new: beta2 is 1.5 (want 0 <= beta2 < 1)"):
+ * kind, beta1 and beta2 in [0, 1), eps finite > 0, momentum in [0, 1),
+ * weight_decay finite >= 0. */
 LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n,
                                     const ligo_segment *segs, int64_t n_segs);
 /* Segments of a model: matrices decayed, the rest not (unless decay_all). */
@@ -848,7 +870,8 @@ typedef struct ligo_grow_config {
     int64_t fit_warmup;         /* linear warm-up, then constant (10) */
     float fit_lr;               /* (1e-3) */
     double fit_clip;            /* global-norm clipping (1.0) */
-    int64_t batch, ctx;         /* fitting batch (16 x 128) */
+    int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
+                                 * large model's context; at most that; ViT: not used) */
     int progress;
 } ligo_grow_config;
 
@@ -898,14 +921,21 @@ typedef struct ligo_grow {
 
 /* An operator from a small model to the `large` config (same family,
  * vocabulary, context and head dimension, or the same head count with
- * cfg.grow_head_dim; no dim smaller). */
+ * cfg.grow_head_dim; no dim smaller). Every field of cfg is checked first,
+ * each bad one named with its value (LIGO_EINVAL): method, depth_init,
+ * width_init, fit_steps and fit_warmup >= 0, fit_lr and fit_clip finite
+ * >= 0, batch in [1, 2^20], ctx in [0, the model's context], e.g.
+ * "ligo_grow_new: fit_lr is nan (want a finite rate >= 0)". */
 LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
                                   const ligo_grow_config *cfg);
 /* The large model's weights as tape nodes computed from the frozen small
  * weights and the operator (one per large table entry). */
 LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **weights);
 /* Fit the learned parts on the large model's loss (cfg.fit_steps of AdamW,
- * eps 1e-6, no weight decay). Does nothing for fixed methods. */
+ * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
+ * context; a longer one is an error, never shortened). The data are
+ * checked first (ligo_data_check, training split). Does nothing for fixed
+ * methods. */
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
 /* The standalone large model (scratch: a fresh initialisation). */
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
@@ -942,6 +972,15 @@ struct ligo_data {
  * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
  * files. */
 LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
 /* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
  * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
 LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
@@ -963,18 +1002,19 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {
-    int64_t steps;        /* optimizer updates in all */
-    int64_t batch, ctx;   /* B, T (ViT: T ignored) */
-    ligo_schedule sched;  /* lr_max, lr_min, warmup (total = steps) */
-    ligo_optim_config optim;
-    double clip;          /* global-norm clipping, 0 = off */
+    int64_t steps;        /* optimizer updates in all (>= 0) */
+    int64_t batch, ctx;   /* B (1 to 2^20), T (1 to the model's context; 0 = the model's
+                           * context, the default; ViT: not used, T comes from the image) */
+    ligo_schedule sched;  /* lr_max, lr_min (finite, >= 0), warmup (>= 0); total = steps */
+    ligo_optim_config optim; /* checked as ligo_optim_new checks it */
+    double clip;          /* global-norm clipping (finite, >= 0), 0 = off */
     uint64_t seed;        /* batch order (and MLM masks) */
-    int64_t eval_every;   /* 0 = only at the end */
-    int64_t eval_windows; /* 0 = the whole validation split */
-    int64_t ckpt_every;   /* 0 = only at the end (when ckpt_path is set) */
+    int64_t eval_every;   /* >= 0; 0 = only at the end */
+    int64_t eval_windows; /* >= 0; 0 = the whole validation split */
+    int64_t ckpt_every;   /* >= 0; 0 = only at the end (when ckpt_path is set) */
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
-    double target_loss;   /* stop once validation loss <= target (0 = off) */
+    double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
     int progress;         /* 0 quiet, 1 progress line on stderr */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
@@ -998,6 +1038,18 @@ typedef struct ligo_trainer {
     float *images;
 } ligo_trainer;
 
+/* Every field of cfg checked against a model's config and, when d is not
+ * NULL, the data (ligo_data_check with eval), before anything is
+ * allocated. Each bad field gets its own LIGO_EINVAL message with its value,
+ * e.g. "ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)",
+ * "ligo_trainer_new: ctx 128 is longer than the model's context 64". The
+ * schedule's decay kind is not checked here (ligo_schedule_lr's business).
+ * ligo_trainer_new runs the same checks (naming itself); call this one to
+ * check a run before the model exists, e.g. before growing it. */
+LIGO_API ligo_status ligo_train_config_check(ligo_ctx *ctx, const ligo_train_config *cfg, const ligo_config *model,
+                                             const ligo_data *d);
+/* A trainer: cfg as ligo_train_config_check checks it, then the optimizer
+ * (a fresh one, from cfg->optim) and the batch buffers. */
 LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d,
                                         const ligo_train_config *cfg);
 /* One update: batch, forward, backward, clip, step. A non-finite loss or
@@ -1219,6 +1271,14 @@ typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr,
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
+
+/* optim.c: every field of an optimizer config, each named with its value
+ * in "WHO: PREFIXfield is V (want ...)". */
+LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
+                                                const ligo_optim_config *c);
+/* train.c: the checks of ligo_data_check, reported as WHO's. */
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -1764,12 +1824,55 @@ LIGO_API ligo_ctx_params ligo_ctx_params_default(void) {
     return p;
 }
 
-LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) {
+/* Why ligo_ctx_new_status failed, into the caller's buffer. */
+static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...) {
+    va_list ap;
+    if (status) *status = s;
+    if (msg && msg_size > 0) {
+        va_start(ap, fmt);
+        vsnprintf(msg, msg_size, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+LIGO_API ligo_ctx *ligo_ctx_new_status(const ligo_ctx_params *params, ligo_status *status, char *msg,
+                                       size_t msg_size) {
     ligo_ctx_params p = params ? *params : ligo_ctx_params_default();
     ligo_ctx *ctx;
-    if (p.n_threads < 0 || p.n_threads > 1024 || p.chunk_bytes == 0) return NULL;
+    if (status) *status = LIGO_OK;
+    if (msg && msg_size > 0) msg[0] = '\0';
+    /* every field is checked, each named with its value */
+    if (p.n_threads < 0 || p.n_threads > 1024) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: n_threads is %d (want 0 <= n_threads <= 1024; 0 = all cores)", p.n_threads);
+        return NULL;
+    }
+    if (p.chunk_bytes == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL, "ligo_ctx_new: chunk_bytes is 0 (want > 0 bytes)");
+        return NULL;
+    }
+    if (p.persistent_limit == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: persistent_limit is 0 (want > 0 bytes: parameters live there)");
+        return NULL;
+    }
+    if (p.scratch_limit == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: scratch_limit is 0 (want > 0 bytes: activations and the tape live there)");
+        return NULL;
+    }
     ctx = (ligo_ctx *)LIGO_MALLOC(sizeof *ctx, p.alloc_user);
-    if (!ctx) return NULL;
+    if (!ctx) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_ENOMEM, "ligo_ctx_new: no memory for the context (%zu bytes)",
+                       sizeof *ctx);
+        return NULL;
+    }
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc_user = p.alloc_user;
     ctx->persistent.limit = p.persistent_limit;
@@ -1783,6 +1886,8 @@ LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) {
     }
     return ctx;
 }
+
+LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) { return ligo_ctx_new_status(params, NULL, NULL, 0); }
 
 LIGO_API void ligo_ctx_free(ligo_ctx *ctx) {
     void *user;
@@ -5005,36 +5110,52 @@ LIGO_API ligo_config ligo_config_default(ligo_family family) {
 #define LIGO__MAX_VOCAB ((int64_t)1 << 22)
 
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
+    const char *who = "ligo_config";
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
+    /* each field on its own, named with its value */
     if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: unknown family %d", (int)c->family);
-    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT or LIGO_VIT)", who,
+                              (int)c->family);
     if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld layers is outside [1, %d]", (long long)c->n_layer,
-                              LIGO__MAX_LAYERS);
-    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM || c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: width %lld or FFN width %lld is outside [1, %lld]",
-                              (long long)c->d_model, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
-    if (c->n_head < 1 || c->d_model % c->n_head != 0)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld heads do not divide width %lld",
-                              (long long)c->n_head, (long long)c->d_model);
-    if (!(c->ln_eps > 0.0f)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: LayerNorm eps must be positive");
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_layer is %lld (want 1 to %d layers)", who,
+                              (long long)c->n_layer, LIGO__MAX_LAYERS);
+    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_model is %lld (want a width of 1 to %lld)", who,
+                              (long long)c->d_model, (long long)LIGO__MAX_DIM);
+    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    if (c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for 4 x d_model)",
+                              who, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+    if (c->n_head < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_head is %lld (want at least 1 head)", who, (long long)c->n_head);
+    if (c->d_model % c->n_head != 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %lld heads do not divide width %lld", who, (long long)c->n_head,
+                              (long long)c->d_model);
+    if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ln_eps is %g (want a finite LayerNorm eps > 0)", who,
+                              (double)c->ln_eps);
     if (c->family == LIGO_VIT) {
-        if (c->patch < 1 || c->image_h < 1 || c->image_w < 1 || c->image_h > 4096 || c->image_w > 4096 ||
-            c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: patch %lld does not tile a %lldx%lld image",
+        if (c->image_h < 1 || c->image_h > 4096)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_h is %lld (want 1 to 4096 pixels)", who,
+                                  (long long)c->image_h);
+        if (c->image_w < 1 || c->image_w > 4096)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_w is %lld (want 1 to 4096 pixels)", who,
+                                  (long long)c->image_w);
+        if (c->patch < 1 || c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: patch %lld does not tile a %lldx%lld image", who,
                                   (long long)c->patch, (long long)c->image_h, (long long)c->image_w);
         if (c->n_classes < 2 || c->n_classes > LIGO__MAX_VOCAB)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld classes", (long long)c->n_classes);
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_classes is %lld (want 2 to %lld classes)", who,
+                                  (long long)c->n_classes, (long long)LIGO__MAX_VOCAB);
         c->ctx_len = (c->image_h / c->patch) * (c->image_w / c->patch) + 1;
         c->vocab = 0;
     } else {
         if (c->vocab < 2 || c->vocab > LIGO__MAX_VOCAB)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: vocabulary %lld is outside [2, %lld]",
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: vocab is %lld (want a vocabulary of 2 to %lld ids)", who,
                                   (long long)c->vocab, (long long)LIGO__MAX_VOCAB);
         if (c->ctx_len < 1 || c->ctx_len > LIGO__MAX_DIM)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: context %lld is outside [1, %lld]",
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx_len is %lld (want a context of 1 to %lld positions)", who,
                                   (long long)c->ctx_len, (long long)LIGO__MAX_DIM);
     }
     return LIGO_OK;
@@ -5376,24 +5497,50 @@ LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind) {
     return c;
 }
 
+/* Every field of an optimizer config, each named with its value: who is
+ * the function reporting, prefix the field's path in its argument
+ * ("optim." inside a ligo_train_config, "" for ligo_optim_new). */
+LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
+                                                const ligo_optim_config *c) {
+    if (c->kind != LIGO_ADAMW && c->kind != LIGO_SGD)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %skind is %d (want LIGO_ADAMW or LIGO_SGD)", who, prefix,
+                              (int)c->kind);
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sbeta1 is %g (want 0 <= beta1 < 1)", who, prefix,
+                              (double)c->beta1);
+    if (!(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sbeta2 is %g (want 0 <= beta2 < 1)", who, prefix,
+                              (double)c->beta2);
+    if (!(c->eps > 0.0f) || !isfinite(c->eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %seps is %g (want a finite eps > 0)", who, prefix, (double)c->eps);
+    if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %smomentum is %g (want 0 <= momentum < 1)", who, prefix,
+                              (double)c->momentum);
+    if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sweight_decay is %g (want a finite decay >= 0)", who, prefix,
+                              (double)c->weight_decay);
+    return LIGO_OK;
+}
+
 LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n, const ligo_segment *segs,
                                     int64_t n_segs) {
     ligo_optim *o;
     int64_t i, covered = 0;
     if (ligo__failed(ctx)) return NULL;
-    if (!cfg || n < 1 || (segs && n_segs < 1) || n > ((int64_t)1 << 34)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: needs a config and 1 <= n (%lld) <= 2^34", (long long)n);
+    if (!cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: config is NULL");
         return NULL;
     }
-    if (cfg->kind != LIGO_ADAMW && cfg->kind != LIGO_SGD) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: unknown optimizer kind %d", (int)cfg->kind);
+    if (n < 1 || n > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: n is %lld (want 1 <= n <= 2^34 floats)", (long long)n);
         return NULL;
     }
-    if (!(cfg->beta1 >= 0.0f && cfg->beta1 < 1.0f) || !(cfg->beta2 >= 0.0f && cfg->beta2 < 1.0f) ||
-        !(cfg->eps > 0.0f) || !(cfg->weight_decay >= 0.0f) || !(cfg->momentum >= 0.0f && cfg->momentum < 1.0f)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: betas and momentum must be in [0, 1), eps > 0, decay >= 0");
+    if (segs && n_segs < 1) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: n_segs is %lld with a segment table (want >= 1)",
+                       (long long)n_segs);
         return NULL;
     }
+    if (ligo__optim_config_check(ctx, "ligo_optim_new", "", cfg) != LIGO_OK) return NULL;
     if (segs)
         for (i = 0; i < n_segs; i++) {
             if (segs[i].offset != covered || segs[i].n < 1) {
@@ -7398,9 +7545,26 @@ static ligo_status ligo__st_load_header(ligo_ctx *ctx, const char *who, const ch
     return LIGO_OK;
 }
 
-/* Header length from the first 8 bytes, checked against the cap and the size. */
+/* Header length from the first 8 bytes, checked against the cap and the size.
+ * first is the byte after the length (-1 when there is none or it was not
+ * read): a header that cannot fit and does not start with '{' means the
+ * input is no safetensors file at all (a text file, say), not a truncated
+ * one, and the message says so. */
 static ligo_status ligo__st_check_hlen(ligo_ctx *ctx, const char *who, const char *fname, uint64_t hl,
-                                       uint64_t after) {
+                                       uint64_t after, int first) {
+    if ((hl > LIGO__ST_MAX_HEADER || hl > after) && first >= 0 && first != '{') {
+        if (hl > after)
+            return ligo_set_error(ctx, LIGO_EFORMAT,
+                                  "%s: %s is not a safetensors file: its first 8 bytes give a header length of %llu, "
+                                  "more than the %s's size (%llu bytes)",
+                                  who, fname ? fname : "the buffer", (unsigned long long)hl, fname ? "file" : "buffer",
+                                  (unsigned long long)after + 8);
+        return ligo_set_error(ctx, LIGO_EFORMAT,
+                              "%s: %s is not a safetensors file: its first 8 bytes give a header length of %llu, more "
+                              "than the limit of %llu bytes, and no '{' follows them",
+                              who, fname ? fname : "the buffer", (unsigned long long)hl,
+                              (unsigned long long)LIGO__ST_MAX_HEADER);
+    }
     if (hl > LIGO__ST_MAX_HEADER)
         return ligo__st_err(ctx, LIGO_EFORMAT, who, fname, "header length %llu exceeds the limit of %llu bytes",
                             (unsigned long long)hl, (unsigned long long)LIGO__ST_MAX_HEADER);
@@ -7419,7 +7583,7 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, s
     if (n < 8)
         return ligo__st_err(ctx, LIGO_EFORMAT, who, NULL, "%zu bytes cannot hold the 8-byte header length (truncated?)", n);
     hl = ligo__st_le64(buf);
-    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8)) != LIGO_OK) return ctx->status;
+    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
     if (ligo__st_load_header(ctx, who, NULL, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
         LIGO_OK)
         return ctx->status;
@@ -7507,7 +7671,12 @@ static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, 
                             (unsigned long long)size);
     if (ligo__st_fread(ctx, f, path, len8, 8, "the header length") != LIGO_OK) return ctx->status;
     hl = ligo__st_le64(len8);
-    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8) != LIGO_OK) return ctx->status;
+    if ((hl > LIGO__ST_MAX_HEADER || hl > size - 8) && size > 8) {
+        /* about to fail: the next byte tells a foreign file from a cut one */
+        int c = fgetc(f);
+        if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, c == EOF ? -1 : c) != LIGO_OK) return ctx->status;
+    }
+    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, -1) != LIGO_OK) return ctx->status;
     /* the header is temporary: heap, not scratch, so it leaves no hole */
     hdr = (unsigned char *)LIGO_MALLOC(hl ? (size_t)hl : 1, ctx->alloc_user);
     if (!hdr) return ligo__st_err(ctx, LIGO_ENOMEM, who, path, "no memory for a %llu-byte header", (unsigned long long)hl);
@@ -8283,7 +8452,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.fit_lr = 1e-3f;
     c.fit_clip = 1.0;
     c.batch = 16;
-    c.ctx = 128;
+    c.ctx = 0; /* the large model's context */
     c.progress = 0;
     return c;
 }
@@ -8419,12 +8588,15 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
                               ligo_family_name(s->family), ligo_family_name(l->family));
-    if (l->n_layer < s->n_layer || l->d_model < s->d_model || l->d_ff < s->d_ff)
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the large config (%lld layers, width %lld, FFN %lld) is smaller than the small one "
-                              "(%lld, %lld, %lld) somewhere",
-                              who, (long long)l->n_layer, (long long)l->d_model, (long long)l->d_ff,
-                              (long long)s->n_layer, (long long)s->d_model, (long long)s->d_ff);
+    if (l->n_layer < s->n_layer)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_layer %lld is smaller than the small model's %lld", who,
+                              (long long)l->n_layer, (long long)s->n_layer);
+    if (l->d_model < s->d_model)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large d_model %lld is smaller than the small model's %lld", who,
+                              (long long)l->d_model, (long long)s->d_model);
+    if (l->d_ff < s->d_ff)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large d_ff %lld is smaller than the small model's %lld", who,
+                              (long long)l->d_ff, (long long)s->d_ff);
     if (head_dim && l->n_head != s->n_head)
         return ligo_set_error(ctx, LIGO_EINVAL,
                               "%s: growing the head dimension keeps the head count (large %lld heads, small %lld)", who,
@@ -8434,10 +8606,52 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
                               "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
                               who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
                               (long long)s->d_model, (long long)s->n_head, (long long)(s->d_model / s->n_head));
-    if (l->vocab != s->vocab || l->ctx_len != s->ctx_len || l->image_h != s->image_h || l->image_w != s->image_w ||
-        l->patch != s->patch || l->n_classes != s->n_classes)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: vocabulary, context, image or classes differ between the models",
-                              who);
+    {
+        /* what growth keeps: each field on its own */
+        static const char *names[6] = {"vocab", "ctx_len", "image_h", "image_w", "patch", "n_classes"};
+        const int64_t lv[6] = {l->vocab, l->ctx_len, l->image_h, l->image_w, l->patch, l->n_classes};
+        const int64_t sv[6] = {s->vocab, s->ctx_len, s->image_h, s->image_w, s->patch, s->n_classes};
+        int i;
+        for (i = 0; i < 6; i++)
+            if (lv[i] != sv[i])
+                return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large %s %lld differs from the small model's %lld "
+                                      "(growth keeps it)", who, names[i], (long long)lv[i], (long long)sv[i]);
+    }
+    return LIGO_OK;
+}
+
+/* The options and every fitting field of a grow config, each named with
+ * its value; l is the checked large config. */
+static ligo_status ligo__check_fitting(ligo_ctx *ctx, const ligo_grow_config *c, const ligo_config *l) {
+    const char *who = "ligo_grow_new";
+    if (c->depth_init != LIGO_DEPTH_STACK && c->depth_init != LIGO_DEPTH_INTERLACE && c->depth_init != LIGO_DEPTH_RAND)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: depth_init is %d (want LIGO_DEPTH_STACK, _INTERLACE or _RAND)",
+                              who, (int)c->depth_init);
+    if (c->width_init != LIGO_WIDTH_RAND && c->width_init != LIGO_WIDTH_SEL && c->width_init != LIGO_WIDTH_SEL_NOISY)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: width_init is %d (want LIGO_WIDTH_RAND, _SEL or _SEL_NOISY)", who,
+                              (int)c->width_init);
+    if (!(c->noise >= 0.0f && c->noise <= 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: noise is %g (want 0 to 1, a fraction of each tensor's RMS)", who,
+                              (double)c->noise);
+    if (c->fit_steps < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_steps is %lld (want >= 0 steps)", who, (long long)c->fit_steps);
+    if (c->fit_warmup < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_warmup is %lld (want >= 0 steps)", who,
+                              (long long)c->fit_warmup);
+    if (!(c->fit_lr >= 0.0f) || !isfinite(c->fit_lr))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_lr is %g (want a finite rate >= 0)", who, (double)c->fit_lr);
+    if (!(c->fit_clip >= 0.0) || !isfinite(c->fit_clip))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_clip is %g (want a finite norm >= 0; 0 = off)", who,
+                              c->fit_clip);
+    if (c->batch < 1 || c->batch > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: batch is %lld (want 1 <= batch <= 2^20)", who,
+                              (long long)c->batch);
+    if (l->family != LIGO_VIT && c->ctx < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx is %lld (want 1 to the model's context %lld, or 0 for it)",
+                              who, (long long)c->ctx, (long long)l->ctx_len);
+    if (l->family != LIGO_VIT && c->ctx > l->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx %lld (the fitting context) is longer than the model's context %lld",
+                              who, (long long)c->ctx, (long long)l->ctx_len);
     return LIGO_OK;
 }
 
@@ -8503,15 +8717,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
     }
-    if (!(cfg->noise >= 0.0f && cfg->noise <= 1.0f)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: noise %g is outside [0, 1] (a fraction of each tensor's RMS)",
-                       (double)cfg->noise);
-        return NULL;
-    }
-    if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
-        return NULL;
-    }
+    if (ligo__check_fitting(ctx, cfg, &lc) != LIGO_OK) return NULL;
     g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);
     if (!g) return NULL;
     g->cfg = *cfg;
@@ -8974,7 +9180,14 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
     B = g->cfg.batch;
-    T = g->large.family == LIGO_VIT || g->cfg.ctx > g->large.ctx_len ? g->large.ctx_len : g->cfg.ctx;
+    /* the context ligo_grow_new checked (0: the model's); never clamped */
+    T = g->large.family == LIGO_VIT || g->cfg.ctx == 0 ? g->large.ctx_len : g->cfg.ctx;
+    if (B < 1 || B > (1 << 20) || T < 1 || T > g->large.ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "ligo_grow_fit: batch %lld, ctx %lld (want 1 <= batch <= 2^20, ctx 0 or 1 to the model's "
+                              "context %lld)",
+                              (long long)B, (long long)g->cfg.ctx, (long long)g->large.ctx_len);
+    if (ligo__data_check(ctx, "ligo_grow_fit", d, &g->large, T, 0) != LIGO_OK) return ctx->status;
     oc = ligo_optim_config_default(LIGO_ADAMW);
     oc.beta2 = 0.999f;
     oc.eps = 1e-6f;
@@ -9320,6 +9533,46 @@ static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const li
     return LIGO_OK;
 }
 
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval) {
+    int64_t n_train, n_val, win;
+    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) {
+        if (d->train.n < 1 || (eval && d->test.n < 1))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
+                                  who, (long long)d->train.n, (long long)d->test.n);
+        return LIGO_OK;
+    }
+    if (T < 1 || T > cfg->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
+                              (long long)T, (long long)cfg->ctx_len);
+    n_train = d->tokens.split;
+    n_val = d->tokens.n - d->tokens.split;
+    if (n_train < T + 1)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
+                              "and the token after it)",
+                              who, (long long)n_train, (long long)(T + 1), (long long)T);
+    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
+    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
+                              "evaluation window of %lld at ctx %lld%s",
+                              who, (long long)n_val, (long long)win, (long long)T,
+                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
+}
+
 LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
                                      int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -9471,7 +9724,7 @@ LIGO_API ligo_train_config ligo_train_config_default(void) {
     memset(&c, 0, sizeof c);
     c.steps = 1000;
     c.batch = 16;
-    c.ctx = 128;
+    c.ctx = 0; /* the model's context */
     c.sched.lr_max = 1e-3f;
     c.sched.lr_min = 1e-4f;
     c.sched.warmup = 100;
@@ -9484,27 +9737,83 @@ LIGO_API ligo_train_config ligo_train_config_default(void) {
     return c;
 }
 
+/* A rate of the schedule: finite and >= 0. */
+static ligo_status ligo__check_rate(ligo_ctx *ctx, const char *who, const char *field, float v) {
+    if (!(v >= 0.0f) || !isfinite(v))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s is %g (want a finite rate >= 0)", who, field, (double)v);
+    return LIGO_OK;
+}
+
+static ligo_status ligo__check_count(ligo_ctx *ctx, const char *who, const char *field, int64_t v, const char *what) {
+    if (v < 0) return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s is %lld (want >= 0%s)", who, field, (long long)v, what);
+    return LIGO_OK;
+}
+
+/* Every field of a training config against the model (and the data when
+ * given), each bad one named with its value; T is the resolved context. */
+static ligo_status ligo__train_config_check(ligo_ctx *ctx, const char *who, const ligo_train_config *c,
+                                            const ligo_config *model, const ligo_data *d, int64_t *T_out) {
+    ligo_config mc;
+    int64_t T;
+    if (!c || !model) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL config or model config", who);
+    mc = *model;
+    if (ligo_config_check(ctx, &mc) != LIGO_OK) return ctx->status;
+    if (ligo__check_count(ctx, who, "steps", c->steps, " updates") != LIGO_OK) return ctx->status;
+    if (c->batch < 1 || c->batch > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: batch is %lld (want 1 <= batch <= 2^20)", who,
+                              (long long)c->batch);
+    if (mc.family == LIGO_VIT) {
+        T = mc.ctx_len; /* from the image; ctx is not used */
+    } else {
+        if (c->ctx < 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx is %lld (want 1 to the model's context %lld, or 0 for it)",
+                                  who, (long long)c->ctx, (long long)mc.ctx_len);
+        if (c->ctx > mc.ctx_len)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx %lld is longer than the model's context %lld", who,
+                                  (long long)c->ctx, (long long)mc.ctx_len);
+        T = c->ctx == 0 ? mc.ctx_len : c->ctx;
+    }
+    if (ligo__check_rate(ctx, who, "sched.lr_max", c->sched.lr_max) != LIGO_OK) return ctx->status;
+    if (ligo__check_rate(ctx, who, "sched.lr_min", c->sched.lr_min) != LIGO_OK) return ctx->status;
+    if (ligo__check_count(ctx, who, "sched.warmup", c->sched.warmup, " steps") != LIGO_OK) return ctx->status;
+    if (c->sched.decay < LIGO_DECAY_COSINE || c->sched.decay > LIGO_DECAY_WSD)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: sched.decay is %d (want LIGO_DECAY_COSINE, _LINEAR, _CONSTANT or _WSD)",
+                              who, (int)c->sched.decay);
+    if (c->sched.decay == LIGO_DECAY_WSD && (c->sched.decay_steps < 0 || c->sched.decay_steps > c->steps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: sched.decay_steps is %lld (want 0 to steps = %lld)", who,
+                              (long long)c->sched.decay_steps, (long long)c->steps);
+    if (ligo__optim_config_check(ctx, who, "optim.", &c->optim) != LIGO_OK) return ctx->status;
+    if (!(c->clip >= 0.0) || !isfinite(c->clip))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: clip is %g (want a finite norm >= 0; 0 = off)", who, c->clip);
+    if (ligo__check_count(ctx, who, "eval_every", c->eval_every, " steps; 0 = at the end") != LIGO_OK ||
+        ligo__check_count(ctx, who, "eval_windows", c->eval_windows, "; 0 = the whole validation split") != LIGO_OK ||
+        ligo__check_count(ctx, who, "ckpt_every", c->ckpt_every, " steps; 0 = at the end") != LIGO_OK)
+        return ctx->status;
+    if (!(c->target_loss >= 0.0) || !isfinite(c->target_loss))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: target_loss is %g (want a finite loss >= 0; 0 = off)", who,
+                              c->target_loss);
+    if (d && ligo__data_check(ctx, who, d, &mc, T, 1) != LIGO_OK) return ctx->status;
+    if (T_out) *T_out = T;
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_train_config_check(ligo_ctx *ctx, const ligo_train_config *cfg, const ligo_config *model,
+                                             const ligo_data *d) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__train_config_check(ctx, "ligo_train_config_check", cfg, model, d, NULL);
+}
+
 LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, const ligo_train_config *cfg) {
     ligo_trainer *tr;
-    int64_t B, T;
+    int64_t B, T = 0;
     if (ligo__failed(ctx)) return NULL;
     if (!m || !d || !cfg) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: NULL model, data or config");
         return NULL;
     }
+    /* everything is checked before anything is allocated */
+    if (ligo__train_config_check(ctx, "ligo_trainer_new", cfg, &m->cfg, d, &T) != LIGO_OK) return NULL;
     B = cfg->batch;
-    T = m->cfg.family == LIGO_VIT ? m->cfg.ctx_len : cfg->ctx;
-    if (cfg->steps < 0 || B < 1 || B > (1 << 20) || T < 1 || T > m->cfg.ctx_len) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: steps %lld, batch %lld, context %lld (model context %lld)",
-                       (long long)cfg->steps, (long long)B, (long long)T, (long long)m->cfg.ctx_len);
-        return NULL;
-    }
-    if (d->family != m->cfg.family) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: %s data for a %s model", ligo_family_name(d->family),
-                       ligo_family_name(m->cfg.family));
-        return NULL;
-    }
-    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return NULL;
     tr = (ligo_trainer *)ligo_alloc_persistent(ctx, sizeof *tr);
     if (!tr) return NULL;
     tr->model = m;

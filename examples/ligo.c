@@ -6,7 +6,10 @@
  *   ligo grow   --from SMALL --method ligo --data PATH [options]  grow a model
  *
  * Each command prints progress on stderr and, last, one line of JSON on
- * stdout with its results. Exit status: 0 success, 1 failure, 2 bad usage. */
+ * stdout with its results. Exit status: 0 success, 1 failure, 2 bad usage
+ * (an option that conflicts with the model it names, such as --ctx longer
+ * than its context, is bad usage too). Every check runs before the work
+ * starts, so a command that fails a check leaves no output file behind. */
 #define LIGO_IMPLEMENTATION
 #include "../ligo.h"
 
@@ -37,25 +40,63 @@ static void catch_stop_signals(int on) {
     signal(SIGTERM, on ? on_sigint : SIG_DFL);
 }
 
-static ligo_ctx *make_ctx(int64_t threads) {
+static void print_failure(const char *cmd, ligo_status s, const char *msg) {
+    fprintf(stderr, "ligo %s: %s (%s)\n", cmd, msg, ligo_status_str(s));
+    printf("{\"command\":\"%s\",\"ok\":false,\"status\":\"%s\",\"error\":", cmd, ligo_status_str(s));
+    tool_json_str(stdout, msg);
+    printf("}\n");
+}
+
+/* A context, or NULL after saying why there is none (the caller exits 1). */
+static ligo_ctx *make_ctx(const char *cmd, int64_t threads) {
     ligo_ctx_params p = ligo_ctx_params_default();
+    ligo_status s = LIGO_OK;
+    char msg[512], why[600];
+    ligo_ctx *ctx;
     p.n_threads = (int)threads;
-    return ligo_ctx_new(&p);
+    ctx = ligo_ctx_new_status(&p, &s, msg, sizeof msg);
+    if (!ctx) {
+        snprintf(why, sizeof why, "cannot create a context: %s", msg);
+        print_failure(cmd, s, why);
+    }
+    return ctx;
 }
 
 static int fail(const char *cmd, ligo_ctx *ctx) {
-    fprintf(stderr, "ligo %s: %s (%s)\n", cmd, ligo_get_error(ctx), ligo_status_str(ligo_get_status(ctx)));
-    printf("{\"command\":\"%s\",\"ok\":false,\"status\":\"%s\",\"error\":", cmd, ligo_status_str(ligo_get_status(ctx)));
-    tool_json_str(stdout, ligo_get_error(ctx));
-    printf("}\n");
+    print_failure(cmd, ligo_get_status(ctx), ligo_get_error(ctx));
     ligo_ctx_free(ctx);
     return 1;
+}
+
+/* Whether the output file `path` of option `opt` can be written, checked
+ * before any work so that a run never ends by failing to save: not a
+ * directory; an existing file opens for appending (nothing is changed); a
+ * new one can be created in its directory (the probe is removed again).
+ * LIGO_EIO on ctx naming the option, the path and the reason. */
+static ligo_status check_writable(ligo_ctx *ctx, const char *opt, const char *path) {
+    struct stat sb;
+    FILE *f;
+    if (!path) return LIGO_OK;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return ligo_set_error(ctx, LIGO_EIO, "%s %s is a directory (want a file path)", opt, path);
+        f = fopen(path, "a");
+        if (!f) return ligo_set_error(ctx, LIGO_EIO, "%s %s: cannot write the file: %s", opt, path, strerror(errno));
+        fclose(f);
+        return LIGO_OK;
+    }
+    f = fopen(path, "w");
+    if (!f) return ligo_set_error(ctx, LIGO_EIO, "%s %s: cannot create the file: %s", opt, path, strerror(errno));
+    fclose(f);
+    remove(path);
+    return LIGO_OK;
 }
 
 /* The training settings train and grow share, into a trainer config;
  * 0, or 2 after printing a usage error. */
 typedef struct train_args {
     int64_t steps, batch, ctx, warmup, eval_every, eval_windows, ckpt_every, seed;
+    int64_t decay_steps; /* wsd; < 0: steps / 5 */
     double lr, lr_min, wd, beta2, clip, target;
     const char *decay, *out, *csv;
     int quiet;
@@ -66,6 +107,7 @@ static int parse_decay(const char *name, ligo_decay *out) {
     if (strcmp(name, "cosine") == 0) *out = LIGO_DECAY_COSINE;
     else if (strcmp(name, "linear") == 0) *out = LIGO_DECAY_LINEAR;
     else if (strcmp(name, "constant") == 0) *out = LIGO_DECAY_CONSTANT;
+    else if (strcmp(name, "wsd") == 0) *out = LIGO_DECAY_WSD;
     else return -1;
     return 0;
 }
@@ -79,7 +121,10 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
     tc->sched.lr_min = (float)a->lr_min;
     tc->sched.warmup = a->warmup;
     if (parse_decay(a->decay, &tc->sched.decay) != 0)
-        return tool_usage_error(cmd, "--decay: '%s' is not cosine, linear or constant%s", a->decay, "");
+        return tool_usage_error(cmd, "--decay: '%s' is not cosine, linear, constant or wsd%s", a->decay, "");
+    tc->sched.decay_steps = a->decay_steps >= 0 ? a->decay_steps : a->steps / 5;
+    if (tc->sched.decay_steps > a->steps)
+        return tool_usage_error(cmd, "--decay-steps is longer than --steps%s%s", "", "");
     tc->optim.weight_decay = (float)a->wd;
     tc->optim.beta2 = (float)a->beta2;
     tc->clip = a->clip;
@@ -100,7 +145,7 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
 static int cmd_train(int argc, char **argv) {
     const char *family = "gpt", *data = NULL, *out = "model.safetensors", *csv = NULL, *resume = NULL, *decay = "cosine";
     int64_t layers = 4, dim = 128, heads = 4, ffn = 0, ctxlen = 128, batch = 16, steps = 1000, seed = 1, warmup = 100;
-    int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7;
+    int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7, decay_steps = -1;
     double lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0, beta2 = 0.95;
     int quiet = 0, r;
     tool_opt opts[] = {
@@ -117,7 +162,8 @@ static int cmd_train(int argc, char **argv) {
         {"--lr", 'f', &lr, 0, 10, "peak learning rate (1e-3)"},
         {"--lr-min", 'f', &lr_min, 0, 10, "final learning rate (1e-4)"},
         {"--warmup", 'i', &warmup, 0, 1e12, "warm-up steps (100)"},
-        {"--decay", 's', &decay, 0, 0, "cosine | linear | constant (cosine)"},
+        {"--decay", 's', &decay, 0, 0, "cosine | linear | constant | wsd (cosine)"},
+        {"--decay-steps", 'i', &decay_steps, 0, 1e12, "wsd: the final linear decay's length (steps / 5)"},
         {"--wd", 'f', &wd, 0, 10, "AdamW weight decay (0.1)"},
         {"--beta2", 'f', &beta2, 0, 0.99999, "AdamW beta2 (0.95)"},
         {"--clip", 'f', &clip, 0, 1e9, "gradient clipping by global norm (1.0; 0 = off)"},
@@ -148,11 +194,14 @@ static int cmd_train(int argc, char **argv) {
     {
         ligo_decay dk;
         if (parse_decay(decay, &dk) != 0)
-            return tool_usage_error("train", "--decay: '%s' is not cosine, linear or constant%s", decay, "");
+            return tool_usage_error("train", "--decay: '%s' is not cosine, linear, constant or wsd%s", decay, "");
     }
     if (tool_dry_run) return 0;
-    ctx = make_ctx(threads);
-    if (!ctx) return tool_usage_error("train", "cannot create a context%s%s", "", "");
+    ctx = make_ctx("train", threads);
+    if (!ctx) return 1;
+    /* every check before the work: outputs, config, data, training settings */
+    if (check_writable(ctx, "--out", out) != LIGO_OK || check_writable(ctx, "--csv", csv) != LIGO_OK)
+        return fail("train", ctx);
     cfg = ligo_config_default(fam);
     cfg.n_layer = layers;
     cfg.d_model = dim;
@@ -181,6 +230,7 @@ static int cmd_train(int argc, char **argv) {
         ta.clip = clip;
         ta.target = target;
         ta.decay = decay;
+        ta.decay_steps = decay_steps;
         ta.out = out;
         ta.csv = csv;
         ta.quiet = quiet;
@@ -241,7 +291,7 @@ static int cmd_eval(int argc, char **argv) {
     if (r) return r == 1 ? 0 : r;
     if (!model) return tool_usage_error("eval", "--model is required%s%s", "", "");
     if (tool_dry_run) return 0;
-    ctx = make_ctx(threads);
+    ctx = make_ctx("eval", threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
     if (!m) return fail("eval", ctx);
@@ -249,6 +299,13 @@ static int cmd_eval(int argc, char **argv) {
     if (!data) {
         ligo_ctx_free(ctx);
         return tool_usage_error("eval", "--data is required%s%s", "", "");
+    }
+    if (m->cfg.family != LIGO_VIT && ctxlen > m->cfg.ctx_len) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%lld", (long long)ctxlen);
+        snprintf(b, sizeof b, "%lld", (long long)m->cfg.ctx_len);
+        ligo_ctx_free(ctx);
+        return tool_usage_error("eval", "--ctx %s is longer than the model's context %s", a, b);
     }
     if (ctxlen == 0 || m->cfg.family == LIGO_VIT) ctxlen = m->cfg.ctx_len;
     if (ligo_data_load(ctx, m->cfg.family, data, &d) != LIGO_OK) return fail("eval", ctx);
@@ -289,7 +346,7 @@ static int cmd_sample(int argc, char **argv) {
     if (!model) return tool_usage_error("sample", "--model is required%s%s", "", "");
     if (!*prompt) return tool_usage_error("sample", "--prompt: the prompt is empty%s%s", "", "");
     if (tool_dry_run) return 0;
-    ctx = make_ctx(threads);
+    ctx = make_ctx("sample", threads);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
     if (!m) return fail("sample", ctx);
@@ -303,6 +360,15 @@ static int cmd_sample(int argc, char **argv) {
         ligo_set_error(ctx, LIGO_EINVAL, "the prompt is empty");
         return fail("sample", ctx);
     }
+    /* the prompt's bytes are its token ids: each must be in the vocabulary */
+    for (i = 0; i < n; i++)
+        if ((int64_t)(unsigned char)prompt[i] >= V) {
+            char a[96], b[64];
+            snprintf(a, sizeof a, "byte %lld of the prompt is %d", (long long)i, (unsigned char)prompt[i]);
+            snprintf(b, sizeof b, "%lld", (long long)V);
+            ligo_ctx_free(ctx);
+            return tool_usage_error("sample", "--prompt: %s, outside the model's vocabulary of %s ids", a, b);
+        }
     seq = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(n + tokens) * sizeof(int32_t));
     dummy = (int32_t *)ligo_alloc_persistent(ctx, (size_t)m->cfg.ctx_len * sizeof(int32_t));
     if (!seq || !dummy) return fail("sample", ctx);
@@ -363,16 +429,17 @@ static int cmd_grow(int argc, char **argv) {
     const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
     const char *depth_init = "stack", *width_init = "rand", *op_in = NULL;
     int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
-    int64_t ctxlen = 128, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100;
-    double fit_lr = 1e-3, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
+    int64_t ctxlen = 0, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100;
+    double fit_lr = 1e-3, sym_noise = 0.01, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
     int full = 0, no_noise = 0, quiet = 0, width_first = 0, head_dim = 0, residual = 0, r;
     tool_opt opts[] = {
         {"--from", 's', &from, 0, 0, "the small model's checkpoint"},
         {"--data", 's', &data, 0, 0, "data of the large model's objective (as for train)"},
-        {"--layers", 'i', &layers, 1, 1024, "large model's blocks"},
-        {"--dim", 'i', &dim, 1, 65536, "large model's width"},
-        {"--heads", 'i', &heads, 1, 65536, "large model's heads (head dimension must stay)"},
-        {"--ffn", 'i', &ffn, 0, 65536, "large model's FFN width (0 = 4 x dim)"},
+        {"--layers", 'i', &layers, 1, 1024, "large model's blocks (2 x the small model's)"},
+        {"--dim", 'i', &dim, 1, 65536, "large model's width (2 x the small model's)"},
+        {"--heads", 'i', &heads, 1, 65536, "large model's heads (dim / the small model's head dimension, which\n"
+                                            "                     must stay; with --grow-head-dim the small head count)"},
+        {"--ffn", 'i', &ffn, 0, 65536, "large model's FFN width (0 = dim x the small model's FFN / width ratio)"},
         {"--method", 's', &method, 0, 0, "ligo | ligo-depth | ligo-width | stack | interlace | fpi | aki | scratch"},
         {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100)"},
         {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
@@ -381,6 +448,8 @@ static int cmd_grow(int argc, char **argv) {
         {"--depth-init", 's', &depth_init, 0, 0, "stack | interlace | rand (stack)"},
         {"--width-init", 's', &width_init, 0, 0, "rand | sel | sel_noisy (rand)"},
         {"--no-noise", 'b', &no_noise, 0, 0, "depth init without the U(0, 0.03) noise"},
+        {"--symmetry-noise", 'f', &sym_noise, 0, 1, "copied width (stack, interlace, fpi, aki, ligo-depth): U(-x, x) "
+                                                     "times each enlarged tensor's RMS (0.01; 0 = exact copies)"},
         {"--width-first", 'b', &width_first, 0, 0, "widen each small layer first, then blend (Algorithm 1)"},
         {"--grow-head-dim", 'b', &head_dim, 0, 0, "keep the head count, widen every head"},
         {"--residual", 'b', &residual, 0, 0, "learn an additive term per large tensor (starts at 0)"},
@@ -392,7 +461,8 @@ static int cmd_grow(int argc, char **argv) {
         {"--wd", 'f', &wd, 0, 10, "training weight decay (0.1)"},
         {"--clip", 'f', &clip, 0, 1e9, "training gradient clipping (1.0)"},
         {"--batch", 'i', &batch, 1, 1 << 20, "batch size for fitting and training (16)"},
-        {"--ctx", 'i', &ctxlen, 1, 65536, "context length (128)"},
+        {"--ctx", 'i', &ctxlen, 0, 65536, "fitting and training window (0 = the small model's context, which the\n"
+                                             "                     large model keeps; vit: from the image)"},
         {"--eval-every", 'i', &eval_every, 0, 1e12, "evaluate every N training steps (0 = at the end)"},
         {"--eval-windows", 'i', &eval_windows, 0, 1e12, "windows per evaluation (0 = all)"},
         {"--target-loss", 'f', &target, 0, 1e9, "stop training at this validation loss (0 = off)"},
@@ -414,8 +484,15 @@ static int cmd_grow(int argc, char **argv) {
     ligo_data d;
     ligo_eval_result e0, e1;
     ligo_trainer *tr = NULL;
+    ligo_train_config tc;
+    train_args ta;
     double total;
-    r = tool_parse("grow", "Grow a trained small model into a larger one (LiGO or a baseline).", argc, argv, opts);
+    r = tool_parse("grow",
+                   "Grow a trained small model into a larger one (LiGO or a baseline). Sizes not given follow\n"
+                   "the small model and the new width: twice its layers and width, its head dimension, its FFN\n"
+                   "ratio; the large model keeps its context, the default window. Every option is checked\n"
+                   "against the small model, the data and the output paths before fitting starts.",
+                   argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!from) return tool_usage_error("grow", "--from is required%s%s", "", "");
     if (ligo_grow_method_parse(method, &gm) != LIGO_OK)
@@ -429,8 +506,14 @@ static int cmd_grow(int argc, char **argv) {
     else if (strcmp(width_init, "sel_noisy") == 0) wi = LIGO_WIDTH_SEL_NOISY;
     else return tool_usage_error("grow", "--width-init: '%s' is not rand, sel or sel_noisy%s", width_init, "");
     if (tool_dry_run) return 0;
-    ctx = make_ctx(threads);
+    ctx = make_ctx("grow", threads);
     if (!ctx) return 1;
+    /* Every check runs before fitting starts: the outputs, the small model,
+     * the sizes derived from it, the data, the operator's and the training
+     * settings. */
+    if (check_writable(ctx, "--out", out) != LIGO_OK || check_writable(ctx, "--operator-out", op_out) != LIGO_OK ||
+        check_writable(ctx, "--csv", csv) != LIGO_OK)
+        return fail("grow", ctx);
     small = ligo_model_load(ctx, from);
     if (!small) return fail("grow", ctx);
     if (!data && small->cfg.family == LIGO_VIT) data = DEFAULT_IMAGES;
@@ -438,17 +521,46 @@ static int cmd_grow(int argc, char **argv) {
         ligo_ctx_free(ctx);
         return tool_usage_error("grow", "--data is required%s%s", "", "");
     }
+    /* unspecified sizes follow the small model and the new width: twice as
+     * deep and wide, the small head dimension (or head count with
+     * --grow-head-dim), the small FFN ratio; the context is the small
+     * model's (growth keeps it) and the default fitting window */
     lc = small->cfg;
     lc.n_layer = layers ? layers : 2 * small->cfg.n_layer;
     lc.d_model = dim ? dim : 2 * small->cfg.d_model;
-    lc.n_head = heads ? heads : head_dim ? small->cfg.n_head : lc.d_model / (small->cfg.d_model / small->cfg.n_head);
-    lc.d_ff = ffn ? ffn : 4 * lc.d_model;
+    if (heads) {
+        lc.n_head = heads;
+    } else if (head_dim) {
+        lc.n_head = small->cfg.n_head;
+    } else {
+        int64_t hd = small->cfg.d_model / small->cfg.n_head;
+        if (lc.d_model % hd != 0) {
+            char a[64], b[160];
+            snprintf(a, sizeof a, "%lld", (long long)lc.d_model);
+            snprintf(b, sizeof b, "%lld (%lld / %lld heads); give --heads, or --grow-head-dim", (long long)hd,
+                     (long long)small->cfg.d_model, (long long)small->cfg.n_head);
+            ligo_ctx_free(ctx);
+            return tool_usage_error("grow", "--dim %s is not a multiple of the small model's head dimension %s", a, b);
+        }
+        lc.n_head = lc.d_model / hd;
+    }
+    lc.d_ff = ffn ? ffn : (small->cfg.d_ff * lc.d_model + small->cfg.d_model / 2) / small->cfg.d_model;
+    if (lc.family == LIGO_VIT) {
+        ctxlen = 0; /* from the image */
+    } else if (ctxlen > small->cfg.ctx_len) {
+        char a[64], b[128];
+        snprintf(a, sizeof a, "%lld", (long long)ctxlen);
+        snprintf(b, sizeof b, "%lld (the grown model keeps it)", (long long)small->cfg.ctx_len);
+        ligo_ctx_free(ctx);
+        return tool_usage_error("grow", "--ctx %s is longer than the small model's context %s", a, b);
+    }
     gc = ligo_grow_config_default(gm);
     gc.fit_steps = fit_steps;
     gc.fit_lr = (float)fit_lr;
     gc.fit_warmup = fit_warmup;
     gc.full_width = full;
     gc.depth_noisy = !no_noise;
+    gc.noise = (float)sym_noise;
     gc.seed = (uint64_t)seed;
     gc.batch = batch;
     gc.ctx = ctxlen;
@@ -461,6 +573,33 @@ static int cmd_grow(int argc, char **argv) {
     if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
     g = ligo_grow_new(ctx, small, &lc, &gc);
     if (!g) return fail("grow", ctx);
+    /* the grown model's evaluation and training, checked now (with the data:
+     * windows for training and evaluation) rather than after fitting */
+    ta.steps = steps;
+    ta.batch = batch;
+    ta.ctx = ctxlen;
+    ta.warmup = warmup;
+    ta.eval_every = eval_every;
+    ta.eval_windows = eval_windows;
+    ta.ckpt_every = 0;
+    ta.seed = seed;
+    ta.lr = lr;
+    ta.lr_min = lr_min;
+    ta.wd = wd;
+    ta.beta2 = 0.95;
+    ta.clip = clip;
+    ta.target = target;
+    ta.decay = "cosine";
+    ta.decay_steps = -1;
+    ta.out = out;
+    ta.csv = csv;
+    ta.quiet = quiet;
+    if ((r = to_train_config("grow", &ta, &tc)) != 0) {
+        ligo_ctx_free(ctx);
+        return r;
+    }
+    if (ligo_train_config_check(ctx, &tc, &g->large, &d) != LIGO_OK) return fail("grow", ctx);
+    ctxlen = g->large.family == LIGO_VIT || ctxlen == 0 ? g->large.ctx_len : ctxlen;
     if (op_in && ligo_grow_load(ctx, g, op_in) != LIGO_OK) return fail("grow", ctx);
     if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) return fail("grow", ctx);
     if (op_out && g->n > 0 && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
@@ -469,30 +608,6 @@ static int cmd_grow(int argc, char **argv) {
     if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
     e1 = e0;
     if (steps > 0) {
-        ligo_train_config tc;
-        train_args ta;
-        ta.steps = steps;
-        ta.batch = batch;
-        ta.ctx = ctxlen;
-        ta.warmup = warmup;
-        ta.eval_every = eval_every;
-        ta.eval_windows = eval_windows;
-        ta.ckpt_every = 0;
-        ta.seed = seed;
-        ta.lr = lr;
-        ta.lr_min = lr_min;
-        ta.wd = wd;
-        ta.beta2 = 0.95;
-        ta.clip = clip;
-        ta.target = target;
-        ta.decay = "cosine";
-        ta.out = out;
-        ta.csv = csv;
-        ta.quiet = quiet;
-        if ((r = to_train_config("grow", &ta, &tc)) != 0) {
-            ligo_ctx_free(ctx);
-            return r;
-        }
         tr = ligo_trainer_new(ctx, big, &d, &tc);
         if (!tr) return fail("grow", ctx);
         catch_stop_signals(1);
@@ -580,7 +695,7 @@ static int cmd_export(int argc, char **argv) {
     if (r) return r == 1 ? 0 : r;
     if (!model || !dir) return tool_usage_error("export", "--model and --hf are required%s%s", "", "");
     if (tool_dry_run) return 0;
-    ctx = make_ctx(1);
+    ctx = make_ctx("export", 1);
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
     if (!m) return fail("export", ctx);

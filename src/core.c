@@ -539,12 +539,55 @@ LIGO_API ligo_ctx_params ligo_ctx_params_default(void) {
     return p;
 }
 
-LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) {
+/* Why ligo_ctx_new_status failed, into the caller's buffer. */
+static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...) {
+    va_list ap;
+    if (status) *status = s;
+    if (msg && msg_size > 0) {
+        va_start(ap, fmt);
+        vsnprintf(msg, msg_size, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+LIGO_API ligo_ctx *ligo_ctx_new_status(const ligo_ctx_params *params, ligo_status *status, char *msg,
+                                       size_t msg_size) {
     ligo_ctx_params p = params ? *params : ligo_ctx_params_default();
     ligo_ctx *ctx;
-    if (p.n_threads < 0 || p.n_threads > 1024 || p.chunk_bytes == 0) return NULL;
+    if (status) *status = LIGO_OK;
+    if (msg && msg_size > 0) msg[0] = '\0';
+    /* every field is checked, each named with its value */
+    if (p.n_threads < 0 || p.n_threads > 1024) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: n_threads is %d (want 0 <= n_threads <= 1024; 0 = all cores)", p.n_threads);
+        return NULL;
+    }
+    if (p.chunk_bytes == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL, "ligo_ctx_new: chunk_bytes is 0 (want > 0 bytes)");
+        return NULL;
+    }
+    if (p.persistent_limit == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: persistent_limit is 0 (want > 0 bytes: parameters live there)");
+        return NULL;
+    }
+    if (p.scratch_limit == 0) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_EINVAL,
+                       "ligo_ctx_new: scratch_limit is 0 (want > 0 bytes: activations and the tape live there)");
+        return NULL;
+    }
     ctx = (ligo_ctx *)LIGO_MALLOC(sizeof *ctx, p.alloc_user);
-    if (!ctx) return NULL;
+    if (!ctx) {
+        ligo__ctx_fail(status, msg, msg_size, LIGO_ENOMEM, "ligo_ctx_new: no memory for the context (%zu bytes)",
+                       sizeof *ctx);
+        return NULL;
+    }
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc_user = p.alloc_user;
     ctx->persistent.limit = p.persistent_limit;
@@ -558,6 +601,8 @@ LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) {
     }
     return ctx;
 }
+
+LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params) { return ligo_ctx_new_status(params, NULL, NULL, 0); }
 
 LIGO_API void ligo_ctx_free(ligo_ctx *ctx) {
     void *user;

@@ -72,6 +72,12 @@
  *   range, sizes that overflow, running out of the arena (LIGO_ENOMEM) and
  *   a non-finite loss (LIGO_ENONFINITE) are all error codes. Files are
  *   written atomically (a temporary file, flushed, renamed over the target).
+ *   Configs are checked field by field when an object is made from them,
+ *   before any allocation or work, each bad field named with its value
+ *   ("ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)");
+ *   ligo_train_config_check and ligo_data_check run those checks on their
+ *   own. ligo_ctx_new has no context to hold its error: ligo_ctx_new_status
+ *   hands back the status and the message.
  *
  * OWNERSHIP
  *   A context owns everything it allocates, in two arenas: persistent

@@ -54,7 +54,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.fit_lr = 1e-3f;
     c.fit_clip = 1.0;
     c.batch = 16;
-    c.ctx = 128;
+    c.ctx = 0; /* the large model's context */
     c.progress = 0;
     return c;
 }
@@ -190,12 +190,15 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
                               ligo_family_name(s->family), ligo_family_name(l->family));
-    if (l->n_layer < s->n_layer || l->d_model < s->d_model || l->d_ff < s->d_ff)
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the large config (%lld layers, width %lld, FFN %lld) is smaller than the small one "
-                              "(%lld, %lld, %lld) somewhere",
-                              who, (long long)l->n_layer, (long long)l->d_model, (long long)l->d_ff,
-                              (long long)s->n_layer, (long long)s->d_model, (long long)s->d_ff);
+    if (l->n_layer < s->n_layer)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_layer %lld is smaller than the small model's %lld", who,
+                              (long long)l->n_layer, (long long)s->n_layer);
+    if (l->d_model < s->d_model)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large d_model %lld is smaller than the small model's %lld", who,
+                              (long long)l->d_model, (long long)s->d_model);
+    if (l->d_ff < s->d_ff)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large d_ff %lld is smaller than the small model's %lld", who,
+                              (long long)l->d_ff, (long long)s->d_ff);
     if (head_dim && l->n_head != s->n_head)
         return ligo_set_error(ctx, LIGO_EINVAL,
                               "%s: growing the head dimension keeps the head count (large %lld heads, small %lld)", who,
@@ -205,10 +208,52 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
                               "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
                               who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
                               (long long)s->d_model, (long long)s->n_head, (long long)(s->d_model / s->n_head));
-    if (l->vocab != s->vocab || l->ctx_len != s->ctx_len || l->image_h != s->image_h || l->image_w != s->image_w ||
-        l->patch != s->patch || l->n_classes != s->n_classes)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: vocabulary, context, image or classes differ between the models",
-                              who);
+    {
+        /* what growth keeps: each field on its own */
+        static const char *names[6] = {"vocab", "ctx_len", "image_h", "image_w", "patch", "n_classes"};
+        const int64_t lv[6] = {l->vocab, l->ctx_len, l->image_h, l->image_w, l->patch, l->n_classes};
+        const int64_t sv[6] = {s->vocab, s->ctx_len, s->image_h, s->image_w, s->patch, s->n_classes};
+        int i;
+        for (i = 0; i < 6; i++)
+            if (lv[i] != sv[i])
+                return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large %s %lld differs from the small model's %lld "
+                                      "(growth keeps it)", who, names[i], (long long)lv[i], (long long)sv[i]);
+    }
+    return LIGO_OK;
+}
+
+/* The options and every fitting field of a grow config, each named with
+ * its value; l is the checked large config. */
+static ligo_status ligo__check_fitting(ligo_ctx *ctx, const ligo_grow_config *c, const ligo_config *l) {
+    const char *who = "ligo_grow_new";
+    if (c->depth_init != LIGO_DEPTH_STACK && c->depth_init != LIGO_DEPTH_INTERLACE && c->depth_init != LIGO_DEPTH_RAND)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: depth_init is %d (want LIGO_DEPTH_STACK, _INTERLACE or _RAND)",
+                              who, (int)c->depth_init);
+    if (c->width_init != LIGO_WIDTH_RAND && c->width_init != LIGO_WIDTH_SEL && c->width_init != LIGO_WIDTH_SEL_NOISY)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: width_init is %d (want LIGO_WIDTH_RAND, _SEL or _SEL_NOISY)", who,
+                              (int)c->width_init);
+    if (!(c->noise >= 0.0f && c->noise <= 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: noise is %g (want 0 to 1, a fraction of each tensor's RMS)", who,
+                              (double)c->noise);
+    if (c->fit_steps < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_steps is %lld (want >= 0 steps)", who, (long long)c->fit_steps);
+    if (c->fit_warmup < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_warmup is %lld (want >= 0 steps)", who,
+                              (long long)c->fit_warmup);
+    if (!(c->fit_lr >= 0.0f) || !isfinite(c->fit_lr))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_lr is %g (want a finite rate >= 0)", who, (double)c->fit_lr);
+    if (!(c->fit_clip >= 0.0) || !isfinite(c->fit_clip))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: fit_clip is %g (want a finite norm >= 0; 0 = off)", who,
+                              c->fit_clip);
+    if (c->batch < 1 || c->batch > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: batch is %lld (want 1 <= batch <= 2^20)", who,
+                              (long long)c->batch);
+    if (l->family != LIGO_VIT && c->ctx < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx is %lld (want 1 to the model's context %lld, or 0 for it)",
+                              who, (long long)c->ctx, (long long)l->ctx_len);
+    if (l->family != LIGO_VIT && c->ctx > l->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx %lld (the fitting context) is longer than the model's context %lld",
+                              who, (long long)c->ctx, (long long)l->ctx_len);
     return LIGO_OK;
 }
 
@@ -274,15 +319,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
     }
-    if (!(cfg->noise >= 0.0f && cfg->noise <= 1.0f)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: noise %g is outside [0, 1] (a fraction of each tensor's RMS)",
-                       (double)cfg->noise);
-        return NULL;
-    }
-    if (cfg->fit_steps < 0 || cfg->fit_warmup < 0 || !(cfg->fit_lr >= 0.0f) || cfg->batch < 1 || cfg->ctx < 1) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fitting needs steps >= 0, warm-up >= 0, lr >= 0, batch >= 1, ctx >= 1");
-        return NULL;
-    }
+    if (ligo__check_fitting(ctx, cfg, &lc) != LIGO_OK) return NULL;
     g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);
     if (!g) return NULL;
     g->cfg = *cfg;
@@ -745,7 +782,14 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
     B = g->cfg.batch;
-    T = g->large.family == LIGO_VIT || g->cfg.ctx > g->large.ctx_len ? g->large.ctx_len : g->cfg.ctx;
+    /* the context ligo_grow_new checked (0: the model's); never clamped */
+    T = g->large.family == LIGO_VIT || g->cfg.ctx == 0 ? g->large.ctx_len : g->cfg.ctx;
+    if (B < 1 || B > (1 << 20) || T < 1 || T > g->large.ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "ligo_grow_fit: batch %lld, ctx %lld (want 1 <= batch <= 2^20, ctx 0 or 1 to the model's "
+                              "context %lld)",
+                              (long long)B, (long long)g->cfg.ctx, (long long)g->large.ctx_len);
+    if (ligo__data_check(ctx, "ligo_grow_fit", d, &g->large, T, 0) != LIGO_OK) return ctx->status;
     oc = ligo_optim_config_default(LIGO_ADAMW);
     oc.beta2 = 0.999f;
     oc.eps = 1e-6f;

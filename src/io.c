@@ -740,9 +740,26 @@ static ligo_status ligo__st_load_header(ligo_ctx *ctx, const char *who, const ch
     return LIGO_OK;
 }
 
-/* Header length from the first 8 bytes, checked against the cap and the size. */
+/* Header length from the first 8 bytes, checked against the cap and the size.
+ * first is the byte after the length (-1 when there is none or it was not
+ * read): a header that cannot fit and does not start with '{' means the
+ * input is no safetensors file at all (a text file, say), not a truncated
+ * one, and the message says so. */
 static ligo_status ligo__st_check_hlen(ligo_ctx *ctx, const char *who, const char *fname, uint64_t hl,
-                                       uint64_t after) {
+                                       uint64_t after, int first) {
+    if ((hl > LIGO__ST_MAX_HEADER || hl > after) && first >= 0 && first != '{') {
+        if (hl > after)
+            return ligo_set_error(ctx, LIGO_EFORMAT,
+                                  "%s: %s is not a safetensors file: its first 8 bytes give a header length of %llu, "
+                                  "more than the %s's size (%llu bytes)",
+                                  who, fname ? fname : "the buffer", (unsigned long long)hl, fname ? "file" : "buffer",
+                                  (unsigned long long)after + 8);
+        return ligo_set_error(ctx, LIGO_EFORMAT,
+                              "%s: %s is not a safetensors file: its first 8 bytes give a header length of %llu, more "
+                              "than the limit of %llu bytes, and no '{' follows them",
+                              who, fname ? fname : "the buffer", (unsigned long long)hl,
+                              (unsigned long long)LIGO__ST_MAX_HEADER);
+    }
     if (hl > LIGO__ST_MAX_HEADER)
         return ligo__st_err(ctx, LIGO_EFORMAT, who, fname, "header length %llu exceeds the limit of %llu bytes",
                             (unsigned long long)hl, (unsigned long long)LIGO__ST_MAX_HEADER);
@@ -761,7 +778,7 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, s
     if (n < 8)
         return ligo__st_err(ctx, LIGO_EFORMAT, who, NULL, "%zu bytes cannot hold the 8-byte header length (truncated?)", n);
     hl = ligo__st_le64(buf);
-    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8)) != LIGO_OK) return ctx->status;
+    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
     if (ligo__st_load_header(ctx, who, NULL, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
         LIGO_OK)
         return ctx->status;
@@ -849,7 +866,12 @@ static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, 
                             (unsigned long long)size);
     if (ligo__st_fread(ctx, f, path, len8, 8, "the header length") != LIGO_OK) return ctx->status;
     hl = ligo__st_le64(len8);
-    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8) != LIGO_OK) return ctx->status;
+    if ((hl > LIGO__ST_MAX_HEADER || hl > size - 8) && size > 8) {
+        /* about to fail: the next byte tells a foreign file from a cut one */
+        int c = fgetc(f);
+        if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, c == EOF ? -1 : c) != LIGO_OK) return ctx->status;
+    }
+    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, -1) != LIGO_OK) return ctx->status;
     /* the header is temporary: heap, not scratch, so it leaves no hole */
     hdr = (unsigned char *)LIGO_MALLOC(hl ? (size_t)hl : 1, ctx->alloc_user);
     if (!hdr) return ligo__st_err(ctx, LIGO_ENOMEM, who, path, "no memory for a %llu-byte header", (unsigned long long)hl);

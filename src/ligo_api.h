@@ -66,9 +66,19 @@ typedef struct ligo_ctx_params {
 LIGO_API ligo_ctx_params ligo_ctx_params_default(void);
 
 /* A context owns two arenas, the tape, a thread pool, FLOP counters and the
- * last error. Returns NULL only when the context itself cannot be allocated
- * or the params are invalid. */
+ * last error. params NULL means ligo_ctx_params_default(). Returns NULL only
+ * when the params are invalid (n_threads outside [0, 1024], a chunk_bytes,
+ * persistent_limit or scratch_limit of 0) or the context itself cannot be
+ * allocated; ligo_ctx_new_status says which. */
 LIGO_API ligo_ctx *ligo_ctx_new(const ligo_ctx_params *params);
+/* ligo_ctx_new that reports why it failed: with no context to hold the
+ * error, the status goes to *status (LIGO_EINVAL for a bad field,
+ * LIGO_ENOMEM) and the message, naming the field and its value ("ligo_ctx_new:
+ * n_threads is -1 (want ...)"), into msg (msg_size bytes, always
+ * terminated). On success *status is LIGO_OK and msg is "". status and msg
+ * may be NULL. */
+LIGO_API ligo_ctx *ligo_ctx_new_status(const ligo_ctx_params *params, ligo_status *status, char *msg,
+                                       size_t msg_size);
 LIGO_API void ligo_ctx_free(ligo_ctx *ctx);
 
 /* Errors are sticky: after a failure every builder returns NULL at once and
@@ -376,7 +386,9 @@ typedef struct ligo_config {
  * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
  * images in 7 x 7 patches, 10 classes. */
 LIGO_API ligo_config ligo_config_default(ligo_family family);
-/* Checks a config; fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+/* Checks a config field by field (LIGO_EINVAL naming the first bad field
+ * and its value, e.g. "ligo_config: n_layer is 0 (want 1 to 1024 layers)");
+ * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
 /* Parameter flags. */
@@ -479,7 +491,11 @@ typedef struct ligo_optim {
     int64_t n_segs;
 } ligo_optim;
 
-/* An optimizer over n floats split in segments (NULL: one decayed segment). */
+/* An optimizer over n floats split in segments (NULL: one decayed segment).
+ * The config is checked field by field, each bad one named with its value
+ * (LIGO_EINVAL, e.g. "ligo_optim_new: beta2 is 1.5 (want 0 <= beta2 < 1)"):
+ * kind, beta1 and beta2 in [0, 1), eps finite > 0, momentum in [0, 1),
+ * weight_decay finite >= 0. */
 LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n,
                                     const ligo_segment *segs, int64_t n_segs);
 /* Segments of a model: matrices decayed, the rest not (unless decay_all). */
@@ -739,7 +755,8 @@ typedef struct ligo_grow_config {
     int64_t fit_warmup;         /* linear warm-up, then constant (10) */
     float fit_lr;               /* (1e-3) */
     double fit_clip;            /* global-norm clipping (1.0) */
-    int64_t batch, ctx;         /* fitting batch (16 x 128) */
+    int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
+                                 * large model's context; at most that; ViT: not used) */
     int progress;
 } ligo_grow_config;
 
@@ -789,14 +806,21 @@ typedef struct ligo_grow {
 
 /* An operator from a small model to the `large` config (same family,
  * vocabulary, context and head dimension, or the same head count with
- * cfg.grow_head_dim; no dim smaller). */
+ * cfg.grow_head_dim; no dim smaller). Every field of cfg is checked first,
+ * each bad one named with its value (LIGO_EINVAL): method, depth_init,
+ * width_init, fit_steps and fit_warmup >= 0, fit_lr and fit_clip finite
+ * >= 0, batch in [1, 2^20], ctx in [0, the model's context], e.g.
+ * "ligo_grow_new: fit_lr is nan (want a finite rate >= 0)". */
 LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const ligo_config *large,
                                   const ligo_grow_config *cfg);
 /* The large model's weights as tape nodes computed from the frozen small
  * weights and the operator (one per large table entry). */
 LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **weights);
 /* Fit the learned parts on the large model's loss (cfg.fit_steps of AdamW,
- * eps 1e-6, no weight decay). Does nothing for fixed methods. */
+ * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
+ * context; a longer one is an error, never shortened). The data are
+ * checked first (ligo_data_check, training split). Does nothing for fixed
+ * methods. */
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
 /* The standalone large model (scratch: a fresh initialisation). */
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
@@ -833,6 +857,15 @@ struct ligo_data {
  * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
  * files. */
 LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
 /* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
  * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
 LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
@@ -854,18 +887,19 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {
-    int64_t steps;        /* optimizer updates in all */
-    int64_t batch, ctx;   /* B, T (ViT: T ignored) */
-    ligo_schedule sched;  /* lr_max, lr_min, warmup (total = steps) */
-    ligo_optim_config optim;
-    double clip;          /* global-norm clipping, 0 = off */
+    int64_t steps;        /* optimizer updates in all (>= 0) */
+    int64_t batch, ctx;   /* B (1 to 2^20), T (1 to the model's context; 0 = the model's
+                           * context, the default; ViT: not used, T comes from the image) */
+    ligo_schedule sched;  /* lr_max, lr_min (finite, >= 0), warmup (>= 0); total = steps */
+    ligo_optim_config optim; /* checked as ligo_optim_new checks it */
+    double clip;          /* global-norm clipping (finite, >= 0), 0 = off */
     uint64_t seed;        /* batch order (and MLM masks) */
-    int64_t eval_every;   /* 0 = only at the end */
-    int64_t eval_windows; /* 0 = the whole validation split */
-    int64_t ckpt_every;   /* 0 = only at the end (when ckpt_path is set) */
+    int64_t eval_every;   /* >= 0; 0 = only at the end */
+    int64_t eval_windows; /* >= 0; 0 = the whole validation split */
+    int64_t ckpt_every;   /* >= 0; 0 = only at the end (when ckpt_path is set) */
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
-    double target_loss;   /* stop once validation loss <= target (0 = off) */
+    double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
     int progress;         /* 0 quiet, 1 progress line on stderr */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
@@ -889,6 +923,18 @@ typedef struct ligo_trainer {
     float *images;
 } ligo_trainer;
 
+/* Every field of cfg checked against a model's config and, when d is not
+ * NULL, the data (ligo_data_check with eval), before anything is
+ * allocated. Each bad field gets its own LIGO_EINVAL message with its value,
+ * e.g. "ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)",
+ * "ligo_trainer_new: ctx 128 is longer than the model's context 64". The
+ * schedule's decay kind is not checked here (ligo_schedule_lr's business).
+ * ligo_trainer_new runs the same checks (naming itself); call this one to
+ * check a run before the model exists, e.g. before growing it. */
+LIGO_API ligo_status ligo_train_config_check(ligo_ctx *ctx, const ligo_train_config *cfg, const ligo_config *model,
+                                             const ligo_data *d);
+/* A trainer: cfg as ligo_train_config_check checks it, then the optimizer
+ * (a fresh one, from cfg->optim) and the batch buffers. */
 LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d,
                                         const ligo_train_config *cfg);
 /* One update: batch, forward, backward, clip, step. A non-finite loss or

@@ -193,4 +193,12 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
+/* optim.c: every field of an optimizer config, each named with its value
+ * in "WHO: PREFIXfield is V (want ...)". */
+LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
+                                                const ligo_optim_config *c);
+/* train.c: the checks of ligo_data_check, reported as WHO's. */
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval);
+
 #endif /* LIGO_INTERNAL_H */

@@ -60,36 +60,52 @@ LIGO_API ligo_config ligo_config_default(ligo_family family) {
 #define LIGO__MAX_VOCAB ((int64_t)1 << 22)
 
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
+    const char *who = "ligo_config";
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
+    /* each field on its own, named with its value */
     if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: unknown family %d", (int)c->family);
-    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT or LIGO_VIT)", who,
+                              (int)c->family);
     if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld layers is outside [1, %d]", (long long)c->n_layer,
-                              LIGO__MAX_LAYERS);
-    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM || c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: width %lld or FFN width %lld is outside [1, %lld]",
-                              (long long)c->d_model, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
-    if (c->n_head < 1 || c->d_model % c->n_head != 0)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld heads do not divide width %lld",
-                              (long long)c->n_head, (long long)c->d_model);
-    if (!(c->ln_eps > 0.0f)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: LayerNorm eps must be positive");
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_layer is %lld (want 1 to %d layers)", who,
+                              (long long)c->n_layer, LIGO__MAX_LAYERS);
+    if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_model is %lld (want a width of 1 to %lld)", who,
+                              (long long)c->d_model, (long long)LIGO__MAX_DIM);
+    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    if (c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for 4 x d_model)",
+                              who, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+    if (c->n_head < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_head is %lld (want at least 1 head)", who, (long long)c->n_head);
+    if (c->d_model % c->n_head != 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %lld heads do not divide width %lld", who, (long long)c->n_head,
+                              (long long)c->d_model);
+    if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: ln_eps is %g (want a finite LayerNorm eps > 0)", who,
+                              (double)c->ln_eps);
     if (c->family == LIGO_VIT) {
-        if (c->patch < 1 || c->image_h < 1 || c->image_w < 1 || c->image_h > 4096 || c->image_w > 4096 ||
-            c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: patch %lld does not tile a %lldx%lld image",
+        if (c->image_h < 1 || c->image_h > 4096)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_h is %lld (want 1 to 4096 pixels)", who,
+                                  (long long)c->image_h);
+        if (c->image_w < 1 || c->image_w > 4096)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_w is %lld (want 1 to 4096 pixels)", who,
+                                  (long long)c->image_w);
+        if (c->patch < 1 || c->image_h % c->patch != 0 || c->image_w % c->patch != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: patch %lld does not tile a %lldx%lld image", who,
                                   (long long)c->patch, (long long)c->image_h, (long long)c->image_w);
         if (c->n_classes < 2 || c->n_classes > LIGO__MAX_VOCAB)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: %lld classes", (long long)c->n_classes);
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_classes is %lld (want 2 to %lld classes)", who,
+                                  (long long)c->n_classes, (long long)LIGO__MAX_VOCAB);
         c->ctx_len = (c->image_h / c->patch) * (c->image_w / c->patch) + 1;
         c->vocab = 0;
     } else {
         if (c->vocab < 2 || c->vocab > LIGO__MAX_VOCAB)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: vocabulary %lld is outside [2, %lld]",
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: vocab is %lld (want a vocabulary of 2 to %lld ids)", who,
                                   (long long)c->vocab, (long long)LIGO__MAX_VOCAB);
         if (c->ctx_len < 1 || c->ctx_len > LIGO__MAX_DIM)
-            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config: context %lld is outside [1, %lld]",
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx_len is %lld (want a context of 1 to %lld positions)", who,
                                   (long long)c->ctx_len, (long long)LIGO__MAX_DIM);
     }
     return LIGO_OK;

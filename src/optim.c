@@ -16,24 +16,50 @@ LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind) {
     return c;
 }
 
+/* Every field of an optimizer config, each named with its value: who is
+ * the function reporting, prefix the field's path in its argument
+ * ("optim." inside a ligo_train_config, "" for ligo_optim_new). */
+LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
+                                                const ligo_optim_config *c) {
+    if (c->kind != LIGO_ADAMW && c->kind != LIGO_SGD)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %skind is %d (want LIGO_ADAMW or LIGO_SGD)", who, prefix,
+                              (int)c->kind);
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sbeta1 is %g (want 0 <= beta1 < 1)", who, prefix,
+                              (double)c->beta1);
+    if (!(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sbeta2 is %g (want 0 <= beta2 < 1)", who, prefix,
+                              (double)c->beta2);
+    if (!(c->eps > 0.0f) || !isfinite(c->eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %seps is %g (want a finite eps > 0)", who, prefix, (double)c->eps);
+    if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %smomentum is %g (want 0 <= momentum < 1)", who, prefix,
+                              (double)c->momentum);
+    if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %sweight_decay is %g (want a finite decay >= 0)", who, prefix,
+                              (double)c->weight_decay);
+    return LIGO_OK;
+}
+
 LIGO_API ligo_optim *ligo_optim_new(ligo_ctx *ctx, const ligo_optim_config *cfg, int64_t n, const ligo_segment *segs,
                                     int64_t n_segs) {
     ligo_optim *o;
     int64_t i, covered = 0;
     if (ligo__failed(ctx)) return NULL;
-    if (!cfg || n < 1 || (segs && n_segs < 1) || n > ((int64_t)1 << 34)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: needs a config and 1 <= n (%lld) <= 2^34", (long long)n);
+    if (!cfg) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: config is NULL");
         return NULL;
     }
-    if (cfg->kind != LIGO_ADAMW && cfg->kind != LIGO_SGD) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: unknown optimizer kind %d", (int)cfg->kind);
+    if (n < 1 || n > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: n is %lld (want 1 <= n <= 2^34 floats)", (long long)n);
         return NULL;
     }
-    if (!(cfg->beta1 >= 0.0f && cfg->beta1 < 1.0f) || !(cfg->beta2 >= 0.0f && cfg->beta2 < 1.0f) ||
-        !(cfg->eps > 0.0f) || !(cfg->weight_decay >= 0.0f) || !(cfg->momentum >= 0.0f && cfg->momentum < 1.0f)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: betas and momentum must be in [0, 1), eps > 0, decay >= 0");
+    if (segs && n_segs < 1) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_optim_new: n_segs is %lld with a segment table (want >= 1)",
+                       (long long)n_segs);
         return NULL;
     }
+    if (ligo__optim_config_check(ctx, "ligo_optim_new", "", cfg) != LIGO_OK) return NULL;
     if (segs)
         for (i = 0; i < n_segs; i++) {
             if (segs[i].offset != covered || segs[i].n < 1) {

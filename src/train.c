@@ -58,6 +58,46 @@ static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const li
     return LIGO_OK;
 }
 
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval) {
+    int64_t n_train, n_val, win;
+    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) {
+        if (d->train.n < 1 || (eval && d->test.n < 1))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
+                                  who, (long long)d->train.n, (long long)d->test.n);
+        return LIGO_OK;
+    }
+    if (T < 1 || T > cfg->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
+                              (long long)T, (long long)cfg->ctx_len);
+    n_train = d->tokens.split;
+    n_val = d->tokens.n - d->tokens.split;
+    if (n_train < T + 1)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
+                              "and the token after it)",
+                              who, (long long)n_train, (long long)(T + 1), (long long)T);
+    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
+    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
+                              "evaluation window of %lld at ctx %lld%s",
+                              who, (long long)n_val, (long long)win, (long long)T,
+                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
+}
+
 LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
                                      int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -209,7 +249,7 @@ LIGO_API ligo_train_config ligo_train_config_default(void) {
     memset(&c, 0, sizeof c);
     c.steps = 1000;
     c.batch = 16;
-    c.ctx = 128;
+    c.ctx = 0; /* the model's context */
     c.sched.lr_max = 1e-3f;
     c.sched.lr_min = 1e-4f;
     c.sched.warmup = 100;
@@ -222,27 +262,83 @@ LIGO_API ligo_train_config ligo_train_config_default(void) {
     return c;
 }
 
+/* A rate of the schedule: finite and >= 0. */
+static ligo_status ligo__check_rate(ligo_ctx *ctx, const char *who, const char *field, float v) {
+    if (!(v >= 0.0f) || !isfinite(v))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s is %g (want a finite rate >= 0)", who, field, (double)v);
+    return LIGO_OK;
+}
+
+static ligo_status ligo__check_count(ligo_ctx *ctx, const char *who, const char *field, int64_t v, const char *what) {
+    if (v < 0) return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s is %lld (want >= 0%s)", who, field, (long long)v, what);
+    return LIGO_OK;
+}
+
+/* Every field of a training config against the model (and the data when
+ * given), each bad one named with its value; T is the resolved context. */
+static ligo_status ligo__train_config_check(ligo_ctx *ctx, const char *who, const ligo_train_config *c,
+                                            const ligo_config *model, const ligo_data *d, int64_t *T_out) {
+    ligo_config mc;
+    int64_t T;
+    if (!c || !model) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL config or model config", who);
+    mc = *model;
+    if (ligo_config_check(ctx, &mc) != LIGO_OK) return ctx->status;
+    if (ligo__check_count(ctx, who, "steps", c->steps, " updates") != LIGO_OK) return ctx->status;
+    if (c->batch < 1 || c->batch > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: batch is %lld (want 1 <= batch <= 2^20)", who,
+                              (long long)c->batch);
+    if (mc.family == LIGO_VIT) {
+        T = mc.ctx_len; /* from the image; ctx is not used */
+    } else {
+        if (c->ctx < 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx is %lld (want 1 to the model's context %lld, or 0 for it)",
+                                  who, (long long)c->ctx, (long long)mc.ctx_len);
+        if (c->ctx > mc.ctx_len)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: ctx %lld is longer than the model's context %lld", who,
+                                  (long long)c->ctx, (long long)mc.ctx_len);
+        T = c->ctx == 0 ? mc.ctx_len : c->ctx;
+    }
+    if (ligo__check_rate(ctx, who, "sched.lr_max", c->sched.lr_max) != LIGO_OK) return ctx->status;
+    if (ligo__check_rate(ctx, who, "sched.lr_min", c->sched.lr_min) != LIGO_OK) return ctx->status;
+    if (ligo__check_count(ctx, who, "sched.warmup", c->sched.warmup, " steps") != LIGO_OK) return ctx->status;
+    if (c->sched.decay < LIGO_DECAY_COSINE || c->sched.decay > LIGO_DECAY_WSD)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: sched.decay is %d (want LIGO_DECAY_COSINE, _LINEAR, _CONSTANT or _WSD)",
+                              who, (int)c->sched.decay);
+    if (c->sched.decay == LIGO_DECAY_WSD && (c->sched.decay_steps < 0 || c->sched.decay_steps > c->steps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: sched.decay_steps is %lld (want 0 to steps = %lld)", who,
+                              (long long)c->sched.decay_steps, (long long)c->steps);
+    if (ligo__optim_config_check(ctx, who, "optim.", &c->optim) != LIGO_OK) return ctx->status;
+    if (!(c->clip >= 0.0) || !isfinite(c->clip))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: clip is %g (want a finite norm >= 0; 0 = off)", who, c->clip);
+    if (ligo__check_count(ctx, who, "eval_every", c->eval_every, " steps; 0 = at the end") != LIGO_OK ||
+        ligo__check_count(ctx, who, "eval_windows", c->eval_windows, "; 0 = the whole validation split") != LIGO_OK ||
+        ligo__check_count(ctx, who, "ckpt_every", c->ckpt_every, " steps; 0 = at the end") != LIGO_OK)
+        return ctx->status;
+    if (!(c->target_loss >= 0.0) || !isfinite(c->target_loss))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: target_loss is %g (want a finite loss >= 0; 0 = off)", who,
+                              c->target_loss);
+    if (d && ligo__data_check(ctx, who, d, &mc, T, 1) != LIGO_OK) return ctx->status;
+    if (T_out) *T_out = T;
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_train_config_check(ligo_ctx *ctx, const ligo_train_config *cfg, const ligo_config *model,
+                                             const ligo_data *d) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__train_config_check(ctx, "ligo_train_config_check", cfg, model, d, NULL);
+}
+
 LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, const ligo_train_config *cfg) {
     ligo_trainer *tr;
-    int64_t B, T;
+    int64_t B, T = 0;
     if (ligo__failed(ctx)) return NULL;
     if (!m || !d || !cfg) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: NULL model, data or config");
         return NULL;
     }
+    /* everything is checked before anything is allocated */
+    if (ligo__train_config_check(ctx, "ligo_trainer_new", cfg, &m->cfg, d, &T) != LIGO_OK) return NULL;
     B = cfg->batch;
-    T = m->cfg.family == LIGO_VIT ? m->cfg.ctx_len : cfg->ctx;
-    if (cfg->steps < 0 || B < 1 || B > (1 << 20) || T < 1 || T > m->cfg.ctx_len) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: steps %lld, batch %lld, context %lld (model context %lld)",
-                       (long long)cfg->steps, (long long)B, (long long)T, (long long)m->cfg.ctx_len);
-        return NULL;
-    }
-    if (d->family != m->cfg.family) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_new: %s data for a %s model", ligo_family_name(d->family),
-                       ligo_family_name(m->cfg.family));
-        return NULL;
-    }
-    if (ligo__check_vocab(ctx, d, &m->cfg) != LIGO_OK) return NULL;
     tr = (ligo_trainer *)ligo_alloc_persistent(ctx, sizeof *tr);
     if (!tr) return NULL;
     tr->model = m;

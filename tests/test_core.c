@@ -37,6 +37,56 @@ static void test_ctx_params(void) {
     CHECK(ligo_ctx_new(&p) == NULL);
 }
 
+/* ligo_ctx_new_status names the bad field and its value. */
+static void test_ctx_new_status(void) {
+    static const struct {
+        int field; /* 0 n_threads, 1 chunk_bytes, 2 persistent_limit, 3 scratch_limit */
+        long long value;
+        const char *want;
+    } bad[] = {{0, -1, "n_threads is -1"},
+               {0, 1025, "n_threads is 1025"},
+               {1, 0, "chunk_bytes is 0"},
+               {2, 0, "persistent_limit is 0"},
+               {3, 0, "scratch_limit is 0"}};
+    size_t i;
+    char msg[256];
+    ligo_status s;
+    ligo_ctx *ctx;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ligo_ctx_params p = ligo_ctx_params_default();
+        if (bad[i].field == 0) p.n_threads = (int)bad[i].value;
+        else if (bad[i].field == 1) p.chunk_bytes = (size_t)bad[i].value;
+        else if (bad[i].field == 2) p.persistent_limit = (size_t)bad[i].value;
+        else p.scratch_limit = (size_t)bad[i].value;
+        s = LIGO_OK;
+        strcpy(msg, "untouched");
+        ctx = ligo_ctx_new_status(&p, &s, msg, sizeof msg);
+        CHECK(ctx == NULL);
+        CHECK_STATUS(s, LIGO_EINVAL);
+        CHECK_MSG(strstr(msg, bad[i].want) != NULL && strncmp(msg, "ligo_ctx_new: ", 14) == 0,
+                  "message \"%s\" lacks \"%s\"", msg, bad[i].want);
+        ligo_ctx_free(ctx);
+        CHECK(ligo_ctx_new(&p) == NULL); /* the plain form refuses the same */
+    }
+    /* a tiny buffer is still terminated; NULL outputs are allowed */
+    {
+        ligo_ctx_params p = ligo_ctx_params_default();
+        p.n_threads = -7;
+        memset(msg, 'x', sizeof msg);
+        CHECK(ligo_ctx_new_status(&p, &s, msg, 5) == NULL);
+        CHECK(strcmp(msg, "ligo") == 0);
+        CHECK(ligo_ctx_new_status(&p, NULL, NULL, 0) == NULL);
+    }
+    /* success clears both */
+    s = LIGO_EIO;
+    strcpy(msg, "stale");
+    ctx = ligo_ctx_new_status(NULL, &s, msg, sizeof msg);
+    CHECK(ctx != NULL);
+    CHECK_STATUS(s, LIGO_OK);
+    CHECK(msg[0] == '\0');
+    ligo_ctx_free(ctx);
+}
+
 static void test_arena_alignment_and_zero(void) {
     ligo_ctx *ctx = ligo_ctx_new(NULL);
     int i;
@@ -201,6 +251,7 @@ void suite_core(void) {
     RUN(test_status_strings);
     RUN(test_error_first_wins);
     RUN(test_ctx_params);
+    RUN(test_ctx_new_status);
     RUN(test_arena_alignment_and_zero);
     RUN(test_arena_mark_rewind);
     RUN(test_arena_exhaustion);

@@ -347,6 +347,125 @@ static void test_grow_errors(void) {
     ligo_ctx_free(ctx);
 }
 
+/* ligo_grow_new checks every fitting field on its own, naming it with its
+ * value, before it allocates anything; growth-kept fields are named too. */
+static void test_grow_config_fields(void) {
+    static const struct {
+        int field; /* 0 fit_steps, 1 fit_warmup, 2 fit_lr, 3 fit_clip, 4 batch, 5 ctx, 6 depth_init, 7 width_init */
+        double v;
+        const char *want;
+    } bad[] = {{0, -1, "fit_steps is -1"},
+               {1, -2, "fit_warmup is -2"},
+               {2, NAN, "fit_lr is nan (want a finite rate >= 0)"},
+               {2, INFINITY, "fit_lr is inf"},
+               {2, -1e-3, "fit_lr is -0.001"},
+               {3, NAN, "fit_clip is nan"},
+               {4, 0, "batch is 0"},
+               {4, 2e6, "batch is 2000000"},
+               {5, 7, "ctx 7 (the fitting context) is longer than the model's context 6"},
+               {5, -1, "ctx is -1"},
+               {6, 9, "depth_init is 9"},
+               {7, 9, "width_init is 9"}};
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4), other;
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc;
+    size_t i, used;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+        switch (bad[i].field) {
+        case 0: gc.fit_steps = (int64_t)bad[i].v; break;
+        case 1: gc.fit_warmup = (int64_t)bad[i].v; break;
+        case 2: gc.fit_lr = (float)bad[i].v; break;
+        case 3: gc.fit_clip = bad[i].v; break;
+        case 4: gc.batch = (int64_t)bad[i].v; break;
+        case 5: gc.ctx = (int64_t)bad[i].v; break;
+        case 6: gc.depth_init = (ligo_depth_init)(int)bad[i].v; break;
+        default: gc.width_init = (ligo_width_init)(int)bad[i].v; break;
+        }
+        used = ligo_persistent_used(ctx);
+        CHECK(ligo_grow_new(ctx, s, &lc, &gc) == NULL);
+        CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL &&
+                      strncmp(ligo_get_error(ctx), "ligo_grow_new: ", 15) == 0,
+                  "row %d: \"%s\" lacks \"%s\"", (int)i, ligo_get_error(ctx), bad[i].want);
+        CHECK(ligo_persistent_used(ctx) == used);
+        ligo_clear_error(ctx);
+    }
+    /* the default fitting context, 0, is the model's; the model's own is fine */
+    gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    CHECK(gc.ctx == 0);
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) != NULL);
+    gc.ctx = 6;
+    CHECK(ligo_grow_new(ctx, s, &lc, &gc) != NULL);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_OK);
+    /* each field growth keeps is named with both values */
+    gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    other = lc;
+    other.vocab = 12;
+    CHECK(ligo_grow_new(ctx, s, &other, &gc) == NULL);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "the large vocab 12 differs from the small model's 11") != NULL, "%s",
+              ligo_get_error(ctx));
+    ligo_clear_error(ctx);
+    other = lc;
+    other.ctx_len = 8;
+    CHECK(ligo_grow_new(ctx, s, &other, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "the large ctx_len 8 differs from the small model's 6") != NULL);
+    ligo_clear_error(ctx);
+    other = lc;
+    other.d_ff = 32; /* the small one's is 64 */
+    CHECK(ligo_grow_new(ctx, s, &other, &gc) == NULL);
+    CHECK(strstr(ligo_get_error(ctx), "the large d_ff 32 is smaller than the small model's 64") != NULL);
+    ligo_clear_error(ctx);
+    ligo_ctx_free(ctx);
+}
+
+/* ligo_grow_fit fits on the context it was given, never a shortened one:
+ * a context longer than the model's is an error, and so is data too short
+ * for it or of another family, before any step. */
+static void test_fit_context(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    ligo_data d, shortd;
+    unsigned char bytes[400];
+    int i;
+    for (i = 0; i < 400; i++) bytes[i] = (unsigned char)((i * 7 + i / 5) % 11);
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, bytes, sizeof bytes, &d.tokens), LIGO_OK);
+    d.tokens.vocab = 11; /* the ids are < 11, the tiny model's vocabulary */
+    shortd = d;
+    shortd.tokens.n = 6; /* a training split of 6 tokens, one fewer than a window of 6 needs */
+    shortd.tokens.split = 6;
+    gc.fit_steps = 2;
+    gc.batch = 2;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g != NULL);
+    if (!g) return;
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_OK);
+    CHECK(g->fit_flops > 0.0);
+    g->cfg.ctx = 7; /* changed after ligo_grow_new checked it */
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_EINVAL);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_grow_fit: batch 2, ctx 7") != NULL &&
+                  strstr(ligo_get_error(ctx), "context 6") != NULL,
+              "%s", ligo_get_error(ctx));
+    ligo_clear_error(ctx);
+    g->cfg.ctx = 0;
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &shortd), LIGO_EINVAL);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_grow_fit: the training split has 6 tokens, fewer than T + 1 = 7") !=
+                  NULL,
+              "%s", ligo_get_error(ctx));
+    ligo_clear_error(ctx);
+    shortd = d;
+    shortd.family = LIGO_BERT;
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &shortd), LIGO_EINVAL);
+    CHECK(strstr(ligo_get_error(ctx), "ligo_grow_fit: bert data for a gpt model") != NULL);
+    ligo_ctx_free(ctx);
+}
+
 /* Fitting lowers the large model's held-out loss below its value at the
  * operator's initial state (on text the test makes). */
 static void test_fit_lowers_loss(void) {
@@ -826,6 +945,8 @@ void suite_grow(void) {
     RUN(test_operator_gradients);
     RUN(test_every_method_runs);
     RUN(test_grow_errors);
+    RUN(test_grow_config_fields);
+    RUN(test_fit_context);
     RUN(test_fit_lowers_loss);
     RUN(test_width_first);
     RUN(test_head_dim_growth);

@@ -430,6 +430,16 @@ static void test_st_bad_lengths(void) {
     memset(buf, 0xFF, 8);
     CHECK_STATUS(ligo_st_parse(ctx, buf, 16, &st), LIGO_EFORMAT);
     ligo_clear_error(ctx);
+    /* a text given as safetensors is named as such, not as a cut file */
+    {
+        static const char txt[] = "this is not a safetensors file at all";
+        CHECK_STATUS(ligo_st_parse(ctx, txt, sizeof txt - 1, &st), LIGO_EFORMAT);
+        CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_st_parse: the buffer is not a safetensors file: its first 8 bytes "
+                                              "give a header length of 2338328219631577204, more than the buffer's "
+                                              "size (37 bytes)") != NULL,
+                  "%s", ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+    }
     /* a NUL after the object is not padding */
     {
         size_t n;
@@ -577,6 +587,24 @@ static void test_st_read_errors(void) {
         ligo_clear_error(ctx);
         remove(path);
         free(buf);
+    }
+    /* a text file given as a model: "X is not a safetensors file", with its
+     * size, and the same through ligo_model_load */
+    {
+        char want[512];
+        tmp_path(path, sizeof path, "text.safetensors");
+        CHECK(spew(path, "ROMEO:\nWhat light through yonder window breaks?\n", 48));
+        snprintf(want, sizeof want,
+                 "ligo_st_read: %s is not a safetensors file: its first 8 bytes give a header length of "
+                 "6271889543206358866, more than the file's size (48 bytes)",
+                 path);
+        CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_EFORMAT);
+        CHECK_MSG(strcmp(ligo_get_error(ctx), want) == 0, "%s", ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+        CHECK(ligo_model_load(ctx, path) == NULL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), "is not a safetensors file") != NULL, "%s", ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+        remove(path);
     }
     ligo_ctx_free(ctx);
 }

@@ -111,6 +111,45 @@ static void test_gpt_matches_pytorch(void) { check_family("gpt"); }
 static void test_bert_matches_pytorch(void) { check_family("bert"); }
 static void test_vit_matches_pytorch(void) { check_family("vit"); }
 
+/* ligo_config_check names the first bad field and its value. */
+static void test_config_fields(void) {
+    static const struct {
+        ligo_family fam;
+        int field; /* 0 n_layer, 1 d_model, 2 d_ff, 3 n_head, 4 vocab, 5 ctx_len, 6 image_h, 7 n_classes, 8 ln_eps */
+        double v;
+        const char *want;
+    } bad[] = {{LIGO_GPT, 0, 0, "n_layer is 0"},         {LIGO_GPT, 0, 5000, "n_layer is 5000"},
+               {LIGO_GPT, 1, -8, "d_model is -8"},       {LIGO_GPT, 2, -1, "d_ff is -1"},
+               {LIGO_GPT, 2, 1e6, "d_ff is 1000000"},    {LIGO_GPT, 3, 0, "n_head is 0"},
+               {LIGO_GPT, 3, 3, "3 heads do not divide width 128"},
+               {LIGO_GPT, 4, 1, "vocab is 1"},           {LIGO_BERT, 5, 0, "ctx_len is 0"},
+               {LIGO_VIT, 6, 0, "image_h is 0"},         {LIGO_VIT, 7, 1, "n_classes is 1"},
+               {LIGO_GPT, 8, NAN, "ln_eps is nan"},      {LIGO_GPT, 8, INFINITY, "ln_eps is inf"},
+               {LIGO_BERT, 8, -1, "ln_eps is -1"}};
+    ligo_ctx *ctx = new_ctx();
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ligo_config c = ligo_config_default(bad[i].fam);
+        int64_t v = bad[i].field == 8 ? 0 : (int64_t)bad[i].v; /* ln_eps rows hold NaN and infinity */
+        switch (bad[i].field) {
+        case 0: c.n_layer = v; break;
+        case 1: c.d_model = v; break;
+        case 2: c.d_ff = v; break;
+        case 3: c.n_head = v; break;
+        case 4: c.vocab = v; break;
+        case 5: c.ctx_len = v; break;
+        case 6: c.image_h = v; break;
+        case 7: c.n_classes = v; break;
+        default: c.ln_eps = (float)bad[i].v; break;
+        }
+        CHECK_STATUS(ligo_config_check(ctx, &c), LIGO_EINVAL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL, "row %d: \"%s\" lacks \"%s\"", (int)i,
+                  ligo_get_error(ctx), bad[i].want);
+        ligo_clear_error(ctx);
+    }
+    ligo_ctx_free(ctx);
+}
+
 static void test_config_errors(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_config c = ligo_config_default(LIGO_GPT);
@@ -267,6 +306,7 @@ void suite_nn(void) {
     RUN(test_bert_matches_pytorch);
     RUN(test_vit_matches_pytorch);
     RUN(test_config_errors);
+    RUN(test_config_fields);
     RUN(test_table_and_init);
     RUN(test_forward_bad_input);
     RUN(test_gpt_learns);

@@ -129,6 +129,52 @@ static void test_optim_errors(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Each field of an optimizer config has its own message with its value,
+ * and nothing is allocated for a bad one. */
+static void test_optim_config_fields(void) {
+    static const struct {
+        int field; /* 0 kind, 1 beta1, 2 beta2, 3 eps, 4 momentum, 5 weight_decay */
+        float v;
+        const char *want;
+    } bad[] = {{0, 7, "kind is 7"},          {1, -0.5f, "beta1 is -0.5"},     {1, 1.0f, "beta1 is 1"},
+               {2, 1.5f, "beta2 is 1.5"},    {2, (float)NAN, "beta2 is nan"}, {3, 0.0f, "eps is 0"},
+               {3, (float)INFINITY, "eps is inf"}, {4, 1.0f, "momentum is 1"}, {5, -0.1f, "weight_decay is -0.1"},
+               {5, (float)NAN, "weight_decay is nan"}};
+    ligo_ctx *ctx = new_ctx(1);
+    size_t i, used;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+        if (bad[i].field == 0) c.kind = (ligo_optim_kind)(int)bad[i].v;
+        else if (bad[i].field == 1) c.beta1 = bad[i].v;
+        else if (bad[i].field == 2) c.beta2 = bad[i].v;
+        else if (bad[i].field == 3) c.eps = bad[i].v;
+        else if (bad[i].field == 4) c.momentum = bad[i].v;
+        else c.weight_decay = bad[i].v;
+        used = ligo_persistent_used(ctx);
+        CHECK(ligo_optim_new(ctx, &c, 4, NULL, 0) == NULL);
+        CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL &&
+                      strncmp(ligo_get_error(ctx), "ligo_optim_new: ", 16) == 0,
+                  "row %d: \"%s\" lacks \"%s\"", (int)i, ligo_get_error(ctx), bad[i].want);
+        CHECK(ligo_persistent_used(ctx) == used);
+        ligo_clear_error(ctx);
+    }
+    /* n and the segment count are named too */
+    {
+        ligo_optim_config c = ligo_optim_config_default(LIGO_SGD);
+        ligo_segment sg = {0, 4, 1};
+        CHECK(ligo_optim_new(ctx, &c, -3, NULL, 0) == NULL);
+        CHECK(strstr(ligo_get_error(ctx), "n is -3") != NULL);
+        ligo_clear_error(ctx);
+        CHECK(ligo_optim_new(ctx, &c, 4, &sg, 0) == NULL);
+        CHECK(strstr(ligo_get_error(ctx), "n_segs is 0") != NULL);
+        ligo_clear_error(ctx);
+        CHECK(ligo_optim_new(ctx, &c, 4, &sg, 1) != NULL); /* the same, valid */
+        CHECK_STATUS(ligo_get_status(ctx), LIGO_OK);
+    }
+    ligo_ctx_free(ctx);
+}
+
 static void test_schedule(void) {
     ligo_schedule s;
     memset(&s, 0, sizeof s);
@@ -208,6 +254,7 @@ void suite_optim(void) {
     RUN(test_adamw_recompute);
     RUN(test_sgd_momentum);
     RUN(test_optim_errors);
+    RUN(test_optim_config_fields);
     RUN(test_schedule);
     RUN(test_schedule_wsd);
     RUN(test_clip);

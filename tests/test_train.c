@@ -324,6 +324,116 @@ static void test_eval_subset_spread(void) {
     ligo_ctx_free(ctx);
 }
 
+/* ligo_trainer_new checks every field before it allocates anything, each
+ * bad one in its own message with its value; ligo_train_config_check the
+ * same before a model exists. */
+static void test_trainer_config_fields(void) {
+    static const struct {
+        int field;
+        double v;
+        const char *want;
+    } bad[] = {{0, -1, "steps is -1"},
+               {1, 0, "batch is 0"},
+               {2, 128, "ctx 128 is longer than the model's context 32"},
+               {2, -4, "ctx is -4"},
+               {3, NAN, "sched.lr_max is nan (want a finite rate >= 0)"},
+               {3, INFINITY, "sched.lr_max is inf"},
+               {4, NAN, "sched.lr_min is nan (want a finite rate >= 0)"},
+               {4, -1e-4, "sched.lr_min is -0.0001"},
+               {5, -3, "sched.warmup is -3"},
+               {6, 1.0, "optim.beta1 is 1"},
+               {7, NAN, "optim.beta2 is nan"},
+               {8, 0, "optim.eps is 0"},
+               {9, -0.5, "optim.weight_decay is -0.5"},
+               {10, 1.0, "optim.momentum is 1"},
+               {11, 5, "optim.kind is 5"},
+               {12, NAN, "clip is nan"},
+               {12, -1, "clip is -1"},
+               {13, -1, "eval_every is -1"},
+               {14, -2, "eval_windows is -2"},
+               {15, -5, "ckpt_every is -5"},
+               {16, NAN, "target_loss is nan"},
+               {16, -0.5, "target_loss is -0.5"}};
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_model *m = ligo_model_new(ctx, &c);
+    ligo_trainer *tr;
+    size_t i, used;
+    make_text(ctx, &d);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ligo_train_config t = small_train(10);
+        float v = (float)bad[i].v;
+        switch (bad[i].field) {
+        case 0: t.steps = (int64_t)bad[i].v; break;
+        case 1: t.batch = (int64_t)bad[i].v; break;
+        case 2: t.ctx = (int64_t)bad[i].v; break;
+        case 3: t.sched.lr_max = v; break;
+        case 4: t.sched.lr_min = v; break;
+        case 5: t.sched.warmup = (int64_t)bad[i].v; break;
+        case 6: t.optim.beta1 = v; break;
+        case 7: t.optim.beta2 = v; break;
+        case 8: t.optim.eps = v; break;
+        case 9: t.optim.weight_decay = v; break;
+        case 10: t.optim.momentum = v; break;
+        case 11: t.optim.kind = (ligo_optim_kind)(int)bad[i].v; break;
+        case 12: t.clip = bad[i].v; break;
+        case 13: t.eval_every = (int64_t)bad[i].v; break;
+        case 14: t.eval_windows = (int64_t)bad[i].v; break;
+        case 15: t.ckpt_every = (int64_t)bad[i].v; break;
+        default: t.target_loss = bad[i].v; break;
+        }
+        used = ligo_persistent_used(ctx);
+        CHECK(m && ligo_trainer_new(ctx, m, &d, &t) == NULL);
+        CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL &&
+                      strncmp(ligo_get_error(ctx), "ligo_trainer_new: ", 18) == 0,
+                  "row %d: \"%s\" lacks \"%s\"", (int)i, ligo_get_error(ctx), bad[i].want);
+        CHECK(ligo_persistent_used(ctx) == used);
+        ligo_clear_error(ctx);
+        /* the same check without a model, as ligo_train_config_check */
+        CHECK_STATUS(ligo_train_config_check(ctx, &t, &c, &d), LIGO_EINVAL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL &&
+                      strncmp(ligo_get_error(ctx), "ligo_train_config_check: ", 25) == 0,
+                  "row %d: \"%s\"", (int)i, ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+    }
+    /* ctx 0 (the default) is the model's context */
+    {
+        ligo_train_config t = small_train(1);
+        CHECK(ligo_train_config_default().ctx == 0);
+        t.ctx = 0;
+        CHECK_STATUS(ligo_train_config_check(ctx, &t, &c, &d), LIGO_OK);
+        tr = ligo_trainer_new(ctx, m, &d, &t);
+        CHECK(tr != NULL && tr->cfg.ctx == 32);
+    }
+    /* data too short for a training window, or for an evaluation window */
+    {
+        ligo_data shortd = d;
+        ligo_train_config t = small_train(1);
+        shortd.tokens.n = 30;
+        shortd.tokens.split = 27;
+        CHECK(ligo_trainer_new(ctx, m, &shortd, &t) == NULL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_trainer_new: the training split has 27 tokens, fewer than T + 1 = "
+                                              "33") != NULL,
+                  "%s", ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+        shortd.tokens.n = 1000;
+        shortd.tokens.split = 980;
+        CHECK(ligo_trainer_new(ctx, m, &shortd, &t) == NULL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), "the validation split (the last 10% of the data) has 20 tokens, fewer "
+                                              "than one evaluation window of 33 at ctx 32") != NULL,
+                  "%s", ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+        CHECK_STATUS(ligo_data_check(ctx, &shortd, &c, 32, 0), LIGO_OK); /* training alone fits */
+        CHECK_STATUS(ligo_data_check(ctx, &shortd, &c, 19, 1), LIGO_OK); /* and a window of 20 */
+        CHECK_STATUS(ligo_data_check(ctx, &shortd, &c, 33, 0), LIGO_EINVAL);
+        CHECK(strstr(ligo_get_error(ctx), "ligo_data_check: T = 33 is outside [1, 32]") != NULL);
+        ligo_clear_error(ctx);
+    }
+    ligo_ctx_free(ctx);
+}
+
 void suite_train(void) {
     RUN(test_checkpoint_roundtrip);
     RUN(test_checkpoint_names_bert_vit);
@@ -332,4 +442,5 @@ void suite_train(void) {
     RUN(test_nonfinite_stops);
     RUN(test_run_learns_and_logs);
     RUN(test_eval_subset_spread);
+    RUN(test_trainer_config_fields);
 }

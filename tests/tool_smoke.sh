@@ -32,16 +32,28 @@ expect_usage_error() { # name, command... (exit 2, a message on stderr)
         echo "tool smoke: $name: exit $rc, want 2"
     fi
 }
-check train "$L" train --family gpt --data "$T/corpus.txt" --layers 1 --dim 32 --heads 2 --ctx 32 --batch 4 \
+check train "$L" train --family gpt --data "$T/corpus.txt" --layers 1 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 4 \
     --steps 30 --warmup 5 --eval-windows 8 --out "$T/small.safetensors" --csv "$T/train.csv" --quiet --threads 1
-check resume "$L" train --family gpt --data "$T/corpus.txt" --layers 1 --dim 32 --heads 2 --ctx 32 --batch 4 \
+check resume "$L" train --family gpt --data "$T/corpus.txt" --layers 1 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 4 \
     --steps 40 --warmup 5 --eval-windows 8 --out "$T/small2.safetensors" --resume "$T/small.safetensors" --quiet --threads 1
 check eval "$L" eval --model "$T/small.safetensors" --data "$T/corpus.txt" --windows 8 --threads 1
 check sample "$L" sample --model "$T/small.safetensors" --prompt "ligo" --tokens 20 --threads 1
 check grow "$L" grow --from "$T/small.safetensors" --method ligo --fit-steps 5 --data "$T/corpus.txt" --ctx 32 \
     --batch 4 --eval-windows 8 --steps 5 --warmup 1 --out "$T/grown.safetensors" --operator-out "$T/op.safetensors" --quiet --threads 1
-check grow_fpi "$L" grow --from "$T/small.safetensors" --method fpi --data "$T/corpus.txt" --ctx 32 --batch 4 \
+check grow_fpi "$L" grow --from "$T/small.safetensors" --method fpi --data "$T/corpus.txt" --batch 4 \
     --eval-windows 8 --out "$T/fpi.safetensors" --quiet --threads 1
+# sizes not given follow the small model (1 x 32, 2 heads, FFN 64, context 32) and the new width
+if python3 - "$T/fpi.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+got = {k: meta["ligo." + k] for k in ("n_layer", "d_model", "n_head", "d_ff", "ctx_len")}
+want = {"n_layer": "2", "d_model": "64", "n_head": "4", "d_ff": "128", "ctx_len": "32"}
+if got != want:
+    print("tool smoke: grown sizes %s, want %s" % (got, want))
+    sys.exit(1)
+PY
+then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 check export "$L" export --model "$T/grown.safetensors" --hf "$T/hf"
 [ -s "$T/hf/config.json" ] && [ -s "$T/hf/model.safetensors" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "tool smoke: export wrote nothing"; }
 expect_usage_error bad_family "$L" train --family llama --data "$T/corpus.txt"

@@ -713,6 +713,203 @@ static ligo_status r_run_nan(ligo_ctx *ctx) {
 }
 static ligo_status r_step_null(ligo_ctx *ctx) { return ligo_trainer_step(ctx, NULL, NULL); }
 
+/* issue 17: every config field checked on its own, named with its value */
+static ligo_status ctx_new_bad(ligo_ctx *ctx, int field) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    ligo_status s = LIGO_OK;
+    char msg[256];
+    ligo_ctx *c;
+    if (field == 0) p.n_threads = -1;
+    else if (field == 1) p.chunk_bytes = 0;
+    else if (field == 2) p.persistent_limit = 0;
+    else p.scratch_limit = 0;
+    c = ligo_ctx_new_status(&p, &s, msg, sizeof msg);
+    if (c) {
+        ligo_ctx_free(c);
+        return LIGO_OK;
+    }
+    /* no context came back: the row's context carries the report */
+    return ligo_set_error(ctx, s, "%s", msg);
+}
+static ligo_status r_ctx_new_threads(ligo_ctx *ctx) { return ctx_new_bad(ctx, 0); }
+static ligo_status r_ctx_new_chunk(ligo_ctx *ctx) { return ctx_new_bad(ctx, 1); }
+static ligo_status r_ctx_new_persistent(ligo_ctx *ctx) { return ctx_new_bad(ctx, 2); }
+static ligo_status r_ctx_new_scratch(ligo_ctx *ctx) { return ctx_new_bad(ctx, 3); }
+static ligo_status r_cfg_ffn(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.d_ff = -1; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_eps_inf(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.ln_eps = (float)INFINITY; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_ctx(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_BERT); c.ctx_len = 0; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_classes(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_VIT); c.n_classes = 1; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_zero_heads(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_head = 0; return ligo_config_check(ctx, &c); }
+static ligo_status optim_bad(ligo_ctx *ctx, int field) {
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    if (field == 0) c.eps = 0.0f;
+    else if (field == 1) c.weight_decay = (float)NAN;
+    else if (field == 2) c.kind = (ligo_optim_kind)9;
+    else c.beta1 = -0.5f;
+    NUL(ligo_optim_new(ctx, &c, 4, NULL, 0));
+}
+static ligo_status r_optim_eps(ligo_ctx *ctx) { return optim_bad(ctx, 0); }
+static ligo_status r_optim_wd(ligo_ctx *ctx) { return optim_bad(ctx, 1); }
+static ligo_status r_optim_kind(ligo_ctx *ctx) { return optim_bad(ctx, 2); }
+static ligo_status r_optim_beta1(ligo_ctx *ctx) { return optim_bad(ctx, 3); }
+/* ligo_grow_new from the tiny GPT (context 16) into 2 x 16 with one bad field */
+static ligo_status grow_bad(ligo_ctx *ctx, int field) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_GPT);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    large.n_layer = 2;
+    large.d_model = 16;
+    large.n_head = 4;
+    large.d_ff = 32;
+    switch (field) {
+    case 0: gc.fit_lr = (float)NAN; break;
+    case 1: gc.fit_steps = -1; break;
+    case 2: gc.fit_warmup = -5; break;
+    case 3: gc.fit_clip = -1.0; break;
+    case 4: gc.batch = 0; break;
+    case 5: gc.ctx = 32; break;
+    case 6: gc.ctx = -2; break;
+    case 7: gc.depth_init = (ligo_depth_init)7; break;
+    case 8: gc.width_init = (ligo_width_init)7; break;
+    case 9: large.vocab = 300; break;
+    case 10: large.ctx_len = 32; break;
+    case 11: large.n_layer = 0; break;
+    case 12: large.d_ff = 8; break;
+    default: gc.method = (ligo_grow_method)42; break;
+    }
+    NUL(ligo_grow_new(ctx, small, &large, &gc));
+}
+static ligo_status r_grow_fit_lr(ligo_ctx *ctx) { return grow_bad(ctx, 0); }
+static ligo_status r_grow_fit_steps(ligo_ctx *ctx) { return grow_bad(ctx, 1); }
+static ligo_status r_grow_fit_warmup(ligo_ctx *ctx) { return grow_bad(ctx, 2); }
+static ligo_status r_grow_fit_clip(ligo_ctx *ctx) { return grow_bad(ctx, 3); }
+static ligo_status r_grow_batch(ligo_ctx *ctx) { return grow_bad(ctx, 4); }
+static ligo_status r_grow_ctx_long(ligo_ctx *ctx) { return grow_bad(ctx, 5); }
+static ligo_status r_grow_ctx_neg(ligo_ctx *ctx) { return grow_bad(ctx, 6); }
+static ligo_status r_grow_depth_init(ligo_ctx *ctx) { return grow_bad(ctx, 7); }
+static ligo_status r_grow_width_init(ligo_ctx *ctx) { return grow_bad(ctx, 8); }
+static ligo_status r_grow_vocab(ligo_ctx *ctx) { return grow_bad(ctx, 9); }
+static ligo_status r_grow_ctx_len(ligo_ctx *ctx) { return grow_bad(ctx, 10); }
+static ligo_status r_grow_layers0(ligo_ctx *ctx) { return grow_bad(ctx, 11); }
+static ligo_status r_grow_ffn_smaller(ligo_ctx *ctx) { return grow_bad(ctx, 12); }
+static ligo_status r_grow_method_enum(ligo_ctx *ctx) { return grow_bad(ctx, 13); }
+/* n bytes of text as GPT data: the last n / 10 are the validation split */
+static ligo_status short_data(ligo_ctx *ctx, size_t n, ligo_data *d) {
+    static const char text[] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+    memset(d, 0, sizeof *d);
+    d->family = LIGO_GPT;
+    return ligo_tokens_from_bytes(ctx, text, n < sizeof text - 1 ? n : sizeof text - 1, &d->tokens);
+}
+/* ligo_grow_fit: a context changed past the model's after ligo_grow_new, and data too short or of another family */
+static ligo_status grow_fit_bad(ligo_ctx *ctx, int field) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_GPT);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    ligo_data d;
+    large.n_layer = 2;
+    gc.fit_steps = 1;
+    gc.batch = 2;
+    g = ligo_grow_new(ctx, small, &large, &gc);
+    if (!g) return ligo_get_status(ctx);
+    if (field == 1) {
+        if (short_data(ctx, 10, &d) != LIGO_OK) return ligo_get_status(ctx); /* 9 training tokens */
+    } else {
+        if (ligo_data_load(ctx, field == 2 ? LIGO_BERT : LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    }
+    if (field == 0) g->cfg.ctx = 40;
+    return ligo_grow_fit(ctx, g, &d);
+}
+static ligo_status r_grow_fit_ctx(ligo_ctx *ctx) { return grow_fit_bad(ctx, 0); }
+static ligo_status r_grow_fit_short(ligo_ctx *ctx) { return grow_fit_bad(ctx, 1); }
+static ligo_status r_grow_fit_family(ligo_ctx *ctx) { return grow_fit_bad(ctx, 2); }
+/* ligo_trainer_new on the tiny GPT (context 16) with one bad field */
+static ligo_status trainer_bad(ligo_ctx *ctx, int field) {
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    const char *text = p_text;
+    tc.ctx = 8;
+    tc.batch = 2;
+    tc.progress = 0;
+    switch (field) {
+    case 0: tc.sched.lr_max = (float)NAN; break;
+    case 1: tc.sched.lr_min = (float)NAN; break;
+    case 2: tc.sched.warmup = -1; break;
+    case 3: tc.optim.beta1 = 1.0f; break;
+    case 4: tc.optim.beta2 = (float)NAN; break;
+    case 5: tc.optim.eps = -1e-8f; break;
+    case 6: tc.optim.weight_decay = (float)INFINITY; break;
+    case 7: tc.clip = NAN; break;
+    case 8: tc.eval_every = -1; break;
+    case 9: tc.eval_windows = -3; break;
+    case 10: tc.ckpt_every = -2; break;
+    case 11: tc.target_loss = NAN; break;
+    case 12: tc.steps = -4; break;
+    case 13: tc.ctx = -1; break;
+    case 14: tc.sched.lr_max = (float)INFINITY; break;
+    case 15: tc.ctx = 16; text = NULL; break; /* 9 training tokens: no window of 16 */
+    default: tc.optim.momentum = 2.0f; break;
+    }
+    if (text ? ligo_data_load(ctx, LIGO_GPT, text, &d) : short_data(ctx, 10, &d)) return ligo_get_status(ctx);
+    NUL(ligo_trainer_new(ctx, m, &d, &tc));
+}
+static ligo_status r_trainer_lr_max(ligo_ctx *ctx) { return trainer_bad(ctx, 0); }
+static ligo_status r_trainer_lr_min(ligo_ctx *ctx) { return trainer_bad(ctx, 1); }
+static ligo_status r_trainer_warmup(ligo_ctx *ctx) { return trainer_bad(ctx, 2); }
+static ligo_status r_trainer_beta1(ligo_ctx *ctx) { return trainer_bad(ctx, 3); }
+static ligo_status r_trainer_beta2(ligo_ctx *ctx) { return trainer_bad(ctx, 4); }
+static ligo_status r_trainer_eps(ligo_ctx *ctx) { return trainer_bad(ctx, 5); }
+static ligo_status r_trainer_wd(ligo_ctx *ctx) { return trainer_bad(ctx, 6); }
+static ligo_status r_trainer_clip(ligo_ctx *ctx) { return trainer_bad(ctx, 7); }
+static ligo_status r_trainer_eval_every(ligo_ctx *ctx) { return trainer_bad(ctx, 8); }
+static ligo_status r_trainer_eval_windows(ligo_ctx *ctx) { return trainer_bad(ctx, 9); }
+static ligo_status r_trainer_ckpt_every(ligo_ctx *ctx) { return trainer_bad(ctx, 10); }
+static ligo_status r_trainer_target(ligo_ctx *ctx) { return trainer_bad(ctx, 11); }
+static ligo_status r_trainer_steps(ligo_ctx *ctx) { return trainer_bad(ctx, 12); }
+static ligo_status r_trainer_ctx_neg(ligo_ctx *ctx) { return trainer_bad(ctx, 13); }
+static ligo_status r_trainer_lr_inf(ligo_ctx *ctx) { return trainer_bad(ctx, 14); }
+static ligo_status r_trainer_short(ligo_ctx *ctx) { return trainer_bad(ctx, 15); }
+static ligo_status r_trainer_momentum(ligo_ctx *ctx) { return trainer_bad(ctx, 16); }
+static ligo_status r_trainer_val_short(ligo_ctx *ctx) {
+    /* 150 bytes: 135 training tokens (enough for a window of 16), 15 for
+     * validation, fewer than the 17 of one evaluation window */
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    static char text[150];
+    size_t i;
+    for (i = 0; i < sizeof text; i++) text[i] = (char)('a' + i % 26);
+    tc.progress = 0;
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    if (ligo_tokens_from_bytes(ctx, text, sizeof text, &d.tokens) != LIGO_OK) return ligo_get_status(ctx);
+    NUL(ligo_trainer_new(ctx, m, &d, &tc)); /* ctx 0: the model's 16 */
+}
+static ligo_status r_train_config_check(ligo_ctx *ctx) {
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_config c = tiny_cfg(LIGO_GPT);
+    tc.ctx = 64;
+    return ligo_train_config_check(ctx, &tc, &c, NULL);
+}
+static ligo_status r_data_check_family(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_config c = tiny_cfg(LIGO_BERT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_data_check(ctx, &d, &c, 8, 1);
+}
+static ligo_status r_data_check_T(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_config c = tiny_cfg(LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_data_check(ctx, &d, &c, 17, 0);
+}
+static ligo_status r_st_parse_text(ligo_ctx *ctx) {
+    static const char t[] = "hello, world: a plain text file";
+    ligo_safetensors st;
+    return ligo_st_parse(ctx, t, sizeof t - 1, &st);
+}
+
 typedef struct row {
     const char *name;
     ligo_status (*run)(ligo_ctx *ctx);
@@ -787,7 +984,7 @@ static const row g_rows[] = {
     R(r_loss_nobatch, LIGO_EINVAL, "NULL"),
     R(r_loss_B0, LIGO_EINVAL, ""),
     R(r_optim_n, LIGO_EINVAL, ""),
-    R(r_optim_beta, LIGO_EINVAL, "beta"),
+    R(r_optim_beta, LIGO_EINVAL, "ligo_optim_new: beta2 is 1.5 (want 0 <= beta2 < 1)"),
     R(r_optim_seg, LIGO_EINVAL, "segment"),
     R(r_optim_lr, LIGO_EINVAL, "learning rate nan"),
     R(r_text_missing, LIGO_EIO, "/nonexistent/x.txt"),
@@ -815,7 +1012,7 @@ static const row g_rows[] = {
     R(r_st_missing, LIGO_EIO, "/nonexistent.safetensors"),
     R(r_st_dir, LIGO_EIO, "not a regular file"),
     R(r_st_empty, LIGO_EFORMAT, "8-byte header length"),
-    R(r_st_junk, LIGO_EFORMAT, "header length"),
+    R(r_st_junk, LIGO_EFORMAT, "junk.safetensors is not a safetensors file: its first 8 bytes give a header length of "),
     R(r_st_bighdr, LIGO_EFORMAT, "exceeds the limit"),
     R(r_st_trunc, LIGO_EFORMAT, "truncated"),
     R(r_st_parse_hdr, LIGO_EFORMAT, "dtype"),
@@ -831,13 +1028,13 @@ static const row g_rows[] = {
     R(r_save_underfile, LIGO_EIO, "Not a directory"),
     R(r_save_onto_dir, LIGO_EIO, "rename"),
     R(r_load_missing, LIGO_EIO, "/nonexistent/model.safetensors"),
-    R(r_load_text, LIGO_EFORMAT, "header length"),
+    R(r_load_text, LIGO_EFORMAT, "text.txt is not a safetensors file"),
     R(r_load_hugecfg, LIGO_EFORMAT, "needs at least"),
     R(r_load_trunc, LIGO_EFORMAT, "truncated"),
     R(r_load_nometa, LIGO_EFORMAT, "ligo.family"),
     R(r_grow_method, LIGO_EINVAL, NULL),
     R(r_grow_family, LIGO_EINVAL, "cannot grow a gpt model into a bert"),
-    R(r_grow_smaller, LIGO_EINVAL, ""),
+    R(r_grow_smaller, LIGO_EINVAL, "the large d_model 4 is smaller than the small model's 8"),
     R(r_grow_save_nodir, LIGO_EIO, "cannot create"),
     R(r_data_missing, LIGO_EIO, "/nonexistent.txt"),
     R(r_data_vit_missing, LIGO_EIO, "/nonexistent-dir"),
@@ -845,8 +1042,8 @@ static const row g_rows[] = {
     R(r_eval_T, LIGO_EINVAL, "T = -5"),
     R(r_eval_vocab, LIGO_ERANGE, "vocabulary is 100"),
     R(r_vit_shape, LIGO_ESHAPE, "4x4"),
-    R(r_trainer_batch, LIGO_EINVAL, "batch -1"),
-    R(r_trainer_ctx, LIGO_EINVAL, "context 1000"),
+    R(r_trainer_batch, LIGO_EINVAL, "ligo_trainer_new: batch is -1 (want 1 <= batch <= 2^20)"),
+    R(r_trainer_ctx, LIGO_EINVAL, "ligo_trainer_new: ctx 1000 is longer than the model's context 16"),
     R(r_trainer_family, LIGO_EINVAL, "gpt data for a bert model"),
     R(r_resume_model_only, LIGO_EFORMAT, "no training state"),
     R(r_resume_family, LIGO_EFORMAT, ""),
@@ -855,6 +1052,58 @@ static const row g_rows[] = {
     R(r_run_csv, LIGO_EIO, "cannot open"),
     R(r_run_nan, LIGO_ENONFINITE, "step 1"),
     R(r_step_null, LIGO_EINVAL, "NULL"),
+    R(r_ctx_new_threads, LIGO_EINVAL, "ligo_ctx_new: n_threads is -1"),
+    R(r_ctx_new_chunk, LIGO_EINVAL, "ligo_ctx_new: chunk_bytes is 0"),
+    R(r_ctx_new_persistent, LIGO_EINVAL, "ligo_ctx_new: persistent_limit is 0"),
+    R(r_ctx_new_scratch, LIGO_EINVAL, "ligo_ctx_new: scratch_limit is 0"),
+    R(r_cfg_ffn, LIGO_EINVAL, "ligo_config: d_ff is -1"),
+    R(r_cfg_eps_inf, LIGO_EINVAL, "ligo_config: ln_eps is inf"),
+    R(r_cfg_ctx, LIGO_EINVAL, "ligo_config: ctx_len is 0"),
+    R(r_cfg_classes, LIGO_EINVAL, "ligo_config: n_classes is 1"),
+    R(r_cfg_zero_heads, LIGO_EINVAL, "ligo_config: n_head is 0"),
+    R(r_optim_eps, LIGO_EINVAL, "ligo_optim_new: eps is 0"),
+    R(r_optim_wd, LIGO_EINVAL, "ligo_optim_new: weight_decay is nan"),
+    R(r_optim_kind, LIGO_EINVAL, "ligo_optim_new: kind is 9"),
+    R(r_optim_beta1, LIGO_EINVAL, "ligo_optim_new: beta1 is -0.5"),
+    R(r_grow_fit_lr, LIGO_EINVAL, "ligo_grow_new: fit_lr is nan (want a finite rate >= 0)"),
+    R(r_grow_fit_steps, LIGO_EINVAL, "ligo_grow_new: fit_steps is -1"),
+    R(r_grow_fit_warmup, LIGO_EINVAL, "ligo_grow_new: fit_warmup is -5"),
+    R(r_grow_fit_clip, LIGO_EINVAL, "ligo_grow_new: fit_clip is -1"),
+    R(r_grow_batch, LIGO_EINVAL, "ligo_grow_new: batch is 0"),
+    R(r_grow_ctx_long, LIGO_EINVAL, "ligo_grow_new: ctx 32 (the fitting context) is longer than the model's context 16"),
+    R(r_grow_ctx_neg, LIGO_EINVAL, "ligo_grow_new: ctx is -2"),
+    R(r_grow_depth_init, LIGO_EINVAL, "ligo_grow_new: depth_init is 7"),
+    R(r_grow_width_init, LIGO_EINVAL, "ligo_grow_new: width_init is 7"),
+    R(r_grow_vocab, LIGO_EINVAL, "the large vocab 300 differs from the small model's 256"),
+    R(r_grow_ctx_len, LIGO_EINVAL, "the large ctx_len 32 differs from the small model's 16"),
+    R(r_grow_layers0, LIGO_EINVAL, "ligo_config: n_layer is 0"),
+    R(r_grow_ffn_smaller, LIGO_EINVAL, "the large d_ff 8 is smaller than the small model's 16"),
+    R(r_grow_method_enum, LIGO_EINVAL, "unknown method 42"),
+    R(r_grow_fit_ctx, LIGO_EINVAL, "ligo_grow_fit: batch 2, ctx 40"),
+    R(r_grow_fit_short, LIGO_EINVAL, "ligo_grow_fit: the training split has 9 tokens, fewer than T + 1 = 17"),
+    R(r_grow_fit_family, LIGO_EINVAL, "ligo_grow_fit: bert data for a gpt model"),
+    R(r_trainer_lr_max, LIGO_EINVAL, "ligo_trainer_new: sched.lr_max is nan (want a finite rate >= 0)"),
+    R(r_trainer_lr_min, LIGO_EINVAL, "ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)"),
+    R(r_trainer_lr_inf, LIGO_EINVAL, "ligo_trainer_new: sched.lr_max is inf"),
+    R(r_trainer_warmup, LIGO_EINVAL, "ligo_trainer_new: sched.warmup is -1"),
+    R(r_trainer_beta1, LIGO_EINVAL, "ligo_trainer_new: optim.beta1 is 1"),
+    R(r_trainer_beta2, LIGO_EINVAL, "ligo_trainer_new: optim.beta2 is nan"),
+    R(r_trainer_eps, LIGO_EINVAL, "ligo_trainer_new: optim.eps is -1e-08"),
+    R(r_trainer_wd, LIGO_EINVAL, "ligo_trainer_new: optim.weight_decay is inf"),
+    R(r_trainer_momentum, LIGO_EINVAL, "ligo_trainer_new: optim.momentum is 2"),
+    R(r_trainer_clip, LIGO_EINVAL, "ligo_trainer_new: clip is nan"),
+    R(r_trainer_eval_every, LIGO_EINVAL, "ligo_trainer_new: eval_every is -1"),
+    R(r_trainer_eval_windows, LIGO_EINVAL, "ligo_trainer_new: eval_windows is -3"),
+    R(r_trainer_ckpt_every, LIGO_EINVAL, "ligo_trainer_new: ckpt_every is -2"),
+    R(r_trainer_target, LIGO_EINVAL, "ligo_trainer_new: target_loss is nan"),
+    R(r_trainer_steps, LIGO_EINVAL, "ligo_trainer_new: steps is -4"),
+    R(r_trainer_ctx_neg, LIGO_EINVAL, "ligo_trainer_new: ctx is -1"),
+    R(r_trainer_short, LIGO_EINVAL, "ligo_trainer_new: the training split has 9 tokens, fewer than T + 1 = 17"),
+    R(r_trainer_val_short, LIGO_EINVAL, "ligo_trainer_new: the validation split (the last 10% of the data) has 15 tokens"),
+    R(r_train_config_check, LIGO_EINVAL, "ligo_train_config_check: ctx 64 is longer than the model's context 16"),
+    R(r_data_check_family, LIGO_EINVAL, "ligo_data_check: gpt data for a bert model"),
+    R(r_data_check_T, LIGO_EINVAL, "ligo_data_check: T = 17 is outside [1, 16]"),
+    R(r_st_parse_text, LIGO_EFORMAT, "ligo_st_parse: the buffer is not a safetensors file"),
 };
 
 int main(int argc, char **argv) {

@@ -5,7 +5,10 @@
 
 Makes the fixture files, runs every row, and checks the exit status, the
 message, and for failures (exit 1) the final JSON line with "ok":false (bench prints none).
-A crash (a signal, or any other status) fails the row. Prints the count.
+A crash (a signal, or any other status) fails the row. A row that fails
+(exit 1 or 2) must also leave behind no output file (--out, --operator-out,
+--csv) that was not there before it ran: the checks come before the work.
+Prints the count.
 """
 import json
 import os
@@ -26,11 +29,49 @@ def safetensors_floats(path):
     return json.loads(raw[8:8 + hl]), 8 + hl, raw
 
 
+def write_safetensors(path, header, tensors):
+    """A safetensors file from a header dict (metadata included) and
+    {name: raw bytes}, offsets computed in the order given."""
+    at, blobs = 0, []
+    for name, raw in tensors.items():
+        header[name]["data_offsets"] = [at, at + len(raw)]
+        at += len(raw)
+        blobs.append(raw)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def shrink_vocab(src, dst, vocab):
+    """The GPT checkpoint src with only the first `vocab` rows of its (tied)
+    token embedding and that vocabulary in its metadata."""
+    header, off, raw = safetensors_floats(src)
+    tensors = {}
+    for name, e in sorted(((k, v) for k, v in header.items() if k != "__metadata__"),
+                          key=lambda kv: kv[1]["data_offsets"][0]):
+        a, b = e["data_offsets"]
+        data = raw[off + a:off + b]
+        if name == "wte.weight":
+            cols = e["shape"][1]
+            data = data[:vocab * cols * 4]
+            e["shape"] = [vocab, cols]
+        tensors[name] = data
+    header["__metadata__"]["ligo.vocab"] = str(vocab)
+    write_safetensors(dst, header, tensors)
+
+
+def output_paths(argv):
+    """The files a command line asks the tool to write."""
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--out", "--operator-out", "--csv")]
+
+
 def make_fixtures(tool, d):
     fx = {"DIR": d, "NODIR": os.path.join(d, "no", "such", "dir")}
     text = bytes((ord("a") + (i * 7 + i // 13) % 26) for i in range(3000))
     files = {"TEXT": ("text.txt", text), "TINY": ("tiny.txt", b"x"), "TWO": ("two.txt", b"xy"),
-             "EMPTY": ("empty", b""), "JUNK": ("junk.safetensors", b"this is not a safetensors file")}
+             "EMPTY": ("empty", b""), "JUNK": ("junk.safetensors", b"this is not a safetensors file"),
+             "SHORT": ("short.txt", text[:80])}
     for key, (name, data) in files.items():
         fx[key] = os.path.join(d, name)
         with open(fx[key], "wb") as f:
@@ -68,6 +109,8 @@ def make_fixtures(tool, d):
     fx["HUGECFG"] = os.path.join(d, "hugecfg.safetensors")
     with open(fx["HUGECFG"], "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"\0" * 16)
+    fx["SMALLVOCAB"] = os.path.join(d, "vocab100.safetensors")
+    shrink_vocab(fx["GPT"], fx["SMALLVOCAB"], 100)
     fx["VITDIR"] = os.path.join(d, "vit")
     os.makedirs(fx["VITDIR"], exist_ok=True)
     for split in ("train", "t10k"):
@@ -93,8 +136,11 @@ def main():
         want, text, args = (x.strip() for x in line.split("|", 2))
         for k, v in fx.items():
             args = args.replace("{%s}" % k, v)
+            text = text.replace("{%s}" % k, v)
         argv = [tool] + shlex.split(args)
         rows += 1
+        outputs = [o if os.path.isabs(o) else os.path.join(work, o) for o in output_paths(argv)]
+        existed = {o for o in outputs if os.path.lexists(o)}
         # bench writes into the current directory by default: run in the work dir
         p = subprocess.run(argv, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
         out = p.stdout.decode("utf-8", "replace")
@@ -112,6 +158,10 @@ def main():
                     problems.append("the JSON line lacks ok:false and an error")
             except ValueError:
                 problems.append("no JSON line on stdout")
+        if p.returncode in (1, 2):
+            left = [o for o in outputs if o not in existed and os.path.lexists(o)]
+            if left:
+                problems.append("the failed run left %s behind" % ", ".join(left))
         if problems:
             failed += 1
             print("tool table line %d: ligo %s: %s" % (ln, args, "; ".join(problems)))
