@@ -48,6 +48,7 @@
  *                         -lpthread needed)
  *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
  *                         are otherwise chosen at run time by CPU support
+ *                         (NaN and infinity come out alike either way)
  *   LIGO_POOL_SPIN=n      pause instructions a waiting pool thread spins
  *                         before it blocks (default 500; 0 blocks at once)
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)
@@ -997,7 +998,9 @@ typedef struct ligo_eval_result {
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
  * images, loss and accuracy. max_windows > 0 evaluates only that many windows
- * (images), spread evenly over the split: item floor(i n / max_windows). */
+ * (images), spread evenly over the split: item floor(i n / max_windows).
+ * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
+ * that gave it (out is filled all the same). */
 LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
                                    int64_t max_windows, ligo_eval_result *out);
 
@@ -1056,7 +1059,8 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
  * gradient is LIGO_ENONFINITE naming the step, before any update. */
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss);
 /* Train until cfg.steps, the target loss or an interrupt, with periodic
- * evaluation, CSV log and checkpoints (each written atomically). */
+ * evaluation, CSV log and checkpoints (each written atomically). A
+ * non-finite validation loss stops it with LIGO_ENONFINITE naming the step. */
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr);
 /* A checkpoint with the model, optimizer moments, step, RNG state and the
  * counters, so a resumed run continues exactly as an uninterrupted one. */
@@ -4384,11 +4388,13 @@ static float ligo__gelu_grad1(float x) {
 #define LIGO__GELU_AVX2 1
 
 /* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
- * for e^r (Cephes' coefficients), 2^n put in the exponent bits. */
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
+ * keeps NaN: max and min return their second operand when one is NaN, so
+ * x goes second (the bounds are not zeros: finite results are as before). */
 __attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
     __m256 fx, r, p, y;
     __m256i e;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
     fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -4570,22 +4576,40 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
 
 #ifdef LIGO__GELU_AVX2
 /* max of row[0, n), eight lanes at a time (used by softmax and
- * cross-entropy) */
-__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n) {
+ * cross-entropy). Like the scalar loop it skips NaN: max returns its
+ * second operand when one is NaN, so the running max goes second.
+ * *neg_inf: some entry is -inf, where exp8 gives a tiny value and expf 0
+ * (which matters when the 0 later meets an infinity); the callers take
+ * the scalar loop for such rows. */
+__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
     int64_t u, v8 = n / 8 * 8;
-    float mx = -FLT_MAX, lanes[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX);
-    for (u = 0; u < v8; u += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(row + u));
+    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
+    for (u = 0; u < v8; u += 8) {
+        __m256 x = _mm256_loadu_ps(row + u);
+        vmx = _mm256_max_ps(x, vmx);
+        vmn = _mm256_min_ps(x, vmn);
+    }
     _mm256_storeu_ps(lanes, vmx);
-    for (u = 0; u < 8; u++) mx = lanes[u] > mx ? lanes[u] : mx;
+    _mm256_storeu_ps(lmin, vmn);
+    for (u = 0; u < 8; u++) {
+        mx = lanes[u] > mx ? lanes[u] : mx;
+        mn = lmin[u] < mn ? lmin[u] : mn;
+    }
     for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    *neg_inf = mn < -FLT_MAX;
     return mx;
 }
 
 __attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
-    float mx = ligo__row_max_avx2(row, end), sum, inv, lanes[8];
+    int neg_inf;
+    float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
     __m256 vmx, vs = _mm256_setzero_ps(), vi;
+    if (neg_inf) {
+        ligo__softmax_row_c(row, end);
+        return;
+    }
     vmx = _mm256_set1_ps(mx);
     for (u = 0; u < v8; u += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
@@ -4849,6 +4873,7 @@ LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args
 typedef struct ligo__ce_job {
     ligo_tensor *out;
     float *lse, *dx;
+    unsigned char *scalar_row; /* after lse in saved: the row holds -inf, backward takes the scalar loop */
     double *row_loss;
     float g;
     int64_t R, V;
@@ -4856,14 +4881,21 @@ typedef struct ligo__ce_job {
 } ligo__ce_job;
 
 /* A row's max and sum of exp(row - max) (in double), eight lanes at a
- * time on AVX2: lane sums in double, added in a fixed order. */
+ * time on AVX2: lane sums in double, added in a fixed order. A row with
+ * -inf takes the scalar loop (*neg_inf set), here and in backward. */
 #ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out) {
+__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
+                                                                       int *neg_inf) {
     int64_t v, v8 = V / 8 * 8;
-    float mx = ligo__row_max_avx2(row, V);
-    double d[8], s;
+    float mx = ligo__row_max_avx2(row, V, neg_inf);
+    double d[8], s = 0.0;
     __m256 vm = _mm256_set1_ps(mx);
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    *mx_out = mx;
+    if (*neg_inf) {
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        return s;
+    }
     for (v = 0; v < v8; v += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
@@ -4873,7 +4905,6 @@ __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const flo
     _mm256_storeu_pd(d + 4, s1);
     s = ((d[0] + d[1]) + (d[2] + d[3])) + ((d[4] + d[5]) + (d[6] + d[7]));
     for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
-    *mx_out = mx;
     return s;
 }
 
@@ -4907,7 +4938,9 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         if (out->ids[r] == ignore) continue;
 #ifdef LIGO__GELU_AVX2
         if (simd) {
-            s = ligo__ce_sumexp_avx2(row, V, &mx);
+            int neg_inf;
+            s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
+            j->scalar_row[r] = (unsigned char)neg_inf;
             j->lse[r] = mx + (float)log(s);
             j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
             continue;
@@ -4930,10 +4963,12 @@ LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     j.out = out;
     j.R = ligo__rows(x);
     j.V = ligo__last(x);
-    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(float));
+    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * (sizeof(float) + 1));
     j.row_loss = (double *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(double));
     if (!j.lse || !j.row_loss) return;
-    out->saved = j.lse;
+    j.scalar_row = (unsigned char *)(j.lse + j.R);
+    memset(j.scalar_row, 0, (size_t)j.R);
+    out->saved = j.lse; /* lse (R floats), then scalar_row (R bytes) */
     ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
     for (r = 0; r < j.R; r++) {
         if (out->ids[r] == ignore) continue;
@@ -4951,12 +4986,14 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
     const float *lse = (const float *)out->saved;
+    const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
     float g = j->g;
     int simd = 0;
 #ifdef LIGO__GELU_AVX2
     simd = ligo__has_avx2();
 #endif
     (void)simd;
+    (void)scalar_row;
     for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
         float *d = j->dx + r * V;
@@ -4965,7 +5002,7 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
             continue;
         }
 #ifdef LIGO__GELU_AVX2
-        if (simd) {
+        if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
             continue;
@@ -9601,11 +9638,24 @@ static int64_t ligo__spread(int64_t i, int64_t n, int64_t all) {
 /* Seed of the fixed masks of BERT's validation loss. */
 #define LIGO__EVAL_MASK_SEED 1234567
 
+/* A non-finite mean loss is an error naming it and the first batch whose
+ * loss was not finite: items first .. first + n - 1 of total. */
+static ligo_status ligo__eval_finite(ligo_ctx *ctx, const ligo_eval_result *out, const char *items, int64_t first,
+                                     int64_t n, int64_t total) {
+    char where[160] = "";
+    if (isfinite(out->loss)) return LIGO_OK;
+    if (first >= 0)
+        snprintf(where, sizeof where, "; the first non-finite batch is %s %lld-%lld of %lld", items, (long long)first,
+                 (long long)(first + n - 1), (long long)total);
+    return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_evaluate: the validation loss is %s (over %lld predictions)%s",
+                          isnan(out->loss) ? "nan" : out->loss > 0 ? "inf" : "-inf", (long long)out->count, where);
+}
+
 LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
-    int64_t count = 0, k, n_win, all_win, b;
+    int64_t count = 0, k, n_win, all_win, b, bad = -1, bad_n = 0;
     int32_t *in, *tg;
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -9645,6 +9695,10 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
             bt.targets = tg;
             loss = ligo_model_loss(ctx, m, &bt, &logits);
             if (!loss) return ctx->status;
+            if (bad < 0 && !isfinite(loss->data[0])) {
+                bad = k;
+                bad_n = bb;
+            }
             total += (double)loss->data[0] * (double)bb;
             for (b = 0; b < bb; b++) {
                 const float *row = logits->data + b * logits->shape[1];
@@ -9660,7 +9714,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         out->accuracy = count ? correct / (double)count : 0.0;
         out->count = count;
         ligo_scratch_rewind(ctx, mk);
-        return LIGO_OK;
+        return ligo__eval_finite(ctx, out, "test images", bad, bad_n, n);
     }
     /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
     n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
@@ -9707,6 +9761,10 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         loss = ligo_model_loss(ctx, m, &bt, NULL);
         if (!loss) return ctx->status;
         weight = loss->iparam[1]; /* predictions that counted */
+        if (bad < 0 && !isfinite(loss->data[0])) {
+            bad = k;
+            bad_n = bb;
+        }
         total += (double)loss->data[0] * (double)weight;
         count += weight;
         ligo_scratch_rewind(ctx, inner);
@@ -9714,7 +9772,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     out->loss = count ? total / (double)count : 0.0;
     out->count = count;
     ligo_scratch_rewind(ctx, mk);
-    return LIGO_OK;
+    return ligo__eval_finite(ctx, out, "windows", bad, bad_n, n_win);
 }
 
 /* ---------------------------------------------------------------- trainer */
@@ -10015,6 +10073,22 @@ static void ligo__fmt_eta(double sec, char *buf, size_t n) {
     else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
 }
 
+/* A non-finite stop: the context's message, after prefix, and which
+ * checkpoint is still good (nothing is written now). */
+static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *ckpt, int64_t saved_step) {
+    char why[LIGO__ERRMSG];
+    ligo_status s = ctx->status;
+    snprintf(why, sizeof why, "%s", ctx->errmsg);
+    ligo_clear_error(ctx);
+    if (!ckpt)
+        ligo_set_error(ctx, s, "%s%s", prefix, why);
+    else if (saved_step >= 0)
+        ligo_set_error(ctx, s, "%s%s; the last checkpoint, %s (step %lld), is kept", prefix, why, ckpt,
+                       (long long)saved_step);
+    else
+        ligo_set_error(ctx, s, "%s%s; %s is left as it was", prefix, why, ckpt);
+}
+
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
     int tty = 0;
@@ -10041,17 +10115,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (c->interrupt && *c->interrupt) break;
         if (ligo_trainer_step(ctx, tr, &loss) != LIGO_OK) {
             s = ctx->status;
-            if (s == LIGO_ENONFINITE && c->ckpt_path) {
-                /* say which checkpoint is still good: nothing is written now */
-                char why[LIGO__ERRMSG];
-                snprintf(why, sizeof why, "%s", ctx->errmsg);
-                ligo_clear_error(ctx);
-                if (saved_step >= 0)
-                    ligo_set_error(ctx, s, "%s; the last checkpoint, %s (step %lld), is kept", why, c->ckpt_path,
-                                   (long long)saved_step);
-                else
-                    ligo_set_error(ctx, s, "%s; %s is left as it was", why, c->ckpt_path);
-            }
+            if (s == LIGO_ENONFINITE && c->ckpt_path) ligo__nonfinite_stop(ctx, "", c->ckpt_path, saved_step);
             break;
         }
         last = tr->step == c->steps;
@@ -10060,6 +10124,11 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             ligo_eval_result ev;
             if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
                 s = ctx->status;
+                if (s == LIGO_ENONFINITE) {
+                    char prefix[64];
+                    snprintf(prefix, sizeof prefix, "training stopped after step %lld: ", (long long)tr->step);
+                    ligo__nonfinite_stop(ctx, prefix, c->ckpt_path, saved_step);
+                }
                 break;
             }
             tr->last_val = ev.loss;

@@ -48,6 +48,7 @@
  *                         -lpthread needed)
  *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
  *                         are otherwise chosen at run time by CPU support
+ *                         (NaN and infinity come out alike either way)
  *   LIGO_POOL_SPIN=n      pause instructions a waiting pool thread spins
  *                         before it blocks (default 500; 0 blocks at once)
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)

@@ -882,7 +882,9 @@ typedef struct ligo_eval_result {
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
  * images, loss and accuracy. max_windows > 0 evaluates only that many windows
- * (images), spread evenly over the split: item floor(i n / max_windows). */
+ * (images), spread evenly over the split: item floor(i n / max_windows).
+ * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
+ * that gave it (out is filled all the same). */
 LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
                                    int64_t max_windows, ligo_eval_result *out);
 
@@ -941,7 +943,8 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
  * gradient is LIGO_ENONFINITE naming the step, before any update. */
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss);
 /* Train until cfg.steps, the target loss or an interrupt, with periodic
- * evaluation, CSV log and checkpoints (each written atomically). */
+ * evaluation, CSV log and checkpoints (each written atomically). A
+ * non-finite validation loss stops it with LIGO_ENONFINITE naming the step. */
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr);
 /* A checkpoint with the model, optimizer moments, step, RNG state and the
  * counters, so a resumed run continues exactly as an uninterrupted one. */

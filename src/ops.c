@@ -985,11 +985,13 @@ static float ligo__gelu_grad1(float x) {
 #define LIGO__GELU_AVX2 1
 
 /* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
- * for e^r (Cephes' coefficients), 2^n put in the exponent bits. */
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
+ * keeps NaN: max and min return their second operand when one is NaN, so
+ * x goes second (the bounds are not zeros: finite results are as before). */
 __attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
     __m256 fx, r, p, y;
     __m256i e;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
     fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -1171,22 +1173,40 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
 
 #ifdef LIGO__GELU_AVX2
 /* max of row[0, n), eight lanes at a time (used by softmax and
- * cross-entropy) */
-__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n) {
+ * cross-entropy). Like the scalar loop it skips NaN: max returns its
+ * second operand when one is NaN, so the running max goes second.
+ * *neg_inf: some entry is -inf, where exp8 gives a tiny value and expf 0
+ * (which matters when the 0 later meets an infinity); the callers take
+ * the scalar loop for such rows. */
+__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
     int64_t u, v8 = n / 8 * 8;
-    float mx = -FLT_MAX, lanes[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX);
-    for (u = 0; u < v8; u += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(row + u));
+    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
+    for (u = 0; u < v8; u += 8) {
+        __m256 x = _mm256_loadu_ps(row + u);
+        vmx = _mm256_max_ps(x, vmx);
+        vmn = _mm256_min_ps(x, vmn);
+    }
     _mm256_storeu_ps(lanes, vmx);
-    for (u = 0; u < 8; u++) mx = lanes[u] > mx ? lanes[u] : mx;
+    _mm256_storeu_ps(lmin, vmn);
+    for (u = 0; u < 8; u++) {
+        mx = lanes[u] > mx ? lanes[u] : mx;
+        mn = lmin[u] < mn ? lmin[u] : mn;
+    }
     for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    *neg_inf = mn < -FLT_MAX;
     return mx;
 }
 
 __attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
-    float mx = ligo__row_max_avx2(row, end), sum, inv, lanes[8];
+    int neg_inf;
+    float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
     __m256 vmx, vs = _mm256_setzero_ps(), vi;
+    if (neg_inf) {
+        ligo__softmax_row_c(row, end);
+        return;
+    }
     vmx = _mm256_set1_ps(mx);
     for (u = 0; u < v8; u += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
@@ -1450,6 +1470,7 @@ LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args
 typedef struct ligo__ce_job {
     ligo_tensor *out;
     float *lse, *dx;
+    unsigned char *scalar_row; /* after lse in saved: the row holds -inf, backward takes the scalar loop */
     double *row_loss;
     float g;
     int64_t R, V;
@@ -1457,14 +1478,21 @@ typedef struct ligo__ce_job {
 } ligo__ce_job;
 
 /* A row's max and sum of exp(row - max) (in double), eight lanes at a
- * time on AVX2: lane sums in double, added in a fixed order. */
+ * time on AVX2: lane sums in double, added in a fixed order. A row with
+ * -inf takes the scalar loop (*neg_inf set), here and in backward. */
 #ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out) {
+__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
+                                                                       int *neg_inf) {
     int64_t v, v8 = V / 8 * 8;
-    float mx = ligo__row_max_avx2(row, V);
-    double d[8], s;
+    float mx = ligo__row_max_avx2(row, V, neg_inf);
+    double d[8], s = 0.0;
     __m256 vm = _mm256_set1_ps(mx);
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    *mx_out = mx;
+    if (*neg_inf) {
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        return s;
+    }
     for (v = 0; v < v8; v += 8) {
         __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
@@ -1474,7 +1502,6 @@ __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const flo
     _mm256_storeu_pd(d + 4, s1);
     s = ((d[0] + d[1]) + (d[2] + d[3])) + ((d[4] + d[5]) + (d[6] + d[7]));
     for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
-    *mx_out = mx;
     return s;
 }
 
@@ -1508,7 +1535,9 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         if (out->ids[r] == ignore) continue;
 #ifdef LIGO__GELU_AVX2
         if (simd) {
-            s = ligo__ce_sumexp_avx2(row, V, &mx);
+            int neg_inf;
+            s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
+            j->scalar_row[r] = (unsigned char)neg_inf;
             j->lse[r] = mx + (float)log(s);
             j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
             continue;
@@ -1531,10 +1560,12 @@ LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     j.out = out;
     j.R = ligo__rows(x);
     j.V = ligo__last(x);
-    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(float));
+    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * (sizeof(float) + 1));
     j.row_loss = (double *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(double));
     if (!j.lse || !j.row_loss) return;
-    out->saved = j.lse;
+    j.scalar_row = (unsigned char *)(j.lse + j.R);
+    memset(j.scalar_row, 0, (size_t)j.R);
+    out->saved = j.lse; /* lse (R floats), then scalar_row (R bytes) */
     ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
     for (r = 0; r < j.R; r++) {
         if (out->ids[r] == ignore) continue;
@@ -1552,12 +1583,14 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
     const float *lse = (const float *)out->saved;
+    const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
     float g = j->g;
     int simd = 0;
 #ifdef LIGO__GELU_AVX2
     simd = ligo__has_avx2();
 #endif
     (void)simd;
+    (void)scalar_row;
     for (r = r0; r < r1; r++) {
         const float *row = x->data + r * V;
         float *d = j->dx + r * V;
@@ -1566,7 +1599,7 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
             continue;
         }
 #ifdef LIGO__GELU_AVX2
-        if (simd) {
+        if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
             continue;

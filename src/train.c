@@ -126,11 +126,24 @@ static int64_t ligo__spread(int64_t i, int64_t n, int64_t all) {
 /* Seed of the fixed masks of BERT's validation loss. */
 #define LIGO__EVAL_MASK_SEED 1234567
 
+/* A non-finite mean loss is an error naming it and the first batch whose
+ * loss was not finite: items first .. first + n - 1 of total. */
+static ligo_status ligo__eval_finite(ligo_ctx *ctx, const ligo_eval_result *out, const char *items, int64_t first,
+                                     int64_t n, int64_t total) {
+    char where[160] = "";
+    if (isfinite(out->loss)) return LIGO_OK;
+    if (first >= 0)
+        snprintf(where, sizeof where, "; the first non-finite batch is %s %lld-%lld of %lld", items, (long long)first,
+                 (long long)(first + n - 1), (long long)total);
+    return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_evaluate: the validation loss is %s (over %lld predictions)%s",
+                          isnan(out->loss) ? "nan" : out->loss > 0 ? "inf" : "-inf", (long long)out->count, where);
+}
+
 LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
-    int64_t count = 0, k, n_win, all_win, b;
+    int64_t count = 0, k, n_win, all_win, b, bad = -1, bad_n = 0;
     int32_t *in, *tg;
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -170,6 +183,10 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
             bt.targets = tg;
             loss = ligo_model_loss(ctx, m, &bt, &logits);
             if (!loss) return ctx->status;
+            if (bad < 0 && !isfinite(loss->data[0])) {
+                bad = k;
+                bad_n = bb;
+            }
             total += (double)loss->data[0] * (double)bb;
             for (b = 0; b < bb; b++) {
                 const float *row = logits->data + b * logits->shape[1];
@@ -185,7 +202,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         out->accuracy = count ? correct / (double)count : 0.0;
         out->count = count;
         ligo_scratch_rewind(ctx, mk);
-        return LIGO_OK;
+        return ligo__eval_finite(ctx, out, "test images", bad, bad_n, n);
     }
     /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
     n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
@@ -232,6 +249,10 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         loss = ligo_model_loss(ctx, m, &bt, NULL);
         if (!loss) return ctx->status;
         weight = loss->iparam[1]; /* predictions that counted */
+        if (bad < 0 && !isfinite(loss->data[0])) {
+            bad = k;
+            bad_n = bb;
+        }
         total += (double)loss->data[0] * (double)weight;
         count += weight;
         ligo_scratch_rewind(ctx, inner);
@@ -239,7 +260,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     out->loss = count ? total / (double)count : 0.0;
     out->count = count;
     ligo_scratch_rewind(ctx, mk);
-    return LIGO_OK;
+    return ligo__eval_finite(ctx, out, "windows", bad, bad_n, n_win);
 }
 
 /* ---------------------------------------------------------------- trainer */
@@ -540,6 +561,22 @@ static void ligo__fmt_eta(double sec, char *buf, size_t n) {
     else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
 }
 
+/* A non-finite stop: the context's message, after prefix, and which
+ * checkpoint is still good (nothing is written now). */
+static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *ckpt, int64_t saved_step) {
+    char why[LIGO__ERRMSG];
+    ligo_status s = ctx->status;
+    snprintf(why, sizeof why, "%s", ctx->errmsg);
+    ligo_clear_error(ctx);
+    if (!ckpt)
+        ligo_set_error(ctx, s, "%s%s", prefix, why);
+    else if (saved_step >= 0)
+        ligo_set_error(ctx, s, "%s%s; the last checkpoint, %s (step %lld), is kept", prefix, why, ckpt,
+                       (long long)saved_step);
+    else
+        ligo_set_error(ctx, s, "%s%s; %s is left as it was", prefix, why, ckpt);
+}
+
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
     int tty = 0;
@@ -566,17 +603,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (c->interrupt && *c->interrupt) break;
         if (ligo_trainer_step(ctx, tr, &loss) != LIGO_OK) {
             s = ctx->status;
-            if (s == LIGO_ENONFINITE && c->ckpt_path) {
-                /* say which checkpoint is still good: nothing is written now */
-                char why[LIGO__ERRMSG];
-                snprintf(why, sizeof why, "%s", ctx->errmsg);
-                ligo_clear_error(ctx);
-                if (saved_step >= 0)
-                    ligo_set_error(ctx, s, "%s; the last checkpoint, %s (step %lld), is kept", why, c->ckpt_path,
-                                   (long long)saved_step);
-                else
-                    ligo_set_error(ctx, s, "%s; %s is left as it was", why, c->ckpt_path);
-            }
+            if (s == LIGO_ENONFINITE && c->ckpt_path) ligo__nonfinite_stop(ctx, "", c->ckpt_path, saved_step);
             break;
         }
         last = tr->step == c->steps;
@@ -585,6 +612,11 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             ligo_eval_result ev;
             if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
                 s = ctx->status;
+                if (s == LIGO_ENONFINITE) {
+                    char prefix[64];
+                    snprintf(prefix, sizeof prefix, "training stopped after step %lld: ", (long long)tr->step);
+                    ligo__nonfinite_stop(ctx, prefix, c->ckpt_path, saved_step);
+                }
                 break;
             }
             tr->last_val = ev.loss;

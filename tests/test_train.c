@@ -247,6 +247,99 @@ static void test_nonfinite_stops(void) {
     ligo_ctx_free(ctx);
 }
 
+/* A NaN in one embedding row, of a byte the text never holds (only the
+ * tied output layer reads it): the validation loss is NaN and
+ * ligo_evaluate says so, on the SIMD and the portable build alike (the
+ * AVX2 softmax used to lose a NaN logit). */
+static void test_eval_nonfinite(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_model *m;
+    ligo_eval_result ev;
+    int64_t wte;
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 8, &ev), LIGO_OK);
+    CHECK(isfinite(ev.loss) && ev.count == 8 * 32);
+    wte = m->info[ligo_model_find(m, "wte.weight")].offset;
+    m->data[wte + 200 * c.d_model + 5] = (float)NAN;
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 8, &ev), LIGO_ENONFINITE);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_ENONFINITE);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_evaluate: the validation loss is nan (over 256 predictions)") != NULL &&
+                  strstr(ligo_get_error(ctx), "windows 0-3 of 8") != NULL,
+              "message: %s", ligo_get_error(ctx));
+    CHECK(isnan(ev.loss) && ev.count == 8 * 32);
+    ligo_clear_error(ctx);
+    ligo_ctx_free(ctx);
+}
+
+/* ViT images in memory: n of 28x28 pixels in [0, 1), labels i mod 10. */
+static void fill_images(ligo_images *im, int64_t n, unsigned seed) {
+    int64_t i;
+    im->n = n;
+    im->rows = 28;
+    im->cols = 28;
+    im->n_classes = 10;
+    im->pixels = (float *)malloc((size_t)(n * 28 * 28) * sizeof(float));
+    im->labels = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+    for (i = 0; i < n * 28 * 28; i++) {
+        seed = seed * 1103515245u + 12345u;
+        im->pixels[i] = (float)((seed >> 16) & 255) / 256.0f;
+    }
+    for (i = 0; i < n; i++) im->labels[i] = (int32_t)(i % 10);
+}
+
+/* One NaN pixel in a test image: training stays finite, the evaluation
+ * after step 2 is not, and the run stops naming the step, the loss and
+ * the checkpoint that is still good. */
+static void test_run_stops_on_nonfinite_eval(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = ligo_config_default(LIGO_VIT);
+    ligo_train_config tc = small_train(4);
+    ligo_model *m;
+    ligo_trainer *tr;
+    char path[256];
+    const char *msg;
+    tmp_path(path, sizeof path, "evalnan.safetensors");
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_VIT;
+    fill_images(&d.train, 32, 3);
+    fill_images(&d.test, 16, 4);
+    d.test.pixels[5 * 28 * 28 + 300] = (float)NAN;
+    c.n_layer = 1;
+    c.d_model = 16;
+    c.n_head = 2;
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    tc.batch = 8;
+    tc.eval_every = 2;
+    tc.eval_windows = 0;
+    tc.ckpt_path = path;
+    tc.ckpt_every = 1;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    CHECK(tr != NULL);
+    if (tr) {
+        CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_ENONFINITE);
+        msg = ligo_get_error(ctx);
+        CHECK_MSG(strstr(msg, "training stopped after step 2: ligo_evaluate: the validation loss is nan (over 16 "
+                              "predictions); the first non-finite batch is test images 0-7 of 16") != NULL &&
+                      strstr(msg, "(step 1), is kept") != NULL,
+                  "message: %s", msg);
+        CHECK(tr->step == 2 && isfinite(tr->last_loss));
+    }
+    ligo_clear_error(ctx);
+    CHECK(ligo_model_load(ctx, path) != NULL);
+    remove(path);
+    free(d.train.pixels);
+    free(d.train.labels);
+    free(d.test.pixels);
+    free(d.test.labels);
+    ligo_ctx_free(ctx);
+}
+
 /* The loop: evaluation, CSV log, checkpoint, and the loss falls. */
 static void test_run_learns_and_logs(void) {
     ligo_ctx *ctx = new_ctx();
@@ -440,6 +533,8 @@ void suite_train(void) {
     RUN(test_checkpoint_bad);
     RUN(test_resume_bitwise);
     RUN(test_nonfinite_stops);
+    RUN(test_eval_nonfinite);
+    RUN(test_run_stops_on_nonfinite_eval);
     RUN(test_run_learns_and_logs);
     RUN(test_eval_subset_spread);
     RUN(test_trainer_config_fields);

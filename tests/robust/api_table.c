@@ -640,6 +640,48 @@ static ligo_status r_vit_shape(ligo_ctx *ctx) {
     if (ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
     return ligo_evaluate(ctx, m, &d, 0, 2, 0, &ev);
 }
+static ligo_status r_eval_nan(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (!m || ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    m->data[m->info[ligo_model_find(m, "wte.weight")].offset + 8 * 200 + 3] = (float)NAN;
+    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+}
+/* a ViT for the fixture's 4x4 images (2 classes) */
+static ligo_model *vit4_model(ligo_ctx *ctx) {
+    ligo_config c = tiny_cfg(LIGO_VIT);
+    ligo_model *m;
+    c.image_h = 4;
+    c.image_w = 4;
+    c.patch = 2;
+    c.n_classes = 2;
+    m = ligo_model_new(ctx, &c);
+    if (m) ligo_model_init(m, 3);
+    return m;
+}
+static ligo_status r_eval_inf(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = vit4_model(ctx);
+    if (!m || ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
+    m->data[m->info[ligo_model_find(m, "head.bias")].offset + 1] = -(float)INFINITY; /* every label is 1 */
+    return ligo_evaluate(ctx, m, &d, 0, 2, 0, &ev);
+}
+static ligo_status r_run_eval_nan(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_trainer *tr;
+    ligo_model *m = vit4_model(ctx);
+    if (!m || ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
+    d.test.pixels[3] = (float)NAN;
+    tc.steps = 1;
+    tc.batch = 2;
+    tc.progress = 0;
+    tr = ligo_trainer_new(ctx, m, &d, &tc);
+    if (!tr) return ligo_get_status(ctx);
+    return ligo_trainer_run(ctx, tr);
+}
 static ligo_status r_trainer_batch(ligo_ctx *ctx) {
     ligo_data d;
     ligo_train_config tc = ligo_train_config_default();
@@ -1042,6 +1084,9 @@ static const row g_rows[] = {
     R(r_eval_T, LIGO_EINVAL, "T = -5"),
     R(r_eval_vocab, LIGO_ERANGE, "vocabulary is 100"),
     R(r_vit_shape, LIGO_ESHAPE, "4x4"),
+    R(r_eval_nan, LIGO_ENONFINITE, "the validation loss is nan"),
+    R(r_eval_inf, LIGO_ENONFINITE, "the validation loss is inf"),
+    R(r_run_eval_nan, LIGO_ENONFINITE, "stopped after step 1: ligo_evaluate: the validation loss is nan"),
     R(r_trainer_batch, LIGO_EINVAL, "ligo_trainer_new: batch is -1 (want 1 <= batch <= 2^20)"),
     R(r_trainer_ctx, LIGO_EINVAL, "ligo_trainer_new: ctx 1000 is longer than the model's context 16"),
     R(r_trainer_family, LIGO_EINVAL, "gpt data for a bert model"),
