@@ -468,7 +468,7 @@ static int cmd_grow(int argc, char **argv) {
         {"--target-loss", 'f', &target, 0, 1e9, "stop training at this validation loss (0 = off)"},
         {"--seed", 'i', &seed, 0, 9.2e18, "seed (1)"},
         {"--csv", 's', &csv, 0, 0, "training log"},
-        {"--operator-out", 's', &op_out, 0, 0, "also save the learned operator here"},
+        {"--operator-out", 's', &op_out, 0, 0, "also save the learned operator (and any symmetry noise) here"},
         {"--out", 's', &out, 0, 0, "grown model checkpoint (grown.safetensors)"},
         {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
         {"--quiet", 'b', &quiet, 0, 0, "no progress line"},
@@ -602,7 +602,7 @@ static int cmd_grow(int argc, char **argv) {
     ctxlen = g->large.family == LIGO_VIT || ctxlen == 0 ? g->large.ctx_len : ctxlen;
     if (op_in && ligo_grow_load(ctx, g, op_in) != LIGO_OK) return fail("grow", ctx);
     if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) return fail("grow", ctx);
-    if (op_out && g->n > 0 && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
+    if (op_out && (g->n > 0 || g->noise) && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
     big = ligo_grow_apply(ctx, g);
     if (!big) return fail("grow", ctx);
     if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
@@ -630,7 +630,7 @@ static int cmd_grow(int argc, char **argv) {
     if (e1.accuracy >= 0) printf("\"val_accuracy\":%.6f,", e1.accuracy);
     printf("\"total_flops\":%.6g,\"out\":", total);
     tool_json_str(stdout, out);
-    if (op_out && g->n > 0) {
+    if (op_out && (g->n > 0 || g->noise)) {
         printf(",\"operator_out\":");
         tool_json_str(stdout, op_out);
     }

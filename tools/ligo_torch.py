@@ -398,6 +398,14 @@ def val_windows(tokens, T):
     return w[:, :-1], w[:, 1:]
 
 
+def spread(n, count):
+    """ligo_evaluate's subset: `count` of n items spread over all of them,
+    item i * n // count (every item when count is 0 or >= n)."""
+    if not count or count >= n:
+        return torch.arange(n)
+    return torch.tensor([i * n // count for i in range(count)])
+
+
 def mlm_mask(inputs, mask_id, vocab, g, frac=0.15):
     """BERT's masking: frac of positions chosen; 80% mask id, 10% random,
     10% unchanged; targets -100 elsewhere."""
@@ -425,8 +433,8 @@ def evaluate(model, data, windows=0, batch=16):
     with torch.no_grad():
         if cfg.family == "gpt":
             x, y = val_windows(read_text(data), cfg.ctx_len)
-            if windows:
-                x, y = x[:windows], y[:windows]
+            idx = spread(x.shape[0], windows)
+            x, y = x[idx], y[idx]
             for i in range(0, x.shape[0], batch):
                 logits = model(x[i:i + batch].to(dev))
                 total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]).double(),
@@ -434,8 +442,8 @@ def evaluate(model, data, windows=0, batch=16):
                 count += y[i:i + batch].numel()
         elif cfg.family == "vit":
             _, (px, lb) = read_images(data)
-            if windows:
-                px, lb = px[:windows], lb[:windows]
+            idx = spread(px.shape[0], windows)
+            px, lb = px[idx], lb[idx]
             for i in range(0, px.shape[0], batch):
                 logits = model(px[i:i + batch].to(dev).to(next(model.parameters()).dtype))
                 total += float(F.cross_entropy(logits.double(), lb[i:i + batch].to(dev), reduction="sum"))
