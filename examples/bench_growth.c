@@ -710,8 +710,9 @@ int cmd_bench(int argc, char **argv) {
         {"--variants", 's', &variants, 0, 0, "method:key=value[:...] entries tried on the selection seeds beside the "
                                               "defaults (keys fit_steps, fit_lr, noise, warmup)"},
         {"--select-seeds", 'i', &select_seeds, 0, BG_MAX_SEEDS, "seeds that choose variants and the best baseline (5)"},
-        {"--report-seeds", 'i', &report_seeds, 1, BG_MAX_SEEDS, "further seeds the tables report (5)"},
-        {"--steps", 'i', &steps, 0, 1e9, "the large budget N in training steps (2400)"},
+        {"--report-seeds", 'i', &report_seeds, 0, BG_MAX_SEEDS, "further seeds the tables report (5; 0: a study "
+                                                                 "reported on the selection seeds)"},
+        {"--steps", 'i', &steps, 0, 1e9, "the large budget N in training steps (2400; vit 1500)"},
         {"--small-steps", 'i', &small_steps, 0, 1e9, "small-model training steps (N / 2)"},
         {"--width", 'i', &width, 16, 4096, "the large model's width (64; the small one is half where it grows)"},
         {"--layers", 'i', &layers, 2, 256, "the large model's layers (4)"},
@@ -724,7 +725,7 @@ int cmd_bench(int argc, char **argv) {
         {"--grown-warmup", 'i', &grown_warmup, 0, 1e9, "grown models' own warm-up (a study; default: as scratch)"},
         {"--evals", 'i', &evals, 1, BG_MAX_POINTS - 2, "trunk evaluations besides the branches (25)"},
         {"--eval-windows", 'i', &eval_windows, 0, 1e9, "validation windows (images) per evaluation (0 = all)"},
-        {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100)"},
+        {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100; vit 60)"},
         {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
         {"--noise", 'f', &noise, 0, 1, "symmetry-breaking noise of copied width, x each tensor's RMS (0.01)"},
         {"--full-width", 'b', &full_width, 0, 0, "learn the full width matrices, not [I; C]"},
@@ -765,12 +766,11 @@ int cmd_bench(int argc, char **argv) {
     R.mode = demo ? "demo" : quick ? "quick" : "";
     R.select_seeds = select_seeds >= 0 ? (int)select_seeds : demo || quick ? 0 : 5;
     R.report_seeds = report_seeds >= 0 ? (int)report_seeds : demo || quick ? 3 : 5;
+    if (R.select_seeds + R.report_seeds < 1)
+        return tool_usage_error("bench growth", "no seeds: --select-seeds and --report-seeds are both 0%s%s", "", "");
     if (R.select_seeds + R.report_seeds > BG_MAX_SEEDS)
         return tool_usage_error("bench growth", "--select-seeds plus --report-seeds is more than %s%s", "32", "");
-    if (!steps) steps = demo ? 1000 : quick ? 900 : 2400;
-    if (fit_steps < 0) fit_steps = demo ? 40 : quick ? 36 : 100;
     if (evals < 0) evals = demo ? 10 : quick ? 12 : 25;
-    if (warmup < 0) warmup = steps / 20;
     /* the methods: every method of the setting unless listed, then the variants */
     {
         char buf[1024], *part, *save = NULL;
@@ -843,13 +843,16 @@ int cmd_bench(int argc, char **argv) {
                 p->setting = (bg_setting)s;
                 p->family = (ligo_family)f;
                 bg_sizes(p, layers, width);
-                p->steps = steps;
-                p->small_steps = small_steps ? small_steps : steps / 2;
+                /* budgets: N = 2,400 steps (ViT 1,500: its evaluations over
+                 * 10,000 images cost more), fitting within 5% of N */
+                p->steps = steps ? steps : demo ? 1000 : quick ? 900 : f == LIGO_VIT ? 1500 : 2400;
+                p->fit_steps = fit_steps >= 0 ? fit_steps : demo ? 40 : quick ? 36 : f == LIGO_VIT ? 60 : 100;
+                p->small_steps = small_steps ? small_steps : p->steps / 2;
                 p->small_lr = 3e-3f;
                 p->batch = f == LIGO_VIT ? 32 : 8;
                 p->lr = (float)lr;
                 p->lr_min = (float)lr_min;
-                p->warmup = warmup;
+                p->warmup = warmup >= 0 ? warmup : p->steps / 20;
                 p->grown_warmup = grown_warmup;
                 p->cosine = strcmp(sched, "cosine") == 0;
                 p->n_branch = (int)branches;
@@ -859,8 +862,7 @@ int cmd_bench(int argc, char **argv) {
                  * over the split; ViT every test image (--quick: 2,000) */
                 p->eval_windows = eval_windows >= 0 ? eval_windows : f != LIGO_VIT ? 1000 : quick ? 2000 : 0;
                 p->eval_batch = 32;
-                p->fit_steps = fit_steps;
-                p->fit_warmup = fit_steps >= 20 ? 10 : fit_steps / 2;
+                p->fit_warmup = p->fit_steps >= 20 ? 10 : p->fit_steps / 2;
                 p->fit_lr = (float)fit_lr;
                 p->noise = (float)noise;
                 p->full_width = full_width;
