@@ -32,7 +32,7 @@
 
 #include "tool.h"
 
-#define BG_VERSION "bg2" /* the protocol's version: part of every cache key */
+#define BG_VERSION "bg3" /* the protocol's version: part of every cache key */
 
 static const char *bg__setting_names[BG_SETTING_COUNT] = {"depth", "width", "both"};
 
@@ -255,9 +255,11 @@ static void bg_snap_put(const bg_snap *s, ligo_trainer *tr) {
     tr->cfg.sched = s->sched;
 }
 
-static int bg_eval(ligo_ctx *ctx, const bg_proto *p, ligo_model *m, const ligo_data *d, double *loss, double *acc) {
+static int bg_eval(ligo_ctx *ctx, const bg_proto *p, ligo_model *m, const ligo_data *d, double *loss, double *acc,
+                   int64_t *count) {
     ligo_eval_result ev;
     if (ligo_evaluate(ctx, m, d, p->ctx, p->eval_batch, p->eval_windows, &ev) != LIGO_OK) return 1;
+    if (count) *count = ev.count;
     if (!isfinite(ev.loss))
         return ligo_set_error(ctx, LIGO_ENONFINITE, "the validation loss is %g", ev.loss) != LIGO_OK;
     *loss = ev.loss;
@@ -268,7 +270,7 @@ static int bg_eval(ligo_ctx *ctx, const bg_proto *p, ligo_model *m, const ligo_d
 static int bg_point(ligo_ctx *ctx, const bg_proto *p, ligo_trainer *tr, const ligo_data *d, bg_run *r) {
     int i = r->n;
     if (i >= BG_MAX_POINTS) return 0;
-    if (bg_eval(ctx, p, tr->model, d, &r->loss[i], &r->acc[i])) return 1;
+    if (bg_eval(ctx, p, tr->model, d, &r->loss[i], &r->acc[i], NULL)) return 1;
     r->steps[i] = tr->step;
     r->flops[i] = r->fit_flops + tr->train_flops;
     r->seconds[i] = r->fit_seconds + tr->seconds;
@@ -277,7 +279,7 @@ static int bg_point(ligo_ctx *ctx, const bg_proto *p, ligo_trainer *tr, const li
 }
 
 static int bg_branch_point(ligo_ctx *ctx, const bg_proto *p, ligo_trainer *tr, const ligo_data *d, bg_run *r, int k) {
-    if (bg_eval(ctx, p, tr->model, d, &r->b_loss[k], &r->b_acc[k])) return 1;
+    if (bg_eval(ctx, p, tr->model, d, &r->b_loss[k], &r->b_acc[k], NULL)) return 1;
     r->b_steps[k] = tr->step;
     r->b_flops[k] = r->fit_flops + tr->train_flops;
     r->b_seconds[k] = r->fit_seconds + tr->seconds;
@@ -438,7 +440,7 @@ static void bg_run_one(const bg_opts *o, const bg_proto *p, const bg_entry *e, i
     if (!big) goto fail;
     r->fit_flops = g->fit_flops;
     r->fit_seconds = g->fit_seconds;
-    if (bg_eval(ctx, p, big, &d, &r->loss[0], &r->acc[0])) goto fail;
+    if (bg_eval(ctx, p, big, &d, &r->loss[0], &r->acc[0], &r->eval_count)) goto fail;
     r->flops[0] = r->fit_flops;
     r->seconds[0] = r->fit_seconds;
     r->n = 1;
@@ -461,7 +463,8 @@ static int bg_write_run(const char *path, const char *key, const bg_run *r) {
     f = fopen(tmp, "w");
     if (!f) return 1;
     fprintf(f, "ligo-bench-run 1\nkey %s\nok %d\nerror %s\n", key, r->ok, r->ok ? "-" : r->error);
-    fprintf(f, "fit %.17g %.17g %.17g %lld\n", r->fit_flops, r->fit_seconds, r->step_flops, (long long)r->offset);
+    fprintf(f, "fit %.17g %.17g %.17g %lld\neval %lld\n", r->fit_flops, r->fit_seconds, r->step_flops,
+            (long long)r->offset, (long long)r->eval_count);
     for (i = 0; i < r->n; i++)
         fprintf(f, "point %lld %.17g %.17g %.17g %.17g\n", (long long)r->steps[i], r->flops[i], r->seconds[i], r->loss[i],
                 r->acc[i]);
@@ -496,6 +499,8 @@ static int bg_read_run(const char *path, const char *key, bg_run *r) {
             r->fit_seconds = b;
             r->step_flops = c;
             r->offset = st;
+        } else if (sscanf(line, "eval %lld", &st) == 1) {
+            r->eval_count = st;
         } else if (sscanf(line, "point %lld %lf %lf %lf %lf", &st, &a, &b, &c, &dd) == 5 && r->n < BG_MAX_POINTS) {
             r->steps[r->n] = st;
             r->flops[r->n] = a;

@@ -64,7 +64,8 @@ typedef struct bg_run {
     int ok;
     char error[256];
     double fit_flops, fit_seconds, step_flops;
-    int64_t offset; /* training steps the fitting cost */
+    int64_t offset;      /* training steps the fitting cost */
+    int64_t eval_count;  /* predictions (ViT: images) per evaluation */
     int n;
     int64_t steps[BG_MAX_POINTS];
     double flops[BG_MAX_POINTS], seconds[BG_MAX_POINTS], loss[BG_MAX_POINTS], acc[BG_MAX_POINTS];

@@ -279,11 +279,12 @@ static void bg_write_proto(FILE *f, const bg_results *R, int p, const char *svg)
                 (long long)bg_fit_steps_of(P, &R->entries[main_e]), (long long)lr->offset,
                 100.0 * lr->fit_flops / lr->b_flops[lr->n_branch - 1]);
     if (sr) {
-        fprintf(f, "- Validation: %s, evaluated %lld times per run beside the %d annealed budgets.\n",
-                P->eval_windows ? "the first windows/images given by --eval-windows"
-                : P->family == LIGO_VIT        ? "every test image (10,000)"
-                : P->family == LIGO_BERT       ? "every window of the validation split, masked with a fixed seed"
-                                               : "every window of the validation split",
+        fprintf(f, "- Validation: %lld %s%s, the same for every run, evaluated %lld times per run beside the %d annealed "
+                   "budgets.\n",
+                (long long)sr->eval_count,
+                P->family == LIGO_VIT ? "test images" : P->family == LIGO_BERT ? "masked predictions (a fixed mask)" : "predictions",
+                P->family == LIGO_VIT ? (P->eval_windows ? ", spread over the test set" : " (all of them)")
+                                      : (P->eval_windows ? " from windows spread over the validation split" : " (every window of the validation split)"),
                 (long long)P->n_evals, K);
     }
     if (R->select_seeds && !R->report_seeds)
