@@ -874,6 +874,12 @@ typedef struct ligo_grow_config {
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
     int progress;
+    /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
+     * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
+    const char *fit_ckpt_path;
+    int64_t fit_ckpt_every;
+    volatile int *interrupt;    /* when it becomes non-zero (a signal handler may set it): save
+                                 * (when fit_ckpt_path is set) and stop after the current step */
 } ligo_grow_config;
 
 LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
@@ -918,6 +924,12 @@ typedef struct ligo_grow {
     double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
     double fit_seconds;
     float fit_loss_first, fit_loss_last;
+    /* the fitting's state, saved by ligo_grow_save_state */
+    ligo_optim *fit_opt;    /* the operator's AdamW (made by the first fitting) */
+    int64_t fit_step;       /* fitting steps done */
+    ligo_rng fit_rng;       /* the fitting batches' stream */
+    int fit_active;         /* interrupted or resumed: the next ligo_grow_fit continues at fit_step
+                             * (otherwise it starts a new fitting: fresh moments, step 0) */
 } ligo_grow;
 
 /* An operator from a small model to the `large` config (same family,
@@ -936,7 +948,12 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. */
+ * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
+ * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
+ * fit_step < cfg.fit_steps, and the next call continues. A fitting
+ * continued after ligo_grow_resume ends bitwise equal to an uninterrupted
+ * one. */
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
 /* The standalone large model (scratch: a fresh initialisation). */
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
@@ -957,6 +974,21 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
  * must be there with its shape, and nothing else (LIGO_EFORMAT otherwise,
  * naming it); on failure g is unchanged. */
 LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path);
+/* The fitting state, so that a fitting can stop and continue exactly: the
+ * operator file's metadata and tensors (as ligo_grow_save) plus
+ *   ligo.fit.m, ligo.fit.v     AdamW's moments (g->n floats each)
+ *   ligo.fit.step              fitting steps done (metadata, as the rest)
+ *   ligo.fit.rng               the batch stream (64 hex digits)
+ *   ligo.fit.flops, ligo.fit.seconds, ligo.fit.loss_first, ligo.fit.loss_last
+ * LIGO_ESTATE for a method that fits nothing or before any fitting. */
+LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, const char *path);
+/* Load a fitting state into g (made as for ligo_grow_load); the next
+ * ligo_grow_fit continues at its step. Everything is checked before g
+ * changes: the operator's shape and options, every tensor's name and
+ * shape, the moments' length, finite values (v >= 0), each metadata value,
+ * and a step no later than cfg.fit_steps (LIGO_EFORMAT naming the
+ * problem). */
+LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
  * train: data for a family, evaluation, the training loop
@@ -1280,6 +1312,13 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
                                                 const ligo_optim_config *c);
+/* io.c: metadata values of saved state, strictly parsed (0: malformed):
+ * a decimal count in [0, 2^62], an RNG as 64 hex digits (written by
+ * ligo__meta_rng_str into 65 bytes), a finite number >= 0. */
+LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
+LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
+LIGO__PRIV int ligo__meta_real(const char *s, double *out);
 /* train.c: the checks of ligo_data_check, reported as WHO's. */
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
@@ -7779,6 +7818,54 @@ LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *ke
     return NULL;
 }
 
+/* Metadata values of saved state (training and fitting), each checked
+ * whole: a count in [0, 2^62] in decimal, an RNG as the 64 hex digits of
+ * its four words, a finite number >= 0 as "%.17g" writes it. */
+LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out) {
+    int64_t v = 0;
+    if (!s || !*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
+    ligo_rng t;
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        t.s[i] = x;
+    }
+    *r = t;
+    return 1;
+}
+
+LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n) {
+    snprintf(out, n, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0], (unsigned long long)r->s[1],
+             (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
+}
+
+LIGO__PRIV int ligo__meta_real(const char *s, double *out) {
+    char *end;
+    double v;
+    /* strtod would skip leading space and take "nan", "inf" */
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) return 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < 0.0) return 0;
+    *out = v;
+    return 1;
+}
+
 /* -------------------------------------------------------------- writing */
 
 LIGO_API void ligo_st_init(ligo_safetensors *st) {
@@ -9202,21 +9289,43 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
 
 /* ----------------------------------------------------------- fit, apply */
 
-LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
+/* The operator's AdamW: eps 1e-6, no weight decay (docs/design.md 4.5);
+ * made once per operator and reused by every fitting. */
+static ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g) {
     ligo_optim_config oc;
+    if (g->fit_opt) return g->fit_opt;
+    oc = ligo_optim_config_default(LIGO_ADAMW);
+    oc.beta2 = 0.999f;
+    oc.eps = 1e-6f;
+    oc.weight_decay = 0.0f;
+    g->fit_opt = ligo_optim_new(ctx, &oc, g->n, NULL, 0);
+    return g->fit_opt;
+}
+
+/* The counters up to now, so that a state saved mid-fitting holds them. */
+static void ligo__fit_count(ligo_ctx *ctx, ligo_grow *g, double *f0, double *t0) {
+    double f = ctx->flops_fwd + ctx->flops_bwd, t = ligo_time_sec();
+    g->fit_flops += f - *f0;
+    g->fit_seconds += t - *t0;
+    *f0 = f;
+    *t0 = t;
+}
+
+LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
     ligo_optim *opt;
     ligo_schedule sched;
-    ligo_rng rng;
     int32_t *in, *tg;
     float *img = NULL;
     ligo_tensor **w;
-    int64_t step, B, T;
+    int64_t B, T, every;
     ligo_mark outer;
     double f0, t0;
+    int stopped = 0, printed = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
     B = g->cfg.batch;
+    every = g->cfg.fit_ckpt_every;
     /* the context ligo_grow_new checked (0: the model's); never clamped */
     T = g->large.family == LIGO_VIT || g->cfg.ctx == 0 ? g->large.ctx_len : g->cfg.ctx;
     if (B < 1 || B > (1 << 20) || T < 1 || T > g->large.ctx_len)
@@ -9224,13 +9333,23 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
                               "ligo_grow_fit: batch %lld, ctx %lld (want 1 <= batch <= 2^20, ctx 0 or 1 to the model's "
                               "context %lld)",
                               (long long)B, (long long)g->cfg.ctx, (long long)g->large.ctx_len);
+    if (every < 0)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: fit_ckpt_every is %lld (want >= 0 steps; 0 = at the end)",
+                              (long long)every);
+    if (g->fit_active && g->fit_step > g->cfg.fit_steps)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: the fitting to continue is at step %lld, past fit_steps %lld",
+                              (long long)g->fit_step, (long long)g->cfg.fit_steps);
     if (ligo__data_check(ctx, "ligo_grow_fit", d, &g->large, T, 0) != LIGO_OK) return ctx->status;
-    oc = ligo_optim_config_default(LIGO_ADAMW);
-    oc.beta2 = 0.999f;
-    oc.eps = 1e-6f;
-    oc.weight_decay = 0.0f;
-    opt = ligo_optim_new(ctx, &oc, g->n, NULL, 0);
+    opt = ligo__fit_optim(ctx, g);
     if (!opt) return ctx->status;
+    if (!g->fit_active) { /* a new fitting */
+        memset(opt->m, 0, (size_t)g->n * sizeof(float));
+        memset(opt->v, 0, (size_t)g->n * sizeof(float));
+        opt->step = 0;
+        g->fit_step = 0;
+        ligo_rng_seed(&g->fit_rng, g->cfg.seed ^ 0x5eedULL);
+        g->fit_active = 1;
+    }
     /* warm-up, then constant: the operator's rate must leave the warm-up
      * well within the fitting steps (docs/design.md 4.5) */
     memset(&sched, 0, sizeof sched);
@@ -9239,7 +9358,6 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     sched.warmup = g->cfg.fit_warmup < g->cfg.fit_steps ? g->cfg.fit_warmup : g->cfg.fit_steps / 2;
     sched.total = g->cfg.fit_steps;
     sched.decay = LIGO_DECAY_CONSTANT;
-    ligo_rng_seed(&rng, g->cfg.seed ^ 0x5eedULL);
     outer = ligo_scratch_mark(ctx);
     in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
     tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
@@ -9249,12 +9367,17 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (!in || !tg || !w || (g->large.family == LIGO_VIT && !img)) return ctx->status;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
     t0 = ligo_time_sec();
-    for (step = 0; step < g->cfg.fit_steps; step++) {
+    while (g->fit_step < g->cfg.fit_steps) {
+        int64_t step = g->fit_step;
         ligo_mark mk = ligo_scratch_mark(ctx);
         ligo_batch bt;
         ligo_tensor *loss;
         double norm;
-        if (ligo_data_batch(ctx, d, &g->large, &rng, B, T, in, tg, img) != LIGO_OK) break;
+        if (g->cfg.interrupt && *g->cfg.interrupt) {
+            stopped = 1;
+            break;
+        }
+        if (ligo_data_batch(ctx, d, &g->large, &g->fit_rng, B, T, in, tg, img) != LIGO_OK) break;
         memset(g->grad, 0, (size_t)g->n * sizeof(float));
         if (ligo_grow_materialize(ctx, g, w) != LIGO_OK) break;
         memset(&bt, 0, sizeof bt);
@@ -9280,15 +9403,22 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
         if (ligo_optim_step(ctx, opt, g->data, g->grad, ligo_schedule_lr(&sched, step)) != LIGO_OK) break;
         if (step == 0) g->fit_loss_first = loss->data[0];
         g->fit_loss_last = loss->data[0];
+        g->fit_step = step + 1;
         if (g->cfg.progress)
-            fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                    (long long)g->cfg.fit_steps, (double)loss->data[0]);
+            printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
+                              (long long)g->cfg.fit_steps, (double)loss->data[0]);
         ligo_scratch_rewind(ctx, mk);
+        if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
+            ligo__fit_count(ctx, g, &f0, &t0);
+            if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
+        }
     }
-    if (g->cfg.progress) fputc('\n', stderr);
-    g->fit_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
-    g->fit_seconds += ligo_time_sec() - t0;
+    if (g->cfg.progress && printed) fputc('\n', stderr);
+    ligo__fit_count(ctx, g, &f0, &t0);
     ligo_scratch_rewind(ctx, outer);
+    if (stopped && g->cfg.fit_ckpt_path) ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path);
+    /* done, or failed (a later call starts afresh); an interrupt keeps it open */
+    if (ctx->status != LIGO_OK || g->fit_step == g->cfg.fit_steps) g->fit_active = 0;
     return ctx->status;
 }
 
@@ -9504,6 +9634,183 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     }
     for (k = 0; k < np; k++)
         memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+
+/* ------------------------------------------------------ fitting state */
+
+#define LIGO__FIT_NMETA 6
+static const char *ligo__fit_meta_keys[LIGO__FIT_NMETA] = {"ligo.fit.step",    "ligo.fit.rng",
+                                                          "ligo.fit.flops",   "ligo.fit.seconds",
+                                                          "ligo.fit.loss_first", "ligo.fit.loss_last"};
+
+LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo__piece *pc;
+    char v[LIGO__GROW_NMETA][64], f[LIGO__FIT_NMETA][80];
+    int64_t k, np, shape[1];
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path");
+    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save_state: method %s fits nothing", ligo_grow_method_name(g->cfg.method));
+    if (!g->fit_opt)
+        return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_save_state: no fitting has started (ligo_grow_fit)");
+    mk = ligo_scratch_mark(ctx);
+    np = ligo__pieces(g, NULL);
+    pc = (ligo__piece *)ligo_alloc_scratch(ctx, (size_t)np * sizeof(ligo__piece));
+    if (!pc) goto done;
+    ligo__pieces(g, pc);
+    ligo_st_init(&st);
+    if (ligo_config_to_st(ctx, &g->large, &st) != LIGO_OK) goto done;
+    ligo__grow_meta_values(g, v);
+    for (k = 0; k < LIGO__GROW_NMETA; k++)
+        if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
+    snprintf(f[0], sizeof f[0], "%lld", (long long)g->fit_step);
+    ligo__meta_rng_str(&g->fit_rng, f[1], sizeof f[1]);
+    snprintf(f[2], sizeof f[2], "%.17g", g->fit_flops);
+    snprintf(f[3], sizeof f[3], "%.17g", g->fit_seconds);
+    snprintf(f[4], sizeof f[4], "%.9g", (double)g->fit_loss_first); /* %.9g: a float exactly */
+    snprintf(f[5], sizeof f[5], "%.9g", (double)g->fit_loss_last);
+    for (k = 0; k < LIGO__FIT_NMETA; k++)
+        if (ligo_st_set_meta(ctx, &st, ligo__fit_meta_keys[k], f[k]) != LIGO_OK) goto done;
+    for (k = 0; k < np; k++)
+        if (ligo_st_add(ctx, &st, pc[k].name, pc[k].ndim, pc[k].shape, pc[k].data) != LIGO_OK) goto done;
+    shape[0] = g->n;
+    if (ligo_st_add(ctx, &st, "ligo.fit.m", 1, shape, g->fit_opt->m) != LIGO_OK ||
+        ligo_st_add(ctx, &st, "ligo.fit.v", 1, shape, g->fit_opt->v) != LIGO_OK)
+        goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+
+/* The first value of x[0..n) that is not finite (or, with nonneg, < 0), or -1. */
+static int64_t ligo__first_bad(const float *x, int64_t n, int nonneg) {
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i]) || (nonneg && x[i] < 0.0f)) return i;
+    return -1;
+}
+
+LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path) {
+    const char *who = "ligo_grow_resume";
+    ligo_safetensors st;
+    ligo_config lc;
+    ligo_mark mk;
+    ligo__piece *pc;
+    const ligo_st_entry *em, *ev;
+    const char *fv[LIGO__FIT_NMETA];
+    char v[LIGO__GROW_NMETA][64];
+    double num[4];
+    int64_t k, np, step = 0;
+    ligo_rng rng;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL operator or path", who);
+    if (g->cfg.method == LIGO_GROW_SCRATCH || g->n == 0)
+        return ligo_set_error(ctx, LIGO_ESTATE, "%s: method %s fits nothing", who, ligo_grow_method_name(g->cfg.method));
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    /* what ligo_grow_load checks: the same operator shape and options */
+    if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        ligo_set_error(ctx, LIGO_EFORMAT,
+                       "%s: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
+                       "%s %lld x %lld (FFN %lld, %lld heads)",
+                       who, path, ligo_family_name(lc.family), (long long)lc.n_layer, (long long)lc.d_model,
+                       (long long)lc.d_ff, (long long)lc.n_head, ligo_family_name(g->large.family),
+                       (long long)g->large.n_layer, (long long)g->large.d_model, (long long)g->large.d_ff,
+                       (long long)g->large.n_head);
+        goto done;
+    }
+    ligo__grow_meta_values(g, v);
+    for (k = 0; k < LIGO__GROW_NMETA; k++) {
+        const char *have = ligo_st_get_meta(&st, ligo__grow_meta_keys[k]);
+        if (!have || strcmp(have, v[k]) != 0) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s has %s = %.64s, this operator %s", who, path,
+                           ligo__grow_meta_keys[k], have ? have : "(missing)", v[k]);
+            goto done;
+        }
+    }
+    /* the fitting's own metadata, each value whole */
+    for (k = 0; k < LIGO__FIT_NMETA; k++) {
+        int ok;
+        fv[k] = ligo_st_get_meta(&st, ligo__fit_meta_keys[k]);
+        ok = k == 0 ? ligo__meta_count(fv[k], &step) : k == 1 ? ligo__meta_rng(fv[k], &rng)
+                                                                 : ligo__meta_real(fv[k], &num[k - 2]);
+        if (!ok) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s is %s%.64s%s (want %s)", who, path, ligo__fit_meta_keys[k],
+                           fv[k] ? "\"" : "", fv[k] ? fv[k] : "missing (not a fitting state)", fv[k] ? "\"" : "",
+                           k == 0 ? "a count of steps" : k == 1 ? "64 hex digits" : "a finite number >= 0");
+            goto done;
+        }
+    }
+    if (step > g->cfg.fit_steps) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s is at fitting step %lld, past this operator's fit_steps %lld", who,
+                       path, (long long)step, (long long)g->cfg.fit_steps);
+        goto done;
+    }
+    np = ligo__pieces(g, NULL);
+    pc = (ligo__piece *)ligo_alloc_scratch(ctx, (size_t)np * sizeof(ligo__piece));
+    if (!pc) goto done;
+    ligo__pieces(g, pc);
+    em = ligo_st_find(&st, "ligo.fit.m");
+    ev = ligo_st_find(&st, "ligo.fit.v");
+    if (st.n_entries != np + 2) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s holds %lld tensors, this operator's state %lld", who, path,
+                       (long long)st.n_entries, (long long)(np + 2));
+        goto done;
+    }
+    for (k = 0; k < 2; k++) {
+        const ligo_st_entry *e = k ? ev : em;
+        int64_t bad;
+        if (!e || e->ndim != 1 || e->n != g->n) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s %s (want %lld floats in one dimension)", who, path,
+                           k ? "ligo.fit.v" : "ligo.fit.m", e ? "has the wrong shape" : "is missing", (long long)g->n);
+            goto done;
+        }
+        if ((bad = ligo__first_bad(e->data, e->n, k)) >= 0) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s[%lld] is %g (want finite%s)", who, path, e->name,
+                           (long long)bad, (double)e->data[bad], k ? ", >= 0" : "");
+            goto done;
+        }
+    }
+    for (k = 0; k < np; k++) { /* everything is checked before anything changes */
+        const ligo_st_entry *e = ligo_st_find(&st, pc[k].name);
+        int64_t bad;
+        int d;
+        if (!e) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s has no tensor %s", who, path, pc[k].name);
+            goto done;
+        }
+        for (d = 0; d < LIGO_MAX_DIMS; d++)
+            if (e->ndim != pc[k].ndim || e->shape[d] != pc[k].shape[d]) {
+                ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s has the wrong shape", who, path, pc[k].name);
+                goto done;
+            }
+        if ((bad = ligo__first_bad(e->data, e->n, 0)) >= 0) {
+            ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s[%lld] is %g (want finite)", who, path, pc[k].name,
+                           (long long)bad, (double)e->data[bad]);
+            goto done;
+        }
+    }
+    if (!ligo__fit_optim(ctx, g)) goto done; /* may run out of memory: still nothing changed */
+    for (k = 0; k < np; k++)
+        memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+    memcpy(g->fit_opt->m, em->data, (size_t)g->n * sizeof(float));
+    memcpy(g->fit_opt->v, ev->data, (size_t)g->n * sizeof(float));
+    g->fit_opt->step = step; /* one update per fitting step */
+    g->fit_step = step;
+    g->fit_rng = rng;
+    g->fit_flops = num[0];
+    g->fit_seconds = num[1];
+    g->fit_loss_first = (float)num[2];
+    g->fit_loss_last = (float)num[3];
+    g->fit_active = 1;
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
@@ -9980,34 +10287,6 @@ done:
     return s;
 }
 
-/* A metadata integer in [0, 2^62], strictly parsed. */
-static int ligo__parse_count(const char *s, int64_t *out) {
-    int64_t v = 0;
-    if (!s || !*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-static int ligo__parse_rng(const char *s, ligo_rng *r) {
-    int i, k;
-    if (!s || strlen(s) != 64) return 0;
-    for (i = 0; i < 4; i++) {
-        uint64_t x = 0;
-        for (k = 0; k < 16; k++) {
-            char c = s[i * 16 + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            x = (x << 4) | (uint64_t)d;
-        }
-        r->s[i] = x;
-    }
-    return 1;
-}
-
 LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
@@ -10017,6 +10296,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     ligo_rng r;
     ligo_status s;
     int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
     mk = ligo_scratch_mark(ctx);
@@ -10028,13 +10308,19 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     secs = ligo_st_get_meta(&st, "ligo.train.seconds");
     em = ligo_st_find(&st, "ligo.optim.m");
     ev = ligo_st_find(&st, "ligo.optim.v");
-    if (!step || !ostep || !ligo__parse_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
         goto done;
     }
-    if (!ligo__parse_count(step, &n_step) || !ligo__parse_count(ostep, &n_ostep)) {
+    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
                        "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
         goto done;
     }
     if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
@@ -10056,8 +10342,8 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     tr->step = n_step;
     tr->opt->step = n_ostep;
     tr->rng = r;
-    tr->train_flops = flops ? strtod(flops, NULL) : 0.0;
-    tr->seconds = secs ? strtod(secs, NULL) : 0.0;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
 done:
     s = ctx->status;
     ligo_scratch_rewind(ctx, mk);

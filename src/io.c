@@ -937,6 +937,54 @@ LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *ke
     return NULL;
 }
 
+/* Metadata values of saved state (training and fitting), each checked
+ * whole: a count in [0, 2^62] in decimal, an RNG as the 64 hex digits of
+ * its four words, a finite number >= 0 as "%.17g" writes it. */
+LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out) {
+    int64_t v = 0;
+    if (!s || !*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
+    ligo_rng t;
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        t.s[i] = x;
+    }
+    *r = t;
+    return 1;
+}
+
+LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n) {
+    snprintf(out, n, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0], (unsigned long long)r->s[1],
+             (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
+}
+
+LIGO__PRIV int ligo__meta_real(const char *s, double *out) {
+    char *end;
+    double v;
+    /* strtod would skip leading space and take "nan", "inf" */
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) return 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < 0.0) return 0;
+    *out = v;
+    return 1;
+}
+
 /* -------------------------------------------------------------- writing */
 
 LIGO_API void ligo_st_init(ligo_safetensors *st) {

@@ -758,6 +758,12 @@ typedef struct ligo_grow_config {
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
     int progress;
+    /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
+     * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
+    const char *fit_ckpt_path;
+    int64_t fit_ckpt_every;
+    volatile int *interrupt;    /* when it becomes non-zero (a signal handler may set it): save
+                                 * (when fit_ckpt_path is set) and stop after the current step */
 } ligo_grow_config;
 
 LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
@@ -802,6 +808,12 @@ typedef struct ligo_grow {
     double fit_flops;       /* FLOPs spent fitting (materialise + forward + backward) */
     double fit_seconds;
     float fit_loss_first, fit_loss_last;
+    /* the fitting's state, saved by ligo_grow_save_state */
+    ligo_optim *fit_opt;    /* the operator's AdamW (made by the first fitting) */
+    int64_t fit_step;       /* fitting steps done */
+    ligo_rng fit_rng;       /* the fitting batches' stream */
+    int fit_active;         /* interrupted or resumed: the next ligo_grow_fit continues at fit_step
+                             * (otherwise it starts a new fitting: fresh moments, step 0) */
 } ligo_grow;
 
 /* An operator from a small model to the `large` config (same family,
@@ -820,7 +832,12 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. */
+ * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
+ * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
+ * fit_step < cfg.fit_steps, and the next call continues. A fitting
+ * continued after ligo_grow_resume ends bitwise equal to an uninterrupted
+ * one. */
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d);
 /* The standalone large model (scratch: a fresh initialisation). */
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
@@ -841,6 +858,21 @@ LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const cha
  * must be there with its shape, and nothing else (LIGO_EFORMAT otherwise,
  * naming it); on failure g is unchanged. */
 LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *path);
+/* The fitting state, so that a fitting can stop and continue exactly: the
+ * operator file's metadata and tensors (as ligo_grow_save) plus
+ *   ligo.fit.m, ligo.fit.v     AdamW's moments (g->n floats each)
+ *   ligo.fit.step              fitting steps done (metadata, as the rest)
+ *   ligo.fit.rng               the batch stream (64 hex digits)
+ *   ligo.fit.flops, ligo.fit.seconds, ligo.fit.loss_first, ligo.fit.loss_last
+ * LIGO_ESTATE for a method that fits nothing or before any fitting. */
+LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, const char *path);
+/* Load a fitting state into g (made as for ligo_grow_load); the next
+ * ligo_grow_fit continues at its step. Everything is checked before g
+ * changes: the operator's shape and options, every tensor's name and
+ * shape, the moments' length, finite values (v >= 0), each metadata value,
+ * and a step no later than cfg.fit_steps (LIGO_EFORMAT naming the
+ * problem). */
+LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
  * train: data for a family, evaluation, the training loop

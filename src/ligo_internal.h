@@ -197,6 +197,13 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
                                                 const ligo_optim_config *c);
+/* io.c: metadata values of saved state, strictly parsed (0: malformed):
+ * a decimal count in [0, 2^62], an RNG as 64 hex digits (written by
+ * ligo__meta_rng_str into 65 bytes), a finite number >= 0. */
+LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
+LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
+LIGO__PRIV int ligo__meta_real(const char *s, double *out);
 /* train.c: the checks of ligo_data_check, reported as WHO's. */
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);

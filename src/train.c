@@ -468,34 +468,6 @@ done:
     return s;
 }
 
-/* A metadata integer in [0, 2^62], strictly parsed. */
-static int ligo__parse_count(const char *s, int64_t *out) {
-    int64_t v = 0;
-    if (!s || !*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-static int ligo__parse_rng(const char *s, ligo_rng *r) {
-    int i, k;
-    if (!s || strlen(s) != 64) return 0;
-    for (i = 0; i < 4; i++) {
-        uint64_t x = 0;
-        for (k = 0; k < 16; k++) {
-            char c = s[i * 16 + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            x = (x << 4) | (uint64_t)d;
-        }
-        r->s[i] = x;
-    }
-    return 1;
-}
-
 LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
@@ -505,6 +477,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     ligo_rng r;
     ligo_status s;
     int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
     mk = ligo_scratch_mark(ctx);
@@ -516,13 +489,19 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     secs = ligo_st_get_meta(&st, "ligo.train.seconds");
     em = ligo_st_find(&st, "ligo.optim.m");
     ev = ligo_st_find(&st, "ligo.optim.v");
-    if (!step || !ostep || !ligo__parse_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
         goto done;
     }
-    if (!ligo__parse_count(step, &n_step) || !ligo__parse_count(ostep, &n_ostep)) {
+    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
                        "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
         goto done;
     }
     if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
@@ -544,8 +523,8 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     tr->step = n_step;
     tr->opt->step = n_ostep;
     tr->rng = r;
-    tr->train_flops = flops ? strtod(flops, NULL) : 0.0;
-    tr->seconds = secs ? strtod(secs, NULL) : 0.0;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
 done:
     s = ctx->status;
     ligo_scratch_rewind(ctx, mk);

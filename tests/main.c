@@ -13,6 +13,7 @@ void suite_data(void);
 void suite_io(void);
 void suite_train(void);
 void suite_grow(void);
+void suite_state(void);
 void suite_bench(void);
 
 int main(void) {
@@ -27,6 +28,7 @@ int main(void) {
     suite_io();
     suite_train();
     suite_grow();
+    suite_state();
     suite_bench();
     return harness_report();
 }

@@ -952,6 +952,76 @@ static ligo_status r_st_parse_text(ligo_ctx *ctx) {
     return ligo_st_parse(ctx, t, sizeof t - 1, &st);
 }
 
+/* growth state: ligo_grow_save_state, ligo_grow_resume, fit_ckpt_every / fit_ckpt_path */
+static ligo_grow *state_op(ligo_ctx *ctx, ligo_grow_method m, ligo_data *d) {
+    ligo_model *small = tiny_model(ctx, LIGO_GPT);
+    ligo_config large = tiny_cfg(LIGO_GPT);
+    ligo_grow_config gc = ligo_grow_config_default(m);
+    large.n_layer = 2;
+    gc.fit_steps = 2;
+    gc.batch = 2;
+    gc.ctx = 8;
+    if (d && ligo_data_load(ctx, LIGO_GPT, p_text, d) != LIGO_OK) return NULL;
+    return ligo_grow_new(ctx, small, &large, &gc);
+}
+static ligo_status r_state_save_null(ligo_ctx *ctx) { return ligo_grow_save_state(ctx, NULL, p_nodir); }
+static ligo_status r_state_resume_null(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    return g ? ligo_grow_resume(ctx, g, NULL) : ligo_get_status(ctx);
+}
+static ligo_status r_state_save_unfitted(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    return g ? ligo_grow_save_state(ctx, g, p_nodir) : ligo_get_status(ctx);
+}
+static ligo_status r_state_resume_stack(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_STACK, NULL);
+    return g ? ligo_grow_resume(ctx, g, p_train) : ligo_get_status(ctx);
+}
+static ligo_status r_state_resume_missing(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    return g ? ligo_grow_resume(ctx, g, "/nonexistent/fit.safetensors") : ligo_get_status(ctx);
+}
+static ligo_status r_state_resume_junk(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    return g ? ligo_grow_resume(ctx, g, p_junk) : ligo_get_status(ctx);
+}
+static ligo_status r_state_resume_ckpt(ligo_ctx *ctx) {
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    return g ? ligo_grow_resume(ctx, g, p_train) : ligo_get_status(ctx);
+}
+static ligo_status r_state_resume_operator(ligo_ctx *ctx) {
+    char p[700];
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, NULL);
+    snprintf(p, sizeof p, "%s/op.safetensors", g_dir);
+    if (!g || ligo_grow_save(ctx, g, p) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_grow_resume(ctx, g, p);
+}
+static ligo_status r_state_ckpt_every(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, &d);
+    if (!g) return ligo_get_status(ctx);
+    g->cfg.fit_ckpt_every = -3;
+    return ligo_grow_fit(ctx, g, &d);
+}
+static ligo_status r_state_ckpt_nodir(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_grow *g = state_op(ctx, LIGO_GROW_LIGO, &d);
+    if (!g) return ligo_get_status(ctx);
+    g->cfg.fit_ckpt_path = p_nodir;
+    return ligo_grow_fit(ctx, g, &d);
+}
+static ligo_status r_resume_bad_flops(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_trainer *tr = tiny_trainer(ctx, LIGO_GPT, &d);
+    ligo_safetensors st;
+    char p[700];
+    snprintf(p, sizeof p, "%s/badflops.safetensors", g_dir);
+    if (!tr || ligo_st_read(ctx, p_train, &st) != LIGO_OK || ligo_st_set_meta(ctx, &st, "ligo.train.flops", "12 34") ||
+        ligo_st_write(ctx, p, &st) != LIGO_OK)
+        return ligo_get_status(ctx);
+    return ligo_trainer_resume(ctx, tr, p);
+}
+
 typedef struct row {
     const char *name;
     ligo_status (*run)(ligo_ctx *ctx);
@@ -1093,6 +1163,17 @@ static const row g_rows[] = {
     R(r_resume_model_only, LIGO_EFORMAT, "no training state"),
     R(r_resume_family, LIGO_EFORMAT, ""),
     R(r_resume_missing, LIGO_EIO, "/nonexistent/ck.safetensors"),
+    R(r_resume_bad_flops, LIGO_EFORMAT, "ligo.train.flops \"12 34\" or ligo.train.seconds"),
+    R(r_state_save_null, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path"),
+    R(r_state_resume_null, LIGO_EINVAL, "ligo_grow_resume: NULL operator or path"),
+    R(r_state_save_unfitted, LIGO_ESTATE, "ligo_grow_save_state: no fitting has started"),
+    R(r_state_resume_stack, LIGO_ESTATE, "ligo_grow_resume: method stack fits nothing"),
+    R(r_state_resume_missing, LIGO_EIO, "/nonexistent/fit.safetensors"),
+    R(r_state_resume_junk, LIGO_EFORMAT, "junk.safetensors is not a safetensors file"),
+    R(r_state_resume_ckpt, LIGO_EFORMAT, "train.safetensors grows to gpt 1 layers x 8 wide"),
+    R(r_state_resume_operator, LIGO_EFORMAT, "ligo.fit.step is missing (not a fitting state)"),
+    R(r_state_ckpt_every, LIGO_EINVAL, "ligo_grow_fit: fit_ckpt_every is -3 (want >= 0 steps"),
+    R(r_state_ckpt_nodir, LIGO_EIO, "out.safetensors.tmp: No such file or directory"),
     R(r_save_trainer_nodir, LIGO_EIO, "cannot create"),
     R(r_run_csv, LIGO_EIO, "cannot open"),
     R(r_run_nan, LIGO_ENONFINITE, "step 1"),
