@@ -425,13 +425,30 @@ static int cmd_sample(int argc, char **argv) {
 
 /* ----------------------------------------------------------------- grow */
 
+/* --fit-ckpt's default: OUT with .safetensors replaced by (or, without it,
+ * followed by) .fit.safetensors, in ctx's memory. */
+static const char *default_fit_ckpt(ligo_ctx *ctx, const char *out) {
+    size_t len = strlen(out), sfx = strlen(".safetensors");
+    char *p = (char *)ligo_alloc_persistent(ctx, len + 32);
+    if (!p) return NULL;
+    if (len > sfx && strcmp(out + len - sfx, ".safetensors") == 0) len -= sfx;
+    memcpy(p, out, len);
+    memcpy(p + len, ".fit.safetensors", strlen(".fit.safetensors") + 1);
+    return p;
+}
+
+static int file_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
 static int cmd_grow(int argc, char **argv) {
     const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
-    const char *depth_init = "stack", *width_init = "rand", *op_in = NULL;
+    const char *depth_init = "stack", *width_init = "rand", *op_in = NULL, *fit_ckpt = NULL;
     int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
-    int64_t ctxlen = 0, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100;
+    int64_t ctxlen = 0, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100, ckpt_every = 0;
     double fit_lr = 1e-3, sym_noise = 0.01, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
-    int full = 0, no_noise = 0, quiet = 0, width_first = 0, head_dim = 0, residual = 0, r;
+    int full = 0, no_noise = 0, quiet = 0, width_first = 0, head_dim = 0, residual = 0, resume = 0, r;
     tool_opt opts[] = {
         {"--from", 's', &from, 0, 0, "the small model's checkpoint"},
         {"--data", 's', &data, 0, 0, "data of the large model's objective (as for train)"},
@@ -469,7 +486,16 @@ static int cmd_grow(int argc, char **argv) {
         {"--seed", 'i', &seed, 0, 9.2e18, "seed (1)"},
         {"--csv", 's', &csv, 0, 0, "training log"},
         {"--operator-out", 's', &op_out, 0, 0, "also save the learned operator (and any symmetry noise) here"},
-        {"--out", 's', &out, 0, 0, "grown model checkpoint (grown.safetensors)"},
+        {"--out", 's', &out, 0, 0, "grown model checkpoint (grown.safetensors); with --steps, the training\n"
+                                    "                     checkpoint (model, AdamW moments, step, RNG)"},
+        {"--ckpt-every", 'i', &ckpt_every, 0, 1e12, "save the fitting state every N fitting steps and --out every N\n"
+                                                     "                     training steps (0 = at the end of each)"},
+        {"--fit-ckpt", 's', &fit_ckpt, 0, 0, "the fitting state: operator, AdamW moments, step, RNG, counters\n"
+                                              "                     (default: --out with .fit.safetensors for .safetensors);\n"
+                                              "                     saved with --ckpt-every, --fit-ckpt or --resume"},
+        {"--resume", 'b', &resume, 0, 0, "continue an interrupted run with the same options: the fitting from\n"
+                                          "                     the fitting state, or, once that is complete, the training\n"
+                                          "                     from --out; without those files, from the start"},
         {"--threads", 'i', &threads, 0, 1024, "threads (0 = all cores)"},
         {"--quiet", 'b', &quiet, 0, 0, "no progress line"},
         {NULL, 0, NULL, 0, 0, NULL}};
@@ -487,11 +513,17 @@ static int cmd_grow(int argc, char **argv) {
     ligo_train_config tc;
     train_args ta;
     double total;
+    const char *fit_path = NULL;
+    int train_resume = 0, interrupted = 0;
+    ligo_status s;
     r = tool_parse("grow",
                    "Grow a trained small model into a larger one (LiGO or a baseline). Sizes not given follow\n"
                    "the small model and the new width: twice its layers and width, its head dimension, its FFN\n"
                    "ratio; the large model keeps its context, the default window. Every option is checked\n"
-                   "against the small model, the data and the output paths before fitting starts.",
+                   "against the small model, the data and the output paths before fitting starts.\n"
+                   "Checkpoints: the fitting state (--fit-ckpt) while fitting, --out while training (--steps);\n"
+                   "SIGINT or SIGTERM saves and stops (while fitting: when the fitting state is saved); --resume\n"
+                   "continues either phase, bitwise as if never stopped.",
                    argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!from) return tool_usage_error("grow", "--from is required%s%s", "", "");
@@ -505,14 +537,27 @@ static int cmd_grow(int argc, char **argv) {
     else if (strcmp(width_init, "sel") == 0) wi = LIGO_WIDTH_SEL;
     else if (strcmp(width_init, "sel_noisy") == 0) wi = LIGO_WIDTH_SEL_NOISY;
     else return tool_usage_error("grow", "--width-init: '%s' is not rand, sel or sel_noisy%s", width_init, "");
+    if (fit_ckpt && (strcmp(fit_ckpt, out) == 0 || (op_out && strcmp(fit_ckpt, op_out) == 0)))
+        return tool_usage_error("grow", "--fit-ckpt %s is also %s", fit_ckpt,
+                                strcmp(fit_ckpt, out) == 0 ? "--out" : "--operator-out");
     if (tool_dry_run) return 0;
     ctx = make_ctx("grow", threads);
     if (!ctx) return 1;
+    /* the fitting state is saved when checkpoints or a resume are asked for */
+    if (fit_ckpt || ckpt_every > 0 || resume) {
+        fit_path = fit_ckpt ? fit_ckpt : default_fit_ckpt(ctx, out);
+        if (!fit_path) return fail("grow", ctx);
+        if (op_out && strcmp(fit_path, op_out) == 0) {
+            ligo_ctx_free(ctx);
+            return tool_usage_error("grow", "--operator-out %s is also the fitting state's file%s (give --fit-ckpt)",
+                                    op_out, "");
+        }
+    }
     /* Every check runs before fitting starts: the outputs, the small model,
      * the sizes derived from it, the data, the operator's and the training
      * settings. */
     if (check_writable(ctx, "--out", out) != LIGO_OK || check_writable(ctx, "--operator-out", op_out) != LIGO_OK ||
-        check_writable(ctx, "--csv", csv) != LIGO_OK)
+        check_writable(ctx, "--csv", csv) != LIGO_OK || check_writable(ctx, "--fit-ckpt", fit_path) != LIGO_OK)
         return fail("grow", ctx);
     small = ligo_model_load(ctx, from);
     if (!small) return fail("grow", ctx);
@@ -570,6 +615,9 @@ static int cmd_grow(int argc, char **argv) {
     gc.width_first = width_first;
     gc.grow_head_dim = head_dim;
     gc.residual = residual;
+    gc.fit_ckpt_path = fit_path;
+    gc.fit_ckpt_every = ckpt_every;
+    gc.interrupt = fit_path ? &g_interrupt : NULL;
     if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
     g = ligo_grow_new(ctx, small, &lc, &gc);
     if (!g) return fail("grow", ctx);
@@ -581,7 +629,7 @@ static int cmd_grow(int argc, char **argv) {
     ta.warmup = warmup;
     ta.eval_every = eval_every;
     ta.eval_windows = eval_windows;
-    ta.ckpt_every = 0;
+    ta.ckpt_every = ckpt_every;
     ta.seed = seed;
     ta.lr = lr;
     ta.lr_min = lr_min;
@@ -601,7 +649,34 @@ static int cmd_grow(int argc, char **argv) {
     if (ligo_train_config_check(ctx, &tc, &g->large, &d) != LIGO_OK) return fail("grow", ctx);
     ctxlen = g->large.family == LIGO_VIT || ctxlen == 0 ? g->large.ctx_len : ctxlen;
     if (op_in && ligo_grow_load(ctx, g, op_in) != LIGO_OK) return fail("grow", ctx);
-    if (ligo_grow_fit(ctx, g, &d) != LIGO_OK) return fail("grow", ctx);
+    /* --resume: the training continues from --out only when no fitting is
+     * left (a fitting still running means --out is not this run's) */
+    train_resume = resume;
+    if (resume && fit_path && g->n > 0 && fit_steps > 0) {
+        train_resume = 0;
+        if (file_exists(fit_path)) {
+            if (ligo_grow_resume(ctx, g, fit_path) != LIGO_OK) return fail("grow", ctx);
+            train_resume = g->fit_step == fit_steps;
+            fprintf(stderr, "ligo grow: %s holds the fitting at step %lld/%lld%s\n", fit_path,
+                    (long long)g->fit_step, (long long)fit_steps, train_resume ? " (complete)" : "; continuing");
+        } else {
+            fprintf(stderr, "ligo grow: --resume: no fitting state at %s; fitting from the start\n", fit_path);
+        }
+    }
+    if (fit_path) catch_stop_signals(1);
+    s = ligo_grow_fit(ctx, g, &d);
+    if (fit_path) catch_stop_signals(0);
+    if (s != LIGO_OK) return fail("grow", ctx);
+    if (g->n > 0 && g->fit_step < g->cfg.fit_steps) { /* interrupted: the state is saved */
+        fprintf(stderr, "ligo grow: interrupted at fitting step %lld/%lld; fitting state saved to %s (continue with "
+                "--resume)\n", (long long)g->fit_step, (long long)fit_steps, fit_path);
+        printf("{\"command\":\"grow\",\"ok\":true,\"interrupted\":true,\"fit_step\":%lld,\"fit_ckpt\":",
+               (long long)g->fit_step);
+        tool_json_str(stdout, fit_path);
+        printf("}\n");
+        ligo_ctx_free(ctx);
+        return 0;
+    }
     if (op_out && (g->n > 0 || g->noise) && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
     big = ligo_grow_apply(ctx, g);
     if (!big) return fail("grow", ctx);
@@ -610,9 +685,17 @@ static int cmd_grow(int argc, char **argv) {
     if (steps > 0) {
         tr = ligo_trainer_new(ctx, big, &d, &tc);
         if (!tr) return fail("grow", ctx);
+        if (train_resume && file_exists(out)) {
+            if (ligo_trainer_resume(ctx, tr, out) != LIGO_OK) return fail("grow", ctx);
+            fprintf(stderr, "ligo grow: resuming the training at step %lld from %s\n", (long long)tr->step, out);
+        }
         catch_stop_signals(1);
         if (ligo_trainer_run(ctx, tr) != LIGO_OK) return fail("grow", ctx);
         catch_stop_signals(0);
+        interrupted = g_interrupt;
+        if (interrupted)
+            fprintf(stderr, "ligo grow: interrupted after training step %lld; checkpoint saved to %s (continue with "
+                    "--resume)\n", (long long)tr->step, out);
         e1.loss = tr->last_val;
         e1.accuracy = tr->last_acc;
     } else if (ligo_model_save(ctx, big, out) != LIGO_OK) {
@@ -625,14 +708,18 @@ static int cmd_grow(int argc, char **argv) {
            method, ligo_family_name(lc.family), (long long)small->n_floats, (long long)big->n_floats, (long long)g->n,
            g->fit_flops, g->fit_seconds, (double)g->fit_loss_first, (double)g->fit_loss_last, e0.loss);
     if (e0.accuracy >= 0) printf("\"val_accuracy_grown\":%.6f,", e0.accuracy);
-    printf("\"train_steps\":%lld,\"train_flops\":%.6g,\"val_loss\":%.6f,", (long long)(tr ? tr->step : 0),
-           tr ? tr->train_flops : 0.0, e1.loss);
+    printf("\"train_steps\":%lld,\"interrupted\":%s,\"train_flops\":%.6g,\"val_loss\":%.6f,",
+           (long long)(tr ? tr->step : 0), interrupted ? "true" : "false", tr ? tr->train_flops : 0.0, e1.loss);
     if (e1.accuracy >= 0) printf("\"val_accuracy\":%.6f,", e1.accuracy);
     printf("\"total_flops\":%.6g,\"out\":", total);
     tool_json_str(stdout, out);
     if (op_out && (g->n > 0 || g->noise)) {
         printf(",\"operator_out\":");
         tool_json_str(stdout, op_out);
+    }
+    if (fit_path && g->n > 0 && fit_steps > 0) {
+        printf(",\"fit_ckpt\":");
+        tool_json_str(stdout, fit_path);
     }
     printf("}\n");
     ligo_ctx_free(ctx);

@@ -63,7 +63,7 @@ def shrink_vocab(src, dst, vocab):
 
 def output_paths(argv):
     """The files a command line asks the tool to write."""
-    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--out", "--operator-out", "--csv")]
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--out", "--operator-out", "--csv", "--fit-ckpt")]
 
 
 def make_fixtures(tool, d):
@@ -111,6 +111,23 @@ def make_fixtures(tool, d):
         f.write(struct.pack("<Q", len(h)) + h + b"\0" * 16)
     fx["SMALLVOCAB"] = os.path.join(d, "vocab100.safetensors")
     shrink_vocab(fx["GPT"], fx["SMALLVOCAB"], 100)
+    # a fitting state after 2 steps, and two broken copies
+    fx["FITCK"] = os.path.join(d, "fit.safetensors")
+    subprocess.run([tool, "grow", "--from", fx["GPT"], "--data", fx["TEXT"], "--ctx", "8", "--batch", "2", "--fit-steps",
+                    "2", "--eval-windows", "2", "--quiet", "--threads", "1", "--fit-ckpt", fx["FITCK"], "--out",
+                    os.path.join(d, "fitgrown.safetensors")], check=True, stdout=subprocess.DEVNULL)
+    header, off, raw = safetensors_floats(fx["FITCK"])
+    tensors = {}
+    for name, e in sorted(((k, v) for k, v in header.items() if k != "__metadata__"),
+                          key=lambda kv: kv[1]["data_offsets"][0]):
+        tensors[name] = raw[off + e["data_offsets"][0]:off + e["data_offsets"][1]]
+    header["__metadata__"]["ligo.fit.step"] = "2x"
+    fx["FITBAD"] = os.path.join(d, "fitbad.safetensors")
+    write_safetensors(fx["FITBAD"], header, tensors)
+    header["__metadata__"]["ligo.fit.step"] = "2"
+    tensors["ligo.fit.v"] = struct.pack("<f", float("nan")) + tensors["ligo.fit.v"][4:]
+    fx["FITNAN"] = os.path.join(d, "fitnan.safetensors")
+    write_safetensors(fx["FITNAN"], header, tensors)
     fx["VITDIR"] = os.path.join(d, "vit")
     os.makedirs(fx["VITDIR"], exist_ok=True)
     for split in ("train", "t10k"):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # valgrind memcheck over the ligo tool: a tiny train (GPT, BERT, ViT), a
-# resume, grow, eval, sample, export, and failing runs (bad files, bad
-# values), each with no invalid access and no definite or indirect leak.
+# resume, grow (and its resume in each phase), eval, sample, export, and
+# failing runs (bad files, bad values), each with no invalid access and no
+# definite or indirect leak.
 #   tests/robust/valgrind.sh BUILD_DIR
 set -euo pipefail
 B=${1:-build}
@@ -42,6 +43,11 @@ run 0 train_vit  train --family vit --data "$T/vit" --layers 1 --dim 8 --heads 2
     --eval-windows 2 --quiet --threads 1 --out "$T/vit.safetensors"
 run 0 grow       grow --from "$T/gpt.safetensors" --method ligo --data "$T/text.txt" --ctx 16 --batch 2 --fit-steps 2 \
     --steps 2 --warmup 1 --eval-windows 2 --quiet --threads 1 --out "$T/grown.safetensors" --operator-out "$T/op.safetensors"
+G="grow --from $T/gpt.safetensors --method ligo --data $T/text.txt --ctx 16 --batch 2 --warmup 1 --eval-windows 2"
+G="$G --quiet --threads 1 --ckpt-every 1 --out $T/grown2.safetensors --fit-ckpt $T/fit.safetensors"
+run 0 grow_ckpt    $G --fit-steps 2 --steps 2
+run 0 grow_res_fit $G --fit-steps 3 --steps 2 --resume
+run 0 grow_res_tr  $G --fit-steps 3 --steps 3 --resume
 run 0 eval       eval --model "$T/grown.safetensors" --data "$T/text.txt" --windows 2 --threads 1
 run 0 eval_vit   eval --model "$T/vit.safetensors" --data "$T/vit" --windows 2 --threads 1
 run 0 sample     sample --model "$T/gpt.safetensors" --prompt ab --tokens 4 --threads 1
@@ -52,4 +58,4 @@ run 1 bad_data   train --data "$T/missing.txt" $M --steps 1
 run 1 bad_out    grow --from "$T/gpt.safetensors" --data "$T/text.txt" --ctx 16 --batch 2 --fit-steps 1 --quiet \
     --eval-windows 2 --threads 1 --out "$T/no/dir/x.safetensors"
 run 2 bad_value  train --data "$T/text.txt" --dim x
-echo "valgrind: $n runs of build/ligo under memcheck (train, resume, grow, eval, sample, export, failures): no invalid access, no leak"
+echo "valgrind: $n runs of build/ligo under memcheck (train, resume, grow and its resumes, eval, sample, export, failures): no invalid access, no leak"
