@@ -10,6 +10,14 @@
 #                    uninterrupted run; kills during saves never leave a
 #                    missing or corrupt checkpoint; SIGINT saves and exits 0;
 #                    a NaN in the weights stops with the step named
+#   robust-grow-resume (in make test) the same for ligo grow: SIGKILLs while
+#                    fitting and while training, resumed with --resume, end
+#                    bitwise equal (model checkpoint, operator, fitting
+#                    state); kills during saves; SIGINT in each phase
+#   robust-write-errors (in make test) saves under a file-size limit (ulimit
+#                    -f): train checkpoints, grown model, operator, fitting
+#                    state fail naming the file and the error, the previous
+#                    file unchanged, no temporary file left
 #   robust-table     (in make test) the bad-input table: public functions and
 #                    every ligo subcommand
 FUZZ_CC      ?= $(CLANG)
@@ -22,7 +30,7 @@ FB            = $(B)/fuzz
 VALGRIND     ?= valgrind
 HAVE_VALGRIND := $(shell command -v $(VALGRIND) >/dev/null 2>&1 && echo 1)
 
-.PHONY: fuzz fuzz-short valgrind-tool robust-resume robust-table robust
+.PHONY: fuzz fuzz-short valgrind-tool robust-resume robust-grow-resume robust-write-errors robust-table robust
 
 # the library once, instrumented for coverage but without libFuzzer's main
 $(FB)/impl.o: tests/fuzz/impl.c ligo.h
@@ -82,6 +90,13 @@ endif
 robust-resume: $(B)/ligo
 	$(PYTHON) tests/robust/kill_resume.py $(B)/ligo $(B)/robust/kill
 
+robust-grow-resume: $(B)/ligo
+	$(PYTHON) tests/robust/grow_kill_resume.py $(B)/ligo $(B)/robust/grow_kill
+
+# ------------------------------------------------------------ write errors
+robust-write-errors: $(B)/ligo
+	$(PYTHON) tests/robust/write_errors.py $(B)/ligo $(B)/robust/write_errors
+
 # ------------------------------------------------------- bad-input table
 $(B)/robust/api_table: tests/robust/api_table.c ligo.h
 	@mkdir -p $(B)/robust
@@ -93,6 +108,6 @@ robust-table: $(B)/robust/api_table $(B)/ligo
 	$(B)/robust/api_table $(B)/robust/api
 	$(PYTHON) tests/robust/run_tool_table.py $(B)/ligo $(B)/robust/tool
 
-robust: fuzz-short valgrind-tool robust-resume robust-table
+robust: fuzz-short valgrind-tool robust-resume robust-grow-resume robust-write-errors robust-table
 
-TEST_EXTRA += valgrind-tool robust-resume robust-table
+TEST_EXTRA += valgrind-tool robust-resume robust-grow-resume robust-write-errors robust-table
