@@ -8,8 +8,13 @@ features: safetensors with metadata, several dims, a 0-dim and a zero-size
 tensor, tiny GPT/BERT/ViT checkpoints written by the ligo tool (model and
 training state); gzip members of every block type and header flag, IDX
 image/label pairs plain and gzipped; GPT-2 token files; command lines of
-every subcommand. Run from the repository root; the tool is used for the
-checkpoints when it exists (make build/ligo first).
+every subcommand; operator files, fitting states and trainer checkpoints
+that fit the fixed operators and trainers of fuzz_grow.h, written by
+make_state_seeds.c (built here with cc unless given). Run from the
+repository root; the tool is used for the checkpoints when it exists (make
+build/ligo first).
+
+    python3 tests/fuzz/make_seeds.py [build/ligo [build/fuzz/make_state_seeds]]
 """
 import gzip
 import json
@@ -150,9 +155,23 @@ def seeds_tool():
         ["bench", "growth", "--quick"],
         ["train", "--layers", "x"], ["train", "--dim", "1e99"], ["train", "--lr", "nan"], ["grow", "--method", "bogus"],
         ["frobnicate"],
+        ["grow", "--from", "s", "--data", "d", "--steps", "4", "--ckpt-every", "2", "--fit-ckpt", "f.safetensors",
+         "--resume", "--out", "o.safetensors"],
     ]
     for i, argv in enumerate(lines):
         put("tool", "argv%02d" % i, b"\0".join(a.encode() for a in argv))
+
+
+def seeds_state(gen):
+    """operator/ and trainer_state/: the generator writes them."""
+    for t in ("operator", "trainer_state"):
+        os.makedirs(os.path.join(CORPUS, t), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if not gen:
+            gen = os.path.join(tmp, "make_state_seeds")
+            subprocess.run(["cc", "-std=c99", "-O1", "-o", gen, os.path.join(ROOT, "tests", "fuzz", "make_state_seeds.c"),
+                            "-lm", "-lpthread"], check=True)
+        subprocess.run([os.path.abspath(gen), CORPUS], check=True, cwd=tmp)
 
 
 def main():
@@ -164,6 +183,7 @@ def main():
     seeds_idx()
     seeds_gpt2()
     seeds_tool()
+    seeds_state(sys.argv[2] if len(sys.argv) > 2 else None)
     for t in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, t))
         print("%s: %d seeds, largest %d bytes" % (t, len(files),
