@@ -288,7 +288,14 @@ LIGO_API int ligo_cpu_count(void) {
  * under load, a 20000-pause spin made a training step up to 4x slower on two
  * threads (a spinning caller waiting for a descheduled worker), while 300
  * to 500 pauses cost nothing against blocking and keep back-to-back regions
- * cheap when the machine is quiet. Build with -DLIGO_POOL_SPIN=n to change. */
+ * cheap when the machine is quiet. Build with -DLIGO_POOL_SPIN=n to change.
+ *
+ * Atomics: the GCC/clang __atomic builtins (also in g++ and clang++), all
+ * sequentially consistent. Without them (LIGO__SPIN is then 0) the pool
+ * only blocks and touches its shared fields under the mutex alone, so the
+ * macros may be plain accesses. MSVC would need _InterlockedExchangeAdd and
+ * interlocked loads/stores here (or C11 <stdatomic.h> with _Atomic fields),
+ * and a Win32 port of the pthread calls. */
 #if defined(__GNUC__) || defined(__clang__)
 #define LIGO__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define LIGO__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -360,9 +367,9 @@ static void *ligo__worker(void *p) {
         seen = ligo__pool_wait_start(pool, seen);
         if (LIGO__ATOMIC_LOAD(&pool->stop)) break;
         if (ith < pool->nth) pool->fn(pool->arg, ith, pool->nth);
-        if (LIGO__SPIN == 0) {
+        if (LIGO__SPIN == 0) { /* the caller reads pending under the mutex only */
             pthread_mutex_lock(&pool->mu);
-            if (--pool->pending == 0) pthread_cond_signal(&pool->done);
+            if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0) pthread_cond_signal(&pool->done);
             pthread_mutex_unlock(&pool->mu);
         } else if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0 && LIGO__ATOMIC_LOAD(&pool->caller_sleeping)) {
             pthread_mutex_lock(&pool->mu);
@@ -456,6 +463,17 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
     if (LIGO__SPIN == 0) pthread_mutex_unlock(&pool->mu);
     ligo__pool_kick(pool);
     fn(arg, 0, nth);
+    if (LIGO__SPIN == 0) {
+        /* Blocking mode: workers decrement pending under the mutex, so it
+         * is read there too; a read outside it could see 0 without being
+         * ordered after the workers' writes to the outputs (ThreadSanitizer
+         * flagged every threaded kernel under -DLIGO_POOL_SPIN=0). */
+        pthread_mutex_lock(&pool->mu);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
+        pthread_mutex_unlock(&pool->mu);
+        pool->busy = 0;
+        return;
+    }
     for (i = 0; i < LIGO__SPIN && LIGO__ATOMIC_LOAD(&pool->pending) > 0; i++) LIGO__PAUSE();
     if (LIGO__ATOMIC_LOAD(&pool->pending) > 0) {
         pthread_mutex_lock(&pool->mu);
