@@ -86,7 +86,20 @@
  *   operators) and scratch (activations, the tape, file buffers), rewound
  *   with ligo_scratch_mark / ligo_scratch_rewind, typically once per step.
  *   Tensors and pointers into scratch die at the rewind that passes them.
- *   Nothing is freed one by one; ligo_ctx_free frees all. Buffers you pass
+ *   Nothing is freed one by one; ligo_ctx_free frees all, and
+ *   ligo_persistent_mark / ligo_persistent_rewind release, last in first
+ *   out, every persistent object made after the mark (growth operators,
+ *   models, trainers, optimizers), so a sweep in one process stays flat:
+ *
+ *       ligo_mark base = ligo_persistent_mark(ctx); // after data, small model
+ *       for (each method and seed) {
+ *           ligo_grow *g = ligo_grow_new(ctx, small, &large, &gc);
+ *           ... ligo_grow_fit, ligo_grow_apply, ligo_trainer_new, run, save
+ *           ligo_persistent_rewind(ctx, base);      // all of it released
+ *       }
+ *
+ *   Pointers into what a rewind releases die with it (using one is your
+ *   error); the context's own buffers never live there. Buffers you pass
  *   in (ligo_wrap, ids, targets, images, file paths) stay yours and are not
  *   kept past the call, except ligo_wrap's, which must outlive the tensor;
  *   ligo_st_add keeps its floats until the file is written.
@@ -209,23 +222,55 @@ LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fm
 #endif
     ;
 
-/* Arenas. Persistent memory lives until the context is freed. Scratch
- * memory (activations, tape nodes) is rewound to a mark, usually once per
- * training step. Allocations are 64-byte aligned and zeroed. */
+/* Arenas. Persistent memory (models, optimizers, trainers, growth
+ * operators, data) lives until the context is freed or a persistent rewind
+ * passes it. Scratch memory (activations, tape nodes) is rewound to a mark,
+ * usually once per training step. Allocations are 64-byte aligned and
+ * zeroed. A mark belongs to one region of one context. */
 typedef struct ligo_mark {
     void *chunk;
     size_t used;
     size_t total;
     ligo_tensor *tape;
     int64_t tape_len;
+    const void *region; /* the arena it was taken in */
 } ligo_mark;
 
 LIGO_API void *ligo_alloc_persistent(ligo_ctx *ctx, size_t bytes);
 LIGO_API void *ligo_alloc_scratch(ligo_ctx *ctx, size_t bytes);
 LIGO_API ligo_mark ligo_scratch_mark(const ligo_ctx *ctx);
+/* A persistent mark is refused (LIGO_EINVAL, nothing rewound). */
 LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark mark);
-/* Bytes in use now, and the most ever in use, per region. */
+/* Release, last in first out, everything allocated in the persistent
+ * region since the mark: ligo_grow_new, ligo_grow_apply, ligo_model_new,
+ * ligo_trainer_new, ligo_optim_new and the rest, all at once. Chunks wholly
+ * past the mark go back to the allocator. Objects made before the mark are
+ * untouched, so a sweep over methods and seeds stays flat:
+ *
+ *     ligo_mark base = ligo_persistent_mark(ctx);   // after data, small model
+ *     for (each method and seed) {
+ *         ligo_grow *g = ligo_grow_new(ctx, small, &large, &gc);
+ *         ligo_grow_fit(ctx, g, &data);
+ *         ligo_trainer *tr = ligo_trainer_new(ctx, ligo_grow_apply(ctx, g), &data, &tc);
+ *         ligo_trainer_run(ctx, tr);                // read tr, save files ...
+ *         ligo_persistent_rewind(ctx, base);        // g, the model, tr: gone
+ *         ligo_clear_error(ctx);                    // if this round failed
+ *     }
+ *
+ * Every pointer into the released memory dies: using one, or keeping
+ * scratch tensors and tape nodes over it (rewind scratch past them first),
+ * is the caller's error. The context keeps nothing of its own in
+ * the persistent region, so its buffers survive any rewind. It works after
+ * an error too. LIGO_EINVAL: NULL ctx, a scratch mark, a mark of another
+ * context; LIGO_ESTATE: a mark past the region's end (taken after the point
+ * an earlier rewind went back to). A stale mark whose place has since been
+ * allocated again is not detected. */
+LIGO_API ligo_mark ligo_persistent_mark(const ligo_ctx *ctx);
+LIGO_API ligo_status ligo_persistent_rewind(ligo_ctx *ctx, ligo_mark mark);
+/* Bytes in use now, and the most ever in use, per region; reserved is the
+ * bytes of chunks the persistent region holds from the allocator. */
 LIGO_API size_t ligo_persistent_used(const ligo_ctx *ctx);
+LIGO_API size_t ligo_persistent_reserved(const ligo_ctx *ctx);
 LIGO_API size_t ligo_scratch_used(const ligo_ctx *ctx);
 LIGO_API size_t ligo_scratch_peak(const ligo_ctx *ctx);
 
@@ -1197,6 +1242,10 @@ typedef struct ligo__arena {
 
 typedef struct ligo__pool ligo__pool;
 
+/* Nothing the context keeps may live in the persistent arena, which
+ * ligo_persistent_rewind releases under it: the pool and the GEMM
+ * workspace come from LIGO_MALLOC, the tape and backward's reuse lists
+ * from scratch (and the lists are emptied when backward returns). */
 struct ligo_ctx {
     ligo_status status;
     char errmsg[LIGO__ERRMSG];
@@ -1514,12 +1563,19 @@ LIGO_API ligo_mark ligo_scratch_mark(const ligo_ctx *ctx) {
     m.total = ctx->scratch.total;
     m.tape = ctx->tape;
     m.tape_len = ctx->tape_len;
+    m.region = &ctx->scratch;
     return m;
 }
 
-/* Everything allocated after the mark is gone, tape nodes included. */
+/* Everything allocated after the mark is gone, tape nodes included. A
+ * zeroed mark (region NULL) rewinds to the start. */
 LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark m) {
     if (!ctx) return;
+    if (m.region && m.region != (const void *)&ctx->scratch) {
+        /* a persistent chunk as scratch's cursor would corrupt both */
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_scratch_rewind: the mark is not from this context's scratch region");
+        return;
+    }
     if (m.chunk) {
         ctx->scratch.cur = (ligo__chunk *)m.chunk;
         ctx->scratch.cur->used = m.used;
@@ -1532,7 +1588,56 @@ LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark m) {
     ctx->tape_len = m.tape_len;
 }
 
+LIGO_API ligo_mark ligo_persistent_mark(const ligo_ctx *ctx) {
+    ligo_mark m;
+    memset(&m, 0, sizeof m);
+    if (!ctx) return m;
+    m.chunk = ctx->persistent.cur;
+    m.used = ctx->persistent.cur ? ctx->persistent.cur->used : 0;
+    m.total = ctx->persistent.total;
+    m.region = &ctx->persistent;
+    return m;
+}
+
+/* The persistent region never keeps chunks past its cursor (this is its
+ * only rewind, and it frees them), so its cursor is its last chunk and a
+ * valid mark names a chunk on the list, at or before the fill point. */
+LIGO_API ligo_status ligo_persistent_rewind(ligo_ctx *ctx, ligo_mark m) {
+    ligo__arena *a;
+    ligo__chunk *keep = NULL, *c;
+    if (!ctx) return LIGO_EINVAL;
+    a = &ctx->persistent;
+    if (m.region != (const void *)a)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_persistent_rewind: %s",
+                              m.region == (const void *)&ctx->scratch
+                                  ? "a scratch mark (ligo_scratch_mark) is not a persistent mark"
+                                  : "the mark is not from this context's persistent region");
+    if (m.chunk)
+        for (keep = a->head; keep && keep != (ligo__chunk *)m.chunk; keep = keep->next) continue;
+    if ((m.chunk && (!keep || m.used > keep->used)) || (!m.chunk && m.used) || m.total > a->total)
+        return ligo_set_error(ctx, LIGO_ESTATE,
+                              "ligo_persistent_rewind: the mark lies past the region's end (%zu bytes in use, "
+                              "the mark says %zu): an earlier rewind released it", a->total, m.total);
+    c = keep ? keep->next : a->head;
+    while (c) {
+        ligo__chunk *next = c->next;
+        a->reserved -= c->size;
+        LIGO_FREE(c, ctx->alloc_user);
+        c = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = m.used;
+    } else {
+        a->head = NULL;
+    }
+    a->cur = keep;
+    a->total = m.total;
+    return LIGO_OK;
+}
+
 LIGO_API size_t ligo_persistent_used(const ligo_ctx *ctx) { return ctx ? ctx->persistent.total : 0; }
+LIGO_API size_t ligo_persistent_reserved(const ligo_ctx *ctx) { return ctx ? ctx->persistent.reserved : 0; }
 LIGO_API size_t ligo_scratch_used(const ligo_ctx *ctx) { return ctx ? ctx->scratch.total : 0; }
 LIGO_API size_t ligo_scratch_peak(const ligo_ctx *ctx) { return ctx ? ctx->scratch.peak : 0; }
 

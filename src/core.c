@@ -186,12 +186,19 @@ LIGO_API ligo_mark ligo_scratch_mark(const ligo_ctx *ctx) {
     m.total = ctx->scratch.total;
     m.tape = ctx->tape;
     m.tape_len = ctx->tape_len;
+    m.region = &ctx->scratch;
     return m;
 }
 
-/* Everything allocated after the mark is gone, tape nodes included. */
+/* Everything allocated after the mark is gone, tape nodes included. A
+ * zeroed mark (region NULL) rewinds to the start. */
 LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark m) {
     if (!ctx) return;
+    if (m.region && m.region != (const void *)&ctx->scratch) {
+        /* a persistent chunk as scratch's cursor would corrupt both */
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_scratch_rewind: the mark is not from this context's scratch region");
+        return;
+    }
     if (m.chunk) {
         ctx->scratch.cur = (ligo__chunk *)m.chunk;
         ctx->scratch.cur->used = m.used;
@@ -204,7 +211,56 @@ LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark m) {
     ctx->tape_len = m.tape_len;
 }
 
+LIGO_API ligo_mark ligo_persistent_mark(const ligo_ctx *ctx) {
+    ligo_mark m;
+    memset(&m, 0, sizeof m);
+    if (!ctx) return m;
+    m.chunk = ctx->persistent.cur;
+    m.used = ctx->persistent.cur ? ctx->persistent.cur->used : 0;
+    m.total = ctx->persistent.total;
+    m.region = &ctx->persistent;
+    return m;
+}
+
+/* The persistent region never keeps chunks past its cursor (this is its
+ * only rewind, and it frees them), so its cursor is its last chunk and a
+ * valid mark names a chunk on the list, at or before the fill point. */
+LIGO_API ligo_status ligo_persistent_rewind(ligo_ctx *ctx, ligo_mark m) {
+    ligo__arena *a;
+    ligo__chunk *keep = NULL, *c;
+    if (!ctx) return LIGO_EINVAL;
+    a = &ctx->persistent;
+    if (m.region != (const void *)a)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_persistent_rewind: %s",
+                              m.region == (const void *)&ctx->scratch
+                                  ? "a scratch mark (ligo_scratch_mark) is not a persistent mark"
+                                  : "the mark is not from this context's persistent region");
+    if (m.chunk)
+        for (keep = a->head; keep && keep != (ligo__chunk *)m.chunk; keep = keep->next) continue;
+    if ((m.chunk && (!keep || m.used > keep->used)) || (!m.chunk && m.used) || m.total > a->total)
+        return ligo_set_error(ctx, LIGO_ESTATE,
+                              "ligo_persistent_rewind: the mark lies past the region's end (%zu bytes in use, "
+                              "the mark says %zu): an earlier rewind released it", a->total, m.total);
+    c = keep ? keep->next : a->head;
+    while (c) {
+        ligo__chunk *next = c->next;
+        a->reserved -= c->size;
+        LIGO_FREE(c, ctx->alloc_user);
+        c = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = m.used;
+    } else {
+        a->head = NULL;
+    }
+    a->cur = keep;
+    a->total = m.total;
+    return LIGO_OK;
+}
+
 LIGO_API size_t ligo_persistent_used(const ligo_ctx *ctx) { return ctx ? ctx->persistent.total : 0; }
+LIGO_API size_t ligo_persistent_reserved(const ligo_ctx *ctx) { return ctx ? ctx->persistent.reserved : 0; }
 LIGO_API size_t ligo_scratch_used(const ligo_ctx *ctx) { return ctx ? ctx->scratch.total : 0; }
 LIGO_API size_t ligo_scratch_peak(const ligo_ctx *ctx) { return ctx ? ctx->scratch.peak : 0; }
 

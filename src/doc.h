@@ -86,7 +86,20 @@
  *   operators) and scratch (activations, the tape, file buffers), rewound
  *   with ligo_scratch_mark / ligo_scratch_rewind, typically once per step.
  *   Tensors and pointers into scratch die at the rewind that passes them.
- *   Nothing is freed one by one; ligo_ctx_free frees all. Buffers you pass
+ *   Nothing is freed one by one; ligo_ctx_free frees all, and
+ *   ligo_persistent_mark / ligo_persistent_rewind release, last in first
+ *   out, every persistent object made after the mark (growth operators,
+ *   models, trainers, optimizers), so a sweep in one process stays flat:
+ *
+ *       ligo_mark base = ligo_persistent_mark(ctx); // after data, small model
+ *       for (each method and seed) {
+ *           ligo_grow *g = ligo_grow_new(ctx, small, &large, &gc);
+ *           ... ligo_grow_fit, ligo_grow_apply, ligo_trainer_new, run, save
+ *           ligo_persistent_rewind(ctx, base);      // all of it released
+ *       }
+ *
+ *   Pointers into what a rewind releases die with it (using one is your
+ *   error); the context's own buffers never live there. Buffers you pass
  *   in (ligo_wrap, ids, targets, images, file paths) stay yours and are not
  *   kept past the call, except ligo_wrap's, which must outlive the tensor;
  *   ligo_st_add keeps its floats until the file is written.

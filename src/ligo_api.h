@@ -93,23 +93,55 @@ LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fm
 #endif
     ;
 
-/* Arenas. Persistent memory lives until the context is freed. Scratch
- * memory (activations, tape nodes) is rewound to a mark, usually once per
- * training step. Allocations are 64-byte aligned and zeroed. */
+/* Arenas. Persistent memory (models, optimizers, trainers, growth
+ * operators, data) lives until the context is freed or a persistent rewind
+ * passes it. Scratch memory (activations, tape nodes) is rewound to a mark,
+ * usually once per training step. Allocations are 64-byte aligned and
+ * zeroed. A mark belongs to one region of one context. */
 typedef struct ligo_mark {
     void *chunk;
     size_t used;
     size_t total;
     ligo_tensor *tape;
     int64_t tape_len;
+    const void *region; /* the arena it was taken in */
 } ligo_mark;
 
 LIGO_API void *ligo_alloc_persistent(ligo_ctx *ctx, size_t bytes);
 LIGO_API void *ligo_alloc_scratch(ligo_ctx *ctx, size_t bytes);
 LIGO_API ligo_mark ligo_scratch_mark(const ligo_ctx *ctx);
+/* A persistent mark is refused (LIGO_EINVAL, nothing rewound). */
 LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark mark);
-/* Bytes in use now, and the most ever in use, per region. */
+/* Release, last in first out, everything allocated in the persistent
+ * region since the mark: ligo_grow_new, ligo_grow_apply, ligo_model_new,
+ * ligo_trainer_new, ligo_optim_new and the rest, all at once. Chunks wholly
+ * past the mark go back to the allocator. Objects made before the mark are
+ * untouched, so a sweep over methods and seeds stays flat:
+ *
+ *     ligo_mark base = ligo_persistent_mark(ctx);   // after data, small model
+ *     for (each method and seed) {
+ *         ligo_grow *g = ligo_grow_new(ctx, small, &large, &gc);
+ *         ligo_grow_fit(ctx, g, &data);
+ *         ligo_trainer *tr = ligo_trainer_new(ctx, ligo_grow_apply(ctx, g), &data, &tc);
+ *         ligo_trainer_run(ctx, tr);                // read tr, save files ...
+ *         ligo_persistent_rewind(ctx, base);        // g, the model, tr: gone
+ *         ligo_clear_error(ctx);                    // if this round failed
+ *     }
+ *
+ * Every pointer into the released memory dies: using one, or keeping
+ * scratch tensors and tape nodes over it (rewind scratch past them first),
+ * is the caller's error. The context keeps nothing of its own in
+ * the persistent region, so its buffers survive any rewind. It works after
+ * an error too. LIGO_EINVAL: NULL ctx, a scratch mark, a mark of another
+ * context; LIGO_ESTATE: a mark past the region's end (taken after the point
+ * an earlier rewind went back to). A stale mark whose place has since been
+ * allocated again is not detected. */
+LIGO_API ligo_mark ligo_persistent_mark(const ligo_ctx *ctx);
+LIGO_API ligo_status ligo_persistent_rewind(ligo_ctx *ctx, ligo_mark mark);
+/* Bytes in use now, and the most ever in use, per region; reserved is the
+ * bytes of chunks the persistent region holds from the allocator. */
 LIGO_API size_t ligo_persistent_used(const ligo_ctx *ctx);
+LIGO_API size_t ligo_persistent_reserved(const ligo_ctx *ctx);
 LIGO_API size_t ligo_scratch_used(const ligo_ctx *ctx);
 LIGO_API size_t ligo_scratch_peak(const ligo_ctx *ctx);
 

@@ -82,6 +82,10 @@ typedef struct ligo__arena {
 
 typedef struct ligo__pool ligo__pool;
 
+/* Nothing the context keeps may live in the persistent arena, which
+ * ligo_persistent_rewind releases under it: the pool and the GEMM
+ * workspace come from LIGO_MALLOC, the tape and backward's reuse lists
+ * from scratch (and the lists are emptied when backward returns). */
 struct ligo_ctx {
     ligo_status status;
     char errmsg[LIGO__ERRMSG];

@@ -132,6 +132,83 @@ static void test_arena_mark_rewind(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Persistent marks release LIFO: the memory comes back (same address,
+ * zeroed), chunks past the mark go back to the allocator, and bad marks
+ * are refused without touching the region. */
+static void test_persistent_mark_rewind(void) {
+    ligo_ctx_params prm = ligo_ctx_params_default();
+    ligo_ctx *ctx, *other;
+    ligo_mark m0, m1, m2, sm;
+    unsigned char *a, *b, *c;
+    size_t used0, res0;
+    prm.chunk_bytes = 4096;
+    ctx = ligo_ctx_new(&prm);
+    other = ligo_ctx_new(&prm);
+    m0 = ligo_persistent_mark(ctx); /* empty region */
+    a = (unsigned char *)ligo_alloc_persistent(ctx, 100);
+    m1 = ligo_persistent_mark(ctx);
+    used0 = ligo_persistent_used(ctx);
+    res0 = ligo_persistent_reserved(ctx);
+    b = (unsigned char *)ligo_alloc_persistent(ctx, 1000);
+    m2 = ligo_persistent_mark(ctx);
+    c = (unsigned char *)ligo_alloc_persistent(ctx, 20000); /* its own chunk */
+    CHECK(a && b && c);
+    if (!a || !b || !c) return;
+    memset(b, 0x5A, 1000);
+    memset(c, 0x5A, 20000);
+    CHECK(ligo_persistent_reserved(ctx) >= res0 + 20000);
+    /* nested: back to m2 releases c and its chunk, b stays */
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m2), LIGO_OK);
+    CHECK(ligo_persistent_reserved(ctx) == res0);
+    CHECK(b[999] == 0x5A);
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m1), LIGO_OK);
+    CHECK(ligo_persistent_used(ctx) == used0 && ligo_persistent_reserved(ctx) == res0);
+    /* the same request again gets the same, zeroed memory */
+    {
+        unsigned char *b2 = (unsigned char *)ligo_alloc_persistent(ctx, 1000);
+        CHECK(b2 == b && b2[0] == 0 && b2[999] == 0);
+    }
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m1), LIGO_OK);
+    /* m2 lies past the end now: refused, nothing changes */
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m2), LIGO_ESTATE);
+    CHECK(strstr(ligo_get_error(ctx), "past the region's end") != NULL);
+    CHECK(ligo_persistent_used(ctx) == used0);
+    ligo_clear_error(ctx);
+    /* another context's mark, a scratch mark, and a persistent mark given
+     * to the scratch rewind */
+    CHECK(ligo_alloc_persistent(other, 10) != NULL);
+    CHECK_STATUS(ligo_persistent_rewind(ctx, ligo_persistent_mark(other)), LIGO_EINVAL);
+    CHECK(strstr(ligo_get_error(ctx), "not from this context") != NULL);
+    ligo_clear_error(ctx);
+    sm = ligo_scratch_mark(ctx);
+    CHECK_STATUS(ligo_persistent_rewind(ctx, sm), LIGO_EINVAL);
+    CHECK(strstr(ligo_get_error(ctx), "scratch mark") != NULL);
+    ligo_clear_error(ctx);
+    CHECK(ligo_alloc_scratch(ctx, 64) != NULL);
+    {
+        size_t su = ligo_scratch_used(ctx);
+        ligo_scratch_rewind(ctx, m1);
+        CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
+        CHECK(ligo_scratch_used(ctx) == su);
+        ligo_clear_error(ctx);
+    }
+    CHECK(ligo_persistent_used(ctx) == used0);
+    /* after an error a rewind still releases (cleanup of a failed round) */
+    CHECK(ligo_alloc_persistent(ctx, 5000) != NULL);
+    ligo_set_error(ctx, LIGO_EIO, "some failure");
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m1), LIGO_OK);
+    CHECK(ligo_persistent_used(ctx) == used0 && ligo_persistent_reserved(ctx) == res0);
+    CHECK_STATUS(ligo_get_status(ctx), LIGO_EIO);
+    ligo_clear_error(ctx);
+    /* to the empty mark: everything goes */
+    CHECK_STATUS(ligo_persistent_rewind(ctx, m0), LIGO_OK);
+    CHECK(ligo_persistent_used(ctx) == 0 && ligo_persistent_reserved(ctx) == 0);
+    CHECK(ligo_alloc_persistent(ctx, 100) != NULL);
+    CHECK_STATUS(ligo_persistent_rewind(NULL, m0), LIGO_EINVAL);
+    ligo_ctx_free(other);
+    ligo_ctx_free(ctx);
+}
+
 static void test_arena_exhaustion(void) {
     ligo_ctx_params prm = ligo_ctx_params_default();
     ligo_ctx *ctx;
@@ -254,6 +331,7 @@ void suite_core(void) {
     RUN(test_ctx_new_status);
     RUN(test_arena_alignment_and_zero);
     RUN(test_arena_mark_rewind);
+    RUN(test_persistent_mark_rewind);
     RUN(test_arena_exhaustion);
     RUN(test_rng_determinism);
     RUN(test_rng_moments);

@@ -1022,6 +1022,45 @@ static ligo_status r_resume_bad_flops(ligo_ctx *ctx) {
     return ligo_trainer_resume(ctx, tr, p);
 }
 
+/* persistent marks */
+static ligo_status r_prewind_null(ligo_ctx *ctx) { return ligo_persistent_rewind(NULL, ligo_persistent_mark(ctx)); }
+static ligo_status r_prewind_scratch(ligo_ctx *ctx) { return ligo_persistent_rewind(ctx, ligo_scratch_mark(ctx)); }
+static ligo_status r_prewind_zero(ligo_ctx *ctx) {
+    ligo_mark m;
+    memset(&m, 0, sizeof m);
+    return ligo_persistent_rewind(ctx, m);
+}
+static ligo_status r_prewind_other(ligo_ctx *ctx) {
+    ligo_ctx *other = new_ctx();
+    ligo_mark m;
+    ligo_status s;
+    if (!other || !ligo_alloc_persistent(other, 100)) return LIGO_ENOMEM;
+    m = ligo_persistent_mark(other);
+    s = ligo_persistent_rewind(ctx, m);
+    ligo_ctx_free(other);
+    return s;
+}
+static ligo_status r_prewind_future(ligo_ctx *ctx) { /* a mark taken after the point a rewind went back to */
+    ligo_mark m1, m2;
+    if (!ligo_alloc_persistent(ctx, 64)) return ligo_get_status(ctx);
+    m1 = ligo_persistent_mark(ctx); /* the same chunk as m2 */
+    if (!tiny_model(ctx, LIGO_GPT)) return ligo_get_status(ctx);
+    m2 = ligo_persistent_mark(ctx);
+    ligo_persistent_rewind(ctx, m1);
+    return ligo_persistent_rewind(ctx, m2);
+}
+static ligo_status r_prewind_freed(ligo_ctx *ctx) { /* its chunk went back to the allocator */
+    ligo_mark m1 = ligo_persistent_mark(ctx), m2;
+    if (!ligo_alloc_persistent(ctx, (size_t)40 << 20)) return ligo_get_status(ctx);
+    m2 = ligo_persistent_mark(ctx);
+    ligo_persistent_rewind(ctx, m1);
+    return ligo_persistent_rewind(ctx, m2);
+}
+static ligo_status r_srewind_persistent(ligo_ctx *ctx) {
+    ligo_scratch_rewind(ctx, ligo_persistent_mark(ctx));
+    return ligo_get_status(ctx);
+}
+
 typedef struct row {
     const char *name;
     ligo_status (*run)(ligo_ctx *ctx);
@@ -1230,6 +1269,13 @@ static const row g_rows[] = {
     R(r_data_check_family, LIGO_EINVAL, "ligo_data_check: gpt data for a bert model"),
     R(r_data_check_T, LIGO_EINVAL, "ligo_data_check: T = 17 is outside [1, 16]"),
     R(r_st_parse_text, LIGO_EFORMAT, "ligo_st_parse: the buffer is not a safetensors file"),
+    R(r_prewind_null, LIGO_EINVAL, NULL),
+    R(r_prewind_scratch, LIGO_EINVAL, "scratch mark"),
+    R(r_prewind_zero, LIGO_EINVAL, "not from this context"),
+    R(r_prewind_other, LIGO_EINVAL, "not from this context"),
+    R(r_prewind_future, LIGO_ESTATE, "past the region's end"),
+    R(r_prewind_freed, LIGO_ESTATE, "past the region's end"),
+    R(r_srewind_persistent, LIGO_EINVAL, "scratch region"),
 };
 
 int main(int argc, char **argv) {
