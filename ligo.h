@@ -259,9 +259,11 @@ LIGO_API void ligo_scratch_rewind(ligo_ctx *ctx, ligo_mark mark);
  *
  * Every pointer into the released memory dies: using one, or keeping
  * scratch tensors and tape nodes over it (rewind scratch past them first),
- * is the caller's error. The context keeps nothing of its own in
- * the persistent region, so its buffers survive any rewind. It works after
- * an error too. LIGO_EINVAL: NULL ctx, a scratch mark, a mark of another
+ * is the caller's error. So is keeping an operator made before the mark
+ * whose first ligo_grow_fit (or ligo_grow_resume) came after it: that call
+ * allocates the operator's AdamW (g->fit_opt). The context keeps nothing
+ * of its own in the persistent region, so its buffers survive any rewind.
+ * It works after an error too. LIGO_EINVAL: NULL ctx, a scratch mark, a mark of another
  * context; LIGO_ESTATE: a mark past the region's end (taken after the point
  * an earlier rewind went back to). A stale mark whose place has since been
  * allocated again is not detected. */

@@ -936,6 +936,118 @@ static void test_noise_saved(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Resident bytes (VmRSS in /proc/self/status), or -1 where there is none or a
+ * sanitizer's allocator makes the figure meaningless. */
+static double resident_bytes(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return -1.0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    return -1.0;
+#endif
+#endif
+    {
+        char line[256];
+        double kb = -1.0;
+        FILE *f = fopen("/proc/self/status", "r");
+        if (!f) return -1.0;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "VmRSS:", 6) == 0) kb = atof(line + 6);
+        fclose(f);
+        return kb < 0.0 ? -1.0 : kb * 1024.0;
+    }
+}
+
+/* A sweep of 20 growths (every method, a new seed each) in one process:
+ * ligo_grow_new, a few fitting steps, ligo_grow_apply, a trainer and a
+ * few steps, then ligo_persistent_rewind to a mark taken after the data and
+ * the small model. The library's accounting must come back to the mark's
+ * every time and resident memory must stop growing. Without the rewind
+ * (LIGO_TEST_SWEEP_NO_REWIND=1 shows it) each growth keeps about 3.5 MB. */
+static void test_growth_sweep_flat(void) {
+    enum { N = 20 };
+    static const ligo_grow_method methods[8] = {LIGO_GROW_LIGO,  LIGO_GROW_STACK,      LIGO_GROW_FPI,
+                                                LIGO_GROW_AKI,   LIGO_GROW_LIGO_DEPTH, LIGO_GROW_INTERLACE,
+                                                LIGO_GROW_LIGO_WIDTH, LIGO_GROW_SCRATCH};
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config sc = ligo_config_default(LIGO_GPT), lc;
+    ligo_model *s;
+    ligo_mark base;
+    size_t used0, res0, large_bytes, used[N], reserved[N];
+    double rss[N];
+    int i, no_rewind = getenv("LIGO_TEST_SWEEP_NO_REWIND") != NULL;
+    char text[4000];
+    for (i = 0; i < (int)sizeof text; i++) text[i] = (char)("abcdefgh ijklmnop."[(i * 7 + i / 5) % 18]);
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, text, sizeof text, &d.tokens), LIGO_OK);
+    sc.n_layer = 1;
+    sc.d_model = 32;
+    sc.n_head = 2;
+    sc.d_ff = 128;
+    sc.ctx_len = 16;
+    lc = sc;
+    lc.n_layer = 2;
+    lc.d_model = 64;
+    lc.n_head = 4;
+    lc.d_ff = 256;
+    s = random_model(ctx, &sc, 5);
+    CHECK(s != NULL);
+    if (!s) return;
+    base = ligo_persistent_mark(ctx);
+    used0 = ligo_persistent_used(ctx);
+    res0 = ligo_persistent_reserved(ctx);
+    large_bytes = 0;
+    for (i = 0; i < N; i++) {
+        ligo_grow_config gc = ligo_grow_config_default(methods[i % 8]);
+        ligo_train_config tc = ligo_train_config_default();
+        ligo_grow *g;
+        ligo_model *big;
+        ligo_trainer *tr;
+        float loss = 0.0f;
+        size_t inside;
+        int k;
+        gc.seed = (uint64_t)(100 + i);
+        gc.fit_steps = 2;
+        gc.batch = 2;
+        gc.ctx = 16;
+        tc.steps = 2;
+        tc.batch = 2;
+        tc.ctx = 16;
+        tc.progress = 0;
+        g = ligo_grow_new(ctx, s, &lc, &gc);
+        if (g) ligo_grow_fit(ctx, g, &d);
+        big = g ? ligo_grow_apply(ctx, g) : NULL;
+        tr = big ? ligo_trainer_new(ctx, big, &d, &tc) : NULL;
+        for (k = 0; tr && k < 2; k++) ligo_trainer_step(ctx, tr, &loss);
+        CHECK_MSG(tr && ligo_get_status(ctx) == LIGO_OK && isfinite(loss), "growth %d (%s): %s", i + 1,
+                  ligo_grow_method_name(gc.method), ligo_get_error(ctx));
+        if (big) large_bytes = (size_t)big->n_floats * sizeof(float);
+        /* the round really held persistent memory: model, gradients, moments */
+        inside = ligo_persistent_used(ctx);
+        CHECK_MSG(inside >= used0 + 4 * large_bytes, "growth %d holds %zu bytes over the mark", i + 1, inside - used0);
+        if (!no_rewind) CHECK_STATUS(ligo_persistent_rewind(ctx, base), LIGO_OK);
+        ligo_clear_error(ctx);
+        used[i] = ligo_persistent_used(ctx);
+        reserved[i] = ligo_persistent_reserved(ctx);
+        rss[i] = resident_bytes();
+    }
+    for (i = 0; i < N && used[i] == used0 && reserved[i] == res0; i++) continue;
+    CHECK_MSG(i == N, "after growth %d: %zu bytes used (%zu reserved), %zu (%zu) at the mark; %zu (%zu) after growth %d",
+              i + 1, used[i < N ? i : 0], reserved[i < N ? i : 0], used0, res0, used[N - 1], reserved[N - 1], N);
+    if (rss[4] >= 0.0 && rss[N - 1] >= 0.0) {
+        /* 4 MB: allocator and scratch settle in the first rounds; without
+         * the rewind the last 15 growths add about 50 MB */
+        CHECK_MSG(rss[N - 1] - rss[4] < 4.0 * 1048576.0, "resident memory grew %.1f MB from growth 5 to %d",
+                  (rss[N - 1] - rss[4]) / 1048576.0, N);
+        if (getenv("LIGO_TEST_VERBOSE"))
+            printf("  sweep: resident %.1f MB after growth 5, %.1f MB after growth %d; %zu bytes persistent\n",
+                   rss[4] / 1048576.0, rss[N - 1] / 1048576.0, N, ligo_persistent_used(ctx));
+    }
+    ligo_ctx_free(ctx);
+}
+
 void suite_grow(void) {
     RUN(test_identity_growth);
     RUN(test_fpi_preserves_function);
@@ -955,4 +1067,5 @@ void suite_grow(void) {
     RUN(test_save_load);
     RUN(test_noise_breaks_symmetry);
     RUN(test_noise_saved);
+    RUN(test_growth_sweep_flat);
 }
