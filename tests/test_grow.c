@@ -1016,6 +1016,7 @@ static void test_growth_sweep_flat(void) {
         tc.batch = 2;
         tc.ctx = 16;
         tc.progress = 0;
+        ligo_set_grad_reuse(ctx, i & 1); /* its lists too must survive the rewinds */
         g = ligo_grow_new(ctx, s, &lc, &gc);
         if (g) ligo_grow_fit(ctx, g, &d);
         big = g ? ligo_grow_apply(ctx, g) : NULL;
