@@ -22,6 +22,7 @@ INTERNAL = "ligo_internal.h"  # first inside LIGO_IMPLEMENTATION
 SOURCES = [                   # bottom to top; each compiles on its own
     "core.c",
     "tensor.c",
+    "simd.h",
     "gemm.c",
     "graph.c",
     "ops.c",

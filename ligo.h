@@ -2123,23 +2123,115 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
 }
 /* ==== end src/tensor.c ==== */
 
+/* ==== begin src/simd.h ==== */
+/* simd.h: the one place that says whether x86 SIMD code is compiled
+ * (LIGO__X86) and whether this CPU runs it (ligo__cpu_simd), for gemm, the
+ * op kernels and optim; and the AVX2 vector math that several op kernels
+ * share. Everything here is static: a source compiled on its own gets its
+ * own copy, the amalgamated header one. */
+#ifndef LIGO_SIMD_H
+#define LIGO_SIMD_H
+
+
+/* x86 with gcc or clang: SIMD functions are compiled for their target
+ * alone (the rest of the library keeps the build's baseline) and chosen
+ * at run time. Everywhere else, and under LIGO_NO_SIMD, only the portable
+ * C paths exist. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#define LIGO__X86 1
+#include <immintrin.h>
+#define LIGO__AVX2 __attribute__((target("avx2,fma")))
+#define LIGO__AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
+#define LIGO__AVX __attribute__((target("avx")))
+#else
+#define LIGO__X86 0
+#endif
+
+/* What this CPU runs, in increasing order: a kernel compiled LIGO__AVX2
+ * needs LIGO__SIMD_AVX2 (AVX2 and FMA), one compiled LIGO__AVX needs
+ * LIGO__SIMD_AVX. Cheap enough to ask per call (the CPU was identified
+ * at start-up; the init call only makes sure of it). */
+enum { LIGO__SIMD_NONE = 0, LIGO__SIMD_AVX = 1, LIGO__SIMD_AVX2 = 2 };
+
+static LIGO__UNUSED int ligo__cpu_simd(void) {
+#if LIGO__X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return LIGO__SIMD_AVX2;
+    if (__builtin_cpu_supports("avx")) return LIGO__SIMD_AVX;
+#endif
+    return LIGO__SIMD_NONE;
+}
+
+#if LIGO__X86
+
+/* The sum of 8 lanes in a fixed order. */
+LIGO__AVX2 static LIGO__UNUSED float ligo__hsum8(__m256 v) {
+    float l[8];
+    _mm256_storeu_ps(l, v);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
+/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
+ * keeps NaN: max and min return their second operand when one is NaN, so
+ * x goes second (the bounds are not zeros: finite results are as before). */
+LIGO__AVX2 static LIGO__UNUSED __m256 ligo__exp8(__m256 x) {
+    __m256 fx, r, p, y;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
+    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+/* max of row[0, n), eight lanes at a time (softmax, cross-entropy). Like
+ * the scalar loop it skips NaN: max returns its second operand when one is
+ * NaN, so the running max goes second. *neg_inf: some entry is -inf,
+ * where exp8 gives a tiny value and expf 0 (which matters when the 0 later
+ * meets an infinity); the callers take the scalar loop for such rows. */
+LIGO__AVX2 static LIGO__UNUSED float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
+    int64_t u, v8 = n / 8 * 8;
+    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
+    for (u = 0; u < v8; u += 8) {
+        __m256 x = _mm256_loadu_ps(row + u);
+        vmx = _mm256_max_ps(x, vmx);
+        vmn = _mm256_min_ps(x, vmn);
+    }
+    _mm256_storeu_ps(lanes, vmx);
+    _mm256_storeu_ps(lmin, vmn);
+    for (u = 0; u < 8; u++) {
+        mx = lanes[u] > mx ? lanes[u] : mx;
+        mn = lmin[u] < mn ? lmin[u] : mn;
+    }
+    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    *neg_inf = mn < -FLT_MAX;
+    return mx;
+}
+
+#endif /* LIGO__X86 */
+
+#endif /* LIGO_SIMD_H */
+/* ==== end src/simd.h ==== */
+
 /* ==== begin src/gemm.c ==== */
 /* gemm.c: the one matrix product. Row-major
  *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
  * A reference kernel, the built-in kernel, and a run-time hook. */
 
-/* x86 with gcc or clang: an AVX2/FMA micro-kernel compiled for that target
- * alone (the rest of the library keeps the build's baseline) and chosen at
- * run time by CPUID. Everywhere else, and under LIGO_NO_SIMD, a portable C
- * micro-kernel with the same packing and blocking. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#define LIGO__GEMM_X86 1
-#include <immintrin.h>
-#define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
-#define LIGO__GEMM_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
-#else
-#define LIGO__GEMM_X86 0
-#endif
+/* x86 with gcc or clang (simd.h): an AVX2/FMA micro-kernel compiled for
+ * that target alone and chosen at run time. Everywhere else, and under
+ * LIGO_NO_SIMD, a portable C micro-kernel with the same packing and
+ * blocking. */
 
 static ligo_sgemm_fn ligo__sgemm_hook = NULL;
 static void *ligo__sgemm_hook_user = NULL;
@@ -2333,7 +2425,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* ---- AVX2/FMA micro-kernel and transposing packers */
 
-#if LIGO__GEMM_X86
+#if LIGO__X86
 
 /* The 6x16 tile lives in twelve ymm accumulators. One k step: two B
  * vectors, six broadcasts of A, twelve FMAs. LIGO__GEMM_A(i, o) is the
@@ -2404,7 +2496,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* Packed A: a is [kc][6]. */
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                 int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -2428,7 +2520,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, cons
 
 /* Unpacked row-major A: row i at a + i * lda, contiguous in k. */
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                       float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -2487,7 +2579,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a
     LIGO__GEMM_STORE_ROW8(5, c50)
 
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                  int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -2508,7 +2600,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, con
 #undef LIGO__GEMM_A
 
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                        float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -2536,7 +2628,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *
 #undef LIGO__GEMM_EPILOGUE
 
 /* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
-static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
+static inline LIGO__AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -2557,7 +2649,7 @@ static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
 
 /* Row-major A (not transposed): six rows contiguous in k go through 8x8
  * transposes; partial panels and k tails take the portable path. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
+LIGO__AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
                                                    int64_t nrows, int64_t p0, int64_t kc, float *dst) {
     int64_t ir, p;
     int k;
@@ -2609,7 +2701,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, in
 
 /* Transposed B (stored N x K): sixteen rows contiguous in k go through two
  * 8x8 transposes per eight k steps. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
+LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
                                                    int64_t ncols, int64_t p0, int64_t kc, float *dst) {
     int64_t jr, p;
     int k, h;
@@ -2654,16 +2746,9 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, in
     if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
 }
 
-#endif /* LIGO__GEMM_X86 */
+#endif /* LIGO__X86 */
 
-static int ligo__gemm_have_avx2(void) {
-#if LIGO__GEMM_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
+static int ligo__gemm_have_avx2(void) { return ligo__cpu_simd() >= LIGO__SIMD_AVX2; }
 
 /* The kernels and packers for this CPU into g; read_a_in_place: also the
  * kernels that read row-major A without packing it (AVX2 only). */
@@ -2674,7 +2759,7 @@ static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
     g->ukr8_ua = NULL;
     g->pack_a = ligo__gemm_pack_a_c;
     g->pack_b = ligo__gemm_pack_b_c;
-#if LIGO__GEMM_X86
+#if LIGO__X86
     if (!ligo__gemm_have_avx2()) return;
     g->ukr = ligo__gemm_ukr_avx2;
     g->ukr8 = ligo__gemm_ukr8_avx2;
@@ -3954,11 +4039,9 @@ typedef struct ligo__colsum_job {
     int64_t R, C;
 } ligo__colsum_job;
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__COLSUM_AVX2 1
+#if LIGO__X86
 /* 32 columns at a time in four accumulators, rows streamed once. */
-__attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
+LIGO__AVX2 static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
                                                               int64_t c0, int64_t c1) {
     int64_t c, r;
     for (c = c0; c + 32 <= c1; c += 32) {
@@ -3987,7 +4070,6 @@ __attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, fl
         out[c] = a;
     }
 }
-static int ligo__colsum_simd(void) { return __builtin_cpu_supports("avx2"); }
 #endif
 
 static void ligo__colsum_task(void *arg, int ith, int nth) {
@@ -3995,8 +4077,8 @@ static void ligo__colsum_task(void *arg, int ith, int nth) {
     int64_t blocks = (j->C + 31) / 32, c, r;
     int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
     if (c1 > j->C) c1 = j->C;
-#ifdef LIGO__COLSUM_AVX2
-    if (ligo__colsum_simd()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
         return;
     }
@@ -4127,16 +4209,8 @@ typedef struct ligo__ln_job {
 } ligo__ln_job;
 
 /* AVX2 rows: eight partial sums per reduction, added in a fixed order. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__LN_AVX2 1
-__attribute__((target("avx2,fma"))) static float ligo__hsum8(__m256 v) {
-    float l[8];
-    _mm256_storeu_ps(l, v);
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
+#if LIGO__X86
+LIGO__AVX2 static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
                                                                       float *yr, int64_t C, float eps, float *mean_out,
                                                                       float *rstd_out) {
     int64_t c, c8 = C / 8 * 8;
@@ -4166,7 +4240,7 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const floa
     *rstd_out = rstd;
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
+LIGO__AVX2 static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
                                                                      float *dx, int64_t C, float mean, float rstd,
                                                                      int fresh, float *pg, float *pb) {
     int64_t c, c8 = C / 8 * 8;
@@ -4212,7 +4286,6 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float
     }
 }
 
-static int ligo__ln_simd(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
@@ -4221,8 +4294,8 @@ static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
     float eps = out->fparam[0];
     float *stats = (float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    if (ligo__ln_simd()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         for (r = r0; r < r1; r++)
             ligo__ln_row_fwd_avx2(x->data + r * C, g->data, b->data, out->data + r * C, C, eps, &stats[r],
                                   &stats[R + r]);
@@ -4265,8 +4338,8 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
     int64_t R = j->R, C = j->C, r, c, blk;
     int64_t nb = (R + LIGO__LN_RB - 1) / LIGO__LN_RB, b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
     const float *stats = (const float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    int simd = ligo__ln_simd();
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (blk = b0; blk < b1; blk++) {
         float *pg = j->part + blk * 2 * C, *pb = pg + C;
@@ -4276,7 +4349,7 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
             const float *xr = x->data + r * C, *gr = out->grad + r * C;
             float *dx = j->dx ? j->dx + r * C : NULL;
             float mean = stats[r], rstd = stats[R + r], mdn = 0.0f, mdnn = 0.0f;
-#ifdef LIGO__LN_AVX2
+#if LIGO__X86
             if (simd) {
                 ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
                 continue;
@@ -4383,42 +4456,17 @@ static float ligo__gelu_grad1(float x) {
     return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__GELU_AVX2 1
-
-/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
- * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
- * keeps NaN: max and min return their second operand when one is NaN, so
- * x goes second (the bounds are not zeros: finite results are as before). */
-__attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
-    __m256 fx, r, p, y;
-    __m256i e;
-    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
-    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
+#if LIGO__X86
 /* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
  * argument; also returns x. */
-__attribute__((target("avx2,fma"))) static __m256 ligo__gelu_tanh8(__m256 x) {
+LIGO__AVX2 static __m256 ligo__gelu_tanh8(__m256 x) {
     __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
     __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
     __m256 e = ligo__exp8(_mm256_add_ps(u, u));
     return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
+LIGO__AVX2 static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
@@ -4426,7 +4474,7 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float 
     }
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
+LIGO__AVX2 static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
                                                                     int64_t i0, int64_t i1, int fresh) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
@@ -4442,7 +4490,6 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float 
     }
 }
 
-static int ligo__has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
@@ -4450,8 +4497,8 @@ static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
     int64_t i, i0, i1, vec_end;
     ligo__gelu_range(j, ith, nth, &i0, &i1);
     vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
     }
@@ -4464,8 +4511,8 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
     int64_t i, i0, i1, vec_end;
     ligo__gelu_range(j, ith, nth, &i0, &i1);
     vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
@@ -4478,14 +4525,14 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
 static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
     float *h = (float *)user + offset;
     int64_t i, k, v8 = 0;
-#ifdef LIGO__GELU_AVX2
-    int simd = ligo__has_avx2();
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
     if (simd) v8 = nr / 8 * 8;
 #endif
     for (i = 0; i < mr; i++) {
         float *ci = c + i * ldc, *hi = h + i * ldc;
         memcpy(hi, ci, (size_t)nr * sizeof(float));
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
 #endif
         for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
@@ -4574,34 +4621,8 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
     for (u = 0; u < end; u++) row[u] *= inv;
 }
 
-#ifdef LIGO__GELU_AVX2
-/* max of row[0, n), eight lanes at a time (used by softmax and
- * cross-entropy). Like the scalar loop it skips NaN: max returns its
- * second operand when one is NaN, so the running max goes second.
- * *neg_inf: some entry is -inf, where exp8 gives a tiny value and expf 0
- * (which matters when the 0 later meets an infinity); the callers take
- * the scalar loop for such rows. */
-__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
-    int64_t u, v8 = n / 8 * 8;
-    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
-    for (u = 0; u < v8; u += 8) {
-        __m256 x = _mm256_loadu_ps(row + u);
-        vmx = _mm256_max_ps(x, vmx);
-        vmn = _mm256_min_ps(x, vmn);
-    }
-    _mm256_storeu_ps(lanes, vmx);
-    _mm256_storeu_ps(lmin, vmn);
-    for (u = 0; u < 8; u++) {
-        mx = lanes[u] > mx ? lanes[u] : mx;
-        mn = lmin[u] < mn ? lmin[u] : mn;
-    }
-    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
-    *neg_inf = mn < -FLT_MAX;
-    return mx;
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
+#if LIGO__X86
+LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
     int neg_inf;
     float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
@@ -4630,7 +4651,7 @@ __attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *ro
 #endif
 
 static void ligo__softmax_row(float *row, int64_t end, int simd) {
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
         return;
@@ -4685,8 +4706,8 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     float *Kp = j->work + (int64_t)ith * j->work_floats;
     float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
         int64_t b = bh / NH, h = bh % NH, t;
@@ -4750,8 +4771,8 @@ static void ligo__attn_ds_row_c(const float *p, float *d, int64_t end, int64_t T
     if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
 }
 
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
+#if LIGO__X86
+LIGO__AVX2 static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
                                                                        int64_t T) {
     int64_t u, e8 = end / 8 * 8;
     __m256 acc = _mm256_setzero_ps(), vd;
@@ -4781,8 +4802,8 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
     float *W = panel + 6 * (T > hs ? T : hs);
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
         int64_t b = bh / NH, h = bh % NH, t;
@@ -4799,7 +4820,7 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
             if (simd) {
                 ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
                 continue;
@@ -4883,8 +4904,8 @@ typedef struct ligo__ce_job {
 /* A row's max and sum of exp(row - max) (in double), eight lanes at a
  * time on AVX2: lane sums in double, added in a fixed order. A row with
  * -inf takes the scalar loop (*neg_inf set), here and in backward. */
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
+#if LIGO__X86
+LIGO__AVX2 static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
                                                                        int *neg_inf) {
     int64_t v, v8 = V / 8 * 8;
     float mx = ligo__row_max_avx2(row, V, neg_inf);
@@ -4909,7 +4930,7 @@ __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const flo
 }
 
 /* d (+)= g * exp(row - lse) */
-__attribute__((target("avx2,fma"))) static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
+LIGO__AVX2 static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
                                                                    float g, int fresh) {
     int64_t v, v8 = V / 8 * 8;
     __m256 vl = _mm256_set1_ps(lse), vg = _mm256_set1_ps(g);
@@ -4927,8 +4948,8 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     (void)simd;
     for (r = r0; r < r1; r++) {
@@ -4936,7 +4957,7 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         float mx = -FLT_MAX;
         double s = 0.0;
         if (out->ids[r] == ignore) continue;
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (simd) {
             int neg_inf;
             s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
@@ -4989,8 +5010,8 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
     float g = j->g;
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     (void)simd;
     (void)scalar_row;
@@ -5001,7 +5022,7 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
             if (j->fresh) memset(d, 0, (size_t)V * sizeof(float));
             continue;
         }
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
@@ -5637,16 +5658,13 @@ typedef struct ligo__optim_job {
     double bc1, bc2; /* bias corrections 1 - beta^t */
 } ligo__optim_job;
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__OPTIM_AVX 1
-static int ligo__optim_simd(void) { return __builtin_cpu_supports("avx"); }
+#if LIGO__X86
 
 /* The AdamW update of [i0, i1) on eight floats at a time: the scalar
  * loop's operations in its order (no fused multiply-add), so every
  * element gets the same bits either way. Returns where the scalar tail
  * starts. */
-__attribute__((target("avx"))) static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
+LIGO__AVX static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
                                                              int64_t i0, int64_t i1, float b1, float b2, float eps,
                                                              float step, float rbc2, float shrink) {
     __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), c1 = _mm256_set1_ps(1.0f - b1);
@@ -5682,8 +5700,8 @@ static void ligo__optim_task(void *arg, int ith, int nth) {
             float step = (float)((double)j->lr / j->bc1);
             float rbc2 = (float)(1.0 / sqrt(j->bc2));
             float shrink = 1.0f - j->lr * wd;
-#ifdef LIGO__OPTIM_AVX
-            if (ligo__optim_simd())
+#if LIGO__X86
+            if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
                 i0 = ligo__adamw_avx(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
 #endif
             for (i = i0; i < i1; i++) {
@@ -5753,8 +5771,8 @@ LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
  * i goes to sum i mod 8) added in a fixed order at the end: independent
  * chains instead of one long one, and the same result with or without
  * the vector path. */
-#ifdef LIGO__OPTIM_AVX
-__attribute__((target("avx"))) static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
+#if LIGO__X86
+LIGO__AVX static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
     int64_t i;
     for (i = 0; i < n8; i += 8) {
@@ -5771,8 +5789,8 @@ static double ligo__sumsq(const float *g, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i, n8 = n / 8 * 8;
     int k;
-#ifdef LIGO__OPTIM_AVX
-    if (ligo__optim_simd())
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
         ligo__sumsq_avx(g, n8, acc);
     else
 #endif

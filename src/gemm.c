@@ -2,19 +2,12 @@
  *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
  * A reference kernel, the built-in kernel, and a run-time hook. */
 #include "ligo_internal.h"
+#include "simd.h"
 
-/* x86 with gcc or clang: an AVX2/FMA micro-kernel compiled for that target
- * alone (the rest of the library keeps the build's baseline) and chosen at
- * run time by CPUID. Everywhere else, and under LIGO_NO_SIMD, a portable C
- * micro-kernel with the same packing and blocking. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#define LIGO__GEMM_X86 1
-#include <immintrin.h>
-#define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
-#define LIGO__GEMM_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
-#else
-#define LIGO__GEMM_X86 0
-#endif
+/* x86 with gcc or clang (simd.h): an AVX2/FMA micro-kernel compiled for
+ * that target alone and chosen at run time. Everywhere else, and under
+ * LIGO_NO_SIMD, a portable C micro-kernel with the same packing and
+ * blocking. */
 
 static ligo_sgemm_fn ligo__sgemm_hook = NULL;
 static void *ligo__sgemm_hook_user = NULL;
@@ -208,7 +201,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* ---- AVX2/FMA micro-kernel and transposing packers */
 
-#if LIGO__GEMM_X86
+#if LIGO__X86
 
 /* The 6x16 tile lives in twelve ymm accumulators. One k step: two B
  * vectors, six broadcasts of A, twelve FMAs. LIGO__GEMM_A(i, o) is the
@@ -279,7 +272,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* Packed A: a is [kc][6]. */
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                 int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -303,7 +296,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, cons
 
 /* Unpacked row-major A: row i at a + i * lda, contiguous in k. */
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                       float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -362,7 +355,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a
     LIGO__GEMM_STORE_ROW8(5, c50)
 
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                  int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -383,7 +376,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, con
 #undef LIGO__GEMM_A
 
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                        float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -411,7 +404,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *
 #undef LIGO__GEMM_EPILOGUE
 
 /* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
-static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
+static inline LIGO__AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -432,7 +425,7 @@ static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
 
 /* Row-major A (not transposed): six rows contiguous in k go through 8x8
  * transposes; partial panels and k tails take the portable path. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
+LIGO__AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
                                                    int64_t nrows, int64_t p0, int64_t kc, float *dst) {
     int64_t ir, p;
     int k;
@@ -484,7 +477,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, in
 
 /* Transposed B (stored N x K): sixteen rows contiguous in k go through two
  * 8x8 transposes per eight k steps. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
+LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
                                                    int64_t ncols, int64_t p0, int64_t kc, float *dst) {
     int64_t jr, p;
     int k, h;
@@ -529,16 +522,9 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, in
     if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
 }
 
-#endif /* LIGO__GEMM_X86 */
+#endif /* LIGO__X86 */
 
-static int ligo__gemm_have_avx2(void) {
-#if LIGO__GEMM_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
+static int ligo__gemm_have_avx2(void) { return ligo__cpu_simd() >= LIGO__SIMD_AVX2; }
 
 /* The kernels and packers for this CPU into g; read_a_in_place: also the
  * kernels that read row-major A without packing it (AVX2 only). */
@@ -549,7 +535,7 @@ static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
     g->ukr8_ua = NULL;
     g->pack_a = ligo__gemm_pack_a_c;
     g->pack_b = ligo__gemm_pack_b_c;
-#if LIGO__GEMM_X86
+#if LIGO__X86
     if (!ligo__gemm_have_avx2()) return;
     g->ukr = ligo__gemm_ukr_avx2;
     g->ukr8 = ligo__gemm_ukr8_avx2;

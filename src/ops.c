@@ -6,6 +6,7 @@
  * Shape letters: B batch, T time, C channels, NH heads, hs head size,
  * V vocabulary, R rows (every leading dim flattened), M N K of a product. */
 #include "ligo_internal.h"
+#include "simd.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -551,11 +552,9 @@ typedef struct ligo__colsum_job {
     int64_t R, C;
 } ligo__colsum_job;
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__COLSUM_AVX2 1
+#if LIGO__X86
 /* 32 columns at a time in four accumulators, rows streamed once. */
-__attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
+LIGO__AVX2 static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
                                                               int64_t c0, int64_t c1) {
     int64_t c, r;
     for (c = c0; c + 32 <= c1; c += 32) {
@@ -584,7 +583,6 @@ __attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, fl
         out[c] = a;
     }
 }
-static int ligo__colsum_simd(void) { return __builtin_cpu_supports("avx2"); }
 #endif
 
 static void ligo__colsum_task(void *arg, int ith, int nth) {
@@ -592,8 +590,8 @@ static void ligo__colsum_task(void *arg, int ith, int nth) {
     int64_t blocks = (j->C + 31) / 32, c, r;
     int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
     if (c1 > j->C) c1 = j->C;
-#ifdef LIGO__COLSUM_AVX2
-    if (ligo__colsum_simd()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
         return;
     }
@@ -724,16 +722,8 @@ typedef struct ligo__ln_job {
 } ligo__ln_job;
 
 /* AVX2 rows: eight partial sums per reduction, added in a fixed order. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__LN_AVX2 1
-__attribute__((target("avx2,fma"))) static float ligo__hsum8(__m256 v) {
-    float l[8];
-    _mm256_storeu_ps(l, v);
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
+#if LIGO__X86
+LIGO__AVX2 static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
                                                                       float *yr, int64_t C, float eps, float *mean_out,
                                                                       float *rstd_out) {
     int64_t c, c8 = C / 8 * 8;
@@ -763,7 +753,7 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const floa
     *rstd_out = rstd;
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
+LIGO__AVX2 static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
                                                                      float *dx, int64_t C, float mean, float rstd,
                                                                      int fresh, float *pg, float *pb) {
     int64_t c, c8 = C / 8 * 8;
@@ -809,7 +799,6 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float
     }
 }
 
-static int ligo__ln_simd(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
@@ -818,8 +807,8 @@ static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
     float eps = out->fparam[0];
     float *stats = (float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    if (ligo__ln_simd()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         for (r = r0; r < r1; r++)
             ligo__ln_row_fwd_avx2(x->data + r * C, g->data, b->data, out->data + r * C, C, eps, &stats[r],
                                   &stats[R + r]);
@@ -862,8 +851,8 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
     int64_t R = j->R, C = j->C, r, c, blk;
     int64_t nb = (R + LIGO__LN_RB - 1) / LIGO__LN_RB, b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
     const float *stats = (const float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    int simd = ligo__ln_simd();
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (blk = b0; blk < b1; blk++) {
         float *pg = j->part + blk * 2 * C, *pb = pg + C;
@@ -873,7 +862,7 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
             const float *xr = x->data + r * C, *gr = out->grad + r * C;
             float *dx = j->dx ? j->dx + r * C : NULL;
             float mean = stats[r], rstd = stats[R + r], mdn = 0.0f, mdnn = 0.0f;
-#ifdef LIGO__LN_AVX2
+#if LIGO__X86
             if (simd) {
                 ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
                 continue;
@@ -980,42 +969,17 @@ static float ligo__gelu_grad1(float x) {
     return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__GELU_AVX2 1
-
-/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
- * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
- * keeps NaN: max and min return their second operand when one is NaN, so
- * x goes second (the bounds are not zeros: finite results are as before). */
-__attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
-    __m256 fx, r, p, y;
-    __m256i e;
-    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
-    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
+#if LIGO__X86
 /* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
  * argument; also returns x. */
-__attribute__((target("avx2,fma"))) static __m256 ligo__gelu_tanh8(__m256 x) {
+LIGO__AVX2 static __m256 ligo__gelu_tanh8(__m256 x) {
     __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
     __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
     __m256 e = ligo__exp8(_mm256_add_ps(u, u));
     return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
+LIGO__AVX2 static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
@@ -1023,7 +987,7 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float 
     }
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
+LIGO__AVX2 static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
                                                                     int64_t i0, int64_t i1, int fresh) {
     int64_t i;
     for (i = i0; i < i1; i += 8) {
@@ -1039,7 +1003,6 @@ __attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float 
     }
 }
 
-static int ligo__has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
@@ -1047,8 +1010,8 @@ static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
     int64_t i, i0, i1, vec_end;
     ligo__gelu_range(j, ith, nth, &i0, &i1);
     vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
     }
@@ -1061,8 +1024,8 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
     int64_t i, i0, i1, vec_end;
     ligo__gelu_range(j, ith, nth, &i0, &i1);
     vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
@@ -1075,14 +1038,14 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
 static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
     float *h = (float *)user + offset;
     int64_t i, k, v8 = 0;
-#ifdef LIGO__GELU_AVX2
-    int simd = ligo__has_avx2();
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
     if (simd) v8 = nr / 8 * 8;
 #endif
     for (i = 0; i < mr; i++) {
         float *ci = c + i * ldc, *hi = h + i * ldc;
         memcpy(hi, ci, (size_t)nr * sizeof(float));
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
 #endif
         for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
@@ -1171,34 +1134,8 @@ static void ligo__softmax_row_c(float *row, int64_t end) {
     for (u = 0; u < end; u++) row[u] *= inv;
 }
 
-#ifdef LIGO__GELU_AVX2
-/* max of row[0, n), eight lanes at a time (used by softmax and
- * cross-entropy). Like the scalar loop it skips NaN: max returns its
- * second operand when one is NaN, so the running max goes second.
- * *neg_inf: some entry is -inf, where exp8 gives a tiny value and expf 0
- * (which matters when the 0 later meets an infinity); the callers take
- * the scalar loop for such rows. */
-__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
-    int64_t u, v8 = n / 8 * 8;
-    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
-    for (u = 0; u < v8; u += 8) {
-        __m256 x = _mm256_loadu_ps(row + u);
-        vmx = _mm256_max_ps(x, vmx);
-        vmn = _mm256_min_ps(x, vmn);
-    }
-    _mm256_storeu_ps(lanes, vmx);
-    _mm256_storeu_ps(lmin, vmn);
-    for (u = 0; u < 8; u++) {
-        mx = lanes[u] > mx ? lanes[u] : mx;
-        mn = lmin[u] < mn ? lmin[u] : mn;
-    }
-    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
-    *neg_inf = mn < -FLT_MAX;
-    return mx;
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
+#if LIGO__X86
+LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
     int neg_inf;
     float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
@@ -1227,7 +1164,7 @@ __attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *ro
 #endif
 
 static void ligo__softmax_row(float *row, int64_t end, int simd) {
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
         return;
@@ -1282,8 +1219,8 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     float *Kp = j->work + (int64_t)ith * j->work_floats;
     float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
         int64_t b = bh / NH, h = bh % NH, t;
@@ -1347,8 +1284,8 @@ static void ligo__attn_ds_row_c(const float *p, float *d, int64_t end, int64_t T
     if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
 }
 
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
+#if LIGO__X86
+LIGO__AVX2 static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
                                                                        int64_t T) {
     int64_t u, e8 = end / 8 * 8;
     __m256 acc = _mm256_setzero_ps(), vd;
@@ -1378,8 +1315,8 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
     float *W = panel + 6 * (T > hs ? T : hs);
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (bh = ith; bh < j->B * NH; bh += nth) {
         int64_t b = bh / NH, h = bh % NH, t;
@@ -1396,7 +1333,7 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
             if (simd) {
                 ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
                 continue;
@@ -1480,8 +1417,8 @@ typedef struct ligo__ce_job {
 /* A row's max and sum of exp(row - max) (in double), eight lanes at a
  * time on AVX2: lane sums in double, added in a fixed order. A row with
  * -inf takes the scalar loop (*neg_inf set), here and in backward. */
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
+#if LIGO__X86
+LIGO__AVX2 static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
                                                                        int *neg_inf) {
     int64_t v, v8 = V / 8 * 8;
     float mx = ligo__row_max_avx2(row, V, neg_inf);
@@ -1506,7 +1443,7 @@ __attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const flo
 }
 
 /* d (+)= g * exp(row - lse) */
-__attribute__((target("avx2,fma"))) static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
+LIGO__AVX2 static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
                                                                    float g, int fresh) {
     int64_t v, v8 = V / 8 * 8;
     __m256 vl = _mm256_set1_ps(lse), vg = _mm256_set1_ps(g);
@@ -1524,8 +1461,8 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
     int32_t ignore = (int32_t)out->iparam[0];
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     (void)simd;
     for (r = r0; r < r1; r++) {
@@ -1533,7 +1470,7 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         float mx = -FLT_MAX;
         double s = 0.0;
         if (out->ids[r] == ignore) continue;
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (simd) {
             int neg_inf;
             s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
@@ -1586,8 +1523,8 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
     float g = j->g;
     int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     (void)simd;
     (void)scalar_row;
@@ -1598,7 +1535,7 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
             if (j->fresh) memset(d, 0, (size_t)V * sizeof(float));
             continue;
         }
-#ifdef LIGO__GELU_AVX2
+#if LIGO__X86
         if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
