@@ -23,6 +23,7 @@ SOURCES = [                   # bottom to top; each compiles on its own
     "core.c",
     "tensor.c",
     "simd.h",
+    "gemm_kernels.c",
     "gemm.c",
     "graph.c",
     "ops.c",

@@ -1246,6 +1246,31 @@ LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
  * the data. Returns 1 if the buffer was handed over. */
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
 
+/* gemm_kernels.c: micro-kernels and packers, chosen per CPU. A micro-kernel
+ * computes c (MR x NR, row stride ldc) = alpha * a.b + beta * c from a
+ * packed A panel ([kc][MR]) and B panel ([kc][NR]); beta == 0 never reads
+ * c. The _ua kernels read a row-major A in place (row i at a + i * lda);
+ * the 8 kernels compute only the first 8 columns. A packer copies rows or
+ * columns [r0, r0 + nr) by k [p0, p0 + kc) of op(X) into such panels. */
+#define LIGO__GEMM_MR 6
+#define LIGO__GEMM_NR 16
+typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                               float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
+typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
+                                int64_t p0, int64_t kc, float *dst);
+
+typedef struct ligo__gemm_kernels {
+    ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
+    ligo__gemm_pack pack_a, pack_b;
+} ligo__gemm_kernels;
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
+
 /* gemm.c: products with B packed once, for attention (see gemm.c).
  * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
  * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
@@ -2223,121 +2248,14 @@ LIGO__AVX2 static LIGO__UNUSED float ligo__row_max_avx2(const float *row, int64_
 #endif /* LIGO_SIMD_H */
 /* ==== end src/simd.h ==== */
 
-/* ==== begin src/gemm.c ==== */
-/* gemm.c: the one matrix product. Row-major
- *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
- * A reference kernel, the built-in kernel, and a run-time hook. */
-
-/* x86 with gcc or clang (simd.h): an AVX2/FMA micro-kernel compiled for
- * that target alone and chosen at run time. Everywhere else, and under
- * LIGO_NO_SIMD, a portable C micro-kernel with the same packing and
- * blocking. */
-
-static ligo_sgemm_fn ligo__sgemm_hook = NULL;
-static void *ligo__sgemm_hook_user = NULL;
-
-LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user) {
-    ligo__sgemm_hook = fn;
-    ligo__sgemm_hook_user = fn ? user : NULL;
-}
-
-LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user) {
-    if (user) *user = ligo__sgemm_hook_user;
-    return ligo__sgemm_hook;
-}
-
-/* Element (i, p) of op(A) and (p, j) of op(B). */
-#define LIGO__AIDX(i, p) (trans_a ? (p) * lda + (i) : (i) * lda + (p))
-#define LIGO__BIDX(p, j) (trans_b ? (j) * ldb + (p) : (p) * ldb + (j))
-
-/* The definition of the product, summed in float64 order-independent of
- * blocking: the reference every other kernel is tested against. */
-LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                             const float *A, int64_t lda, const float *B, int64_t ldb,
-                             float beta, float *C, int64_t ldc) {
-    int64_t i, j, p;
-    for (i = 0; i < M; i++) {
-        for (j = 0; j < N; j++) {
-            double acc = 0.0;
-            for (p = 0; p < K; p++) acc += (double)A[LIGO__AIDX(i, p)] * (double)B[LIGO__BIDX(p, j)];
-            C[i * ldc + j] = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * C[i * ldc + j]));
-        }
-    }
-}
-
-/* ------------------------------------------------------ built-in kernel
+/* ==== begin src/gemm_kernels.c ==== */
+/* gemm_kernels.c: the micro-kernels and packers under the one matrix
+ * product (gemm.c): a portable C micro-kernel and packers, and AVX2/FMA
+ * ones compiled for that target alone (simd.h), chosen at run time.
  *
- * GotoBLAS / BLIS structure:
- *
- *   for jc in N by NC:                 B block KC x NC  (L3)
- *     for pc in K by KC:               pack B(pc, jc) into NR-wide panels
- *       for ic in M by MC:             pack A(ic, pc) into MR-tall panels (L2)
- *         for jr in NC by NR:          one B micro-panel, KC x NR (L1)
- *           for ir in MC by MR:        micro-kernel: MR x NR tile of C
- *
- * Packing absorbs the transposes: the micro-kernel always reads A panels as
- * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
- * edges, so all four transpose cases run the same inner loop. Edge tiles go
- * through a small temporary, so nothing outside C or the inputs is touched.
- * Two refinements for the narrow products of a transformer (N = 65):
- * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
- * N is small a row-major A is read in place by the kernel instead of being
- * packed for the few column tiles that would reuse it (ir outer, jr inner:
- * six rows of A stay in L1 while the kernel sweeps the packed B block).
- *
- * Threads split the output (whole MR rows or NR columns), never the K sum;
- * each C element is always computed by the same sequence of operations, so
- * results are bitwise identical for any thread count. */
-
-#define LIGO__GEMM_MR 6
-#define LIGO__GEMM_NR 16
-/* K goes in equal blocks of at most KC (multiples of 8): a K up to 384,
- * the width of the larger models, is one block, so each C tile is stored
- * once rather than stored and read back; the B micro-panel, KC x NR (24
- * KiB at most), streams through L1 with prefetching. */
-#define LIGO__GEMM_KC 384
-#define LIGO__GEMM_MC 144  /* A block MC x KC, at most 216 KiB: in a 512 KiB L2 */
-#define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
-
-/* Row-major A is read in place, not packed, when N is at most this. */
-#define LIGO__GEMM_UA_MAXN 96
-
-/* Work (FLOPs) below which a product stays on one thread: with the
- * spinning pool a parallel region costs a few microseconds, so a 128^3
- * product (4 MFLOP) already gains from two threads. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 20)
-
-typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                               float alpha, float beta);
-/* The same with row-major A read in place: row i of the tile at a + i * lda. */
-typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
-                                  float alpha, float beta);
-typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
-                                int64_t p0, int64_t kc, float *dst);
-
-typedef struct ligo__gemm_job {
-    int trans_a, trans_b;
-    int64_t M, N, K;
-    float alpha, beta;
-    const float *A, *B;
-    int64_t lda, ldb, ldc;
-    float *C;
-    const float *bias;     /* NULL, or N floats added to every row of C */
-    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
-    void *epi_user;
-    /* packed path */
-    int split_n;           /* threads split N (else M) */
-    float *buf;            /* per-thread packing buffers, 64-byte aligned */
-    float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
-    int64_t kcb;           /* K block */
-    int64_t a_floats;      /* A area per thread */
-    int64_t thread_floats; /* A area + B area per thread */
-    ligo__gemm_ukr ukr;
-    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
-    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
-    ligo__gemm_ukr_ua ukr8_ua;
-    ligo__gemm_pack pack_a, pack_b;
-} ligo__gemm_job;
+ * A micro-kernel computes one MR x NR tile of C (6 x 16) from packed
+ * panels: A as [k][MR], B as [k][NR], both contiguous and zero-padded at
+ * the edges, so all four transpose cases run the same inner loop. */
 
 /* ---- portable micro-kernel and packing */
 
@@ -2748,31 +2666,133 @@ LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t
 
 #endif /* LIGO__X86 */
 
-static int ligo__gemm_have_avx2(void) { return ligo__cpu_simd() >= LIGO__SIMD_AVX2; }
-
-/* The kernels and packers for this CPU into g; read_a_in_place: also the
- * kernels that read row-major A without packing it (AVX2 only). */
-static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
-    g->ukr = ligo__gemm_ukr_c;
-    g->ukr8 = NULL;
-    g->ukr_ua = NULL;
-    g->ukr8_ua = NULL;
-    g->pack_a = ligo__gemm_pack_a_c;
-    g->pack_b = ligo__gemm_pack_b_c;
+/* The kernels and packers for this CPU; read_a_in_place: also the kernels
+ * that read row-major A without packing it (AVX2 only). */
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place) {
+    k->ukr = ligo__gemm_ukr_c;
+    k->ukr8 = NULL;
+    k->ukr_ua = NULL;
+    k->ukr8_ua = NULL;
+    k->pack_a = ligo__gemm_pack_a_c;
+    k->pack_b = ligo__gemm_pack_b_c;
 #if LIGO__X86
-    if (!ligo__gemm_have_avx2()) return;
-    g->ukr = ligo__gemm_ukr_avx2;
-    g->ukr8 = ligo__gemm_ukr8_avx2;
-    g->pack_a = ligo__gemm_pack_a_avx2;
-    g->pack_b = ligo__gemm_pack_b_avx2;
+    if (ligo__cpu_simd() < LIGO__SIMD_AVX2) return;
+    k->ukr = ligo__gemm_ukr_avx2;
+    k->ukr8 = ligo__gemm_ukr8_avx2;
+    k->pack_a = ligo__gemm_pack_a_avx2;
+    k->pack_b = ligo__gemm_pack_b_avx2;
     if (read_a_in_place) {
-        g->ukr_ua = ligo__gemm_ukr_avx2_arows;
-        g->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+        k->ukr_ua = ligo__gemm_ukr_avx2_arows;
+        k->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
     }
 #else
     (void)read_a_in_place;
 #endif
 }
+
+LIGO_API const char *ligo_sgemm_kernel_name(void) {
+    return ligo__cpu_simd() >= LIGO__SIMD_AVX2 ? "avx2-fma" : "portable";
+}
+/* ==== end src/gemm_kernels.c ==== */
+
+/* ==== begin src/gemm.c ==== */
+/* gemm.c: the one matrix product. Row-major
+ *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
+ * A reference kernel, the built-in kernel's blocked loops and threads (its
+ * micro-kernels, AVX2/FMA or portable, are in gemm_kernels.c), and a
+ * run-time hook. */
+
+static ligo_sgemm_fn ligo__sgemm_hook = NULL;
+static void *ligo__sgemm_hook_user = NULL;
+
+LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user) {
+    ligo__sgemm_hook = fn;
+    ligo__sgemm_hook_user = fn ? user : NULL;
+}
+
+LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user) {
+    if (user) *user = ligo__sgemm_hook_user;
+    return ligo__sgemm_hook;
+}
+
+/* Element (i, p) of op(A) and (p, j) of op(B). */
+#define LIGO__AIDX(i, p) (trans_a ? (p) * lda + (i) : (i) * lda + (p))
+#define LIGO__BIDX(p, j) (trans_b ? (j) * ldb + (p) : (p) * ldb + (j))
+
+/* The definition of the product, summed in float64 order-independent of
+ * blocking: the reference every other kernel is tested against. */
+LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc) {
+    int64_t i, j, p;
+    for (i = 0; i < M; i++) {
+        for (j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (p = 0; p < K; p++) acc += (double)A[LIGO__AIDX(i, p)] * (double)B[LIGO__BIDX(p, j)];
+            C[i * ldc + j] = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * C[i * ldc + j]));
+        }
+    }
+}
+
+/* ------------------------------------------------------ built-in kernel
+ *
+ * GotoBLAS / BLIS structure:
+ *
+ *   for jc in N by NC:                 B block KC x NC  (L3)
+ *     for pc in K by KC:               pack B(pc, jc) into NR-wide panels
+ *       for ic in M by MC:             pack A(ic, pc) into MR-tall panels (L2)
+ *         for jr in NC by NR:          one B micro-panel, KC x NR (L1)
+ *           for ir in MC by MR:        micro-kernel: MR x NR tile of C
+ *
+ * Packing absorbs the transposes: the micro-kernel always reads A panels as
+ * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
+ * edges, so all four transpose cases run the same inner loop. Edge tiles go
+ * through a small temporary, so nothing outside C or the inputs is touched.
+ * Two refinements for the narrow products of a transformer (N = 65):
+ * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
+ * N is small a row-major A is read in place by the kernel instead of being
+ * packed for the few column tiles that would reuse it (ir outer, jr inner:
+ * six rows of A stay in L1 while the kernel sweeps the packed B block).
+ *
+ * Threads split the output (whole MR rows or NR columns), never the K sum;
+ * each C element is always computed by the same sequence of operations, so
+ * results are bitwise identical for any thread count. */
+
+/* K goes in equal blocks of at most KC (multiples of 8): a K up to 384,
+ * the width of the larger models, is one block, so each C tile is stored
+ * once rather than stored and read back; the B micro-panel, KC x NR (24
+ * KiB at most), streams through L1 with prefetching. */
+#define LIGO__GEMM_KC 384
+#define LIGO__GEMM_MC 144  /* A block MC x KC, at most 216 KiB: in a 512 KiB L2 */
+#define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
+
+/* Row-major A is read in place, not packed, when N is at most this. */
+#define LIGO__GEMM_UA_MAXN 96
+
+/* Work (FLOPs) below which a product stays on one thread: with the
+ * spinning pool a parallel region costs a few microseconds, so a 128^3
+ * product (4 MFLOP) already gains from two threads. */
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 20)
+
+typedef struct ligo__gemm_job {
+    int trans_a, trans_b;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    int64_t lda, ldb, ldc;
+    float *C;
+    const float *bias;     /* NULL, or N floats added to every row of C */
+    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
+    void *epi_user;
+    /* packed path */
+    int split_n;           /* threads split N (else M) */
+    float *buf;            /* per-thread packing buffers, 64-byte aligned */
+    float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
+    int64_t kcb;           /* K block */
+    int64_t a_floats;      /* A area per thread */
+    int64_t thread_floats; /* A area + B area per thread */
+    ligo__gemm_kernels k;  /* this CPU's micro-kernels and packers */
+} ligo__gemm_job;
 
 /* ---- the blocked loops */
 
@@ -2788,19 +2808,19 @@ static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, c
 }
 
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
- * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
+ * with lda_ua > 0 the tile's A read in place by g->k.ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
 static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
                                  const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
-    if (nr <= 8 && g->ukr8) { /* half-width kernel, 8 columns */
+    if (nr <= 8 && g->k.ukr8) { /* half-width kernel, 8 columns */
         if (mr == LIGO__GEMM_MR && nr == 8) {
             if (lda_ua)
-                g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+                g->k.ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
-                g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+                g->k.ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
             return;
         }
         if (beta != 0.0f) {
@@ -2809,18 +2829,18 @@ static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const floa
                 for (j = 0; j < nr; j++) tmp[i * 8 + j] = c[i * ldc + j];
         }
         if (lda_ua)
-            g->ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
+            g->k.ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
         else
-            g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
+            g->k.ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
         if (lda_ua)
-            g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+            g->k.ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
-            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+            g->k.ukr(kc, ap, bp, c, ldc, g->alpha, beta);
         return;
     }
     if (beta != 0.0f) {
@@ -2829,9 +2849,9 @@ static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const floa
             for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
     }
     if (lda_ua)
-        g->ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
+        g->k.ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
     else
-        g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
+        g->k.ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
 }
@@ -2869,7 +2889,7 @@ static void ligo__gemm_pack_b_task(void *arg, int ith, int nth) {
             float *dst = g->bshared + ligo__gemm_bofs(g, jc, pc);
             for (jr = 0; jr < nc; jr += LIGO__GEMM_NR, u++) {
                 if (u < u0 || u >= u1) continue;
-                g->pack_b(g->trans_b, g->B, g->ldb, jc + jr, nc - jr < LIGO__GEMM_NR ? nc - jr : LIGO__GEMM_NR, pc, kc,
+                g->k.pack_b(g->trans_b, g->B, g->ldb, jc + jr, nc - jr < LIGO__GEMM_NR ? nc - jr : LIGO__GEMM_NR, pc, kc,
                           dst + jr * kc);
             }
         }
@@ -2891,15 +2911,15 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
             if (g->bshared)
                 bbuf = g->bshared + ligo__gemm_bofs(g, jc, pc);
             else
-                g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
-            if (g->ukr_ua) {
+                g->k.pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            if (g->k.ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
                  * A in L1 while the kernel sweeps across it */
                 for (ir = m0; ir < m1; ir += MR) {
                     int64_t mr = m1 - ir < MR ? m1 - ir : MR, lda_ua = g->lda;
                     const float *ap = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
                     if (mr < MR) { /* the last rows: a zero-padded packed panel */
-                        g->pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
+                        g->k.pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
                         ap = abuf;
                         lda_ua = 0;
                     }
@@ -2911,7 +2931,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
             }
             for (ic = m0; ic < m1; ic += LIGO__GEMM_MC) {
                 int64_t mc = m1 - ic < LIGO__GEMM_MC ? m1 - ic : LIGO__GEMM_MC;
-                g->pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
+                g->k.pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
                 for (jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = bbuf + jr * kc;
@@ -3095,7 +3115,7 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
 
     /* narrow C with row-major A: packing A would cost more than the few
      * column tiles that reuse it; read A in place instead */
-    ligo__gemm_kernels(&g, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
+    ligo__gemm_kernels_for_cpu(&g.k, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
     if (shared) {
         g.bshared = g.buf + g.thread_floats * nth;
         ligo_parallel_for(ctx, ligo__gemm_pack_b_task, &g, nth);
@@ -3123,8 +3143,8 @@ LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) /
 
 LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
     ligo__gemm_job g;
-    ligo__gemm_kernels(&g, 0);
-    g.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
+    ligo__gemm_kernels_for_cpu(&g.k, 0);
+    g.k.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
 LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -3136,7 +3156,7 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    ligo__gemm_kernels(&g, !trans_a);
+    ligo__gemm_kernels_for_cpu(&g.k, !trans_a);
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -3150,11 +3170,11 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
                 for (j = 0; j < n_end; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
             continue;
         }
-        if (g.ukr_ua && mr == MR) {
+        if (g.k.ukr_ua && mr == MR) {
             ap = A + ir * lda + k0;
             lda_ua = lda;
         } else {
-            g.pack_a(trans_a, A, lda, ir, mr, k0, kc, abuf);
+            g.k.pack_a(trans_a, A, lda, ir, mr, k0, kc, abuf);
             ap = abuf;
         }
         for (jr = 0; jr < n_end; jr += NR)
@@ -3162,8 +3182,6 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
                             n_end - jr < NR ? n_end - jr : NR, beta, NULL, 1);
     }
 }
-
-LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
 
 /* ---------------------------------------------------------- choke point */
 

@@ -163,6 +163,31 @@ LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
  * the data. Returns 1 if the buffer was handed over. */
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
 
+/* gemm_kernels.c: micro-kernels and packers, chosen per CPU. A micro-kernel
+ * computes c (MR x NR, row stride ldc) = alpha * a.b + beta * c from a
+ * packed A panel ([kc][MR]) and B panel ([kc][NR]); beta == 0 never reads
+ * c. The _ua kernels read a row-major A in place (row i at a + i * lda);
+ * the 8 kernels compute only the first 8 columns. A packer copies rows or
+ * columns [r0, r0 + nr) by k [p0, p0 + kc) of op(X) into such panels. */
+#define LIGO__GEMM_MR 6
+#define LIGO__GEMM_NR 16
+typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                               float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
+typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
+                                int64_t p0, int64_t kc, float *dst);
+
+typedef struct ligo__gemm_kernels {
+    ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
+    ligo__gemm_pack pack_a, pack_b;
+} ligo__gemm_kernels;
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
+
 /* gemm.c: products with B packed once, for attention (see gemm.c).
  * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
  * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
