@@ -289,9 +289,10 @@ struct ligo_tensor {
     unsigned flags;
     int op;               /* LIGO_OP_* that produced it; LIGO_OP_LEAF for leaves */
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];    /* op parameters */
-    float fparam[2];
-    void *saved;          /* what backward needs (op-specific) */
+    void *param;          /* the op's own parameters and what its backward needs: a
+                           * struct private to the op's source (NULL for leaves and
+                           * ops without any); read them through the op's API,
+                           * e.g. ligo_cross_entropy_count */
     int32_t *ids;         /* ids or targets of embedding / cross_entropy */
     ligo_tensor *tape_prev; /* previous node on the tape */
 };
@@ -362,32 +363,34 @@ LIGO_API const char *ligo_sgemm_kernel_name(void);
  * graph: the autograd tape
  * ====================================================================== */
 
-/* The op list: X(ENUM, name, required sources). One row per op; the enum,
- * the names and the dispatch table {shape, forward, backward} are generated
- * from it. Adding an op: one row here, its shape/forward/backward block in
- * ops.c, a builder, and a row in the gradient-check table of the tests. */
-#define LIGO_OP_LIST(X)                 \
-    X(LEAF, "leaf", 0)                  \
-    X(ADD, "add", 2)                    \
-    X(SUB, "sub", 2)                    \
-    X(MUL, "mul", 2)                    \
-    X(SCALE, "scale", 1)                \
-    X(MATMUL, "matmul", 2)              \
-    X(TRANSPOSE, "transpose", 1)        \
-    X(RESHAPE, "reshape", 1)            \
-    X(CONCAT, "concat", 2)              \
-    X(SLICE, "slice", 1)                \
-    X(SUM, "sum", 1)                    \
-    X(MEAN, "mean", 1)                  \
-    X(LINEAR, "linear", 2)              \
-    X(LAYERNORM, "layernorm", 3)        \
-    X(GELU, "gelu", 1)                  \
-    X(ATTENTION, "attention", 1)        \
-    X(CROSS_ENTROPY, "cross_entropy", 1) \
-    X(EMBEDDING, "embedding", 1)
+/* The op list: X(ENUM, name, required sources, flags). One row per op; the
+ * enum, the names and the dispatch table {shape, forward, backward} are
+ * generated from it. Adding an op: one row here, its shape/forward/backward
+ * block in ops.c, a builder, and a row in the gradient-check table of the
+ * tests. Flags: LIGO__OP_VIEW, the output is a view of its first source's
+ * floats (ligo_internal.h). */
+#define LIGO_OP_LIST(X)                            \
+    X(LEAF, "leaf", 0, 0)                          \
+    X(ADD, "add", 2, 0)                            \
+    X(SUB, "sub", 2, 0)                            \
+    X(MUL, "mul", 2, 0)                            \
+    X(SCALE, "scale", 1, 0)                        \
+    X(MATMUL, "matmul", 2, 0)                      \
+    X(TRANSPOSE, "transpose", 1, 0)                \
+    X(RESHAPE, "reshape", 1, LIGO__OP_VIEW)        \
+    X(CONCAT, "concat", 2, 0)                      \
+    X(SLICE, "slice", 1, 0)                        \
+    X(SUM, "sum", 1, 0)                            \
+    X(MEAN, "mean", 1, 0)                          \
+    X(LINEAR, "linear", 2, 0)                      \
+    X(LAYERNORM, "layernorm", 3, 0)                \
+    X(GELU, "gelu", 1, 0)                          \
+    X(ATTENTION, "attention", 1, 0)                \
+    X(CROSS_ENTROPY, "cross_entropy", 1, 0)        \
+    X(EMBEDDING, "embedding", 1, 0)
 
 typedef enum ligo_op {
-#define LIGO__OP_ENUM(e, name, nsrc) LIGO_OP_##e,
+#define LIGO__OP_ENUM(e, name, nsrc, flags) LIGO_OP_##e,
     LIGO_OP_LIST(LIGO__OP_ENUM)
 #undef LIGO__OP_ENUM
     LIGO_OP_COUNT
@@ -470,6 +473,10 @@ LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_
  * counts, the loss is 0. */
 LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
                                          const int32_t *targets, int64_t n, int32_t ignore_index);
+/* The rows that counted in a ligo_cross_entropy node (targets other than
+ * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
+ * another node. */
+LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
  * LIGO_ERANGE. */
 LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
@@ -1146,6 +1153,9 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 
 #define LIGO__ALIGN 64
 #define LIGO__ERRMSG 512
+/* Tensors larger than this many floats are refused (1 TiB): the one size
+ * limit, checked by ligo_shape_numel and so by every builder. */
+#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
 
 typedef struct ligo__chunk {
     struct ligo__chunk *next;
@@ -1198,13 +1208,14 @@ LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_p
 
 /* graph.c and ops.c: how a builder becomes a node.
  * A builder fills ligo__args and calls ligo__build, which checks sources,
- * asks the op's shape function for the output shape (it validates and
- * writes the error message), allocates the node, runs the forward kernel
- * and records the node on the tape. */
+ * asks the op's shape function for the output shape (it validates the
+ * inputs and writes the error message), checks the output's size, allocates
+ * the node with a copy of the op's parameter struct (node->param), runs the
+ * forward kernel and records the node on the tape. */
 typedef struct ligo__args {
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];
-    float fparam[2];
+    const void *param;  /* the op's parameter struct, copied into the node */
+    size_t param_size;  /* its size in bytes (0: none) */
     const int32_t *ids; /* copied into the node */
     int64_t n_ids;
 } ligo__args;
@@ -1213,14 +1224,26 @@ typedef ligo_status (*ligo__shape_fn)(ligo_ctx *ctx, const ligo__args *a, int *n
 typedef void (*ligo__forward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 typedef void (*ligo__backward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 
+/* Op flags. LIGO__OP_VIEW: the output shares its first source's floats
+ * (same element count; forward writes nothing), with a gradient of its own. */
+#define LIGO__OP_VIEW 1u
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a);
+
+/* The size check of every builder: dims (ndim of them, each >= 1) hold at
+ * most LIGO__MAX_NUMEL elements; otherwise LIGO_EOVERFLOW, "ligo_OP: WHAT
+ * AxBxC is too large (more than 2^38 elements)". The element count goes to
+ * *n when n is not NULL. ligo__build checks each output; an op that saves
+ * something larger than its output checks that in its shape function. */
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n);
 
 /* Gradient buffer of a node, allocated (zeroed) on first use; NULL if the
  * node does not lead to a parameter (or memory ran out: status is set). */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 
 /* ops.c: one shape / forward / backward triple per op */
-#define LIGO__OP_DECL(e, name, nsrc)                                                            \
+#define LIGO__OP_DECL(e, name, nsrc, flags)                                                            \
     LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
     LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
     LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);
@@ -1978,9 +2001,6 @@ LIGO_API double ligo_profile_seconds(const ligo_ctx *ctx, int op, int backward) 
 /* ==== begin src/tensor.c ==== */
 /* tensor.c: contiguous float32 tensors of 1 to 4 dims, shape checks with
  * overflow-checked sizes, fills. */
-
-/* Tensors larger than this many floats are refused (1 TiB). */
-#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
 
 LIGO_API ligo_status ligo_shape_numel(int ndim, const int64_t *shape, int64_t *n) {
     int i;
@@ -3242,13 +3262,14 @@ LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
 typedef struct ligo__op_info {
     const char *name;
     int required_src;
+    unsigned flags; /* LIGO__OP_VIEW */
     ligo__shape_fn shape;
     ligo__forward_fn forward;
     ligo__backward_fn backward;
 } ligo__op_info;
 
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
-#define LIGO__OP_ROW(e, name, nsrc) {name, nsrc, ligo__shape_##e, ligo__fwd_##e, ligo__bwd_##e},
+#define LIGO__OP_ROW(e, name, nsrc, flags) {name, nsrc, flags, ligo__shape_##e, ligo__fwd_##e, ligo__bwd_##e},
     LIGO_OP_LIST(LIGO__OP_ROW)
 #undef LIGO__OP_ROW
 };
@@ -3264,10 +3285,26 @@ LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on) {
     if (ctx) ctx->grad_reuse = on ? 1 : 0;
 }
 
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n) {
+    char b[128];
+    size_t len = 0;
+    int i;
+    ligo_status s = ligo_shape_numel(ndim, dims, n);
+    if (s == LIGO_OK) return LIGO_OK;
+    b[0] = '\0';
+    for (i = 0; i < ndim && len < sizeof b; i++) {
+        int k = snprintf(b + len, sizeof b - len, i ? "x%lld" : "%lld", (long long)dims[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    return ligo_set_error(ctx, s, "ligo_%s: %s %s is too large (more than 2^38 elements)", op, what, b);
+}
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) {
     const ligo__op_info *info;
     ligo_tensor *t;
-    int64_t shape[LIGO_MAX_DIMS];
+    int64_t shape[LIGO_MAX_DIMS], n;
     int ndim = 0, i;
     if (ligo__failed(ctx)) return NULL;
     LIGO_ASSERT(op > LIGO_OP_LEAF && op < LIGO_OP_COUNT);
@@ -3279,23 +3316,26 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
         }
     }
     if (info->shape(ctx, a, &ndim, shape) != LIGO_OK) return NULL;
-    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t);
+    if (ligo__check_size(ctx, info->name, "result", ndim, shape, &n) != LIGO_OK) return NULL;
+    /* The node, and right after it the op's parameters (a struct of
+     * pointers and 64-bit values at most: the node's size keeps its
+     * alignment). */
+    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t + a->param_size);
     if (!t) return NULL;
-    t->ndim = ndim;
-    t->n = 1;
-    for (i = 0; i < LIGO_MAX_DIMS; i++) {
-        t->shape[i] = i < ndim ? shape[i] : 1;
-        t->n *= t->shape[i]; /* the shape function checked the product */
+    if (a->param_size) {
+        t->param = (void *)(t + 1);
+        memcpy(t->param, a->param, a->param_size);
     }
+    t->ndim = ndim;
+    t->n = n;
+    for (i = 0; i < LIGO_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 1;
     t->op = op;
     for (i = 0; i < LIGO_MAX_SRC; i++) {
         t->src[i] = a->src[i];
         if (a->src[i] && (a->src[i]->flags & LIGO_FLAG_NEEDS_GRAD)) t->flags |= LIGO_FLAG_NEEDS_GRAD;
     }
-    memcpy(t->iparam, a->iparam, sizeof t->iparam);
-    memcpy(t->fparam, a->fparam, sizeof t->fparam);
-    if (op == LIGO_OP_RESHAPE) {
-        t->data = a->src[0]->data; /* a view: same floats, its own gradient */
+    if (info->flags & LIGO__OP_VIEW) {
+        t->data = a->src[0]->data; /* same floats, its own gradient */
     } else {
         /* every forward kernel writes its whole output: no zeroing */
         t->data = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", 0);
@@ -3546,11 +3586,16 @@ static void ligo__acc_or_copy(float *dst, const float *src, int64_t n, int fresh
         ligo__acc(dst, src, n);
 }
 
-static ligo__args ligo__args0(void) {
+/* Arguments for an op whose parameters are the struct at p (size bytes),
+ * which ligo__build copies into the node; ligo__args0: none. */
+static ligo__args ligo__args_of(const void *p, size_t size) {
     ligo__args a;
     memset(&a, 0, sizeof a);
+    a.param = p;
+    a.param_size = size;
     return a;
 }
+static ligo__args ligo__args0(void) { return ligo__args_of(NULL, 0); }
 
 /* ------------------------------------------------------------------ leaf */
 
@@ -3570,10 +3615,13 @@ LIGO__PRIV void ligo__bwd_LEAF(ligo_ctx *ctx, ligo_tensor *out) {
 }
 
 /* ------------------------------------------------- add, sub, mul (binary)
- * iparam[0] is the broadcast mode of b: 0 same shape, 1 one row of the
- * last dim added to every row, 2 a scalar. */
+ * b has a's shape, or is one row of a's last dim (added to every row), or
+ * a scalar: the broadcast mode, which forward records for backward. */
 
 enum { LIGO__BC_SAME = 0, LIGO__BC_ROW = 1, LIGO__BC_SCALAR = 2 };
+typedef struct ligo__binary_param {
+    int bc; /* LIGO__BC_*, set by forward */
+} ligo__binary_param;
 
 static ligo_status ligo__shape_binary(ligo_ctx *ctx, const char *op, const ligo__args *a, int *ndim,
                                       int64_t *shape) {
@@ -3622,7 +3670,7 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
     int mode = ligo__bc_mode(x, y);
     int64_t i, last = ligo__last(x);
-    out->iparam[0] = mode;
+    ((ligo__binary_param *)out->param)->bc = mode;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: threaded, vectorised */
         ligo__add_job j;
         j.u = x->data;
@@ -3643,7 +3691,7 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     const float *g = out->grad;
-    int mode = (int)out->iparam[0];
+    int mode = ((const ligo__binary_param *)out->param)->bc;
     float *dx, *dy;
     int64_t i, last = ligo__last(x);
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
@@ -3686,7 +3734,10 @@ LIGO__PRIV void ligo__fwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fw
 LIGO__PRIV void ligo__bwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_MUL); }
 
 static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_tensor *y) {
-    ligo__args a = ligo__args0();
+    ligo__binary_param p;
+    ligo__args a;
+    p.bc = LIGO__BC_SAME;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = y;
     return ligo__build(ctx, op, &a);
@@ -3696,40 +3747,52 @@ LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { 
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_SUB, a, b); }
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_MUL, a, b); }
 
-/* ----------------------------------------------------------------- scale */
+/* ----------------------------------------------------------------- scale
+ * out = s a. */
+
+typedef struct ligo__scale_param {
+    float s;
+} ligo__scale_param;
 
 LIGO__PRIV ligo_status ligo__shape_SCALE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    if (!isfinite(a->fparam[0]))
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_scale: factor %g is not finite", (double)a->fparam[0]);
+    const ligo__scale_param *p = (const ligo__scale_param *)a->param;
+    if (!isfinite(p->s)) return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_scale: factor %g is not finite", (double)p->s);
     ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
 LIGO__PRIV void ligo__fwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
     int64_t i;
-    float s = out->fparam[0];
+    float s = ((const ligo__scale_param *)out->param)->s;
     for (i = 0; i < out->n; i++) out->data[i] = s * out->src[0]->data[i];
     ligo_flops_add(ctx, (double)out->n, (double)out->n);
 }
 LIGO__PRIV void ligo__bwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
     float *dx = ligo__grad_of(ctx, out->src[0]);
     int64_t i;
-    float s = out->fparam[0];
+    float s = ((const ligo__scale_param *)out->param)->s;
     if (dx)
         for (i = 0; i < out->n; i++) dx[i] += s * out->grad[i];
 }
 LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s) {
-    ligo__args a = ligo__args0();
+    ligo__scale_param p;
+    ligo__args a;
+    p.s = s;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
-    a.fparam[0] = s;
     return ligo__build(ctx, LIGO_OP_SCALE, &a);
 }
 
 /* ---------------------------------------------------------------- matmul
- * out (M, N) = op(a) (M, K) @ op(b) (K, N); iparam = {trans_a, trans_b}. */
+ * out (M, N) = op(a) (M, K) @ op(b) (K, N). */
+
+typedef struct ligo__matmul_param {
+    int trans_a, trans_b;
+} ligo__matmul_param;
 
 LIGO__PRIV ligo_status ligo__shape_MATMUL(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *y = a->src[1];
-    int ta = (int)a->iparam[0], tb = (int)a->iparam[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)a->param;
+    int ta = p->trans_a, tb = p->trans_b;
     if (x->ndim != 2 || y->ndim != 2)
         return ligo__bad(ctx, LIGO_ESHAPE, "matmul", "operands must be 2-D, got %s and %s", x, y);
     if ((ta ? x->shape[0] : x->shape[1]) != (tb ? y->shape[1] : y->shape[0])) {
@@ -3745,7 +3808,8 @@ LIGO__PRIV ligo_status ligo__shape_MATMUL(ligo_ctx *ctx, const ligo__args *a, in
 }
 LIGO__PRIV void ligo__fwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
-    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)out->param;
+    int ta = p->trans_a, tb = p->trans_b;
     int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
     ligo__sgemm(ctx, ta, tb, M, N, K, 1.0f, x->data, x->shape[1], y->data, y->shape[1], 0.0f, out->data, N);
     ligo_flops_add(ctx, 2.0 * (double)M * (double)N * (double)K, 0.0);
@@ -3753,7 +3817,8 @@ LIGO__PRIV void ligo__fwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
 /* With C = op(A) op(B): d op(A) = G op(B)^T and d op(B) = op(A)^T G. */
 LIGO__PRIV void ligo__bwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
-    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)out->param;
+    int ta = p->trans_a, tb = p->trans_b;
     int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
     int64_t lda = x->shape[1], ldb = y->shape[1];
     float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
@@ -3776,11 +3841,13 @@ LIGO__PRIV void ligo__bwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_flops_add(ctx, 0.0, flops);
 }
 LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b) {
-    ligo__args a = ligo__args0();
+    ligo__matmul_param p;
+    ligo__args a;
+    p.trans_a = trans_a ? 1 : 0;
+    p.trans_b = trans_b ? 1 : 0;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = y;
-    a.iparam[0] = trans_a ? 1 : 0;
-    a.iparam[1] = trans_b ? 1 : 0;
     return ligo__build(ctx, LIGO_OP_MATMUL, &a);
 }
 
@@ -3816,16 +3883,19 @@ LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x) {
 }
 
 /* --------------------------------------------------------------- reshape
- * A view: the output shares the input's floats. The new shape is passed
- * in iparam (up to 4 dims) with its rank in fparam[0]. */
+ * A view (LIGO__OP_VIEW): the output shares the input's floats. */
+
+typedef struct ligo__reshape_param {
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+} ligo__reshape_param;
 
 LIGO__PRIV ligo_status ligo__shape_RESHAPE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    int nd = (int)a->fparam[0], i;
+    const ligo__reshape_param *p = (const ligo__reshape_param *)a->param;
+    int nd = p->ndim, i;
     int64_t n;
     ligo_status s;
-    if (nd < 1 || nd > LIGO_MAX_DIMS)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d]", nd, LIGO_MAX_DIMS);
-    s = ligo_shape_numel(nd, a->iparam, &n);
+    s = ligo_shape_numel(nd, p->shape, &n);
     if (s != LIGO_OK) return ligo_set_error(ctx, s, "ligo_reshape: invalid shape (%s)", ligo_status_str(s));
     if (n != a->src[0]->n) {
         char bx[64];
@@ -3833,7 +3903,7 @@ LIGO__PRIV ligo_status ligo__shape_RESHAPE(ligo_ctx *ctx, const ligo__args *a, i
                               (long long)n, ligo_shape_str(a->src[0], bx, sizeof bx));
     }
     *ndim = nd;
-    for (i = 0; i < nd; i++) shape[i] = a->iparam[i];
+    for (i = 0; i < nd; i++) shape[i] = p->shape[i];
     return LIGO_OK;
 }
 LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
@@ -3849,25 +3919,32 @@ LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
     if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
 }
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
-    ligo__args a = ligo__args0();
+    ligo__reshape_param p;
+    ligo__args a;
     int i;
     if (ligo__failed(ctx)) return NULL;
     if (!shape || ndim < 1 || ndim > LIGO_MAX_DIMS) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d] or shape is NULL", ndim, LIGO_MAX_DIMS);
         return NULL;
     }
+    memset(&p, 0, sizeof p);
+    p.ndim = ndim;
+    for (i = 0; i < ndim; i++) p.shape[i] = shape[i];
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
-    for (i = 0; i < ndim; i++) a.iparam[i] = shape[i];
-    a.fparam[0] = (float)ndim;
     return ligo__build(ctx, LIGO_OP_RESHAPE, &a);
 }
 
 /* ---------------------------------------------------------------- concat
- * 2-D a and b along axis iparam[0]: rows (0) or columns (1). */
+ * 2-D a and b along an axis: rows (0) or columns (1). */
+
+typedef struct ligo__concat_param {
+    int axis;
+} ligo__concat_param;
 
 LIGO__PRIV ligo_status ligo__shape_CONCAT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *y = a->src[1];
-    int axis = (int)a->iparam[0];
+    int axis = ((const ligo__concat_param *)a->param)->axis;
     if (axis != 0 && axis != 1)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_concat: axis %d is not 0 or 1", axis);
     if (x->ndim != 2 || y->ndim != 2)
@@ -3877,15 +3954,13 @@ LIGO__PRIV ligo_status ligo__shape_CONCAT(ligo_ctx *ctx, const ligo__args *a, in
     *ndim = 2;
     shape[axis] = x->shape[axis] + y->shape[axis];
     shape[1 - axis] = x->shape[1 - axis];
-    if (shape[axis] > ((int64_t)1 << 38) / shape[1 - axis])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_concat: result is too large");
     return LIGO_OK;
 }
 /* Row r of out holds [x row r | y row r] (axis 1) or x rows then y rows. */
 static void ligo__concat_copy(ligo_tensor *out, int to_out) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     int64_t r, R = out->shape[0], W = out->shape[1];
-    if (out->iparam[0] == 0) {
+    if (((const ligo__concat_param *)out->param)->axis == 0) {
         if (to_out) {
             memcpy(out->data, x->data, (size_t)x->n * sizeof(float));
             memcpy(out->data + x->n, y->data, (size_t)y->n * sizeof(float));
@@ -3905,7 +3980,7 @@ LIGO__PRIV void ligo__bwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
     int64_t r, R = out->shape[0], W = out->shape[1];
-    if (out->iparam[0] == 0) {
+    if (((const ligo__concat_param *)out->param)->axis == 0) {
         if (dx) ligo__acc(dx, out->grad, x->n);
         if (dy) ligo__acc(dy, out->grad + x->n, y->n);
         return;
@@ -3916,26 +3991,34 @@ LIGO__PRIV void ligo__bwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
     }
 }
 LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int axis) {
-    ligo__args a = ligo__args0();
+    ligo__concat_param p;
+    ligo__args a;
+    p.axis = axis;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = y;
-    a.iparam[0] = axis;
     return ligo__build(ctx, LIGO_OP_CONCAT, &a);
 }
 
 /* ----------------------------------------------------------------- slice
- * iparam = {axis, start, len} of a 2-D tensor. */
+ * Rows (axis 0) or columns (axis 1) [start, start + len) of a 2-D tensor. */
+
+typedef struct ligo__slice_param {
+    int axis;
+    int64_t start, len;
+} ligo__slice_param;
 
 LIGO__PRIV ligo_status ligo__shape_SLICE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0];
-    int64_t axis = a->iparam[0], start = a->iparam[1], len = a->iparam[2];
-    if (axis != 0 && axis != 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_slice: axis %lld is not 0 or 1", (long long)axis);
+    const ligo__slice_param *p = (const ligo__slice_param *)a->param;
+    int axis = p->axis;
+    int64_t start = p->start, len = p->len;
+    if (axis != 0 && axis != 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_slice: axis %d is not 0 or 1", axis);
     if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "slice", "needs a 2-D tensor, got %s%s", x, NULL);
     if (start < 0 || len < 1 || start > x->shape[axis] - len) {
         char bx[64];
-        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_slice: [%lld, %lld + %lld) is outside dim %lld of %s",
-                              (long long)start, (long long)start, (long long)len, (long long)axis,
+        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_slice: [%lld, %lld + %lld) is outside dim %d of %s",
+                              (long long)start, (long long)start, (long long)len, axis,
                               ligo_shape_str(x, bx, sizeof bx));
     }
     *ndim = 2;
@@ -3945,9 +4028,10 @@ LIGO__PRIV ligo_status ligo__shape_SLICE(ligo_ctx *ctx, const ligo__args *a, int
 }
 LIGO__PRIV void ligo__fwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0];
-    int64_t r, start = out->iparam[1], W = x->shape[1];
+    const ligo__slice_param *p = (const ligo__slice_param *)out->param;
+    int64_t r, start = p->start, W = x->shape[1];
     (void)ctx;
-    if (out->iparam[0] == 0) {
+    if (p->axis == 0) {
         memcpy(out->data, x->data + start * W, (size_t)out->n * sizeof(float));
         return;
     }
@@ -3957,20 +4041,23 @@ LIGO__PRIV void ligo__fwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
 LIGO__PRIV void ligo__bwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0];
     float *dx = ligo__grad_of(ctx, x);
-    int64_t r, start = out->iparam[1], W = x->shape[1];
+    const ligo__slice_param *p = (const ligo__slice_param *)out->param;
+    int64_t r, start = p->start, W = x->shape[1];
     if (!dx) return;
-    if (out->iparam[0] == 0) {
+    if (p->axis == 0) {
         ligo__acc(dx + start * W, out->grad, out->n);
         return;
     }
     for (r = 0; r < out->shape[0]; r++) ligo__acc(dx + r * W + start, out->grad + r * out->shape[1], out->shape[1]);
 }
 LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len) {
-    ligo__args a = ligo__args0();
+    ligo__slice_param p;
+    ligo__args a;
+    p.axis = axis;
+    p.start = start;
+    p.len = len;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
-    a.iparam[0] = axis;
-    a.iparam[1] = start;
-    a.iparam[2] = len;
     return ligo__build(ctx, LIGO_OP_SLICE, &a);
 }
 
@@ -4031,11 +4118,15 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
  * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
  * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
  * Backward: dx = G W, dW += G^T x, db += column sums of G.
- * iparam[0] = 1 (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied in
- * the epilogue while each tile is in L1, the pre-activation h saved for
+ * With LIGO__ACT_GELU (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied
+ * in the epilogue while each tile is in L1, the pre-activation h saved for
  * backward, where G becomes G * gelu'(h) first. */
 
 enum { LIGO__ACT_NONE = 0, LIGO__ACT_GELU = 1 };
+typedef struct ligo__linear_param {
+    int act;  /* LIGO__ACT_* */
+    float *h; /* GELU: the pre-activation (R, out), saved by forward */
+} ligo__linear_param;
 
 /* GELU pieces shared with the gelu op, defined there. */
 typedef struct ligo__gelu_job {
@@ -4117,17 +4208,16 @@ LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, in
         return ligo__bad(ctx, LIGO_ESHAPE, "linear", "bias %s does not fit weight %s (out, in)", b, W);
     ligo__copy_shape(x, ndim, shape);
     shape[*ndim - 1] = W->shape[0];
-    if (ligo__rows(x) > ((int64_t)1 << 38) / W->shape[0])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_linear: result is too large");
     return LIGO_OK;
 }
 LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
+    ligo__linear_param *p = (ligo__linear_param *)out->param;
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
-    if (out->iparam[0] == LIGO__ACT_GELU) {
+    if (p->act == LIGO__ACT_GELU) {
         float *h = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
         if (!h) return;
-        out->saved = h;
+        p->h = h;
         ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
                         ligo__gelu_epi, h);
         ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
@@ -4138,6 +4228,7 @@ LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
 }
 LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__linear_param *p = (const ligo__linear_param *)out->param;
     ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
     int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
     int fresh;
@@ -4145,11 +4236,11 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     float *dh = NULL;
     const float *G = out->grad;
     double flops = 0.0;
-    if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
+    if (p->act == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
         ligo__gelu_job gj;
         dh = ligo__grad_temp(ctx, R * O);
         if (!dh) return;
-        gj.x = (const float *)out->saved;
+        gj.x = p->h;
         gj.g = G;
         gj.y = dh;
         gj.n = R * O;
@@ -4180,20 +4271,22 @@ LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
     ligo__grad_release(ctx, dh, R * O);
     ligo_flops_add(ctx, 0.0, flops);
 }
-LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
-    ligo__args a = ligo__args0();
+static ligo_tensor *ligo__linear_act(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b, int act) {
+    ligo__linear_param p;
+    ligo__args a;
+    p.act = act;
+    p.h = NULL;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = W;
     a.src[2] = b;
     return ligo__build(ctx, LIGO_OP_LINEAR, &a);
 }
+LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    return ligo__linear_act(ctx, x, W, b, LIGO__ACT_NONE);
+}
 LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.src[1] = W;
-    a.src[2] = b;
-    a.iparam[0] = LIGO__ACT_GELU;
-    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+    return ligo__linear_act(ctx, x, W, b, LIGO__ACT_GELU);
 }
 
 /* ------------------------------------------------------------- layernorm
@@ -4202,13 +4295,19 @@ LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tenso
  *   dx = rstd * (dn - mean(dn) - n * mean(dn * n)),  n = normalised x,
  *   dn = dy * gamma. */
 
+typedef struct ligo__layernorm_param {
+    float eps;
+    float *stats; /* mean (R) then rstd (R), saved by forward */
+} ligo__layernorm_param;
+
 LIGO__PRIV ligo_status ligo__shape_LAYERNORM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *g = a->src[1], *b = a->src[2];
+    float eps = ((const ligo__layernorm_param *)a->param)->eps;
     int64_t C = ligo__last(x);
     if (g->n != C || b->n != C)
         return ligo__bad(ctx, LIGO_ESHAPE, "layernorm", "gamma %s and beta %s must have the last dim of x", g, b);
-    if (!(a->fparam[0] > 0.0f) || !isfinite(a->fparam[0]))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_layernorm: eps %g must be positive", (double)a->fparam[0]);
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_layernorm: eps %g must be positive", (double)eps);
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
@@ -4310,8 +4409,9 @@ static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1], *b = out->src[2];
     int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
-    float eps = out->fparam[0];
-    float *stats = (float *)out->saved;
+    const ligo__layernorm_param *p = (const ligo__layernorm_param *)out->param;
+    float eps = p->eps;
+    float *stats = p->stats;
 #if LIGO__X86
     if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         for (r = r0; r < r1; r++)
@@ -4345,7 +4445,7 @@ LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     j.C = ligo__last(x);
     stats = (float *)ligo_alloc_scratch(ctx, (size_t)(2 * j.R) * sizeof(float));
     if (!stats) return;
-    out->saved = stats; /* mean (R) then rstd (R) */
+    ((ligo__layernorm_param *)out->param)->stats = stats;
     ligo_parallel_for(ctx, ligo__ln_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.C, 16384.0));
     ligo_flops_add(ctx, 8.0 * (double)j.R * (double)j.C, 0.0);
 }
@@ -4355,7 +4455,7 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1];
     int64_t R = j->R, C = j->C, r, c, blk;
     int64_t nb = (R + LIGO__LN_RB - 1) / LIGO__LN_RB, b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-    const float *stats = (const float *)out->saved;
+    const float *stats = ((const ligo__layernorm_param *)out->param)->stats;
 #if LIGO__X86
     int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
@@ -4428,11 +4528,14 @@ LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_flops_add(ctx, 0.0, 14.0 * (double)j.R * (double)j.C);
 }
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps) {
-    ligo__args a = ligo__args0();
+    ligo__layernorm_param p;
+    ligo__args a;
+    p.eps = eps;
+    p.stats = NULL;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = gamma;
     a.src[2] = beta;
-    a.fparam[0] = eps;
     return ligo__build(ctx, LIGO_OP_LAYERNORM, &a);
 }
 
@@ -4585,7 +4688,7 @@ LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
 }
 
 /* ------------------------------------------------------------- attention
- * qkv (B, T, 3C) -> out (B, T, C); iparam = {NH, causal}; hs = C / NH.
+ * qkv (B, T, 3C) -> out (B, T, C) with NH heads of hs = C / NH.
  * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
  * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
  * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
@@ -4593,6 +4696,12 @@ LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
  * K and V (backward: V, K, Q and dO) are packed once for the GEMM
  * micro-kernel, and the products read Q, P, dO and dS in place, skipping
  * the 6-row tiles the causal mask makes zero (ligo__gemm_small). */
+
+typedef struct ligo__attention_param {
+    int64_t n_head; /* NH */
+    int causal;
+    float *P;       /* the probabilities (B, NH, T, T), saved by forward */
+} ligo__attention_param;
 
 typedef struct ligo__attn_job {
     ligo_tensor *out;
@@ -4606,15 +4715,17 @@ typedef struct ligo__attn_job {
 
 LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0];
-    int64_t NH = a->iparam[0], C;
+    int64_t NH = ((const ligo__attention_param *)a->param)->n_head, C, P_dims[4];
     if (x->ndim != 3 || x->shape[2] % 3 != 0)
         return ligo__bad(ctx, LIGO_ESHAPE, "attention", "qkv must be (B, T, 3C), got %s%s", x, NULL);
     C = x->shape[2] / 3;
     if (NH < 1 || C % NH != 0)
         return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention: %lld heads do not divide C = %lld", (long long)NH,
                               (long long)C);
-    if ((double)x->shape[0] * (double)NH * (double)x->shape[1] * (double)x->shape[1] > (double)((int64_t)1 << 38))
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_attention: T = %lld is too long", (long long)x->shape[1]);
+    P_dims[0] = x->shape[0];
+    P_dims[1] = NH;
+    P_dims[2] = P_dims[3] = x->shape[1];
+    if (ligo__check_size(ctx, "attention", "saved P (B x NH x T x T)", 4, P_dims, NULL) != LIGO_OK) return ctx->status;
     *ndim = 3;
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
@@ -4720,7 +4831,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
     float scale = 1.0f / sqrtf((float)hs);
-    float *P_all = (float *)j->out->saved;
+    float *P_all = ((const ligo__attention_param *)j->out->param)->P;
     float *Kp = j->work + (int64_t)ith * j->work_floats;
     float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
     int simd = 0;
@@ -4756,7 +4867,8 @@ static double ligo__attn_pairs(int64_t T, int causal) {
 LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     ligo__attn_job j;
     const ligo_tensor *x = out->src[0];
-    int64_t NH = out->iparam[0];
+    ligo__attention_param *p = (ligo__attention_param *)out->param;
+    int64_t NH = p->n_head;
     double pairs;
     int nth;
     memset(&j, 0, sizeof j);
@@ -4765,10 +4877,11 @@ LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     j.T = x->shape[1];
     j.C = x->shape[2] / 3;
     j.NH = NH;
-    j.causal = (int)out->iparam[1];
+    j.causal = p->causal;
     /* every element of P is written by the kernel: no zeroing */
-    out->saved = ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * NH * j.T * j.T) * sizeof(float), "scratch", 0);
-    if (!out->saved) return;
+    p->P = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * NH * j.T * j.T) * sizeof(float),
+                                         "scratch", 0);
+    if (!p->P) return;
     nth = ligo__nth_for(ctx, (double)(j.B * NH), 1.0);
     j.work_floats = (ligo__attn_work(j.T, j.C / NH, 0) + 15) / 16 * 16;
     j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
@@ -4815,7 +4928,7 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
     int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
     int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
-    const float *P_all = (const float *)j->out->saved;
+    const float *P_all = ((const ligo__attention_param *)j->out->param)->P;
     float *Vt = j->work + (int64_t)ith * j->work_floats;
     float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
     float *W = panel + 6 * (T > hs ? T : hs);
@@ -4865,8 +4978,8 @@ LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     j.B = x->shape[0];
     j.T = x->shape[1];
     j.C = x->shape[2] / 3;
-    j.NH = out->iparam[0];
-    j.causal = (int)out->iparam[1];
+    j.NH = ((const ligo__attention_param *)out->param)->n_head;
+    j.causal = ((const ligo__attention_param *)out->param)->causal;
     nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
     j.work_floats = (ligo__attn_work(j.T, j.C / j.NH, 1) + 15) / 16 * 16;
     j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
@@ -4877,22 +4990,32 @@ LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_flops_add(ctx, 0.0, pairs * (8.0 * (double)(j.C / j.NH) + 5.0));
 }
 LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal) {
-    ligo__args a = ligo__args0();
+    ligo__attention_param p;
+    ligo__args a;
+    p.n_head = n_head;
+    p.causal = causal ? 1 : 0;
+    p.P = NULL;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = qkv;
-    a.iparam[0] = n_head;
-    a.iparam[1] = causal ? 1 : 0;
     return ligo__build(ctx, LIGO_OP_ATTENTION, &a);
 }
 
 /* --------------------------------------------------------- cross-entropy
- * logits (R, V), targets (R) in node->ids; iparam = {ignore_index, count}.
- * loss = mean over counted rows of logsumexp(row) - row[target]. Saves the
+ * logits (R, V), targets (R) in node->ids. loss = mean over counted rows
+ * (target not ignore_index) of logsumexp(row) - row[target]. Saves the
  * logsumexp of each row (R). d logits = (softmax - onehot) / count. */
+
+typedef struct ligo__cross_entropy_param {
+    int32_t ignore_index;
+    int64_t count;            /* rows that counted, set by forward */
+    float *lse;               /* logsumexp per row (R), saved by forward */
+    unsigned char *scalar_row; /* per row: it holds -inf, backward takes the scalar loop */
+} ligo__cross_entropy_param;
 
 LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0];
     int64_t R = ligo__rows(x), V = ligo__last(x), i;
-    int32_t ignore = (int32_t)a->iparam[0];
+    int32_t ignore = ((const ligo__cross_entropy_param *)a->param)->ignore_index;
     if (!a->ids) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_cross_entropy: targets is NULL");
     if (a->n_ids != R) {
         char bx[64];
@@ -4912,7 +5035,7 @@ LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args
 typedef struct ligo__ce_job {
     ligo_tensor *out;
     float *lse, *dx;
-    unsigned char *scalar_row; /* after lse in saved: the row holds -inf, backward takes the scalar loop */
+    unsigned char *scalar_row; /* the row holds -inf: backward takes the scalar loop */
     double *row_loss;
     float g;
     int64_t R, V;
@@ -4964,7 +5087,7 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     const ligo__ce_job *j = (const ligo__ce_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0];
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    int32_t ignore = (int32_t)out->iparam[0];
+    int32_t ignore = ((const ligo__cross_entropy_param *)out->param)->ignore_index;
     int simd = 0;
 #if LIGO__X86
     simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
@@ -4995,8 +5118,9 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
 LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     const ligo_tensor *x = out->src[0];
     ligo__ce_job j;
+    ligo__cross_entropy_param *p = (ligo__cross_entropy_param *)out->param;
     int64_t r, count = 0;
-    int32_t ignore = (int32_t)out->iparam[0];
+    int32_t ignore = p->ignore_index;
     double total = 0.0;
     memset(&j, 0, sizeof j);
     j.out = out;
@@ -5007,14 +5131,15 @@ LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     if (!j.lse || !j.row_loss) return;
     j.scalar_row = (unsigned char *)(j.lse + j.R);
     memset(j.scalar_row, 0, (size_t)j.R);
-    out->saved = j.lse; /* lse (R floats), then scalar_row (R bytes) */
+    p->lse = j.lse;
+    p->scalar_row = j.scalar_row;
     ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
     for (r = 0; r < j.R; r++) {
         if (out->ids[r] == ignore) continue;
         total += j.row_loss[r];
         count++;
     }
-    out->iparam[1] = count;
+    p->count = count;
     out->data[0] = count ? (float)(total / (double)count) : 0.0f;
     ligo_flops_add(ctx, 4.0 * (double)count * (double)j.V, 0.0);
 }
@@ -5023,9 +5148,9 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
     const ligo__ce_job *j = (const ligo__ce_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0];
     int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    int32_t ignore = (int32_t)out->iparam[0];
-    const float *lse = (const float *)out->saved;
-    const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
+    int32_t ignore = ((const ligo__cross_entropy_param *)out->param)->ignore_index;
+    const float *lse = ((const ligo__cross_entropy_param *)out->param)->lse;
+    const unsigned char *scalar_row = ((const ligo__cross_entropy_param *)out->param)->scalar_row;
     float g = j->g;
     int simd = 0;
 #if LIGO__X86
@@ -5055,7 +5180,7 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
 LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0];
     ligo__ce_job j;
-    int64_t count = out->iparam[1];
+    int64_t count = ((const ligo__cross_entropy_param *)out->param)->count;
     memset(&j, 0, sizeof j);
     j.out = out;
     j.R = ligo__rows(x);
@@ -5072,12 +5197,20 @@ LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
 }
 LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
                                          int32_t ignore_index) {
-    ligo__args a = ligo__args0();
+    ligo__cross_entropy_param p;
+    ligo__args a;
+    memset(&p, 0, sizeof p);
+    p.ignore_index = ignore_index;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = logits;
     a.ids = targets;
     a.n_ids = n;
-    a.iparam[0] = ignore_index;
     return ligo__build(ctx, LIGO_OP_CROSS_ENTROPY, &a);
+}
+
+LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss) {
+    if (!loss || loss->op != LIGO_OP_CROSS_ENTROPY) return 0;
+    return ((const ligo__cross_entropy_param *)loss->param)->count;
 }
 
 /* ------------------------------------------------------------- embedding
@@ -5089,8 +5222,6 @@ LIGO__PRIV ligo_status ligo__shape_EMBEDDING(ligo_ctx *ctx, const ligo__args *a,
     if (w->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "embedding", "table must be 2-D (V, C), got %s%s", w, NULL);
     if (!a->ids || a->n_ids < 1)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_embedding: ids is NULL or n (%lld) < 1", (long long)a->n_ids);
-    if (a->n_ids > ((int64_t)1 << 38) / w->shape[1])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_embedding: %lld ids is too many", (long long)a->n_ids);
     for (i = 0; i < a->n_ids; i++)
         if (a->ids[i] < 0 || (int64_t)a->ids[i] >= w->shape[0])
             return ligo_set_error(ctx, LIGO_ERANGE, "ligo_embedding: id %ld at position %lld is outside [0, %lld)",
@@ -9796,7 +9927,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         bt.targets = tg;
         loss = ligo_model_loss(ctx, m, &bt, NULL);
         if (!loss) return ctx->status;
-        weight = loss->iparam[1]; /* predictions that counted */
+        weight = ligo_cross_entropy_count(loss); /* predictions that counted */
         if (bad < 0 && !isfinite(loss->data[0])) {
             bad = k;
             bad_n = bb;

@@ -6,13 +6,14 @@
 typedef struct ligo__op_info {
     const char *name;
     int required_src;
+    unsigned flags; /* LIGO__OP_VIEW */
     ligo__shape_fn shape;
     ligo__forward_fn forward;
     ligo__backward_fn backward;
 } ligo__op_info;
 
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
-#define LIGO__OP_ROW(e, name, nsrc) {name, nsrc, ligo__shape_##e, ligo__fwd_##e, ligo__bwd_##e},
+#define LIGO__OP_ROW(e, name, nsrc, flags) {name, nsrc, flags, ligo__shape_##e, ligo__fwd_##e, ligo__bwd_##e},
     LIGO_OP_LIST(LIGO__OP_ROW)
 #undef LIGO__OP_ROW
 };
@@ -28,10 +29,26 @@ LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on) {
     if (ctx) ctx->grad_reuse = on ? 1 : 0;
 }
 
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n) {
+    char b[128];
+    size_t len = 0;
+    int i;
+    ligo_status s = ligo_shape_numel(ndim, dims, n);
+    if (s == LIGO_OK) return LIGO_OK;
+    b[0] = '\0';
+    for (i = 0; i < ndim && len < sizeof b; i++) {
+        int k = snprintf(b + len, sizeof b - len, i ? "x%lld" : "%lld", (long long)dims[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    return ligo_set_error(ctx, s, "ligo_%s: %s %s is too large (more than 2^38 elements)", op, what, b);
+}
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) {
     const ligo__op_info *info;
     ligo_tensor *t;
-    int64_t shape[LIGO_MAX_DIMS];
+    int64_t shape[LIGO_MAX_DIMS], n;
     int ndim = 0, i;
     if (ligo__failed(ctx)) return NULL;
     LIGO_ASSERT(op > LIGO_OP_LEAF && op < LIGO_OP_COUNT);
@@ -43,23 +60,26 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
         }
     }
     if (info->shape(ctx, a, &ndim, shape) != LIGO_OK) return NULL;
-    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t);
+    if (ligo__check_size(ctx, info->name, "result", ndim, shape, &n) != LIGO_OK) return NULL;
+    /* The node, and right after it the op's parameters (a struct of
+     * pointers and 64-bit values at most: the node's size keeps its
+     * alignment). */
+    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t + a->param_size);
     if (!t) return NULL;
-    t->ndim = ndim;
-    t->n = 1;
-    for (i = 0; i < LIGO_MAX_DIMS; i++) {
-        t->shape[i] = i < ndim ? shape[i] : 1;
-        t->n *= t->shape[i]; /* the shape function checked the product */
+    if (a->param_size) {
+        t->param = (void *)(t + 1);
+        memcpy(t->param, a->param, a->param_size);
     }
+    t->ndim = ndim;
+    t->n = n;
+    for (i = 0; i < LIGO_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 1;
     t->op = op;
     for (i = 0; i < LIGO_MAX_SRC; i++) {
         t->src[i] = a->src[i];
         if (a->src[i] && (a->src[i]->flags & LIGO_FLAG_NEEDS_GRAD)) t->flags |= LIGO_FLAG_NEEDS_GRAD;
     }
-    memcpy(t->iparam, a->iparam, sizeof t->iparam);
-    memcpy(t->fparam, a->fparam, sizeof t->fparam);
-    if (op == LIGO_OP_RESHAPE) {
-        t->data = a->src[0]->data; /* a view: same floats, its own gradient */
+    if (info->flags & LIGO__OP_VIEW) {
+        t->data = a->src[0]->data; /* same floats, its own gradient */
     } else {
         /* every forward kernel writes its whole output: no zeroing */
         t->data = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", 0);

@@ -173,9 +173,10 @@ struct ligo_tensor {
     unsigned flags;
     int op;               /* LIGO_OP_* that produced it; LIGO_OP_LEAF for leaves */
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];    /* op parameters */
-    float fparam[2];
-    void *saved;          /* what backward needs (op-specific) */
+    void *param;          /* the op's own parameters and what its backward needs: a
+                           * struct private to the op's source (NULL for leaves and
+                           * ops without any); read them through the op's API,
+                           * e.g. ligo_cross_entropy_count */
     int32_t *ids;         /* ids or targets of embedding / cross_entropy */
     ligo_tensor *tape_prev; /* previous node on the tape */
 };
@@ -246,32 +247,34 @@ LIGO_API const char *ligo_sgemm_kernel_name(void);
  * graph: the autograd tape
  * ====================================================================== */
 
-/* The op list: X(ENUM, name, required sources). One row per op; the enum,
- * the names and the dispatch table {shape, forward, backward} are generated
- * from it. Adding an op: one row here, its shape/forward/backward block in
- * ops.c, a builder, and a row in the gradient-check table of the tests. */
-#define LIGO_OP_LIST(X)                 \
-    X(LEAF, "leaf", 0)                  \
-    X(ADD, "add", 2)                    \
-    X(SUB, "sub", 2)                    \
-    X(MUL, "mul", 2)                    \
-    X(SCALE, "scale", 1)                \
-    X(MATMUL, "matmul", 2)              \
-    X(TRANSPOSE, "transpose", 1)        \
-    X(RESHAPE, "reshape", 1)            \
-    X(CONCAT, "concat", 2)              \
-    X(SLICE, "slice", 1)                \
-    X(SUM, "sum", 1)                    \
-    X(MEAN, "mean", 1)                  \
-    X(LINEAR, "linear", 2)              \
-    X(LAYERNORM, "layernorm", 3)        \
-    X(GELU, "gelu", 1)                  \
-    X(ATTENTION, "attention", 1)        \
-    X(CROSS_ENTROPY, "cross_entropy", 1) \
-    X(EMBEDDING, "embedding", 1)
+/* The op list: X(ENUM, name, required sources, flags). One row per op; the
+ * enum, the names and the dispatch table {shape, forward, backward} are
+ * generated from it. Adding an op: one row here, its shape/forward/backward
+ * block in ops.c, a builder, and a row in the gradient-check table of the
+ * tests. Flags: LIGO__OP_VIEW, the output is a view of its first source's
+ * floats (ligo_internal.h). */
+#define LIGO_OP_LIST(X)                            \
+    X(LEAF, "leaf", 0, 0)                          \
+    X(ADD, "add", 2, 0)                            \
+    X(SUB, "sub", 2, 0)                            \
+    X(MUL, "mul", 2, 0)                            \
+    X(SCALE, "scale", 1, 0)                        \
+    X(MATMUL, "matmul", 2, 0)                      \
+    X(TRANSPOSE, "transpose", 1, 0)                \
+    X(RESHAPE, "reshape", 1, LIGO__OP_VIEW)        \
+    X(CONCAT, "concat", 2, 0)                      \
+    X(SLICE, "slice", 1, 0)                        \
+    X(SUM, "sum", 1, 0)                            \
+    X(MEAN, "mean", 1, 0)                          \
+    X(LINEAR, "linear", 2, 0)                      \
+    X(LAYERNORM, "layernorm", 3, 0)                \
+    X(GELU, "gelu", 1, 0)                          \
+    X(ATTENTION, "attention", 1, 0)                \
+    X(CROSS_ENTROPY, "cross_entropy", 1, 0)        \
+    X(EMBEDDING, "embedding", 1, 0)
 
 typedef enum ligo_op {
-#define LIGO__OP_ENUM(e, name, nsrc) LIGO_OP_##e,
+#define LIGO__OP_ENUM(e, name, nsrc, flags) LIGO_OP_##e,
     LIGO_OP_LIST(LIGO__OP_ENUM)
 #undef LIGO__OP_ENUM
     LIGO_OP_COUNT
@@ -354,6 +357,10 @@ LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_
  * counts, the loss is 0. */
 LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
                                          const int32_t *targets, int64_t n, int32_t ignore_index);
+/* The rows that counted in a ligo_cross_entropy node (targets other than
+ * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
+ * another node. */
+LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
  * LIGO_ERANGE. */
 LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);

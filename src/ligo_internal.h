@@ -63,6 +63,9 @@
 
 #define LIGO__ALIGN 64
 #define LIGO__ERRMSG 512
+/* Tensors larger than this many floats are refused (1 TiB): the one size
+ * limit, checked by ligo_shape_numel and so by every builder. */
+#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
 
 typedef struct ligo__chunk {
     struct ligo__chunk *next;
@@ -115,13 +118,14 @@ LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_p
 
 /* graph.c and ops.c: how a builder becomes a node.
  * A builder fills ligo__args and calls ligo__build, which checks sources,
- * asks the op's shape function for the output shape (it validates and
- * writes the error message), allocates the node, runs the forward kernel
- * and records the node on the tape. */
+ * asks the op's shape function for the output shape (it validates the
+ * inputs and writes the error message), checks the output's size, allocates
+ * the node with a copy of the op's parameter struct (node->param), runs the
+ * forward kernel and records the node on the tape. */
 typedef struct ligo__args {
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];
-    float fparam[2];
+    const void *param;  /* the op's parameter struct, copied into the node */
+    size_t param_size;  /* its size in bytes (0: none) */
     const int32_t *ids; /* copied into the node */
     int64_t n_ids;
 } ligo__args;
@@ -130,14 +134,26 @@ typedef ligo_status (*ligo__shape_fn)(ligo_ctx *ctx, const ligo__args *a, int *n
 typedef void (*ligo__forward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 typedef void (*ligo__backward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 
+/* Op flags. LIGO__OP_VIEW: the output shares its first source's floats
+ * (same element count; forward writes nothing), with a gradient of its own. */
+#define LIGO__OP_VIEW 1u
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a);
+
+/* The size check of every builder: dims (ndim of them, each >= 1) hold at
+ * most LIGO__MAX_NUMEL elements; otherwise LIGO_EOVERFLOW, "ligo_OP: WHAT
+ * AxBxC is too large (more than 2^38 elements)". The element count goes to
+ * *n when n is not NULL. ligo__build checks each output; an op that saves
+ * something larger than its output checks that in its shape function. */
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n);
 
 /* Gradient buffer of a node, allocated (zeroed) on first use; NULL if the
  * node does not lead to a parameter (or memory ran out: status is set). */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 
 /* ops.c: one shape / forward / backward triple per op */
-#define LIGO__OP_DECL(e, name, nsrc)                                                            \
+#define LIGO__OP_DECL(e, name, nsrc, flags)                                                            \
     LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
     LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
     LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);

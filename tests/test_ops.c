@@ -567,11 +567,13 @@ static void test_forward_cross_entropy(void) {
     }
     CHECK(loss != NULL);
     if (loss) CHECK_NEAR(loss->data[0], total / count, 1e-5 * (1.0 + fabs(total / count)));
+    CHECK(ligo_cross_entropy_count(loss) == count && count == 4);
+    CHECK(ligo_cross_entropy_count(x) == 0 && ligo_cross_entropy_count(NULL) == 0);
     {
         /* every row ignored: loss 0, gradient 0 */
         int32_t none[6] = {-1, -1, -1, -1, -1, -1};
         ligo_tensor *l0 = ligo_cross_entropy(ctx, x, none, R, -1);
-        CHECK(l0 && l0->data[0] == 0.0f);
+        CHECK(l0 && l0->data[0] == 0.0f && ligo_cross_entropy_count(l0) == 0);
     }
     ligo_ctx_free(ctx);
 }
@@ -688,6 +690,14 @@ static void test_bad_inputs(void) {
     EXPECT_ERR(ligo_embedding(ctx, b, NULL, 3), LIGO_EINVAL, "ligo_embedding");
     EXPECT_ERR(ligo_embedding(ctx, q, ids, 2), LIGO_ESHAPE, "ligo_embedding");
     EXPECT_ERR(ligo_embedding(ctx, NULL, ids, 2), LIGO_EINVAL, "ligo_embedding");
+    {
+        /* outputs past the one size limit (2^38 elements), and attention's
+         * saved probabilities (B x NH x T x T) */
+        ligo_tensor *tall = ligo_new_2d(ctx, 1 << 20, 1), *wide = ligo_new_2d(ctx, 1, 1 << 20);
+        ligo_tensor *longq = ligo_new_3d(ctx, 1, 1 << 20, 3);
+        EXPECT_ERR(ligo_matmul(ctx, tall, wide, 0, 0), LIGO_EOVERFLOW, "ligo_matmul: result 1048576x1048576");
+        EXPECT_ERR(ligo_attention(ctx, longq, 1, 1), LIGO_EOVERFLOW, "more than 2^38");
+    }
     /* nothing recorded by the failures */
     CHECK(ligo_tape_length(ctx) == 0);
     CHECK(ligo_add(NULL, a, a) == NULL);
