@@ -116,7 +116,7 @@ LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
 LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
 LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);
 
-/* graph.c and ops.c: how a builder becomes a node.
+/* graph.c and the ops (src/ops/): how a builder becomes a node.
  * A builder fills ligo__args and calls ligo__build, which checks sources,
  * asks the op's shape function for the output shape (it validates the
  * inputs and writes the error message), checks the output's size, allocates
@@ -152,13 +152,26 @@ LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const cha
  * node does not lead to a parameter (or memory ran out: status is set). */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 
-/* ops.c: one shape / forward / backward triple per op */
-#define LIGO__OP_DECL(e, name, nsrc, flags)                                                            \
+/* An op's registration row, at the top of its source in src/ops/:
+ *   LIGO__OP(ENUM, "name", required sources, flags);
+ * amalgamate.py reads the rows of every op source and writes the op enum
+ * (LIGO_OP_ENUM), the builders' declarations (src/gen/ops_api.h) and the
+ * dispatch table (src/gen/ops_table.h). In C the row declares the op's
+ * three functions, which its source defines. */
+#define LIGO__OP(e, name, nsrc, flags)                                                                     \
     LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
-    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
-    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);
-LIGO_OP_LIST(LIGO__OP_DECL)
-#undef LIGO__OP_DECL
+    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                                        \
+    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out)
+
+/* A row of the dispatch table, indexed by ligo_op. */
+typedef struct ligo__op_info {
+    const char *name;
+    int required_src;
+    unsigned flags; /* LIGO__OP_VIEW */
+    ligo__shape_fn shape;
+    ligo__forward_fn forward;
+    ligo__backward_fn backward;
+} ligo__op_info;
 
 /* Gradient buffer for a kernel that writes every element: when the buffer
  * is new, *fresh is 1 and its contents are undefined (the kernel stores
