@@ -330,14 +330,24 @@ LIGO_API ligo_status ligo_copy_from(ligo_ctx *ctx, ligo_tensor *t, const float *
 
 /* Row-major C = alpha * op(A) op(B) + beta * C with op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides.
- * beta == 0 ignores the old contents of C (NaN included). */
-typedef void (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
-                              int64_t M, int64_t N, int64_t K, float alpha,
-                              const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc);
+ * beta == 0 ignores the old contents of C (NaN included).
+ * A hook returns non-zero when it computed C, or 0 to decline the product
+ * (C untouched): ligo then computes it with its built-in kernel, as
+ * without a hook, in the same place (the context's threads, attention's
+ * per-head path with its causal tile skipping, the fused epilogues). A
+ * hook that wants only large products declines the small ones
+ * (ligo_blas.h declines any with M, N or K below a threshold). */
+typedef int (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
+                             int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
 
-/* Replace the built-in product (NULL restores it). The only global mutable
- * state of the library: set it before any context runs work. */
+/* Replace the built-in product (NULL restores it): every product of the
+ * library goes to the hook first, the ops' (attention's per-head products
+ * included) and ligo_sgemm's. The hook has no context; attention calls it
+ * from the context's worker threads, several at once, so it must be safe
+ * to call concurrently. The only global mutable state of the library: set
+ * it before any context runs work. */
 LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user);
 LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user);
 
@@ -1373,20 +1383,20 @@ typedef struct ligo__gemm_kernels {
 } ligo__gemm_kernels;
 LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
 
-/* gemm.c: products with B packed once, for attention (see gemm.c).
- * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
- * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
- * on one thread from such a packing (bp_k: its K; A's k-range is the
- * packing's first K rows), abuf holding 6 * K floats. tri skips what a
- * causal mask makes zero: LIGO__TRI_N computes only columns j <= i of row
- * i, LIGO__TRI_K_LOWER sums only k <= i, LIGO__TRI_K_UPPER only k >= i
- * (to the 6-row tile; the tile's extra terms must be zeros in A). */
+/* gemm.c: attention's per-head products, C (M x N) = alpha op(A) op(B) +
+ * beta C on the calling thread (attention threads over heads). The hook
+ * computes it when it takes it; otherwise op(B) is packed once into work
+ * (ligo__sgemm_small_work(N, K) floats) and the built-in micro-kernel
+ * reads A in place. tri says what a causal mask makes zero, which the
+ * built-in path skips: LIGO__TRI_N computes only columns j <= i of row i
+ * (the caller ignores the rest), LIGO__TRI_K_LOWER sums only k <= i,
+ * LIGO__TRI_K_UPPER only k >= i (to the 6-row tile; the tile's extra terms
+ * must be zeros in A). */
 enum { LIGO__TRI_NONE = 0, LIGO__TRI_N = 1, LIGO__TRI_K_LOWER = 2, LIGO__TRI_K_UPPER = 3 };
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n);
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst);
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf);
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K);
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work);
 
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
@@ -3229,33 +3239,35 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
-/* ---- small products with B packed once (attention)
+/* ---- small products on the calling thread (attention)
  *
- * Attention multiplies the same K, V, Q and dO of one head by many row
- * blocks. Packing them once per head and running the micro-kernel on
- * 6-row tiles of A read in place removes the per-product packing and the
- * per-product buffers; the triangular modes skip the tiles a causal mask
- * makes zero, tile by tile rather than block by block. Single-threaded:
- * the caller threads over heads. */
+ * Attention runs six products per head (T x T x hs and T x hs x T), each
+ * head on one thread. For each, op(B) is packed whole, once, and the
+ * micro-kernel runs on 6-row tiles of A read in place: no per-product
+ * blocking, buffers or parallel region. The triangular modes skip the
+ * tiles a causal mask makes zero, tile by tile rather than block by
+ * block. */
 
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
+static int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
 
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
-    ligo__gemm_job g;
-    ligo__gemm_kernels_for_cpu(&g.k, 0);
-    g.k.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
+/* op(B) (K x N) into ligo__gemm_npad(N) * K floats of NR-wide panels. */
+static void ligo__gemm_pack_b_whole(const ligo__gemm_kernels *k, int trans_b, const float *B, int64_t ldb, int64_t N,
+                                    int64_t K, float *dst) {
+    k->pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf) {
-    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
+/* C (M x N) = alpha op(A) op(B) + beta C from op(B) packed whole (Bp, K
+ * rows), abuf holding 6 * K floats for the edge panels of A. */
+static void ligo__gemm_small(const ligo__gemm_kernels *k, int trans_a, int tri, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float *A, int64_t lda, const float *Bp, float beta, float *C,
+                             int64_t ldc, float *abuf) {
+    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR, bp_k = K;
     ligo__gemm_job g;
     int64_t ir, jr;
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    ligo__gemm_kernels_for_cpu(&g.k, !trans_a);
+    g.k = *k;
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -3282,6 +3294,23 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     }
 }
 
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K) { return ligo__gemm_npad(N) * K + LIGO__GEMM_MR * K; }
+
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work) {
+    ligo__gemm_kernels k;
+    if (M <= 0 || N <= 0) return;
+    /* the hook computes all of C; tri only marks what the caller ignores
+     * or what is zero in A, so the result is the same */
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    ligo__gemm_kernels_for_cpu(&k, !trans_a);
+    ligo__gemm_pack_b_whole(&k, trans_b, B, ldb, N, K, work);
+    ligo__gemm_small(&k, trans_a, tri, M, N, K, alpha, A, lda, work, beta, C, ldc, work + ligo__gemm_npad(N) * K);
+}
+
 /* ---------------------------------------------------------- choke point */
 
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -3295,17 +3324,16 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user) {
     int64_t i, j;
     if (M <= 0 || N <= 0) return;
-    if (!ligo__sgemm_hook) {
-        ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi,
-                                epi_user);
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) {
+        /* the hook computed the product; the epilogue is a pass after it */
+        if (bias)
+            for (i = 0; i < M; i++)
+                for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
+        if (epi) epi(epi_user, C, ldc, M, N, 0);
         return;
     }
-    /* the hook computes the product; the epilogue is a pass after it */
-    ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (bias)
-        for (i = 0; i < M; i++)
-            for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
-    if (epi) epi(epi_user, C, ldc, M, N, 0);
+    ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi, epi_user);
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -3795,10 +3823,11 @@ LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *
  * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
  * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
  * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
- * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); each head's
- * K and V (backward: V, K, Q and dO) are packed once for the GEMM
- * micro-kernel, and the products read Q, P, dO and dS in place, skipping
- * the 6-row tiles the causal mask makes zero (ligo__gemm_small). */
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h). Each product
+ * goes through the GEMM choke point for small products, ligo__sgemm_small:
+ * the hook's when it takes it, otherwise K, V (backward: V, K, Q, dO) packed
+ * once per head for the micro-kernel, which reads Q, P, dO and dS in place
+ * and skips the 6-row tiles the causal mask makes zero. */
 
 LIGO__OP(ATTENTION, "attention", 1, 0);
 
@@ -3811,8 +3840,8 @@ typedef struct ligo__attention_param {
 typedef struct ligo__attn_job {
     ligo_tensor *out;
     float *dqkv;  /* backward only */
-    float *work;  /* per thread: packed operands, a 6-row A panel, and
-                     (backward) a T x T buffer for dP and dS */
+    float *work;  /* per thread: the products' packing, and (backward) a
+                     T x T buffer for dP and dS */
     int64_t work_floats; /* per thread */
     int64_t B, T, C, NH;
     int causal, fresh;   /* fresh: dqkv is new, store instead of adding */
@@ -3923,12 +3952,11 @@ static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const 
     if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
 }
 
-/* Floats of per-thread work: packed operands (forward K^T and V;
- * backward V^T, K, Q and dO), the A panel, and in backward dP / dS. */
+/* Floats of per-thread work: what the products need (the larger of a
+ * (T x T x hs) and a (T x hs x T) product), and in backward dP / dS. */
 static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
-    int64_t kt = ligo__gemm_npad(T) * hs, n = ligo__gemm_npad(hs) * T;
-    int64_t panel = 6 * (T > hs ? T : hs);
-    return backward ? kt + 3 * n + panel + T * T : kt + n + panel;
+    int64_t s = ligo__sgemm_small_work(T, hs), o = ligo__sgemm_small_work(hs, T);
+    return (s > o ? s : o) + (backward ? T * T : 0);
 }
 
 static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
@@ -3937,8 +3965,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
     float scale = 1.0f / sqrtf((float)hs);
     float *P_all = ((const ligo__attention_param *)j->out->param)->P;
-    float *Kp = j->work + (int64_t)ith * j->work_floats;
-    float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
+    float *work = j->work + (int64_t)ith * j->work_floats;
     int simd = 0;
 #if LIGO__X86
     simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
@@ -3949,19 +3976,19 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         const float *k = q + C, *v = q + 2 * C;
         float *P = P_all + bh * T * T;
         float *o = j->out->data + b * T * C + h * hs;
-        ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
-        ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
         ligo__attn_prefetch_head(j, bh + nth, NULL);
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
-                         panel);
+        /* S = Q K^T / sqrt(hs) */
+        ligo__sgemm_small(0, 1, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T,
+                          work);
         for (t = 0; t < T; t++) {
             float *row = P + t * T;
             int64_t end = j->causal ? t + 1 : T;
             ligo__softmax_row(row, end, simd);
             if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, Vp, T, 0.0f, o, C,
-                         panel);
+        /* O = P V */
+        ligo__sgemm_small(0, 0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, v, C3, 0.0f, o, C,
+                          work);
     }
 }
 
@@ -4028,15 +4055,13 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
-    int64_t nt = ligo__gemm_npad(hs) * T;
     float scale = 1.0f / sqrtf((float)hs), beta = j->fresh ? 0.0f : 1.0f;
     int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
     int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
     int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
     const float *P_all = ((const ligo__attention_param *)j->out->param)->P;
-    float *Vt = j->work + (int64_t)ith * j->work_floats;
-    float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
-    float *W = panel + 6 * (T > hs ? T : hs);
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    float *W = work + j->work_floats - T * T; /* dP, then dS in place */
     int simd = 0;
 #if LIGO__X86
     simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
@@ -4048,12 +4073,8 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         const float *P = P_all + bh * T * T;
         const float *dO = j->out->grad + b * T * C + h * hs;
         float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        ligo__gemm_pack_b_whole(1, v, C3, T, hs, Vt); /* V^T: hs x T */
-        ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
-        ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
-        ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
         ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
-        ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
+        ligo__sgemm_small(0, 1, lower_n, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, W, T, work); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
 #if LIGO__X86
@@ -4064,9 +4085,9 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
 #endif
             ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
         }
-        ligo__gemm_small(0, lower_k, T, hs, T, scale, W, T, Kn, T, beta, dq, C3, panel); /* dQ = dS K */
-        ligo__gemm_small(1, upper_k, T, hs, T, scale, W, T, Qn, T, beta, dk, C3, panel); /* dK = dS^T Q */
-        ligo__gemm_small(1, upper_k, T, hs, T, 1.0f, P, T, dOn, T, beta, dv, C3, panel); /* dV = P^T dO */
+        ligo__sgemm_small(0, 0, lower_k, T, hs, T, scale, W, T, k, C3, beta, dq, C3, work); /* dQ = dS K */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, scale, W, T, q, C3, beta, dk, C3, work); /* dK = dS^T Q */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, 1.0f, P, T, dO, C, beta, dv, C3, work);  /* dV = P^T dO */
     }
     (void)simd;
 }

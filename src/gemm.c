@@ -433,33 +433,35 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
-/* ---- small products with B packed once (attention)
+/* ---- small products on the calling thread (attention)
  *
- * Attention multiplies the same K, V, Q and dO of one head by many row
- * blocks. Packing them once per head and running the micro-kernel on
- * 6-row tiles of A read in place removes the per-product packing and the
- * per-product buffers; the triangular modes skip the tiles a causal mask
- * makes zero, tile by tile rather than block by block. Single-threaded:
- * the caller threads over heads. */
+ * Attention runs six products per head (T x T x hs and T x hs x T), each
+ * head on one thread. For each, op(B) is packed whole, once, and the
+ * micro-kernel runs on 6-row tiles of A read in place: no per-product
+ * blocking, buffers or parallel region. The triangular modes skip the
+ * tiles a causal mask makes zero, tile by tile rather than block by
+ * block. */
 
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
+static int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
 
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
-    ligo__gemm_job g;
-    ligo__gemm_kernels_for_cpu(&g.k, 0);
-    g.k.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
+/* op(B) (K x N) into ligo__gemm_npad(N) * K floats of NR-wide panels. */
+static void ligo__gemm_pack_b_whole(const ligo__gemm_kernels *k, int trans_b, const float *B, int64_t ldb, int64_t N,
+                                    int64_t K, float *dst) {
+    k->pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf) {
-    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
+/* C (M x N) = alpha op(A) op(B) + beta C from op(B) packed whole (Bp, K
+ * rows), abuf holding 6 * K floats for the edge panels of A. */
+static void ligo__gemm_small(const ligo__gemm_kernels *k, int trans_a, int tri, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float *A, int64_t lda, const float *Bp, float beta, float *C,
+                             int64_t ldc, float *abuf) {
+    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR, bp_k = K;
     ligo__gemm_job g;
     int64_t ir, jr;
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    ligo__gemm_kernels_for_cpu(&g.k, !trans_a);
+    g.k = *k;
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -486,6 +488,23 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     }
 }
 
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K) { return ligo__gemm_npad(N) * K + LIGO__GEMM_MR * K; }
+
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work) {
+    ligo__gemm_kernels k;
+    if (M <= 0 || N <= 0) return;
+    /* the hook computes all of C; tri only marks what the caller ignores
+     * or what is zero in A, so the result is the same */
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    ligo__gemm_kernels_for_cpu(&k, !trans_a);
+    ligo__gemm_pack_b_whole(&k, trans_b, B, ldb, N, K, work);
+    ligo__gemm_small(&k, trans_a, tri, M, N, K, alpha, A, lda, work, beta, C, ldc, work + ligo__gemm_npad(N) * K);
+}
+
 /* ---------------------------------------------------------- choke point */
 
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -499,17 +518,16 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user) {
     int64_t i, j;
     if (M <= 0 || N <= 0) return;
-    if (!ligo__sgemm_hook) {
-        ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi,
-                                epi_user);
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) {
+        /* the hook computed the product; the epilogue is a pass after it */
+        if (bias)
+            for (i = 0; i < M; i++)
+                for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
+        if (epi) epi(epi_user, C, ldc, M, N, 0);
         return;
     }
-    /* the hook computes the product; the epilogue is a pass after it */
-    ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (bias)
-        for (i = 0; i < M; i++)
-            for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
-    if (epi) epi(epi_user, C, ldc, M, N, 0);
+    ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi, epi_user);
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,

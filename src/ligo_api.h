@@ -212,14 +212,24 @@ LIGO_API ligo_status ligo_copy_from(ligo_ctx *ctx, ligo_tensor *t, const float *
 
 /* Row-major C = alpha * op(A) op(B) + beta * C with op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides.
- * beta == 0 ignores the old contents of C (NaN included). */
-typedef void (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
-                              int64_t M, int64_t N, int64_t K, float alpha,
-                              const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc);
+ * beta == 0 ignores the old contents of C (NaN included).
+ * A hook returns non-zero when it computed C, or 0 to decline the product
+ * (C untouched): ligo then computes it with its built-in kernel, as
+ * without a hook, in the same place (the context's threads, attention's
+ * per-head path with its causal tile skipping, the fused epilogues). A
+ * hook that wants only large products declines the small ones
+ * (ligo_blas.h declines any with M, N or K below a threshold). */
+typedef int (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
+                             int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
 
-/* Replace the built-in product (NULL restores it). The only global mutable
- * state of the library: set it before any context runs work. */
+/* Replace the built-in product (NULL restores it): every product of the
+ * library goes to the hook first, the ops' (attention's per-head products
+ * included) and ligo_sgemm's. The hook has no context; attention calls it
+ * from the context's worker threads, several at once, so it must be safe
+ * to call concurrently. The only global mutable state of the library: set
+ * it before any context runs work. */
 LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user);
 LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user);
 

@@ -217,20 +217,20 @@ typedef struct ligo__gemm_kernels {
 } ligo__gemm_kernels;
 LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
 
-/* gemm.c: products with B packed once, for attention (see gemm.c).
- * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
- * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
- * on one thread from such a packing (bp_k: its K; A's k-range is the
- * packing's first K rows), abuf holding 6 * K floats. tri skips what a
- * causal mask makes zero: LIGO__TRI_N computes only columns j <= i of row
- * i, LIGO__TRI_K_LOWER sums only k <= i, LIGO__TRI_K_UPPER only k >= i
- * (to the 6-row tile; the tile's extra terms must be zeros in A). */
+/* gemm.c: attention's per-head products, C (M x N) = alpha op(A) op(B) +
+ * beta C on the calling thread (attention threads over heads). The hook
+ * computes it when it takes it; otherwise op(B) is packed once into work
+ * (ligo__sgemm_small_work(N, K) floats) and the built-in micro-kernel
+ * reads A in place. tri says what a causal mask makes zero, which the
+ * built-in path skips: LIGO__TRI_N computes only columns j <= i of row i
+ * (the caller ignores the rest), LIGO__TRI_K_LOWER sums only k <= i,
+ * LIGO__TRI_K_UPPER only k >= i (to the 6-row tile; the tile's extra terms
+ * must be zeros in A). */
 enum { LIGO__TRI_NONE = 0, LIGO__TRI_N = 1, LIGO__TRI_K_LOWER = 2, LIGO__TRI_K_UPPER = 3 };
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n);
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst);
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf);
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K);
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work);
 
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,

@@ -3,10 +3,11 @@
  * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
  * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
  * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
- * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); each head's
- * K and V (backward: V, K, Q and dO) are packed once for the GEMM
- * micro-kernel, and the products read Q, P, dO and dS in place, skipping
- * the 6-row tiles the causal mask makes zero (ligo__gemm_small). */
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h). Each product
+ * goes through the GEMM choke point for small products, ligo__sgemm_small:
+ * the hook's when it takes it, otherwise K, V (backward: V, K, Q, dO) packed
+ * once per head for the micro-kernel, which reads Q, P, dO and dS in place
+ * and skips the 6-row tiles the causal mask makes zero. */
 #include "ops.h"
 #include "../simd.h"
 
@@ -21,8 +22,8 @@ typedef struct ligo__attention_param {
 typedef struct ligo__attn_job {
     ligo_tensor *out;
     float *dqkv;  /* backward only */
-    float *work;  /* per thread: packed operands, a 6-row A panel, and
-                     (backward) a T x T buffer for dP and dS */
+    float *work;  /* per thread: the products' packing, and (backward) a
+                     T x T buffer for dP and dS */
     int64_t work_floats; /* per thread */
     int64_t B, T, C, NH;
     int causal, fresh;   /* fresh: dqkv is new, store instead of adding */
@@ -133,12 +134,11 @@ static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const 
     if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
 }
 
-/* Floats of per-thread work: packed operands (forward K^T and V;
- * backward V^T, K, Q and dO), the A panel, and in backward dP / dS. */
+/* Floats of per-thread work: what the products need (the larger of a
+ * (T x T x hs) and a (T x hs x T) product), and in backward dP / dS. */
 static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
-    int64_t kt = ligo__gemm_npad(T) * hs, n = ligo__gemm_npad(hs) * T;
-    int64_t panel = 6 * (T > hs ? T : hs);
-    return backward ? kt + 3 * n + panel + T * T : kt + n + panel;
+    int64_t s = ligo__sgemm_small_work(T, hs), o = ligo__sgemm_small_work(hs, T);
+    return (s > o ? s : o) + (backward ? T * T : 0);
 }
 
 static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
@@ -147,8 +147,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
     float scale = 1.0f / sqrtf((float)hs);
     float *P_all = ((const ligo__attention_param *)j->out->param)->P;
-    float *Kp = j->work + (int64_t)ith * j->work_floats;
-    float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
+    float *work = j->work + (int64_t)ith * j->work_floats;
     int simd = 0;
 #if LIGO__X86
     simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
@@ -159,19 +158,19 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         const float *k = q + C, *v = q + 2 * C;
         float *P = P_all + bh * T * T;
         float *o = j->out->data + b * T * C + h * hs;
-        ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
-        ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
         ligo__attn_prefetch_head(j, bh + nth, NULL);
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
-                         panel);
+        /* S = Q K^T / sqrt(hs) */
+        ligo__sgemm_small(0, 1, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T,
+                          work);
         for (t = 0; t < T; t++) {
             float *row = P + t * T;
             int64_t end = j->causal ? t + 1 : T;
             ligo__softmax_row(row, end, simd);
             if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, Vp, T, 0.0f, o, C,
-                         panel);
+        /* O = P V */
+        ligo__sgemm_small(0, 0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, v, C3, 0.0f, o, C,
+                          work);
     }
 }
 
@@ -238,15 +237,13 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
     int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
-    int64_t nt = ligo__gemm_npad(hs) * T;
     float scale = 1.0f / sqrtf((float)hs), beta = j->fresh ? 0.0f : 1.0f;
     int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
     int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
     int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
     const float *P_all = ((const ligo__attention_param *)j->out->param)->P;
-    float *Vt = j->work + (int64_t)ith * j->work_floats;
-    float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
-    float *W = panel + 6 * (T > hs ? T : hs);
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    float *W = work + j->work_floats - T * T; /* dP, then dS in place */
     int simd = 0;
 #if LIGO__X86
     simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
@@ -258,12 +255,8 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
         const float *P = P_all + bh * T * T;
         const float *dO = j->out->grad + b * T * C + h * hs;
         float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        ligo__gemm_pack_b_whole(1, v, C3, T, hs, Vt); /* V^T: hs x T */
-        ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
-        ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
-        ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
         ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
-        ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
+        ligo__sgemm_small(0, 1, lower_n, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, W, T, work); /* dP = dO V^T */
         for (t = 0; t < T; t++) {
             int64_t end = j->causal ? t + 1 : T;
 #if LIGO__X86
@@ -274,9 +267,9 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
 #endif
             ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
         }
-        ligo__gemm_small(0, lower_k, T, hs, T, scale, W, T, Kn, T, beta, dq, C3, panel); /* dQ = dS K */
-        ligo__gemm_small(1, upper_k, T, hs, T, scale, W, T, Qn, T, beta, dk, C3, panel); /* dK = dS^T Q */
-        ligo__gemm_small(1, upper_k, T, hs, T, 1.0f, P, T, dOn, T, beta, dv, C3, panel); /* dV = P^T dO */
+        ligo__sgemm_small(0, 0, lower_k, T, hs, T, scale, W, T, k, C3, beta, dq, C3, work); /* dQ = dS K */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, scale, W, T, q, C3, beta, dk, C3, work); /* dK = dS^T Q */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, 1.0f, P, T, dO, C, beta, dv, C3, work);  /* dV = P^T dO */
     }
     (void)simd;
 }
