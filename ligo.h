@@ -474,6 +474,7 @@ typedef enum ligo_op {
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
     LIGO_OP_SCALE,         /* src/ops/scale.c */
+    LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
     LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
     LIGO_OP_COUNT
@@ -546,6 +547,10 @@ LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, cons
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */
 LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s);
+
+/* ---- src/ops/silu.c */
+/* SiLU (swish): x sigmoid(x), elementwise. */
+LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 
 /* ---- src/ops/slice.c */
 /* Rows or columns [start, start + len) of a 2-D tensor. */
@@ -3390,6 +3395,7 @@ LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
 LIGO__OP(SCALE, "scale", 1, 0);
+LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
 LIGO__OP(TRANSPOSE, "transpose", 1, 0);
 
@@ -3411,6 +3417,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
+    {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
     {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
 };
@@ -3432,6 +3439,7 @@ LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
@@ -3451,6 +3459,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
     ligo__cases_SCALE,
+    ligo__cases_SILU,
     ligo__cases_SLICE,
     ligo__cases_TRANSPOSE,
 };
@@ -5660,6 +5669,107 @@ LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/scale.c ==== */
+
+/* ==== begin src/ops/silu.c ==== */
+/* ops/silu.c: SiLU (swish), elementwise:
+ *   y = x sigmoid(x) = x / (1 + e^-x),
+ *   dy/dx = s (1 + x (1 - s)),  s = sigmoid(x).
+ * For large negative x, e^-x overflows to infinity and y is -0, as it
+ * should be. Threaded over contiguous ranges of elements; each element is
+ * computed alone, so the split does not change the result. */
+
+LIGO__OP(SILU, "silu", 1, 0);
+
+typedef struct ligo__silu_job {
+    const float *x, *g; /* the input; backward: the output's gradient */
+    float *y;           /* forward: the output; backward: the input's gradient */
+    int64_t n;
+    int fresh;          /* backward: y is a new buffer, store instead of adding */
+} ligo__silu_job;
+
+static float ligo__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+static void ligo__silu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__silu_job *j = (const ligo__silu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) j->y[i] = j->x[i] / (1.0f + expf(-j->x[i]));
+}
+
+static void ligo__silu_bwd_task(void *arg, int ith, int nth) {
+    const ligo__silu_job *j = (const ligo__silu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) {
+        float x = j->x[i], s = ligo__sigmoid(x), d = j->g[i] * s * (1.0f + x * (1.0f - s));
+        j->y[i] = j->fresh ? d : j->y[i] + d;
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_SILU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+/* FLOPs: 5 per element forward, 9 backward (an exp counted as one). */
+LIGO__PRIV void ligo__fwd_SILU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__silu_job j;
+    j.x = out->src[0]->data;
+    j.g = NULL;
+    j.y = out->data;
+    j.n = out->n;
+    j.fresh = 0;
+    ligo_parallel_for(ctx, ligo__silu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 5.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_SILU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__silu_job j;
+    float *dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (!dx) return;
+    j.x = out->src[0]->data;
+    j.g = out->grad;
+    j.y = dx;
+    j.n = out->n;
+    ligo_parallel_for(ctx, ligo__silu_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, 9.0 * (double)out->n);
+}
+
+/* SiLU (swish): x sigmoid(x), elementwise. */
+LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SILU, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__silu_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_silu(ctx, in[0]);
+}
+
+/* x / (1 + e^-x) in float64 */
+static void ligo__silu_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t i;
+    (void)c;
+    for (i = 0; i < in[0]->n; i++) {
+        double x = (double)in[0]->data[i];
+        out[i] = x / (1.0 + exp(-x));
+    }
+}
+
+LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases) {
+    /* inputs in (-4, 4): both tails and the minimum near x = -1.28 */
+    static const ligo_op_case c[] = {
+        {.name = "silu", .run = ligo__silu_case, .n_in = 1, .in = {{2, {4, 5}, 4.0f}}, .ref = ligo__silu_ref,
+         .ref_tol = 2e-6},
+        {.name = "silu 3-D", .run = ligo__silu_case, .n_in = 1, .in = {{3, {2, 3, 7}, 4.0f}}, .ref = ligo__silu_ref,
+         .ref_tol = 2e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/silu.c ==== */
 
 /* ==== begin src/ops/slice.c ==== */
 /* ops/slice.c: rows (axis 0) or columns (axis 1) [start, start + len) of a 2-D tensor. */

@@ -22,6 +22,7 @@ typedef enum ligo_op {
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
     LIGO_OP_SCALE,         /* src/ops/scale.c */
+    LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
     LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
     LIGO_OP_COUNT
@@ -94,6 +95,10 @@ LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, cons
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */
 LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s);
+
+/* ---- src/ops/silu.c */
+/* SiLU (swish): x sigmoid(x), elementwise. */
+LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 
 /* ---- src/ops/slice.c */
 /* Rows or columns [start, start + len) of a 2-D tensor. */
