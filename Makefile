@@ -12,7 +12,7 @@ B       = build
 # make data puts Tiny Shakespeare here
 TEXT   ?= data/tinyshakespeare.txt
 
-SRCS        = $(wildcard src/*.c) $(wildcard src/*.h)
+SRCS        = $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h)
 TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c)) \
               examples/bench_stats.c
 TEST_HDRS   = tests/harness.h examples/bench_stats.h
@@ -31,8 +31,8 @@ $(B):
 
 # The main job: the quick GPT growth comparison (scratch, stack, ligo) on the
 # repository's own text, so it needs no download.
-$(B)/corpus.txt: README.md $(wildcard src/*.c) $(wildcard src/*.h) $(wildcard examples/*.c) | $(B)
-	cat README.md src/*.h src/*.c examples/*.c > $@
+$(B)/corpus.txt: README.md $(SRCS) $(wildcard examples/*.c) | $(B)
+	cat README.md src/*.h src/*.c src/ops/*.c examples/*.c > $@
 
 demo: $(EXAMPLES) $(B)/corpus.txt
 	$(B)/ligo bench growth --demo --text $(B)/corpus.txt --out $(B)/demo
@@ -68,13 +68,19 @@ $(B)/unit-san: $(TEST_SRCS) $(TEST_HDRS) ligo.h | $(B)
 check-amalgamation:
 	$(PYTHON) amalgamate.py --check
 
-# Every source compiles on its own, under gcc and clang.
+# Every source compiles on its own, under gcc and clang; the op sources
+# also with their test cases (LIGO_OP_TESTS).
 standalone: | $(B)
-	@for f in src/*.c; do \
+	@for f in src/*.c src/ops/*.c; do \
 	    for c in $(CC) $(CLANG); do \
 	        $$c $(STD) $(WARN) -O2 -c $$f -o $(B)/standalone.o || exit 1; \
 	    done; \
-	done; echo "standalone: every src/*.c compiles alone under $(CC) and $(CLANG)"
+	done; \
+	for f in src/ops/*.c; do \
+	    for c in $(CC) $(CLANG); do \
+	        $$c $(STD) $(WARN) -O2 -DLIGO_OP_TESTS -c $$f -o $(B)/standalone.o || exit 1; \
+	    done; \
+	done; echo "standalone: every src/*.c and src/ops/*.c compiles alone under $(CC) and $(CLANG)"
 
 # The header as C99 and C++, static, and linked from two translation units.
 link-tests: ligo.h | $(B)

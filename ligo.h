@@ -55,6 +55,8 @@
  *                         your allocator: all three or none (#error
  *                         otherwise); u is ligo_ctx_params.alloc_user
  *   LIGO_ASSERT(x)        internal invariants only (default: assert)
+ *   LIGO_OP_TESTS         also compile each op's test cases and
+ *                         ligo_op_cases (the unit tests define it)
  *   In ligo_blas.h (the optional BLAS hook): LIGO_BLAS_IMPLEMENTATION,
  *   LIGO_BLAS_CBLAS (any CBLAS instead of BLIS), LIGO_BLAS_MIN_DIM
  *   (products with a dimension below it stay on ligo's kernel; 32).
@@ -336,9 +338,10 @@ struct ligo_tensor {
     unsigned flags;
     int op;               /* LIGO_OP_* that produced it; LIGO_OP_LEAF for leaves */
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];    /* op parameters */
-    float fparam[2];
-    void *saved;          /* what backward needs (op-specific) */
+    void *param;          /* the op's own parameters and what its backward needs: a
+                           * struct private to the op's source (NULL for leaves and
+                           * ops without any); read them through the op's API,
+                           * e.g. ligo_cross_entropy_count */
     int32_t *ids;         /* ids or targets of embedding / cross_entropy */
     ligo_tensor *tape_prev; /* previous node on the tape */
 };
@@ -374,14 +377,24 @@ LIGO_API ligo_status ligo_copy_from(ligo_ctx *ctx, ligo_tensor *t, const float *
 
 /* Row-major C = alpha * op(A) op(B) + beta * C with op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides.
- * beta == 0 ignores the old contents of C (NaN included). */
-typedef void (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
-                              int64_t M, int64_t N, int64_t K, float alpha,
-                              const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc);
+ * beta == 0 ignores the old contents of C (NaN included).
+ * A hook returns non-zero when it computed C, or 0 to decline the product
+ * (C untouched): ligo then computes it with its built-in kernel, as
+ * without a hook, in the same place (the context's threads, attention's
+ * per-head path with its causal tile skipping, the fused epilogues). A
+ * hook that wants only large products declines the small ones
+ * (ligo_blas.h declines any with M, N or K below a threshold). */
+typedef int (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
+                             int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
 
-/* Replace the built-in product (NULL restores it). The only global mutable
- * state of the library: set it before any context runs work. */
+/* Replace the built-in product (NULL restores it): every product of the
+ * library goes to the hook first, the ops' (attention's per-head products
+ * included) and ligo_sgemm's. The hook has no context; attention calls it
+ * from the context's worker threads, several at once, so it must be safe
+ * to call concurrently. The only global mutable state of the library: set
+ * it before any context runs work. */
 LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user);
 LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user);
 
@@ -409,37 +422,8 @@ LIGO_API const char *ligo_sgemm_kernel_name(void);
  * graph: the autograd tape
  * ====================================================================== */
 
-/* The op list: X(ENUM, name, required sources). One row per op; the enum,
- * the names and the dispatch table {shape, forward, backward} are generated
- * from it. Adding an op: one row here, its shape/forward/backward block in
- * ops.c, a builder, and a row in the gradient-check table of the tests. */
-#define LIGO_OP_LIST(X)                 \
-    X(LEAF, "leaf", 0)                  \
-    X(ADD, "add", 2)                    \
-    X(SUB, "sub", 2)                    \
-    X(MUL, "mul", 2)                    \
-    X(SCALE, "scale", 1)                \
-    X(MATMUL, "matmul", 2)              \
-    X(TRANSPOSE, "transpose", 1)        \
-    X(RESHAPE, "reshape", 1)            \
-    X(CONCAT, "concat", 2)              \
-    X(SLICE, "slice", 1)                \
-    X(SUM, "sum", 1)                    \
-    X(MEAN, "mean", 1)                  \
-    X(LINEAR, "linear", 2)              \
-    X(LAYERNORM, "layernorm", 3)        \
-    X(GELU, "gelu", 1)                  \
-    X(ATTENTION, "attention", 1)        \
-    X(CROSS_ENTROPY, "cross_entropy", 1) \
-    X(EMBEDDING, "embedding", 1)
-
-typedef enum ligo_op {
-#define LIGO__OP_ENUM(e, name, nsrc) LIGO_OP_##e,
-    LIGO_OP_LIST(LIGO__OP_ENUM)
-#undef LIGO__OP_ENUM
-    LIGO_OP_COUNT
-} ligo_op;
-
+/* The name of op (a ligo_op value, src/gen/ops_api.h): "linear", ...; "unknown"
+ * outside [0, LIGO_OP_COUNT). */
 LIGO_API const char *ligo_op_name(int op);
 
 /* Reverse-mode autodiff from a scalar (n == 1) node: seeds d loss = 1 and
@@ -473,54 +457,158 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
                                      ligo_tensor **params, int n_params,
                                      const ligo_gradcheck_opts *opts, double *max_err);
 
+#ifdef LIGO_OP_TESTS
+/* The test cases each op keeps beside its kernels (in its src/ops/ file),
+ * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
+ * tests draw each input U(-scale, scale) as a parameter, build the op with
+ * run, and check it: backward against central differences, the output
+ * against ref (a float64 recomputation) when ref is set, a NULL first
+ * input, and that a node of the op is on the tape. */
+typedef struct ligo_op_case ligo_op_case;
+typedef struct ligo_op_input {
+    int ndim;
+    int64_t shape[3];
+    float scale;
+} ligo_op_input;
+struct ligo_op_case {
+    const char *name;
+    ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
+    int n_in;
+    ligo_op_input in[4];
+    int64_t i0, i1;   /* op-specific integers for run */
+    int32_t ids[16];  /* ids or targets for run */
+    int64_t n_ids;
+    /* the output in float64 from the inputs' values (out has the output's
+     * element count), and the largest |output - ref| allowed */
+    void (*ref)(ligo_tensor *const *in, const ligo_op_case *c, double *out);
+    double ref_tol;
+};
+/* The cases of op (a ligo_op value): their number, and the first in *cases
+ * (NULL when there are none). */
+LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
+#endif
+
 /* ======================================================================
  * ops: builders. Each checks its inputs, computes its output at once
  * (eager), records itself on the tape and counts its FLOPs. On error it
- * returns NULL and sets the context's status and message.
+ * returns NULL and sets the context's status and message. Each op lives in
+ * a source of its own under src/ops/; the op enum and the declarations
+ * below are generated from those sources by amalgamate.py.
  * ====================================================================== */
 
+/* ==== begin src/gen/ops_api.h ==== */
+/* src/gen/ops_api.h: GENERATED by amalgamate.py from the op sources in src/ops/
+ * (their LIGO__OP rows and LIGO_API functions). Do not edit: change the
+ * op's source and run python3 amalgamate.py. */
+#ifndef LIGO_GEN_OPS_API_H
+#define LIGO_GEN_OPS_API_H
+
+/* Every op: the tape's leaves, then the op sources' rows in file order. */
+typedef enum ligo_op {
+    LIGO_OP_LEAF,          /* ligo_new, ligo_new_param, ligo_wrap */
+    LIGO_OP_ATTENTION,     /* src/ops/attention.c */
+    LIGO_OP_ADD,           /* src/ops/binary.c */
+    LIGO_OP_SUB,           /* src/ops/binary.c */
+    LIGO_OP_MUL,           /* src/ops/binary.c */
+    LIGO_OP_CONCAT,        /* src/ops/concat.c */
+    LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
+    LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
+    LIGO_OP_GELU,          /* src/ops/gelu.c */
+    LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
+    LIGO_OP_LINEAR,        /* src/ops/linear.c */
+    LIGO_OP_MATMUL,        /* src/ops/matmul.c */
+    LIGO_OP_SUM,           /* src/ops/reduce.c */
+    LIGO_OP_MEAN,          /* src/ops/reduce.c */
+    LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
+    LIGO_OP_SCALE,         /* src/ops/scale.c */
+    LIGO_OP_SILU,          /* src/ops/silu.c */
+    LIGO_OP_SLICE,         /* src/ops/slice.c */
+    LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
+    LIGO_OP_COUNT
+} ligo_op;
+
+/* ---- src/ops/attention.c */
+/* Multi-head self-attention core. qkv is (B, T, 3C) holding Q, K, V side by
+ * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
+ * future positions. -> (B, T, C). */
+LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
+
+/* ---- src/ops/binary.c */
 /* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
  * added to every row: a bias), or b.n == 1 (a scalar). */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
-LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *a, float s);
-/* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
-LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b,
-                                  int trans_a, int trans_b);
-LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *a); /* 2-D */
-LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *a, int ndim, const int64_t *shape);
-/* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
-LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int axis);
-/* Rows or columns [start, start + len) of a 2-D tensor. */
-LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *a, int axis, int64_t start, int64_t len);
-LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *a);  /* -> scalar */
-LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *a); /* -> scalar */
 
+/* ---- src/ops/concat.c */
+/* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
+LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int axis);
+
+/* ---- src/ops/cross_entropy.c */
+/* Mean softmax cross-entropy of logits (..., V) against n targets (one per
+ * row); rows whose target equals ignore_index are left out. Targets outside
+ * [0, V) other than ignore_index are LIGO_ERANGE. -> scalar. If no row
+ * counts, the loss is 0. */
+LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
+                                         int32_t ignore_index);
+/* The rows that counted in a ligo_cross_entropy node (targets other than
+ * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
+ * another node. */
+LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
+
+/* ---- src/ops/embedding.c */
+/* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
+ * LIGO_ERANGE. */
+LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
+
+/* ---- src/ops/gelu.c */
+/* GELU, tanh approximation (GPT-2's). */
+LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/layernorm.c */
+/* LayerNorm over the last dim C with gamma, beta of C floats. */
+LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps);
+
+/* ---- src/ops/linear.c */
 /* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
 LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
 /* gelu(ligo_linear(x, W, b)) as one node: the GELU runs in the product's
  * epilogue, and the tape holds one node instead of two. */
 LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
-/* LayerNorm over the last dim C with gamma, beta of C floats. */
-LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma,
-                                     ligo_tensor *beta, float eps);
-/* GELU, tanh approximation (GPT-2's). */
-LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x);
-/* Multi-head self-attention core. qkv is (B, T, 3C) holding Q, K, V side by
- * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
- * future positions. -> (B, T, C). */
-LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
-/* Mean softmax cross-entropy of logits (..., V) against n targets (one per
- * row); rows whose target equals ignore_index are left out. Targets outside
- * [0, V) other than ignore_index are LIGO_ERANGE. -> scalar. If no row
- * counts, the loss is 0. */
-LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
-                                         const int32_t *targets, int64_t n, int32_t ignore_index);
-/* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
- * LIGO_ERANGE. */
-LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
 
+/* ---- src/ops/matmul.c */
+/* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
+LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b);
+
+/* ---- src/ops/reduce.c */
+/* The sum of every element -> scalar. */
+LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x);
+/* The mean of every element -> scalar. */
+LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/reshape.c */
+/* The same floats under another shape of as many elements: a view (no
+ * copy) with a gradient of its own. */
+LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape);
+
+/* ---- src/ops/scale.c */
+/* s a, for a finite s. */
+LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s);
+
+/* ---- src/ops/silu.c */
+/* SiLU (swish): x sigmoid(x), elementwise. */
+LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/slice.c */
+/* Rows or columns [start, start + len) of a 2-D tensor. */
+LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len);
+
+/* ---- src/ops/transpose.c */
+/* The transpose of a 2-D tensor. */
+LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x);
+
+#endif /* LIGO_GEN_OPS_API_H */
+/* ==== end src/gen/ops_api.h ==== */
 
 /* ======================================================================
  * nn: configs, parameter tables, the GPT / BERT / ViT models
@@ -1225,6 +1313,9 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 
 #define LIGO__ALIGN 64
 #define LIGO__ERRMSG 512
+/* Tensors larger than this many floats are refused (1 TiB): the one size
+ * limit, checked by ligo_shape_numel and so by every builder. */
+#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
 
 typedef struct ligo__chunk {
     struct ligo__chunk *next;
@@ -1279,15 +1370,16 @@ LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
 LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
 LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);
 
-/* graph.c and ops.c: how a builder becomes a node.
+/* graph.c and the ops (src/ops/): how a builder becomes a node.
  * A builder fills ligo__args and calls ligo__build, which checks sources,
- * asks the op's shape function for the output shape (it validates and
- * writes the error message), allocates the node, runs the forward kernel
- * and records the node on the tape. */
+ * asks the op's shape function for the output shape (it validates the
+ * inputs and writes the error message), checks the output's size, allocates
+ * the node with a copy of the op's parameter struct (node->param), runs the
+ * forward kernel and records the node on the tape. */
 typedef struct ligo__args {
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];
-    float fparam[2];
+    const void *param;  /* the op's parameter struct, copied into the node */
+    size_t param_size;  /* its size in bytes (0: none) */
     const int32_t *ids; /* copied into the node */
     int64_t n_ids;
 } ligo__args;
@@ -1296,19 +1388,44 @@ typedef ligo_status (*ligo__shape_fn)(ligo_ctx *ctx, const ligo__args *a, int *n
 typedef void (*ligo__forward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 typedef void (*ligo__backward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 
+/* Op flags. LIGO__OP_VIEW: the output shares its first source's floats
+ * (same element count; forward writes nothing), with a gradient of its own. */
+#define LIGO__OP_VIEW 1u
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a);
+
+/* The size check of every builder: dims (ndim of them, each >= 1) hold at
+ * most LIGO__MAX_NUMEL elements; otherwise LIGO_EOVERFLOW, "ligo_OP: WHAT
+ * AxBxC is too large (more than 2^38 elements)". The element count goes to
+ * *n when n is not NULL. ligo__build checks each output; an op that saves
+ * something larger than its output checks that in its shape function. */
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n);
 
 /* Gradient buffer of a node, allocated (zeroed) on first use; NULL if the
  * node does not lead to a parameter (or memory ran out: status is set). */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 
-/* ops.c: one shape / forward / backward triple per op */
-#define LIGO__OP_DECL(e, name, nsrc)                                                            \
+/* An op's registration row, at the top of its source in src/ops/:
+ *   LIGO__OP(ENUM, "name", required sources, flags);
+ * amalgamate.py reads the rows of every op source and writes the op enum
+ * (LIGO_OP_ENUM), the builders' declarations (src/gen/ops_api.h) and the
+ * dispatch table (src/gen/ops_table.h). In C the row declares the op's
+ * three functions, which its source defines. */
+#define LIGO__OP(e, name, nsrc, flags)                                                                     \
     LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
-    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
-    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);
-LIGO_OP_LIST(LIGO__OP_DECL)
-#undef LIGO__OP_DECL
+    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                                        \
+    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out)
+
+/* A row of the dispatch table, indexed by ligo_op. */
+typedef struct ligo__op_info {
+    const char *name;
+    int required_src;
+    unsigned flags; /* LIGO__OP_VIEW */
+    ligo__shape_fn shape;
+    ligo__forward_fn forward;
+    ligo__backward_fn backward;
+} ligo__op_info;
 
 /* Gradient buffer for a kernel that writes every element: when the buffer
  * is new, *fresh is 1 and its contents are undefined (the kernel stores
@@ -1329,20 +1446,45 @@ LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
  * the data. Returns 1 if the buffer was handed over. */
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
 
-/* gemm.c: products with B packed once, for attention (see gemm.c).
- * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
- * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
- * on one thread from such a packing (bp_k: its K; A's k-range is the
- * packing's first K rows), abuf holding 6 * K floats. tri skips what a
- * causal mask makes zero: LIGO__TRI_N computes only columns j <= i of row
- * i, LIGO__TRI_K_LOWER sums only k <= i, LIGO__TRI_K_UPPER only k >= i
- * (to the 6-row tile; the tile's extra terms must be zeros in A). */
+/* gemm_kernels.c: micro-kernels and packers, chosen per CPU. A micro-kernel
+ * computes c (MR x NR, row stride ldc) = alpha * a.b + beta * c from a
+ * packed A panel ([kc][MR]) and B panel ([kc][NR]); beta == 0 never reads
+ * c. The _ua kernels read a row-major A in place (row i at a + i * lda);
+ * the 8 kernels compute only the first 8 columns. A packer copies rows or
+ * columns [r0, r0 + nr) by k [p0, p0 + kc) of op(X) into such panels. */
+#define LIGO__GEMM_MR 6
+#define LIGO__GEMM_NR 16
+typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                               float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
+typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
+                                int64_t p0, int64_t kc, float *dst);
+
+typedef struct ligo__gemm_kernels {
+    ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
+    ligo__gemm_pack pack_a, pack_b;
+} ligo__gemm_kernels;
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
+
+/* gemm.c: attention's per-head products, C (M x N) = alpha op(A) op(B) +
+ * beta C on the calling thread (attention threads over heads). The hook
+ * computes it when it takes it; otherwise op(B) is packed once into work
+ * (ligo__sgemm_small_work(N, K) floats) and the built-in micro-kernel
+ * reads A in place. tri says what a causal mask makes zero, which the
+ * built-in path skips: LIGO__TRI_N computes only columns j <= i of row i
+ * (the caller ignores the rest), LIGO__TRI_K_LOWER sums only k <= i,
+ * LIGO__TRI_K_UPPER only k >= i (to the 6-row tile; the tile's extra terms
+ * must be zeros in A). */
 enum { LIGO__TRI_NONE = 0, LIGO__TRI_N = 1, LIGO__TRI_K_LOWER = 2, LIGO__TRI_K_UPPER = 3 };
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n);
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst);
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf);
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K);
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work);
 
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,
@@ -2118,9 +2260,6 @@ LIGO_API double ligo_profile_seconds(const ligo_ctx *ctx, int op, int backward) 
 /* tensor.c: contiguous float32 tensors of 1 to 4 dims, shape checks with
  * overflow-checked sizes, fills. */
 
-/* Tensors larger than this many floats are refused (1 TiB). */
-#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
-
 LIGO_API ligo_status ligo_shape_numel(int ndim, const int64_t *shape, int64_t *n) {
     int i;
     int64_t total = 1;
@@ -2287,129 +2426,114 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
 }
 /* ==== end src/tensor.c ==== */
 
-/* ==== begin src/gemm.c ==== */
-/* gemm.c: the one matrix product. Row-major
- *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
- * A reference kernel, the built-in kernel, and a run-time hook. */
+/* ==== begin src/simd.h ==== */
+/* simd.h: the one place that says whether x86 SIMD code is compiled
+ * (LIGO__X86) and whether this CPU runs it (ligo__cpu_simd), for gemm, the
+ * op kernels and optim; and the AVX2 vector math that several op kernels
+ * share. Everything here is static: a source compiled on its own gets its
+ * own copy, the amalgamated header one. */
+#ifndef LIGO_SIMD_H
+#define LIGO_SIMD_H
 
-/* x86 with gcc or clang: an AVX2/FMA micro-kernel compiled for that target
- * alone (the rest of the library keeps the build's baseline) and chosen at
- * run time by CPUID. Everywhere else, and under LIGO_NO_SIMD, a portable C
- * micro-kernel with the same packing and blocking. */
+
+/* x86 with gcc or clang: SIMD functions are compiled for their target
+ * alone (the rest of the library keeps the build's baseline) and chosen
+ * at run time. Everywhere else, and under LIGO_NO_SIMD, only the portable
+ * C paths exist. */
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#define LIGO__GEMM_X86 1
+#define LIGO__X86 1
 #include <immintrin.h>
-#define LIGO__GEMM_AVX2 __attribute__((target("avx2,fma")))
-#define LIGO__GEMM_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
+#define LIGO__AVX2 __attribute__((target("avx2,fma")))
+#define LIGO__AVX2_INLINE __attribute__((target("avx2,fma"), always_inline))
+#define LIGO__AVX __attribute__((target("avx")))
 #else
-#define LIGO__GEMM_X86 0
+#define LIGO__X86 0
 #endif
 
-static ligo_sgemm_fn ligo__sgemm_hook = NULL;
-static void *ligo__sgemm_hook_user = NULL;
+/* What this CPU runs, in increasing order: a kernel compiled LIGO__AVX2
+ * needs LIGO__SIMD_AVX2 (AVX2 and FMA), one compiled LIGO__AVX needs
+ * LIGO__SIMD_AVX. Cheap enough to ask per call (the CPU was identified
+ * at start-up; the init call only makes sure of it). */
+enum { LIGO__SIMD_NONE = 0, LIGO__SIMD_AVX = 1, LIGO__SIMD_AVX2 = 2 };
 
-LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user) {
-    ligo__sgemm_hook = fn;
-    ligo__sgemm_hook_user = fn ? user : NULL;
+static LIGO__UNUSED int ligo__cpu_simd(void) {
+#if LIGO__X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return LIGO__SIMD_AVX2;
+    if (__builtin_cpu_supports("avx")) return LIGO__SIMD_AVX;
+#endif
+    return LIGO__SIMD_NONE;
 }
 
-LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user) {
-    if (user) *user = ligo__sgemm_hook_user;
-    return ligo__sgemm_hook;
+#if LIGO__X86
+
+/* The sum of 8 lanes in a fixed order. */
+LIGO__AVX2 static LIGO__UNUSED float ligo__hsum8(__m256 v) {
+    float l[8];
+    _mm256_storeu_ps(l, v);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-/* Element (i, p) of op(A) and (p, j) of op(B). */
-#define LIGO__AIDX(i, p) (trans_a ? (p) * lda + (i) : (i) * lda + (p))
-#define LIGO__BIDX(p, j) (trans_b ? (j) * ldb + (p) : (p) * ldb + (j))
+/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
+ * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
+ * keeps NaN: max and min return their second operand when one is NaN, so
+ * x goes second (the bounds are not zeros: finite results are as before). */
+LIGO__AVX2 static LIGO__UNUSED __m256 ligo__exp8(__m256 x) {
+    __m256 fx, r, p, y;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
+    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
 
-/* The definition of the product, summed in float64 order-independent of
- * blocking: the reference every other kernel is tested against. */
-LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                             const float *A, int64_t lda, const float *B, int64_t ldb,
-                             float beta, float *C, int64_t ldc) {
-    int64_t i, j, p;
-    for (i = 0; i < M; i++) {
-        for (j = 0; j < N; j++) {
-            double acc = 0.0;
-            for (p = 0; p < K; p++) acc += (double)A[LIGO__AIDX(i, p)] * (double)B[LIGO__BIDX(p, j)];
-            C[i * ldc + j] = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * C[i * ldc + j]));
-        }
+/* max of row[0, n), eight lanes at a time (softmax, cross-entropy). Like
+ * the scalar loop it skips NaN: max returns its second operand when one is
+ * NaN, so the running max goes second. *neg_inf: some entry is -inf,
+ * where exp8 gives a tiny value and expf 0 (which matters when the 0 later
+ * meets an infinity); the callers take the scalar loop for such rows. */
+LIGO__AVX2 static LIGO__UNUSED float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
+    int64_t u, v8 = n / 8 * 8;
+    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
+    for (u = 0; u < v8; u += 8) {
+        __m256 x = _mm256_loadu_ps(row + u);
+        vmx = _mm256_max_ps(x, vmx);
+        vmn = _mm256_min_ps(x, vmn);
     }
+    _mm256_storeu_ps(lanes, vmx);
+    _mm256_storeu_ps(lmin, vmn);
+    for (u = 0; u < 8; u++) {
+        mx = lanes[u] > mx ? lanes[u] : mx;
+        mn = lmin[u] < mn ? lmin[u] : mn;
+    }
+    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    *neg_inf = mn < -FLT_MAX;
+    return mx;
 }
 
-/* ------------------------------------------------------ built-in kernel
+#endif /* LIGO__X86 */
+
+#endif /* LIGO_SIMD_H */
+/* ==== end src/simd.h ==== */
+
+/* ==== begin src/gemm_kernels.c ==== */
+/* gemm_kernels.c: the micro-kernels and packers under the one matrix
+ * product (gemm.c): a portable C micro-kernel and packers, and AVX2/FMA
+ * ones compiled for that target alone (simd.h), chosen at run time.
  *
- * GotoBLAS / BLIS structure:
- *
- *   for jc in N by NC:                 B block KC x NC  (L3)
- *     for pc in K by KC:               pack B(pc, jc) into NR-wide panels
- *       for ic in M by MC:             pack A(ic, pc) into MR-tall panels (L2)
- *         for jr in NC by NR:          one B micro-panel, KC x NR (L1)
- *           for ir in MC by MR:        micro-kernel: MR x NR tile of C
- *
- * Packing absorbs the transposes: the micro-kernel always reads A panels as
- * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
- * edges, so all four transpose cases run the same inner loop. Edge tiles go
- * through a small temporary, so nothing outside C or the inputs is touched.
- * Two refinements for the narrow products of a transformer (N = 65):
- * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
- * N is small a row-major A is read in place by the kernel instead of being
- * packed for the few column tiles that would reuse it (ir outer, jr inner:
- * six rows of A stay in L1 while the kernel sweeps the packed B block).
- *
- * Threads split the output (whole MR rows or NR columns), never the K sum;
- * each C element is always computed by the same sequence of operations, so
- * results are bitwise identical for any thread count. */
-
-#define LIGO__GEMM_MR 6
-#define LIGO__GEMM_NR 16
-/* K goes in equal blocks of at most KC (multiples of 8): a K up to 384,
- * the width of the larger models, is one block, so each C tile is stored
- * once rather than stored and read back; the B micro-panel, KC x NR (24
- * KiB at most), streams through L1 with prefetching. */
-#define LIGO__GEMM_KC 384
-#define LIGO__GEMM_MC 144  /* A block MC x KC, at most 216 KiB: in a 512 KiB L2 */
-#define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
-
-/* Row-major A is read in place, not packed, when N is at most this. */
-#define LIGO__GEMM_UA_MAXN 96
-
-/* Work (FLOPs) below which a product stays on one thread: with the
- * spinning pool a parallel region costs a few microseconds, so a 128^3
- * product (4 MFLOP) already gains from two threads. */
-#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 20)
-
-typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                               float alpha, float beta);
-/* The same with row-major A read in place: row i of the tile at a + i * lda. */
-typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
-                                  float alpha, float beta);
-typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
-                                int64_t p0, int64_t kc, float *dst);
-
-typedef struct ligo__gemm_job {
-    int trans_a, trans_b;
-    int64_t M, N, K;
-    float alpha, beta;
-    const float *A, *B;
-    int64_t lda, ldb, ldc;
-    float *C;
-    const float *bias;     /* NULL, or N floats added to every row of C */
-    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
-    void *epi_user;
-    /* packed path */
-    int split_n;           /* threads split N (else M) */
-    float *buf;            /* per-thread packing buffers, 64-byte aligned */
-    float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
-    int64_t kcb;           /* K block */
-    int64_t a_floats;      /* A area per thread */
-    int64_t thread_floats; /* A area + B area per thread */
-    ligo__gemm_ukr ukr;
-    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
-    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
-    ligo__gemm_ukr_ua ukr8_ua;
-    ligo__gemm_pack pack_a, pack_b;
-} ligo__gemm_job;
+ * A micro-kernel computes one MR x NR tile of C (6 x 16) from packed
+ * panels: A as [k][MR], B as [k][NR], both contiguous and zero-padded at
+ * the edges, so all four transpose cases run the same inner loop. */
 
 /* ---- portable micro-kernel and packing */
 
@@ -2497,7 +2621,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* ---- AVX2/FMA micro-kernel and transposing packers */
 
-#if LIGO__GEMM_X86
+#if LIGO__X86
 
 /* The 6x16 tile lives in twelve ymm accumulators. One k step: two B
  * vectors, six broadcasts of A, twelve FMAs. LIGO__GEMM_A(i, o) is the
@@ -2568,7 +2692,7 @@ static void ligo__gemm_pack_b_c(int trans, const float *B, int64_t ldb, int64_t 
 
 /* Packed A: a is [kc][6]. */
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                 int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -2592,7 +2716,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2(int64_t kc, const float *a, cons
 
 /* Unpacked row-major A: row i at a + i * lda, contiguous in k. */
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                       float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE
     for (; p + 4 <= kc; p += 4) {
@@ -2651,7 +2775,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr_avx2_arows(int64_t kc, const float *a
     LIGO__GEMM_STORE_ROW8(5, c50)
 
 #define LIGO__GEMM_A(i, o) (a + 6 * (o) + (i))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, const float *b, float *c,
                                                  int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -2672,7 +2796,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2(int64_t kc, const float *a, con
 #undef LIGO__GEMM_A
 
 #define LIGO__GEMM_A(i, o) (a + (i) * lda + p + (o))
-LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
+LIGO__AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *a, int64_t lda, const float *b,
                                                        float *c, int64_t ldc, float alpha, float beta) {
     LIGO__GEMM_PROLOGUE8;
     for (; p + 4 <= kc; p += 4) {
@@ -2700,7 +2824,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_ukr8_avx2_arows(int64_t kc, const float *
 #undef LIGO__GEMM_EPILOGUE
 
 /* In-register 8x8 transpose: r[k] becomes column k of the input rows. */
-static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
+static inline LIGO__AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -2721,7 +2845,7 @@ static inline LIGO__GEMM_AVX2_INLINE void ligo__gemm_tr8x8(__m256 *r) {
 
 /* Row-major A (not transposed): six rows contiguous in k go through 8x8
  * transposes; partial panels and k tails take the portable path. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
+LIGO__AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, int64_t lda, int64_t r0,
                                                    int64_t nrows, int64_t p0, int64_t kc, float *dst) {
     int64_t ir, p;
     int k;
@@ -2773,7 +2897,7 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_a_avx2(int trans, const float *A, in
 
 /* Transposed B (stored N x K): sixteen rows contiguous in k go through two
  * 8x8 transposes per eight k steps. */
-LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
+LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t ldb, int64_t c0,
                                                    int64_t ncols, int64_t p0, int64_t kc, float *dst) {
     int64_t jr, p;
     int k, h;
@@ -2818,40 +2942,135 @@ LIGO__GEMM_AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, in
     if (jr < ncols) ligo__gemm_pack_b_c(trans, B, ldb, c0 + jr, ncols - jr, p0, kc, dst);
 }
 
-#endif /* LIGO__GEMM_X86 */
+#endif /* LIGO__X86 */
 
-static int ligo__gemm_have_avx2(void) {
-#if LIGO__GEMM_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
-
-/* The kernels and packers for this CPU into g; read_a_in_place: also the
- * kernels that read row-major A without packing it (AVX2 only). */
-static void ligo__gemm_kernels(ligo__gemm_job *g, int read_a_in_place) {
-    g->ukr = ligo__gemm_ukr_c;
-    g->ukr8 = NULL;
-    g->ukr_ua = NULL;
-    g->ukr8_ua = NULL;
-    g->pack_a = ligo__gemm_pack_a_c;
-    g->pack_b = ligo__gemm_pack_b_c;
-#if LIGO__GEMM_X86
-    if (!ligo__gemm_have_avx2()) return;
-    g->ukr = ligo__gemm_ukr_avx2;
-    g->ukr8 = ligo__gemm_ukr8_avx2;
-    g->pack_a = ligo__gemm_pack_a_avx2;
-    g->pack_b = ligo__gemm_pack_b_avx2;
+/* The kernels and packers for this CPU; read_a_in_place: also the kernels
+ * that read row-major A without packing it (AVX2 only). */
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place) {
+    k->ukr = ligo__gemm_ukr_c;
+    k->ukr8 = NULL;
+    k->ukr_ua = NULL;
+    k->ukr8_ua = NULL;
+    k->pack_a = ligo__gemm_pack_a_c;
+    k->pack_b = ligo__gemm_pack_b_c;
+#if LIGO__X86
+    if (ligo__cpu_simd() < LIGO__SIMD_AVX2) return;
+    k->ukr = ligo__gemm_ukr_avx2;
+    k->ukr8 = ligo__gemm_ukr8_avx2;
+    k->pack_a = ligo__gemm_pack_a_avx2;
+    k->pack_b = ligo__gemm_pack_b_avx2;
     if (read_a_in_place) {
-        g->ukr_ua = ligo__gemm_ukr_avx2_arows;
-        g->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
+        k->ukr_ua = ligo__gemm_ukr_avx2_arows;
+        k->ukr8_ua = ligo__gemm_ukr8_avx2_arows;
     }
 #else
     (void)read_a_in_place;
 #endif
 }
+
+LIGO_API const char *ligo_sgemm_kernel_name(void) {
+    return ligo__cpu_simd() >= LIGO__SIMD_AVX2 ? "avx2-fma" : "portable";
+}
+/* ==== end src/gemm_kernels.c ==== */
+
+/* ==== begin src/gemm.c ==== */
+/* gemm.c: the one matrix product. Row-major
+ *   C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C
+ * A reference kernel, the built-in kernel's blocked loops and threads (its
+ * micro-kernels, AVX2/FMA or portable, are in gemm_kernels.c), and a
+ * run-time hook. */
+
+static ligo_sgemm_fn ligo__sgemm_hook = NULL;
+static void *ligo__sgemm_hook_user = NULL;
+
+LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user) {
+    ligo__sgemm_hook = fn;
+    ligo__sgemm_hook_user = fn ? user : NULL;
+}
+
+LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user) {
+    if (user) *user = ligo__sgemm_hook_user;
+    return ligo__sgemm_hook;
+}
+
+/* Element (i, p) of op(A) and (p, j) of op(B). */
+#define LIGO__AIDX(i, p) (trans_a ? (p) * lda + (i) : (i) * lda + (p))
+#define LIGO__BIDX(p, j) (trans_b ? (j) * ldb + (p) : (p) * ldb + (j))
+
+/* The definition of the product, summed in float64 order-independent of
+ * blocking: the reference every other kernel is tested against. */
+LIGO_API void ligo_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc) {
+    int64_t i, j, p;
+    for (i = 0; i < M; i++) {
+        for (j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (p = 0; p < K; p++) acc += (double)A[LIGO__AIDX(i, p)] * (double)B[LIGO__BIDX(p, j)];
+            C[i * ldc + j] = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * C[i * ldc + j]));
+        }
+    }
+}
+
+/* ------------------------------------------------------ built-in kernel
+ *
+ * GotoBLAS / BLIS structure:
+ *
+ *   for jc in N by NC:                 B block KC x NC  (L3)
+ *     for pc in K by KC:               pack B(pc, jc) into NR-wide panels
+ *       for ic in M by MC:             pack A(ic, pc) into MR-tall panels (L2)
+ *         for jr in NC by NR:          one B micro-panel, KC x NR (L1)
+ *           for ir in MC by MR:        micro-kernel: MR x NR tile of C
+ *
+ * Packing absorbs the transposes: the micro-kernel always reads A panels as
+ * [k][MR] and B panels as [k][NR], both contiguous and zero-padded at the
+ * edges, so all four transpose cases run the same inner loop. Edge tiles go
+ * through a small temporary, so nothing outside C or the inputs is touched.
+ * Two refinements for the narrow products of a transformer (N = 65):
+ * column remainders of at most 8 run a 6x8 kernel (half the FMAs), and when
+ * N is small a row-major A is read in place by the kernel instead of being
+ * packed for the few column tiles that would reuse it (ir outer, jr inner:
+ * six rows of A stay in L1 while the kernel sweeps the packed B block).
+ *
+ * Threads split the output (whole MR rows or NR columns), never the K sum;
+ * each C element is always computed by the same sequence of operations, so
+ * results are bitwise identical for any thread count. */
+
+/* K goes in equal blocks of at most KC (multiples of 8): a K up to 384,
+ * the width of the larger models, is one block, so each C tile is stored
+ * once rather than stored and read back; the B micro-panel, KC x NR (24
+ * KiB at most), streams through L1 with prefetching. */
+#define LIGO__GEMM_KC 384
+#define LIGO__GEMM_MC 144  /* A block MC x KC, at most 216 KiB: in a 512 KiB L2 */
+#define LIGO__GEMM_NC 3072 /* B block KC x NC = 3 MiB: in L3 */
+
+/* Row-major A is read in place, not packed, when N is at most this. */
+#define LIGO__GEMM_UA_MAXN 96
+
+/* Work (FLOPs) below which a product stays on one thread: with the
+ * spinning pool a parallel region costs a few microseconds, so a 128^3
+ * product (4 MFLOP) already gains from two threads. */
+#define LIGO__GEMM_MIN_FLOPS_PER_THREAD (1 << 20)
+
+typedef struct ligo__gemm_job {
+    int trans_a, trans_b;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    int64_t lda, ldb, ldc;
+    float *C;
+    const float *bias;     /* NULL, or N floats added to every row of C */
+    ligo__gemm_epi_fn epi; /* NULL, or run on each finished tile */
+    void *epi_user;
+    /* packed path */
+    int split_n;           /* threads split N (else M) */
+    float *buf;            /* per-thread packing buffers, 64-byte aligned */
+    float *bshared;        /* non-NULL: all of op(B) packed once, shared by the threads */
+    int64_t kcb;           /* K block */
+    int64_t a_floats;      /* A area per thread */
+    int64_t thread_floats; /* A area + B area per thread */
+    ligo__gemm_kernels k;  /* this CPU's micro-kernels and packers */
+} ligo__gemm_job;
 
 /* ---- the blocked loops */
 
@@ -2867,19 +3086,19 @@ static void ligo__gemm_add_bias(float *c, int64_t ldc, int64_t mr, int64_t nr, c
 }
 
 /* One MR x NR tile of C at c (mr x nr valid). ap is a packed A panel, or
- * with lda_ua > 0 the tile's A read in place by g->ukr_ua. Edge tiles run
+ * with lda_ua > 0 the tile's A read in place by g->k.ukr_ua. Edge tiles run
  * the same kernel on a copy, so every element sees the same operations. */
 static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const float *ap, int64_t lda_ua,
                                  const float *bp, float *c, int64_t mr, int64_t nr, float beta) {
     const int64_t NR = LIGO__GEMM_NR;
     float tmp[LIGO__GEMM_MR * LIGO__GEMM_NR];
     int64_t i, j, ldc = g->ldc;
-    if (nr <= 8 && g->ukr8) { /* half-width kernel, 8 columns */
+    if (nr <= 8 && g->k.ukr8) { /* half-width kernel, 8 columns */
         if (mr == LIGO__GEMM_MR && nr == 8) {
             if (lda_ua)
-                g->ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+                g->k.ukr8_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
             else
-                g->ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
+                g->k.ukr8(kc, ap, bp, c, ldc, g->alpha, beta);
             return;
         }
         if (beta != 0.0f) {
@@ -2888,18 +3107,18 @@ static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const floa
                 for (j = 0; j < nr; j++) tmp[i * 8 + j] = c[i * ldc + j];
         }
         if (lda_ua)
-            g->ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
+            g->k.ukr8_ua(kc, ap, lda_ua, bp, tmp, 8, g->alpha, beta);
         else
-            g->ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
+            g->k.ukr8(kc, ap, bp, tmp, 8, g->alpha, beta);
         for (i = 0; i < mr; i++)
             for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * 8 + j];
         return;
     }
     if (mr == LIGO__GEMM_MR && nr == NR) {
         if (lda_ua)
-            g->ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
+            g->k.ukr_ua(kc, ap, lda_ua, bp, c, ldc, g->alpha, beta);
         else
-            g->ukr(kc, ap, bp, c, ldc, g->alpha, beta);
+            g->k.ukr(kc, ap, bp, c, ldc, g->alpha, beta);
         return;
     }
     if (beta != 0.0f) {
@@ -2908,9 +3127,9 @@ static void ligo__gemm_tile_core(const ligo__gemm_job *g, int64_t kc, const floa
             for (j = 0; j < nr; j++) tmp[i * NR + j] = c[i * ldc + j];
     }
     if (lda_ua)
-        g->ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
+        g->k.ukr_ua(kc, ap, lda_ua, bp, tmp, NR, g->alpha, beta);
     else
-        g->ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
+        g->k.ukr(kc, ap, bp, tmp, NR, g->alpha, beta);
     for (i = 0; i < mr; i++)
         for (j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
 }
@@ -2948,7 +3167,7 @@ static void ligo__gemm_pack_b_task(void *arg, int ith, int nth) {
             float *dst = g->bshared + ligo__gemm_bofs(g, jc, pc);
             for (jr = 0; jr < nc; jr += LIGO__GEMM_NR, u++) {
                 if (u < u0 || u >= u1) continue;
-                g->pack_b(g->trans_b, g->B, g->ldb, jc + jr, nc - jr < LIGO__GEMM_NR ? nc - jr : LIGO__GEMM_NR, pc, kc,
+                g->k.pack_b(g->trans_b, g->B, g->ldb, jc + jr, nc - jr < LIGO__GEMM_NR ? nc - jr : LIGO__GEMM_NR, pc, kc,
                           dst + jr * kc);
             }
         }
@@ -2970,15 +3189,15 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
             if (g->bshared)
                 bbuf = g->bshared + ligo__gemm_bofs(g, jc, pc);
             else
-                g->pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
-            if (g->ukr_ua) {
+                g->k.pack_b(g->trans_b, g->B, g->ldb, jc, nc, pc, kc, bbuf);
+            if (g->k.ukr_ua) {
                 /* narrow C: the packed B block stays in L2, the six rows of
                  * A in L1 while the kernel sweeps across it */
                 for (ir = m0; ir < m1; ir += MR) {
                     int64_t mr = m1 - ir < MR ? m1 - ir : MR, lda_ua = g->lda;
                     const float *ap = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
                     if (mr < MR) { /* the last rows: a zero-padded packed panel */
-                        g->pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
+                        g->k.pack_a(g->trans_a, g->A, g->lda, ir, mr, pc, kc, abuf);
                         ap = abuf;
                         lda_ua = 0;
                     }
@@ -2990,7 +3209,7 @@ static void ligo__gemm_blocked(const ligo__gemm_job *g, float *abuf, float *bbuf
             }
             for (ic = m0; ic < m1; ic += LIGO__GEMM_MC) {
                 int64_t mc = m1 - ic < LIGO__GEMM_MC ? m1 - ic : LIGO__GEMM_MC;
-                g->pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
+                g->k.pack_a(g->trans_a, g->A, g->lda, ic, mc, pc, kc, abuf);
                 for (jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = bbuf + jr * kc;
@@ -3174,7 +3393,7 @@ static void ligo__sgemm_builtin_epi(ligo_ctx *ctx, int trans_a, int trans_b, int
 
     /* narrow C with row-major A: packing A would cost more than the few
      * column tiles that reuse it; read A in place instead */
-    ligo__gemm_kernels(&g, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
+    ligo__gemm_kernels_for_cpu(&g.k, !g.trans_a && N <= LIGO__GEMM_UA_MAXN);
     if (shared) {
         g.bshared = g.buf + g.thread_floats * nth;
         ligo_parallel_for(ctx, ligo__gemm_pack_b_task, &g, nth);
@@ -3189,33 +3408,35 @@ LIGO_API void ligo_sgemm_builtin(ligo_ctx *ctx, int trans_a, int trans_b, int64_
     ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, NULL);
 }
 
-/* ---- small products with B packed once (attention)
+/* ---- small products on the calling thread (attention)
  *
- * Attention multiplies the same K, V, Q and dO of one head by many row
- * blocks. Packing them once per head and running the micro-kernel on
- * 6-row tiles of A read in place removes the per-product packing and the
- * per-product buffers; the triangular modes skip the tiles a causal mask
- * makes zero, tile by tile rather than block by block. Single-threaded:
- * the caller threads over heads. */
+ * Attention runs six products per head (T x T x hs and T x hs x T), each
+ * head on one thread. For each, op(B) is packed whole, once, and the
+ * micro-kernel runs on 6-row tiles of A read in place: no per-product
+ * blocking, buffers or parallel region. The triangular modes skip the
+ * tiles a causal mask makes zero, tile by tile rather than block by
+ * block. */
 
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
+static int64_t ligo__gemm_npad(int64_t n) { return (n + LIGO__GEMM_NR - 1) / LIGO__GEMM_NR * LIGO__GEMM_NR; }
 
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst) {
-    ligo__gemm_job g;
-    ligo__gemm_kernels(&g, 0);
-    g.pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
+/* op(B) (K x N) into ligo__gemm_npad(N) * K floats of NR-wide panels. */
+static void ligo__gemm_pack_b_whole(const ligo__gemm_kernels *k, int trans_b, const float *B, int64_t ldb, int64_t N,
+                                    int64_t K, float *dst) {
+    k->pack_b(trans_b, B, ldb, 0, N, 0, K, dst);
 }
 
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf) {
-    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR;
+/* C (M x N) = alpha op(A) op(B) + beta C from op(B) packed whole (Bp, K
+ * rows), abuf holding 6 * K floats for the edge panels of A. */
+static void ligo__gemm_small(const ligo__gemm_kernels *k, int trans_a, int tri, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float *A, int64_t lda, const float *Bp, float beta, float *C,
+                             int64_t ldc, float *abuf) {
+    const int64_t MR = LIGO__GEMM_MR, NR = LIGO__GEMM_NR, bp_k = K;
     ligo__gemm_job g;
     int64_t ir, jr;
     memset(&g, 0, sizeof g);
     g.alpha = alpha;
     g.ldc = ldc;
-    ligo__gemm_kernels(&g, !trans_a);
+    g.k = *k;
     for (ir = 0; ir < M; ir += MR) {
         int64_t mr = M - ir < MR ? M - ir : MR, n_end = N, k0 = 0, k1 = K, kc, lda_ua = 0;
         const float *ap;
@@ -3229,11 +3450,11 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
                 for (j = 0; j < n_end; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
             continue;
         }
-        if (g.ukr_ua && mr == MR) {
+        if (g.k.ukr_ua && mr == MR) {
             ap = A + ir * lda + k0;
             lda_ua = lda;
         } else {
-            g.pack_a(trans_a, A, lda, ir, mr, k0, kc, abuf);
+            g.k.pack_a(trans_a, A, lda, ir, mr, k0, kc, abuf);
             ap = abuf;
         }
         for (jr = 0; jr < n_end; jr += NR)
@@ -3242,7 +3463,22 @@ LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int
     }
 }
 
-LIGO_API const char *ligo_sgemm_kernel_name(void) { return ligo__gemm_have_avx2() ? "avx2-fma" : "portable"; }
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K) { return ligo__gemm_npad(N) * K + LIGO__GEMM_MR * K; }
+
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work) {
+    ligo__gemm_kernels k;
+    if (M <= 0 || N <= 0) return;
+    /* the hook computes all of C; tri only marks what the caller ignores
+     * or what is zero in A, so the result is the same */
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    ligo__gemm_kernels_for_cpu(&k, !trans_a);
+    ligo__gemm_pack_b_whole(&k, trans_b, B, ldb, N, K, work);
+    ligo__gemm_small(&k, trans_a, tri, M, N, K, alpha, A, lda, work, beta, C, ldc, work + ligo__gemm_npad(N) * K);
+}
 
 /* ---------------------------------------------------------- choke point */
 
@@ -3257,17 +3493,16 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user) {
     int64_t i, j;
     if (M <= 0 || N <= 0) return;
-    if (!ligo__sgemm_hook) {
-        ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi,
-                                epi_user);
+    if (ligo__sgemm_hook &&
+        ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) {
+        /* the hook computed the product; the epilogue is a pass after it */
+        if (bias)
+            for (i = 0; i < M; i++)
+                for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
+        if (epi) epi(epi_user, C, ldc, M, N, 0);
         return;
     }
-    /* the hook computes the product; the epilogue is a pass after it */
-    ligo__sgemm_hook(ligo__sgemm_hook_user, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (bias)
-        for (i = 0; i < M; i++)
-            for (j = 0; j < N; j++) C[i * ldc + j] += bias[j];
-    if (epi) epi(epi_user, C, ldc, M, N, 0);
+    ligo__sgemm_builtin_epi(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, epi, epi_user);
 }
 
 LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
@@ -3299,25 +3534,116 @@ LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
 /* graph.c: the autograd tape. Builders run their forward kernel at once
  * (eager) and record the node; backward walks the tape in reverse. */
 
-/* The dispatch table, generated from LIGO_OP_LIST. */
-typedef struct ligo__op_info {
-    const char *name;
-    int required_src;
-    ligo__shape_fn shape;
-    ligo__forward_fn forward;
-    ligo__backward_fn backward;
-} ligo__op_info;
+/* The dispatch table ligo__op_table and, for the tests, ligo__op_cases:
+ * generated by amalgamate.py from the registration rows in src/ops/. */
+/* ==== begin src/gen/ops_table.h ==== */
+/* src/gen/ops_table.h: GENERATED by amalgamate.py from the op sources in src/ops/
+ * (their LIGO__OP rows and LIGO_API functions). Do not edit: change the
+ * op's source and run python3 amalgamate.py. */
+#ifndef LIGO_GEN_OPS_TABLE_H
+#define LIGO_GEN_OPS_TABLE_H
 
+/* The registration rows: each declares its op's shape, forward and backward. */
+LIGO__OP(ATTENTION, "attention", 1, 0);
+LIGO__OP(ADD, "add", 2, 0);
+LIGO__OP(SUB, "sub", 2, 0);
+LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(CONCAT, "concat", 2, 0);
+LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(EMBEDDING, "embedding", 1, 0);
+LIGO__OP(GELU, "gelu", 1, 0);
+LIGO__OP(LAYERNORM, "layernorm", 3, 0);
+LIGO__OP(LINEAR, "linear", 2, 0);
+LIGO__OP(MATMUL, "matmul", 2, 0);
+LIGO__OP(SUM, "sum", 1, 0);
+LIGO__OP(MEAN, "mean", 1, 0);
+LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+LIGO__OP(SCALE, "scale", 1, 0);
+LIGO__OP(SILU, "silu", 1, 0);
+LIGO__OP(SLICE, "slice", 1, 0);
+LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+
+/* {name, required sources, flags, shape, forward, backward}, by ligo_op. */
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
-#define LIGO__OP_ROW(e, name, nsrc) {name, nsrc, ligo__shape_##e, ligo__fwd_##e, ligo__bwd_##e},
-    LIGO_OP_LIST(LIGO__OP_ROW)
-#undef LIGO__OP_ROW
+    {"leaf", 0, 0, NULL, NULL, NULL},
+    {"attention", 1, 0, ligo__shape_ATTENTION, ligo__fwd_ATTENTION, ligo__bwd_ATTENTION},
+    {"add", 2, 0, ligo__shape_ADD, ligo__fwd_ADD, ligo__bwd_ADD},
+    {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
+    {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
+    {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
+    {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
+    {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
+    {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
+    {"linear", 2, 0, ligo__shape_LINEAR, ligo__fwd_LINEAR, ligo__bwd_LINEAR},
+    {"matmul", 2, 0, ligo__shape_MATMUL, ligo__fwd_MATMUL, ligo__bwd_MATMUL},
+    {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
+    {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
+    {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
+    {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
+    {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
+    {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
+    {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
 };
+
+#ifdef LIGO_OP_TESTS
+/* Each op's test cases (ligo__cases_ENUM in its source), NULL where it has none. */
+LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
+static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
+    NULL,
+    ligo__cases_ATTENTION,
+    ligo__cases_ADD,
+    ligo__cases_SUB,
+    ligo__cases_MUL,
+    ligo__cases_CONCAT,
+    ligo__cases_CROSS_ENTROPY,
+    ligo__cases_EMBEDDING,
+    ligo__cases_GELU,
+    ligo__cases_LAYERNORM,
+    ligo__cases_LINEAR,
+    ligo__cases_MATMUL,
+    ligo__cases_SUM,
+    ligo__cases_MEAN,
+    ligo__cases_RESHAPE,
+    ligo__cases_SCALE,
+    ligo__cases_SILU,
+    ligo__cases_SLICE,
+    ligo__cases_TRANSPOSE,
+};
+#endif
+
+#endif /* LIGO_GEN_OPS_TABLE_H */
+/* ==== end src/gen/ops_table.h ==== */
 
 LIGO_API const char *ligo_op_name(int op) {
     if (op < 0 || op >= LIGO_OP_COUNT) return "unknown";
     return ligo__op_table[op].name;
 }
+
+#ifdef LIGO_OP_TESTS
+LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases) {
+    *cases = NULL;
+    if (op < 0 || op >= LIGO_OP_COUNT || !ligo__op_cases[op]) return 0;
+    return ligo__op_cases[op](cases);
+}
+#endif
 
 LIGO_API int64_t ligo_tape_length(const ligo_ctx *ctx) { return ctx ? ctx->tape_len : 0; }
 
@@ -3325,10 +3651,26 @@ LIGO_API void ligo_set_grad_reuse(ligo_ctx *ctx, int on) {
     if (ctx) ctx->grad_reuse = on ? 1 : 0;
 }
 
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n) {
+    char b[128];
+    size_t len = 0;
+    int i;
+    ligo_status s = ligo_shape_numel(ndim, dims, n);
+    if (s == LIGO_OK) return LIGO_OK;
+    b[0] = '\0';
+    for (i = 0; i < ndim && len < sizeof b; i++) {
+        int k = snprintf(b + len, sizeof b - len, i ? "x%lld" : "%lld", (long long)dims[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    return ligo_set_error(ctx, s, "ligo_%s: %s %s is too large (more than 2^38 elements)", op, what, b);
+}
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) {
     const ligo__op_info *info;
     ligo_tensor *t;
-    int64_t shape[LIGO_MAX_DIMS];
+    int64_t shape[LIGO_MAX_DIMS], n;
     int ndim = 0, i;
     if (ligo__failed(ctx)) return NULL;
     LIGO_ASSERT(op > LIGO_OP_LEAF && op < LIGO_OP_COUNT);
@@ -3340,23 +3682,26 @@ LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a) 
         }
     }
     if (info->shape(ctx, a, &ndim, shape) != LIGO_OK) return NULL;
-    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t);
+    if (ligo__check_size(ctx, info->name, "result", ndim, shape, &n) != LIGO_OK) return NULL;
+    /* The node, and right after it the op's parameters (a struct of
+     * pointers and 64-bit values at most: the node's size keeps its
+     * alignment). */
+    t = (ligo_tensor *)ligo_alloc_scratch(ctx, sizeof *t + a->param_size);
     if (!t) return NULL;
-    t->ndim = ndim;
-    t->n = 1;
-    for (i = 0; i < LIGO_MAX_DIMS; i++) {
-        t->shape[i] = i < ndim ? shape[i] : 1;
-        t->n *= t->shape[i]; /* the shape function checked the product */
+    if (a->param_size) {
+        t->param = (void *)(t + 1);
+        memcpy(t->param, a->param, a->param_size);
     }
+    t->ndim = ndim;
+    t->n = n;
+    for (i = 0; i < LIGO_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 1;
     t->op = op;
     for (i = 0; i < LIGO_MAX_SRC; i++) {
         t->src[i] = a->src[i];
         if (a->src[i] && (a->src[i]->flags & LIGO_FLAG_NEEDS_GRAD)) t->flags |= LIGO_FLAG_NEEDS_GRAD;
     }
-    memcpy(t->iparam, a->iparam, sizeof t->iparam);
-    memcpy(t->fparam, a->fparam, sizeof t->fparam);
-    if (op == LIGO_OP_RESHAPE) {
-        t->data = a->src[0]->data; /* a view: same floats, its own gradient */
+    if (info->flags & LIGO__OP_VIEW) {
+        t->data = a->src[0]->data; /* same floats, its own gradient */
     } else {
         /* every forward kernel writes its whole output: no zeroing */
         t->data = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)t->n * sizeof(float), "scratch", 0);
@@ -3565,76 +3910,433 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 }
 /* ==== end src/graph.c ==== */
 
-/* ==== begin src/ops.c ==== */
-/* ops.c: the op kernels. For each op of LIGO_OP_LIST: a shape function
- * (validates the inputs, gives the output shape, writes the message), a
- * forward kernel, a backward kernel, and the public builder. Backward
- * kernels accumulate (+=) into the gradients of their sources.
+/* ==== begin src/ops/ops.h ==== */
+/* ops/ops.h: what the op sources share. Each file in src/ops/ holds one
+ * op (or a small family): its registration row, its parameter struct, its
+ * shape / forward / backward functions, its builder and its test cases.
+ *
+ *   LIGO__OP(ENUM, "name", required sources, flags);
+ *
+ * registers op LIGO_OP_ENUM, whose functions the file defines as
+ * ligo__shape_ENUM, ligo__fwd_ENUM and ligo__bwd_ENUM (ligo_internal.h);
+ * amalgamate.py reads the rows and writes the op enum, the builders'
+ * declarations (src/gen/ops_api.h) and the dispatch table
+ * (src/gen/ops_table.h). Backward functions accumulate (+=) into the
+ * gradients of their sources.
  *
  * Shape letters: B batch, T time, C channels, NH heads, hs head size,
  * V vocabulary, R rows (every leading dim flattened), M N K of a product. */
+#ifndef LIGO_OPS_H
+#define LIGO_OPS_H
 
-/* ------------------------------------------------------------- helpers */
 
-static ligo_status ligo__bad(ligo_ctx *ctx, ligo_status s, const char *op, const char *fmt,
-                             const ligo_tensor *x, const ligo_tensor *y) {
+/* An error naming the op and the shapes of x and y (y may be NULL). */
+static LIGO__UNUSED ligo_status ligo__bad(ligo_ctx *ctx, ligo_status s, const char *op, const char *fmt,
+                                          const ligo_tensor *x, const ligo_tensor *y) {
     char bx[64], by[64];
     char msg[256];
     snprintf(msg, sizeof msg, fmt, ligo_shape_str(x, bx, sizeof bx), y ? ligo_shape_str(y, by, sizeof by) : "");
     return ligo_set_error(ctx, s, "ligo_%s: %s", op, msg);
 }
 
-static void ligo__copy_shape(const ligo_tensor *t, int *ndim, int64_t *shape) {
+static LIGO__UNUSED void ligo__copy_shape(const ligo_tensor *t, int *ndim, int64_t *shape) {
     int i;
     *ndim = t->ndim;
     for (i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
 }
 
+/* The output shape of a reduction: one element. */
+static LIGO__UNUSED ligo_status ligo__shape_scalar(int *ndim, int64_t *shape) {
+    *ndim = 1;
+    shape[0] = 1;
+    return LIGO_OK;
+}
+
 /* Rows of a tensor when its last dim is the feature dim. */
-static int64_t ligo__rows(const ligo_tensor *t) { return t->n / t->shape[t->ndim - 1]; }
-static int64_t ligo__last(const ligo_tensor *t) { return t->shape[t->ndim - 1]; }
+static LIGO__UNUSED int64_t ligo__rows(const ligo_tensor *t) { return t->n / t->shape[t->ndim - 1]; }
+static LIGO__UNUSED int64_t ligo__last(const ligo_tensor *t) { return t->shape[t->ndim - 1]; }
 
 /* dst += src, or dst = src when the gradient buffer dst is fresh
  * (ligo__grad_fresh). dst and src never overlap. */
-static void ligo__acc(float *LIGO__RESTRICT dst, const float *LIGO__RESTRICT src, int64_t n) {
+static LIGO__UNUSED void ligo__acc(float *LIGO__RESTRICT dst, const float *LIGO__RESTRICT src, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) dst[i] += src[i];
 }
-static void ligo__acc_or_copy(float *dst, const float *src, int64_t n, int fresh) {
+static LIGO__UNUSED void ligo__acc_or_copy(float *dst, const float *src, int64_t n, int fresh) {
     if (fresh)
         memcpy(dst, src, (size_t)n * sizeof(float));
     else
         ligo__acc(dst, src, n);
 }
 
-static ligo__args ligo__args0(void) {
+/* Arguments for an op whose parameters are the struct at p (size bytes),
+ * which ligo__build copies into the node; ligo__args0: none. */
+static LIGO__UNUSED ligo__args ligo__args_of(const void *p, size_t size) {
     ligo__args a;
     memset(&a, 0, sizeof a);
+    a.param = p;
+    a.param_size = size;
     return a;
 }
+static LIGO__UNUSED ligo__args ligo__args0(void) { return ligo__args_of(NULL, 0); }
 
-/* ------------------------------------------------------------------ leaf */
+/* gelu.c, for linear.c's fused GELU: the epilogue that applies GELU to a
+ * finished tile of the product (keeping the pre-activation in h, same
+ * layout as C; user is h), and dx (+)= g * gelu'(x) over n floats on the
+ * context's threads (fresh: dx is new, store). */
+LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
+LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *g, float *dx, int64_t n, int fresh);
 
-LIGO__PRIV ligo_status ligo__shape_LEAF(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    (void)a;
-    (void)ndim;
-    (void)shape;
-    return ligo_set_error(ctx, LIGO_EINVAL, "ligo: a leaf is made by ligo_new, ligo_new_param or ligo_wrap");
-}
-LIGO__PRIV void ligo__fwd_LEAF(ligo_ctx *ctx, ligo_tensor *out) {
-    (void)ctx;
-    (void)out;
-}
-LIGO__PRIV void ligo__bwd_LEAF(ligo_ctx *ctx, ligo_tensor *out) {
-    (void)ctx;
-    (void)out;
+#endif /* LIGO_OPS_H */
+/* ==== end src/ops/ops.h ==== */
+
+/* ==== begin src/ops/attention.c ==== */
+/* ops/attention.c: the multi-head self-attention core.
+ * qkv (B, T, 3C) -> out (B, T, C) with NH heads of hs = C / NH.
+ * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
+ * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
+ * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h). Each product
+ * goes through the GEMM choke point for small products, ligo__sgemm_small:
+ * the hook's when it takes it, otherwise K, V (backward: V, K, Q, dO) packed
+ * once per head for the micro-kernel, which reads Q, P, dO and dS in place
+ * and skips the 6-row tiles the causal mask makes zero. */
+
+LIGO__OP(ATTENTION, "attention", 1, 0);
+
+typedef struct ligo__attention_param {
+    int64_t n_head; /* NH */
+    int causal;
+    float *P;       /* the probabilities (B, NH, T, T), saved by forward */
+} ligo__attention_param;
+
+typedef struct ligo__attn_job {
+    ligo_tensor *out;
+    float *dqkv;  /* backward only */
+    float *work;  /* per thread: the products' packing, and (backward) a
+                     T x T buffer for dP and dS */
+    int64_t work_floats; /* per thread */
+    int64_t B, T, C, NH;
+    int causal, fresh;   /* fresh: dqkv is new, store instead of adding */
+} ligo__attn_job;
+
+LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    int64_t NH = ((const ligo__attention_param *)a->param)->n_head, C, P_dims[4];
+    if (x->ndim != 3 || x->shape[2] % 3 != 0)
+        return ligo__bad(ctx, LIGO_ESHAPE, "attention", "qkv must be (B, T, 3C), got %s%s", x, NULL);
+    C = x->shape[2] / 3;
+    if (NH < 1 || C % NH != 0)
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention: %lld heads do not divide C = %lld", (long long)NH,
+                              (long long)C);
+    P_dims[0] = x->shape[0];
+    P_dims[1] = NH;
+    P_dims[2] = P_dims[3] = x->shape[1];
+    if (ligo__check_size(ctx, "attention", "saved P (B x NH x T x T)", 4, P_dims, NULL) != LIGO_OK) return ctx->status;
+    *ndim = 3;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = C;
+    return LIGO_OK;
 }
 
-/* ------------------------------------------------- add, sub, mul (binary)
- * iparam[0] is the broadcast mode of b: 0 same shape, 1 one row of the
- * last dim added to every row, 2 a scalar. */
+/* P keeps its full (T, T) layout with zeros above the diagonal (the tiles
+ * that straddle it read them). Each (b, h) is done by one thread in a
+ * fixed order: results do not depend on the thread count. */
+
+/* row[0, end) = softmax(row[0, end)). */
+static void ligo__softmax_row_c(float *row, int64_t end) {
+    float mx = -FLT_MAX, sum = 0.0f, inv;
+    int64_t u;
+    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
+    for (u = 0; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    for (u = 0; u < end; u++) row[u] *= inv;
+}
+
+#if LIGO__X86
+LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    int neg_inf;
+    float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
+    __m256 vmx, vs = _mm256_setzero_ps(), vi;
+    if (neg_inf) {
+        ligo__softmax_row_c(row, end);
+        return;
+    }
+    vmx = _mm256_set1_ps(mx);
+    for (u = 0; u < v8; u += 8) {
+        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
+        _mm256_storeu_ps(row + u, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    _mm256_storeu_ps(lanes, vs);
+    sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (u = v8; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    vi = _mm256_set1_ps(inv);
+    for (u = 0; u < v8; u += 8) _mm256_storeu_ps(row + u, _mm256_mul_ps(_mm256_loadu_ps(row + u), vi));
+    for (u = v8; u < end; u++) row[u] *= inv;
+}
+#endif
+
+static void ligo__softmax_row(float *row, int64_t end, int simd) {
+#if LIGO__X86
+    if (simd) {
+        ligo__softmax_row_avx2(row, end);
+        return;
+    }
+#endif
+    (void)simd;
+    ligo__softmax_row_c(row, end);
+}
+
+/* T rows of hs floats, row stride ld, asked for ahead of use. */
+static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_t hs) {
+#if defined(__GNUC__) || defined(__clang__)
+    int64_t t, c;
+    for (t = 0; t < T; t++)
+        for (c = 0; c < hs; c += 16) __builtin_prefetch(base + t * ld + c, 0, 2);
+#else
+    (void)base;
+    (void)T;
+    (void)ld;
+    (void)hs;
+#endif
+}
+
+/* Ask for head bh's Q, K and V rows (and its dO rows when dO is given)
+ * while the current head computes: packing reads them with a stride the
+ * hardware prefetcher does not follow, so they would otherwise arrive one
+ * miss at a time. */
+static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const float *dO) {
+    int64_t T = j->T, C = j->C, hs = C / j->NH, b = bh / j->NH, h = bh % j->NH;
+    const float *q = j->out->src[0]->data + b * T * 3 * C + h * hs;
+    if (bh >= j->B * j->NH) return;
+    ligo__attn_prefetch(q, T, 3 * C, hs);
+    ligo__attn_prefetch(q + C, T, 3 * C, hs);
+    ligo__attn_prefetch(q + 2 * C, T, 3 * C, hs);
+    if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
+}
+
+/* Floats of per-thread work: what the products need (the larger of a
+ * (T x T x hs) and a (T x hs x T) product), and in backward dP / dS. */
+static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
+    int64_t s = ligo__sgemm_small_work(T, hs), o = ligo__sgemm_small_work(hs, T);
+    return (s > o ? s : o) + (backward ? T * T : 0);
+}
+
+static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
+    const ligo__attn_job *j = (const ligo__attn_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
+    float scale = 1.0f / sqrtf((float)hs);
+    float *P_all = ((const ligo__attention_param *)j->out->param)->P;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    int simd = 0;
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
+#endif
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH, t;
+        const float *q = x->data + b * T * C3 + h * hs;
+        const float *k = q + C, *v = q + 2 * C;
+        float *P = P_all + bh * T * T;
+        float *o = j->out->data + b * T * C + h * hs;
+        ligo__attn_prefetch_head(j, bh + nth, NULL);
+        /* S = Q K^T / sqrt(hs) */
+        ligo__sgemm_small(0, 1, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, k, C3, 0.0f, P, T,
+                          work);
+        for (t = 0; t < T; t++) {
+            float *row = P + t * T;
+            int64_t end = j->causal ? t + 1 : T;
+            ligo__softmax_row(row, end, simd);
+            if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
+        }
+        /* O = P V */
+        ligo__sgemm_small(0, 0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, v, C3, 0.0f, o, C,
+                          work);
+    }
+}
+
+static double ligo__attn_pairs(int64_t T, int causal) {
+    return causal ? (double)T * (double)(T + 1) / 2.0 : (double)T * (double)T;
+}
+
+LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__attn_job j;
+    const ligo_tensor *x = out->src[0];
+    ligo__attention_param *p = (ligo__attention_param *)out->param;
+    int64_t NH = p->n_head;
+    double pairs;
+    int nth;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.B = x->shape[0];
+    j.T = x->shape[1];
+    j.C = x->shape[2] / 3;
+    j.NH = NH;
+    j.causal = p->causal;
+    /* every element of P is written by the kernel: no zeroing */
+    p->P = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * NH * j.T * j.T) * sizeof(float),
+                                         "scratch", 0);
+    if (!p->P) return;
+    nth = ligo__nth_for(ctx, (double)(j.B * NH), 1.0);
+    j.work_floats = (ligo__attn_work(j.T, j.C / NH, 0) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__attn_fwd_task, &j, nth);
+    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * NH);
+    ligo_flops_add(ctx, pairs * (4.0 * (double)(j.C / NH) + 5.0), 0.0);
+}
+
+/* dS row from P and dP in place: d = p (d - sum(p d)) over [0, end), zero
+ * over [end, T). */
+static void ligo__attn_ds_row_c(const float *p, float *d, int64_t end, int64_t T) {
+    float dot = 0.0f;
+    int64_t u;
+    for (u = 0; u < end; u++) dot += p[u] * d[u];
+    for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+
+#if LIGO__X86
+LIGO__AVX2 static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
+                                                                       int64_t T) {
+    int64_t u, e8 = end / 8 * 8;
+    __m256 acc = _mm256_setzero_ps(), vd;
+    float dot;
+    for (u = 0; u < e8; u += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + u), _mm256_loadu_ps(d + u), acc);
+    dot = ligo__hsum8(acc);
+    for (u = e8; u < end; u++) dot += p[u] * d[u];
+    vd = _mm256_set1_ps(dot);
+    for (u = 0; u < e8; u += 8)
+        _mm256_storeu_ps(d + u, _mm256_mul_ps(_mm256_loadu_ps(p + u), _mm256_sub_ps(_mm256_loadu_ps(d + u), vd)));
+    for (u = e8; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+#endif
+
+static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
+    const ligo__attn_job *j = (const ligo__attn_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
+    float scale = 1.0f / sqrtf((float)hs), beta = j->fresh ? 0.0f : 1.0f;
+    int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
+    int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
+    int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
+    const float *P_all = ((const ligo__attention_param *)j->out->param)->P;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    float *W = work + j->work_floats - T * T; /* dP, then dS in place */
+    int simd = 0;
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
+#endif
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH, t;
+        const float *q = x->data + b * T * C3 + h * hs;
+        const float *k = q + C, *v = q + 2 * C;
+        const float *P = P_all + bh * T * T;
+        const float *dO = j->out->grad + b * T * C + h * hs;
+        float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
+        ligo__sgemm_small(0, 1, lower_n, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, W, T, work); /* dP = dO V^T */
+        for (t = 0; t < T; t++) {
+            int64_t end = j->causal ? t + 1 : T;
+#if LIGO__X86
+            if (simd) {
+                ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
+                continue;
+            }
+#endif
+            ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
+        }
+        ligo__sgemm_small(0, 0, lower_k, T, hs, T, scale, W, T, k, C3, beta, dq, C3, work); /* dQ = dS K */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, scale, W, T, q, C3, beta, dk, C3, work); /* dK = dS^T Q */
+        ligo__sgemm_small(1, 0, upper_k, T, hs, T, 1.0f, P, T, dO, C, beta, dv, C3, work);  /* dV = P^T dO */
+    }
+    (void)simd;
+}
+
+LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__attn_job j;
+    ligo_tensor *x = out->src[0];
+    int nth;
+    double pairs;
+    memset(&j, 0, sizeof j);
+    j.dqkv = ligo__grad_fresh(ctx, x, &j.fresh);
+    if (!j.dqkv) return;
+    j.out = out;
+    j.B = x->shape[0];
+    j.T = x->shape[1];
+    j.C = x->shape[2] / 3;
+    j.NH = ((const ligo__attention_param *)out->param)->n_head;
+    j.causal = ((const ligo__attention_param *)out->param)->causal;
+    nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
+    j.work_floats = (ligo__attn_work(j.T, j.C / j.NH, 1) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__attn_bwd_task, &j, nth);
+    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * j.NH);
+    ligo_flops_add(ctx, 0.0, pairs * (8.0 * (double)(j.C / j.NH) + 5.0));
+}
+/* Multi-head self-attention core. qkv is (B, T, 3C) holding Q, K, V side by
+ * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
+ * future positions. -> (B, T, C). */
+LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal) {
+    ligo__attention_param p;
+    ligo__args a;
+    p.n_head = n_head;
+    p.causal = causal ? 1 : 0;
+    p.P = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = qkv;
+    return ligo__build(ctx, LIGO_OP_ATTENTION, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0 heads, i1 causal */
+static ligo_tensor *ligo__attention_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_attention(ctx, in[0], c->i0, (int)c->i1);
+}
+LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "attention causal", .run = ligo__attention_case, .n_in = 1, .in = {{3, {2, 4, 12}, 1.5f}},
+         .i0 = 2, .i1 = 1},
+        /* 15 positions: three 6-row tiles, the last partial, so the causal
+         * tile skipping of every product is on the path */
+        {.name = "attention causal T15", .run = ligo__attention_case, .n_in = 1, .in = {{3, {1, 15, 12}, 1.5f}},
+         .i0 = 2, .i1 = 1},
+        {.name = "attention bidirectional", .run = ligo__attention_case, .n_in = 1, .in = {{3, {2, 3, 9}, 1.5f}},
+         .i0 = 3},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/attention.c ==== */
+
+/* ==== begin src/ops/binary.c ==== */
+/* ops/binary.c: elementwise add, sub and mul. b has a's shape, or is one
+ * row of a's last dim (added to every row), or a scalar: the broadcast
+ * mode, which forward records for backward. */
+
+LIGO__OP(ADD, "add", 2, 0);
+LIGO__OP(SUB, "sub", 2, 0);
+LIGO__OP(MUL, "mul", 2, 0);
 
 enum { LIGO__BC_SAME = 0, LIGO__BC_ROW = 1, LIGO__BC_SCALAR = 2 };
+typedef struct ligo__binary_param {
+    int bc; /* LIGO__BC_*, set by forward */
+} ligo__binary_param;
 
 static ligo_status ligo__shape_binary(ligo_ctx *ctx, const char *op, const ligo__args *a, int *ndim,
                                       int64_t *shape) {
@@ -3683,7 +4385,7 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
     int mode = ligo__bc_mode(x, y);
     int64_t i, last = ligo__last(x);
-    out->iparam[0] = mode;
+    ((ligo__binary_param *)out->param)->bc = mode;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: threaded, vectorised */
         ligo__add_job j;
         j.u = x->data;
@@ -3704,7 +4406,7 @@ static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     const float *g = out->grad;
-    int mode = (int)out->iparam[0];
+    int mode = ((const ligo__binary_param *)out->param)->bc;
     float *dx, *dy;
     int64_t i, last = ligo__last(x);
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
@@ -3747,188 +4449,75 @@ LIGO__PRIV void ligo__fwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fw
 LIGO__PRIV void ligo__bwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_MUL); }
 
 static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_tensor *y) {
-    ligo__args a = ligo__args0();
+    ligo__binary_param p;
+    ligo__args a;
+    p.bc = LIGO__BC_SAME;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = y;
     return ligo__build(ctx, op, &a);
 }
 
+/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
+ * added to every row: a bias), or b.n == 1 (a scalar). */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_ADD, a, b); }
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_SUB, a, b); }
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_MUL, a, b); }
 
-/* ----------------------------------------------------------------- scale */
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__add_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_add(ctx, in[0], in[1]);
+}
+static ligo_tensor *ligo__sub_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_sub(ctx, in[0], in[1]);
+}
+static ligo_tensor *ligo__mul_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_mul(ctx, in[0], in[1]);
+}
+LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "add same", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
+        {.name = "add row", .run = ligo__add_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {1, {4}, 1.0f}}},
+        {.name = "add scalar", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "sub same", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
+        {.name = "sub row", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "mul same", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
+        {.name = "mul row", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
+        {.name = "mul scalar", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/binary.c ==== */
 
-LIGO__PRIV ligo_status ligo__shape_SCALE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    if (!isfinite(a->fparam[0]))
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_scale: factor %g is not finite", (double)a->fparam[0]);
-    ligo__copy_shape(a->src[0], ndim, shape);
-    return LIGO_OK;
-}
-LIGO__PRIV void ligo__fwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
-    int64_t i;
-    float s = out->fparam[0];
-    for (i = 0; i < out->n; i++) out->data[i] = s * out->src[0]->data[i];
-    ligo_flops_add(ctx, (double)out->n, (double)out->n);
-}
-LIGO__PRIV void ligo__bwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
-    float *dx = ligo__grad_of(ctx, out->src[0]);
-    int64_t i;
-    float s = out->fparam[0];
-    if (dx)
-        for (i = 0; i < out->n; i++) dx[i] += s * out->grad[i];
-}
-LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.fparam[0] = s;
-    return ligo__build(ctx, LIGO_OP_SCALE, &a);
-}
+/* ==== begin src/ops/concat.c ==== */
+/* ops/concat.c: two 2-D tensors side by side along axis 0 (rows) or 1 (columns). */
 
-/* ---------------------------------------------------------------- matmul
- * out (M, N) = op(a) (M, K) @ op(b) (K, N); iparam = {trans_a, trans_b}. */
+LIGO__OP(CONCAT, "concat", 2, 0);
 
-LIGO__PRIV ligo_status ligo__shape_MATMUL(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *x = a->src[0], *y = a->src[1];
-    int ta = (int)a->iparam[0], tb = (int)a->iparam[1];
-    if (x->ndim != 2 || y->ndim != 2)
-        return ligo__bad(ctx, LIGO_ESHAPE, "matmul", "operands must be 2-D, got %s and %s", x, y);
-    if ((ta ? x->shape[0] : x->shape[1]) != (tb ? y->shape[1] : y->shape[0])) {
-        char bx[64], by[64];
-        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_matmul: inner dims differ (%s%s @ %s%s)",
-                              ligo_shape_str(x, bx, sizeof bx), ta ? "^T" : "", ligo_shape_str(y, by, sizeof by),
-                              tb ? "^T" : "");
-    }
-    *ndim = 2;
-    shape[0] = ta ? x->shape[1] : x->shape[0];
-    shape[1] = tb ? y->shape[0] : y->shape[1];
-    return LIGO_OK;
-}
-LIGO__PRIV void ligo__fwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0], *y = out->src[1];
-    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
-    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
-    ligo__sgemm(ctx, ta, tb, M, N, K, 1.0f, x->data, x->shape[1], y->data, y->shape[1], 0.0f, out->data, N);
-    ligo_flops_add(ctx, 2.0 * (double)M * (double)N * (double)K, 0.0);
-}
-/* With C = op(A) op(B): d op(A) = G op(B)^T and d op(B) = op(A)^T G. */
-LIGO__PRIV void ligo__bwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0], *y = out->src[1];
-    int ta = (int)out->iparam[0], tb = (int)out->iparam[1];
-    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
-    int64_t lda = x->shape[1], ldb = y->shape[1];
-    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
-    const float *G = out->grad;
-    double flops = 0.0;
-    if (dx) {
-        if (!ta) /* dA (M, K) += G op(B)^T */
-            ligo__sgemm(ctx, 0, !tb, M, K, N, 1.0f, G, N, y->data, ldb, 1.0f, dx, lda);
-        else /* dA (K, M) += op(B) G^T */
-            ligo__sgemm(ctx, tb, 1, K, M, N, 1.0f, y->data, ldb, G, N, 1.0f, dx, lda);
-        flops += 2.0 * (double)M * (double)N * (double)K;
-    }
-    if (dy) {
-        if (!tb) /* dB (K, N) += op(A)^T G */
-            ligo__sgemm(ctx, !ta, 0, K, N, M, 1.0f, x->data, lda, G, N, 1.0f, dy, ldb);
-        else /* dB (N, K) += G^T op(A) */
-            ligo__sgemm(ctx, 1, ta, N, K, M, 1.0f, G, N, x->data, lda, 1.0f, dy, ldb);
-        flops += 2.0 * (double)M * (double)N * (double)K;
-    }
-    ligo_flops_add(ctx, 0.0, flops);
-}
-LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.src[1] = y;
-    a.iparam[0] = trans_a ? 1 : 0;
-    a.iparam[1] = trans_b ? 1 : 0;
-    return ligo__build(ctx, LIGO_OP_MATMUL, &a);
-}
-
-/* ------------------------------------------------------------- transpose */
-
-LIGO__PRIV ligo_status ligo__shape_TRANSPOSE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *x = a->src[0];
-    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "transpose", "needs a 2-D tensor, got %s%s", x, NULL);
-    *ndim = 2;
-    shape[0] = x->shape[1];
-    shape[1] = x->shape[0];
-    return LIGO_OK;
-}
-LIGO__PRIV void ligo__fwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0];
-    int64_t i, j, R = x->shape[0], C = x->shape[1];
-    for (i = 0; i < R; i++)
-        for (j = 0; j < C; j++) out->data[j * R + i] = x->data[i * C + j];
-    (void)ctx;
-}
-LIGO__PRIV void ligo__bwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0];
-    float *dx = ligo__grad_of(ctx, x);
-    int64_t i, j, R = x->shape[0], C = x->shape[1];
-    if (!dx) return;
-    for (i = 0; i < R; i++)
-        for (j = 0; j < C; j++) dx[i * C + j] += out->grad[j * R + i];
-}
-LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    return ligo__build(ctx, LIGO_OP_TRANSPOSE, &a);
-}
-
-/* --------------------------------------------------------------- reshape
- * A view: the output shares the input's floats. The new shape is passed
- * in iparam (up to 4 dims) with its rank in fparam[0]. */
-
-LIGO__PRIV ligo_status ligo__shape_RESHAPE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    int nd = (int)a->fparam[0], i;
-    int64_t n;
-    ligo_status s;
-    if (nd < 1 || nd > LIGO_MAX_DIMS)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d]", nd, LIGO_MAX_DIMS);
-    s = ligo_shape_numel(nd, a->iparam, &n);
-    if (s != LIGO_OK) return ligo_set_error(ctx, s, "ligo_reshape: invalid shape (%s)", ligo_status_str(s));
-    if (n != a->src[0]->n) {
-        char bx[64];
-        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_reshape: %lld elements cannot hold a %s tensor",
-                              (long long)n, ligo_shape_str(a->src[0], bx, sizeof bx));
-    }
-    *ndim = nd;
-    for (i = 0; i < nd; i++) shape[i] = a->iparam[i];
-    return LIGO_OK;
-}
-LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
-    (void)ctx;
-    (void)out;
-}
-LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
-    const float *g = out->grad;
-    float *dx;
-    int fresh;
-    if (ligo__grad_pass(ctx, out->src[0], out)) return; /* a view: the same gradient */
-    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
-    if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
-}
-LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
-    ligo__args a = ligo__args0();
-    int i;
-    if (ligo__failed(ctx)) return NULL;
-    if (!shape || ndim < 1 || ndim > LIGO_MAX_DIMS) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d] or shape is NULL", ndim, LIGO_MAX_DIMS);
-        return NULL;
-    }
-    a.src[0] = x;
-    for (i = 0; i < ndim; i++) a.iparam[i] = shape[i];
-    a.fparam[0] = (float)ndim;
-    return ligo__build(ctx, LIGO_OP_RESHAPE, &a);
-}
-
-/* ---------------------------------------------------------------- concat
- * 2-D a and b along axis iparam[0]: rows (0) or columns (1). */
+typedef struct ligo__concat_param {
+    int axis;
+} ligo__concat_param;
 
 LIGO__PRIV ligo_status ligo__shape_CONCAT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *y = a->src[1];
-    int axis = (int)a->iparam[0];
+    int axis = ((const ligo__concat_param *)a->param)->axis;
     if (axis != 0 && axis != 1)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_concat: axis %d is not 0 or 1", axis);
     if (x->ndim != 2 || y->ndim != 2)
@@ -3938,15 +4527,13 @@ LIGO__PRIV ligo_status ligo__shape_CONCAT(ligo_ctx *ctx, const ligo__args *a, in
     *ndim = 2;
     shape[axis] = x->shape[axis] + y->shape[axis];
     shape[1 - axis] = x->shape[1 - axis];
-    if (shape[axis] > ((int64_t)1 << 38) / shape[1 - axis])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_concat: result is too large");
     return LIGO_OK;
 }
 /* Row r of out holds [x row r | y row r] (axis 1) or x rows then y rows. */
 static void ligo__concat_copy(ligo_tensor *out, int to_out) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     int64_t r, R = out->shape[0], W = out->shape[1];
-    if (out->iparam[0] == 0) {
+    if (((const ligo__concat_param *)out->param)->axis == 0) {
         if (to_out) {
             memcpy(out->data, x->data, (size_t)x->n * sizeof(float));
             memcpy(out->data + x->n, y->data, (size_t)y->n * sizeof(float));
@@ -3966,7 +4553,7 @@ LIGO__PRIV void ligo__bwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
     int64_t r, R = out->shape[0], W = out->shape[1];
-    if (out->iparam[0] == 0) {
+    if (((const ligo__concat_param *)out->param)->axis == 0) {
         if (dx) ligo__acc(dx, out->grad, x->n);
         if (dy) ligo__acc(dy, out->grad + x->n, y->n);
         return;
@@ -3976,303 +4563,537 @@ LIGO__PRIV void ligo__bwd_CONCAT(ligo_ctx *ctx, ligo_tensor *out) {
         if (dy) ligo__acc(dy + r * y->shape[1], out->grad + r * W + x->shape[1], y->shape[1]);
     }
 }
+/* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
 LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int axis) {
-    ligo__args a = ligo__args0();
+    ligo__concat_param p;
+    ligo__args a;
+    p.axis = axis;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = y;
-    a.iparam[0] = axis;
     return ligo__build(ctx, LIGO_OP_CONCAT, &a);
 }
 
-/* ----------------------------------------------------------------- slice
- * iparam = {axis, start, len} of a 2-D tensor. */
+#ifdef LIGO_OP_TESTS
+/* i0: the axis */
+static ligo_tensor *ligo__concat_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_concat(ctx, in[0], in[1], (int)c->i0);
+}
+LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "concat rows", .run = ligo__concat_case, .n_in = 2, .in = {{2, {2, 3}, 1.0f}, {2, {4, 3}, 1.0f}}},
+        {.name = "concat cols", .run = ligo__concat_case, .n_in = 2, .in = {{2, {3, 2}, 1.0f}, {2, {3, 4}, 1.0f}},
+         .i0 = 1},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/concat.c ==== */
 
-LIGO__PRIV ligo_status ligo__shape_SLICE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+/* ==== begin src/ops/cross_entropy.c ==== */
+/* ops/cross_entropy.c: mean softmax cross-entropy.
+ * logits (R, V), targets (R) in node->ids. loss = mean over counted rows
+ * (target not ignore_index) of logsumexp(row) - row[target]. Saves the
+ * logsumexp of each row (R). d logits = (softmax - onehot) / count. */
+
+LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+
+typedef struct ligo__cross_entropy_param {
+    int32_t ignore_index;
+    int64_t count;            /* rows that counted, set by forward */
+    float *lse;               /* logsumexp per row (R), saved by forward */
+    unsigned char *scalar_row; /* per row: it holds -inf, backward takes the scalar loop */
+} ligo__cross_entropy_param;
+
+LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0];
-    int64_t axis = a->iparam[0], start = a->iparam[1], len = a->iparam[2];
-    if (axis != 0 && axis != 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_slice: axis %lld is not 0 or 1", (long long)axis);
-    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "slice", "needs a 2-D tensor, got %s%s", x, NULL);
-    if (start < 0 || len < 1 || start > x->shape[axis] - len) {
+    int64_t R = ligo__rows(x), V = ligo__last(x), i;
+    int32_t ignore = ((const ligo__cross_entropy_param *)a->param)->ignore_index;
+    if (!a->ids) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_cross_entropy: targets is NULL");
+    if (a->n_ids != R) {
         char bx[64];
-        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_slice: [%lld, %lld + %lld) is outside dim %lld of %s",
-                              (long long)start, (long long)start, (long long)len, (long long)axis,
-                              ligo_shape_str(x, bx, sizeof bx));
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_cross_entropy: %lld targets for %lld rows of logits %s",
+                              (long long)a->n_ids, (long long)R, ligo_shape_str(x, bx, sizeof bx));
     }
+    for (i = 0; i < R; i++) {
+        int32_t t = a->ids[i];
+        if (t != ignore && (t < 0 || (int64_t)t >= V))
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_cross_entropy: target %ld at row %lld is outside [0, %lld)",
+                                  (long)t, (long long)i, (long long)V);
+    }
+    return ligo__shape_scalar(ndim, shape);
+}
+/* Threaded over rows; each row's loss is kept and the mean is summed in
+ * row order, so the result does not depend on the thread count. */
+typedef struct ligo__ce_job {
+    ligo_tensor *out;
+    float *lse, *dx;
+    unsigned char *scalar_row; /* the row holds -inf: backward takes the scalar loop */
+    double *row_loss;
+    float g;
+    int64_t R, V;
+    int fresh; /* backward: dx is a new buffer, store instead of adding */
+} ligo__ce_job;
+
+/* A row's max and sum of exp(row - max) (in double), eight lanes at a
+ * time on AVX2: lane sums in double, added in a fixed order. A row with
+ * -inf takes the scalar loop (*neg_inf set), here and in backward. */
+#if LIGO__X86
+LIGO__AVX2 static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
+                                                                       int *neg_inf) {
+    int64_t v, v8 = V / 8 * 8;
+    float mx = ligo__row_max_avx2(row, V, neg_inf);
+    double d[8], s = 0.0;
+    __m256 vm = _mm256_set1_ps(mx);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    *mx_out = mx;
+    if (*neg_inf) {
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        return s;
+    }
+    for (v = 0; v < v8; v += 8) {
+        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    _mm256_storeu_pd(d, s0);
+    _mm256_storeu_pd(d + 4, s1);
+    s = ((d[0] + d[1]) + (d[2] + d[3])) + ((d[4] + d[5]) + (d[6] + d[7]));
+    for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
+    return s;
+}
+
+/* d (+)= g * exp(row - lse) */
+LIGO__AVX2 static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
+                                                                   float g, int fresh) {
+    int64_t v, v8 = V / 8 * 8;
+    __m256 vl = _mm256_set1_ps(lse), vg = _mm256_set1_ps(g);
+    for (v = 0; v < v8; v += 8) {
+        __m256 e = _mm256_mul_ps(vg, ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vl)));
+        _mm256_storeu_ps(d + v, fresh ? e : _mm256_add_ps(_mm256_loadu_ps(d + v), e));
+    }
+    for (v = v8; v < V; v++) d[v] = (fresh ? 0.0f : d[v]) + g * expf(row[v] - lse);
+}
+#endif
+
+static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
+    const ligo__ce_job *j = (const ligo__ce_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0];
+    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    int32_t ignore = ((const ligo__cross_entropy_param *)out->param)->ignore_index;
+    int simd = 0;
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
+#endif
+    (void)simd;
+    for (r = r0; r < r1; r++) {
+        const float *row = x->data + r * V;
+        float mx = -FLT_MAX;
+        double s = 0.0;
+        if (out->ids[r] == ignore) continue;
+#if LIGO__X86
+        if (simd) {
+            int neg_inf;
+            s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
+            j->scalar_row[r] = (unsigned char)neg_inf;
+            j->lse[r] = mx + (float)log(s);
+            j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+            continue;
+        }
+#endif
+        for (v = 0; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        j->lse[r] = mx + (float)log(s);
+        j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+    }
+}
+
+LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    ligo__ce_job j;
+    ligo__cross_entropy_param *p = (ligo__cross_entropy_param *)out->param;
+    int64_t r, count = 0;
+    int32_t ignore = p->ignore_index;
+    double total = 0.0;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.V = ligo__last(x);
+    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * (sizeof(float) + 1));
+    j.row_loss = (double *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(double));
+    if (!j.lse || !j.row_loss) return;
+    j.scalar_row = (unsigned char *)(j.lse + j.R);
+    memset(j.scalar_row, 0, (size_t)j.R);
+    p->lse = j.lse;
+    p->scalar_row = j.scalar_row;
+    ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
+    for (r = 0; r < j.R; r++) {
+        if (out->ids[r] == ignore) continue;
+        total += j.row_loss[r];
+        count++;
+    }
+    p->count = count;
+    out->data[0] = count ? (float)(total / (double)count) : 0.0f;
+    ligo_flops_add(ctx, 4.0 * (double)count * (double)j.V, 0.0);
+}
+
+static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
+    const ligo__ce_job *j = (const ligo__ce_job *)arg;
+    const ligo_tensor *out = j->out, *x = out->src[0];
+    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    int32_t ignore = ((const ligo__cross_entropy_param *)out->param)->ignore_index;
+    const float *lse = ((const ligo__cross_entropy_param *)out->param)->lse;
+    const unsigned char *scalar_row = ((const ligo__cross_entropy_param *)out->param)->scalar_row;
+    float g = j->g;
+    int simd = 0;
+#if LIGO__X86
+    simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
+#endif
+    (void)simd;
+    (void)scalar_row;
+    for (r = r0; r < r1; r++) {
+        const float *row = x->data + r * V;
+        float *d = j->dx + r * V;
+        if (out->ids[r] == ignore) {
+            if (j->fresh) memset(d, 0, (size_t)V * sizeof(float));
+            continue;
+        }
+#if LIGO__X86
+        if (simd && !scalar_row[r]) {
+            ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
+            d[out->ids[r]] -= g;
+            continue;
+        }
+#endif
+        for (v = 0; v < V; v++) d[v] = (j->fresh ? 0.0f : d[v]) + g * expf(row[v] - lse[r]);
+        d[out->ids[r]] -= g;
+    }
+}
+
+LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    ligo__ce_job j;
+    int64_t count = ((const ligo__cross_entropy_param *)out->param)->count;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.R = ligo__rows(x);
+    j.V = ligo__last(x);
+    j.dx = ligo__grad_fresh(ctx, x, &j.fresh);
+    if (!j.dx) return;
+    if (count == 0) { /* every target ignored: the gradient is zero */
+        if (j.fresh) memset(j.dx, 0, (size_t)x->n * sizeof(float));
+        return;
+    }
+    j.g = out->grad[0] / (float)count;
+    ligo_parallel_for(ctx, ligo__ce_bwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
+    ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)j.V);
+}
+/* Mean softmax cross-entropy of logits (..., V) against n targets (one per
+ * row); rows whose target equals ignore_index are left out. Targets outside
+ * [0, V) other than ignore_index are LIGO_ERANGE. -> scalar. If no row
+ * counts, the loss is 0. */
+LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
+                                         int32_t ignore_index) {
+    ligo__cross_entropy_param p;
+    ligo__args a;
+    memset(&p, 0, sizeof p);
+    p.ignore_index = ignore_index;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = logits;
+    a.ids = targets;
+    a.n_ids = n;
+    return ligo__build(ctx, LIGO_OP_CROSS_ENTROPY, &a);
+}
+
+/* The rows that counted in a ligo_cross_entropy node (targets other than
+ * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
+ * another node. */
+LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss) {
+    if (!loss || loss->op != LIGO_OP_CROSS_ENTROPY) return 0;
+    return ((const ligo__cross_entropy_param *)loss->param)->count;
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0: ignore_index */
+static ligo_tensor *ligo__cross_entropy_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_cross_entropy(ctx, in[0], c->ids, c->n_ids, (int32_t)c->i0);
+}
+LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "cross_entropy", .run = ligo__cross_entropy_case, .n_in = 1, .in = {{3, {2, 3, 5}, 2.0f}},
+         .ids = {0, 4, -100, 2, 2, 1}, .n_ids = 6, .i0 = -100},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/cross_entropy.c ==== */
+
+/* ==== begin src/ops/embedding.c ==== */
+/* ops/embedding.c: rows of a table (V, C) picked by n ids (node->ids) -> out (n, C). */
+
+LIGO__OP(EMBEDDING, "embedding", 1, 0);
+
+LIGO__PRIV ligo_status ligo__shape_EMBEDDING(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *w = a->src[0];
+    int64_t i;
+    if (w->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "embedding", "table must be 2-D (V, C), got %s%s", w, NULL);
+    if (!a->ids || a->n_ids < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_embedding: ids is NULL or n (%lld) < 1", (long long)a->n_ids);
+    for (i = 0; i < a->n_ids; i++)
+        if (a->ids[i] < 0 || (int64_t)a->ids[i] >= w->shape[0])
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_embedding: id %ld at position %lld is outside [0, %lld)",
+                                  (long)a->ids[i], (long long)i, (long long)w->shape[0]);
     *ndim = 2;
-    shape[axis] = len;
-    shape[1 - axis] = x->shape[1 - axis];
+    shape[0] = a->n_ids;
+    shape[1] = w->shape[1];
     return LIGO_OK;
 }
-LIGO__PRIV void ligo__fwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0];
-    int64_t r, start = out->iparam[1], W = x->shape[1];
+LIGO__PRIV void ligo__fwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *w = out->src[0];
+    int64_t i, C = w->shape[1];
     (void)ctx;
-    if (out->iparam[0] == 0) {
-        memcpy(out->data, x->data + start * W, (size_t)out->n * sizeof(float));
-        return;
-    }
-    for (r = 0; r < out->shape[0]; r++)
-        memcpy(out->data + r * out->shape[1], x->data + r * W + start, (size_t)out->shape[1] * sizeof(float));
+    for (i = 0; i < out->shape[0]; i++)
+        memcpy(out->data + i * C, w->data + (int64_t)out->ids[i] * C, (size_t)C * sizeof(float));
 }
-LIGO__PRIV void ligo__bwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0];
-    float *dx = ligo__grad_of(ctx, x);
-    int64_t r, start = out->iparam[1], W = x->shape[1];
-    if (!dx) return;
-    if (out->iparam[0] == 0) {
-        ligo__acc(dx + start * W, out->grad, out->n);
-        return;
-    }
-    for (r = 0; r < out->shape[0]; r++) ligo__acc(dx + r * W + start, out->grad + r * out->shape[1], out->shape[1]);
+LIGO__PRIV void ligo__bwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *w = out->src[0];
+    float *dw = ligo__grad_of(ctx, w);
+    int64_t i, C = w->shape[1];
+    if (!dw) return;
+    for (i = 0; i < out->shape[0]; i++) ligo__acc(dw + (int64_t)out->ids[i] * C, out->grad + i * C, C);
+    ligo_flops_add(ctx, 0.0, (double)out->n);
 }
-LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len) {
+/* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
+ * LIGO_ERANGE. */
+LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n) {
     ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.iparam[0] = axis;
-    a.iparam[1] = start;
-    a.iparam[2] = len;
-    return ligo__build(ctx, LIGO_OP_SLICE, &a);
+    a.src[0] = table;
+    a.ids = ids;
+    a.n_ids = n;
+    return ligo__build(ctx, LIGO_OP_EMBEDDING, &a);
 }
 
-/* ------------------------------------------------------------ sum, mean
- * Summed in double, in index order. */
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__embedding_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_embedding(ctx, in[0], c->ids, c->n_ids);
+}
+LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "embedding", .run = ligo__embedding_case, .n_in = 1, .in = {{2, {5, 3}, 1.0f}},
+         .ids = {4, 0, 4, 2, 1, 4}, .n_ids = 6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/embedding.c ==== */
 
-static ligo_status ligo__shape_scalar(int *ndim, int64_t *shape) {
-    *ndim = 1;
-    shape[0] = 1;
-    return LIGO_OK;
-}
-static void ligo__reduce_fwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
-    const ligo_tensor *x = out->src[0];
-    double acc = 0.0;
-    int64_t i;
-    for (i = 0; i < x->n; i++) acc += (double)x->data[i];
-    out->data[0] = (float)(acc * scale);
-    ligo_flops_add(ctx, (double)x->n, (double)x->n);
-}
-static void ligo__reduce_bwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
-    ligo_tensor *x = out->src[0];
-    float *dx = ligo__grad_of(ctx, x);
-    float g = (float)((double)out->grad[0] * scale);
-    int64_t i;
-    if (dx)
-        for (i = 0; i < x->n; i++) dx[i] += g;
-}
-LIGO__PRIV ligo_status ligo__shape_SUM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    (void)ctx;
-    (void)a;
-    return ligo__shape_scalar(ndim, shape);
-}
-LIGO__PRIV void ligo__fwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_fwd(ctx, out, 1.0); }
-LIGO__PRIV void ligo__bwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_bwd(ctx, out, 1.0); }
-LIGO__PRIV ligo_status ligo__shape_MEAN(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    (void)ctx;
-    (void)a;
-    return ligo__shape_scalar(ndim, shape);
-}
-LIGO__PRIV void ligo__fwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__reduce_fwd(ctx, out, 1.0 / (double)out->src[0]->n);
-}
-LIGO__PRIV void ligo__bwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__reduce_bwd(ctx, out, 1.0 / (double)out->src[0]->n);
-}
-LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    return ligo__build(ctx, LIGO_OP_SUM, &a);
-}
-LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    return ligo__build(ctx, LIGO_OP_MEAN, &a);
-}
+/* ==== begin src/ops/gelu.c ==== */
+/* ops/gelu.c: GELU, tanh approximation (GPT-2's),
+ *   y = 0.5 x (1 + tanh(s (x + 0.044715 x^3))),  s = sqrt(2 / pi),
+ * with an AVX2 path, and the pieces ligo_linear_gelu runs in its GEMM
+ * epilogue and its backward (ops.h). */
 
-/* ---------------------------------------------------------------- linear
- * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
- * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
- * Backward: dx = G W, dW += G^T x, db += column sums of G.
- * iparam[0] = 1 (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied in
- * the epilogue while each tile is in L1, the pre-activation h saved for
- * backward, where G becomes G * gelu'(h) first. */
+LIGO__OP(GELU, "gelu", 1, 0);
 
-enum { LIGO__ACT_NONE = 0, LIGO__ACT_GELU = 1 };
-
-/* GELU pieces shared with the gelu op, defined there. */
+/* Elementwise work, split over threads (forward and backward). */
 typedef struct ligo__gelu_job {
     const float *x, *g;
     float *y;
     int64_t n;
     int fresh; /* backward: y is a new buffer, store instead of adding */
 } ligo__gelu_job;
-static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
-static void ligo__gelu_bwd_task(void *arg, int ith, int nth);
 
-/* Column sums of G (R, C) into out (C), each column summed over rows in
- * order starting from out's value: threads take blocks of columns, and
- * the AVX2 path adds lane by lane, so the result is the same for any
- * thread count and either path. */
-typedef struct ligo__colsum_job {
-    const float *G;
-    float *out;
-    int64_t R, C;
-} ligo__colsum_job;
+#define LIGO__GELU_S 0.7978845608028654f
+#define LIGO__GELU_A 0.044715f
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__COLSUM_AVX2 1
-/* 32 columns at a time in four accumulators, rows streamed once. */
-__attribute__((target("avx2"))) static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C,
-                                                              int64_t c0, int64_t c1) {
-    int64_t c, r;
-    for (c = c0; c + 32 <= c1; c += 32) {
-        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
-        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
-        for (r = 0; r < R; r++) {
-            const float *g = G + r * C + c;
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(g));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(g + 8));
-            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(g + 16));
-            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(g + 24));
-        }
-        _mm256_storeu_ps(out + c, a0);
-        _mm256_storeu_ps(out + c + 8, a1);
-        _mm256_storeu_ps(out + c + 16, a2);
-        _mm256_storeu_ps(out + c + 24, a3);
-    }
-    for (; c + 8 <= c1; c += 8) {
-        __m256 a0 = _mm256_loadu_ps(out + c);
-        for (r = 0; r < R; r++) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(G + r * C + c));
-        _mm256_storeu_ps(out + c, a0);
-    }
-    for (; c < c1; c++) {
-        float a = out[c];
-        for (r = 0; r < R; r++) a += G[r * C + c];
-        out[c] = a;
-    }
-}
-static int ligo__colsum_simd(void) { return __builtin_cpu_supports("avx2"); }
-#endif
+/* tanh through one expf: libm's tanhf costs several times more, and the
+ * absolute error here (about 1e-7) is what GELU's 1 + tanh needs. expf
+ * overflows to infinity for large u, which still gives exactly +-1. */
+static float ligo__tanh(float u) { return 1.0f - 2.0f / (1.0f + expf(2.0f * u)); }
 
-static void ligo__colsum_task(void *arg, int ith, int nth) {
-    const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
-    int64_t blocks = (j->C + 31) / 32, c, r;
-    int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
-    if (c1 > j->C) c1 = j->C;
-#ifdef LIGO__COLSUM_AVX2
-    if (ligo__colsum_simd()) {
-        ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
-        return;
-    }
-#endif
-    for (c = c0; c < c1; c++) {
-        float a = j->out[c];
-        for (r = 0; r < j->R; r++) a += j->G[r * j->C + c];
-        j->out[c] = a;
-    }
-}
-
-LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *x = a->src[0], *W = a->src[1], *b = a->src[2];
-    if (W->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "linear", "weight must be 2-D (out, in), got %s%s", W, NULL);
-    if (ligo__last(x) != W->shape[1])
-        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "input %s does not fit weight %s (out, in)", x, W);
-    if (b && b->n != W->shape[0])
-        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "bias %s does not fit weight %s (out, in)", b, W);
-    ligo__copy_shape(x, ndim, shape);
-    shape[*ndim - 1] = W->shape[0];
-    if (ligo__rows(x) > ((int64_t)1 << 38) / W->shape[0])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_linear: result is too large");
+LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
-LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
-    if (out->iparam[0] == LIGO__ACT_GELU) {
-        float *h = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
-        if (!h) return;
-        out->saved = h;
-        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
-                        ligo__gelu_epi, h);
-        ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
-    } else {
-        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
-                        NULL, NULL);
-    }
-    ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
-}
-LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
-    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
-    int fresh;
-    float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
-    float *dh = NULL;
-    const float *G = out->grad;
-    double flops = 0.0;
-    if (out->iparam[0] == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
-        ligo__gelu_job gj;
-        dh = ligo__grad_temp(ctx, R * O);
-        if (!dh) return;
-        gj.x = (const float *)out->saved;
-        gj.g = G;
-        gj.y = dh;
-        gj.n = R * O;
-        gj.fresh = 1;
-        ligo_parallel_for(ctx, ligo__gelu_bwd_task, &gj, ligo__nth_for(ctx, (double)gj.n, 16384.0));
-        G = dh;
-        flops += 14.0 * (double)R * (double)O;
-    }
-    if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
-        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
-        flops += 2.0 * (double)R * (double)I * (double)O;
-    }
-    if (dW) { /* dW (out, in) += G^T x */
-        ligo__sgemm(ctx, 1, 0, O, I, R, 1.0f, G, O, x->data, I, 1.0f, dW, I);
-        flops += 2.0 * (double)R * (double)I * (double)O;
-    }
-    if (db) {
-        ligo__colsum_job cj;
-        int nth = ligo__nth_for(ctx, (double)R * (double)O, 65536.0);
-        if ((int64_t)nth > (O + 31) / 32) nth = (int)((O + 31) / 32);
-        cj.G = G;
-        cj.out = db;
-        cj.R = R;
-        cj.C = O;
-        ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
-        flops += (double)R * (double)O;
-    }
-    ligo__grad_release(ctx, dh, R * O);
-    ligo_flops_add(ctx, 0.0, flops);
-}
-LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.src[1] = W;
-    a.src[2] = b;
-    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
-}
-LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
-    ligo__args a = ligo__args0();
-    a.src[0] = x;
-    a.src[1] = W;
-    a.src[2] = b;
-    a.iparam[0] = LIGO__ACT_GELU;
-    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+/* GELU is elementwise and costly (an exp and a division per element), so
+ * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
+ * split in blocks of 8 so that which elements take the vector path does
+ * not depend on the thread count (results stay bitwise identical). */
+static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
+    int64_t blocks = j->n / 8;
+    *i0 = blocks * ith / nth * 8;
+    *i1 = ith == nth - 1 ? j->n : blocks * (ith + 1) / nth * 8;
 }
 
-/* ------------------------------------------------------------- layernorm
+static float ligo__gelu1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
+    return 0.5f * x * (1.0f + ligo__tanh(u));
+}
+
+/* dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) s (1 + 3 a x^2), t = tanh(u). */
+static float ligo__gelu_grad1(float x) {
+    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
+    float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+}
+
+#if LIGO__X86
+/* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
+ * argument; also returns x. */
+LIGO__AVX2 static __m256 ligo__gelu_tanh8(__m256 x) {
+    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
+    __m256 e = ligo__exp8(_mm256_add_ps(u, u));
+    return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+}
+
+LIGO__AVX2 static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), t)));
+    }
+}
+
+LIGO__AVX2 static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
+                                                                    int64_t i0, int64_t i1, int fresh) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+        __m256 du = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S),
+                                  _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
+        __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
+        d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
+        if (fresh)
+            _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+        else
+            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
+    }
+}
+
+#endif
+
+static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
+    }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
+}
+
+static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
+    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
+    int64_t i, i0, i1, vec_end;
+    ligo__gelu_range(j, ith, nth, &i0, &i1);
+    vec_end = i0;
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
+        vec_end = i0 + (i1 - i0) / 8 * 8;
+        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
+    }
+#endif
+    for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
+}
+
+/* The linear op's GELU epilogue: the tile's pre-activation to h (same
+ * layout as C), GELU in place, eight at a time where they fit. */
+LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
+    float *h = (float *)user + offset;
+    int64_t i, k, v8 = 0;
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
+    if (simd) v8 = nr / 8 * 8;
+#endif
+    for (i = 0; i < mr; i++) {
+        float *ci = c + i * ldc, *hi = h + i * ldc;
+        memcpy(hi, ci, (size_t)nr * sizeof(float));
+#if LIGO__X86
+        if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
+#endif
+        for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
+    }
+}
+
+LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__gelu_job j;
+    j.x = out->src[0]->data;
+    j.g = NULL;
+    j.y = out->data;
+    j.n = out->n;
+    j.fresh = 0;
+    ligo_parallel_for(ctx, ligo__gelu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
+}
+LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *g, float *dx, int64_t n, int fresh) {
+    ligo__gelu_job j;
+    j.x = x;
+    j.g = g;
+    j.y = dx;
+    j.n = n;
+    j.fresh = fresh;
+    ligo_parallel_for(ctx, ligo__gelu_bwd_task, &j, ligo__nth_for(ctx, (double)n, 16384.0));
+}
+LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
+    int fresh;
+    float *dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (!dx) return;
+    ligo__gelu_backward(ctx, out->src[0]->data, out->grad, dx, out->n, fresh);
+    ligo_flops_add(ctx, 0.0, 14.0 * (double)out->n);
+}
+/* GELU, tanh approximation (GPT-2's). */
+LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_GELU, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__gelu_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_gelu(ctx, in[0]);
+}
+LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "gelu", .run = ligo__gelu_case, .n_in = 1, .in = {{2, {4, 5}, 3.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/gelu.c ==== */
+
+/* ==== begin src/ops/layernorm.c ==== */
+/* ops/layernorm.c: LayerNorm over the last dim.
  * x (R, C), gamma and beta (C). Saves mean and rstd (R each) for backward:
  *   y = (x - mean) * rstd * gamma + beta,   rstd = 1 / sqrt(var + eps)
  *   dx = rstd * (dn - mean(dn) - n * mean(dn * n)),  n = normalised x,
  *   dn = dy * gamma. */
 
+LIGO__OP(LAYERNORM, "layernorm", 3, 0);
+
+typedef struct ligo__layernorm_param {
+    float eps;
+    float *stats; /* mean (R) then rstd (R), saved by forward */
+} ligo__layernorm_param;
+
 LIGO__PRIV ligo_status ligo__shape_LAYERNORM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     const ligo_tensor *x = a->src[0], *g = a->src[1], *b = a->src[2];
+    float eps = ((const ligo__layernorm_param *)a->param)->eps;
     int64_t C = ligo__last(x);
     if (g->n != C || b->n != C)
         return ligo__bad(ctx, LIGO_ESHAPE, "layernorm", "gamma %s and beta %s must have the last dim of x", g, b);
-    if (!(a->fparam[0] > 0.0f) || !isfinite(a->fparam[0]))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_layernorm: eps %g must be positive", (double)a->fparam[0]);
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_layernorm: eps %g must be positive", (double)eps);
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
@@ -4291,16 +5112,8 @@ typedef struct ligo__ln_job {
 } ligo__ln_job;
 
 /* AVX2 rows: eight partial sums per reduction, added in a fixed order. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__LN_AVX2 1
-__attribute__((target("avx2,fma"))) static float ligo__hsum8(__m256 v) {
-    float l[8];
-    _mm256_storeu_ps(l, v);
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
+#if LIGO__X86
+LIGO__AVX2 static void ligo__ln_row_fwd_avx2(const float *xr, const float *g, const float *b,
                                                                       float *yr, int64_t C, float eps, float *mean_out,
                                                                       float *rstd_out) {
     int64_t c, c8 = C / 8 * 8;
@@ -4330,7 +5143,7 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_fwd_avx2(const floa
     *rstd_out = rstd;
 }
 
-__attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
+LIGO__AVX2 static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, const float *g,
                                                                      float *dx, int64_t C, float mean, float rstd,
                                                                      int fresh, float *pg, float *pb) {
     int64_t c, c8 = C / 8 * 8;
@@ -4376,17 +5189,17 @@ __attribute__((target("avx2,fma"))) static void ligo__ln_row_dx_avx2(const float
     }
 }
 
-static int ligo__ln_simd(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1], *b = out->src[2];
     int64_t R = j->R, C = j->C, r, c, r0 = R * ith / nth, r1 = R * (ith + 1) / nth;
-    float eps = out->fparam[0];
-    float *stats = (float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    if (ligo__ln_simd()) {
+    const ligo__layernorm_param *p = (const ligo__layernorm_param *)out->param;
+    float eps = p->eps;
+    float *stats = p->stats;
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
         for (r = r0; r < r1; r++)
             ligo__ln_row_fwd_avx2(x->data + r * C, g->data, b->data, out->data + r * C, C, eps, &stats[r],
                                   &stats[R + r]);
@@ -4418,7 +5231,7 @@ LIGO__PRIV void ligo__fwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     j.C = ligo__last(x);
     stats = (float *)ligo_alloc_scratch(ctx, (size_t)(2 * j.R) * sizeof(float));
     if (!stats) return;
-    out->saved = stats; /* mean (R) then rstd (R) */
+    ((ligo__layernorm_param *)out->param)->stats = stats;
     ligo_parallel_for(ctx, ligo__ln_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.C, 16384.0));
     ligo_flops_add(ctx, 8.0 * (double)j.R * (double)j.C, 0.0);
 }
@@ -4428,9 +5241,9 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1];
     int64_t R = j->R, C = j->C, r, c, blk;
     int64_t nb = (R + LIGO__LN_RB - 1) / LIGO__LN_RB, b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-    const float *stats = (const float *)out->saved;
-#ifdef LIGO__LN_AVX2
-    int simd = ligo__ln_simd();
+    const float *stats = ((const ligo__layernorm_param *)out->param)->stats;
+#if LIGO__X86
+    int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
 #endif
     for (blk = b0; blk < b1; blk++) {
         float *pg = j->part + blk * 2 * C, *pb = pg + C;
@@ -4440,7 +5253,7 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
             const float *xr = x->data + r * C, *gr = out->grad + r * C;
             float *dx = j->dx ? j->dx + r * C : NULL;
             float mean = stats[r], rstd = stats[R + r], mdn = 0.0f, mdnn = 0.0f;
-#ifdef LIGO__LN_AVX2
+#if LIGO__X86
             if (simd) {
                 ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
                 continue;
@@ -4500,754 +5313,757 @@ LIGO__PRIV void ligo__bwd_LAYERNORM(ligo_ctx *ctx, ligo_tensor *out) {
     if (j.dg || j.db) ligo_parallel_for(ctx, ligo__ln_reduce_task, &j, j.C >= 256 ? nth : 1);
     ligo_flops_add(ctx, 0.0, 14.0 * (double)j.R * (double)j.C);
 }
+/* LayerNorm over the last dim C with gamma, beta of C floats. */
 LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, ligo_tensor *beta, float eps) {
-    ligo__args a = ligo__args0();
+    ligo__layernorm_param p;
+    ligo__args a;
+    p.eps = eps;
+    p.stats = NULL;
+    a = ligo__args_of(&p, sizeof p);
     a.src[0] = x;
     a.src[1] = gamma;
     a.src[2] = beta;
-    a.fparam[0] = eps;
     return ligo__build(ctx, LIGO_OP_LAYERNORM, &a);
 }
 
-/* ------------------------------------------------------------------ gelu
- * y = 0.5 x (1 + tanh(s (x + 0.044715 x^3))),  s = sqrt(2 / pi). */
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__layernorm_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_layernorm(ctx, in[0], in[1], in[2], 1e-5f);
+}
+LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "layernorm", .run = ligo__layernorm_case, .n_in = 3,
+         .in = {{2, {3, 6}, 2.0f}, {1, {6}, 1.0f}, {1, {6}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/layernorm.c ==== */
 
-#define LIGO__GELU_S 0.7978845608028654f
-#define LIGO__GELU_A 0.044715f
+/* ==== begin src/ops/linear.c ==== */
+/* ops/linear.c: the fully connected layer.
+ * x (R, in) flattened from (..., in); W (out, in); b (out) or NULL.
+ * y (R, out) = x W^T + b, the bias added in the GEMM's epilogue.
+ * Backward: dx = G W, dW += G^T x, db += column sums of G.
+ * With LIGO__ACT_GELU (ligo_linear_gelu): y = gelu(x W^T + b), GELU applied
+ * in the epilogue while each tile is in L1 (gelu.c's ligo__gelu_epi), the
+ * pre-activation h saved for backward, where G becomes G * gelu'(h) first. */
 
-/* tanh through one expf: libm's tanhf costs several times more, and the
- * absolute error here (about 1e-7) is what GELU's 1 + tanh needs. expf
- * overflows to infinity for large u, which still gives exactly +-1. */
-static float ligo__tanh(float u) { return 1.0f - 2.0f / (1.0f + expf(2.0f * u)); }
+LIGO__OP(LINEAR, "linear", 2, 0);
 
-LIGO__PRIV ligo_status ligo__shape_GELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+enum { LIGO__ACT_NONE = 0, LIGO__ACT_GELU = 1 };
+typedef struct ligo__linear_param {
+    int act;  /* LIGO__ACT_* */
+    float *h; /* GELU: the pre-activation (R, out), saved by forward */
+} ligo__linear_param;
+
+/* Column sums of G (R, C) into out (C), each column summed over rows in
+ * order starting from out's value: threads take blocks of columns, and
+ * the AVX2 path adds lane by lane, so the result is the same for any
+ * thread count and either path. */
+typedef struct ligo__colsum_job {
+    const float *G;
+    float *out;
+    int64_t R, C;
+} ligo__colsum_job;
+
+#if LIGO__X86
+/* 32 columns at a time in four accumulators, rows streamed once. */
+LIGO__AVX2 static void ligo__colsum_avx2(const float *G, float *out, int64_t R, int64_t C, int64_t c0, int64_t c1) {
+    int64_t c, r;
+    for (c = c0; c + 32 <= c1; c += 32) {
+        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+        for (r = 0; r < R; r++) {
+            const float *g = G + r * C + c;
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(g));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(g + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(g + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(g + 24));
+        }
+        _mm256_storeu_ps(out + c, a0);
+        _mm256_storeu_ps(out + c + 8, a1);
+        _mm256_storeu_ps(out + c + 16, a2);
+        _mm256_storeu_ps(out + c + 24, a3);
+    }
+    for (; c + 8 <= c1; c += 8) {
+        __m256 a0 = _mm256_loadu_ps(out + c);
+        for (r = 0; r < R; r++) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(G + r * C + c));
+        _mm256_storeu_ps(out + c, a0);
+    }
+    for (; c < c1; c++) {
+        float a = out[c];
+        for (r = 0; r < R; r++) a += G[r * C + c];
+        out[c] = a;
+    }
+}
+#endif
+
+static void ligo__colsum_task(void *arg, int ith, int nth) {
+    const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
+    int64_t blocks = (j->C + 31) / 32, c, r;
+    int64_t c0 = blocks * ith / nth * 32, c1 = blocks * (ith + 1) / nth * 32;
+    if (c1 > j->C) c1 = j->C;
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX2) {
+        ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
+        return;
+    }
+#endif
+    for (c = c0; c < c1; c++) {
+        float a = j->out[c];
+        for (r = 0; r < j->R; r++) a += j->G[r * j->C + c];
+        j->out[c] = a;
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_LINEAR(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *W = a->src[1], *b = a->src[2];
+    if (W->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "linear", "weight must be 2-D (out, in), got %s%s", W, NULL);
+    if (ligo__last(x) != W->shape[1])
+        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "input %s does not fit weight %s (out, in)", x, W);
+    if (b && b->n != W->shape[0])
+        return ligo__bad(ctx, LIGO_ESHAPE, "linear", "bias %s does not fit weight %s (out, in)", b, W);
+    ligo__copy_shape(x, ndim, shape);
+    shape[*ndim - 1] = W->shape[0];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
+    ligo__linear_param *p = (ligo__linear_param *)out->param;
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    if (p->act == LIGO__ACT_GELU) {
+        float *h = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(R * O) * sizeof(float), "scratch", 0);
+        if (!h) return;
+        p->h = h;
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        ligo__gelu_epi, h);
+        ligo_flops_add(ctx, 8.0 * (double)R * (double)O, 0.0);
+    } else {
+        ligo__sgemm_epi(ctx, 0, 1, R, O, I, 1.0f, x->data, I, W->data, I, 0.0f, out->data, O, b ? b->data : NULL,
+                        NULL, NULL);
+    }
+    ligo_flops_add(ctx, 2.0 * (double)R * (double)I * (double)O + (b ? (double)R * (double)O : 0.0), 0.0);
+}
+LIGO__PRIV void ligo__bwd_LINEAR(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__linear_param *p = (const ligo__linear_param *)out->param;
+    ligo_tensor *x = out->src[0], *W = out->src[1], *b = out->src[2];
+    int64_t R = ligo__rows(x), I = W->shape[1], O = W->shape[0];
+    int fresh;
+    float *dx = ligo__grad_fresh(ctx, x, &fresh), *dW = ligo__grad_of(ctx, W), *db = b ? ligo__grad_of(ctx, b) : NULL;
+    float *dh = NULL;
+    const float *G = out->grad;
+    double flops = 0.0;
+    if (p->act == LIGO__ACT_GELU) { /* G = G * gelu'(h) */
+        dh = ligo__grad_temp(ctx, R * O);
+        if (!dh) return;
+        ligo__gelu_backward(ctx, p->h, G, dh, R * O, 1);
+        G = dh;
+        flops += 14.0 * (double)R * (double)O;
+    }
+    if (dx) { /* dx (R, in) (+)= G (R, out) W (out, in) */
+        ligo__sgemm(ctx, 0, 0, R, I, O, 1.0f, G, O, W->data, I, fresh ? 0.0f : 1.0f, dx, I);
+        flops += 2.0 * (double)R * (double)I * (double)O;
+    }
+    if (dW) { /* dW (out, in) += G^T x */
+        ligo__sgemm(ctx, 1, 0, O, I, R, 1.0f, G, O, x->data, I, 1.0f, dW, I);
+        flops += 2.0 * (double)R * (double)I * (double)O;
+    }
+    if (db) {
+        ligo__colsum_job cj;
+        int nth = ligo__nth_for(ctx, (double)R * (double)O, 65536.0);
+        if ((int64_t)nth > (O + 31) / 32) nth = (int)((O + 31) / 32);
+        cj.G = G;
+        cj.out = db;
+        cj.R = R;
+        cj.C = O;
+        ligo_parallel_for(ctx, ligo__colsum_task, &cj, nth);
+        flops += (double)R * (double)O;
+    }
+    ligo__grad_release(ctx, dh, R * O);
+    ligo_flops_add(ctx, 0.0, flops);
+}
+static ligo_tensor *ligo__linear_act(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b, int act) {
+    ligo__linear_param p;
+    ligo__args a;
+    p.act = act;
+    p.h = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    a.src[1] = W;
+    a.src[2] = b;
+    return ligo__build(ctx, LIGO_OP_LINEAR, &a);
+}
+/* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
+LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    return ligo__linear_act(ctx, x, W, b, LIGO__ACT_NONE);
+}
+/* gelu(ligo_linear(x, W, b)) as one node: the GELU runs in the product's
+ * epilogue, and the tape holds one node instead of two. */
+LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b) {
+    return ligo__linear_act(ctx, x, W, b, LIGO__ACT_GELU);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__linear_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_linear(ctx, in[0], in[1], c->n_in > 2 ? in[2] : NULL);
+}
+static ligo_tensor *ligo__linear_gelu_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_linear_gelu(ctx, in[0], in[1], c->n_in > 2 ? in[2] : NULL);
+}
+LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "linear bias", .run = ligo__linear_case, .n_in = 3,
+         .in = {{3, {2, 3, 5}, 1.0f}, {2, {4, 5}, 1.0f}, {1, {4}, 1.0f}}},
+        {.name = "linear no bias", .run = ligo__linear_case, .n_in = 2, .in = {{2, {3, 5}, 1.0f}, {2, {4, 5}, 1.0f}}},
+        {.name = "linear gelu bias", .run = ligo__linear_gelu_case, .n_in = 3,
+         .in = {{3, {2, 3, 5}, 1.0f}, {2, {4, 5}, 1.0f}, {1, {4}, 1.0f}}},
+        /* 19 outputs: a full 16-wide tile and an edge */
+        {.name = "linear gelu no bias", .run = ligo__linear_gelu_case, .n_in = 2,
+         .in = {{2, {7, 5}, 0.5f}, {2, {19, 5}, 0.5f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/linear.c ==== */
+
+/* ==== begin src/ops/matmul.c ==== */
+/* ops/matmul.c: out (M, N) = op(a) (M, K) @ op(b) (K, N), op(X) = X or
+ * X^T, through the GEMM choke point. */
+
+LIGO__OP(MATMUL, "matmul", 2, 0);
+
+typedef struct ligo__matmul_param {
+    int trans_a, trans_b;
+} ligo__matmul_param;
+
+LIGO__PRIV ligo_status ligo__shape_MATMUL(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)a->param;
+    int ta = p->trans_a, tb = p->trans_b;
+    if (x->ndim != 2 || y->ndim != 2)
+        return ligo__bad(ctx, LIGO_ESHAPE, "matmul", "operands must be 2-D, got %s and %s", x, y);
+    if ((ta ? x->shape[0] : x->shape[1]) != (tb ? y->shape[1] : y->shape[0])) {
+        char bx[64], by[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_matmul: inner dims differ (%s%s @ %s%s)",
+                              ligo_shape_str(x, bx, sizeof bx), ta ? "^T" : "", ligo_shape_str(y, by, sizeof by),
+                              tb ? "^T" : "");
+    }
+    *ndim = 2;
+    shape[0] = ta ? x->shape[1] : x->shape[0];
+    shape[1] = tb ? y->shape[0] : y->shape[1];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *y = out->src[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)out->param;
+    int ta = p->trans_a, tb = p->trans_b;
+    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
+    ligo__sgemm(ctx, ta, tb, M, N, K, 1.0f, x->data, x->shape[1], y->data, y->shape[1], 0.0f, out->data, N);
+    ligo_flops_add(ctx, 2.0 * (double)M * (double)N * (double)K, 0.0);
+}
+/* With C = op(A) op(B): d op(A) = G op(B)^T and d op(B) = op(A)^T G. */
+LIGO__PRIV void ligo__bwd_MATMUL(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    const ligo__matmul_param *p = (const ligo__matmul_param *)out->param;
+    int ta = p->trans_a, tb = p->trans_b;
+    int64_t M = out->shape[0], N = out->shape[1], K = ta ? x->shape[0] : x->shape[1];
+    int64_t lda = x->shape[1], ldb = y->shape[1];
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    const float *G = out->grad;
+    double flops = 0.0;
+    if (dx) {
+        if (!ta) /* dA (M, K) += G op(B)^T */
+            ligo__sgemm(ctx, 0, !tb, M, K, N, 1.0f, G, N, y->data, ldb, 1.0f, dx, lda);
+        else /* dA (K, M) += op(B) G^T */
+            ligo__sgemm(ctx, tb, 1, K, M, N, 1.0f, y->data, ldb, G, N, 1.0f, dx, lda);
+        flops += 2.0 * (double)M * (double)N * (double)K;
+    }
+    if (dy) {
+        if (!tb) /* dB (K, N) += op(A)^T G */
+            ligo__sgemm(ctx, !ta, 0, K, N, M, 1.0f, x->data, lda, G, N, 1.0f, dy, ldb);
+        else /* dB (N, K) += G^T op(A) */
+            ligo__sgemm(ctx, 1, ta, N, K, M, 1.0f, G, N, x->data, lda, 1.0f, dy, ldb);
+        flops += 2.0 * (double)M * (double)N * (double)K;
+    }
+    ligo_flops_add(ctx, 0.0, flops);
+}
+/* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
+LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b) {
+    ligo__matmul_param p;
+    ligo__args a;
+    p.trans_a = trans_a ? 1 : 0;
+    p.trans_b = trans_b ? 1 : 0;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    a.src[1] = y;
+    return ligo__build(ctx, LIGO_OP_MATMUL, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0, i1: trans_a, trans_b */
+static ligo_tensor *ligo__matmul_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_matmul(ctx, in[0], in[1], (int)c->i0, (int)c->i1);
+}
+LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases) {
+    /* op(a) is 3 x 5, op(b) 5 x 4 */
+    static const ligo_op_case c[] = {
+        {.name = "matmul NN", .run = ligo__matmul_case, .n_in = 2, .in = {{2, {3, 5}, 1.0f}, {2, {5, 4}, 1.0f}}},
+        {.name = "matmul NT", .run = ligo__matmul_case, .n_in = 2, .in = {{2, {3, 5}, 1.0f}, {2, {4, 5}, 1.0f}},
+         .i1 = 1},
+        {.name = "matmul TN", .run = ligo__matmul_case, .n_in = 2, .in = {{2, {5, 3}, 1.0f}, {2, {5, 4}, 1.0f}},
+         .i0 = 1},
+        {.name = "matmul TT", .run = ligo__matmul_case, .n_in = 2, .in = {{2, {5, 3}, 1.0f}, {2, {4, 5}, 1.0f}},
+         .i0 = 1, .i1 = 1},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/matmul.c ==== */
+
+/* ==== begin src/ops/reduce.c ==== */
+/* ops/reduce.c: sum and mean of every element, summed in double in index order. */
+
+LIGO__OP(SUM, "sum", 1, 0);
+LIGO__OP(MEAN, "mean", 1, 0);
+
+static void ligo__reduce_fwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
+    const ligo_tensor *x = out->src[0];
+    double acc = 0.0;
+    int64_t i;
+    for (i = 0; i < x->n; i++) acc += (double)x->data[i];
+    out->data[0] = (float)(acc * scale);
+    ligo_flops_add(ctx, (double)x->n, (double)x->n);
+}
+static void ligo__reduce_bwd(ligo_ctx *ctx, ligo_tensor *out, double scale) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    float g = (float)((double)out->grad[0] * scale);
+    int64_t i;
+    if (dx)
+        for (i = 0; i < x->n; i++) dx[i] += g;
+}
+LIGO__PRIV ligo_status ligo__shape_SUM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    (void)a;
+    return ligo__shape_scalar(ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_fwd(ctx, out, 1.0); }
+LIGO__PRIV void ligo__bwd_SUM(ligo_ctx *ctx, ligo_tensor *out) { ligo__reduce_bwd(ctx, out, 1.0); }
+LIGO__PRIV ligo_status ligo__shape_MEAN(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    (void)a;
+    return ligo__shape_scalar(ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__reduce_fwd(ctx, out, 1.0 / (double)out->src[0]->n);
+}
+LIGO__PRIV void ligo__bwd_MEAN(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__reduce_bwd(ctx, out, 1.0 / (double)out->src[0]->n);
+}
+/* The sum of every element -> scalar. */
+LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SUM, &a);
+}
+/* The mean of every element -> scalar. */
+LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_MEAN, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* of a square, so that the gradient is not constant */
+static ligo_tensor *ligo__sum_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_sum(ctx, ligo_mul(ctx, in[0], in[0]));
+}
+static ligo_tensor *ligo__mean_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_mean(ctx, ligo_mul(ctx, in[0], in[0]));
+}
+LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "sum", .run = ligo__sum_case, .n_in = 1, .in = {{2, {3, 4}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "mean", .run = ligo__mean_case, .n_in = 1, .in = {{2, {3, 4}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/reduce.c ==== */
+
+/* ==== begin src/ops/reshape.c ==== */
+/* ops/reshape.c: a view (LIGO__OP_VIEW): the output shares the input's
+ * floats under another shape; backward hands the gradient through. */
+
+LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+
+typedef struct ligo__reshape_param {
+    int ndim;
+    int64_t shape[LIGO_MAX_DIMS];
+} ligo__reshape_param;
+
+LIGO__PRIV ligo_status ligo__shape_RESHAPE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo__reshape_param *p = (const ligo__reshape_param *)a->param;
+    int nd = p->ndim, i;
+    int64_t n;
+    ligo_status s;
+    s = ligo_shape_numel(nd, p->shape, &n);
+    if (s != LIGO_OK) return ligo_set_error(ctx, s, "ligo_reshape: invalid shape (%s)", ligo_status_str(s));
+    if (n != a->src[0]->n) {
+        char bx[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_reshape: %lld elements cannot hold a %s tensor",
+                              (long long)n, ligo_shape_str(a->src[0], bx, sizeof bx));
+    }
+    *ndim = nd;
+    for (i = 0; i < nd; i++) shape[i] = p->shape[i];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    (void)out;
+}
+LIGO__PRIV void ligo__bwd_RESHAPE(ligo_ctx *ctx, ligo_tensor *out) {
+    const float *g = out->grad;
+    float *dx;
+    int fresh;
+    if (ligo__grad_pass(ctx, out->src[0], out)) return; /* a view: the same gradient */
+    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
+}
+/* The same floats under another shape of as many elements: a view (no
+ * copy) with a gradient of its own. */
+LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape) {
+    ligo__reshape_param p;
+    ligo__args a;
+    int i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!shape || ndim < 1 || ndim > LIGO_MAX_DIMS) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_reshape: ndim %d is outside [1, %d] or shape is NULL", ndim, LIGO_MAX_DIMS);
+        return NULL;
+    }
+    memset(&p, 0, sizeof p);
+    p.ndim = ndim;
+    for (i = 0; i < ndim; i++) p.shape[i] = shape[i];
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_RESHAPE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* through a product, so that the view's gradient feeds a real op */
+static ligo_tensor *ligo__reshape_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    int64_t s[3] = {2, 3, 2};
+    ligo_tensor *a = ligo_reshape(ctx, in[0], 3, s);
+    (void)c;
+    return ligo_mul(ctx, a, ligo_reshape(ctx, in[1], 3, s));
+}
+LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "reshape", .run = ligo__reshape_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {4, 3}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/reshape.c ==== */
+
+/* ==== begin src/ops/scale.c ==== */
+/* ops/scale.c: out = s a for a constant s. */
+
+LIGO__OP(SCALE, "scale", 1, 0);
+
+typedef struct ligo__scale_param {
+    float s;
+} ligo__scale_param;
+
+LIGO__PRIV ligo_status ligo__shape_SCALE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo__scale_param *p = (const ligo__scale_param *)a->param;
+    if (!isfinite(p->s)) return ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_scale: factor %g is not finite", (double)p->s);
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
+    int64_t i;
+    float s = ((const ligo__scale_param *)out->param)->s;
+    for (i = 0; i < out->n; i++) out->data[i] = s * out->src[0]->data[i];
+    ligo_flops_add(ctx, (double)out->n, (double)out->n);
+}
+LIGO__PRIV void ligo__bwd_SCALE(ligo_ctx *ctx, ligo_tensor *out) {
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    int64_t i;
+    float s = ((const ligo__scale_param *)out->param)->s;
+    if (dx)
+        for (i = 0; i < out->n; i++) dx[i] += s * out->grad[i];
+}
+/* s a, for a finite s. */
+LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *x, float s) {
+    ligo__scale_param p;
+    ligo__args a;
+    p.s = s;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SCALE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__scale_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_scale(ctx, in[0], -1.75f);
+}
+LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "scale", .run = ligo__scale_case, .n_in = 1, .in = {{2, {3, 4}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/scale.c ==== */
+
+/* ==== begin src/ops/silu.c ==== */
+/* ops/silu.c: SiLU (swish), elementwise:
+ *   y = x sigmoid(x) = x / (1 + e^-x),
+ *   dy/dx = s (1 + x (1 - s)),  s = sigmoid(x).
+ * For large negative x, e^-x overflows to infinity and y is -0, as it
+ * should be. Threaded over contiguous ranges of elements; each element is
+ * computed alone, so the split does not change the result. */
+
+LIGO__OP(SILU, "silu", 1, 0);
+
+typedef struct ligo__silu_job {
+    const float *x, *g; /* the input; backward: the output's gradient */
+    float *y;           /* forward: the output; backward: the input's gradient */
+    int64_t n;
+    int fresh;          /* backward: y is a new buffer, store instead of adding */
+} ligo__silu_job;
+
+static float ligo__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+static void ligo__silu_fwd_task(void *arg, int ith, int nth) {
+    const ligo__silu_job *j = (const ligo__silu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) j->y[i] = j->x[i] / (1.0f + expf(-j->x[i]));
+}
+
+static void ligo__silu_bwd_task(void *arg, int ith, int nth) {
+    const ligo__silu_job *j = (const ligo__silu_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    for (i = i0; i < i1; i++) {
+        float x = j->x[i], s = ligo__sigmoid(x), d = j->g[i] * s * (1.0f + x * (1.0f - s));
+        j->y[i] = j->fresh ? d : j->y[i] + d;
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_SILU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
     (void)ctx;
     ligo__copy_shape(a->src[0], ndim, shape);
     return LIGO_OK;
 }
-/* GELU is elementwise and costly (an exp and a division per element), so
- * it has an AVX2/FMA path chosen at run time like the GEMM kernel. Work is
- * split in blocks of 8 so that which elements take the vector path does
- * not depend on the thread count (results stay bitwise identical). */
-static void ligo__gelu_range(const ligo__gelu_job *j, int ith, int nth, int64_t *i0, int64_t *i1) {
-    int64_t blocks = j->n / 8;
-    *i0 = blocks * ith / nth * 8;
-    *i1 = ith == nth - 1 ? j->n : blocks * (ith + 1) / nth * 8;
-}
 
-static float ligo__gelu1(float x) {
-    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x);
-    return 0.5f * x * (1.0f + ligo__tanh(u));
-}
-
-/* dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) s (1 + 3 a x^2), t = tanh(u). */
-static float ligo__gelu_grad1(float x) {
-    float u = LIGO__GELU_S * (x + LIGO__GELU_A * x * x * x), t = ligo__tanh(u);
-    float du = LIGO__GELU_S * (1.0f + 3.0f * LIGO__GELU_A * x * x);
-    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
-}
-
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__GELU_AVX2 1
-
-/* exp on 8 floats: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial
- * for e^r (Cephes' coefficients), 2^n put in the exponent bits. The clamp
- * keeps NaN: max and min return their second operand when one is NaN, so
- * x goes second (the bounds are not zeros: finite results are as before). */
-__attribute__((target("avx2,fma"))) static __m256 ligo__exp8(__m256 x) {
-    __m256 fx, r, p, y;
-    __m256i e;
-    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
-    fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
-/* t = tanh(u) = 1 - 2 / (1 + e^(2u)) for 8 values of x, with u the GELU
- * argument; also returns x. */
-__attribute__((target("avx2,fma"))) static __m256 ligo__gelu_tanh8(__m256 x) {
-    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-    __m256 u = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S), _mm256_fmadd_ps(_mm256_set1_ps(LIGO__GELU_A), x3, x));
-    __m256 e = ligo__exp8(_mm256_add_ps(u, u));
-    return _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__gelu_fwd_avx2(const float *x, float *y, int64_t i0, int64_t i1) {
-    int64_t i;
-    for (i = i0; i < i1; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v);
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), t)));
-    }
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__gelu_bwd_avx2(const float *x, const float *g, float *dx,
-                                                                    int64_t i0, int64_t i1, int fresh) {
-    int64_t i;
-    for (i = i0; i < i1; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i), t = ligo__gelu_tanh8(v), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
-        __m256 du = _mm256_mul_ps(_mm256_set1_ps(LIGO__GELU_S),
-                                  _mm256_fmadd_ps(_mm256_set1_ps(3.0f * LIGO__GELU_A), _mm256_mul_ps(v, v), one));
-        __m256 d = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(_mm256_fnmadd_ps(t, t, one), du));
-        d = _mm256_fmadd_ps(half, _mm256_add_ps(one, t), d);
-        if (fresh)
-            _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
-        else
-            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), d, _mm256_loadu_ps(dx + i)));
-    }
-}
-
-static int ligo__has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-#endif
-
-static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
-    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0, i1, vec_end;
-    ligo__gelu_range(j, ith, nth, &i0, &i1);
-    vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
-        vec_end = i0 + (i1 - i0) / 8 * 8;
-        ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
-    }
-#endif
-    for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
-}
-
-static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
-    const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
-    int64_t i, i0, i1, vec_end;
-    ligo__gelu_range(j, ith, nth, &i0, &i1);
-    vec_end = i0;
-#ifdef LIGO__GELU_AVX2
-    if (ligo__has_avx2()) {
-        vec_end = i0 + (i1 - i0) / 8 * 8;
-        ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
-    }
-#endif
-    for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
-}
-
-/* The linear op's GELU epilogue: the tile's pre-activation to h (same
- * layout as C), GELU in place, eight at a time where they fit. */
-static void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset) {
-    float *h = (float *)user + offset;
-    int64_t i, k, v8 = 0;
-#ifdef LIGO__GELU_AVX2
-    int simd = ligo__has_avx2();
-    if (simd) v8 = nr / 8 * 8;
-#endif
-    for (i = 0; i < mr; i++) {
-        float *ci = c + i * ldc, *hi = h + i * ldc;
-        memcpy(hi, ci, (size_t)nr * sizeof(float));
-#ifdef LIGO__GELU_AVX2
-        if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
-#endif
-        for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
-    }
-}
-
-LIGO__PRIV void ligo__fwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__gelu_job j;
+/* FLOPs: 5 per element forward, 9 backward (an exp counted as one). */
+LIGO__PRIV void ligo__fwd_SILU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__silu_job j;
     j.x = out->src[0]->data;
     j.g = NULL;
     j.y = out->data;
     j.n = out->n;
     j.fresh = 0;
-    ligo_parallel_for(ctx, ligo__gelu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
-    ligo_flops_add(ctx, 8.0 * (double)out->n, 0.0);
+    ligo_parallel_for(ctx, ligo__silu_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 5.0 * (double)out->n, 0.0);
 }
-LIGO__PRIV void ligo__bwd_GELU(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__gelu_job j;
+
+LIGO__PRIV void ligo__bwd_SILU(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__silu_job j;
     float *dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
     if (!dx) return;
     j.x = out->src[0]->data;
     j.g = out->grad;
     j.y = dx;
     j.n = out->n;
-    ligo_parallel_for(ctx, ligo__gelu_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
-    ligo_flops_add(ctx, 0.0, 14.0 * (double)out->n);
+    ligo_parallel_for(ctx, ligo__silu_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, 9.0 * (double)out->n);
 }
-LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x) {
+
+/* SiLU (swish): x sigmoid(x), elementwise. */
+LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x) {
     ligo__args a = ligo__args0();
     a.src[0] = x;
-    return ligo__build(ctx, LIGO_OP_GELU, &a);
+    return ligo__build(ctx, LIGO_OP_SILU, &a);
 }
 
-/* ------------------------------------------------------------- attention
- * qkv (B, T, 3C) -> out (B, T, C); iparam = {NH, causal}; hs = C / NH.
- * Per (b, h): S = Q K^T / sqrt(hs) (T, T), P = softmax(S) with future
- * positions masked when causal, O = P V. P (B, NH, T, T) is saved.
- * Backward: dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
- * dK = dS^T Q / sqrt(hs), dV = P^T dO. Threaded over (b, h); each head's
- * K and V (backward: V, K, Q and dO) are packed once for the GEMM
- * micro-kernel, and the products read Q, P, dO and dS in place, skipping
- * the 6-row tiles the causal mask makes zero (ligo__gemm_small). */
-
-typedef struct ligo__attn_job {
-    ligo_tensor *out;
-    float *dqkv;  /* backward only */
-    float *work;  /* per thread: packed operands, a 6-row A panel, and
-                     (backward) a T x T buffer for dP and dS */
-    int64_t work_floats; /* per thread */
-    int64_t B, T, C, NH;
-    int causal, fresh;   /* fresh: dqkv is new, store instead of adding */
-} ligo__attn_job;
-
-LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *x = a->src[0];
-    int64_t NH = a->iparam[0], C;
-    if (x->ndim != 3 || x->shape[2] % 3 != 0)
-        return ligo__bad(ctx, LIGO_ESHAPE, "attention", "qkv must be (B, T, 3C), got %s%s", x, NULL);
-    C = x->shape[2] / 3;
-    if (NH < 1 || C % NH != 0)
-        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention: %lld heads do not divide C = %lld", (long long)NH,
-                              (long long)C);
-    if ((double)x->shape[0] * (double)NH * (double)x->shape[1] * (double)x->shape[1] > (double)((int64_t)1 << 38))
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_attention: T = %lld is too long", (long long)x->shape[1]);
-    *ndim = 3;
-    shape[0] = x->shape[0];
-    shape[1] = x->shape[1];
-    shape[2] = C;
-    return LIGO_OK;
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__silu_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_silu(ctx, in[0]);
 }
 
-/* P keeps its full (T, T) layout with zeros above the diagonal (the tiles
- * that straddle it read them). Each (b, h) is done by one thread in a
- * fixed order: results do not depend on the thread count. */
-
-/* row[0, end) = softmax(row[0, end)). */
-static void ligo__softmax_row_c(float *row, int64_t end) {
-    float mx = -FLT_MAX, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < end; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < end; u++) row[u] *= inv;
-}
-
-#ifdef LIGO__GELU_AVX2
-/* max of row[0, n), eight lanes at a time (used by softmax and
- * cross-entropy). Like the scalar loop it skips NaN: max returns its
- * second operand when one is NaN, so the running max goes second.
- * *neg_inf: some entry is -inf, where exp8 gives a tiny value and expf 0
- * (which matters when the 0 later meets an infinity); the callers take
- * the scalar loop for such rows. */
-__attribute__((target("avx2,fma"))) static float ligo__row_max_avx2(const float *row, int64_t n, int *neg_inf) {
-    int64_t u, v8 = n / 8 * 8;
-    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
-    __m256 vmx = _mm256_set1_ps(-FLT_MAX), vmn = _mm256_set1_ps(FLT_MAX);
-    for (u = 0; u < v8; u += 8) {
-        __m256 x = _mm256_loadu_ps(row + u);
-        vmx = _mm256_max_ps(x, vmx);
-        vmn = _mm256_min_ps(x, vmn);
-    }
-    _mm256_storeu_ps(lanes, vmx);
-    _mm256_storeu_ps(lmin, vmn);
-    for (u = 0; u < 8; u++) {
-        mx = lanes[u] > mx ? lanes[u] : mx;
-        mn = lmin[u] < mn ? lmin[u] : mn;
-    }
-    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
-    *neg_inf = mn < -FLT_MAX;
-    return mx;
-}
-
-__attribute__((target("avx2,fma"))) static void ligo__softmax_row_avx2(float *row, int64_t end) {
-    int64_t u, v8 = end / 8 * 8;
-    int neg_inf;
-    float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
-    __m256 vmx, vs = _mm256_setzero_ps(), vi;
-    if (neg_inf) {
-        ligo__softmax_row_c(row, end);
-        return;
-    }
-    vmx = _mm256_set1_ps(mx);
-    for (u = 0; u < v8; u += 8) {
-        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + u), vmx));
-        _mm256_storeu_ps(row + u, e);
-        vs = _mm256_add_ps(vs, e);
-    }
-    _mm256_storeu_ps(lanes, vs);
-    sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for (u = v8; u < end; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    vi = _mm256_set1_ps(inv);
-    for (u = 0; u < v8; u += 8) _mm256_storeu_ps(row + u, _mm256_mul_ps(_mm256_loadu_ps(row + u), vi));
-    for (u = v8; u < end; u++) row[u] *= inv;
-}
-#endif
-
-static void ligo__softmax_row(float *row, int64_t end, int simd) {
-#ifdef LIGO__GELU_AVX2
-    if (simd) {
-        ligo__softmax_row_avx2(row, end);
-        return;
-    }
-#endif
-    (void)simd;
-    ligo__softmax_row_c(row, end);
-}
-
-/* T rows of hs floats, row stride ld, asked for ahead of use. */
-static void ligo__attn_prefetch(const float *base, int64_t T, int64_t ld, int64_t hs) {
-#if defined(__GNUC__) || defined(__clang__)
-    int64_t t, c;
-    for (t = 0; t < T; t++)
-        for (c = 0; c < hs; c += 16) __builtin_prefetch(base + t * ld + c, 0, 2);
-#else
-    (void)base;
-    (void)T;
-    (void)ld;
-    (void)hs;
-#endif
-}
-
-/* Ask for head bh's Q, K and V rows (and its dO rows when dO is given)
- * while the current head computes: packing reads them with a stride the
- * hardware prefetcher does not follow, so they would otherwise arrive one
- * miss at a time. */
-static void ligo__attn_prefetch_head(const ligo__attn_job *j, int64_t bh, const float *dO) {
-    int64_t T = j->T, C = j->C, hs = C / j->NH, b = bh / j->NH, h = bh % j->NH;
-    const float *q = j->out->src[0]->data + b * T * 3 * C + h * hs;
-    if (bh >= j->B * j->NH) return;
-    ligo__attn_prefetch(q, T, 3 * C, hs);
-    ligo__attn_prefetch(q + C, T, 3 * C, hs);
-    ligo__attn_prefetch(q + 2 * C, T, 3 * C, hs);
-    if (dO) ligo__attn_prefetch(dO + b * T * C + h * hs, T, C, hs);
-}
-
-/* Floats of per-thread work: packed operands (forward K^T and V;
- * backward V^T, K, Q and dO), the A panel, and in backward dP / dS. */
-static int64_t ligo__attn_work(int64_t T, int64_t hs, int backward) {
-    int64_t kt = ligo__gemm_npad(T) * hs, n = ligo__gemm_npad(hs) * T;
-    int64_t panel = 6 * (T > hs ? T : hs);
-    return backward ? kt + 3 * n + panel + T * T : kt + n + panel;
-}
-
-static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
-    const ligo__attn_job *j = (const ligo__attn_job *)arg;
-    const ligo_tensor *x = j->out->src[0];
-    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
-    float scale = 1.0f / sqrtf((float)hs);
-    float *P_all = (float *)j->out->saved;
-    float *Kp = j->work + (int64_t)ith * j->work_floats;
-    float *Vp = Kp + ligo__gemm_npad(T) * hs, *panel = Vp + ligo__gemm_npad(hs) * T;
-    int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
-#endif
-    for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t;
-        const float *q = x->data + b * T * C3 + h * hs;
-        const float *k = q + C, *v = q + 2 * C;
-        float *P = P_all + bh * T * T;
-        float *o = j->out->data + b * T * C + h * hs;
-        ligo__gemm_pack_b_whole(1, k, C3, T, hs, Kp); /* K^T: hs x T */
-        ligo__gemm_pack_b_whole(0, v, C3, hs, T, Vp); /* V: T x hs */
-        ligo__attn_prefetch_head(j, bh + nth, NULL);
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_N : LIGO__TRI_NONE, T, T, hs, scale, q, C3, Kp, hs, 0.0f, P, T,
-                         panel);
-        for (t = 0; t < T; t++) {
-            float *row = P + t * T;
-            int64_t end = j->causal ? t + 1 : T;
-            ligo__softmax_row(row, end, simd);
-            if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
-        }
-        ligo__gemm_small(0, j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE, T, hs, T, 1.0f, P, T, Vp, T, 0.0f, o, C,
-                         panel);
-    }
-}
-
-static double ligo__attn_pairs(int64_t T, int causal) {
-    return causal ? (double)T * (double)(T + 1) / 2.0 : (double)T * (double)T;
-}
-
-LIGO__PRIV void ligo__fwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__attn_job j;
-    const ligo_tensor *x = out->src[0];
-    int64_t NH = out->iparam[0];
-    double pairs;
-    int nth;
-    memset(&j, 0, sizeof j);
-    j.out = out;
-    j.B = x->shape[0];
-    j.T = x->shape[1];
-    j.C = x->shape[2] / 3;
-    j.NH = NH;
-    j.causal = (int)out->iparam[1];
-    /* every element of P is written by the kernel: no zeroing */
-    out->saved = ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * NH * j.T * j.T) * sizeof(float), "scratch", 0);
-    if (!out->saved) return;
-    nth = ligo__nth_for(ctx, (double)(j.B * NH), 1.0);
-    j.work_floats = (ligo__attn_work(j.T, j.C / NH, 0) + 15) / 16 * 16;
-    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
-                                           "scratch", 0);
-    if (!j.work) return;
-    ligo_parallel_for(ctx, ligo__attn_fwd_task, &j, nth);
-    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * NH);
-    ligo_flops_add(ctx, pairs * (4.0 * (double)(j.C / NH) + 5.0), 0.0);
-}
-
-/* dS row from P and dP in place: d = p (d - sum(p d)) over [0, end), zero
- * over [end, T). */
-static void ligo__attn_ds_row_c(const float *p, float *d, int64_t end, int64_t T) {
-    float dot = 0.0f;
-    int64_t u;
-    for (u = 0; u < end; u++) dot += p[u] * d[u];
-    for (u = 0; u < end; u++) d[u] = p[u] * (d[u] - dot);
-    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
-}
-
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t end,
-                                                                       int64_t T) {
-    int64_t u, e8 = end / 8 * 8;
-    __m256 acc = _mm256_setzero_ps(), vd;
-    float dot;
-    for (u = 0; u < e8; u += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(p + u), _mm256_loadu_ps(d + u), acc);
-    dot = ligo__hsum8(acc);
-    for (u = e8; u < end; u++) dot += p[u] * d[u];
-    vd = _mm256_set1_ps(dot);
-    for (u = 0; u < e8; u += 8)
-        _mm256_storeu_ps(d + u, _mm256_mul_ps(_mm256_loadu_ps(p + u), _mm256_sub_ps(_mm256_loadu_ps(d + u), vd)));
-    for (u = e8; u < end; u++) d[u] = p[u] * (d[u] - dot);
-    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
-}
-#endif
-
-static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
-    const ligo__attn_job *j = (const ligo__attn_job *)arg;
-    const ligo_tensor *x = j->out->src[0];
-    int64_t T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, bh;
-    int64_t nt = ligo__gemm_npad(hs) * T;
-    float scale = 1.0f / sqrtf((float)hs), beta = j->fresh ? 0.0f : 1.0f;
-    int lower_n = j->causal ? LIGO__TRI_N : LIGO__TRI_NONE;
-    int lower_k = j->causal ? LIGO__TRI_K_LOWER : LIGO__TRI_NONE;
-    int upper_k = j->causal ? LIGO__TRI_K_UPPER : LIGO__TRI_NONE;
-    const float *P_all = (const float *)j->out->saved;
-    float *Vt = j->work + (int64_t)ith * j->work_floats;
-    float *Kn = Vt + ligo__gemm_npad(T) * hs, *Qn = Kn + nt, *dOn = Qn + nt, *panel = dOn + nt;
-    float *W = panel + 6 * (T > hs ? T : hs);
-    int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
-#endif
-    for (bh = ith; bh < j->B * NH; bh += nth) {
-        int64_t b = bh / NH, h = bh % NH, t;
-        const float *q = x->data + b * T * C3 + h * hs;
-        const float *k = q + C, *v = q + 2 * C;
-        const float *P = P_all + bh * T * T;
-        const float *dO = j->out->grad + b * T * C + h * hs;
-        float *dq = j->dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        ligo__gemm_pack_b_whole(1, v, C3, T, hs, Vt); /* V^T: hs x T */
-        ligo__gemm_pack_b_whole(0, k, C3, hs, T, Kn); /* K: T x hs */
-        ligo__gemm_pack_b_whole(0, q, C3, hs, T, Qn);
-        ligo__gemm_pack_b_whole(0, dO, C, hs, T, dOn);
-        ligo__attn_prefetch_head(j, bh + nth, j->out->grad);
-        ligo__gemm_small(0, lower_n, T, T, hs, 1.0f, dO, C, Vt, hs, 0.0f, W, T, panel); /* dP = dO V^T */
-        for (t = 0; t < T; t++) {
-            int64_t end = j->causal ? t + 1 : T;
-#ifdef LIGO__GELU_AVX2
-            if (simd) {
-                ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
-                continue;
-            }
-#endif
-            ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
-        }
-        ligo__gemm_small(0, lower_k, T, hs, T, scale, W, T, Kn, T, beta, dq, C3, panel); /* dQ = dS K */
-        ligo__gemm_small(1, upper_k, T, hs, T, scale, W, T, Qn, T, beta, dk, C3, panel); /* dK = dS^T Q */
-        ligo__gemm_small(1, upper_k, T, hs, T, 1.0f, P, T, dOn, T, beta, dv, C3, panel); /* dV = P^T dO */
-    }
-    (void)simd;
-}
-
-LIGO__PRIV void ligo__bwd_ATTENTION(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo__attn_job j;
-    ligo_tensor *x = out->src[0];
-    int nth;
-    double pairs;
-    memset(&j, 0, sizeof j);
-    j.dqkv = ligo__grad_fresh(ctx, x, &j.fresh);
-    if (!j.dqkv) return;
-    j.out = out;
-    j.B = x->shape[0];
-    j.T = x->shape[1];
-    j.C = x->shape[2] / 3;
-    j.NH = out->iparam[0];
-    j.causal = (int)out->iparam[1];
-    nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
-    j.work_floats = (ligo__attn_work(j.T, j.C / j.NH, 1) + 15) / 16 * 16;
-    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
-                                           "scratch", 0);
-    if (!j.work) return;
-    ligo_parallel_for(ctx, ligo__attn_bwd_task, &j, nth);
-    pairs = ligo__attn_pairs(j.T, j.causal) * (double)(j.B * j.NH);
-    ligo_flops_add(ctx, 0.0, pairs * (8.0 * (double)(j.C / j.NH) + 5.0));
-}
-LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal) {
-    ligo__args a = ligo__args0();
-    a.src[0] = qkv;
-    a.iparam[0] = n_head;
-    a.iparam[1] = causal ? 1 : 0;
-    return ligo__build(ctx, LIGO_OP_ATTENTION, &a);
-}
-
-/* --------------------------------------------------------- cross-entropy
- * logits (R, V), targets (R) in node->ids; iparam = {ignore_index, count}.
- * loss = mean over counted rows of logsumexp(row) - row[target]. Saves the
- * logsumexp of each row (R). d logits = (softmax - onehot) / count. */
-
-LIGO__PRIV ligo_status ligo__shape_CROSS_ENTROPY(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *x = a->src[0];
-    int64_t R = ligo__rows(x), V = ligo__last(x), i;
-    int32_t ignore = (int32_t)a->iparam[0];
-    if (!a->ids) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_cross_entropy: targets is NULL");
-    if (a->n_ids != R) {
-        char bx[64];
-        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_cross_entropy: %lld targets for %lld rows of logits %s",
-                              (long long)a->n_ids, (long long)R, ligo_shape_str(x, bx, sizeof bx));
-    }
-    for (i = 0; i < R; i++) {
-        int32_t t = a->ids[i];
-        if (t != ignore && (t < 0 || (int64_t)t >= V))
-            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_cross_entropy: target %ld at row %lld is outside [0, %lld)",
-                                  (long)t, (long long)i, (long long)V);
-    }
-    return ligo__shape_scalar(ndim, shape);
-}
-/* Threaded over rows; each row's loss is kept and the mean is summed in
- * row order, so the result does not depend on the thread count. */
-typedef struct ligo__ce_job {
-    ligo_tensor *out;
-    float *lse, *dx;
-    unsigned char *scalar_row; /* after lse in saved: the row holds -inf, backward takes the scalar loop */
-    double *row_loss;
-    float g;
-    int64_t R, V;
-    int fresh; /* backward: dx is a new buffer, store instead of adding */
-} ligo__ce_job;
-
-/* A row's max and sum of exp(row - max) (in double), eight lanes at a
- * time on AVX2: lane sums in double, added in a fixed order. A row with
- * -inf takes the scalar loop (*neg_inf set), here and in backward. */
-#ifdef LIGO__GELU_AVX2
-__attribute__((target("avx2,fma"))) static double ligo__ce_sumexp_avx2(const float *row, int64_t V, float *mx_out,
-                                                                       int *neg_inf) {
-    int64_t v, v8 = V / 8 * 8;
-    float mx = ligo__row_max_avx2(row, V, neg_inf);
-    double d[8], s = 0.0;
-    __m256 vm = _mm256_set1_ps(mx);
-    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    *mx_out = mx;
-    if (*neg_inf) {
-        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
-        return s;
-    }
-    for (v = 0; v < v8; v += 8) {
-        __m256 e = ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vm));
-        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
-    }
-    _mm256_storeu_pd(d, s0);
-    _mm256_storeu_pd(d + 4, s1);
-    s = ((d[0] + d[1]) + (d[2] + d[3])) + ((d[4] + d[5]) + (d[6] + d[7]));
-    for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
-    return s;
-}
-
-/* d (+)= g * exp(row - lse) */
-__attribute__((target("avx2,fma"))) static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V, float lse,
-                                                                   float g, int fresh) {
-    int64_t v, v8 = V / 8 * 8;
-    __m256 vl = _mm256_set1_ps(lse), vg = _mm256_set1_ps(g);
-    for (v = 0; v < v8; v += 8) {
-        __m256 e = _mm256_mul_ps(vg, ligo__exp8(_mm256_sub_ps(_mm256_loadu_ps(row + v), vl)));
-        _mm256_storeu_ps(d + v, fresh ? e : _mm256_add_ps(_mm256_loadu_ps(d + v), e));
-    }
-    for (v = v8; v < V; v++) d[v] = (fresh ? 0.0f : d[v]) + g * expf(row[v] - lse);
-}
-#endif
-
-static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
-    const ligo__ce_job *j = (const ligo__ce_job *)arg;
-    const ligo_tensor *out = j->out, *x = out->src[0];
-    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    int32_t ignore = (int32_t)out->iparam[0];
-    int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
-#endif
-    (void)simd;
-    for (r = r0; r < r1; r++) {
-        const float *row = x->data + r * V;
-        float mx = -FLT_MAX;
-        double s = 0.0;
-        if (out->ids[r] == ignore) continue;
-#ifdef LIGO__GELU_AVX2
-        if (simd) {
-            int neg_inf;
-            s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
-            j->scalar_row[r] = (unsigned char)neg_inf;
-            j->lse[r] = mx + (float)log(s);
-            j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
-            continue;
-        }
-#endif
-        for (v = 0; v < V; v++) mx = row[v] > mx ? row[v] : mx;
-        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
-        j->lse[r] = mx + (float)log(s);
-        j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
-    }
-}
-
-LIGO__PRIV void ligo__fwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *x = out->src[0];
-    ligo__ce_job j;
-    int64_t r, count = 0;
-    int32_t ignore = (int32_t)out->iparam[0];
-    double total = 0.0;
-    memset(&j, 0, sizeof j);
-    j.out = out;
-    j.R = ligo__rows(x);
-    j.V = ligo__last(x);
-    j.lse = (float *)ligo_alloc_scratch(ctx, (size_t)j.R * (sizeof(float) + 1));
-    j.row_loss = (double *)ligo_alloc_scratch(ctx, (size_t)j.R * sizeof(double));
-    if (!j.lse || !j.row_loss) return;
-    j.scalar_row = (unsigned char *)(j.lse + j.R);
-    memset(j.scalar_row, 0, (size_t)j.R);
-    out->saved = j.lse; /* lse (R floats), then scalar_row (R bytes) */
-    ligo_parallel_for(ctx, ligo__ce_fwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
-    for (r = 0; r < j.R; r++) {
-        if (out->ids[r] == ignore) continue;
-        total += j.row_loss[r];
-        count++;
-    }
-    out->iparam[1] = count;
-    out->data[0] = count ? (float)(total / (double)count) : 0.0f;
-    ligo_flops_add(ctx, 4.0 * (double)count * (double)j.V, 0.0);
-}
-
-static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
-    const ligo__ce_job *j = (const ligo__ce_job *)arg;
-    const ligo_tensor *out = j->out, *x = out->src[0];
-    int64_t V = j->V, r, v, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    int32_t ignore = (int32_t)out->iparam[0];
-    const float *lse = (const float *)out->saved;
-    const unsigned char *scalar_row = (const unsigned char *)(lse + j->R);
-    float g = j->g;
-    int simd = 0;
-#ifdef LIGO__GELU_AVX2
-    simd = ligo__has_avx2();
-#endif
-    (void)simd;
-    (void)scalar_row;
-    for (r = r0; r < r1; r++) {
-        const float *row = x->data + r * V;
-        float *d = j->dx + r * V;
-        if (out->ids[r] == ignore) {
-            if (j->fresh) memset(d, 0, (size_t)V * sizeof(float));
-            continue;
-        }
-#ifdef LIGO__GELU_AVX2
-        if (simd && !scalar_row[r]) {
-            ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
-            d[out->ids[r]] -= g;
-            continue;
-        }
-#endif
-        for (v = 0; v < V; v++) d[v] = (j->fresh ? 0.0f : d[v]) + g * expf(row[v] - lse[r]);
-        d[out->ids[r]] -= g;
-    }
-}
-
-LIGO__PRIV void ligo__bwd_CROSS_ENTROPY(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *x = out->src[0];
-    ligo__ce_job j;
-    int64_t count = out->iparam[1];
-    memset(&j, 0, sizeof j);
-    j.out = out;
-    j.R = ligo__rows(x);
-    j.V = ligo__last(x);
-    j.dx = ligo__grad_fresh(ctx, x, &j.fresh);
-    if (!j.dx) return;
-    if (count == 0) { /* every target ignored: the gradient is zero */
-        if (j.fresh) memset(j.dx, 0, (size_t)x->n * sizeof(float));
-        return;
-    }
-    j.g = out->grad[0] / (float)count;
-    ligo_parallel_for(ctx, ligo__ce_bwd_task, &j, ligo__nth_for(ctx, (double)j.R * (double)j.V, 16384.0));
-    ligo_flops_add(ctx, 0.0, 4.0 * (double)count * (double)j.V);
-}
-LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, const int32_t *targets, int64_t n,
-                                         int32_t ignore_index) {
-    ligo__args a = ligo__args0();
-    a.src[0] = logits;
-    a.ids = targets;
-    a.n_ids = n;
-    a.iparam[0] = ignore_index;
-    return ligo__build(ctx, LIGO_OP_CROSS_ENTROPY, &a);
-}
-
-/* ------------------------------------------------------------- embedding
- * table (V, C), ids (n) in node->ids -> out (n, C). */
-
-LIGO__PRIV ligo_status ligo__shape_EMBEDDING(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
-    const ligo_tensor *w = a->src[0];
+/* x / (1 + e^-x) in float64 */
+static void ligo__silu_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
     int64_t i;
-    if (w->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "embedding", "table must be 2-D (V, C), got %s%s", w, NULL);
-    if (!a->ids || a->n_ids < 1)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_embedding: ids is NULL or n (%lld) < 1", (long long)a->n_ids);
-    if (a->n_ids > ((int64_t)1 << 38) / w->shape[1])
-        return ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_embedding: %lld ids is too many", (long long)a->n_ids);
-    for (i = 0; i < a->n_ids; i++)
-        if (a->ids[i] < 0 || (int64_t)a->ids[i] >= w->shape[0])
-            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_embedding: id %ld at position %lld is outside [0, %lld)",
-                                  (long)a->ids[i], (long long)i, (long long)w->shape[0]);
+    (void)c;
+    for (i = 0; i < in[0]->n; i++) {
+        double x = (double)in[0]->data[i];
+        out[i] = x / (1.0 + exp(-x));
+    }
+}
+
+LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases) {
+    /* inputs in (-4, 4): both tails and the minimum near x = -1.28 */
+    static const ligo_op_case c[] = {
+        {.name = "silu", .run = ligo__silu_case, .n_in = 1, .in = {{2, {4, 5}, 4.0f}}, .ref = ligo__silu_ref,
+         .ref_tol = 2e-6},
+        {.name = "silu 3-D", .run = ligo__silu_case, .n_in = 1, .in = {{3, {2, 3, 7}, 4.0f}}, .ref = ligo__silu_ref,
+         .ref_tol = 2e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/silu.c ==== */
+
+/* ==== begin src/ops/slice.c ==== */
+/* ops/slice.c: rows (axis 0) or columns (axis 1) [start, start + len) of a 2-D tensor. */
+
+LIGO__OP(SLICE, "slice", 1, 0);
+
+typedef struct ligo__slice_param {
+    int axis;
+    int64_t start, len;
+} ligo__slice_param;
+
+LIGO__PRIV ligo_status ligo__shape_SLICE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    const ligo__slice_param *p = (const ligo__slice_param *)a->param;
+    int axis = p->axis;
+    int64_t start = p->start, len = p->len;
+    if (axis != 0 && axis != 1) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_slice: axis %d is not 0 or 1", axis);
+    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "slice", "needs a 2-D tensor, got %s%s", x, NULL);
+    if (start < 0 || len < 1 || start > x->shape[axis] - len) {
+        char bx[64];
+        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_slice: [%lld, %lld + %lld) is outside dim %d of %s",
+                              (long long)start, (long long)start, (long long)len, axis,
+                              ligo_shape_str(x, bx, sizeof bx));
+    }
     *ndim = 2;
-    shape[0] = a->n_ids;
-    shape[1] = w->shape[1];
+    shape[axis] = len;
+    shape[1 - axis] = x->shape[1 - axis];
     return LIGO_OK;
 }
-LIGO__PRIV void ligo__fwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
-    const ligo_tensor *w = out->src[0];
-    int64_t i, C = w->shape[1];
+LIGO__PRIV void ligo__fwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    const ligo__slice_param *p = (const ligo__slice_param *)out->param;
+    int64_t r, start = p->start, W = x->shape[1];
     (void)ctx;
-    for (i = 0; i < out->shape[0]; i++)
-        memcpy(out->data + i * C, w->data + (int64_t)out->ids[i] * C, (size_t)C * sizeof(float));
+    if (p->axis == 0) {
+        memcpy(out->data, x->data + start * W, (size_t)out->n * sizeof(float));
+        return;
+    }
+    for (r = 0; r < out->shape[0]; r++)
+        memcpy(out->data + r * out->shape[1], x->data + r * W + start, (size_t)out->shape[1] * sizeof(float));
 }
-LIGO__PRIV void ligo__bwd_EMBEDDING(ligo_ctx *ctx, ligo_tensor *out) {
-    ligo_tensor *w = out->src[0];
-    float *dw = ligo__grad_of(ctx, w);
-    int64_t i, C = w->shape[1];
-    if (!dw) return;
-    for (i = 0; i < out->shape[0]; i++) ligo__acc(dw + (int64_t)out->ids[i] * C, out->grad + i * C, C);
-    ligo_flops_add(ctx, 0.0, (double)out->n);
+LIGO__PRIV void ligo__bwd_SLICE(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    const ligo__slice_param *p = (const ligo__slice_param *)out->param;
+    int64_t r, start = p->start, W = x->shape[1];
+    if (!dx) return;
+    if (p->axis == 0) {
+        ligo__acc(dx + start * W, out->grad, out->n);
+        return;
+    }
+    for (r = 0; r < out->shape[0]; r++) ligo__acc(dx + r * W + start, out->grad + r * out->shape[1], out->shape[1]);
 }
-LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n) {
+/* Rows or columns [start, start + len) of a 2-D tensor. */
+LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len) {
+    ligo__slice_param p;
+    ligo__args a;
+    p.axis = axis;
+    p.start = start;
+    p.len = len;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SLICE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0: the axis; [1, 3) of it */
+static ligo_tensor *ligo__slice_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_slice(ctx, in[0], (int)c->i0, 1, 2);
+}
+LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "slice rows", .run = ligo__slice_case, .n_in = 1, .in = {{2, {4, 3}, 1.0f}}},
+        {.name = "slice cols", .run = ligo__slice_case, .n_in = 1, .in = {{2, {3, 5}, 1.0f}}, .i0 = 1},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/slice.c ==== */
+
+/* ==== begin src/ops/transpose.c ==== */
+/* ops/transpose.c: out (C, R) = a^T for a 2-D a (R, C). */
+
+LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+
+LIGO__PRIV ligo_status ligo__shape_TRANSPOSE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    if (x->ndim != 2) return ligo__bad(ctx, LIGO_ESHAPE, "transpose", "needs a 2-D tensor, got %s%s", x, NULL);
+    *ndim = 2;
+    shape[0] = x->shape[1];
+    shape[1] = x->shape[0];
+    return LIGO_OK;
+}
+LIGO__PRIV void ligo__fwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0];
+    int64_t i, j, R = x->shape[0], C = x->shape[1];
+    for (i = 0; i < R; i++)
+        for (j = 0; j < C; j++) out->data[j * R + i] = x->data[i * C + j];
+    (void)ctx;
+}
+LIGO__PRIV void ligo__bwd_TRANSPOSE(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0];
+    float *dx = ligo__grad_of(ctx, x);
+    int64_t i, j, R = x->shape[0], C = x->shape[1];
+    if (!dx) return;
+    for (i = 0; i < R; i++)
+        for (j = 0; j < C; j++) dx[i * C + j] += out->grad[j * R + i];
+}
+/* The transpose of a 2-D tensor. */
+LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x) {
     ligo__args a = ligo__args0();
-    a.src[0] = table;
-    a.ids = ids;
-    a.n_ids = n;
-    return ligo__build(ctx, LIGO_OP_EMBEDDING, &a);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_TRANSPOSE, &a);
 }
-/* ==== end src/ops.c ==== */
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__transpose_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_transpose(ctx, in[0]);
+}
+LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "transpose", .run = ligo__transpose_case, .n_in = 1, .in = {{2, {3, 5}, 1.0f}}},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/transpose.c ==== */
 
 /* ==== begin src/nn.c ==== */
 /* nn.c: model configs, the flat parameter table, and the three model
@@ -5801,16 +6617,13 @@ typedef struct ligo__optim_job {
     double bc1, bc2; /* bias corrections 1 - beta^t */
 } ligo__optim_job;
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__OPTIM_AVX 1
-static int ligo__optim_simd(void) { return __builtin_cpu_supports("avx"); }
+#if LIGO__X86
 
 /* The AdamW update of [i0, i1) on eight floats at a time: the scalar
  * loop's operations in its order (no fused multiply-add), so every
  * element gets the same bits either way. Returns where the scalar tail
  * starts. */
-__attribute__((target("avx"))) static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
+LIGO__AVX static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
                                                              int64_t i0, int64_t i1, float b1, float b2, float eps,
                                                              float step, float rbc2, float shrink) {
     __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), c1 = _mm256_set1_ps(1.0f - b1);
@@ -5846,8 +6659,8 @@ static void ligo__optim_task(void *arg, int ith, int nth) {
             float step = (float)((double)j->lr / j->bc1);
             float rbc2 = (float)(1.0 / sqrt(j->bc2));
             float shrink = 1.0f - j->lr * wd;
-#ifdef LIGO__OPTIM_AVX
-            if (ligo__optim_simd())
+#if LIGO__X86
+            if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
                 i0 = ligo__adamw_avx(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
 #endif
             for (i = i0; i < i1; i++) {
@@ -5917,8 +6730,8 @@ LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
  * i goes to sum i mod 8) added in a fixed order at the end: independent
  * chains instead of one long one, and the same result with or without
  * the vector path. */
-#ifdef LIGO__OPTIM_AVX
-__attribute__((target("avx"))) static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
+#if LIGO__X86
+LIGO__AVX static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
     int64_t i;
     for (i = 0; i < n8; i += 8) {
@@ -5935,8 +6748,8 @@ static double ligo__sumsq(const float *g, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i, n8 = n / 8 * 8;
     int k;
-#ifdef LIGO__OPTIM_AVX
-    if (ligo__optim_simd())
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
         ligo__sumsq_avx(g, n8, acc);
     else
 #endif
@@ -10192,7 +11005,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         bt.targets = tg;
         loss = ligo_model_loss(ctx, m, &bt, NULL);
         if (!loss) return ctx->status;
-        weight = loss->iparam[1]; /* predictions that counted */
+        weight = ligo_cross_entropy_count(loss); /* predictions that counted */
         if (bad < 0 && !isfinite(loss->data[0])) {
             bad = k;
             bad_n = bb;

@@ -10,8 +10,8 @@
  *     (OpenBLAS, MKL, BLIS's CBLAS layer, the reference CBLAS ...).
  *
  * Products smaller than a threshold (any of M, N, K below 32 by default,
- * as ggml does) stay on ligo's built-in kernel, where a BLAS call costs more
- * than it saves.
+ * as ggml does) are declined (the hook returns 0), so they stay on ligo's
+ * built-in kernel, where a BLAS call costs more than it saves.
  *
  * USE
  *   In exactly one C or C++ file, after (or instead of) the ligo
@@ -41,7 +41,9 @@
  *   With BLIS, ligo_blas_install(n) calls bli_thread_set_num_threads(n).
  *   CBLAS has no standard thread call: set the library's own variable
  *   (OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, BLIS_NUM_THREADS ...).
- *   Products below the threshold run single-threaded on the built-in kernel.
+ *   Products below the threshold run on the built-in kernel with the
+ *   context's threads. Attention calls the hook from its per-head tasks,
+ *   on several of ligo's threads at once (BLIS and CBLAS are reentrant).
  *   Results are then not guaranteed bitwise identical across thread counts
  *   (that is the BLAS library's business), unlike ligo's built-in kernel.
  *
@@ -91,11 +93,12 @@ LIGO_API void ligo_blas_set_threshold(int64_t min_dim);
 LIGO_API int64_t ligo_blas_get_threshold(void);
 /* 1 if a product of this size goes to the BLAS library, 0 if built-in. */
 LIGO_API int ligo_blas_uses_blas(int64_t M, int64_t N, int64_t K);
-/* The hook itself (a ligo_sgemm_fn; user is ignored), e.g. to call the
- * routed product directly. */
-LIGO_API void ligo_blas_sgemm(void *user, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                              float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc);
+/* The hook itself (a ligo_sgemm_fn; user is ignored): 1 when the BLAS
+ * library computed C, 0 when the product is declined (below the
+ * threshold, or sizes CBLAS cannot take) and C is untouched. */
+LIGO_API int ligo_blas_sgemm(void *user, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
 /* "blis" or "cblas". */
 LIGO_API const char *ligo_blas_backend(void);
 
@@ -145,22 +148,13 @@ LIGO_API int ligo_blas_uses_blas(int64_t M, int64_t N, int64_t K) {
     return 1;
 }
 
-LIGO_API void ligo_blas_sgemm(void *user, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                              float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc) {
+LIGO_API int ligo_blas_sgemm(void *user, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc) {
     (void)user;
-    if (M <= 0 || N <= 0) return;
+    if (!ligo_blas_uses_blas(M, N, K)) return 0;
 #ifdef LIGO_BLAS_CBLAS
-    if (lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX) {
-        ligo_sgemm_builtin(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-#endif
-    if (!ligo_blas_uses_blas(M, N, K)) {
-        ligo_sgemm_builtin(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-#ifdef LIGO_BLAS_CBLAS
+    if (lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX) return 0;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)M,
                 (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 #else
@@ -174,6 +168,7 @@ LIGO_API void ligo_blas_sgemm(void *user, int trans_a, int trans_b, int64_t M, i
                   (inc_t)ldc, 1);
     }
 #endif
+    return 1;
 }
 
 LIGO_API int ligo_blas_install(int n_threads) {

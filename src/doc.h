@@ -55,6 +55,8 @@
  *                         your allocator: all three or none (#error
  *                         otherwise); u is ligo_ctx_params.alloc_user
  *   LIGO_ASSERT(x)        internal invariants only (default: assert)
+ *   LIGO_OP_TESTS         also compile each op's test cases and
+ *                         ligo_op_cases (the unit tests define it)
  *   In ligo_blas.h (the optional BLAS hook): LIGO_BLAS_IMPLEMENTATION,
  *   LIGO_BLAS_CBLAS (any CBLAS instead of BLIS), LIGO_BLAS_MIN_DIM
  *   (products with a dimension below it stay on ligo's kernel; 32).

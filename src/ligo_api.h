@@ -207,9 +207,10 @@ struct ligo_tensor {
     unsigned flags;
     int op;               /* LIGO_OP_* that produced it; LIGO_OP_LEAF for leaves */
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];    /* op parameters */
-    float fparam[2];
-    void *saved;          /* what backward needs (op-specific) */
+    void *param;          /* the op's own parameters and what its backward needs: a
+                           * struct private to the op's source (NULL for leaves and
+                           * ops without any); read them through the op's API,
+                           * e.g. ligo_cross_entropy_count */
     int32_t *ids;         /* ids or targets of embedding / cross_entropy */
     ligo_tensor *tape_prev; /* previous node on the tape */
 };
@@ -245,14 +246,24 @@ LIGO_API ligo_status ligo_copy_from(ligo_ctx *ctx, ligo_tensor *t, const float *
 
 /* Row-major C = alpha * op(A) op(B) + beta * C with op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides.
- * beta == 0 ignores the old contents of C (NaN included). */
-typedef void (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
-                              int64_t M, int64_t N, int64_t K, float alpha,
-                              const float *A, int64_t lda, const float *B, int64_t ldb,
-                              float beta, float *C, int64_t ldc);
+ * beta == 0 ignores the old contents of C (NaN included).
+ * A hook returns non-zero when it computed C, or 0 to decline the product
+ * (C untouched): ligo then computes it with its built-in kernel, as
+ * without a hook, in the same place (the context's threads, attention's
+ * per-head path with its causal tile skipping, the fused epilogues). A
+ * hook that wants only large products declines the small ones
+ * (ligo_blas.h declines any with M, N or K below a threshold). */
+typedef int (*ligo_sgemm_fn)(void *user, int trans_a, int trans_b,
+                             int64_t M, int64_t N, int64_t K, float alpha,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             float beta, float *C, int64_t ldc);
 
-/* Replace the built-in product (NULL restores it). The only global mutable
- * state of the library: set it before any context runs work. */
+/* Replace the built-in product (NULL restores it): every product of the
+ * library goes to the hook first, the ops' (attention's per-head products
+ * included) and ligo_sgemm's. The hook has no context; attention calls it
+ * from the context's worker threads, several at once, so it must be safe
+ * to call concurrently. The only global mutable state of the library: set
+ * it before any context runs work. */
 LIGO_API void ligo_set_sgemm(ligo_sgemm_fn fn, void *user);
 LIGO_API ligo_sgemm_fn ligo_get_sgemm(void **user);
 
@@ -280,37 +291,8 @@ LIGO_API const char *ligo_sgemm_kernel_name(void);
  * graph: the autograd tape
  * ====================================================================== */
 
-/* The op list: X(ENUM, name, required sources). One row per op; the enum,
- * the names and the dispatch table {shape, forward, backward} are generated
- * from it. Adding an op: one row here, its shape/forward/backward block in
- * ops.c, a builder, and a row in the gradient-check table of the tests. */
-#define LIGO_OP_LIST(X)                 \
-    X(LEAF, "leaf", 0)                  \
-    X(ADD, "add", 2)                    \
-    X(SUB, "sub", 2)                    \
-    X(MUL, "mul", 2)                    \
-    X(SCALE, "scale", 1)                \
-    X(MATMUL, "matmul", 2)              \
-    X(TRANSPOSE, "transpose", 1)        \
-    X(RESHAPE, "reshape", 1)            \
-    X(CONCAT, "concat", 2)              \
-    X(SLICE, "slice", 1)                \
-    X(SUM, "sum", 1)                    \
-    X(MEAN, "mean", 1)                  \
-    X(LINEAR, "linear", 2)              \
-    X(LAYERNORM, "layernorm", 3)        \
-    X(GELU, "gelu", 1)                  \
-    X(ATTENTION, "attention", 1)        \
-    X(CROSS_ENTROPY, "cross_entropy", 1) \
-    X(EMBEDDING, "embedding", 1)
-
-typedef enum ligo_op {
-#define LIGO__OP_ENUM(e, name, nsrc) LIGO_OP_##e,
-    LIGO_OP_LIST(LIGO__OP_ENUM)
-#undef LIGO__OP_ENUM
-    LIGO_OP_COUNT
-} ligo_op;
-
+/* The name of op (a ligo_op value, src/gen/ops_api.h): "linear", ...; "unknown"
+ * outside [0, LIGO_OP_COUNT). */
 LIGO_API const char *ligo_op_name(int op);
 
 /* Reverse-mode autodiff from a scalar (n == 1) node: seeds d loss = 1 and
@@ -344,54 +326,46 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
                                      ligo_tensor **params, int n_params,
                                      const ligo_gradcheck_opts *opts, double *max_err);
 
+#ifdef LIGO_OP_TESTS
+/* The test cases each op keeps beside its kernels (in its src/ops/ file),
+ * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
+ * tests draw each input U(-scale, scale) as a parameter, build the op with
+ * run, and check it: backward against central differences, the output
+ * against ref (a float64 recomputation) when ref is set, a NULL first
+ * input, and that a node of the op is on the tape. */
+typedef struct ligo_op_case ligo_op_case;
+typedef struct ligo_op_input {
+    int ndim;
+    int64_t shape[3];
+    float scale;
+} ligo_op_input;
+struct ligo_op_case {
+    const char *name;
+    ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
+    int n_in;
+    ligo_op_input in[4];
+    int64_t i0, i1;   /* op-specific integers for run */
+    int32_t ids[16];  /* ids or targets for run */
+    int64_t n_ids;
+    /* the output in float64 from the inputs' values (out has the output's
+     * element count), and the largest |output - ref| allowed */
+    void (*ref)(ligo_tensor *const *in, const ligo_op_case *c, double *out);
+    double ref_tol;
+};
+/* The cases of op (a ligo_op value): their number, and the first in *cases
+ * (NULL when there are none). */
+LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
+#endif
+
 /* ======================================================================
  * ops: builders. Each checks its inputs, computes its output at once
  * (eager), records itself on the tape and counts its FLOPs. On error it
- * returns NULL and sets the context's status and message.
+ * returns NULL and sets the context's status and message. Each op lives in
+ * a source of its own under src/ops/; the op enum and the declarations
+ * below are generated from those sources by amalgamate.py.
  * ====================================================================== */
 
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
-LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
-LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
-LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
-LIGO_API ligo_tensor *ligo_scale(ligo_ctx *ctx, ligo_tensor *a, float s);
-/* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
-LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b,
-                                  int trans_a, int trans_b);
-LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *a); /* 2-D */
-LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *a, int ndim, const int64_t *shape);
-/* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
-LIGO_API ligo_tensor *ligo_concat(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int axis);
-/* Rows or columns [start, start + len) of a 2-D tensor. */
-LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *a, int axis, int64_t start, int64_t len);
-LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *a);  /* -> scalar */
-LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *a); /* -> scalar */
-
-/* x (..., in) W^T + b: W is (out, in), b is (out) or NULL -> (..., out). */
-LIGO_API ligo_tensor *ligo_linear(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
-/* gelu(ligo_linear(x, W, b)) as one node: the GELU runs in the product's
- * epilogue, and the tape holds one node instead of two. */
-LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *W, ligo_tensor *b);
-/* LayerNorm over the last dim C with gamma, beta of C floats. */
-LIGO_API ligo_tensor *ligo_layernorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma,
-                                     ligo_tensor *beta, float eps);
-/* GELU, tanh approximation (GPT-2's). */
-LIGO_API ligo_tensor *ligo_gelu(ligo_ctx *ctx, ligo_tensor *x);
-/* Multi-head self-attention core. qkv is (B, T, 3C) holding Q, K, V side by
- * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
- * future positions. -> (B, T, C). */
-LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
-/* Mean softmax cross-entropy of logits (..., V) against n targets (one per
- * row); rows whose target equals ignore_index are left out. Targets outside
- * [0, V) other than ignore_index are LIGO_ERANGE. -> scalar. If no row
- * counts, the loss is 0. */
-LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits,
-                                         const int32_t *targets, int64_t n, int32_t ignore_index);
-/* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
- * LIGO_ERANGE. */
-LIGO_API ligo_tensor *ligo_embedding(ligo_ctx *ctx, ligo_tensor *table, const int32_t *ids, int64_t n);
-
+#include "gen/ops_api.h"
 
 /* ======================================================================
  * nn: configs, parameter tables, the GPT / BERT / ViT models

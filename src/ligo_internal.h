@@ -63,6 +63,9 @@
 
 #define LIGO__ALIGN 64
 #define LIGO__ERRMSG 512
+/* Tensors larger than this many floats are refused (1 TiB): the one size
+ * limit, checked by ligo_shape_numel and so by every builder. */
+#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
 
 typedef struct ligo__chunk {
     struct ligo__chunk *next;
@@ -117,15 +120,16 @@ LIGO__PRIV int ligo__mul_size(size_t a, size_t b, size_t *out);
 LIGO__PRIV int ligo__mul_i64(int64_t a, int64_t b, int64_t *out);
 LIGO__PRIV int ligo__nth_for(const ligo_ctx *ctx, double work, double min_work_per_thread);
 
-/* graph.c and ops.c: how a builder becomes a node.
+/* graph.c and the ops (src/ops/): how a builder becomes a node.
  * A builder fills ligo__args and calls ligo__build, which checks sources,
- * asks the op's shape function for the output shape (it validates and
- * writes the error message), allocates the node, runs the forward kernel
- * and records the node on the tape. */
+ * asks the op's shape function for the output shape (it validates the
+ * inputs and writes the error message), checks the output's size, allocates
+ * the node with a copy of the op's parameter struct (node->param), runs the
+ * forward kernel and records the node on the tape. */
 typedef struct ligo__args {
     ligo_tensor *src[LIGO_MAX_SRC];
-    int64_t iparam[4];
-    float fparam[2];
+    const void *param;  /* the op's parameter struct, copied into the node */
+    size_t param_size;  /* its size in bytes (0: none) */
     const int32_t *ids; /* copied into the node */
     int64_t n_ids;
 } ligo__args;
@@ -134,19 +138,44 @@ typedef ligo_status (*ligo__shape_fn)(ligo_ctx *ctx, const ligo__args *a, int *n
 typedef void (*ligo__forward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 typedef void (*ligo__backward_fn)(ligo_ctx *ctx, ligo_tensor *out);
 
+/* Op flags. LIGO__OP_VIEW: the output shares its first source's floats
+ * (same element count; forward writes nothing), with a gradient of its own. */
+#define LIGO__OP_VIEW 1u
+
 LIGO__PRIV ligo_tensor *ligo__build(ligo_ctx *ctx, int op, const ligo__args *a);
+
+/* The size check of every builder: dims (ndim of them, each >= 1) hold at
+ * most LIGO__MAX_NUMEL elements; otherwise LIGO_EOVERFLOW, "ligo_OP: WHAT
+ * AxBxC is too large (more than 2^38 elements)". The element count goes to
+ * *n when n is not NULL. ligo__build checks each output; an op that saves
+ * something larger than its output checks that in its shape function. */
+LIGO__PRIV ligo_status ligo__check_size(ligo_ctx *ctx, const char *op, const char *what, int ndim,
+                                        const int64_t *dims, int64_t *n);
 
 /* Gradient buffer of a node, allocated (zeroed) on first use; NULL if the
  * node does not lead to a parameter (or memory ran out: status is set). */
 LIGO__PRIV float *ligo__grad_of(ligo_ctx *ctx, ligo_tensor *t);
 
-/* ops.c: one shape / forward / backward triple per op */
-#define LIGO__OP_DECL(e, name, nsrc)                                                            \
+/* An op's registration row, at the top of its source in src/ops/:
+ *   LIGO__OP(ENUM, "name", required sources, flags);
+ * amalgamate.py reads the rows of every op source and writes the op enum
+ * (LIGO_OP_ENUM), the builders' declarations (src/gen/ops_api.h) and the
+ * dispatch table (src/gen/ops_table.h). In C the row declares the op's
+ * three functions, which its source defines. */
+#define LIGO__OP(e, name, nsrc, flags)                                                                     \
     LIGO__PRIV ligo_status ligo__shape_##e(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape); \
-    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                             \
-    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out);
-LIGO_OP_LIST(LIGO__OP_DECL)
-#undef LIGO__OP_DECL
+    LIGO__PRIV void ligo__fwd_##e(ligo_ctx *ctx, ligo_tensor *out);                                        \
+    LIGO__PRIV void ligo__bwd_##e(ligo_ctx *ctx, ligo_tensor *out)
+
+/* A row of the dispatch table, indexed by ligo_op. */
+typedef struct ligo__op_info {
+    const char *name;
+    int required_src;
+    unsigned flags; /* LIGO__OP_VIEW */
+    ligo__shape_fn shape;
+    ligo__forward_fn forward;
+    ligo__backward_fn backward;
+} ligo__op_info;
 
 /* Gradient buffer for a kernel that writes every element: when the buffer
  * is new, *fresh is 1 and its contents are undefined (the kernel stores
@@ -167,20 +196,45 @@ LIGO__PRIV void ligo__grad_release(ligo_ctx *ctx, float *buf, int64_t n);
  * the data. Returns 1 if the buffer was handed over. */
 LIGO__PRIV int ligo__grad_pass(ligo_ctx *ctx, ligo_tensor *src, ligo_tensor *out);
 
-/* gemm.c: products with B packed once, for attention (see gemm.c).
- * ligo__gemm_pack_b_whole packs op(B) (K x N) into ligo__gemm_npad(N) * K
- * floats; ligo__gemm_small computes C (M x N) = alpha op(A) op(B) + beta C
- * on one thread from such a packing (bp_k: its K; A's k-range is the
- * packing's first K rows), abuf holding 6 * K floats. tri skips what a
- * causal mask makes zero: LIGO__TRI_N computes only columns j <= i of row
- * i, LIGO__TRI_K_LOWER sums only k <= i, LIGO__TRI_K_UPPER only k >= i
- * (to the 6-row tile; the tile's extra terms must be zeros in A). */
+/* gemm_kernels.c: micro-kernels and packers, chosen per CPU. A micro-kernel
+ * computes c (MR x NR, row stride ldc) = alpha * a.b + beta * c from a
+ * packed A panel ([kc][MR]) and B panel ([kc][NR]); beta == 0 never reads
+ * c. The _ua kernels read a row-major A in place (row i at a + i * lda);
+ * the 8 kernels compute only the first 8 columns. A packer copies rows or
+ * columns [r0, r0 + nr) by k [p0, p0 + kc) of op(X) into such panels. */
+#define LIGO__GEMM_MR 6
+#define LIGO__GEMM_NR 16
+typedef void (*ligo__gemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                               float alpha, float beta);
+/* The same with row-major A read in place: row i of the tile at a + i * lda. */
+typedef void (*ligo__gemm_ukr_ua)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                                  float alpha, float beta);
+typedef void (*ligo__gemm_pack)(int trans, const float *X, int64_t ldx, int64_t r0, int64_t nr,
+                                int64_t p0, int64_t kc, float *dst);
+
+typedef struct ligo__gemm_kernels {
+    ligo__gemm_ukr ukr;
+    ligo__gemm_ukr_ua ukr_ua; /* non-NULL: A is read in place, not packed */
+    ligo__gemm_ukr ukr8;      /* MR x 8 kernels for narrow edge tiles, or NULL */
+    ligo__gemm_ukr_ua ukr8_ua;
+    ligo__gemm_pack pack_a, pack_b;
+} ligo__gemm_kernels;
+LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place);
+
+/* gemm.c: attention's per-head products, C (M x N) = alpha op(A) op(B) +
+ * beta C on the calling thread (attention threads over heads). The hook
+ * computes it when it takes it; otherwise op(B) is packed once into work
+ * (ligo__sgemm_small_work(N, K) floats) and the built-in micro-kernel
+ * reads A in place. tri says what a causal mask makes zero, which the
+ * built-in path skips: LIGO__TRI_N computes only columns j <= i of row i
+ * (the caller ignores the rest), LIGO__TRI_K_LOWER sums only k <= i,
+ * LIGO__TRI_K_UPPER only k >= i (to the 6-row tile; the tile's extra terms
+ * must be zeros in A). */
 enum { LIGO__TRI_NONE = 0, LIGO__TRI_N = 1, LIGO__TRI_K_LOWER = 2, LIGO__TRI_K_UPPER = 3 };
-LIGO__PRIV int64_t ligo__gemm_npad(int64_t n);
-LIGO__PRIV void ligo__gemm_pack_b_whole(int trans_b, const float *B, int64_t ldb, int64_t N, int64_t K, float *dst);
-LIGO__PRIV void ligo__gemm_small(int trans_a, int tri, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                                 int64_t lda, const float *Bp, int64_t bp_k, float beta, float *C, int64_t ldc,
-                                 float *abuf);
+LIGO__PRIV int64_t ligo__sgemm_small_work(int64_t N, int64_t K);
+LIGO__PRIV void ligo__sgemm_small(int trans_a, int trans_b, int tri, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                                  int64_t ldc, float *work);
 
 /* gemm.c: the internal choke point used by the ops (hook or built-in). */
 LIGO__PRIV void ligo__sgemm(ligo_ctx *ctx, int trans_a, int trans_b,

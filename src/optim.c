@@ -2,6 +2,7 @@
  * learning-rate schedule, and clipping by global norm. Both optimizers
  * follow PyTorch's update rules exactly (torch.optim.SGD, AdamW). */
 #include "ligo_internal.h"
+#include "simd.h"
 
 LIGO_API ligo_optim_config ligo_optim_config_default(ligo_optim_kind kind) {
     ligo_optim_config c;
@@ -119,16 +120,13 @@ typedef struct ligo__optim_job {
     double bc1, bc2; /* bias corrections 1 - beta^t */
 } ligo__optim_job;
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
-#include <immintrin.h>
-#define LIGO__OPTIM_AVX 1
-static int ligo__optim_simd(void) { return __builtin_cpu_supports("avx"); }
+#if LIGO__X86
 
 /* The AdamW update of [i0, i1) on eight floats at a time: the scalar
  * loop's operations in its order (no fused multiply-add), so every
  * element gets the same bits either way. Returns where the scalar tail
  * starts. */
-__attribute__((target("avx"))) static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
+LIGO__AVX static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, float *vv,
                                                              int64_t i0, int64_t i1, float b1, float b2, float eps,
                                                              float step, float rbc2, float shrink) {
     __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), c1 = _mm256_set1_ps(1.0f - b1);
@@ -164,8 +162,8 @@ static void ligo__optim_task(void *arg, int ith, int nth) {
             float step = (float)((double)j->lr / j->bc1);
             float rbc2 = (float)(1.0 / sqrt(j->bc2));
             float shrink = 1.0f - j->lr * wd;
-#ifdef LIGO__OPTIM_AVX
-            if (ligo__optim_simd())
+#if LIGO__X86
+            if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
                 i0 = ligo__adamw_avx(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
 #endif
             for (i = i0; i < i1; i++) {
@@ -235,8 +233,8 @@ LIGO_API float ligo_schedule_lr(const ligo_schedule *s, int64_t step) {
  * i goes to sum i mod 8) added in a fixed order at the end: independent
  * chains instead of one long one, and the same result with or without
  * the vector path. */
-#ifdef LIGO__OPTIM_AVX
-__attribute__((target("avx"))) static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
+#if LIGO__X86
+LIGO__AVX static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) {
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
     int64_t i;
     for (i = 0; i < n8; i += 8) {
@@ -253,8 +251,8 @@ static double ligo__sumsq(const float *g, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i, n8 = n / 8 * 8;
     int k;
-#ifdef LIGO__OPTIM_AVX
-    if (ligo__optim_simd())
+#if LIGO__X86
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
         ligo__sumsq_avx(g, n8, acc);
     else
 #endif

@@ -2,9 +2,6 @@
  * overflow-checked sizes, fills. */
 #include "ligo_internal.h"
 
-/* Tensors larger than this many floats are refused (1 TiB). */
-#define LIGO__MAX_NUMEL ((int64_t)1 << 38)
-
 LIGO_API ligo_status ligo_shape_numel(int ndim, const int64_t *shape, int64_t *n) {
     int i;
     int64_t total = 1;

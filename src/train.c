@@ -248,7 +248,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         bt.targets = tg;
         loss = ligo_model_loss(ctx, m, &bt, NULL);
         if (!loss) return ctx->status;
-        weight = loss->iparam[1]; /* predictions that counted */
+        weight = ligo_cross_entropy_count(loss); /* predictions that counted */
         if (bad < 0 && !isfinite(loss->data[0])) {
             bad = k;
             bad_n = bb;

@@ -42,9 +42,10 @@ def main():
     os.makedirs(work)
     text = os.path.join(work, "corpus.txt")
     with open(text, "wb") as f:
-        for name in sorted(os.listdir("src")):
-            with open(os.path.join("src", name), "rb") as g:
-                f.write(g.read())
+        for d, _, names in sorted(os.walk("src")):  # the sources, src/ops/ and src/gen/ too
+            for name in sorted(names):
+                with open(os.path.join(d, name), "rb") as g:
+                    f.write(g.read())
     args = [tool, "bench", "growth", "--settings", "both", "--families", "gpt", "--methods", "scratch,stack,ligo",
             "--variants", "stack:noise=0.05", "--select-seeds", "2", "--report-seeds", "2", "--width", "32",
             "--layers", "2", "--steps", "120", "--fit-steps", "5", "--evals", "4", "--eval-windows", "64",

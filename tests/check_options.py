@@ -18,7 +18,7 @@ NAME = re.compile(r"\bLIGO_[A-Z0-9_]+\b")
 
 def main():
     honoured = {}
-    for p in sorted(glob.glob(os.path.join(ROOT, "src", "*.[ch]"))):
+    for p in sorted(glob.glob(os.path.join(ROOT, "src", "*.[ch]")) + glob.glob(os.path.join(ROOT, "src", "*", "*.[ch]"))):
         if p.endswith("doc.h"):
             continue
         with open(p, encoding="utf-8") as f:

@@ -19,7 +19,7 @@ FILE = re.compile(r"^(?:src|examples|tests|tools|docs|bench|mk|cmake)/[A-Za-z0-9
 
 def sources():
     text = {}
-    for pat in ("src/*.c", "src/*.h", "examples/*.c", "examples/*.h"):
+    for pat in ("src/*.c", "src/*.h", "src/*/*.c", "src/*/*.h", "examples/*.c", "examples/*.h"):
         for p in glob.glob(os.path.join(ROOT, pat)):
             with open(p, encoding="utf-8") as f:
                 text[os.path.relpath(p, ROOT)] = f.read()

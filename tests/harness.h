@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the ops' own test cases (ligo_op_cases) */
+#define LIGO_OP_TESTS
 #include "../ligo.h"
 
 extern int harness_failures_in_test; /* checks failed in the running test */

@@ -223,10 +223,11 @@ static void test_gemm_kernel_name(void) {
 
 /* ligo_sgemm goes through the hook when one is set. */
 static int gemm_hook_calls = 0;
-static void gemm_hook(void *user, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+static int gemm_hook(void *user, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     gemm_hook_calls += *(int *)user;
     ligo_sgemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return 1;
 }
 
 static void test_gemm_hook(void) {
@@ -248,6 +249,84 @@ static void test_gemm_hook(void) {
     CHECK(gemm_hook_calls == 1);
     CHECK_NEAR(C[0], 8.0, 0.0);
     CHECK_NEAR(C[3], 22.0, 0.0);
+    ligo_set_sgemm(old, user);
+}
+
+/* Hooks that take every product (counting them; run on one thread, so
+ * the count is not shared between threads) or decline every one. */
+static int hook_take_calls = 0;
+static int hook_take(void *user, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    (void)user;
+    hook_take_calls++;
+    ligo_sgemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return 1;
+}
+static int hook_decline(void *user, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                        int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    (void)user, (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb;
+    (void)beta, (void)C, (void)ldc;
+    return 0;
+}
+
+/* Causal attention over (B, T, 3C) = (2, 13, 48), 2 heads: the output and
+ * the gradient of sum(out * w) with respect to qkv. */
+#define HA_B 2
+#define HA_T 13
+#define HA_C 16
+#define HA_NH 2
+static void hook_attention(int n_threads, float *out, float *grad) {
+    ligo_ctx_params p = ligo_ctx_params_default();
+    ligo_ctx *ctx;
+    ligo_rng rng;
+    ligo_tensor *qkv, *y, *w;
+    int64_t s[3] = {HA_B, HA_T, 3 * HA_C};
+    p.n_threads = n_threads;
+    ctx = ligo_ctx_new(&p);
+    ligo_rng_seed(&rng, 77);
+    qkv = ligo_new_param(ctx, 3, s);
+    ligo_fill_uniform(qkv, &rng, -2.0f, 2.0f);
+    y = ligo_attention(ctx, qkv, HA_NH, 1);
+    CHECK(y != NULL);
+    if (y) {
+        w = ligo_new(ctx, y->ndim, y->shape);
+        ligo_fill_uniform(w, &rng, -1.0f, 1.0f);
+        CHECK_STATUS(ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, y, w))), LIGO_OK);
+        memcpy(out, y->data, sizeof(float) * HA_B * HA_T * HA_C);
+        memcpy(grad, qkv->grad, sizeof(float) * HA_B * HA_T * 3 * HA_C);
+    }
+    ligo_ctx_free(ctx);
+}
+
+/* Attention's per-head products go through the hook: a hook that takes
+ * them sees all six per head (two forward, four backward) and gives the
+ * reference product's results; a hook that declines them leaves the
+ * built-in path, bitwise, on two threads (where it is called from both). */
+static void test_gemm_hook_attention(void) {
+    static float out0[HA_B * HA_T * HA_C], grad0[HA_B * HA_T * 3 * HA_C];
+    static float out[HA_B * HA_T * HA_C], grad[HA_B * HA_T * 3 * HA_C];
+    void *user = NULL;
+    ligo_sgemm_fn old = ligo_get_sgemm(&user);
+    double d = 0.0;
+    int i;
+    float A[6] = {1, 2, 3, 4, 5, 6}, Bm[6] = {1, 0, 0, 1, 1, 1}, C[4] = {9, 9, 9, 9}, C0[4];
+    ligo_set_sgemm(NULL, NULL);
+    hook_attention(2, out0, grad0);
+    ligo_sgemm_builtin(NULL, 0, 0, 2, 2, 3, 1.0f, A, 3, Bm, 2, 0.0f, C0, 2);
+    ligo_set_sgemm(hook_take, NULL);
+    hook_take_calls = 0;
+    hook_attention(1, out, grad);
+    CHECK_MSG(hook_take_calls == 6 * HA_B * HA_NH, "the hook saw %d products, want %d", hook_take_calls,
+              6 * HA_B * HA_NH);
+    for (i = 0; i < HA_B * HA_T * HA_C; i++) d = fmax(d, fabs((double)out[i] - out0[i]));
+    for (i = 0; i < HA_B * HA_T * 3 * HA_C; i++) d = fmax(d, fabs((double)grad[i] - grad0[i]));
+    CHECK_MSG(d < 1e-5, "through the hook: %.3g from the built-in path", d);
+    ligo_set_sgemm(hook_decline, NULL);
+    hook_attention(2, out, grad);
+    CHECK(memcmp(out, out0, sizeof out) == 0 && memcmp(grad, grad0, sizeof grad) == 0);
+    /* ligo_sgemm with a declining hook is the built-in product */
+    CHECK_STATUS(ligo_sgemm(NULL, 0, 0, 2, 2, 3, 1.0f, A, 3, Bm, 2, 0.0f, C, 2), LIGO_OK);
+    CHECK(memcmp(C, C0, sizeof C) == 0);
     ligo_set_sgemm(old, user);
 }
 
@@ -300,5 +379,6 @@ void suite_gemm(void) {
     RUN(test_gemm_k0);
     RUN(test_gemm_threads);
     RUN(test_gemm_hook);
+    RUN(test_gemm_hook_attention);
     RUN(test_gemm_errors);
 }

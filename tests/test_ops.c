@@ -1,6 +1,8 @@
-/* test_ops.c: every op's gradient against central differences, the fused
- * ops' forward values against float64 recomputations written here, and bad
- * input to every builder. */
+/* test_ops.c: every op's test cases (kept beside each op in src/ops/):
+ * gradients against central differences, forward values against the
+ * cases' float64 recomputations, NULL inputs; the fused ops' forward values
+ * against float64 recomputations written here, and bad input to every
+ * builder. */
 #include "harness.h"
 
 #include <stdlib.h>
@@ -31,308 +33,6 @@ static ligo_tensor *param(ligo_ctx *ctx, ligo_rng *rng, int ndim, int64_t d0, in
     return t;
 }
 
-/* ---------------------------------------------------- gradient checks */
-
-typedef struct gc_case gc_case;
-typedef ligo_tensor *(*gc_op_fn)(ligo_ctx *ctx, gc_case *c);
-
-struct gc_case {
-    const char *name;
-    int op;
-    gc_op_fn f;
-    ligo_tensor *p[4];
-    int np;
-    ligo_tensor *w; /* fixed random weights: loss = sum(f(...) * w) */
-    int32_t ids[16];
-    int64_t n_ids;
-    int64_t i0, i1; /* op-specific integers */
-};
-
-static ligo_tensor *gc_build(ligo_ctx *ctx, void *user) {
-    gc_case *c = (gc_case *)user;
-    ligo_tensor *out = c->f(ctx, c);
-    if (!out) return NULL;
-    if (out->n == 1 && !c->w) return out;
-    return ligo_sum(ctx, ligo_mul(ctx, out, c->w));
-}
-
-static ligo_tensor *f_add(ligo_ctx *ctx, gc_case *c) { return ligo_add(ctx, c->p[0], c->p[1]); }
-static ligo_tensor *f_sub(ligo_ctx *ctx, gc_case *c) { return ligo_sub(ctx, c->p[0], c->p[1]); }
-static ligo_tensor *f_mul(ligo_ctx *ctx, gc_case *c) { return ligo_mul(ctx, c->p[0], c->p[1]); }
-static ligo_tensor *f_scale(ligo_ctx *ctx, gc_case *c) { return ligo_scale(ctx, c->p[0], -1.75f); }
-static ligo_tensor *f_matmul(ligo_ctx *ctx, gc_case *c) {
-    return ligo_matmul(ctx, c->p[0], c->p[1], (int)c->i0, (int)c->i1);
-}
-static ligo_tensor *f_transpose(ligo_ctx *ctx, gc_case *c) { return ligo_transpose(ctx, c->p[0]); }
-static ligo_tensor *f_reshape(ligo_ctx *ctx, gc_case *c) {
-    int64_t s[3] = {2, 3, 2};
-    /* through a product so the view's gradient feeds a real op */
-    return ligo_mul(ctx, ligo_reshape(ctx, c->p[0], 3, s), ligo_reshape(ctx, c->p[1], 3, s));
-}
-static ligo_tensor *f_concat(ligo_ctx *ctx, gc_case *c) { return ligo_concat(ctx, c->p[0], c->p[1], (int)c->i0); }
-static ligo_tensor *f_slice(ligo_ctx *ctx, gc_case *c) { return ligo_slice(ctx, c->p[0], (int)c->i0, 1, 2); }
-static ligo_tensor *f_sum(ligo_ctx *ctx, gc_case *c) { return ligo_sum(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
-static ligo_tensor *f_mean(ligo_ctx *ctx, gc_case *c) { return ligo_mean(ctx, ligo_mul(ctx, c->p[0], c->p[0])); }
-static ligo_tensor *f_linear(ligo_ctx *ctx, gc_case *c) { return ligo_linear(ctx, c->p[0], c->p[1], c->p[2]); }
-static ligo_tensor *f_linear_gelu(ligo_ctx *ctx, gc_case *c) {
-    return ligo_linear_gelu(ctx, c->p[0], c->p[1], c->p[2]);
-}
-static ligo_tensor *f_layernorm(ligo_ctx *ctx, gc_case *c) {
-    return ligo_layernorm(ctx, c->p[0], c->p[1], c->p[2], 1e-5f);
-}
-static ligo_tensor *f_gelu(ligo_ctx *ctx, gc_case *c) { return ligo_gelu(ctx, c->p[0]); }
-static ligo_tensor *f_attention(ligo_ctx *ctx, gc_case *c) { return ligo_attention(ctx, c->p[0], c->i0, (int)c->i1); }
-static ligo_tensor *f_xent(ligo_ctx *ctx, gc_case *c) {
-    return ligo_cross_entropy(ctx, c->p[0], c->ids, c->n_ids, (int32_t)c->i0);
-}
-static ligo_tensor *f_embedding(ligo_ctx *ctx, gc_case *c) { return ligo_embedding(ctx, c->p[0], c->ids, c->n_ids); }
-
-static int covered[LIGO_OP_COUNT];
-
-/* Runs one case: a dry run fixes the weights' shape, then the check. */
-static double run_case(gc_case *c, double analytic_scale) {
-    ligo_ctx *ctx = new_ctx();
-    ligo_rng rng;
-    ligo_tensor *out;
-    ligo_gradcheck_opts o = ligo_gradcheck_opts_default();
-    double err = -1.0;
-    ligo_status s;
-    int k;
-    ligo_rng_seed(&rng, 1234);
-    for (k = 0; k < c->np; k++) {
-        ligo_tensor *src = c->p[k];
-        ligo_tensor *t = ligo_new_param(ctx, src->ndim, src->shape);
-        memcpy(t->data, src->data, (size_t)src->n * sizeof(float));
-        c->p[k] = t;
-    }
-    c->w = NULL;
-    out = c->f(ctx, c);
-    CHECK_MSG(out != NULL, "%s: %s", c->name, ligo_get_error(ctx));
-    if (!out) {
-        ligo_ctx_free(ctx);
-        return 1.0;
-    }
-    if (out->n > 1) {
-        c->w = ligo_new(ctx, out->ndim, out->shape);
-        fill_rand(c->w, &rng, 1.0f);
-    }
-    o.analytic_scale = analytic_scale;
-    s = ligo_check_grad(ctx, gc_build, c, c->p, c->np, &o, &err);
-    CHECK_MSG(s == LIGO_OK, "%s: %s", c->name, ligo_get_error(ctx));
-    if (c->op >= 0 && c->op < LIGO_OP_COUNT) covered[c->op] = 1;
-    ligo_ctx_free(ctx);
-    return err;
-}
-
-/* Source tensors of a case live in a context of their own; run_case copies
- * them into the checking context. */
-static ligo_ctx *case_ctx;
-static ligo_rng case_rng;
-
-static gc_case mk(const char *name, int op, gc_op_fn f) {
-    gc_case c;
-    memset(&c, 0, sizeof c);
-    c.name = name;
-    c.op = op;
-    c.f = f;
-    return c;
-}
-
-static void add_p(gc_case *c, int ndim, int64_t d0, int64_t d1, int64_t d2, float scale) {
-    c->p[c->np++] = param(case_ctx, &case_rng, ndim, d0, d1, d2, scale);
-}
-
-static int make_cases(gc_case *cs) {
-    int n = 0;
-    gc_case c;
-    int ta, tb;
-
-    c = mk("add same", LIGO_OP_ADD, f_add);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("add row", LIGO_OP_ADD, f_add);
-    add_p(&c, 3, 2, 3, 4, 1.0f);
-    add_p(&c, 1, 4, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("add scalar", LIGO_OP_ADD, f_add);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 1, 1, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("sub same", LIGO_OP_SUB, f_sub);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("sub row", LIGO_OP_SUB, f_sub);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 1, 4, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("mul same", LIGO_OP_MUL, f_mul);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("mul row", LIGO_OP_MUL, f_mul);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 1, 4, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("mul scalar", LIGO_OP_MUL, f_mul);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 1, 1, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("scale", LIGO_OP_SCALE, f_scale);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    for (ta = 0; ta < 2; ta++)
-        for (tb = 0; tb < 2; tb++) {
-            static const char *names[4] = {"matmul NN", "matmul NT", "matmul TN", "matmul TT"};
-            c = mk(names[ta * 2 + tb], LIGO_OP_MATMUL, f_matmul);
-            c.i0 = ta;
-            c.i1 = tb;
-            if (ta) add_p(&c, 2, 5, 3, 0, 1.0f); /* op(a) is 3 x 5 */
-            else add_p(&c, 2, 3, 5, 0, 1.0f);
-            if (tb) add_p(&c, 2, 4, 5, 0, 1.0f); /* op(b) is 5 x 4 */
-            else add_p(&c, 2, 5, 4, 0, 1.0f);
-            cs[n++] = c;
-        }
-    c = mk("transpose", LIGO_OP_TRANSPOSE, f_transpose);
-    add_p(&c, 2, 3, 5, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("reshape", LIGO_OP_RESHAPE, f_reshape);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    add_p(&c, 2, 4, 3, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("concat rows", LIGO_OP_CONCAT, f_concat);
-    c.i0 = 0;
-    add_p(&c, 2, 2, 3, 0, 1.0f);
-    add_p(&c, 2, 4, 3, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("concat cols", LIGO_OP_CONCAT, f_concat);
-    c.i0 = 1;
-    add_p(&c, 2, 3, 2, 0, 1.0f);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("slice rows", LIGO_OP_SLICE, f_slice);
-    c.i0 = 0;
-    add_p(&c, 2, 4, 3, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("slice cols", LIGO_OP_SLICE, f_slice);
-    c.i0 = 1;
-    add_p(&c, 2, 3, 5, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("sum", LIGO_OP_SUM, f_sum);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("mean", LIGO_OP_MEAN, f_mean);
-    add_p(&c, 2, 3, 4, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("linear bias", LIGO_OP_LINEAR, f_linear);
-    add_p(&c, 3, 2, 3, 5, 1.0f);
-    add_p(&c, 2, 4, 5, 0, 1.0f);
-    add_p(&c, 1, 4, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("linear no bias", LIGO_OP_LINEAR, f_linear);
-    add_p(&c, 2, 3, 5, 0, 1.0f);
-    add_p(&c, 2, 4, 5, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("linear gelu bias", LIGO_OP_LINEAR, f_linear_gelu);
-    add_p(&c, 3, 2, 3, 5, 1.0f);
-    add_p(&c, 2, 4, 5, 0, 1.0f);
-    add_p(&c, 1, 4, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("linear gelu no bias", LIGO_OP_LINEAR, f_linear_gelu);
-    add_p(&c, 2, 7, 5, 0, 0.5f);
-    add_p(&c, 2, 19, 5, 0, 0.5f); /* 19 outputs: a full 16-wide tile and an edge */
-    cs[n++] = c;
-    c = mk("layernorm", LIGO_OP_LAYERNORM, f_layernorm);
-    add_p(&c, 2, 3, 6, 0, 2.0f);
-    add_p(&c, 1, 6, 0, 0, 1.0f);
-    add_p(&c, 1, 6, 0, 0, 1.0f);
-    cs[n++] = c;
-    c = mk("gelu", LIGO_OP_GELU, f_gelu);
-    add_p(&c, 2, 4, 5, 0, 3.0f);
-    cs[n++] = c;
-    c = mk("attention causal", LIGO_OP_ATTENTION, f_attention);
-    c.i0 = 2;
-    c.i1 = 1;
-    add_p(&c, 3, 2, 4, 12, 1.5f);
-    cs[n++] = c;
-    /* 15 positions: three 6-row tiles, the last partial, so the causal
-     * tile skipping of every product is on the path */
-    c = mk("attention causal T15", LIGO_OP_ATTENTION, f_attention);
-    c.i0 = 2;
-    c.i1 = 1;
-    add_p(&c, 3, 1, 15, 12, 1.5f);
-    cs[n++] = c;
-    c = mk("attention bidirectional", LIGO_OP_ATTENTION, f_attention);
-    c.i0 = 3;
-    c.i1 = 0;
-    add_p(&c, 3, 2, 3, 9, 1.5f);
-    cs[n++] = c;
-    c = mk("cross_entropy", LIGO_OP_CROSS_ENTROPY, f_xent);
-    add_p(&c, 3, 2, 3, 5, 2.0f);
-    c.n_ids = 6;
-    c.ids[0] = 0;
-    c.ids[1] = 4;
-    c.ids[2] = -100;
-    c.ids[3] = 2;
-    c.ids[4] = 2;
-    c.ids[5] = 1;
-    c.i0 = -100;
-    cs[n++] = c;
-    c = mk("embedding", LIGO_OP_EMBEDDING, f_embedding);
-    add_p(&c, 2, 5, 3, 0, 1.0f);
-    c.n_ids = 6;
-    c.ids[0] = 4;
-    c.ids[1] = 0;
-    c.ids[2] = 4;
-    c.ids[3] = 2;
-    c.ids[4] = 1;
-    c.ids[5] = 4;
-    cs[n++] = c;
-    return n;
-}
-
-static void test_gradcheck_every_op(void) {
-    gc_case cs[64];
-    int n, i;
-    case_ctx = new_ctx();
-    ligo_rng_seed(&case_rng, 42);
-    n = make_cases(cs);
-    for (i = 0; i < n; i++) {
-        gc_case c = cs[i];
-        double err = run_case(&c, 1.0);
-        CHECK_MSG(err >= 0.0 && err < GRAD_TOL, "%s: max gradient error %.3g", cs[i].name, err);
-        if (getenv("LIGO_TEST_VERBOSE")) printf("  gradcheck %-24s %.2e\n", cs[i].name, err);
-    }
-    ligo_ctx_free(case_ctx);
-}
-
-/* The check must see a backward pass that is 1% off. */
-static void test_gradcheck_detects_1pct(void) {
-    gc_case cs[64];
-    int n, i;
-    case_ctx = new_ctx();
-    ligo_rng_seed(&case_rng, 42);
-    n = make_cases(cs);
-    for (i = 0; i < n; i++) {
-        gc_case c = cs[i];
-        double err = run_case(&c, 1.01);
-        CHECK_MSG(err > 3.0 * GRAD_TOL, "%s: a 1%% error gives only %.3g", cs[i].name, err);
-    }
-    ligo_ctx_free(case_ctx);
-}
-
-/* Fails when an op in LIGO_OP_LIST has no case above. */
-static void test_every_op_has_a_gradcheck(void) {
-    int op;
-    for (op = 0; op < LIGO_OP_COUNT; op++) {
-        if (op == LIGO_OP_LEAF) continue;
-        CHECK_MSG(covered[op], "op %s has no gradient check", ligo_op_name(op));
-    }
-}
-
-/* --------------------------------------- forward against float64 models */
-
 static double max_abs_diff(const float *a, const double *b, int64_t n) {
     double m = 0.0;
     int64_t i;
@@ -342,6 +42,170 @@ static double max_abs_diff(const float *a, const double *b, int64_t n) {
     }
     return m;
 }
+
+/* ---------------------------------------------- the ops' own test cases
+ * Each op keeps its cases beside its kernels (ligo__cases_ENUM in its
+ * src/ops/ file, compiled with LIGO_OP_TESTS); ligo_op_cases hands them
+ * out, and every case goes through the checks below. */
+
+/* What a case runs on: its inputs, copied into the checking context as
+ * parameters, and fixed random weights w: loss = sum(run(...) * w). */
+typedef struct gc_run {
+    const ligo_op_case *c;
+    ligo_tensor *in[4];
+    ligo_tensor *w;
+} gc_run;
+
+static ligo_tensor *gc_build(ligo_ctx *ctx, void *user) {
+    gc_run *r = (gc_run *)user;
+    ligo_tensor *out = r->c->run(ctx, r->in, r->c);
+    if (!out) return NULL;
+    if (out->n == 1 && !r->w) return out;
+    return ligo_sum(ctx, ligo_mul(ctx, out, r->w));
+}
+
+/* A seed from the case's name: its inputs stay the same when cases or ops
+ * are added. */
+static uint64_t case_seed(const char *name) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return h;
+}
+
+/* The case's inputs as parameters of ctx, drawn U(-scale, scale). */
+static void case_inputs(ligo_ctx *ctx, const ligo_op_case *c, ligo_tensor **in) {
+    ligo_rng rng;
+    int k;
+    ligo_rng_seed(&rng, case_seed(c->name));
+    for (k = 0; k < c->n_in; k++) {
+        in[k] = ligo_new_param(ctx, c->in[k].ndim, c->in[k].shape);
+        if (in[k]) fill_rand(in[k], &rng, c->in[k].scale);
+    }
+}
+
+/* Whether a node of op is on the tape. */
+static int tape_has(ligo_tensor *t, int op) {
+    for (; t; t = t->tape_prev)
+        if (t->op == op) return 1;
+    return 0;
+}
+
+/* One case: a dry run fixes the weights' shape (and must record a node of
+ * the op), then the gradient check. Returns the largest error. */
+static double run_case(int op, const ligo_op_case *c, double analytic_scale) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_rng rng;
+    ligo_tensor *out;
+    ligo_gradcheck_opts o = ligo_gradcheck_opts_default();
+    gc_run r;
+    double err = -1.0;
+    ligo_status s;
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    case_inputs(ctx, c, r.in);
+    out = c->run(ctx, r.in, c);
+    CHECK_MSG(out != NULL, "%s: %s", c->name, ligo_get_error(ctx));
+    if (!out) {
+        ligo_ctx_free(ctx);
+        return 1.0;
+    }
+    CHECK_MSG(tape_has(out, op), "%s: no %s node on the tape", c->name, ligo_op_name(op));
+    if (out->n > 1) {
+        ligo_rng_seed(&rng, 1234);
+        r.w = ligo_new(ctx, out->ndim, out->shape);
+        fill_rand(r.w, &rng, 1.0f);
+    }
+    o.analytic_scale = analytic_scale;
+    s = ligo_check_grad(ctx, gc_build, &r, r.in, c->n_in, &o, &err);
+    CHECK_MSG(s == LIGO_OK, "%s: %s", c->name, ligo_get_error(ctx));
+    ligo_ctx_free(ctx);
+    return err;
+}
+
+/* Every op's cases pass the gradient check (analytic_scale 1), or a backward
+ * pass 1% off fails it (1.01). */
+static void gradcheck_all(double analytic_scale) {
+    int op, i, n;
+    for (op = 0; op < LIGO_OP_COUNT; op++) {
+        const ligo_op_case *cs;
+        n = ligo_op_cases(op, &cs);
+        for (i = 0; i < n; i++) {
+            double err = run_case(op, &cs[i], analytic_scale);
+            if (analytic_scale == 1.0)
+                CHECK_MSG(err >= 0.0 && err < GRAD_TOL, "%s: max gradient error %.3g", cs[i].name, err);
+            else
+                CHECK_MSG(err > 3.0 * GRAD_TOL, "%s: a 1%% error gives only %.3g", cs[i].name, err);
+            if (getenv("LIGO_TEST_VERBOSE") && analytic_scale == 1.0)
+                printf("  gradcheck %-24s %.2e\n", cs[i].name, err);
+        }
+    }
+}
+
+static void test_gradcheck_every_op(void) { gradcheck_all(1.0); }
+
+/* The check must see a backward pass that is 1% off. */
+static void test_gradcheck_detects_1pct(void) { gradcheck_all(1.01); }
+
+/* Fails when an op has no test case (run_case checks that each case
+ * records its op). */
+static void test_every_op_has_a_gradcheck(void) {
+    int op;
+    for (op = 0; op < LIGO_OP_COUNT; op++) {
+        const ligo_op_case *cs;
+        if (op == LIGO_OP_LEAF) continue;
+        CHECK_MSG(ligo_op_cases(op, &cs) > 0, "op %s has no gradient check", ligo_op_name(op));
+    }
+}
+
+/* The forward value against the case's float64 recomputation, where the
+ * op gives one. */
+static void test_forward_refs(void) {
+    int op, i, n;
+    for (op = 0; op < LIGO_OP_COUNT; op++) {
+        const ligo_op_case *cs;
+        n = ligo_op_cases(op, &cs);
+        for (i = 0; i < n; i++) {
+            ligo_ctx *ctx;
+            ligo_tensor *in[4], *out;
+            double *ref;
+            if (!cs[i].ref) continue;
+            ctx = new_ctx();
+            case_inputs(ctx, &cs[i], in);
+            out = cs[i].run(ctx, in, &cs[i]);
+            CHECK_MSG(out != NULL, "%s: %s", cs[i].name, ligo_get_error(ctx));
+            if (out) {
+                ref = (double *)malloc((size_t)out->n * sizeof(double));
+                cs[i].ref(in, &cs[i], ref);
+                CHECK_MSG(max_abs_diff(out->data, ref, out->n) <= cs[i].ref_tol, "%s: forward off by %.3g", cs[i].name,
+                          max_abs_diff(out->data, ref, out->n));
+                free(ref);
+            }
+            ligo_ctx_free(ctx);
+        }
+    }
+}
+
+/* A NULL first input is LIGO_EINVAL with a message, and records nothing. */
+static void test_null_inputs(void) {
+    int op, i, n;
+    for (op = 0; op < LIGO_OP_COUNT; op++) {
+        const ligo_op_case *cs;
+        n = ligo_op_cases(op, &cs);
+        for (i = 0; i < n; i++) {
+            ligo_ctx *ctx = new_ctx();
+            ligo_tensor *in[4];
+            case_inputs(ctx, &cs[i], in);
+            in[0] = NULL;
+            CHECK_MSG(cs[i].run(ctx, in, &cs[i]) == NULL, "%s: built on a NULL input", cs[i].name);
+            CHECK_MSG(ligo_get_status(ctx) == LIGO_EINVAL && strstr(ligo_get_error(ctx), "NULL"), "%s: %s (%s)",
+                      cs[i].name, ligo_status_str(ligo_get_status(ctx)), ligo_get_error(ctx));
+            CHECK(ligo_tape_length(ctx) == 0);
+            ligo_ctx_free(ctx);
+        }
+    }
+}
+
+/* --------------------------------------- forward against float64 models */
 
 static void test_forward_linear(void) {
     ligo_ctx *ctx = new_ctx();
@@ -567,11 +431,13 @@ static void test_forward_cross_entropy(void) {
     }
     CHECK(loss != NULL);
     if (loss) CHECK_NEAR(loss->data[0], total / count, 1e-5 * (1.0 + fabs(total / count)));
+    CHECK(ligo_cross_entropy_count(loss) == count && count == 4);
+    CHECK(ligo_cross_entropy_count(x) == 0 && ligo_cross_entropy_count(NULL) == 0);
     {
         /* every row ignored: loss 0, gradient 0 */
         int32_t none[6] = {-1, -1, -1, -1, -1, -1};
         ligo_tensor *l0 = ligo_cross_entropy(ctx, x, none, R, -1);
-        CHECK(l0 && l0->data[0] == 0.0f);
+        CHECK(l0 && l0->data[0] == 0.0f && ligo_cross_entropy_count(l0) == 0);
     }
     ligo_ctx_free(ctx);
 }
@@ -688,6 +554,14 @@ static void test_bad_inputs(void) {
     EXPECT_ERR(ligo_embedding(ctx, b, NULL, 3), LIGO_EINVAL, "ligo_embedding");
     EXPECT_ERR(ligo_embedding(ctx, q, ids, 2), LIGO_ESHAPE, "ligo_embedding");
     EXPECT_ERR(ligo_embedding(ctx, NULL, ids, 2), LIGO_EINVAL, "ligo_embedding");
+    {
+        /* outputs past the one size limit (2^38 elements), and attention's
+         * saved probabilities (B x NH x T x T) */
+        ligo_tensor *tall = ligo_new_2d(ctx, 1 << 20, 1), *wide = ligo_new_2d(ctx, 1, 1 << 20);
+        ligo_tensor *longq = ligo_new_3d(ctx, 1, 1 << 20, 3);
+        EXPECT_ERR(ligo_matmul(ctx, tall, wide, 0, 0), LIGO_EOVERFLOW, "ligo_matmul: result 1048576x1048576");
+        EXPECT_ERR(ligo_attention(ctx, longq, 1, 1), LIGO_EOVERFLOW, "more than 2^38");
+    }
     /* nothing recorded by the failures */
     CHECK(ligo_tape_length(ctx) == 0);
     CHECK(ligo_add(NULL, a, a) == NULL);
@@ -735,6 +609,8 @@ void suite_ops(void) {
     RUN(test_gradcheck_every_op);
     RUN(test_gradcheck_detects_1pct);
     RUN(test_every_op_has_a_gradcheck);
+    RUN(test_forward_refs);
+    RUN(test_null_inputs);
     RUN(test_forward_linear);
     RUN(test_forward_linear_gelu);
     RUN(test_forward_matmul);

@@ -6,7 +6,7 @@ B=${1:-build}
 L=$B/ligo
 T=$B/tool_smoke
 mkdir -p "$T"
-cat README.md src/*.c > "$T/corpus.txt"
+cat README.md src/*.c src/ops/*.c > "$T/corpus.txt"
 pass=0
 fail=0
 check() { # name, command...
