@@ -46,6 +46,7 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     "graph.c",
     "ops/ops.h",
     OPS,
+    "schema.c",
     "nn.c",
     "optim.c",
     "data.c",

@@ -642,19 +642,72 @@ LIGO_API ligo_config ligo_config_default(ligo_family family);
  * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
-/* Parameter flags. */
-#define LIGO_PARAM_DECAY 1u     /* a weight matrix: AdamW decays it */
-#define LIGO_PARAM_EMBEDDING 2u /* an embedding table or class token */
+/* The schema: what every parameter of a model is. A family's parameter
+ * table is written once as a list of roles (src/schema.c); the table, the
+ * initialisation, the optimizer's decay groups, the checkpoints (names and
+ * layouts) and growth (the width factors, their tying, the depth blend)
+ * all read these fields rather than positions or names. */
 
-/* One tensor of a model's flat parameter block. Linear weights are stored
- * (out, in); checkpoints map names and layouts to Hugging Face's. */
+/* What a dimension of a parameter is (docs/design.md 4.2): the width
+ * stream whose units it holds or reads. A weight (out, in) holds its
+ * rows' stream and reads its columns'; an embedding table's columns and a
+ * vector's entries hold theirs. */
+typedef enum ligo_stream {
+    LIGO_STREAM_FIXED = 0, /* a size growth keeps: vocabulary, positions, classes, pixels, 1 */
+    LIGO_STREAM_EMB,       /* the residual stream (d_model) */
+    LIGO_STREAM_Q,         /* a layer's query units (d_model) */
+    LIGO_STREAM_K,         /* its key units */
+    LIGO_STREAM_V,         /* its value units: W_V's rows, W_O's columns */
+    LIGO_STREAM_QKV,       /* Q, K and V stacked, as a fused projection's rows (3 d_model) */
+    LIGO_STREAM_FFN,       /* a layer's FFN units (d_ff) */
+    LIGO_STREAM_CLS,       /* BERT's MLM transform (d_model) */
+    LIGO_STREAM_COUNT
+} ligo_stream;
+
+LIGO_API const char *ligo_stream_name(ligo_stream s); /* "fixed", "emb", "q", ... */
+
+/* How ligo_model_init starts a parameter. */
+typedef enum ligo_init {
+    LIGO_INIT_ZEROS = 0,
+    LIGO_INIT_ONES,
+    LIGO_INIT_NORMAL,      /* N(0, 0.02) */
+    LIGO_INIT_NORMAL_RESID /* N(0, 0.02 / sqrt(2 L)): a block's output into the residual stream */
+} ligo_init;
+
+/* How a parameter is laid out in a Hugging Face checkpoint. */
+typedef enum ligo_hf_layout {
+    LIGO_HF_PLAIN = 0, /* as in the table */
+    LIGO_HF_T,         /* transposed: (in, out), as GPT-2's Conv1D */
+    LIGO_HF_QKV,       /* three tensors, query, key, value ('*' in hf_name), each a third of the rows */
+    LIGO_HF_CONV,      /* (C, P * P) as a one-channel convolution's (C, 1, P, P) */
+    LIGO_HF_TOKEN,     /* (1, C) as (1, 1, C) */
+    LIGO_HF_POSITIONS  /* (T, C) as (1, T, C) */
+} ligo_hf_layout;
+
+/* Parameter flags. */
+#define LIGO_PARAM_DECAY 1u         /* a weight matrix: AdamW decays it */
+#define LIGO_PARAM_EMBEDDING 2u     /* an embedding table or class token: its columns hold the stream */
+#define LIGO_PARAM_RESID_OUT 4u     /* a block's output into the residual stream (attention output, fc2):
+                                     * zero in FPI's new identity layers */
+#define LIGO_PARAM_TIED_HEAD_IN 8u  /* the LayerNorm before an output layer tied to the embedding: FPI
+                                     * divides it by the width ratio (docs/design.md 4.6) */
+
+/* One tensor of a model's flat parameter block, with its schema. Linear
+ * weights are stored (out, in). */
 typedef struct ligo_param_info {
     char name[64];
     int ndim;
     int64_t shape[2];
     int64_t n;
-    int64_t offset; /* into data, grad and optimizer moments */
-    unsigned flags;
+    int64_t offset;        /* into data, grad and optimizer moments */
+    unsigned flags;        /* LIGO_PARAM_* */
+    ligo_stream stream[2]; /* of each dim (a vector's stream[1] is FIXED) */
+    int layer;             /* the block it belongs to, or -1 */
+    int module;            /* the block's LIGO_MOD_* (LIGO_MOD_QKV: Q, K and V stacked), or -1 */
+    int bias;              /* 1: a bias or LayerNorm beta (blended with the module's bias coefficients) */
+    ligo_init init;
+    char hf_name[96];      /* its Hugging Face key */
+    ligo_hf_layout hf_layout;
 } ligo_param_info;
 
 typedef struct ligo_model {
@@ -666,8 +719,16 @@ typedef struct ligo_model {
     float *grad; /* their gradients, same layout */
 } ligo_model;
 
-/* Indexes of a block's tensors in the parameter table: layer i's tensor k
- * is info[ligo_model_layer_base(m, i) + k]. */
+/* The modules of a block, each blended across layers on its own by depth
+ * growth, in the order of docs/design.md 4.3. A fused projection's rows
+ * are three modules (LIGO_MOD_QKV in the schema). */
+enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_COUNT, LIGO_MOD_QKV };
+
+/* The order of a block's tensors in the built-in families' tables (their
+ * forward passes take them in it): layer i's tensor k is
+ * info[ligo_model_layer_base(m, i) + k]. Growth and checkpoints read the
+ * schema instead. */
 enum {
     LIGO_BLK_LN1_W, LIGO_BLK_LN1_B,   /* pre-LN: before attention; post-LN: after it */
     LIGO_BLK_QKV_W, LIGO_BLK_QKV_B,   /* (3C, C), (3C): Q, K, V stacked */
@@ -684,6 +745,11 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg);
  * output projections N(0, 0.02 / sqrt(2 L)), zero biases, unit LN gains. */
 LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed);
 LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name); /* index or -1 */
+/* The table entry of a block's module part: layer, module (LIGO_MOD_* or
+ * LIGO_MOD_QKV) and bias (0 weight or gain, 1 bias); -1 when there is none.
+ * A Q, K or V module is found in its fused QKV entry; *row0 (when given)
+ * is then the first of its rows there, else 0. */
+LIGO_API int64_t ligo_model_find_module(const ligo_model *m, int64_t layer, int module, int bias, int64_t *row0);
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer);
 LIGO_API void ligo_model_zero_grad(ligo_model *m);
 
@@ -1032,9 +1098,6 @@ typedef struct ligo_width_factor {
     float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
 } ligo_width_factor;
 
-/* Depth modules of a block, in the order of docs/design.md 4.3. */
-enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
-       LIGO_MOD_COUNT };
 
 typedef struct ligo_grow {
     ligo_grow_config cfg;
@@ -1500,6 +1563,13 @@ typedef void (*ligo__gemm_epi_fn)(void *user, float *c, int64_t ldc, int64_t mr,
 LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
+
+/* schema.c: a config's parameter table from its family's schema: info
+ * (room for *n entries, or NULL to count) filled in table order, *n the
+ * entries, *offset the floats. */
+LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset);
+/* The entries before the first block. */
+LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 
 /* optim.c: every field of an optimizer config, each named with its value
  * in "WHO: PREFIXfield is V (want ...)". */
@@ -6065,6 +6135,240 @@ LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/transpose.c ==== */
 
+/* ==== begin src/schema.c ==== */
+/* schema.c: what every parameter of the built-in families is, written once
+ * per family as a list of roles: its name, its shape in terms of the
+ * config, the width stream of each dimension, the block module it belongs
+ * to, how it starts and whether it decays, and its Hugging Face name and
+ * layout. The parameter table (ligo_model_new), the initialisation, the
+ * checkpoints and growth read what this file writes into each
+ * ligo_param_info; nothing else knows a family's tensors by position or by
+ * name.
+ *
+ *   GPT   GPT2LMHeadModel's keys (without "transformer."); Conv1D weights
+ *         are stored (in, out) there
+ *   BERT  BertForMaskedLM's keys; the fused QKV rows are query, key, value
+ *   ViT   ViTForImageClassification's keys; the patch projection is a
+ *         convolution weight (C, 1, P, P), the class token (1, 1, C), the
+ *         positions (1, N + 1, C) */
+
+static const char *ligo__stream_names[LIGO_STREAM_COUNT] = {"fixed", "emb", "q", "k", "v", "qkv", "ffn", "cls"};
+
+LIGO_API const char *ligo_stream_name(ligo_stream s) {
+    return s >= 0 && s < LIGO_STREAM_COUNT ? ligo__stream_names[s] : "unknown";
+}
+
+/* A size in terms of the config. */
+typedef enum ligo__size { SZ_1, SZ_C, SZ_3C, SZ_F, SZ_V, SZ_T, SZ_PP, SZ_CLASSES } ligo__size;
+
+/* One role: a parameter of the family's embeddings or head, or one of
+ * every block's (its name then gets "h.{layer}." in front, its Hugging
+ * Face key the layer in place of %lld). */
+typedef struct ligo__role {
+    const char *name;
+    const char *hf;
+    int ndim;
+    ligo__size size[2];
+    ligo_stream stream[2];
+    int module, bias;
+    ligo_init init;
+    unsigned flags;
+    ligo_hf_layout layout;
+} ligo__role;
+
+#define FX LIGO_STREAM_FIXED
+#define EMB LIGO_STREAM_EMB
+#define DEC LIGO_PARAM_DECAY
+#define EMBED LIGO_PARAM_EMBEDDING
+#define ROUT LIGO_PARAM_RESID_OUT
+#define TIED LIGO_PARAM_TIED_HEAD_IN
+/* a vector of one stream, a matrix of two */
+#define VEC(nm, hf, sz, st, mod, b, init, fl) {nm, hf, 1, {sz, SZ_1}, {st, FX}, mod, b, init, fl, LIGO_HF_PLAIN}
+#define MAT(nm, hf, s0, s1, t0, t1, mod, init, fl, lay) {nm, hf, 2, {s0, s1}, {t0, t1}, mod, 0, init, fl, lay}
+
+/* A block: LN before attention (post-LN: after it), the fused Q, K, V
+ * projection, the attention output, the second LN, the MLP. The order is
+ * the LIGO_BLK_* order the forward passes use. */
+#define LIGO__BLOCK(hf_ln1, hf_qkv, hf_o, hf_ln2, hf_fc1, hf_fc2, qkv_layout, lay)                                \
+    VEC("ln_1.weight", hf_ln1 ".weight", SZ_C, EMB, LIGO_MOD_LN1, 0, LIGO_INIT_ONES, 0),                          \
+        VEC("ln_1.bias", hf_ln1 ".bias", SZ_C, EMB, LIGO_MOD_LN1, 1, LIGO_INIT_ZEROS, 0),                         \
+        MAT("attn.c_attn.weight", hf_qkv ".weight", SZ_3C, SZ_C, LIGO_STREAM_QKV, EMB, LIGO_MOD_QKV,               \
+            LIGO_INIT_NORMAL, DEC, qkv_layout),                                                                    \
+        {"attn.c_attn.bias", hf_qkv ".bias", 1, {SZ_3C, SZ_1}, {LIGO_STREAM_QKV, FX}, LIGO_MOD_QKV, 1,             \
+         LIGO_INIT_ZEROS, 0, qkv_layout == LIGO_HF_QKV ? LIGO_HF_QKV : LIGO_HF_PLAIN},                             \
+        MAT("attn.c_proj.weight", hf_o ".weight", SZ_C, SZ_C, EMB, LIGO_STREAM_V, LIGO_MOD_O, LIGO_INIT_NORMAL_RESID, \
+            DEC | ROUT, lay),                                                                                      \
+        VEC("attn.c_proj.bias", hf_o ".bias", SZ_C, EMB, LIGO_MOD_O, 1, LIGO_INIT_ZEROS, ROUT),                   \
+        VEC("ln_2.weight", hf_ln2 ".weight", SZ_C, EMB, LIGO_MOD_LN2, 0, LIGO_INIT_ONES, 0),                      \
+        VEC("ln_2.bias", hf_ln2 ".bias", SZ_C, EMB, LIGO_MOD_LN2, 1, LIGO_INIT_ZEROS, 0),                         \
+        MAT("mlp.c_fc.weight", hf_fc1 ".weight", SZ_F, SZ_C, LIGO_STREAM_FFN, EMB, LIGO_MOD_FC1, LIGO_INIT_NORMAL,  \
+            DEC, lay),                                                                                             \
+        VEC("mlp.c_fc.bias", hf_fc1 ".bias", SZ_F, LIGO_STREAM_FFN, LIGO_MOD_FC1, 1, LIGO_INIT_ZEROS, 0),         \
+        MAT("mlp.c_proj.weight", hf_fc2 ".weight", SZ_C, SZ_F, EMB, LIGO_STREAM_FFN, LIGO_MOD_FC2,                 \
+            LIGO_INIT_NORMAL_RESID, DEC | ROUT, lay),                                                              \
+        VEC("mlp.c_proj.bias", hf_fc2 ".bias", SZ_C, EMB, LIGO_MOD_FC2, 1, LIGO_INIT_ZEROS, ROUT)
+
+static const ligo__role ligo__gpt_pre[] = {
+    MAT("wte.weight", "wte.weight", SZ_V, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED, LIGO_HF_PLAIN),
+    MAT("wpe.weight", "wpe.weight", SZ_T, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED, LIGO_HF_PLAIN)};
+static const ligo__role ligo__gpt_block[] = {LIGO__BLOCK("h.%lld.ln_1", "h.%lld.attn.c_attn", "h.%lld.attn.c_proj",
+                                                         "h.%lld.ln_2", "h.%lld.mlp.c_fc", "h.%lld.mlp.c_proj",
+                                                         LIGO_HF_T, LIGO_HF_T)};
+static const ligo__role ligo__gpt_head[] = {VEC("ln_f.weight", "ln_f.weight", SZ_C, EMB, -1, 0, LIGO_INIT_ONES, TIED),
+                                            VEC("ln_f.bias", "ln_f.bias", SZ_C, EMB, -1, 1, LIGO_INIT_ZEROS, TIED)};
+
+static const ligo__role ligo__bert_pre[] = {
+    MAT("wte.weight", "bert.embeddings.word_embeddings.weight", SZ_V, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED,
+        LIGO_HF_PLAIN),
+    MAT("wpe.weight", "bert.embeddings.position_embeddings.weight", SZ_T, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED,
+        LIGO_HF_PLAIN),
+    VEC("emb_ln.weight", "bert.embeddings.LayerNorm.weight", SZ_C, EMB, -1, 0, LIGO_INIT_ONES, 0),
+    VEC("emb_ln.bias", "bert.embeddings.LayerNorm.bias", SZ_C, EMB, -1, 1, LIGO_INIT_ZEROS, 0)};
+static const ligo__role ligo__bert_block[] = {
+    LIGO__BLOCK("bert.encoder.layer.%lld.attention.output.LayerNorm", "bert.encoder.layer.%lld.attention.self.*",
+                "bert.encoder.layer.%lld.attention.output.dense", "bert.encoder.layer.%lld.output.LayerNorm",
+                "bert.encoder.layer.%lld.intermediate.dense", "bert.encoder.layer.%lld.output.dense", LIGO_HF_QKV,
+                LIGO_HF_PLAIN)};
+static const ligo__role ligo__bert_head[] = {
+    MAT("mlm.dense.weight", "cls.predictions.transform.dense.weight", SZ_C, SZ_C, LIGO_STREAM_CLS, EMB, -1,
+        LIGO_INIT_NORMAL, DEC, LIGO_HF_PLAIN),
+    VEC("mlm.dense.bias", "cls.predictions.transform.dense.bias", SZ_C, LIGO_STREAM_CLS, -1, 1, LIGO_INIT_ZEROS, 0),
+    VEC("mlm.ln.weight", "cls.predictions.transform.LayerNorm.weight", SZ_C, LIGO_STREAM_CLS, -1, 0, LIGO_INIT_ONES,
+        TIED),
+    VEC("mlm.ln.bias", "cls.predictions.transform.LayerNorm.bias", SZ_C, LIGO_STREAM_CLS, -1, 1, LIGO_INIT_ZEROS,
+        TIED),
+    VEC("mlm.bias", "cls.predictions.bias", SZ_V, FX, -1, 1, LIGO_INIT_ZEROS, 0)};
+
+static const ligo__role ligo__vit_pre[] = {
+    MAT("patch.weight", "vit.embeddings.patch_embeddings.projection.weight", SZ_C, SZ_PP, EMB, FX, -1,
+        LIGO_INIT_NORMAL, DEC, LIGO_HF_CONV),
+    VEC("patch.bias", "vit.embeddings.patch_embeddings.projection.bias", SZ_C, EMB, -1, 1, LIGO_INIT_ZEROS, 0),
+    MAT("cls_token", "vit.embeddings.cls_token", SZ_1, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED, LIGO_HF_TOKEN),
+    MAT("wpe.weight", "vit.embeddings.position_embeddings", SZ_T, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, EMBED,
+        LIGO_HF_POSITIONS)};
+static const ligo__role ligo__vit_block[] = {
+    LIGO__BLOCK("vit.encoder.layer.%lld.layernorm_before", "vit.encoder.layer.%lld.attention.attention.*",
+                "vit.encoder.layer.%lld.attention.output.dense", "vit.encoder.layer.%lld.layernorm_after",
+                "vit.encoder.layer.%lld.intermediate.dense", "vit.encoder.layer.%lld.output.dense", LIGO_HF_QKV,
+                LIGO_HF_PLAIN)};
+static const ligo__role ligo__vit_head[] = {
+    VEC("ln_f.weight", "vit.layernorm.weight", SZ_C, EMB, -1, 0, LIGO_INIT_ONES, 0),
+    VEC("ln_f.bias", "vit.layernorm.bias", SZ_C, EMB, -1, 1, LIGO_INIT_ZEROS, 0),
+    MAT("head.weight", "classifier.weight", SZ_CLASSES, SZ_C, FX, EMB, -1, LIGO_INIT_NORMAL, DEC, LIGO_HF_PLAIN),
+    VEC("head.bias", "classifier.bias", SZ_CLASSES, FX, -1, 1, LIGO_INIT_ZEROS, 0)};
+
+#undef FX
+#undef EMB
+#undef DEC
+#undef EMBED
+#undef ROUT
+#undef TIED
+#undef VEC
+#undef MAT
+#undef LIGO__BLOCK
+
+#define LIGO__N(a) ((int)(sizeof a / sizeof a[0]))
+
+typedef struct ligo__schema {
+    const ligo__role *pre, *block, *head;
+    int n_pre, n_block, n_head;
+} ligo__schema;
+
+static ligo__schema ligo__family_schema(ligo_family f) {
+    ligo__schema s;
+    if (f == LIGO_BERT) {
+        s.pre = ligo__bert_pre, s.n_pre = LIGO__N(ligo__bert_pre);
+        s.block = ligo__bert_block, s.n_block = LIGO__N(ligo__bert_block);
+        s.head = ligo__bert_head, s.n_head = LIGO__N(ligo__bert_head);
+    } else if (f == LIGO_VIT) {
+        s.pre = ligo__vit_pre, s.n_pre = LIGO__N(ligo__vit_pre);
+        s.block = ligo__vit_block, s.n_block = LIGO__N(ligo__vit_block);
+        s.head = ligo__vit_head, s.n_head = LIGO__N(ligo__vit_head);
+    } else {
+        s.pre = ligo__gpt_pre, s.n_pre = LIGO__N(ligo__gpt_pre);
+        s.block = ligo__gpt_block, s.n_block = LIGO__N(ligo__gpt_block);
+        s.head = ligo__gpt_head, s.n_head = LIGO__N(ligo__gpt_head);
+    }
+    return s;
+}
+
+static int64_t ligo__size_of(const ligo_config *c, ligo__size z) {
+    switch (z) {
+    case SZ_C: return c->d_model;
+    case SZ_3C: return 3 * c->d_model;
+    case SZ_F: return c->d_ff;
+    case SZ_V: return c->vocab;
+    case SZ_T: return c->ctx_len;
+    case SZ_PP: return c->patch * c->patch;
+    case SZ_CLASSES: return c->n_classes;
+    default: return 1;
+    }
+}
+
+/* One role into the table (layer -1 outside the blocks); counts only when
+ * info is NULL. */
+static void ligo__add_role(const ligo_config *c, const ligo__role *r, int64_t layer, ligo_param_info *info, int64_t *n,
+                           int64_t *offset) {
+    int64_t d0 = ligo__size_of(c, r->size[0]), d1 = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
+    if (info) {
+        ligo_param_info *p = &info[*n];
+        memset(p, 0, sizeof *p);
+        if (layer >= 0) {
+            snprintf(p->name, sizeof p->name, "h.%lld.%s", (long long)layer, r->name);
+            snprintf(p->hf_name, sizeof p->hf_name, r->hf, (long long)layer);
+        } else {
+            snprintf(p->name, sizeof p->name, "%s", r->name);
+            snprintf(p->hf_name, sizeof p->hf_name, "%s", r->hf);
+        }
+        p->ndim = r->ndim;
+        p->shape[0] = d0;
+        p->shape[1] = d1;
+        p->n = d0 * d1;
+        p->offset = *offset;
+        p->flags = r->flags;
+        p->stream[0] = r->stream[0];
+        p->stream[1] = r->stream[1];
+        p->layer = (int)layer;
+        p->module = layer >= 0 ? r->module : -1;
+        p->bias = r->bias;
+        p->init = r->init;
+        p->hf_layout = r->layout;
+    }
+    (*n)++;
+    *offset += d0 * d1;
+}
+
+void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset) {
+    ligo__schema s = ligo__family_schema(c->family);
+    int64_t l;
+    int k;
+    *n = *offset = 0;
+    for (k = 0; k < s.n_pre; k++) ligo__add_role(c, &s.pre[k], -1, info, n, offset);
+    for (l = 0; l < c->n_layer; l++)
+        for (k = 0; k < s.n_block; k++) ligo__add_role(c, &s.block[k], l, info, n, offset);
+    for (k = 0; k < s.n_head; k++) ligo__add_role(c, &s.head[k], -1, info, n, offset);
+}
+
+int64_t ligo__schema_n_pre(ligo_family f) { return ligo__family_schema(f).n_pre; }
+
+LIGO_API int64_t ligo_model_find_module(const ligo_model *m, int64_t layer, int module, int bias, int64_t *row0) {
+    int64_t i;
+    int fused = module == LIGO_MOD_Q || module == LIGO_MOD_K || module == LIGO_MOD_V;
+    if (row0) *row0 = 0;
+    if (!m) return -1;
+    for (i = 0; i < m->n_tensors; i++) {
+        const ligo_param_info *p = &m->info[i];
+        if (p->layer != layer || p->bias != bias) continue;
+        if (p->module == module) return i;
+        if (fused && p->module == LIGO_MOD_QKV) {
+            if (row0) *row0 = (int64_t)(module - LIGO_MOD_Q) * (p->shape[0] / 3);
+            return i;
+        }
+    }
+    return -1;
+}
+/* ==== end src/schema.c ==== */
+
 /* ==== begin src/nn.c ==== */
 /* nn.c: model configs, the flat parameter table, and the three model
  * families on one transformer block.
@@ -6180,91 +6484,15 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
 
 /* ------------------------------------------------------ parameter table */
 
-typedef struct ligo__table {
-    ligo_param_info *info;
-    int64_t n, offset;
-} ligo__table;
-
-static void ligo__t_add(ligo__table *t, const char *name, int64_t d0, int64_t d1, unsigned flags) {
-    if (t->info) {
-        ligo_param_info *p = &t->info[t->n];
-        snprintf(p->name, sizeof p->name, "%s", name);
-        p->ndim = d1 ? 2 : 1;
-        p->shape[0] = d0;
-        p->shape[1] = d1 ? d1 : 1;
-        p->n = d1 ? d0 * d1 : d0;
-        p->offset = t->offset;
-        p->flags = flags;
-    }
-    t->n++;
-    t->offset += d1 ? d0 * d1 : d0;
-}
-
-/* The table's order: embeddings, blocks in order (LIGO_BLK_* within each),
- * then the head. With info NULL it only counts. */
-static void ligo__build_table(const ligo_config *c, ligo__table *t) {
-    int64_t C = c->d_model, F = c->d_ff, i;
-    char nm[64];
-    if (c->family == LIGO_VIT) {
-        ligo__t_add(t, "patch.weight", C, c->patch * c->patch, LIGO_PARAM_DECAY);
-        ligo__t_add(t, "patch.bias", C, 0, 0);
-        ligo__t_add(t, "cls_token", 1, C, LIGO_PARAM_EMBEDDING);
-        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
-    } else {
-        ligo__t_add(t, "wte.weight", c->vocab, C, LIGO_PARAM_EMBEDDING);
-        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
-        if (c->family == LIGO_BERT) {
-            ligo__t_add(t, "emb_ln.weight", C, 0, 0);
-            ligo__t_add(t, "emb_ln.bias", C, 0, 0);
-        }
-    }
-    for (i = 0; i < c->n_layer; i++) {
-#define LIGO__L(suffix, d0, d1, fl)                                  \
-    snprintf(nm, sizeof nm, "h.%lld.%s", (long long)i, suffix);     \
-    ligo__t_add(t, nm, d0, d1, fl)
-        LIGO__L("ln_1.weight", C, 0, 0);
-        LIGO__L("ln_1.bias", C, 0, 0);
-        LIGO__L("attn.c_attn.weight", 3 * C, C, LIGO_PARAM_DECAY);
-        LIGO__L("attn.c_attn.bias", 3 * C, 0, 0);
-        LIGO__L("attn.c_proj.weight", C, C, LIGO_PARAM_DECAY);
-        LIGO__L("attn.c_proj.bias", C, 0, 0);
-        LIGO__L("ln_2.weight", C, 0, 0);
-        LIGO__L("ln_2.bias", C, 0, 0);
-        LIGO__L("mlp.c_fc.weight", F, C, LIGO_PARAM_DECAY);
-        LIGO__L("mlp.c_fc.bias", F, 0, 0);
-        LIGO__L("mlp.c_proj.weight", C, F, LIGO_PARAM_DECAY);
-        LIGO__L("mlp.c_proj.bias", C, 0, 0);
-#undef LIGO__L
-    }
-    if (c->family == LIGO_BERT) {
-        ligo__t_add(t, "mlm.dense.weight", C, C, LIGO_PARAM_DECAY);
-        ligo__t_add(t, "mlm.dense.bias", C, 0, 0);
-        ligo__t_add(t, "mlm.ln.weight", C, 0, 0);
-        ligo__t_add(t, "mlm.ln.bias", C, 0, 0);
-        ligo__t_add(t, "mlm.bias", c->vocab, 0, 0);
-    } else {
-        ligo__t_add(t, "ln_f.weight", C, 0, 0);
-        ligo__t_add(t, "ln_f.bias", C, 0, 0);
-        if (c->family == LIGO_VIT) {
-            ligo__t_add(t, "head.weight", c->n_classes, C, LIGO_PARAM_DECAY);
-            ligo__t_add(t, "head.bias", c->n_classes, 0, 0);
-        }
-    }
-}
-
-/* Entries before the first block. */
-static int64_t ligo__n_pre(const ligo_config *c) {
-    return c->family == LIGO_BERT ? 4 : c->family == LIGO_VIT ? 4 : 2;
-}
-
+/* The table comes from the family's schema (src/schema.c). */
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
-    return ligo__n_pre(&m->cfg) + layer * LIGO_BLK_COUNT;
+    return ligo__schema_n_pre(m->cfg.family) + layer * LIGO_BLK_COUNT;
 }
 
 LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     ligo_config c;
-    ligo__table t;
     ligo_model *m;
+    int64_t n, offset;
     if (ligo__failed(ctx)) return NULL;
     if (!cfg) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: config is NULL");
@@ -6272,25 +6500,19 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     }
     c = *cfg;
     if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
-    memset(&t, 0, sizeof t);
-    ligo__build_table(&c, &t); /* count */
-    if (t.offset > ((int64_t)1 << 34)) {
-        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)t.offset);
+    ligo__schema_table(&c, NULL, &n, &offset); /* count */
+    if (offset > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)offset);
         return NULL;
     }
     m = (ligo_model *)ligo_alloc_persistent(ctx, sizeof *m);
     if (!m) return NULL;
     m->cfg = c;
-    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)t.n * sizeof(ligo_param_info));
-    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
-    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(ligo_param_info));
+    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
+    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     if (!m->info || !m->data || !m->grad) return NULL;
-    t.info = m->info;
-    t.n = 0;
-    t.offset = 0;
-    ligo__build_table(&c, &t);
-    m->n_tensors = t.n;
-    m->n_floats = t.offset;
+    ligo__schema_table(&c, m->info, &m->n_tensors, &m->n_floats);
     return m;
 }
 
@@ -6306,11 +6528,8 @@ LIGO_API void ligo_model_zero_grad(ligo_model *m) {
     if (m) memset(m->grad, 0, (size_t)m->n_floats * sizeof(float));
 }
 
-static int ligo__ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
+/* Each parameter by its schema's rule; the normal draws come from one
+ * stream, in table order. */
 LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
     ligo_rng rng;
     int64_t i, k;
@@ -6320,18 +6539,11 @@ LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
     std_res = 0.02f / sqrtf(2.0f * (float)m->cfg.n_layer);
     for (i = 0; i < m->n_tensors; i++) {
         const ligo_param_info *p = &m->info[i];
-        float *d = m->data + p->offset;
-        int is_ln = strstr(p->name, "ln") != NULL && p->ndim == 1;
-        if (is_ln && ligo__ends_with(p->name, ".weight")) {
-            for (k = 0; k < p->n; k++) d[k] = 1.0f;
-        } else if (p->ndim == 1) {
-            for (k = 0; k < p->n; k++) d[k] = 0.0f;
-        } else {
-            float std = (ligo__ends_with(p->name, "attn.c_proj.weight") || ligo__ends_with(p->name, "mlp.c_proj.weight"))
-                            ? std_res
-                            : 0.02f;
+        float *d = m->data + p->offset, std = p->init == LIGO_INIT_NORMAL_RESID ? std_res : 0.02f;
+        if (p->init == LIGO_INIT_NORMAL || p->init == LIGO_INIT_NORMAL_RESID)
             for (k = 0; k < p->n; k++) d[k] = std * ligo_rng_normal(&rng);
-        }
+        else
+            for (k = 0; k < p->n; k++) d[k] = p->init == LIGO_INIT_ONES ? 1.0f : 0.0f;
     }
 }
 

@@ -399,19 +399,72 @@ LIGO_API ligo_config ligo_config_default(ligo_family family);
  * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
-/* Parameter flags. */
-#define LIGO_PARAM_DECAY 1u     /* a weight matrix: AdamW decays it */
-#define LIGO_PARAM_EMBEDDING 2u /* an embedding table or class token */
+/* The schema: what every parameter of a model is. A family's parameter
+ * table is written once as a list of roles (src/schema.c); the table, the
+ * initialisation, the optimizer's decay groups, the checkpoints (names and
+ * layouts) and growth (the width factors, their tying, the depth blend)
+ * all read these fields rather than positions or names. */
 
-/* One tensor of a model's flat parameter block. Linear weights are stored
- * (out, in); checkpoints map names and layouts to Hugging Face's. */
+/* What a dimension of a parameter is (docs/design.md 4.2): the width
+ * stream whose units it holds or reads. A weight (out, in) holds its
+ * rows' stream and reads its columns'; an embedding table's columns and a
+ * vector's entries hold theirs. */
+typedef enum ligo_stream {
+    LIGO_STREAM_FIXED = 0, /* a size growth keeps: vocabulary, positions, classes, pixels, 1 */
+    LIGO_STREAM_EMB,       /* the residual stream (d_model) */
+    LIGO_STREAM_Q,         /* a layer's query units (d_model) */
+    LIGO_STREAM_K,         /* its key units */
+    LIGO_STREAM_V,         /* its value units: W_V's rows, W_O's columns */
+    LIGO_STREAM_QKV,       /* Q, K and V stacked, as a fused projection's rows (3 d_model) */
+    LIGO_STREAM_FFN,       /* a layer's FFN units (d_ff) */
+    LIGO_STREAM_CLS,       /* BERT's MLM transform (d_model) */
+    LIGO_STREAM_COUNT
+} ligo_stream;
+
+LIGO_API const char *ligo_stream_name(ligo_stream s); /* "fixed", "emb", "q", ... */
+
+/* How ligo_model_init starts a parameter. */
+typedef enum ligo_init {
+    LIGO_INIT_ZEROS = 0,
+    LIGO_INIT_ONES,
+    LIGO_INIT_NORMAL,      /* N(0, 0.02) */
+    LIGO_INIT_NORMAL_RESID /* N(0, 0.02 / sqrt(2 L)): a block's output into the residual stream */
+} ligo_init;
+
+/* How a parameter is laid out in a Hugging Face checkpoint. */
+typedef enum ligo_hf_layout {
+    LIGO_HF_PLAIN = 0, /* as in the table */
+    LIGO_HF_T,         /* transposed: (in, out), as GPT-2's Conv1D */
+    LIGO_HF_QKV,       /* three tensors, query, key, value ('*' in hf_name), each a third of the rows */
+    LIGO_HF_CONV,      /* (C, P * P) as a one-channel convolution's (C, 1, P, P) */
+    LIGO_HF_TOKEN,     /* (1, C) as (1, 1, C) */
+    LIGO_HF_POSITIONS  /* (T, C) as (1, T, C) */
+} ligo_hf_layout;
+
+/* Parameter flags. */
+#define LIGO_PARAM_DECAY 1u         /* a weight matrix: AdamW decays it */
+#define LIGO_PARAM_EMBEDDING 2u     /* an embedding table or class token: its columns hold the stream */
+#define LIGO_PARAM_RESID_OUT 4u     /* a block's output into the residual stream (attention output, fc2):
+                                     * zero in FPI's new identity layers */
+#define LIGO_PARAM_TIED_HEAD_IN 8u  /* the LayerNorm before an output layer tied to the embedding: FPI
+                                     * divides it by the width ratio (docs/design.md 4.6) */
+
+/* One tensor of a model's flat parameter block, with its schema. Linear
+ * weights are stored (out, in). */
 typedef struct ligo_param_info {
     char name[64];
     int ndim;
     int64_t shape[2];
     int64_t n;
-    int64_t offset; /* into data, grad and optimizer moments */
-    unsigned flags;
+    int64_t offset;        /* into data, grad and optimizer moments */
+    unsigned flags;        /* LIGO_PARAM_* */
+    ligo_stream stream[2]; /* of each dim (a vector's stream[1] is FIXED) */
+    int layer;             /* the block it belongs to, or -1 */
+    int module;            /* the block's LIGO_MOD_* (LIGO_MOD_QKV: Q, K and V stacked), or -1 */
+    int bias;              /* 1: a bias or LayerNorm beta (blended with the module's bias coefficients) */
+    ligo_init init;
+    char hf_name[96];      /* its Hugging Face key */
+    ligo_hf_layout hf_layout;
 } ligo_param_info;
 
 typedef struct ligo_model {
@@ -423,8 +476,16 @@ typedef struct ligo_model {
     float *grad; /* their gradients, same layout */
 } ligo_model;
 
-/* Indexes of a block's tensors in the parameter table: layer i's tensor k
- * is info[ligo_model_layer_base(m, i) + k]. */
+/* The modules of a block, each blended across layers on its own by depth
+ * growth, in the order of docs/design.md 4.3. A fused projection's rows
+ * are three modules (LIGO_MOD_QKV in the schema). */
+enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_COUNT, LIGO_MOD_QKV };
+
+/* The order of a block's tensors in the built-in families' tables (their
+ * forward passes take them in it): layer i's tensor k is
+ * info[ligo_model_layer_base(m, i) + k]. Growth and checkpoints read the
+ * schema instead. */
 enum {
     LIGO_BLK_LN1_W, LIGO_BLK_LN1_B,   /* pre-LN: before attention; post-LN: after it */
     LIGO_BLK_QKV_W, LIGO_BLK_QKV_B,   /* (3C, C), (3C): Q, K, V stacked */
@@ -441,6 +502,11 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg);
  * output projections N(0, 0.02 / sqrt(2 L)), zero biases, unit LN gains. */
 LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed);
 LIGO_API int64_t ligo_model_find(const ligo_model *m, const char *name); /* index or -1 */
+/* The table entry of a block's module part: layer, module (LIGO_MOD_* or
+ * LIGO_MOD_QKV) and bias (0 weight or gain, 1 bias); -1 when there is none.
+ * A Q, K or V module is found in its fused QKV entry; *row0 (when given)
+ * is then the first of its rows there, else 0. */
+LIGO_API int64_t ligo_model_find_module(const ligo_model *m, int64_t layer, int module, int bias, int64_t *row0);
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer);
 LIGO_API void ligo_model_zero_grad(ligo_model *m);
 
@@ -789,9 +855,6 @@ typedef struct ligo_width_factor {
     float *fixed_in;    /* in-expansion matrix when it differs (FPI, AKI) */
 } ligo_width_factor;
 
-/* Depth modules of a block, in the order of docs/design.md 4.3. */
-enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
-       LIGO_MOD_COUNT };
 
 typedef struct ligo_grow {
     ligo_grow_config cfg;

@@ -251,6 +251,13 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
+/* schema.c: a config's parameter table from its family's schema: info
+ * (room for *n entries, or NULL to count) filled in table order, *n the
+ * entries, *offset the floats. */
+LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset);
+/* The entries before the first block. */
+LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
+
 /* optim.c: every field of an optimizer config, each named with its value
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,

@@ -113,91 +113,15 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
 
 /* ------------------------------------------------------ parameter table */
 
-typedef struct ligo__table {
-    ligo_param_info *info;
-    int64_t n, offset;
-} ligo__table;
-
-static void ligo__t_add(ligo__table *t, const char *name, int64_t d0, int64_t d1, unsigned flags) {
-    if (t->info) {
-        ligo_param_info *p = &t->info[t->n];
-        snprintf(p->name, sizeof p->name, "%s", name);
-        p->ndim = d1 ? 2 : 1;
-        p->shape[0] = d0;
-        p->shape[1] = d1 ? d1 : 1;
-        p->n = d1 ? d0 * d1 : d0;
-        p->offset = t->offset;
-        p->flags = flags;
-    }
-    t->n++;
-    t->offset += d1 ? d0 * d1 : d0;
-}
-
-/* The table's order: embeddings, blocks in order (LIGO_BLK_* within each),
- * then the head. With info NULL it only counts. */
-static void ligo__build_table(const ligo_config *c, ligo__table *t) {
-    int64_t C = c->d_model, F = c->d_ff, i;
-    char nm[64];
-    if (c->family == LIGO_VIT) {
-        ligo__t_add(t, "patch.weight", C, c->patch * c->patch, LIGO_PARAM_DECAY);
-        ligo__t_add(t, "patch.bias", C, 0, 0);
-        ligo__t_add(t, "cls_token", 1, C, LIGO_PARAM_EMBEDDING);
-        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
-    } else {
-        ligo__t_add(t, "wte.weight", c->vocab, C, LIGO_PARAM_EMBEDDING);
-        ligo__t_add(t, "wpe.weight", c->ctx_len, C, LIGO_PARAM_EMBEDDING);
-        if (c->family == LIGO_BERT) {
-            ligo__t_add(t, "emb_ln.weight", C, 0, 0);
-            ligo__t_add(t, "emb_ln.bias", C, 0, 0);
-        }
-    }
-    for (i = 0; i < c->n_layer; i++) {
-#define LIGO__L(suffix, d0, d1, fl)                                  \
-    snprintf(nm, sizeof nm, "h.%lld.%s", (long long)i, suffix);     \
-    ligo__t_add(t, nm, d0, d1, fl)
-        LIGO__L("ln_1.weight", C, 0, 0);
-        LIGO__L("ln_1.bias", C, 0, 0);
-        LIGO__L("attn.c_attn.weight", 3 * C, C, LIGO_PARAM_DECAY);
-        LIGO__L("attn.c_attn.bias", 3 * C, 0, 0);
-        LIGO__L("attn.c_proj.weight", C, C, LIGO_PARAM_DECAY);
-        LIGO__L("attn.c_proj.bias", C, 0, 0);
-        LIGO__L("ln_2.weight", C, 0, 0);
-        LIGO__L("ln_2.bias", C, 0, 0);
-        LIGO__L("mlp.c_fc.weight", F, C, LIGO_PARAM_DECAY);
-        LIGO__L("mlp.c_fc.bias", F, 0, 0);
-        LIGO__L("mlp.c_proj.weight", C, F, LIGO_PARAM_DECAY);
-        LIGO__L("mlp.c_proj.bias", C, 0, 0);
-#undef LIGO__L
-    }
-    if (c->family == LIGO_BERT) {
-        ligo__t_add(t, "mlm.dense.weight", C, C, LIGO_PARAM_DECAY);
-        ligo__t_add(t, "mlm.dense.bias", C, 0, 0);
-        ligo__t_add(t, "mlm.ln.weight", C, 0, 0);
-        ligo__t_add(t, "mlm.ln.bias", C, 0, 0);
-        ligo__t_add(t, "mlm.bias", c->vocab, 0, 0);
-    } else {
-        ligo__t_add(t, "ln_f.weight", C, 0, 0);
-        ligo__t_add(t, "ln_f.bias", C, 0, 0);
-        if (c->family == LIGO_VIT) {
-            ligo__t_add(t, "head.weight", c->n_classes, C, LIGO_PARAM_DECAY);
-            ligo__t_add(t, "head.bias", c->n_classes, 0, 0);
-        }
-    }
-}
-
-/* Entries before the first block. */
-static int64_t ligo__n_pre(const ligo_config *c) {
-    return c->family == LIGO_BERT ? 4 : c->family == LIGO_VIT ? 4 : 2;
-}
-
+/* The table comes from the family's schema (src/schema.c). */
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
-    return ligo__n_pre(&m->cfg) + layer * LIGO_BLK_COUNT;
+    return ligo__schema_n_pre(m->cfg.family) + layer * LIGO_BLK_COUNT;
 }
 
 LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     ligo_config c;
-    ligo__table t;
     ligo_model *m;
+    int64_t n, offset;
     if (ligo__failed(ctx)) return NULL;
     if (!cfg) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: config is NULL");
@@ -205,25 +129,19 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     }
     c = *cfg;
     if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
-    memset(&t, 0, sizeof t);
-    ligo__build_table(&c, &t); /* count */
-    if (t.offset > ((int64_t)1 << 34)) {
-        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)t.offset);
+    ligo__schema_table(&c, NULL, &n, &offset); /* count */
+    if (offset > ((int64_t)1 << 34)) {
+        ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)offset);
         return NULL;
     }
     m = (ligo_model *)ligo_alloc_persistent(ctx, sizeof *m);
     if (!m) return NULL;
     m->cfg = c;
-    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)t.n * sizeof(ligo_param_info));
-    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
-    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)t.offset * sizeof(float));
+    m->info = (ligo_param_info *)ligo_alloc_persistent(ctx, (size_t)n * sizeof(ligo_param_info));
+    m->data = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
+    m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     if (!m->info || !m->data || !m->grad) return NULL;
-    t.info = m->info;
-    t.n = 0;
-    t.offset = 0;
-    ligo__build_table(&c, &t);
-    m->n_tensors = t.n;
-    m->n_floats = t.offset;
+    ligo__schema_table(&c, m->info, &m->n_tensors, &m->n_floats);
     return m;
 }
 
@@ -239,11 +157,8 @@ LIGO_API void ligo_model_zero_grad(ligo_model *m) {
     if (m) memset(m->grad, 0, (size_t)m->n_floats * sizeof(float));
 }
 
-static int ligo__ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
+/* Each parameter by its schema's rule; the normal draws come from one
+ * stream, in table order. */
 LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
     ligo_rng rng;
     int64_t i, k;
@@ -253,18 +168,11 @@ LIGO_API void ligo_model_init(ligo_model *m, uint64_t seed) {
     std_res = 0.02f / sqrtf(2.0f * (float)m->cfg.n_layer);
     for (i = 0; i < m->n_tensors; i++) {
         const ligo_param_info *p = &m->info[i];
-        float *d = m->data + p->offset;
-        int is_ln = strstr(p->name, "ln") != NULL && p->ndim == 1;
-        if (is_ln && ligo__ends_with(p->name, ".weight")) {
-            for (k = 0; k < p->n; k++) d[k] = 1.0f;
-        } else if (p->ndim == 1) {
-            for (k = 0; k < p->n; k++) d[k] = 0.0f;
-        } else {
-            float std = (ligo__ends_with(p->name, "attn.c_proj.weight") || ligo__ends_with(p->name, "mlp.c_proj.weight"))
-                            ? std_res
-                            : 0.02f;
+        float *d = m->data + p->offset, std = p->init == LIGO_INIT_NORMAL_RESID ? std_res : 0.02f;
+        if (p->init == LIGO_INIT_NORMAL || p->init == LIGO_INIT_NORMAL_RESID)
             for (k = 0; k < p->n; k++) d[k] = std * ligo_rng_normal(&rng);
-        }
+        else
+            for (k = 0; k < p->n; k++) d[k] = p->init == LIGO_INIT_ONES ? 1.0f : 0.0f;
     }
 }
 
