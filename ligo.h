@@ -9372,12 +9372,11 @@ LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_s
  * table to Hugging Face key names and layouts and back, and keeps the
  * config in the safetensors metadata.
  *
- *   GPT   GPT2LMHeadModel (model.safetensors keys without "transformer.");
- *         Conv1D weights are stored (in, out): c_attn, attn.c_proj, c_fc,
- *         mlp.c_proj are transposed on the way out and back.
- *   BERT  BertForMaskedLM; the fused QKV rows split into query/key/value.
- *   ViT   ViTForImageClassification; the patch projection is a conv weight
- *         (C, 1, P, P), the class token (1, 1, C), positions (1, N + 1, C). */
+ * Each parameter's key and layout come from its schema (src/schema.c):
+ * GPT2LMHeadModel's Conv1D weights transposed to (in, out), BERT's and
+ * ViT's fused QKV rows split into query, key and value, ViT's patch
+ * projection as a convolution weight, its class token and positions with
+ * a leading 1. */
 
 /* One file tensor: rows [row0, row0 + rows) of table entry `index`,
  * transposed when `transpose`, with the file's shape. */
@@ -9405,79 +9404,32 @@ static void ligo__ck_one(ligo__ckmap *mp, int64_t *n, const char *name, int64_t 
     e->shape[3] = d3;
 }
 
-/* Hugging Face name of a block tensor: prefix + suffix by family. */
-static const char *ligo__hf_block(ligo_family f, int k) {
-    static const char *bert[LIGO_BLK_COUNT] = {
-        "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias", "attention.self.%s.weight",
-        "attention.self.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
-        "output.LayerNorm.weight", "output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
-        "output.dense.weight", "output.dense.bias"};
-    static const char *vit[LIGO_BLK_COUNT] = {
-        "layernorm_before.weight", "layernorm_before.bias", "attention.attention.%s.weight",
-        "attention.attention.%s.bias", "attention.output.dense.weight", "attention.output.dense.bias",
-        "layernorm_after.weight", "layernorm_after.bias", "intermediate.dense.weight", "intermediate.dense.bias",
-        "output.dense.weight", "output.dense.bias"};
-    return f == LIGO_BERT ? bert[k] : vit[k];
-}
-
-/* The whole map of a model; returns its length. mp holds room for
- * n_tensors + 4 * n_layer entries. */
+/* The whole map of a model, from each parameter's Hugging Face name and
+ * layout in its schema; returns its length. mp holds room for n_tensors
+ * + 4 * n_layer entries (a fused QKV weight and bias are three each). */
 static int64_t ligo__ck_map(const ligo_model *m, ligo__ckmap *mp) {
-    const ligo_config *c = &m->cfg;
-    int64_t n = 0, l, k, C = c->d_model;
-    char nm[LIGO_ST_MAX_NAME];
-    if (c->family == LIGO_GPT) {
-        for (k = 0; k < m->n_tensors; k++) {
-            const ligo_param_info *p = &m->info[k];
-            int tr = p->ndim == 2 && strstr(p->name, "h.") == p->name;
-            ligo__ck_one(mp, &n, p->name, k, 0, p->shape[0], tr, p->ndim, tr ? p->shape[1] : p->shape[0],
-                         tr ? p->shape[0] : p->shape[1], 1, 1);
-        }
-        return n;
-    }
-    if (c->family == LIGO_BERT) {
-        ligo__ck_one(mp, &n, "bert.embeddings.word_embeddings.weight", 0, 0, c->vocab, 0, 2, c->vocab, C, 1, 1);
-        ligo__ck_one(mp, &n, "bert.embeddings.position_embeddings.weight", 1, 0, c->ctx_len, 0, 2, c->ctx_len, C, 1, 1);
-        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.weight", 2, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "bert.embeddings.LayerNorm.bias", 3, 0, C, 0, 1, C, 1, 1, 1);
-    } else {
-        int64_t P = c->patch;
-        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.weight", 0, 0, C, 0, 4, C, 1, P, P);
-        ligo__ck_one(mp, &n, "vit.embeddings.patch_embeddings.projection.bias", 1, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "vit.embeddings.cls_token", 2, 0, 1, 0, 3, 1, 1, C, 1);
-        ligo__ck_one(mp, &n, "vit.embeddings.position_embeddings", 3, 0, c->ctx_len, 0, 3, 1, c->ctx_len, C, 1);
-    }
-    for (l = 0; l < c->n_layer; l++) {
-        int64_t base = ligo_model_layer_base(m, l);
-        const char *pre = c->family == LIGO_BERT ? "bert.encoder.layer" : "vit.encoder.layer";
-        for (k = 0; k < LIGO_BLK_COUNT; k++) {
-            const ligo_param_info *p = &m->info[base + k];
-            char fmt[LIGO_ST_MAX_NAME];
-            snprintf(fmt, sizeof fmt, "%s.%lld.%s", pre, (long long)l, ligo__hf_block(c->family, (int)k));
-            if (k == LIGO_BLK_QKV_W || k == LIGO_BLK_QKV_B) {
-                static const char *qkv[3] = {"query", "key", "value"};
-                int j;
-                for (j = 0; j < 3; j++) {
-                    snprintf(nm, sizeof nm, fmt, qkv[j]);
-                    ligo__ck_one(mp, &n, nm, base + k, j * C, C, 0, p->ndim, C, p->ndim == 2 ? C : 1, 1, 1);
-                }
-            } else {
-                ligo__ck_one(mp, &n, fmt, base + k, 0, p->shape[0], 0, p->ndim, p->shape[0], p->shape[1], 1, 1);
+    static const char *qkv[3] = {"query", "key", "value"};
+    int64_t n = 0, k;
+    for (k = 0; k < m->n_tensors; k++) {
+        const ligo_param_info *p = &m->info[k];
+        int64_t R = p->shape[0], K = p->shape[1], P = m->cfg.patch;
+        int j;
+        switch (p->hf_layout) {
+        case LIGO_HF_T: ligo__ck_one(mp, &n, p->hf_name, k, 0, R, 1, 2, K, R, 1, 1); break;
+        case LIGO_HF_QKV:
+            for (j = 0; j < 3; j++) { /* '*' in the key names the part */
+                char nm[LIGO_ST_MAX_NAME], *star;
+                snprintf(nm, sizeof nm, "%s", p->hf_name);
+                star = strchr(nm, '*');
+                if (star) snprintf(star, sizeof nm - (size_t)(star - nm), "%s%s", qkv[j], strchr(p->hf_name, '*') + 1);
+                ligo__ck_one(mp, &n, nm, k, j * (R / 3), R / 3, 0, p->ndim, R / 3, p->ndim == 2 ? K : 1, 1, 1);
             }
+            break;
+        case LIGO_HF_CONV: ligo__ck_one(mp, &n, p->hf_name, k, 0, R, 0, 4, R, 1, P, P); break;
+        case LIGO_HF_TOKEN: ligo__ck_one(mp, &n, p->hf_name, k, 0, R, 0, 3, 1, R, K, 1); break;
+        case LIGO_HF_POSITIONS: ligo__ck_one(mp, &n, p->hf_name, k, 0, R, 0, 3, 1, R, K, 1); break;
+        default: ligo__ck_one(mp, &n, p->hf_name, k, 0, R, 0, p->ndim, R, K, 1, 1); break;
         }
-    }
-    k = ligo_model_layer_base(m, c->n_layer);
-    if (c->family == LIGO_BERT) {
-        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.weight", k, 0, C, 0, 2, C, C, 1, 1);
-        ligo__ck_one(mp, &n, "cls.predictions.transform.dense.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.weight", k + 2, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "cls.predictions.transform.LayerNorm.bias", k + 3, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "cls.predictions.bias", k + 4, 0, c->vocab, 0, 1, c->vocab, 1, 1, 1);
-    } else {
-        ligo__ck_one(mp, &n, "vit.layernorm.weight", k, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "vit.layernorm.bias", k + 1, 0, C, 0, 1, C, 1, 1, 1);
-        ligo__ck_one(mp, &n, "classifier.weight", k + 2, 0, c->n_classes, 0, 2, c->n_classes, C, 1, 1);
-        ligo__ck_one(mp, &n, "classifier.bias", k + 3, 0, c->n_classes, 0, 1, c->n_classes, 1, 1, 1);
     }
     return n;
 }
