@@ -62,36 +62,93 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
 static int ligo__learns_width(ligo_grow_method m) { return m == LIGO_GROW_LIGO || m == LIGO_GROW_LIGO_WIDTH; }
 static int ligo__learns_depth(ligo_grow_method m) { return m == LIGO_GROW_LIGO || m == LIGO_GROW_LIGO_DEPTH; }
 
-/* Small and large dims of each module's rows (out) and columns (in). */
-static int64_t ligo__mod_len(const ligo_config *c, int m, int kind) {
-    int64_t C = c->d_model, F = c->d_ff;
-    switch (m) {
-    case LIGO_MOD_LN1:
-    case LIGO_MOD_LN2: return C;
-    case LIGO_MOD_FC1: return kind ? F : F * C;
-    case LIGO_MOD_FC2: return kind ? C : C * F;
-    default: return kind ? C : C * C;
-    }
+/* A block module's part in a model, from its schema: module m (LIGO_MOD_*)
+ * of layer `layer`, kind 0 (weight or gain) or 1 (bias); Q, K and V are
+ * row blocks of a fused projection, starting at *row0. NULL when the
+ * schema has no such part. */
+static const ligo_param_info *ligo__module(const ligo_model *md, int64_t layer, int m, int kind, int64_t *row0) {
+    int64_t i = ligo_model_find_module(md, layer, m, kind, row0);
+    return i >= 0 ? &md->info[i] : NULL;
 }
 
-/* Where module m's tensor `kind` (0 weight, 1 bias) of small layer j
- * starts: Q, K, V are row blocks of the fused c_attn. */
-static const float *ligo__mod_src(const ligo_model *s, int64_t j, int m, int kind) {
-    int64_t base = ligo_model_layer_base(s, j), C = s->cfg.d_model;
-    const ligo_param_info *info = s->info;
-    switch (m) {
-    case LIGO_MOD_LN1: return s->data + info[base + LIGO_BLK_LN1_W + kind].offset;
-    case LIGO_MOD_LN2: return s->data + info[base + LIGO_BLK_LN2_W + kind].offset;
-    case LIGO_MOD_Q:
-    case LIGO_MOD_K:
-    case LIGO_MOD_V: {
-        int64_t part = m - LIGO_MOD_Q;
-        return s->data + info[base + LIGO_BLK_QKV_W + kind].offset + part * (kind ? C : C * C);
+/* Rows and columns (0: a vector) of module m's part in a model. */
+static void ligo__mod_shape(const ligo_model *md, int m, int kind, int64_t *rows, int64_t *cols) {
+    const ligo_param_info *p = ligo__module(md, 0, m, kind, NULL);
+    *rows = !p ? 0 : p->module == LIGO_MOD_QKV ? p->shape[0] / 3 : p->shape[0];
+    *cols = p && p->ndim == 2 ? p->shape[1] : 0;
+}
+
+static int64_t ligo__mod_len(const ligo_model *md, int m, int kind) {
+    int64_t r, c;
+    ligo__mod_shape(md, m, kind, &r, &c);
+    return c ? r * c : r;
+}
+
+/* Where module m's part of layer j starts in a model's block. */
+static const float *ligo__mod_src(const ligo_model *md, int64_t j, int m, int kind) {
+    int64_t row0;
+    const ligo_param_info *p = ligo__module(md, j, m, kind, &row0);
+    return md->data + p->offset + row0 * (p->ndim == 2 ? p->shape[1] : 1);
+}
+
+/* The stream of module m's rows: a fused projection's Q, K or V part is
+ * that stream. */
+static ligo_stream ligo__mod_stream(const ligo_param_info *p, int m) {
+    return p->module == LIGO_MOD_QKV ? (ligo_stream)(LIGO_STREAM_Q + (m - LIGO_MOD_Q)) : p->stream[0];
+}
+
+/* Units of a stream in a config. */
+static int64_t ligo__stream_width(const ligo_config *c, ligo_stream s) { return s == LIGO_STREAM_FFN ? c->d_ff : c->d_model; }
+
+/* Whether a model's schema has a stream: in layer 0's parameters for the
+ * per-layer streams, anywhere for the others (a fused QKV has Q, K, V). */
+static int ligo__has_stream(const ligo_model *md, ligo_stream s) {
+    int per_layer = s == LIGO_STREAM_Q || s == LIGO_STREAM_K || s == LIGO_STREAM_V || s == LIGO_STREAM_FFN;
+    int64_t i;
+    int d;
+    for (i = 0; i < md->n_tensors; i++) {
+        const ligo_param_info *p = &md->info[i];
+        if (per_layer && p->layer != 0) continue;
+        for (d = 0; d < p->ndim; d++)
+            if (p->stream[d] == s || (p->stream[d] == LIGO_STREAM_QKV && per_layer && s != LIGO_STREAM_FFN)) return 1;
     }
-    case LIGO_MOD_O: return s->data + info[base + LIGO_BLK_PROJ_W + kind].offset;
-    case LIGO_MOD_FC1: return s->data + info[base + LIGO_BLK_FC_W + kind].offset;
-    default: return s->data + info[base + LIGO_BLK_FC2_W + kind].offset;
-    }
+    return 0;
+}
+
+/* The width factors a growth needs, named after their streams: the
+ * residual stream's, each layer's Q, K, V and FFN (large layers, or small
+ * ones when width_first), BERT's MLM transform; out may be NULL to count. */
+static int64_t ligo__list_factors(const ligo_model *shape, int64_t Lw, ligo_width_factor *out) {
+    static const ligo_stream per_layer[4] = {LIGO_STREAM_Q, LIGO_STREAM_K, LIGO_STREAM_V, LIGO_STREAM_FFN};
+    int64_t n = 0, i;
+    int k;
+#define LIGO__ADD(st, l)                                                                                               \
+    do {                                                                                                               \
+        if (out) {                                                                                                     \
+            memset(&out[n], 0, sizeof out[n]);                                                                         \
+            out[n].stream = (st);                                                                                      \
+            out[n].layer = (l);                                                                                        \
+            if ((l) >= 0) snprintf(out[n].name, sizeof out[n].name, "h.%lld.%s", (long long)(l), ligo_stream_name(st)); \
+            else snprintf(out[n].name, sizeof out[n].name, "%s", ligo_stream_name(st));                                \
+        }                                                                                                              \
+        n++;                                                                                                           \
+    } while (0)
+    if (ligo__has_stream(shape, LIGO_STREAM_EMB)) LIGO__ADD(LIGO_STREAM_EMB, -1);
+    for (i = 0; i < Lw; i++)
+        for (k = 0; k < 4; k++)
+            if (ligo__has_stream(shape, per_layer[k])) LIGO__ADD(per_layer[k], i);
+    if (ligo__has_stream(shape, LIGO_STREAM_CLS)) LIGO__ADD(LIGO_STREAM_CLS, -1);
+#undef LIGO__ADD
+    return n;
+}
+
+LIGO_API int64_t ligo_grow_factor(const ligo_grow *g, ligo_stream s, int64_t layer) {
+    int64_t k;
+    int per_layer = s == LIGO_STREAM_Q || s == LIGO_STREAM_K || s == LIGO_STREAM_V || s == LIGO_STREAM_FFN;
+    if (!g || !g->width) return -1;
+    for (k = 0; k < g->n_width; k++)
+        if (g->width[k].stream == s && (!per_layer || g->width[k].layer == layer)) return k;
+    return -1;
 }
 
 /* Rows of L2 x L1 depth matrices. */
@@ -257,18 +314,18 @@ static ligo_status ligo__check_fitting(ligo_ctx *ctx, const ligo_grow_config *c,
     return LIGO_OK;
 }
 
-/* Large tensor i's counterpart in the small model: the same entry, a
- * block's tensor in small layer 0, the head's entry from the end. */
+/* Large tensor i's counterpart in the small model: a block's part of the
+ * same module in small layer 0, any other tensor the one of its name. */
 static int64_t ligo__counterpart(const ligo_grow *g, int64_t i) {
-    int64_t pre = ligo_model_layer_base(g->shape, 0), L1 = g->small->cfg.n_layer, L2 = g->large.n_layer;
-    if (i < pre) return i;
-    if (i < pre + L2 * LIGO_BLK_COUNT) return pre + (i - pre) % LIGO_BLK_COUNT;
-    return i - (L2 - L1) * LIGO_BLK_COUNT;
+    const ligo_param_info *p = &g->shape->info[i];
+    return p->layer >= 0 ? ligo_model_find_module(g->small, 0, p->module, p->bias, NULL)
+                         : ligo_model_find(g->small, p->name);
 }
 
 /* Whether width growth enlarged large tensor i. */
 static int ligo__widened(const ligo_grow *g, int64_t i) {
-    return g->shape->info[i].n != g->small->info[ligo__counterpart(g, i)].n;
+    int64_t j = ligo__counterpart(g, i);
+    return j < 0 || g->shape->info[i].n != g->small->info[j].n;
 }
 
 /* Symmetry-breaking noise for copied width (cfg.noise): U(-1, 1) x noise x
@@ -344,14 +401,15 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
      * same for every layer, so the order does not matter for them) */
     if (!lw) g->cfg.width_first = 0;
     Lw = g->cfg.width_first ? L1 : L2;
-    g->n_width = 1 + 4 * Lw + (lc.family == LIGO_BERT ? 1 : 0);
+    g->n_width = ligo__list_factors(g->shape, Lw, NULL);
     g->width = (ligo_width_factor *)ligo_alloc_persistent(ctx, (size_t)g->n_width * sizeof(ligo_width_factor));
     if (!g->width) return NULL;
+    ligo__list_factors(g->shape, Lw, g->width);
     for (k = 0; k < g->n_width; k++) {
         ligo_width_factor *f = &g->width[k];
-        int in_layer = k > 0 && k < 1 + 4 * Lw, ffn = in_layer && (k - 1) % 4 == 3, qkv = in_layer && !ffn;
-        f->big = ffn ? lc.d_ff : lc.d_model;
-        f->small = ffn ? small->cfg.d_ff : small->cfg.d_model;
+        int qkv = f->stream == LIGO_STREAM_Q || f->stream == LIGO_STREAM_K || f->stream == LIGO_STREAM_V;
+        f->big = ligo__stream_width(&lc, f->stream);
+        f->small = ligo__stream_width(&small->cfg, f->stream);
         f->heads = qkv && cfg->grow_head_dim ? lc.n_head : 1;
         f->offset = -1;
         if (f->big == f->small) continue;
@@ -361,7 +419,8 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
             n_learn += ligo__width_floats(f, cfg->full_width);
         } else {
             int fpi = cfg->method == LIGO_GROW_FPI;
-            float scale = fpi && f->heads > 1 && (k - 1) % 4 == 0 ? (float)sqrt((double)f->small / (double)f->big) : 1.0f;
+            float scale = fpi && f->heads > 1 && f->stream == LIGO_STREAM_Q ? (float)sqrt((double)f->small / (double)f->big)
+                                                                            : 1.0f;
             if (ligo__width_fixed(ctx, f, fpi || cfg->method == LIGO_GROW_AKI, scale) != LIGO_OK) return NULL;
         }
     }
@@ -403,7 +462,8 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
             w = (float *)ligo_alloc_persistent(ctx, (size_t)(L2 * L1) * sizeof(float));
             if (!w) return NULL;
             ligo__depth_onehot(w, L2, L1, cfg->method == LIGO_GROW_INTERLACE || cfg->method == LIGO_GROW_FPI);
-            if (cfg->method == LIGO_GROW_FPI && (m == LIGO_MOD_O || m == LIGO_MOD_FC2)) {
+            if (cfg->method == LIGO_GROW_FPI && ligo__module(small, 0, (int)m, (int)kind, NULL) &&
+                (ligo__module(small, 0, (int)m, (int)kind, NULL)->flags & LIGO_PARAM_RESID_OUT)) {
                 /* a new layer (not the first of its group) is an identity in
                  * a pre-LN block: no attention output, no FFN output */
                 int64_t i;
@@ -420,16 +480,17 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     }
     /* A tied output layer sees the widened stream r times over: FPI divides
      * the LayerNorm before it by r (Shen et al.'s staged training). */
-    if (cfg->method == LIGO_GROW_FPI && lc.family != LIGO_VIT)
-        g->ln_f_scale = (float)small->cfg.d_model / (float)lc.d_model;
+    if (cfg->method == LIGO_GROW_FPI) g->ln_f_scale = (float)small->cfg.d_model / (float)lc.d_model;
 
     /* the small layers' tensors, module by module: (L1 x n) */
     g->stacks = (float **)ligo_alloc_persistent(ctx, (size_t)(2 * LIGO_MOD_COUNT) * sizeof(float *));
     if (!g->stacks) return NULL;
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
-            int64_t n = ligo__mod_len(&small->cfg, (int)m, (int)kind), j;
-            float *s = (float *)ligo_alloc_persistent(ctx, (size_t)(L1 * n) * sizeof(float));
+            int64_t n = ligo__mod_len(small, (int)m, (int)kind), j;
+            float *s;
+            if (n == 0) continue; /* the schema has no such part */
+            s = (float *)ligo_alloc_persistent(ctx, (size_t)(L1 * n) * sizeof(float));
             if (!s) return NULL;
             for (j = 0; j < L1; j++) memcpy(s + j * n, ligo__mod_src(small, j, (int)m, (int)kind), (size_t)n * sizeof(float));
             g->stacks[m * 2 + kind] = s;
@@ -580,85 +641,71 @@ static ligo_tensor *ligo__small(ligo_ctx *ctx, const ligo_model *s, const char *
 
 static ligo_tensor *ligo__scaled(ligo_ctx *ctx, ligo_tensor *t, float s) { return s == 1.0f ? t : ligo_scale(ctx, t, s); }
 
-/* The factors of one layer's block. */
-typedef struct ligo__layer_factors {
-    ligo__factor_nodes q, k, v, f;
-} ligo__layer_factors;
-
-/* Module m's tensor `kind` (0 weight or LN gamma, 1 bias or LN beta) of
- * one layer, widened by that layer's factors (docs/design.md 4.2): x is a matrix
- * (out x in) or a vector, xn the AKI next-layer tensor or NULL. */
-static ligo_tensor *ligo__widen(ligo_ctx *ctx, int m, int kind, ligo_tensor *x, ligo_tensor *xn,
-                                const ligo__layer_factors *lf, const ligo__factor_nodes *emb) {
-    const ligo__factor_nodes *out = emb, *in = emb;
-    switch (m) {
-    case LIGO_MOD_LN1:
-    case LIGO_MOD_LN2: return ligo__expand_vec(ctx, x, NULL, emb);
-    case LIGO_MOD_Q: out = &lf->q; break;
-    case LIGO_MOD_K: out = &lf->k; break;
-    case LIGO_MOD_V: out = &lf->v; break;
-    case LIGO_MOD_O: in = &lf->v; break;
-    case LIGO_MOD_FC1: out = &lf->f; break;
-    default: in = &lf->f; break; /* fc2 */
-    }
-    return kind ? ligo__expand_vec(ctx, x, xn, out) : ligo__expand(ctx, x, xn, out, in);
+/* The factor nodes of a stream (of large layer `layer` for the per-layer
+ * streams), or none: a size growth keeps. */
+static const ligo__factor_nodes *ligo__nodes_of(const ligo_grow *g, const ligo__factor_nodes *nodes, ligo_stream s,
+                                                int64_t layer) {
+    int64_t k = s == LIGO_STREAM_FIXED ? -1 : ligo_grow_factor(g, s, layer);
+    return k >= 0 ? &nodes[k] : NULL;
 }
 
-/* Rows and columns of module m's weight in a config (columns 0: a vector). */
-static void ligo__mod_shape(const ligo_config *c, int m, int kind, int64_t *rows, int64_t *cols) {
-    int ln = m == LIGO_MOD_LN1 || m == LIGO_MOD_LN2;
-    *rows = m == LIGO_MOD_FC1 ? c->d_ff : c->d_model;
-    *cols = kind || ln ? 0 : m == LIGO_MOD_FC2 ? c->d_ff : c->d_model;
+/* A tensor x (out x in) or vector of the schema's parameter p widened by
+ * its streams' factors (docs/design.md 4.2): rows by their stream's B,
+ * columns by theirs (an embedding table's columns hold its stream, so they
+ * take B itself; a weight's read it, so they take the in-expansion); xn is
+ * AKI's next-layer tensor or NULL. A fused QKV's part m is its stream. */
+static ligo_tensor *ligo__widen(ligo_ctx *ctx, const ligo_grow *g, const ligo__factor_nodes *nodes,
+                                const ligo_param_info *p, int m, int64_t layer, ligo_tensor *x, ligo_tensor *xn) {
+    const ligo__factor_nodes *rows = ligo__nodes_of(g, nodes, ligo__mod_stream(p, m), layer);
+    if (p->ndim == 1) return ligo__expand_vec(ctx, x, xn, rows);
+    if (p->flags & LIGO_PARAM_EMBEDDING) return ligo__rows_out(ctx, x, ligo__nodes_of(g, nodes, p->stream[1], layer));
+    return ligo__expand(ctx, x, xn, rows, ligo__nodes_of(g, nodes, p->stream[1], layer));
 }
 
 LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_tensor **w) {
-    const ligo_config *sc, *lc;
-    const ligo_model *S;
+    const ligo_model *S, *Lm;
     ligo_tensor *coef[LIGO_MOD_COUNT][2], *stack[LIGO_MOD_COUNT][2], *nstack[LIGO_MOD_COUNT][2];
     ligo_tensor **mods; /* (L2 x LIGO_MOD_COUNT x 2) widened module tensors of the large layers */
-    ligo__layer_factors *lf;
-    ligo__factor_nodes emb, cls;
-    int64_t L1, L2, Lw, i, j, m, kind, D2;
+    ligo__factor_nodes *nodes;
+    int64_t L1, L2, i, j, m, kind, t;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !w) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_materialize: NULL operator or weights");
     if (g->cfg.method == LIGO_GROW_SCRATCH)
         return ligo_set_error(ctx, LIGO_ESTATE, "ligo_grow_materialize: scratch has no operator to materialise");
     S = g->small;
-    sc = &S->cfg;
-    lc = &g->large;
-    L1 = sc->n_layer;
-    L2 = lc->n_layer;
-    Lw = g->cfg.width_first ? L1 : L2;
-    D2 = lc->d_model;
+    Lm = g->shape;
+    L1 = S->cfg.n_layer;
+    L2 = g->large.n_layer;
     mods = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)(L2 * LIGO_MOD_COUNT * 2) * sizeof(ligo_tensor *));
-    lf = (ligo__layer_factors *)ligo_alloc_scratch(ctx, (size_t)Lw * sizeof(ligo__layer_factors));
-    if (!mods || !lf) return ctx->status;
-    emb = ligo__factor(ctx, g, &g->width[0]);
-    for (i = 0; i < Lw; i++) {
-        lf[i].q = ligo__factor(ctx, g, &g->width[1 + 4 * i]);
-        lf[i].k = ligo__factor(ctx, g, &g->width[2 + 4 * i]);
-        lf[i].v = ligo__factor(ctx, g, &g->width[3 + 4 * i]);
-        lf[i].f = ligo__factor(ctx, g, &g->width[4 + 4 * i]);
-    }
+    nodes = (ligo__factor_nodes *)ligo_alloc_scratch(ctx, (size_t)g->n_width * sizeof(ligo__factor_nodes));
+    if (!mods || !nodes) return ctx->status;
+    for (i = 0; i < g->n_width; i++) nodes[i] = ligo__factor(ctx, g, &g->width[i]);
     /* depth coefficients and the small layers' tensors, module by module */
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
-            int64_t n = ligo__mod_len(sc, (int)m, (int)kind), s[2];
+            int64_t n = ligo__mod_len(S, (int)m, (int)kind), s[2];
+            const ligo_param_info *wp = ligo__module(S, 0, (int)m, 0, NULL);
+            stack[m][kind] = coef[m][kind] = nstack[m][kind] = NULL;
+            if (n == 0) continue;
             s[0] = L2;
             s[1] = L1;
             stack[m][kind] = ligo__const(ctx, g->stacks[m * 2 + kind], L1, n);
             coef[m][kind] = g->depth_offset[m][kind] >= 0
                                 ? ligo_wrap(ctx, 2, s, g->data + g->depth_offset[m][kind], g->grad + g->depth_offset[m][kind])
                                 : ligo__const(ctx, g->depth_fixed[m][kind], L2, L1);
-            nstack[m][kind] = g->next_layer && m != LIGO_MOD_LN1 && m != LIGO_MOD_LN2
+            /* AKI: the next layer's units for every module with a weight
+             * matrix (not the LayerNorms) */
+            nstack[m][kind] = g->next_layer && wp && wp->ndim == 2
                                   ? ligo_matmul(ctx, ligo__const(ctx, g->next_layer, L2, L1), stack[m][kind], 0, 0)
                                   : NULL;
         }
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             int64_t r1, c1, r2, c2;
-            ligo__mod_shape(sc, (int)m, (int)kind, &r1, &c1);
-            ligo__mod_shape(lc, (int)m, (int)kind, &r2, &c2);
+            const ligo_param_info *p = ligo__module(Lm, 0, (int)m, (int)kind, NULL);
+            if (!stack[m][kind] || !p) continue;
+            ligo__mod_shape(S, (int)m, (int)kind, &r1, &c1);
+            ligo__mod_shape(Lm, (int)m, (int)kind, &r2, &c2);
             if (!g->cfg.width_first) {
                 /* blend the small layers (L2 x n1), then widen each large
                  * layer with its own factors */
@@ -666,7 +713,7 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
                 for (i = 0; i < L2; i++) {
                     ligo_tensor *x = ligo__row(ctx, blend, i, r1, c1);
                     ligo_tensor *xn = nstack[m][kind] ? ligo__row(ctx, nstack[m][kind], i, r1, c1) : NULL;
-                    mods[(i * LIGO_MOD_COUNT + m) * 2 + kind] = ligo__widen(ctx, (int)m, (int)kind, x, xn, &lf[i], &emb);
+                    mods[(i * LIGO_MOD_COUNT + m) * 2 + kind] = ligo__widen(ctx, g, nodes, p, (int)m, i, x, xn);
                 }
             } else {
                 /* widen each small layer with its own factors, stack them
@@ -674,8 +721,8 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
                 ligo_tensor *wide = NULL, *blend;
                 int64_t s[2];
                 for (j = 0; j < L1; j++) {
-                    ligo_tensor *y = ligo__widen(ctx, (int)m, (int)kind, ligo__row(ctx, stack[m][kind], j, r1, c1), NULL,
-                                                 &lf[j], &emb);
+                    ligo_tensor *y =
+                        ligo__widen(ctx, g, nodes, p, (int)m, j, ligo__row(ctx, stack[m][kind], j, r1, c1), NULL);
                     if (!y) return ctx->status;
                     s[0] = 1;
                     s[1] = y->n;
@@ -686,65 +733,35 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
                 for (i = 0; i < L2; i++) mods[(i * LIGO_MOD_COUNT + m) * 2 + kind] = ligo__row(ctx, blend, i, r2, c2);
             }
         }
-    /* embeddings */
-    if (lc->family == LIGO_VIT) {
-        w[0] = ligo__expand(ctx, ligo__small(ctx, S, "patch.weight"), NULL, &emb, NULL);
-        w[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "patch.bias"), NULL, &emb);
-        w[2] = ligo__rows_out(ctx, ligo__small(ctx, S, "cls_token"), &emb);
-        w[3] = ligo__rows_out(ctx, ligo__small(ctx, S, "wpe.weight"), &emb);
-    } else {
-        w[0] = ligo__rows_out(ctx, ligo__small(ctx, S, "wte.weight"), &emb);
-        w[1] = ligo__rows_out(ctx, ligo__small(ctx, S, "wpe.weight"), &emb);
-        if (lc->family == LIGO_BERT) {
-            w[2] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.weight"), NULL, &emb);
-            w[3] = ligo__expand_vec(ctx, ligo__small(ctx, S, "emb_ln.bias"), NULL, &emb);
-        }
-    }
-    /* blocks: the model's tensors from the widened modules (Q, K, V are
-     * row blocks of the fused c_attn) */
-    for (i = 0; i < L2; i++) {
-        ligo_tensor **o = w + ligo_model_layer_base(g->shape, i), **md = mods + i * LIGO_MOD_COUNT * 2;
-        int64_t s2[2], s1[1];
-        o[LIGO_BLK_LN1_W] = md[LIGO_MOD_LN1 * 2];
-        o[LIGO_BLK_LN1_B] = md[LIGO_MOD_LN1 * 2 + 1];
-        o[LIGO_BLK_QKV_W] = ligo_concat(ctx, ligo_concat(ctx, md[LIGO_MOD_Q * 2], md[LIGO_MOD_K * 2], 0), md[LIGO_MOD_V * 2], 0);
-        s2[0] = D2;
-        s2[1] = 1;
-        s1[0] = 3 * D2;
-        o[LIGO_BLK_QKV_B] = ligo_reshape(
-            ctx,
-            ligo_concat(ctx,
-                        ligo_concat(ctx, ligo_reshape(ctx, md[LIGO_MOD_Q * 2 + 1], 2, s2),
-                                    ligo_reshape(ctx, md[LIGO_MOD_K * 2 + 1], 2, s2), 0),
-                        ligo_reshape(ctx, md[LIGO_MOD_V * 2 + 1], 2, s2), 0),
-            1, s1);
-        o[LIGO_BLK_PROJ_W] = md[LIGO_MOD_O * 2];
-        o[LIGO_BLK_PROJ_B] = md[LIGO_MOD_O * 2 + 1];
-        o[LIGO_BLK_LN2_W] = md[LIGO_MOD_LN2 * 2];
-        o[LIGO_BLK_LN2_B] = md[LIGO_MOD_LN2 * 2 + 1];
-        o[LIGO_BLK_FC_W] = md[LIGO_MOD_FC1 * 2];
-        o[LIGO_BLK_FC_B] = md[LIGO_MOD_FC1 * 2 + 1];
-        o[LIGO_BLK_FC2_W] = md[LIGO_MOD_FC2 * 2];
-        o[LIGO_BLK_FC2_B] = md[LIGO_MOD_FC2 * 2 + 1];
-    }
-    /* head */
-    {
-        ligo_tensor **h = w + ligo_model_layer_base(g->shape, L2);
-        if (lc->family == LIGO_BERT) {
-            cls = ligo__factor(ctx, g, &g->width[g->n_width - 1]);
-            h[0] = ligo__expand(ctx, ligo__small(ctx, S, "mlm.dense.weight"), NULL, &cls, &emb);
-            h[1] = ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.dense.bias"), NULL, &cls);
-            h[2] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.ln.weight"), NULL, &cls), g->ln_f_scale);
-            h[3] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "mlm.ln.bias"), NULL, &cls), g->ln_f_scale);
-            h[4] = ligo__small(ctx, S, "mlm.bias");
-        } else {
-            h[0] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "ln_f.weight"), NULL, &emb), g->ln_f_scale);
-            h[1] = ligo__scaled(ctx, ligo__expand_vec(ctx, ligo__small(ctx, S, "ln_f.bias"), NULL, &emb), g->ln_f_scale);
-            if (lc->family == LIGO_VIT) {
-                h[2] = ligo__expand(ctx, ligo__small(ctx, S, "head.weight"), NULL, NULL, &emb);
-                h[3] = ligo__small(ctx, S, "head.bias");
+    /* every large tensor: a block's from its widened modules (a fused QKV
+     * is the Q, K and V parts stacked), the others widened from the small
+     * model's tensor of the same name */
+    for (t = 0; t < Lm->n_tensors; t++) {
+        const ligo_param_info *p = &Lm->info[t];
+        if (p->layer >= 0) {
+            ligo_tensor **md = mods + (int64_t)p->layer * LIGO_MOD_COUNT * 2;
+            if (p->module != LIGO_MOD_QKV) {
+                w[t] = md[p->module * 2 + p->bias];
+            } else if (p->ndim == 2) {
+                w[t] = ligo_concat(ctx, ligo_concat(ctx, md[LIGO_MOD_Q * 2], md[LIGO_MOD_K * 2], 0), md[LIGO_MOD_V * 2], 0);
+            } else {
+                int64_t s2[2], s1[1];
+                s2[0] = p->shape[0] / 3;
+                s2[1] = 1;
+                s1[0] = p->shape[0];
+                w[t] = ligo_reshape(ctx,
+                                    ligo_concat(ctx,
+                                                ligo_concat(ctx, ligo_reshape(ctx, md[LIGO_MOD_Q * 2 + 1], 2, s2),
+                                                            ligo_reshape(ctx, md[LIGO_MOD_K * 2 + 1], 2, s2), 0),
+                                                ligo_reshape(ctx, md[LIGO_MOD_V * 2 + 1], 2, s2), 0),
+                                    1, s1);
             }
+            continue;
         }
+        w[t] = ligo__widen(ctx, g, nodes, p, -1, -1, ligo__small(ctx, S, p->name), NULL);
+        /* an output layer tied to the embedding sees the widened stream r
+         * times over: FPI divides the LayerNorm before it by r */
+        if (p->flags & LIGO_PARAM_TIED_HEAD_IN) w[t] = ligo__scaled(ctx, w[t], g->ln_f_scale);
     }
     if (ligo__failed(ctx)) return ctx->status;
     for (i = 0; i < g->shape->n_tensors; i++) {
@@ -929,17 +946,25 @@ LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
  * they live (the learned block, or the noise). */
 typedef struct ligo__piece {
     char name[LIGO_ST_MAX_NAME];
+    char legacy[LIGO_ST_MAX_NAME]; /* a width factor's name before factors were named by stream: width.{k}.C */
     int ndim;
     int64_t shape[LIGO_MAX_DIMS];
     int64_t n;
     float *data;
 } ligo__piece;
 
+/* A piece's tensor in a file: by its name, or by its legacy one. */
+static const ligo_st_entry *ligo__piece_entry(const ligo_safetensors *st, const ligo__piece *pc) {
+    const ligo_st_entry *e = ligo_st_find(st, pc->name);
+    return e || !pc->legacy[0] ? e : ligo_st_find(st, pc->legacy);
+}
+
 static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
     int64_t k, m, kind, np = 0, d;
     if (out)
         for (k = 0; k < ligo__pieces(g, NULL); k++) {
             memset(out[k].name, 0, sizeof out[k].name);
+            memset(out[k].legacy, 0, sizeof out[k].legacy);
             for (d = 0; d < LIGO_MAX_DIMS; d++) out[k].shape[d] = 1; /* as the reader fills unused dims */
         }
     for (k = 0; k < g->n_width; k++) {
@@ -950,7 +975,8 @@ static int64_t ligo__pieces(const ligo_grow *g, ligo__piece *out) {
         hs = f->small / f->heads;
         if (out) {
             ligo__piece *p = &out[np];
-            snprintf(p->name, sizeof p->name, "width.%lld.%s", (long long)k, g->cfg.full_width ? "B" : "C");
+            snprintf(p->name, sizeof p->name, "width.%s.%s", f->name, g->cfg.full_width ? "B" : "C");
+            snprintf(p->legacy, sizeof p->legacy, "width.%lld.%s", (long long)k, g->cfg.full_width ? "B" : "C");
             p->ndim = 2;
             p->shape[0] = f->heads * (g->cfg.full_width ? hb : hb - hs);
             p->shape[1] = hs;
@@ -1098,7 +1124,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
         goto done;
     }
     for (k = 0; k < np; k++) { /* check everything before changing anything */
-        const ligo_st_entry *e = ligo_st_find(&st, pc[k].name);
+        const ligo_st_entry *e = ligo__piece_entry(&st, &pc[k]);
         int d;
         if (!e) {
             ligo_set_error(ctx, LIGO_EFORMAT, "ligo_grow_load: %s has no tensor %s", path, pc[k].name);
@@ -1111,7 +1137,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
             }
     }
     for (k = 0; k < np; k++)
-        memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+        memcpy(pc[k].data, ligo__piece_entry(&st, &pc[k])->data, (size_t)pc[k].n * sizeof(float));
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
@@ -1258,7 +1284,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
         }
     }
     for (k = 0; k < np; k++) { /* everything is checked before anything changes */
-        const ligo_st_entry *e = ligo_st_find(&st, pc[k].name);
+        const ligo_st_entry *e = ligo__piece_entry(&st, &pc[k]);
         int64_t bad;
         int d;
         if (!e) {
@@ -1278,7 +1304,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     }
     if (!ligo__fit_optim(ctx, g)) goto done; /* may run out of memory: still nothing changed */
     for (k = 0; k < np; k++)
-        memcpy(pc[k].data, ligo_st_find(&st, pc[k].name)->data, (size_t)pc[k].n * sizeof(float));
+        memcpy(pc[k].data, ligo__piece_entry(&st, &pc[k])->data, (size_t)pc[k].n * sizeof(float));
     memcpy(g->fit_opt->m, em->data, (size_t)g->n * sizeof(float));
     memcpy(g->fit_opt->v, ev->data, (size_t)g->n * sizeof(float));
     g->fit_opt->step = step; /* one update per fitting step */

@@ -842,11 +842,16 @@ typedef struct ligo_grow_config {
 
 LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
 
-/* Width factor k: B_k is (big x small): [I; C] with C learned, a learned
- * full matrix, or a fixed selection (baselines). Factor 0 is the residual
- * stream's B_emb; layer i owns 1 + 4 i + {0: Q, 1: K, 2: V, 3: FFN};
- * BERT's B_cls is last. */
+/* A width factor B (big x small) of one stream: [I; C] with C learned, a
+ * learned full matrix, or a fixed selection (baselines). The factors
+ * follow from the streams in the large model's schema: the residual
+ * stream's ("emb"), each large layer's Q, K, V and FFN ("h.3.q"; per
+ * small layer with width_first), BERT's MLM transform ("cls");
+ * ligo_grow_factor finds one. */
 typedef struct ligo_width_factor {
+    ligo_stream stream;
+    int64_t layer;      /* for Q, K, V and FFN; -1 for the others */
+    char name[40];      /* "emb", "h.3.q", ...: the operator file's width.{name}.C */
     int64_t big, small;
     int64_t heads;      /* diagonal blocks: the head count for Q/K/V with grow_head_dim, else 1 */
     int learned;        /* C (or the full B) lives in the operator's block */
@@ -887,6 +892,10 @@ typedef struct ligo_grow {
                              * (otherwise it starts a new fitting: fresh moments, step 0) */
 } ligo_grow;
 
+/* The index of the width factor of stream s (of `layer` for Q, K, V and
+ * FFN) in g->width, or -1 (no such factor). */
+LIGO_API int64_t ligo_grow_factor(const ligo_grow *g, ligo_stream s, int64_t layer);
+
 /* An operator from a small model to the `large` config (same family,
  * vocabulary, context and head dimension, or the same head count with
  * cfg.grow_head_dim; no dim smaller). Every field of cfg is checked first,
@@ -914,14 +923,15 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
 LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g);
 /* The operator's learned tensors as safetensors with the large config and
  * the options in the metadata:
- *   width.{k}.C  ((big - small) x small; heads stacked: heads (hb - hs) x hs)
- *   width.{k}.B  (big x small, full_width; heads stacked: heads hb x hs)
+ *   width.{factor}.C  ((big - small) x small; heads stacked: heads (hb - hs) x hs),
+ *                     factor as ligo_width_factor.name: width.emb.C, width.h.3.q.C
+ *   width.{factor}.B  (big x small, full_width; heads stacked: heads hb x hs)
  *   depth.{module}.{w|b}  (L2 x L1; module ln_1, q, k, v, o, ln_2, fc1, fc2)
  *   residual.{large tensor name}  (cfg.residual)
  *   noise.{large tensor name}  (cfg.noise > 0, copied width: the tensors
  *                             width growth enlarged; fixed, not learned)
- * Width factor k: 0 is B_emb; 1 + 4 i + {0 Q, 1 K, 2 V, 3 FFN} for large
- * layer i (small layer i with width_first); BERT's B_cls last. */
+ * Files from before the factors were named (width.{k}.C, k the factor's
+ * index) still load. */
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path);
 /* Load a saved operator's learned tensors (and noise) into g, made with
  * ligo_grow_new from the same small model shape, large config and options

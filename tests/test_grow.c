@@ -73,6 +73,21 @@ static void make_batch(batch_buf *bb, const ligo_config *c, uint64_t seed) {
     bb->b.targets = bb->tg;
 }
 
+/* A model's parameter by name ("h.%lld." filled with the layer). */
+static const float *param(const ligo_model *m, const char *fmt, int64_t layer) {
+    char name[64];
+    int64_t i;
+    snprintf(name, sizeof name, fmt, (long long)layer);
+    i = ligo_model_find(m, name);
+    return i >= 0 ? m->data + m->info[i].offset : NULL;
+}
+
+/* An operator's width factor by stream. */
+static const ligo_width_factor *factor(const ligo_grow *g, ligo_stream s, int64_t layer) {
+    int64_t k = ligo_grow_factor(g, s, layer);
+    return k >= 0 ? &g->width[k] : NULL;
+}
+
 /* Largest |a - b| / max(1, |b|) between two logit tensors. */
 static double rel_diff(const ligo_tensor *a, const ligo_tensor *b) {
     double m = 0.0;
@@ -197,8 +212,10 @@ static void test_hand_computed_expansion(void) {
     big = ligo_grow_apply(ctx, g);
     CHECK(big != NULL);
     if (!big) return;
-    fe = &g->width[0];
-    fq = &g->width[1 + 4 * li];
+    fe = factor(g, LIGO_STREAM_EMB, -1);
+    fq = factor(g, LIGO_STREAM_Q, li);
+    CHECK(fe && fq && !strcmp(fe->name, "emb") && !strcmp(fq->name, "h.1.q"));
+    if (!fe || !fq) return;
     Ce = g->data + fe->offset;
     Cq = g->data + fq->offset;
     wd = g->data + g->depth_offset[LIGO_MOD_Q][0] + li * 2;
@@ -212,13 +229,13 @@ static void test_hand_computed_expansion(void) {
         bb[r] = 0;
         for (c = 0; c < 4; c++) Wb[r][c] = 0;
         for (j = 0; j < 2; j++) {
-            const float *W = s->data + s->info[ligo_model_layer_base(s, j) + LIGO_BLK_QKV_W].offset;
-            const float *b = s->data + s->info[ligo_model_layer_base(s, j) + LIGO_BLK_QKV_B].offset;
+            const float *W = param(s, "h.%lld.attn.c_attn.weight", j);
+            const float *b = param(s, "h.%lld.attn.c_attn.bias", j);
             for (c = 0; c < 4; c++) Wb[r][c] += wd[j] * W[r * 4 + c]; /* Q rows come first */
             bb[r] += ud[j] * b[r];
         }
     }
-    wq = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_QKV_W].offset;
+    wq = param(big, "h.%lld.attn.c_attn.weight", li);
     for (r = 0; r < 6; r++)
         for (c = 0; c < 6; c++) {
             want = 0.0;
@@ -228,8 +245,8 @@ static void test_hand_computed_expansion(void) {
         }
     CHECK_MSG(err < 1e-5, "W_Q off by %.3g", err);
     {
-        const float *bq = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_QKV_B].offset;
-        const float *g1 = big->data + big->info[ligo_model_layer_base(big, li) + LIGO_BLK_LN1_W].offset;
+        const float *bq = param(big, "h.%lld.attn.c_attn.bias", li);
+        const float *g1 = param(big, "h.%lld.ln_1.weight", li);
         const float *wl = g->data + g->depth_offset[LIGO_MOD_LN1][0] + li * 2;
         err = 0.0;
         for (r = 0; r < 6; r++) {
@@ -238,7 +255,7 @@ static void test_hand_computed_expansion(void) {
             for (p = 0; p < 4; p++) {
                 want += Bq[r][p] * bb[p];
                 for (j = 0; j < 2; j++)
-                    gain += Be[r][p] * wl[j] * s->data[s->info[ligo_model_layer_base(s, j) + LIGO_BLK_LN1_W].offset + p];
+                    gain += Be[r][p] * wl[j] * param(s, "h.%lld.ln_1.weight", j)[p];
             }
             err = fabs(bq[r] - want) > err ? fabs(bq[r] - want) : err;
             err = fabs(g1[r] - gain) > err ? fabs(g1[r] - gain) : err;
@@ -584,22 +601,22 @@ static double width_first_error(int head_dim) {
     Bq = (double *)malloc((size_t)(D2 * D1) * sizeof(double));
     Bf = (double *)malloc((size_t)(F2 * F1) * sizeof(double));
     want = (double *)malloc((size_t)(F2 * D2) * sizeof(double));
-    dense_factor(g, &g->width[0], Be);
+    dense_factor(g, factor(g, LIGO_STREAM_EMB, -1), Be);
     err = 0.0;
     for (mod = 0; mod < 3; mod++) { /* W_Q, fc1, fc2 */
-        static const int blks[3] = {LIGO_BLK_QKV_W, LIGO_BLK_FC_W, LIGO_BLK_FC2_W};
+        static const char *blks[3] = {"h.%lld.attn.c_attn.weight", "h.%lld.mlp.c_fc.weight", "h.%lld.mlp.c_proj.weight"};
         static const int mods[3] = {LIGO_MOD_Q, LIGO_MOD_FC1, LIGO_MOD_FC2};
         int64_t R1 = mod == 1 ? F1 : D1, R2 = mod == 1 ? F2 : D2, C1 = mod == 2 ? F1 : D1, C2 = mod == 2 ? F2 : D2;
         const double *Bo = mod == 0 ? Bq : mod == 1 ? Bf : Be, *Bi = mod == 2 ? Bf : Be;
         for (i = 0; i < lc.n_layer; i++) {
-            const float *got = big->data + big->info[ligo_model_layer_base(big, i) + blks[mod]].offset;
+            const float *got = param(big, blks[mod], i);
             const float *wd = g->data + g->depth_offset[mods[mod]][0] + i * sc.n_layer;
             memset(want, 0, (size_t)(R2 * C2) * sizeof(double));
             for (j = 0; j < sc.n_layer; j++) {
-                const float *W = s->data + s->info[ligo_model_layer_base(s, j) + blks[mod]].offset;
-                CHECK(g->width[1 + 4 * j].heads == (head_dim ? 2 : 1) && g->width[4 + 4 * j].heads == 1);
-                dense_factor(g, &g->width[1 + 4 * j], Bq);
-                dense_factor(g, &g->width[4 + 4 * j], Bf);
+                const float *W = param(s, blks[mod], j);
+                CHECK(factor(g, LIGO_STREAM_Q, j)->heads == (head_dim ? 2 : 1) && factor(g, LIGO_STREAM_FFN, j)->heads == 1);
+                dense_factor(g, factor(g, LIGO_STREAM_Q, j), Bq);
+                dense_factor(g, factor(g, LIGO_STREAM_FFN, j), Bf);
                 for (r = 0; r < R2; r++)
                     for (c = 0; c < C2; c++) {
                         double acc = 0.0;
@@ -1049,6 +1066,59 @@ static void test_growth_sweep_flat(void) {
     ligo_ctx_free(ctx);
 }
 
+/* The operator file names each width factor after its stream (width.emb.C,
+ * width.h.{i}.{q,k,v,ffn}.C, width.cls.C); a file written with the old
+ * index names (width.{k}.C) still loads, to the same operator. */
+static void test_operator_names(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_BERT, 2, 8, 2), lc = tiny(LIGO_BERT, 4, 16, 4);
+    ligo_model *s = random_model(ctx, &sc, 31);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g, *h;
+    ligo_safetensors st;
+    ligo_mark mk;
+    char path[] = "build/test_grow_names.safetensors", nm[64];
+    static const char *parts[4] = {"q", "k", "v", "ffn"};
+    int64_t i, k, n_width = 0;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    gc.seed = 5;
+    h = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g && h);
+    if (!g || !h) {
+        ligo_ctx_free(ctx);
+        return;
+    }
+    CHECK_STATUS(ligo_grow_save(ctx, g, path), LIGO_OK);
+    mk = ligo_scratch_mark(ctx);
+    CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
+    CHECK(ligo_st_find(&st, "width.emb.C") && ligo_st_find(&st, "width.cls.C"));
+    for (i = 0; i < 4; i++)
+        for (k = 0; k < 4; k++) {
+            snprintf(nm, sizeof nm, "width.h.%lld.%s.C", (long long)i, parts[k]);
+            CHECK_MSG(ligo_st_find(&st, nm) != NULL, "no %s", nm);
+        }
+    for (i = 0; i < st.n_entries; i++) n_width += strncmp(st.entries[i].name, "width.", 6) == 0;
+    CHECK(n_width == 1 + 4 * 4 + 1);
+    /* the old names: width.{index of the factor}.C */
+    for (i = 0; i < st.n_entries; i++) {
+        char *e = st.entries[i].name;
+        if (strncmp(e, "width.", 6) != 0) continue;
+        for (k = 0; k < g->n_width; k++) {
+            snprintf(nm, sizeof nm, "width.%s.C", g->width[k].name);
+            if (strcmp(nm, e) == 0) break;
+        }
+        CHECK(k < g->n_width);
+        snprintf(e, LIGO_ST_MAX_NAME, "width.%lld.C", (long long)k);
+    }
+    CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+    ligo_scratch_rewind(ctx, mk);
+    CHECK(memcmp(g->data, h->data, (size_t)g->n * sizeof(float)) != 0);
+    CHECK_STATUS(ligo_grow_load(ctx, h, path), LIGO_OK);
+    CHECK(memcmp(g->data, h->data, (size_t)g->n * sizeof(float)) == 0);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
 void suite_grow(void) {
     RUN(test_identity_growth);
     RUN(test_fpi_preserves_function);
@@ -1069,4 +1139,5 @@ void suite_grow(void) {
     RUN(test_noise_breaks_symmetry);
     RUN(test_noise_saved);
     RUN(test_growth_sweep_flat);
+    RUN(test_operator_names);
 }

@@ -126,7 +126,7 @@ static void test_fit_ckpt_every(void) {
     mk = ligo_scratch_mark(ctx);
     CHECK_STATUS(ligo_st_read(ctx, path, &st), LIGO_OK);
     CHECK(ligo_st_get_meta(&st, "ligo.fit.step") && strcmp(ligo_st_get_meta(&st, "ligo.fit.step"), "5") == 0);
-    CHECK(ligo_st_find(&st, "ligo.fit.m") && ligo_st_find(&st, "ligo.fit.v") && ligo_st_find(&st, "width.0.C"));
+    CHECK(ligo_st_find(&st, "ligo.fit.m") && ligo_st_find(&st, "ligo.fit.v") && ligo_st_find(&st, "width.emb.C"));
     ligo_scratch_rewind(ctx, mk);
     remove(path);
     ligo_ctx_free(ctx);
@@ -174,7 +174,7 @@ static void test_resume_errors(void) {
         {"ligo.grow.residual", "1", NULL, 0.0f, "has ligo.grow.residual = 1, this operator 0"},
         {NULL, NULL, "ligo.fit.v", -1.0f, "ligo.fit.v[0] is -1 (want finite, >= 0)"},
         {NULL, NULL, "ligo.fit.m", (float)NAN, "ligo.fit.m[0] is nan (want finite)"},
-        {NULL, NULL, "width.0.C", (float)INFINITY, "width.0.C[0] is inf (want finite)"},
+        {NULL, NULL, "width.emb.C", (float)INFINITY, "width.emb.C[0] is inf (want finite)"},
     };
     size_t i;
     if (!s) return;
