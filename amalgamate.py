@@ -53,6 +53,9 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     "io.c",
     "checkpoint.c",
     "grow.c",
+    "grow_apply.c",
+    "grow_fit.c",
+    "grow_file.c",
     "train.c",
 ]
 GEN_API = "gen/ops_api.h"

@@ -1581,6 +1581,18 @@ LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, 
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 
+/* grow.c: a block module's part in a model from its schema (module m of
+ * layer `layer`, kind 0 weight or gain, 1 bias; Q, K, V start at *row0
+ * of the fused projection), its rows and columns (0: a vector) and
+ * floats; the floats a learned width factor holds; whether width growth
+ * enlarged large tensor i. grow_fit.c: the operator's AdamW. */
+LIGO__PRIV const ligo_param_info *ligo__module(const ligo_model *md, int64_t layer, int m, int kind, int64_t *row0);
+LIGO__PRIV void ligo__mod_shape(const ligo_model *md, int m, int kind, int64_t *rows, int64_t *cols);
+LIGO__PRIV int64_t ligo__mod_len(const ligo_model *md, int m, int kind);
+LIGO__PRIV int64_t ligo__width_floats(const ligo_width_factor *f, int full);
+LIGO__PRIV int ligo__widened(const ligo_grow *g, int64_t i);
+LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g);
+
 /* optim.c: every field of an optimizer config, each named with its value
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
@@ -9656,7 +9668,6 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
 
 static const char *ligo__method_names[LIGO_GROW_COUNT] = {"scratch", "stack", "interlace", "fpi",
                                                           "aki", "ligo", "ligo-depth", "ligo-width"};
-static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
 LIGO_API const char *ligo_grow_method_name(ligo_grow_method m) {
     return m >= 0 && m < LIGO_GROW_COUNT ? ligo__method_names[m] : "unknown";
@@ -9700,19 +9711,19 @@ static int ligo__learns_depth(ligo_grow_method m) { return m == LIGO_GROW_LIGO |
  * of layer `layer`, kind 0 (weight or gain) or 1 (bias); Q, K and V are
  * row blocks of a fused projection, starting at *row0. NULL when the
  * schema has no such part. */
-static const ligo_param_info *ligo__module(const ligo_model *md, int64_t layer, int m, int kind, int64_t *row0) {
+LIGO__PRIV const ligo_param_info *ligo__module(const ligo_model *md, int64_t layer, int m, int kind, int64_t *row0) {
     int64_t i = ligo_model_find_module(md, layer, m, kind, row0);
     return i >= 0 ? &md->info[i] : NULL;
 }
 
 /* Rows and columns (0: a vector) of module m's part in a model. */
-static void ligo__mod_shape(const ligo_model *md, int m, int kind, int64_t *rows, int64_t *cols) {
+LIGO__PRIV void ligo__mod_shape(const ligo_model *md, int m, int kind, int64_t *rows, int64_t *cols) {
     const ligo_param_info *p = ligo__module(md, 0, m, kind, NULL);
     *rows = !p ? 0 : p->module == LIGO_MOD_QKV ? p->shape[0] / 3 : p->shape[0];
     *cols = p && p->ndim == 2 ? p->shape[1] : 0;
 }
 
-static int64_t ligo__mod_len(const ligo_model *md, int m, int kind) {
+LIGO__PRIV int64_t ligo__mod_len(const ligo_model *md, int m, int kind) {
     int64_t r, c;
     ligo__mod_shape(md, m, kind, &r, &c);
     return c ? r * c : r;
@@ -9723,12 +9734,6 @@ static const float *ligo__mod_src(const ligo_model *md, int64_t j, int m, int ki
     int64_t row0;
     const ligo_param_info *p = ligo__module(md, j, m, kind, &row0);
     return md->data + p->offset + row0 * (p->ndim == 2 ? p->shape[1] : 1);
-}
-
-/* The stream of module m's rows: a fused projection's Q, K or V part is
- * that stream. */
-static ligo_stream ligo__mod_stream(const ligo_param_info *p, int m) {
-    return p->module == LIGO_MOD_QKV ? (ligo_stream)(LIGO_STREAM_Q + (m - LIGO_MOD_Q)) : p->stream[0];
 }
 
 /* Units of a stream in a config. */
@@ -9871,7 +9876,7 @@ static ligo_status ligo__width_fixed(ligo_ctx *ctx, ligo_width_factor *f, int no
 
 /* Floats a learned factor holds: per head [I; C] keeps C ((hb - hs) x hs),
  * the full form the whole block (hb x hs). */
-static int64_t ligo__width_floats(const ligo_width_factor *f, int full) {
+LIGO__PRIV int64_t ligo__width_floats(const ligo_width_factor *f, int full) {
     int64_t hb = f->big / f->heads, hs = f->small / f->heads;
     return f->heads * (full ? hb * hs : (hb - hs) * hs);
 }
@@ -9957,7 +9962,7 @@ static int64_t ligo__counterpart(const ligo_grow *g, int64_t i) {
 }
 
 /* Whether width growth enlarged large tensor i. */
-static int ligo__widened(const ligo_grow *g, int64_t i) {
+LIGO__PRIV int ligo__widened(const ligo_grow *g, int64_t i) {
     int64_t j = ligo__counterpart(g, i);
     return j < 0 || g->shape->info[i].n != g->small->info[j].n;
 }
@@ -10134,8 +10139,24 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (g->cfg.noise > 0.0f && ligo__make_noise(ctx, g) != LIGO_OK) return NULL;
     return g;
 }
+/* ==== end src/grow.c ==== */
 
-/* ------------------------------------------------------ materialisation */
+/* ==== begin src/grow_apply.c ==== */
+/* grow_apply.c: the growth operator's materialisation: the large model's
+ * weights as tape nodes computed from the frozen small weights and the
+ * operator (docs/design.md 4.1 to 4.3), and the standalone large model.
+ *
+ *     W_m(i) = B_out(i, m) [ sum_j w_m(i)[j] W_m(j) ] B_in(i, m)^T
+ *
+ * Every tensor is widened by the streams its schema gives its dimensions,
+ * so growth knows no family's tensors by position. B = [I; C] is never
+ * formed: B X is [X; C X] and X B^T is [X, X C^T]. */
+
+/* The stream of module m's rows: a fused projection's Q, K or V part is
+ * that stream. */
+static ligo_stream ligo__mod_stream(const ligo_param_info *p, int m) {
+    return p->module == LIGO_MOD_QKV ? (ligo_stream)(LIGO_STREAM_Q + (m - LIGO_MOD_Q)) : p->stream[0];
+}
 
 typedef struct ligo__factor_nodes {
     ligo_tensor *out; /* B (big x small), NULL when big == small */
@@ -10416,11 +10437,41 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
     return LIGO_OK;
 }
 
-/* ----------------------------------------------------------- fit, apply */
+LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
+    ligo_model *m;
+    ligo_tensor **w;
+    ligo_mark mk;
+    int64_t i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!g) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_apply: operator is NULL");
+        return NULL;
+    }
+    m = ligo_model_new(ctx, &g->large);
+    if (!m) return NULL;
+    if (g->cfg.method == LIGO_GROW_SCRATCH) {
+        ligo_model_init(m, g->cfg.seed);
+        return m;
+    }
+    mk = ligo_scratch_mark(ctx);
+    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
+    if (!w || ligo_grow_materialize(ctx, g, w) != LIGO_OK) return NULL;
+    for (i = 0; i < m->n_tensors; i++)
+        memcpy(m->data + m->info[i].offset, w[i]->data, (size_t)m->info[i].n * sizeof(float));
+    ligo_scratch_rewind(ctx, mk);
+    return m;
+}
+/* ==== end src/grow_apply.c ==== */
+
+/* ==== begin src/grow_fit.c ==== */
+/* grow_fit.c: fitting the growth operator (docs/design.md 4.5): the large
+ * model's loss on real batches through weights materialised from the
+ * operator at every step, AdamW on the operator's learned floats only,
+ * with its state (moments, step, RNG) kept so a fitting resumes exactly. */
 
 /* The operator's AdamW: eps 1e-6, no weight decay (docs/design.md 4.5);
  * made once per operator and reused by every fitting. */
-static ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g) {
+LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g) {
     ligo_optim_config oc;
     if (g->fit_opt) return g->fit_opt;
     oc = ligo_optim_config_default(LIGO_ADAMW);
@@ -10550,31 +10601,15 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     if (ctx->status != LIGO_OK || g->fit_step == g->cfg.fit_steps) g->fit_active = 0;
     return ctx->status;
 }
+/* ==== end src/grow_fit.c ==== */
 
-LIGO_API ligo_model *ligo_grow_apply(ligo_ctx *ctx, ligo_grow *g) {
-    ligo_model *m;
-    ligo_tensor **w;
-    ligo_mark mk;
-    int64_t i;
-    if (ligo__failed(ctx)) return NULL;
-    if (!g) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_apply: operator is NULL");
-        return NULL;
-    }
-    m = ligo_model_new(ctx, &g->large);
-    if (!m) return NULL;
-    if (g->cfg.method == LIGO_GROW_SCRATCH) {
-        ligo_model_init(m, g->cfg.seed);
-        return m;
-    }
-    mk = ligo_scratch_mark(ctx);
-    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
-    if (!w || ligo_grow_materialize(ctx, g, w) != LIGO_OK) return NULL;
-    for (i = 0; i < m->n_tensors; i++)
-        memcpy(m->data + m->info[i].offset, w[i]->data, (size_t)m->info[i].n * sizeof(float));
-    ligo_scratch_rewind(ctx, mk);
-    return m;
-}
+/* ==== begin src/grow_file.c ==== */
+/* grow_file.c: growth operators and fitting states as safetensors: the
+ * learned tensors named after what they are (width.emb.C, width.h.3.q.C,
+ * depth.q.w, residual.{tensor}, noise.{tensor}), the options in the
+ * metadata, every file checked before anything changes. */
+
+static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
 /* The saved tensors of an operator, in file order: name, shape and where
  * they live (the learned block, or the noise). */
@@ -10953,7 +10988,7 @@ done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
 }
-/* ==== end src/grow.c ==== */
+/* ==== end src/grow_file.c ==== */
 
 /* ==== begin src/train.c ==== */
 /* train.c: data for each family, evaluation, and the training loop used by

@@ -258,6 +258,18 @@ LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, 
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 
+/* grow.c: a block module's part in a model from its schema (module m of
+ * layer `layer`, kind 0 weight or gain, 1 bias; Q, K, V start at *row0
+ * of the fused projection), its rows and columns (0: a vector) and
+ * floats; the floats a learned width factor holds; whether width growth
+ * enlarged large tensor i. grow_fit.c: the operator's AdamW. */
+LIGO__PRIV const ligo_param_info *ligo__module(const ligo_model *md, int64_t layer, int m, int kind, int64_t *row0);
+LIGO__PRIV void ligo__mod_shape(const ligo_model *md, int m, int kind, int64_t *rows, int64_t *cols);
+LIGO__PRIV int64_t ligo__mod_len(const ligo_model *md, int m, int kind);
+LIGO__PRIV int64_t ligo__width_floats(const ligo_width_factor *f, int full);
+LIGO__PRIV int ligo__widened(const ligo_grow *g, int64_t i);
+LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g);
+
 /* optim.c: every field of an optimizer config, each named with its value
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
