@@ -39,11 +39,12 @@ demo: $(EXAMPLES) $(B)/corpus.txt
 
 # The growth benchmark on Tiny Shakespeare and Fashion-MNIST (make data;
 # apt-get install dataset-fashion-mnist): every setting and family, each
-# within an hour on two cores (docs/results/growth.md), and the quick
-# version (about 15 minutes). BENCH_GROWTH_ARGS adds options.
+# its own invocation within an hour on two cores (bench/growth_all.sh;
+# docs/results/growth.md), and the quick version (about 15 minutes;
+# BENCH_GROWTH_ARGS adds options).
 BENCH_GROWTH_ARGS ?=
 bench-growth: $(B)/ligo $(TEXT)
-	$(B)/ligo bench growth --settings all --text $(TEXT) $(BENCH_GROWTH_ARGS)
+	bash bench/growth_all.sh $(B) $(TEXT) bench_out
 
 bench-growth-quick: $(B)/ligo $(TEXT)
 	$(B)/ligo bench growth --quick --text $(TEXT) $(BENCH_GROWTH_ARGS)
