@@ -53,7 +53,8 @@ bench-growth-quick: $(B)/ligo $(TEXT)
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c examples/bench_report.c examples/bench_stats.c
+TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c examples/bench_report.c examples/bench_stats.c \
+            examples/show.c
 TOOL_HDRS = examples/tool.h examples/bench_growth.h examples/bench_stats.h
 $(B)/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $(TOOL_SRCS) $(LDLIBS)

@@ -829,7 +829,8 @@ static void main_help(void) {
            "  sample   generate text from a GPT checkpoint\n"
            "  grow     grow a trained model into a larger one (LiGO or a baseline)\n"
            "  bench    growth: the benchmark of every growth method (ligo bench growth --help)\n"
-           "  export   write a checkpoint as a Hugging Face model directory\n",
+           "  export   write a checkpoint as a Hugging Face model directory\n"
+           "  show     draw what a growth operator learned (SVG)\n",
            LIGO_VERSION_STRING);
 }
 
@@ -854,6 +855,7 @@ int LIGO_TOOL_MAIN(int argc, char **argv) {
     if (strcmp(argv[1], "grow") == 0) return cmd_grow(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0) return tool_dry_run ? 0 : cmd_bench(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "show") == 0) return cmd_show(argc - 2, argv + 2);
     fprintf(stderr, "ligo: unknown command '%s' (try: ligo --help)\n", argv[1]);
     return 2;
 }

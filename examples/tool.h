@@ -28,5 +28,6 @@ int tool_list_has(const char *list, const char *name);
 void tool_json_str(FILE *f, const char *s);
 
 int cmd_bench(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 #endif

@@ -52,7 +52,7 @@ $(FB)/fuzz_safetensors $(FB)/fuzz_idx $(FB)/fuzz_gpt2 $(FB)/fuzz_operator $(FB)/
 $(FB)/fuzz_tool: tests/fuzz/fuzz_tool.c $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
 	@mkdir -p $(FB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ tests/fuzz/fuzz_tool.c examples/tool.c \
-	    examples/bench_growth.c examples/bench_report.c examples/bench_stats.c $(LDLIBS)
+	    examples/bench_growth.c examples/bench_report.c examples/bench_stats.c examples/show.c $(LDLIBS)
 
 FUZZ_BINS = $(addprefix $(FB)/fuzz_,$(FUZZ_TARGETS))
 

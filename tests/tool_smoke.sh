@@ -54,6 +54,15 @@ if got != want:
     sys.exit(1)
 PY
 then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+check show "$L" show --operator "$T/op.safetensors" --out "$T/show"
+[ -s "$T/show/depth.svg" ] && [ -s "$T/show/width.svg" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "tool smoke: show drew nothing"; }
+if command -v rsvg-convert >/dev/null; then # the pictures render
+    for p in depth width; do
+        if rsvg-convert "$T/show/$p.svg" -o "$T/show/$p.png" && [ "$(head -c 4 "$T/show/$p.png" | od -An -c | tr -d ' ')" = "211PNG" ]; then
+            pass=$((pass + 1))
+        else fail=$((fail + 1)); echo "tool smoke: $T/show/$p.svg does not render"; fi
+    done
+fi
 check export "$L" export --model "$T/grown.safetensors" --hf "$T/hf"
 [ -s "$T/hf/config.json" ] && [ -s "$T/hf/model.safetensors" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "tool smoke: export wrote nothing"; }
 expect_usage_error bad_family "$L" train --family llama --data "$T/corpus.txt"
