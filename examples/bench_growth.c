@@ -408,12 +408,15 @@ done:
 /* One run: grow (or initialise), fit, train; r holds the measurements or
  * the error. */
 static void bg_run_one(const bg_opts *o, const bg_proto *p, const bg_entry *e, int seed, const char *small_path,
-                       bg_run *r) {
+                       const char *op_path, bg_run *r) {
     ligo_ctx *ctx = bg_ctx(o);
     ligo_data d;
     ligo_model *small, *big;
     ligo_grow_config gc = ligo_grow_config_default(e->method);
     ligo_grow *g;
+    bg_run scratch_r;
+    int only_operator = r == NULL; /* fit and save the operator, nothing else */
+    if (only_operator) r = &scratch_r;
     memset(r, 0, sizeof *r);
     if (!ctx) {
         snprintf(r->error, sizeof r->error, "cannot create a context");
@@ -436,6 +439,12 @@ static void bg_run_one(const bg_opts *o, const bg_proto *p, const bg_entry *e, i
     gc.ctx = p->ctx;
     g = ligo_grow_new(ctx, small, &p->large, &gc);
     if (!g || ligo_grow_fit(ctx, g, &d) != LIGO_OK) goto fail;
+    /* the learned operator, for its pictures (ligo show) */
+    if (op_path && g->n > 0 && ligo_grow_save(ctx, g, op_path) != LIGO_OK) goto fail;
+    if (only_operator) {
+        ligo_ctx_free(ctx);
+        return;
+    }
     big = ligo_grow_apply(ctx, g);
     if (!big) goto fail;
     r->fit_flops = g->fit_flops;
@@ -451,6 +460,26 @@ static void bg_run_one(const bg_opts *o, const bg_proto *p, const bg_entry *e, i
 fail:
     snprintf(r->error, sizeof r->error, "%s", ligo_get_error(ctx));
     ligo_ctx_free(ctx);
+}
+
+static bg_opts bg__opts; /* the invocation's, for bg_operator_file */
+
+int bg_operator_file(const bg_results *R, int p, int e, int seed) {
+    FILE *f;
+    const char *path = R->op_path[p][e][seed];
+    if (!path) return 1;
+    f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    /* a run cached before operators were kept: the fitting is
+     * deterministic, so fitting it again gives its operator */
+    bg_run_one(&bg__opts, &R->protos[p], &R->entries[e], seed, R->small[p].path, path, NULL);
+    f = fopen(path, "rb");
+    if (!f) return 1;
+    fclose(f);
+    return 0;
 }
 
 /* -------------------------------------------------- run files (cache) */
@@ -545,7 +574,11 @@ static int bg_do_job(const bg_opts *o, bg_results *R, bg_job *j) {
     if (j->small) return bg_train_small(o, p, j->path, j->key);
     r = (bg_run *)calloc(1, sizeof *r);
     if (!r) return 1;
-    bg_run_one(o, p, &R->entries[j->e], j->seed, R->small[j->p].path, r);
+    {
+        char op[1100];
+        snprintf(op, sizeof op, "%s.op.safetensors", j->path);
+        bg_run_one(o, p, &R->entries[j->e], j->seed, R->small[j->p].path, R->entries[j->e].learned ? op : NULL, r);
+    }
     rc = bg_write_run(j->path, j->key, r) || !r->ok;
     if (!r->ok) {
         char name[256];
@@ -957,6 +990,11 @@ int cmd_bench(int argc, char **argv) {
             if (!run) break;
             if (bg_read_run(jobs[r].path, jobs[r].key, run) == 0 && run->ok) {
                 R.runs[jobs[r].p][jobs[r].e][jobs[r].seed] = run;
+                if (R.entries[jobs[r].e].learned) {
+                    char *op = (char *)malloc(strlen(jobs[r].path) + 16);
+                    if (op) sprintf(op, "%s.op.safetensors", jobs[r].path);
+                    R.op_path[jobs[r].p][jobs[r].e][jobs[r].seed] = op;
+                }
             } else {
                 free(run);
             }
@@ -967,10 +1005,14 @@ int cmd_bench(int argc, char **argv) {
     }
     R.failed = failed;
     R.seconds = ligo_time_sec() - t0;
+    bg__opts = o;
     if (bg_report(&R)) rc = 1;
     for (pi = 0; pi < R.n_protos; pi++)
         for (e = 0; e < R.n_entries; e++)
-            for (s = 0; s < BG_MAX_SEEDS; s++) free(R.runs[pi][e][s]);
+            for (s = 0; s < BG_MAX_SEEDS; s++) {
+                free(R.runs[pi][e][s]);
+                free(R.op_path[pi][e][s]);
+            }
     free(jobs);
     if (failed) {
         fprintf(stderr, "bench: %d job(s) failed (errors above); the tables leave them out\n", failed);

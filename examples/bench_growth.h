@@ -93,6 +93,7 @@ typedef struct bg_results {
     int chosen[BG_MAX_PROTOS][BG_MAX_ENTRIES];        /* per base entry: the entry reported for it */
     int best_baseline[BG_MAX_PROTOS];                 /* entry index, -1 when none */
     bg_run *runs[BG_MAX_PROTOS][BG_MAX_ENTRIES][BG_MAX_SEEDS];
+    char *op_path[BG_MAX_PROTOS][BG_MAX_ENTRIES][BG_MAX_SEEDS]; /* a learned run's operator file, or NULL */
     int jobs;          /* wall times are reported only with one job at a time */
     const char *mode;  /* "", "quick", "demo" */
     const char *out_dir, *tag;
@@ -105,6 +106,10 @@ typedef struct bg_results {
  * table (also to stdout), the CSV curves, one SVG per protocol and, last,
  * the JSON line. Returns non-zero when an output could not be written. */
 void bg_choose(bg_results *R, int p);
+/* bench_growth.c: make sure the operator file of learned run (p, e, seed)
+ * exists (fitting it again, deterministically, when a cached run has
+ * none); 0 when it does. */
+int bg_operator_file(const bg_results *R, int p, int e, int seed);
 /* An entry's fitting steps under a protocol. */
 int64_t bg_fit_steps_of(const bg_proto *p, const bg_entry *e);
 int bg_report(bg_results *R);

@@ -322,7 +322,24 @@ static void bg_write_proto(FILE *f, const bg_results *R, int p, const char *svg)
     if (R->best_baseline[p] >= 0)
         fprintf(f, "- Best baseline (lowest mean annealed loss over the budgets on the %s seeds): %s.\n",
                 R->select_seeds ? "selection" : "same", R->entries[R->best_baseline[p]].label);
-    fprintf(f, "- Chart: %s\n\n", svg);
+    fprintf(f, "- Chart: %s\n", svg);
+    /* what each learned method's operator learned, on the first reported seed */
+    for (i = 0; i < n; i++) {
+        int e = list[i], s;
+        char dir[1200], depth[1300], width[1300], why[1300];
+        if (!R->entries[e].learned) continue;
+        for (s = lo; s < hi && !R->runs[p][e][s]; s++) {}
+        if (s >= hi || bg_operator_file(R, p, e, s)) continue;
+        snprintf(dir, sizeof dir, "%s/ops_%s_%s_%s%s", R->out_dir, bg_setting_name(P->setting),
+                 ligo_family_name(P->family), R->entries[e].label, R->tag);
+        if (tool_show_operator(R->op_path[p][e][s], dir, depth, width, sizeof depth, why, sizeof why)) {
+            fprintf(stderr, "bench: %s\n", why);
+            continue;
+        }
+        fprintf(f, "- The %s operator of seed %d: depth coefficients %s, width factors %s\n", R->entries[e].label, s,
+                depth[0] ? depth : "(none)", width[0] ? width : "(none)");
+    }
+    fprintf(f, "\n");
 
     /* paired differences */
     fprintf(f, "Paired difference of the annealed validation loss at equal FLOPs (learned method minus the other; "

@@ -161,28 +161,23 @@ static int show_width(const ligo_safetensors *st, const char *path, const char *
     return fclose(f) != 0 ? -1 : 1;
 }
 
-int cmd_show(int argc, char **argv) {
-    const char *op = NULL, *out = "show";
-    tool_opt opts[] = {{"--operator", 's', &op, 0, 0, "a growth operator file (ligo grow --operator-out)"},
-                       {"--out", 's', &out, 0, 0, "directory for depth.svg and width.svg (show)"},
-                       {NULL, 0, NULL, 0, 0, NULL}};
-    ligo_ctx *ctx;
+/* Draw an operator file's pictures into dir (made when missing; nothing is
+ * made when the file is no operator). 0 on success with the paths in
+ * depth and width ("" for a picture the operator has nothing for); else
+ * 1 with the reason in why. */
+int tool_show_operator(const char *op, const char *dir, char *depth, char *width, size_t n, char *why, size_t why_n) {
+    ligo_ctx *ctx = ligo_ctx_new(NULL);
     ligo_safetensors st;
-    char depth[1200], width[1200], title[256];
+    char title[256];
     const char *meth, *L1, *D1;
-    int rd, rw, r = tool_parse("show", "Draw what a growth operator learned: its depth coefficients and its width "
-                                       "factors' row norms, as SVG.",
-                               argc, argv, opts);
-    if (r) return r == 1 ? 0 : r;
-    if (!op) return tool_usage_error("show", "--operator is required%s%s", "", "");
-    if (tool_dry_run) return 0;
-    ctx = ligo_ctx_new(NULL);
-    if (!ctx) return 1;
+    int rd, rw;
+    depth[0] = width[0] = why[0] = '\0';
+    if (!ctx) {
+        snprintf(why, why_n, "cannot create a context");
+        return 1;
+    }
     if (ligo_st_read(ctx, op, &st) != LIGO_OK) {
-        fprintf(stderr, "ligo show: %s\n", ligo_get_error(ctx));
-        printf("{\"command\":\"show\",\"ok\":false,\"error\":");
-        tool_json_str(stdout, ligo_get_error(ctx));
-        printf("}\n");
+        snprintf(why, why_n, "%s", ligo_get_error(ctx));
         ligo_ctx_free(ctx);
         return 1;
     }
@@ -190,35 +185,56 @@ int cmd_show(int argc, char **argv) {
     L1 = ligo_st_get_meta(&st, "ligo.grow.small_layers");
     D1 = ligo_st_get_meta(&st, "ligo.grow.small_dim");
     if (!meth) {
-        fprintf(stderr, "ligo show: %s is not a growth operator (no ligo.grow.method in its metadata)\n", op);
-        printf("{\"command\":\"show\",\"ok\":false,\"error\":\"not a growth operator\"}\n");
+        snprintf(why, why_n, "%s is not a growth operator (no ligo.grow.method in its metadata)", op);
         ligo_ctx_free(ctx);
         return 1;
     }
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) { /* after the file is known good: nothing is left behind */
-        fprintf(stderr, "ligo show: cannot create %s: %s\n", out, strerror(errno));
-        printf("{\"command\":\"show\",\"ok\":false,\"error\":\"cannot create the output directory\"}\n");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) { /* after the file is known good: nothing is left behind */
+        snprintf(why, why_n, "cannot create %s: %s", dir, strerror(errno));
         ligo_ctx_free(ctx);
         return 1;
     }
     snprintf(title, sizeof title, "%.40s operator: %s layers x %s grown to %s x %s", meth, L1 ? L1 : "?", D1 ? D1 : "?",
              ligo_st_get_meta(&st, "ligo.n_layer") ? ligo_st_get_meta(&st, "ligo.n_layer") : "?",
              ligo_st_get_meta(&st, "ligo.d_model") ? ligo_st_get_meta(&st, "ligo.d_model") : "?");
-    snprintf(depth, sizeof depth, "%s/depth.svg", out);
-    snprintf(width, sizeof width, "%s/width.svg", out);
+    snprintf(depth, n, "%s/depth.svg", dir);
+    snprintf(width, n, "%s/width.svg", dir);
     rd = show_depth(&st, depth, title);
     rw = show_width(&st, width, title);
     ligo_ctx_free(ctx);
     if (rd < 0 || rw < 0) {
-        fprintf(stderr, "ligo show: cannot write %s\n", rd < 0 ? depth : width);
-        printf("{\"command\":\"show\",\"ok\":false,\"error\":\"cannot write the pictures\"}\n");
+        snprintf(why, why_n, "cannot write %s", rd < 0 ? depth : width);
+        return 1;
+    }
+    if (!rd) depth[0] = '\0';
+    if (!rw) width[0] = '\0';
+    return 0;
+}
+
+int cmd_show(int argc, char **argv) {
+    const char *op = NULL, *out = "show";
+    tool_opt opts[] = {{"--operator", 's', &op, 0, 0, "a growth operator file (ligo grow --operator-out)"},
+                       {"--out", 's', &out, 0, 0, "directory for depth.svg and width.svg (show)"},
+                       {NULL, 0, NULL, 0, 0, NULL}};
+    char depth[1200], width[1200], why[1200];
+    int r = tool_parse("show", "Draw what a growth operator learned: its depth coefficients and its width "
+                               "factors' row norms, as SVG.",
+                       argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (!op) return tool_usage_error("show", "--operator is required%s%s", "", "");
+    if (tool_dry_run) return 0;
+    if (tool_show_operator(op, out, depth, width, sizeof depth, why, sizeof why)) {
+        fprintf(stderr, "ligo show: %s\n", why);
+        printf("{\"command\":\"show\",\"ok\":false,\"error\":");
+        tool_json_str(stdout, why);
+        printf("}\n");
         return 1;
     }
     printf("{\"command\":\"show\",\"ok\":true,\"depth\":");
-    if (rd) tool_json_str(stdout, depth);
+    if (depth[0]) tool_json_str(stdout, depth);
     else printf("null");
     printf(",\"width\":");
-    if (rw) tool_json_str(stdout, width);
+    if (width[0]) tool_json_str(stdout, width);
     else printf("null");
     printf("}\n");
     return 0;

@@ -29,5 +29,9 @@ void tool_json_str(FILE *f, const char *s);
 
 int cmd_bench(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+/* show.c: an operator file's pictures (depth.svg, width.svg) into dir; 0
+ * on success (paths in depth and width, "" where there is nothing to
+ * draw), else 1 with the reason in why. */
+int tool_show_operator(const char *op, const char *dir, char *depth, char *width, size_t n, char *why, size_t why_n);
 
 #endif

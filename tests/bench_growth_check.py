@@ -15,6 +15,7 @@ checked from its own outputs by independent recomputation:
 Usage: bench_growth_check.py BUILD_DIR
 """
 import csv
+import glob
 import json
 import math
 import os
@@ -125,6 +126,21 @@ def main():
     j2, err2 = run()
     if "start" in err2 or j2["settings"] != j["settings"]:
         problems.append("the second invocation did not reuse the cached runs")
+    # the learned run's operator is kept, and a cached run without one fits
+    # it again to the same bytes (the fitting is deterministic)
+    ops = sorted(glob.glob(os.path.join(work, "runs", "*ligo_s2_*.op.safetensors")))  # the first report seed's
+    if not ops:
+        problems.append("no operator file kept for the ligo runs")
+    else:
+        before = open(ops[0], "rb").read()
+        for o in ops:
+            os.remove(o)
+        j3, _ = run()
+        if not os.path.exists(ops[0]) or open(ops[0], "rb").read() != before:
+            problems.append("fitting %s again did not give the same operator" % os.path.basename(ops[0]))
+        pics = glob.glob(os.path.join(work, "ops_both_gpt_ligo", "*.svg"))
+        if len(pics) != 2:
+            problems.append("the ligo operator's pictures are missing (%s)" % pics)
     for p in problems:
         print("bench growth check: " + p)
     print("bench growth check: %d problems (equal FLOPs, paired statistics, variant choice, cache)" % len(problems))
