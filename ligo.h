@@ -183,7 +183,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
-typedef struct ligo_data ligo_data; /* train section */
+typedef struct ligo_data ligo_data; /* data section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -849,7 +849,7 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
- * images; deterministic batches from an explicit RNG
+ * images; deterministic batches from an explicit RNG; a family's data
  * ====================================================================== */
 
 /* A token stream held in the context's persistent memory. Tokens [0, split)
@@ -939,6 +939,31 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * a missing or unreadable file is LIGO_EIO with the path and the reason).
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
+
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 /* ======================================================================
  * io: safetensors files (F32, little-endian) with string metadata; saving
@@ -1199,33 +1224,8 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
 LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
- * train: data for a family, evaluation, the training loop
+ * train: evaluation, the training loop
  * ====================================================================== */
-
-/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
-struct ligo_data {
-    ligo_family family;
-    ligo_tokens tokens;
-    ligo_images train, test; /* ViT */
-};
-
-/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
- * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
- * files. */
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
-/* Whether data d suit a model of config cfg at window length T (ViT: T is
- * not used), before any work: the family, the vocabulary (BERT: one more id
- * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
- * a training split of at least T + 1 tokens (one window and the token after
- * it), and, when eval is non-zero, a validation split holding at least one
- * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
- * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
- * same (with eval), ligo_grow_fit the training part. */
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
-/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
- * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 typedef struct ligo_eval_result {
     double loss;     /* mean cross-entropy in nats */
@@ -1604,7 +1604,17 @@ LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
 LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
 LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
 LIGO__PRIV int ligo__meta_real(const char *s, double *out);
-/* train.c: the checks of ligo_data_check, reported as WHO's. */
+/* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
+ * is 32 bits), a callee's error restated as "fn: name: <its message>"
+ * (name may be NULL; scratch since mk is released), and byte orders. */
+#define LIGO__MAX_FILE \
+    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
+/* data_family.c: whether the data's ids (images) suit cfg, and the checks
+ * of ligo_data_check reported as WHO's. */
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
 
@@ -7008,28 +7018,16 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
 }
 /* ==== end src/optim.c ==== */
 
-/* ==== begin src/data.c ==== */
-/* data.c: token streams (bytes, GPT-2 token files), MLM masking, IDX
- * images (plain or gzip, with a built-in inflate), deterministic batches,
- * whole-file reads. Every parser checks sizes against its input before it
- * allocates or reads; malformed input is LIGO_EFORMAT, never a crash. */
+/* ==== begin src/file.c ==== */
+/* file.c: whole files into memory, for every loader of outside data: one
+ * reader with one size cap (LIGO__MAX_FILE), plain files and pipes alike,
+ * and the byte orders the formats use. */
 
 #include <errno.h>
 
-/* Caps on outside data (documented in ligo_api.h): files read whole by the
- * loaders, and the decompressed size of one gzip-compressed IDX file. The
- * comparison keeps the 64 GiB constant valid where size_t is 32 bits. */
-#define LIGO__MAX_FILE \
-    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
-#define LIGO__MAX_GUNZIP ((size_t)1 << 31) /* 2 GiB */
-#define LIGO__GPT2_MAGIC 20240520
-#define LIGO__GPT2_HEADER (256 * 4)
-#define LIGO__GPT2_VOCAB 50257
-
 /* The first error wins, so a loader that wants its own name and the file's
- * on a callee's error rewrites it: "fn: name: <callee's message>". Scratch
- * memory used since mk is released. */
-static ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name) {
+ * on a callee's error rewrites it. */
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name) {
     char why[LIGO__ERRMSG];
     ligo_status s = ctx->status;
     snprintf(why, sizeof why, "%s", ctx->errmsg);
@@ -7039,11 +7037,11 @@ static ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, con
     return ligo_set_error(ctx, s, "%s: %s", fn, why);
 }
 
-static uint32_t ligo__le32(const unsigned char *p) {
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint32_t ligo__be32(const unsigned char *p) {
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p) {
     return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
 }
 
@@ -7174,6 +7172,17 @@ LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_
     *out_n = got;
     return LIGO_OK;
 }
+/* ==== end src/file.c ==== */
+
+/* ==== begin src/data.c ==== */
+/* data.c: token streams (bytes, GPT-2 token files), deterministic
+ * batches and evaluation windows, masked-LM corruption. Every parser checks
+ * sizes against its input before it allocates or reads; malformed input is
+ * LIGO_EFORMAT, never a crash. */
+
+#define LIGO__GPT2_MAGIC 20240520
+#define LIGO__GPT2_HEADER (256 * 4)
+#define LIGO__GPT2_VOCAB 50257
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -7405,8 +7414,13 @@ LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *
     }
     return LIGO_OK;
 }
+/* ==== end src/data.c ==== */
 
-/* --------------------------------------------------------------- inflate
+/* ==== begin src/inflate.c ==== */
+/* inflate.c: gzip (RFC 1952) with a built-in inflate (RFC 1951), for
+ * gzipped IDX files: every table and length checked, output capped. */
+
+/* ---------------------------------------------------------------- inflate
  * RFC 1951. Bits come LSB first from a 64-bit buffer that is refilled a
  * byte at a time and never reads past the input. Huffman codes are
  * canonical: counts per length and the symbols sorted by code (as zlib's
@@ -7886,8 +7900,14 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
     *out_n = s.len;
     return LIGO_OK;
 }
+/* ==== end src/inflate.c ==== */
 
-/* ------------------------------------------------------------------- IDX */
+/* ==== begin src/idx.c ==== */
+/* idx.c: IDX images and labels (MNIST, Fashion-MNIST), plain or gzipped,
+ * and random image batches. */
+
+/* The decompressed size of one gzip-compressed IDX file. */
+#define LIGO__MAX_GUNZIP ((size_t)1 << 31) /* 2 GiB */
 
 /* The bytes of an IDX file, gunzipped (into scratch) when they start with
  * 1f 8b. */
@@ -8049,7 +8069,118 @@ LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, lig
     }
     return LIGO_OK;
 }
-/* ==== end src/data.c ==== */
+/* ==== end src/idx.c ==== */
+
+/* ==== begin src/data_family.c ==== */
+/* data_family.c: what a family trains on (ligo_data): loading it, checking
+ * that it suits a model before any work, and drawing a training batch, the
+ * same for the trainer and the growth operator's fitting. */
+
+#include <errno.h>
+
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
+    memset(out, 0, sizeof *out);
+    out->family = family;
+    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
+    {
+        /* the four IDX files, gzipped (Debian's layout) or not */
+        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                       "t10k-labels-idx1-ubyte"};
+        char p[4][1024];
+        int i;
+        for (i = 0; i < 4; i++) {
+            FILE *f;
+            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (f) {
+                fclose(f);
+                continue;
+            }
+            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (!f)
+                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
+                                      path, names[i], strerror(errno));
+            fclose(f);
+        }
+        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
+        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
+    }
+}
+
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
+    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
+    if (cfg->family != LIGO_VIT && cfg->vocab < need)
+        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
+                              (long)d->tokens.vocab, (long long)cfg->vocab,
+                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
+    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
+                                    d->train.n_classes > cfg->n_classes))
+        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
+                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
+                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval) {
+    int64_t n_train, n_val, win;
+    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) {
+        if (d->train.n < 1 || (eval && d->test.n < 1))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
+                                  who, (long long)d->train.n, (long long)d->test.n);
+        return LIGO_OK;
+    }
+    if (T < 1 || T > cfg->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
+                              (long long)T, (long long)cfg->ctx_len);
+    n_train = d->tokens.split;
+    n_val = d->tokens.n - d->tokens.split;
+    if (n_train < T + 1)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
+                              "and the token after it)",
+                              who, (long long)n_train, (long long)(T + 1), (long long)T);
+    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
+    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
+                              "evaluation window of %lld at ctx %lld%s",
+                              who, (long long)n_val, (long long)win, (long long)T,
+                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
+}
+
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
+    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    /* BERT: windows of T tokens, corrupted for masked LM */
+    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
+    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
+    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
+                         inputs, targets);
+}
+/* ==== end src/data_family.c ==== */
 
 /* ==== begin src/io.c ==== */
 /* io.c: safetensors files. A strict little JSON parser for the header, a
@@ -10991,121 +11122,14 @@ done:
 /* ==== end src/grow_file.c ==== */
 
 /* ==== begin src/train.c ==== */
-/* train.c: data for each family, evaluation, and the training loop used by
- * the examples: progress line, periodic evaluation, CSV log, checkpoints
- * with the whole training state, early stop at a target loss, and a clear
- * stop on a non-finite loss or gradient. */
-
-#include <errno.h>
+/* train.c: evaluation, and the training loop used by the examples:
+ * progress line, periodic evaluation, CSV log, checkpoints with the whole
+ * training state, early stop at a target loss, and a clear stop on a
+ * non-finite loss or gradient. */
 
 #if !defined(LIGO_NO_THREADS) || defined(__unix__)
 #include <unistd.h>
 #endif
-
-/* ------------------------------------------------------------------ data */
-
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
-    memset(out, 0, sizeof *out);
-    out->family = family;
-    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
-    {
-        /* the four IDX files, gzipped (Debian's layout) or not */
-        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                                       "t10k-labels-idx1-ubyte"};
-        char p[4][1024];
-        int i;
-        for (i = 0; i < 4; i++) {
-            FILE *f;
-            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (f) {
-                fclose(f);
-                continue;
-            }
-            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (!f)
-                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
-                                      path, names[i], strerror(errno));
-            fclose(f);
-        }
-        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
-        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
-    }
-}
-
-static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
-    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
-    if (cfg->family != LIGO_VIT && cfg->vocab < need)
-        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
-                              (long)d->tokens.vocab, (long long)cfg->vocab,
-                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
-    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
-                                    d->train.n_classes > cfg->n_classes))
-        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
-                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
-                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
-    return LIGO_OK;
-}
-
-LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
-                                        int64_t T, int eval) {
-    int64_t n_train, n_val, win;
-    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) {
-        if (d->train.n < 1 || (eval && d->test.n < 1))
-            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
-                                  who, (long long)d->train.n, (long long)d->test.n);
-        return LIGO_OK;
-    }
-    if (T < 1 || T > cfg->ctx_len)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
-                              (long long)T, (long long)cfg->ctx_len);
-    n_train = d->tokens.split;
-    n_val = d->tokens.n - d->tokens.split;
-    if (n_train < T + 1)
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
-                              "and the token after it)",
-                              who, (long long)n_train, (long long)(T + 1), (long long)T);
-    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
-    win = cfg->family == LIGO_GPT ? T + 1 : T;
-    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
-                              "evaluation window of %lld at ctx %lld%s",
-                              who, (long long)n_val, (long long)win, (long long)T,
-                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
-    return LIGO_OK;
-}
-
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
-}
-
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
-    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
-    /* BERT: windows of T tokens, corrupted for masked LM */
-    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
-    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
-    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
-                         inputs, targets);
-}
 
 /* ------------------------------------------------------------ evaluation */
 

@@ -52,7 +52,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
-typedef struct ligo_data ligo_data; /* train section */
+typedef struct ligo_data ligo_data; /* data section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -606,7 +606,7 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
- * images; deterministic batches from an explicit RNG
+ * images; deterministic batches from an explicit RNG; a family's data
  * ====================================================================== */
 
 /* A token stream held in the context's persistent memory. Tokens [0, split)
@@ -696,6 +696,31 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * a missing or unreadable file is LIGO_EIO with the path and the reason).
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
+
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 /* ======================================================================
  * io: safetensors files (F32, little-endian) with string metadata; saving
@@ -956,33 +981,8 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
 LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
- * train: data for a family, evaluation, the training loop
+ * train: evaluation, the training loop
  * ====================================================================== */
-
-/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
-struct ligo_data {
-    ligo_family family;
-    ligo_tokens tokens;
-    ligo_images train, test; /* ViT */
-};
-
-/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
- * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
- * files. */
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
-/* Whether data d suit a model of config cfg at window length T (ViT: T is
- * not used), before any work: the family, the vocabulary (BERT: one more id
- * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
- * a training split of at least T + 1 tokens (one window and the token after
- * it), and, when eval is non-zero, a validation split holding at least one
- * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
- * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
- * same (with eval), ligo_grow_fit the training part. */
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
-/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
- * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 typedef struct ligo_eval_result {
     double loss;     /* mean cross-entropy in nats */

@@ -281,7 +281,17 @@ LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
 LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
 LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
 LIGO__PRIV int ligo__meta_real(const char *s, double *out);
-/* train.c: the checks of ligo_data_check, reported as WHO's. */
+/* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
+ * is 32 bits), a callee's error restated as "fn: name: <its message>"
+ * (name may be NULL; scratch since mk is released), and byte orders. */
+#define LIGO__MAX_FILE \
+    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
+/* data_family.c: whether the data's ids (images) suit cfg, and the checks
+ * of ligo_data_check reported as WHO's. */
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
 
