@@ -56,6 +56,7 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     "data_family.c",
     "io.c",
     "checkpoint.c",
+    "step.c",
     "grow.c",
     "grow_apply.c",
     "grow_fit.c",

@@ -1180,7 +1180,9 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * methods. Each step is ligo_trainer_step's, with its checks: a non-finite
+ * loss or gradient is LIGO_ENONFINITE, "ligo_grow_fit: fitting stopped at
+ * step N: the loss is nan", before any update. With cfg.fit_ckpt_path, saves the fitting state there (see
  * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
  * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
  * fit_step < cfg.fit_steps, and the next call continues. A fitting
@@ -1617,6 +1619,31 @@ LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
 LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
+
+/* step.c: one training step, the trainer's and the operator fit's. What
+ * it trains, filled once per run: */
+typedef ligo_tensor *(*ligo__loss_fn)(ligo_ctx *ctx, void *user, const ligo_batch *batch);
+typedef struct ligo__step {
+    const char *what;          /* the messages' subject: "WHAT stopped at step N: ..." */
+    const ligo_data *data;     /* batches (ligo_data_batch) for a model of cfg */
+    const ligo_config *cfg;
+    ligo_rng *rng;
+    int64_t B, T;
+    int32_t *inputs, *targets; /* B (T + 1) ids each */
+    float *images;             /* B images (ViT), else NULL */
+    ligo__loss_fn loss;        /* a batch's mean loss, on the tape */
+    void *user;
+    float *params, *grad;      /* the trained floats and their gradient, n each */
+    int64_t n;
+    ligo_optim *opt;
+    double clip;               /* global-norm clipping, 0 = off */
+} ligo__step;
+/* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
+ * (to *loss), backward, clipping, the update. A non-finite loss or
+ * gradient is LIGO_ENONFINITE, "WHAT stopped at step N: the loss is X" or
+ * "...: the gradient is not finite", before any update. Scratch is left as
+ * it was. */
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -9775,6 +9802,58 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
 }
 /* ==== end src/checkpoint.c ==== */
 
+/* ==== begin src/step.c ==== */
+/* step.c: one training step, the same for the trainer (its model's
+ * parameters) and the growth operator's fitting (the operator's floats
+ * through the large model's loss): a batch, the loss, backward, the loss
+ * and the gradient checked finite, clipping, the update. One function, so
+ * both stop on the same checks with the same messages. */
+
+static int ligo__all_finite(const float *x, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss_out) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    ligo_batch bt;
+    ligo_tensor *loss;
+    double norm;
+    if (ligo_data_batch(ctx, s->data, s->cfg, s->rng, s->B, s->T, s->inputs, s->targets, s->images) != LIGO_OK)
+        goto done;
+    memset(&bt, 0, sizeof bt);
+    bt.B = s->B;
+    bt.T = s->T;
+    bt.inputs = s->inputs;
+    bt.targets = s->targets;
+    bt.images = s->images;
+    memset(s->grad, 0, (size_t)s->n * sizeof(float));
+    loss = s->loss(ctx, s->user, &bt);
+    if (!loss) goto done;
+    *loss_out = loss->data[0];
+    if (!isfinite(loss->data[0])) {
+        ligo_set_error(ctx, LIGO_ENONFINITE, "%s stopped at step %lld: the loss is %g", s->what, (long long)step,
+                       (double)loss->data[0]);
+        goto done;
+    }
+    if (ligo_backward(ctx, loss) != LIGO_OK) goto done;
+    /* the norm is already NaN or infinite when an element is; the scan
+     * guards the update itself */
+    norm = ligo_clip_grad_norm(s->grad, s->n, s->clip);
+    if (!isfinite(norm) || !ligo__all_finite(s->grad, s->n)) {
+        ligo_set_error(ctx, LIGO_ENONFINITE, "%s stopped at step %lld: the gradient is not finite", s->what,
+                       (long long)step);
+        goto done;
+    }
+    ligo_optim_step(ctx, s->opt, s->params, s->grad, lr);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+/* ==== end src/step.c ==== */
+
 /* ==== begin src/grow.c ==== */
 /* grow.c: the LiGO growth operator (Wang et al., ICLR 2023, section 3)
  * and the baseline growth methods, all through one materialisation.
@@ -10622,12 +10701,23 @@ static void ligo__fit_count(ligo_ctx *ctx, ligo_grow *g, double *f0, double *t0)
     *t0 = t;
 }
 
+/* The large model's loss on weights materialised from the operator. */
+typedef struct ligo__fit_user {
+    ligo_grow *g;
+    ligo_tensor **w; /* room for the large model's weights */
+} ligo__fit_user;
+
+static ligo_tensor *ligo__fit_loss(ligo_ctx *ctx, void *user, const ligo_batch *bt) {
+    ligo__fit_user *u = (ligo__fit_user *)user;
+    if (ligo_grow_materialize(ctx, u->g, u->w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, u->g->shape, u->w, bt, NULL);
+}
+
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
     ligo_optim *opt;
     ligo_schedule sched;
-    int32_t *in, *tg;
-    float *img = NULL;
-    ligo_tensor **w;
+    ligo__step st;
+    ligo__fit_user fu;
     int64_t B, T, every;
     ligo_mark outer;
     double f0, t0;
@@ -10670,55 +10760,43 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     sched.total = g->cfg.fit_steps;
     sched.decay = LIGO_DECAY_CONSTANT;
     outer = ligo_scratch_mark(ctx);
-    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    memset(&st, 0, sizeof st);
+    st.what = "ligo_grow_fit: fitting";
+    st.data = d;
+    st.cfg = &g->large;
+    st.rng = &g->fit_rng;
+    st.B = B;
+    st.T = T;
+    st.inputs = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    st.targets = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
     if (g->large.family == LIGO_VIT)
-        img = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
-    if (!in || !tg || !w || (g->large.family == LIGO_VIT && !img)) return ctx->status;
+        st.images = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
+    fu.g = g;
+    fu.w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    st.loss = ligo__fit_loss;
+    st.user = &fu;
+    st.params = g->data;
+    st.grad = g->grad;
+    st.n = g->n;
+    st.opt = opt;
+    st.clip = g->cfg.fit_clip;
+    if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
     t0 = ligo_time_sec();
     while (g->fit_step < g->cfg.fit_steps) {
         int64_t step = g->fit_step;
-        ligo_mark mk = ligo_scratch_mark(ctx);
-        ligo_batch bt;
-        ligo_tensor *loss;
-        double norm;
+        float loss;
         if (g->cfg.interrupt && *g->cfg.interrupt) {
             stopped = 1;
             break;
         }
-        if (ligo_data_batch(ctx, d, &g->large, &g->fit_rng, B, T, in, tg, img) != LIGO_OK) break;
-        memset(g->grad, 0, (size_t)g->n * sizeof(float));
-        if (ligo_grow_materialize(ctx, g, w) != LIGO_OK) break;
-        memset(&bt, 0, sizeof bt);
-        bt.B = B;
-        bt.T = T;
-        bt.inputs = in;
-        bt.targets = tg;
-        bt.images = img;
-        loss = ligo_model_forward(ctx, g->shape, w, &bt, NULL);
-        if (!loss) break;
-        if (!isfinite(loss->data[0])) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the loss is %g at fitting step %lld",
-                           (double)loss->data[0], (long long)step + 1);
-            break;
-        }
-        if (ligo_backward(ctx, loss) != LIGO_OK) break;
-        norm = ligo_clip_grad_norm(g->grad, g->n, g->cfg.fit_clip);
-        if (!isfinite(norm)) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the gradient is not finite at fitting step %lld",
-                           (long long)step + 1);
-            break;
-        }
-        if (ligo_optim_step(ctx, opt, g->data, g->grad, ligo_schedule_lr(&sched, step)) != LIGO_OK) break;
-        if (step == 0) g->fit_loss_first = loss->data[0];
-        g->fit_loss_last = loss->data[0];
+        if (ligo__train_step(ctx, &st, step + 1, ligo_schedule_lr(&sched, step), &loss) != LIGO_OK) break;
+        if (step == 0) g->fit_loss_first = loss;
+        g->fit_loss_last = loss;
         g->fit_step = step + 1;
         if (g->cfg.progress)
             printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                              (long long)g->cfg.fit_steps, (double)loss->data[0]);
-        ligo_scratch_rewind(ctx, mk);
+                              (long long)g->cfg.fit_steps, (double)loss);
         if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
             ligo__fit_count(ctx, g, &f0, &t0);
             if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
@@ -11395,56 +11473,40 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
     return tr;
 }
 
-static int ligo__all_finite(const float *x, int64_t n) {
-    int64_t i;
-    for (i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
+static ligo_tensor *ligo__trainer_loss(ligo_ctx *ctx, void *model, const ligo_batch *bt) {
+    return ligo_model_loss(ctx, (ligo_model *)model, bt, NULL);
 }
 
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
-    ligo_mark mk;
-    ligo_batch bt;
-    ligo_tensor *loss;
-    double f0, t0, norm;
-    ligo_model *m;
-    float lr;
+    ligo__step st;
+    double f0, t0;
+    float loss = 0.0f;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
-    m = tr->model;
     t0 = ligo_time_sec();
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
-                        tr->images) != LIGO_OK)
+    memset(&st, 0, sizeof st);
+    st.what = "training";
+    st.data = tr->data;
+    st.cfg = &tr->model->cfg;
+    st.rng = &tr->rng;
+    st.B = tr->cfg.batch;
+    st.T = tr->cfg.ctx;
+    st.inputs = tr->inputs;
+    st.targets = tr->targets;
+    st.images = tr->images;
+    st.loss = ligo__trainer_loss;
+    st.user = tr->model;
+    st.params = tr->model->data;
+    st.grad = tr->model->grad;
+    st.n = tr->model->n_floats;
+    st.opt = tr->opt;
+    st.clip = tr->cfg.clip;
+    if (ligo__train_step(ctx, &st, tr->step + 1, ligo_schedule_lr(&tr->cfg.sched, tr->step), &loss) != LIGO_OK)
         return ctx->status;
-    memset(&bt, 0, sizeof bt);
-    bt.B = tr->cfg.batch;
-    bt.T = tr->cfg.ctx;
-    bt.inputs = tr->inputs;
-    bt.targets = tr->targets;
-    bt.images = tr->images;
-    ligo_model_zero_grad(m);
-    loss = ligo_model_loss(ctx, m, &bt, NULL);
-    if (!loss) return ctx->status;
-    if (!isfinite(loss->data[0])) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
-                              (long long)tr->step + 1, (double)loss->data[0]);
-    }
-    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
-    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
-    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
-                              (long long)tr->step + 1);
-    }
-    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
-    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
     tr->step++;
-    tr->last_loss = loss->data[0];
-    if (loss_out) *loss_out = loss->data[0];
-    ligo_scratch_rewind(ctx, mk);
+    tr->last_loss = loss;
+    if (loss_out) *loss_out = loss;
     tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
     tr->seconds += ligo_time_sec() - t0;
     return LIGO_OK;

@@ -937,7 +937,9 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * methods. Each step is ligo_trainer_step's, with its checks: a non-finite
+ * loss or gradient is LIGO_ENONFINITE, "ligo_grow_fit: fitting stopped at
+ * step N: the loss is nan", before any update. With cfg.fit_ckpt_path, saves the fitting state there (see
  * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
  * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
  * fit_step < cfg.fit_steps, and the next call continues. A fitting

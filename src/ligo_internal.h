@@ -295,4 +295,29 @@ LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, cons
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
 
+/* step.c: one training step, the trainer's and the operator fit's. What
+ * it trains, filled once per run: */
+typedef ligo_tensor *(*ligo__loss_fn)(ligo_ctx *ctx, void *user, const ligo_batch *batch);
+typedef struct ligo__step {
+    const char *what;          /* the messages' subject: "WHAT stopped at step N: ..." */
+    const ligo_data *data;     /* batches (ligo_data_batch) for a model of cfg */
+    const ligo_config *cfg;
+    ligo_rng *rng;
+    int64_t B, T;
+    int32_t *inputs, *targets; /* B (T + 1) ids each */
+    float *images;             /* B images (ViT), else NULL */
+    ligo__loss_fn loss;        /* a batch's mean loss, on the tape */
+    void *user;
+    float *params, *grad;      /* the trained floats and their gradient, n each */
+    int64_t n;
+    ligo_optim *opt;
+    double clip;               /* global-norm clipping, 0 = off */
+} ligo__step;
+/* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
+ * (to *loss), backward, clipping, the update. A non-finite loss or
+ * gradient is LIGO_ENONFINITE, "WHAT stopped at step N: the loss is X" or
+ * "...: the gradient is not finite", before any update. Scratch is left as
+ * it was. */
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
+
 #endif /* LIGO_INTERNAL_H */

@@ -272,56 +272,40 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
     return tr;
 }
 
-static int ligo__all_finite(const float *x, int64_t n) {
-    int64_t i;
-    for (i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
+static ligo_tensor *ligo__trainer_loss(ligo_ctx *ctx, void *model, const ligo_batch *bt) {
+    return ligo_model_loss(ctx, (ligo_model *)model, bt, NULL);
 }
 
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
-    ligo_mark mk;
-    ligo_batch bt;
-    ligo_tensor *loss;
-    double f0, t0, norm;
-    ligo_model *m;
-    float lr;
+    ligo__step st;
+    double f0, t0;
+    float loss = 0.0f;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
-    m = tr->model;
     t0 = ligo_time_sec();
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
-                        tr->images) != LIGO_OK)
+    memset(&st, 0, sizeof st);
+    st.what = "training";
+    st.data = tr->data;
+    st.cfg = &tr->model->cfg;
+    st.rng = &tr->rng;
+    st.B = tr->cfg.batch;
+    st.T = tr->cfg.ctx;
+    st.inputs = tr->inputs;
+    st.targets = tr->targets;
+    st.images = tr->images;
+    st.loss = ligo__trainer_loss;
+    st.user = tr->model;
+    st.params = tr->model->data;
+    st.grad = tr->model->grad;
+    st.n = tr->model->n_floats;
+    st.opt = tr->opt;
+    st.clip = tr->cfg.clip;
+    if (ligo__train_step(ctx, &st, tr->step + 1, ligo_schedule_lr(&tr->cfg.sched, tr->step), &loss) != LIGO_OK)
         return ctx->status;
-    memset(&bt, 0, sizeof bt);
-    bt.B = tr->cfg.batch;
-    bt.T = tr->cfg.ctx;
-    bt.inputs = tr->inputs;
-    bt.targets = tr->targets;
-    bt.images = tr->images;
-    ligo_model_zero_grad(m);
-    loss = ligo_model_loss(ctx, m, &bt, NULL);
-    if (!loss) return ctx->status;
-    if (!isfinite(loss->data[0])) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
-                              (long long)tr->step + 1, (double)loss->data[0]);
-    }
-    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
-    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
-    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
-                              (long long)tr->step + 1);
-    }
-    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
-    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
     tr->step++;
-    tr->last_loss = loss->data[0];
-    if (loss_out) *loss_out = loss->data[0];
-    ligo_scratch_rewind(ctx, mk);
+    tr->last_loss = loss;
+    if (loss_out) *loss_out = loss;
     tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
     tr->seconds += ligo_time_sec() - t0;
     return LIGO_OK;

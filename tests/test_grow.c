@@ -483,6 +483,39 @@ static void test_fit_context(void) {
     ligo_ctx_free(ctx);
 }
 
+/* A non-finite loss stops the fitting with the trainer's checks and
+ * message (the same training step), naming the step, before any update. */
+static void test_fit_nonfinite(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    ligo_data d;
+    unsigned char bytes[400];
+    float *before;
+    int i;
+    for (i = 0; i < 400; i++) bytes[i] = (unsigned char)((i * 7 + i / 5) % 11);
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, bytes, sizeof bytes, &d.tokens), LIGO_OK);
+    d.tokens.vocab = 11;
+    s->data[s->info[ligo_model_find(s, "ln_f.weight")].offset] = (float)NAN;
+    gc.fit_steps = 2;
+    gc.batch = 2;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g != NULL);
+    if (!g) return;
+    before = (float *)malloc((size_t)g->n * sizeof(float));
+    memcpy(before, g->data, (size_t)g->n * sizeof(float));
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_ENONFINITE);
+    CHECK_MSG(strcmp(ligo_get_error(ctx), "ligo_grow_fit: fitting stopped at step 1: the loss is nan") == 0, "%s",
+              ligo_get_error(ctx));
+    CHECK(g->fit_step == 0 && memcmp(before, g->data, (size_t)g->n * sizeof(float)) == 0);
+    free(before);
+    ligo_ctx_free(ctx);
+}
+
 /* Fitting lowers the large model's held-out loss below its value at the
  * operator's initial state (on text the test makes). */
 static void test_fit_lowers_loss(void) {
@@ -1130,6 +1163,7 @@ void suite_grow(void) {
     RUN(test_grow_errors);
     RUN(test_grow_config_fields);
     RUN(test_fit_context);
+    RUN(test_fit_nonfinite);
     RUN(test_fit_lowers_loss);
     RUN(test_width_first);
     RUN(test_head_dim_growth);
