@@ -106,6 +106,12 @@
  *   kept past the call, except ligo_wrap's, which must outlive the tensor;
  *   ligo_st_add keeps its floats until the file is written.
  *
+ * OUTPUT
+ *   The library writes nothing on stdout or stderr. ligo_trainer_run and
+ *   ligo_grow_fit report their progress to their config's on_progress
+ *   (a ligo_progress after every step and at the end); set it to
+ *   ligo_progress_print_stderr for the usual line.
+ *
  * THREADS
  *   A context runs its work on a small pool (all cores by default;
  *   ligo_ctx_params.n_threads, ligo_set_num_threads). Work is split over
@@ -1053,6 +1059,46 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, li
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 
 /* ======================================================================
+ * progress: what the operator's fitting and the training loop report
+ * ====================================================================== */
+
+typedef enum ligo_phase { LIGO_PHASE_TRAIN = 0, LIGO_PHASE_FIT = 1 } ligo_phase;
+
+/* One report of ligo_trainer_run (phase TRAIN) or ligo_grow_fit (FIT), made
+ * after every step and once more when the run ends (done: after its last
+ * step, an interrupt or a failure). The library prints nothing itself: a
+ * config's on_progress receives the reports, and ligo_progress_print_stderr
+ * prints the usual line. */
+typedef struct ligo_progress {
+    ligo_phase phase;
+    int done;              /* the run's last report, after the loop */
+    int64_t step, total;   /* steps done (a resumed run's earlier ones included) of total */
+    int64_t run_steps;     /* of them, done in this run */
+    double loss;           /* the newest step's loss (0 before any) */
+    double val_loss;       /* the newest validation loss, or -1 (none yet; always while fitting) */
+    int evaluated;         /* this step was followed by an evaluation: val_loss is new */
+    double seconds;        /* wall time since the run began */
+    double since_last;     /* of it, since the previous report */
+    double tokens_per_sec; /* this run's rate: run_steps x batch x ctx / seconds (ViT: ctx is its context) */
+    double flops;          /* forward and backward FLOPs of the steps so far (ligo_trainer's train_flops,
+                            * ligo_grow's fit_flops) */
+    double eta_seconds;    /* to total at this run's rate, or -1 */
+} ligo_progress;
+
+typedef void (*ligo_progress_fn)(void *user, const ligo_progress *p);
+
+/* A ligo_progress_fn (user is not used) that writes the line ligo wrote on
+ * stderr itself before the callbacks, as the ligo tool does:
+ *   training: "step 40/100  loss 2.3812  val 2.4012  51234 tok/s  1.2e+11 FLOPs  eta 0m07s"
+ *     on a terminal one line rewritten in place (at the first step, every
+ *     0.2 s of the run and at each evaluation; a newline when the run ends),
+ *     elsewhere a line at the first step, each evaluation and every 10 s;
+ *   fitting: "ligo grow: fitting step 3/100  loss 2.9910", rewritten in place
+ *     at every step, a newline when the fitting ends.
+ * Set it as on_progress, e.g. tc.on_progress = ligo_progress_print_stderr. */
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p);
+
+/* ======================================================================
  * grow: the LiGO operator and the baseline growth methods
  * ====================================================================== */
 
@@ -1099,7 +1145,11 @@ typedef struct ligo_grow_config {
     double fit_clip;            /* global-norm clipping (1.0) */
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
+    /* progress: on_progress (NULL, the default: none) gets a report after every fitting step and at
+     * the end (ligo_progress); progress 0 turns the reports off (1 by default) */
     int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;        /* on_progress's first argument */
     /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
      * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
     const char *fit_ckpt_path;
@@ -1260,7 +1310,12 @@ typedef struct ligo_train_config {
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
     double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
-    int progress;         /* 0 quiet, 1 progress line on stderr */
+    /* progress: on_progress (NULL, the default: none) gets a report after every step and at the
+     * end (ligo_progress; ligo_progress_print_stderr prints the usual line); progress 0 turns the
+     * reports off (1 by default). The library itself writes nothing on stderr. */
+    int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;  /* on_progress's first argument */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
 } ligo_train_config;
@@ -1644,6 +1699,10 @@ typedef struct ligo__step {
  * "...: the gradient is not finite", before any update. Scratch is left as
  * it was. */
 LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
+/* Fill p's clock fields (seconds, since_last from *t_last, which becomes
+ * now), its rate (tokens_per_step per step) and eta, and hand it to fn. */
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -9807,7 +9866,13 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
  * parameters) and the growth operator's fitting (the operator's floats
  * through the large model's loss): a batch, the loss, backward, the loss
  * and the gradient checked finite, clipping, the update. One function, so
- * both stop on the same checks with the same messages. */
+ * both stop on the same checks with the same messages. And the progress
+ * reports both loops make, with the usual line as a callback. */
+
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#include <unistd.h>
+#define LIGO__HAVE_ISATTY 1
+#endif
 
 static int ligo__all_finite(const float *x, int64_t n) {
     int64_t i;
@@ -9851,6 +9916,59 @@ LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int6
 done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
+}
+
+/* ------------------------------------------------------------- progress */
+
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step) {
+    double now = ligo_time_sec();
+    p->seconds = now - t_start;
+    p->since_last = now - *t_last;
+    *t_last = now;
+    p->tokens_per_sec = p->seconds > 0.0 ? (double)p->run_steps * tokens_per_step / p->seconds : 0.0;
+    p->eta_seconds = p->run_steps > 0 ? p->seconds / (double)p->run_steps * (double)(p->total - p->step) : -1.0;
+    fn(user, p);
+}
+
+static void ligo__fmt_eta(double sec, char *buf, size_t n) {
+    long s = (long)(sec + 0.5);
+    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+}
+
+/* Whether the run's clock passed a multiple of `every` seconds since the
+ * previous report: a line per interval without a state of its own. */
+static int ligo__interval_passed(const ligo_progress *p, double every) {
+    return floor(p->seconds / every) > floor((p->seconds - p->since_last) / every);
+}
+
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p) {
+    int tty = 0;
+    char eta[32];
+    (void)user;
+    if (!p) return;
+#ifdef LIGO__HAVE_ISATTY
+    tty = isatty(2);
+#endif
+    if (p->phase == LIGO_PHASE_FIT) {
+        if (!p->done)
+            fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)p->step,
+                    (long long)p->total, p->loss);
+        else if (p->run_steps > 0)
+            fputc('\n', stderr);
+        return;
+    }
+    if (p->done) {
+        if (tty) fputc('\n', stderr);
+        return;
+    }
+    if (!(p->run_steps == 1 || p->evaluated || ligo__interval_passed(p, tty ? 0.2 : 10.0))) return;
+    ligo__fmt_eta(p->eta_seconds, eta, sizeof eta);
+    fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)p->step, (long long)p->total, p->loss);
+    if (p->val_loss >= 0) fprintf(stderr, "  val %.4f", p->val_loss);
+    fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", p->tokens_per_sec, p->flops, eta, tty ? "   " : "\n");
 }
 /* ==== end src/step.c ==== */
 
@@ -9910,7 +10028,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.fit_clip = 1.0;
     c.batch = 16;
     c.ctx = 0; /* the large model's context */
-    c.progress = 0;
+    c.progress = 1; /* reports go to on_progress, NULL by default */
     return c;
 }
 
@@ -10720,8 +10838,9 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     ligo__fit_user fu;
     int64_t B, T, every;
     ligo_mark outer;
-    double f0, t0;
-    int stopped = 0, printed = 0;
+    double f0, t0, t_start, t_last, tokens;
+    ligo_progress pr;
+    int stopped = 0, report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
@@ -10781,8 +10900,15 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     st.opt = opt;
     st.clip = g->cfg.fit_clip;
     if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
+    report = g->cfg.progress && g->cfg.on_progress;
+    tokens = (double)(B * T); /* per step, for the reports' rate */
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_FIT;
+    pr.step = g->fit_step;
+    pr.total = g->cfg.fit_steps;
+    pr.val_loss = -1.0;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    t0 = ligo_time_sec();
+    t0 = t_start = t_last = ligo_time_sec();
     while (g->fit_step < g->cfg.fit_steps) {
         int64_t step = g->fit_step;
         float loss;
@@ -10794,16 +10920,24 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
         if (step == 0) g->fit_loss_first = loss;
         g->fit_loss_last = loss;
         g->fit_step = step + 1;
-        if (g->cfg.progress)
-            printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                              (long long)g->cfg.fit_steps, (double)loss);
+        if (report) {
+            pr.step = g->fit_step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.flops = g->fit_flops + ctx->flops_fwd + ctx->flops_bwd - f0;
+            ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+        }
         if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
             ligo__fit_count(ctx, g, &f0, &t0);
             if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
         }
     }
-    if (g->cfg.progress && printed) fputc('\n', stderr);
     ligo__fit_count(ctx, g, &f0, &t0);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.flops = g->fit_flops;
+        ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+    }
     ligo_scratch_rewind(ctx, outer);
     if (stopped && g->cfg.fit_ckpt_path) ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path);
     /* done, or failed (a later call starts afresh); an interrupt keeps it open */
@@ -11201,13 +11335,9 @@ done:
 
 /* ==== begin src/train.c ==== */
 /* train.c: evaluation, and the training loop used by the examples:
- * progress line, periodic evaluation, CSV log, checkpoints with the whole
+ * progress reports, periodic evaluation, CSV log, checkpoints with the whole
  * training state, early stop at a target loss, and a clear stop on a
  * non-finite loss or gradient. */
-
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-#include <unistd.h>
-#endif
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -11611,13 +11741,6 @@ done:
 
 /* ------------------------------------------------------------- the loop */
 
-static void ligo__fmt_eta(double sec, char *buf, size_t n) {
-    long s = (long)(sec + 0.5);
-    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
-}
-
 /* A non-finite stop: the context's message, after prefix, and which
  * checkpoint is still good (nothing is written now). */
 static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *ckpt, int64_t saved_step) {
@@ -11636,24 +11759,28 @@ static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *
 
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
-    int tty = 0;
-    double last_print = 0.0, t_start;
-    int64_t start_step, saved_step = -1;
+    double t_start, t_last, tokens;
+    int64_t saved_step = -1;
     ligo_status s = LIGO_OK;
     const ligo_train_config *c;
+    ligo_progress pr;
+    int report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
     c = &tr->cfg;
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-    tty = isatty(2);
-#endif
+    report = c->progress && c->on_progress;
+    tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
         csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }
-    start_step = tr->step;
-    t_start = ligo_time_sec();
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_TRAIN;
+    pr.step = tr->step;
+    pr.total = c->steps;
+    pr.val_loss = tr->last_val;
+    t_start = t_last = ligo_time_sec();
     while (tr->step < c->steps) {
         float loss;
         int last, do_eval;
@@ -11687,19 +11814,14 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             else fprintf(csv, ",\n");
             fflush(csv);
         }
-        if (c->progress) {
-            double now = ligo_time_sec();
-            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
-                char eta[32];
-                double per = (now - t_start) / (double)(tr->step - start_step);
-                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
-                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
-                        (long long)c->steps, (double)loss);
-                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
-                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
-                        tr->train_flops, eta, tty ? "   " : "\n");
-                last_print = now;
-            }
+        if (report) {
+            pr.step = tr->step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.val_loss = tr->last_val;
+            pr.evaluated = do_eval;
+            pr.flops = tr->train_flops;
+            ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
         }
         if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
             if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
@@ -11711,7 +11833,13 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
     }
     if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
-    if (c->progress && tty) fputc('\n', stderr);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.step = tr->step;
+        pr.val_loss = tr->last_val;
+        pr.evaluated = 0;
+        ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
+    }
     if (csv) fclose(csv);
     return s;
 }

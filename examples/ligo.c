@@ -136,6 +136,7 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
     tc->csv_path = a->csv;
     tc->target_loss = a->target;
     tc->progress = !a->quiet;
+    tc->on_progress = ligo_progress_print_stderr;
     tc->interrupt = &g_interrupt;
     return 0;
 }
@@ -610,6 +611,7 @@ static int cmd_grow(int argc, char **argv) {
     gc.batch = batch;
     gc.ctx = ctxlen;
     gc.progress = !quiet;
+    gc.on_progress = ligo_progress_print_stderr;
     gc.depth_init = di;
     gc.width_init = wi;
     gc.width_first = width_first;

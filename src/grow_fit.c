@@ -45,8 +45,9 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     ligo__fit_user fu;
     int64_t B, T, every;
     ligo_mark outer;
-    double f0, t0;
-    int stopped = 0, printed = 0;
+    double f0, t0, t_start, t_last, tokens;
+    ligo_progress pr;
+    int stopped = 0, report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
@@ -106,8 +107,15 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     st.opt = opt;
     st.clip = g->cfg.fit_clip;
     if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
+    report = g->cfg.progress && g->cfg.on_progress;
+    tokens = (double)(B * T); /* per step, for the reports' rate */
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_FIT;
+    pr.step = g->fit_step;
+    pr.total = g->cfg.fit_steps;
+    pr.val_loss = -1.0;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    t0 = ligo_time_sec();
+    t0 = t_start = t_last = ligo_time_sec();
     while (g->fit_step < g->cfg.fit_steps) {
         int64_t step = g->fit_step;
         float loss;
@@ -119,16 +127,24 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
         if (step == 0) g->fit_loss_first = loss;
         g->fit_loss_last = loss;
         g->fit_step = step + 1;
-        if (g->cfg.progress)
-            printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                              (long long)g->cfg.fit_steps, (double)loss);
+        if (report) {
+            pr.step = g->fit_step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.flops = g->fit_flops + ctx->flops_fwd + ctx->flops_bwd - f0;
+            ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+        }
         if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
             ligo__fit_count(ctx, g, &f0, &t0);
             if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
         }
     }
-    if (g->cfg.progress && printed) fputc('\n', stderr);
     ligo__fit_count(ctx, g, &f0, &t0);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.flops = g->fit_flops;
+        ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+    }
     ligo_scratch_rewind(ctx, outer);
     if (stopped && g->cfg.fit_ckpt_path) ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path);
     /* done, or failed (a later call starts afresh); an interrupt keeps it open */

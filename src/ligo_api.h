@@ -810,6 +810,46 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, li
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 
 /* ======================================================================
+ * progress: what the operator's fitting and the training loop report
+ * ====================================================================== */
+
+typedef enum ligo_phase { LIGO_PHASE_TRAIN = 0, LIGO_PHASE_FIT = 1 } ligo_phase;
+
+/* One report of ligo_trainer_run (phase TRAIN) or ligo_grow_fit (FIT), made
+ * after every step and once more when the run ends (done: after its last
+ * step, an interrupt or a failure). The library prints nothing itself: a
+ * config's on_progress receives the reports, and ligo_progress_print_stderr
+ * prints the usual line. */
+typedef struct ligo_progress {
+    ligo_phase phase;
+    int done;              /* the run's last report, after the loop */
+    int64_t step, total;   /* steps done (a resumed run's earlier ones included) of total */
+    int64_t run_steps;     /* of them, done in this run */
+    double loss;           /* the newest step's loss (0 before any) */
+    double val_loss;       /* the newest validation loss, or -1 (none yet; always while fitting) */
+    int evaluated;         /* this step was followed by an evaluation: val_loss is new */
+    double seconds;        /* wall time since the run began */
+    double since_last;     /* of it, since the previous report */
+    double tokens_per_sec; /* this run's rate: run_steps x batch x ctx / seconds (ViT: ctx is its context) */
+    double flops;          /* forward and backward FLOPs of the steps so far (ligo_trainer's train_flops,
+                            * ligo_grow's fit_flops) */
+    double eta_seconds;    /* to total at this run's rate, or -1 */
+} ligo_progress;
+
+typedef void (*ligo_progress_fn)(void *user, const ligo_progress *p);
+
+/* A ligo_progress_fn (user is not used) that writes the line ligo wrote on
+ * stderr itself before the callbacks, as the ligo tool does:
+ *   training: "step 40/100  loss 2.3812  val 2.4012  51234 tok/s  1.2e+11 FLOPs  eta 0m07s"
+ *     on a terminal one line rewritten in place (at the first step, every
+ *     0.2 s of the run and at each evaluation; a newline when the run ends),
+ *     elsewhere a line at the first step, each evaluation and every 10 s;
+ *   fitting: "ligo grow: fitting step 3/100  loss 2.9910", rewritten in place
+ *     at every step, a newline when the fitting ends.
+ * Set it as on_progress, e.g. tc.on_progress = ligo_progress_print_stderr. */
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p);
+
+/* ======================================================================
  * grow: the LiGO operator and the baseline growth methods
  * ====================================================================== */
 
@@ -856,7 +896,11 @@ typedef struct ligo_grow_config {
     double fit_clip;            /* global-norm clipping (1.0) */
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
+    /* progress: on_progress (NULL, the default: none) gets a report after every fitting step and at
+     * the end (ligo_progress); progress 0 turns the reports off (1 by default) */
     int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;        /* on_progress's first argument */
     /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
      * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
     const char *fit_ckpt_path;
@@ -1017,7 +1061,12 @@ typedef struct ligo_train_config {
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
     double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
-    int progress;         /* 0 quiet, 1 progress line on stderr */
+    /* progress: on_progress (NULL, the default: none) gets a report after every step and at the
+     * end (ligo_progress; ligo_progress_print_stderr prints the usual line); progress 0 turns the
+     * reports off (1 by default). The library itself writes nothing on stderr. */
+    int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;  /* on_progress's first argument */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
 } ligo_train_config;

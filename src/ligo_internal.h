@@ -319,5 +319,9 @@ typedef struct ligo__step {
  * "...: the gradient is not finite", before any update. Scratch is left as
  * it was. */
 LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
+/* Fill p's clock fields (seconds, since_last from *t_last, which becomes
+ * now), its rate (tokens_per_step per step) and eta, and hand it to fn. */
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step);
 
 #endif /* LIGO_INTERNAL_H */

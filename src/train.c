@@ -1,12 +1,8 @@
 /* train.c: evaluation, and the training loop used by the examples:
- * progress line, periodic evaluation, CSV log, checkpoints with the whole
+ * progress reports, periodic evaluation, CSV log, checkpoints with the whole
  * training state, early stop at a target loss, and a clear stop on a
  * non-finite loss or gradient. */
 #include "ligo_internal.h"
-
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-#include <unistd.h>
-#endif
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -410,13 +406,6 @@ done:
 
 /* ------------------------------------------------------------- the loop */
 
-static void ligo__fmt_eta(double sec, char *buf, size_t n) {
-    long s = (long)(sec + 0.5);
-    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
-}
-
 /* A non-finite stop: the context's message, after prefix, and which
  * checkpoint is still good (nothing is written now). */
 static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *ckpt, int64_t saved_step) {
@@ -435,24 +424,28 @@ static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *
 
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
-    int tty = 0;
-    double last_print = 0.0, t_start;
-    int64_t start_step, saved_step = -1;
+    double t_start, t_last, tokens;
+    int64_t saved_step = -1;
     ligo_status s = LIGO_OK;
     const ligo_train_config *c;
+    ligo_progress pr;
+    int report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
     c = &tr->cfg;
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-    tty = isatty(2);
-#endif
+    report = c->progress && c->on_progress;
+    tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
         csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }
-    start_step = tr->step;
-    t_start = ligo_time_sec();
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_TRAIN;
+    pr.step = tr->step;
+    pr.total = c->steps;
+    pr.val_loss = tr->last_val;
+    t_start = t_last = ligo_time_sec();
     while (tr->step < c->steps) {
         float loss;
         int last, do_eval;
@@ -486,19 +479,14 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             else fprintf(csv, ",\n");
             fflush(csv);
         }
-        if (c->progress) {
-            double now = ligo_time_sec();
-            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
-                char eta[32];
-                double per = (now - t_start) / (double)(tr->step - start_step);
-                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
-                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
-                        (long long)c->steps, (double)loss);
-                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
-                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
-                        tr->train_flops, eta, tty ? "   " : "\n");
-                last_print = now;
-            }
+        if (report) {
+            pr.step = tr->step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.val_loss = tr->last_val;
+            pr.evaluated = do_eval;
+            pr.flops = tr->train_flops;
+            ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
         }
         if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
             if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
@@ -510,7 +498,13 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
     }
     if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
-    if (c->progress && tty) fputc('\n', stderr);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.step = tr->step;
+        pr.val_loss = tr->last_val;
+        pr.evaluated = 0;
+        ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
+    }
     if (csv) fclose(csv);
     return s;
 }

@@ -440,6 +440,15 @@ static void test_grow_config_fields(void) {
 /* ligo_grow_fit fits on the context it was given, never a shortened one:
  * a context longer than the model's is an error, and so is data too short
  * for it or of another family, before any step. */
+/* The fitting's reports: one per step (phase FIT, no validation loss),
+ * then one with done. */
+static void count_fit_reports(void *user, const ligo_progress *p) {
+    int *n = (int *)user;
+    if (p->phase != LIGO_PHASE_FIT || p->val_loss != -1.0 || p->total != 2 || (!p->done && p->step != n[0] + 1))
+        n[2]++;
+    n[p->done ? 1 : 0]++;
+}
+
 static void test_fit_context(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4);
@@ -448,7 +457,7 @@ static void test_fit_context(void) {
     ligo_grow *g;
     ligo_data d, shortd;
     unsigned char bytes[400];
-    int i;
+    int i, reports[3] = {0, 0, 0};
     for (i = 0; i < 400; i++) bytes[i] = (unsigned char)((i * 7 + i / 5) % 11);
     memset(&d, 0, sizeof d);
     d.family = LIGO_GPT;
@@ -459,11 +468,15 @@ static void test_fit_context(void) {
     shortd.tokens.split = 6;
     gc.fit_steps = 2;
     gc.batch = 2;
+    gc.on_progress = count_fit_reports;
+    gc.progress_user = reports;
     g = ligo_grow_new(ctx, s, &lc, &gc);
     CHECK(g != NULL);
     if (!g) return;
     CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_OK);
     CHECK(g->fit_flops > 0.0);
+    CHECK_MSG(reports[0] == 2 && reports[1] == 1 && reports[2] == 0, "%d steps, %d done, %d bad", reports[0], reports[1],
+              reports[2]);
     g->cfg.ctx = 7; /* changed after ligo_grow_new checked it */
     CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_EINVAL);
     CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_grow_fit: batch 2, ctx 7") != NULL &&

@@ -379,6 +379,52 @@ static void test_run_learns_and_logs(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Progress is reported through the config's callback, never printed by the
+ * library: after every step, with evaluations flagged, then once with done;
+ * progress 0 silences it. */
+typedef struct progress_log {
+    int n, done, evaluated, bad;
+    ligo_progress last;
+} progress_log;
+
+static void log_progress(void *user, const ligo_progress *p) {
+    progress_log *l = (progress_log *)user;
+    if (l->done || p->phase != LIGO_PHASE_TRAIN || p->total != 6) l->bad++;
+    if (!p->done && (p->step != l->n + 1 || p->run_steps != l->n + 1 || !(p->loss > 0.0) || !(p->flops > 0.0)))
+        l->bad++;
+    if (!p->done) l->n++;
+    l->done += p->done;
+    l->evaluated += p->evaluated;
+    if (p->evaluated && !(p->val_loss > 0.0)) l->bad++;
+    l->last = *p;
+}
+
+static void test_run_progress(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_train_config tc = small_train(6);
+    ligo_model *m;
+    progress_log log;
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    memset(&log, 0, sizeof log);
+    tc.eval_every = 3;
+    tc.progress = 1;
+    tc.on_progress = log_progress;
+    tc.progress_user = &log;
+    CHECK_STATUS(ligo_trainer_run(ctx, ligo_trainer_new(ctx, m, &d, &tc)), LIGO_OK);
+    CHECK_MSG(log.n == 6 && log.done == 1 && log.evaluated == 2 && log.bad == 0, "%d steps, %d done, %d evaluated, %d bad",
+              log.n, log.done, log.evaluated, log.bad);
+    CHECK(log.last.done && log.last.step == 6 && log.last.eta_seconds == 0.0 && log.last.tokens_per_sec > 0.0);
+    memset(&log, 0, sizeof log);
+    tc.progress = 0;
+    CHECK_STATUS(ligo_trainer_run(ctx, ligo_trainer_new(ctx, m, &d, &tc)), LIGO_OK);
+    CHECK(log.n == 0 && log.done == 0);
+    ligo_ctx_free(ctx);
+}
+
 /* A subset of the validation windows is spread over the whole split:
  * max_windows = 5 of n takes windows floor(i n / 5), and its loss is the
  * mean of those windows' losses computed one by one. */
@@ -536,6 +582,7 @@ void suite_train(void) {
     RUN(test_eval_nonfinite);
     RUN(test_run_stops_on_nonfinite_eval);
     RUN(test_run_learns_and_logs);
+    RUN(test_run_progress);
     RUN(test_eval_subset_spread);
     RUN(test_trainer_config_fields);
 }
