@@ -972,8 +972,8 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
                                      int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 /* ======================================================================
- * io: safetensors files (F32, little-endian) with string metadata; saving
- * writes a temporary file, flushes it and renames it over the target
+ * safetensors: files of F32 tensors (little-endian) with string metadata;
+ * saving writes a temporary file, flushes it and renames it over the target
  * ====================================================================== */
 
 #define LIGO_ST_MAX_NAME 128
@@ -1008,10 +1008,13 @@ typedef struct ligo_safetensors {
  * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
  * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
  * shape entries are 1. Each tensor's floats are copied into a 64-byte
- * aligned block of scratch memory. A file larger than 64 GiB is
- * LIGO_EFORMAT; missing or unreadable ones give LIGO_EIO. Every size is
- * checked against the file before anything is allocated for it. On
- * failure *out is empty and no scratch memory is kept. */
+ * aligned block of scratch memory. ligo_st_read reads the file whole
+ * (the loaders' reader, under their cap: a file larger than 64 GiB is
+ * LIGO_EFORMAT; a missing or unreadable file, or anything but a regular
+ * file, LIGO_EIO) into a temporary buffer and parses it as ligo_st_parse
+ * does. Every size in the header is checked against the data before
+ * anything is allocated for it. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -1034,7 +1037,7 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints (io): models and training state as safetensors with
+ * checkpoints: models and training state as safetensors with
  * Hugging Face key names and layouts
  * ====================================================================== */
 
@@ -1654,13 +1657,6 @@ LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g);
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
                                                 const ligo_optim_config *c);
-/* io.c: metadata values of saved state, strictly parsed (0: malformed):
- * a decimal count in [0, 2^62], an RNG as 64 hex digits (written by
- * ligo__meta_rng_str into 65 bytes), a finite number >= 0. */
-LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
-LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
-LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
-LIGO__PRIV int ligo__meta_real(const char *s, double *out);
 /* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
  * is 32 bits), a callee's error restated as "fn: name: <its message>"
  * (name may be NULL; scratch since mk is released), and byte orders. */
@@ -1669,6 +1665,88 @@ LIGO__PRIV int ligo__meta_real(const char *s, double *out);
 LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
 LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
 LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
+LIGO__PRIV uint64_t ligo__le64(const unsigned char *p);
+LIGO__PRIV int ligo__host_le(void);
+/* The one file reader: path whole (at most max_bytes, else LIGO_EFORMAT)
+ * and one zero byte after it (not counted), in scratch memory or, with
+ * LIGO__READ_HEAP, from LIGO_MALLOC (the caller frees it). Pipes work;
+ * with LIGO__READ_REGULAR anything but a regular file is refused before it
+ * is opened (a FIFO never blocks). Messages are "who: path: reason". */
+#define LIGO__READ_REGULAR 1u
+#define LIGO__READ_HEAP 2u
+LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const char *path, size_t max_bytes,
+                                       unsigned flags, void **out, size_t *out_n);
+/* The one file writer: fn writes the contents into PATH.tmp (returning 0
+ * on a failed write, errno saying why), which is flushed, fsynced, closed
+ * and renamed over path; on failure the temporary is removed, path is
+ * untouched, and the error is LIGO_EIO "who: path: STEP of PATH.tmp
+ * failed: reason" (or "cannot create PATH.tmp: reason"). */
+typedef int (*ligo__write_fn)(FILE *f, void *user);
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user);
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__PRINTF(a, b)
+#endif
+
+/* json.c: the strict reader of safetensors headers. A failure records
+ * LIGO_EFORMAT "who: fname: WHERE problem" (fname may be NULL) once and
+ * returns 0; where names the tensor being read, or is "". */
+typedef struct ligo__json {
+    const unsigned char *s;
+    size_t n, pos;
+    int failed;
+    ligo_ctx *ctx;
+    const char *who, *fname;
+    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
+} ligo__json;
+LIGO__PRIV int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__PRINTF(2, 3);
+LIGO__PRIV void ligo__json_ws(ligo__json *J);
+LIGO__PRIV int ligo__json_peek(ligo__json *J); /* the next byte after space, or -1 */
+LIGO__PRIV int ligo__json_expect(ligo__json *J, char c);
+/* A string: up to cap bytes of its UTF-8 to dst (when not NULL), its full
+ * length to *len, whether it holds a NUL to *nul. */
+LIGO__PRIV int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul);
+LIGO__PRIV int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out); /* no sign, fraction, exponent */
+LIGO__PRIV int ligo__json_skip(ligo__json *J, int depth);                      /* any value */
+LIGO__PRIV int ligo__utf8_valid(const char *s);
+/* A copy of len bytes of src for messages: control bytes '?', long text cut. */
+LIGO__PRIV void ligo__printable(char *dst, size_t cap, const char *src, size_t len);
+/* json.c: the writer. A measuring-or-writing buffer: len counts every
+ * byte, p (cap bytes, or NULL: measure only) gets those that fit. */
+typedef struct ligo__sb {
+    char *p;
+    size_t cap, len;
+} ligo__sb;
+LIGO__PRIV void ligo__sb_put(ligo__sb *b, const char *s, size_t n);
+LIGO__PRIV void ligo__sb_puts(ligo__sb *b, const char *s);
+LIGO__PRIV void ligo__sb_put_u64(ligo__sb *b, uint64_t v);
+LIGO__PRIV void ligo__json_put_string(ligo__sb *b, const char *s); /* quoted and escaped */
+
+/* safetensors.c: "who: file: message" (no file part when fname is NULL);
+ * duplicate tensor names or metadata keys as status s; the header's cap
+ * (the reference implementation's). */
+LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                    const char *fmt, ...) LIGO__PRINTF(5, 6);
+LIGO__PRIV int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                     const ligo_safetensors *st);
+#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
+
+/* meta.c: typed metadata values, written into buf (LIGO__META_LEN bytes,
+ * returned) and read back strictly (1, or 0 for NULL or malformed): an
+ * integer in [lo, hi], a finite real >= lo, an RNG state. */
+#define LIGO__META_LEN 72
+LIGO__PRIV const char *ligo__meta_fmt_int(char *buf, int64_t v);
+LIGO__PRIV const char *ligo__meta_fmt_real(char *buf, double v);  /* a double, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_float(char *buf, float v);  /* a float, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_rng(char *buf, const ligo_rng *r);
+LIGO__PRIV int ligo__meta_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+LIGO__PRIV int ligo__meta_real(const char *s, double lo, double *out);
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
+/* The largest step count a state file may hold. */
+#define LIGO__META_COUNT_MAX ((int64_t)1 << 62)
+
 /* data_family.c: whether the data's ids (images) suit cfg, and the checks
  * of ligo_data_check reported as WHO's. */
 LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
@@ -7105,11 +7183,23 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
 /* ==== end src/optim.c ==== */
 
 /* ==== begin src/file.c ==== */
-/* file.c: whole files into memory, for every loader of outside data: one
- * reader with one size cap (LIGO__MAX_FILE), plain files and pipes alike,
- * and the byte orders the formats use. */
+/* file.c: files, for every format: one reader that takes a file whole
+ * (plain files and pipes alike) under one size cap, LIGO__MAX_FILE; one
+ * writer that replaces a file atomically; the byte orders the formats use.
+ * Messages are "WHO: PATH: what went wrong". */
 
 #include <errno.h>
+
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+/* _POSIX_VERSION is old when the feature macros came too late (a system
+ * header included before ligo.h under strict C99): then stat, fileno and
+ * fsync may be undeclared, and the portable fallbacks are used. */
+#if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
+#define LIGO__FILE_POSIX 1
+#endif
 
 /* The first error wins, so a loader that wants its own name and the file's
  * on a callee's error rewrites it. */
@@ -7131,13 +7221,44 @@ LIGO__PRIV uint32_t ligo__be32(const unsigned char *p) {
     return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
 }
 
-/* ----------------------------------------------------------------- files */
+LIGO__PRIV uint64_t ligo__le64(const unsigned char *p) {
+    return (uint64_t)ligo__le32(p) | (uint64_t)ligo__le32(p + 4) << 32;
+}
+
+LIGO__PRIV int ligo__host_le(void) {
+    const uint32_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* -------------------------------------------------------------- reading */
+
+/* n bytes for the result: scratch, or the heap (LIGO__READ_HEAP). */
+static unsigned char *ligo__read_buf(ligo_ctx *ctx, const char *who, const char *path, size_t n, unsigned flags) {
+    unsigned char *p;
+    if (!(flags & LIGO__READ_HEAP)) return (unsigned char *)ligo_alloc_scratch(ctx, n);
+    p = (unsigned char *)LIGO_MALLOC(n, ctx->alloc_user);
+    if (!p) ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: out of memory for %zu bytes", who, path, n);
+    return p;
+}
+
+static void ligo__read_free(ligo_ctx *ctx, void *p, unsigned flags, ligo_mark mk) {
+    if (flags & LIGO__READ_HEAP) LIGO_FREE(p, ctx->alloc_user);
+    else ligo_scratch_rewind(ctx, mk);
+}
+
+static ligo_status ligo__read_errno(ligo_ctx *ctx, const char *who, const char *path, FILE *f) {
+    int e = errno;
+    if (f) fclose(f);
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s", who, path, strerror(e));
+}
 
 /* A stream without a usable size (a pipe): read in growing steps into a
- * temporary buffer, then copy it into scratch memory. `first` is the byte
- * already read to probe the file. */
-static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, int first, size_t max_bytes,
-                                     void **out, size_t *out_n) {
+ * heap buffer, then (in scratch mode) copied into scratch memory. `first`
+ * is the byte already read to probe the file. */
+static ligo_status ligo__read_stream(ligo_ctx *ctx, const char *who, FILE *f, const char *path, int first,
+                                     size_t max_bytes, unsigned flags, void **out, size_t *out_n) {
     unsigned char *tmp = NULL, *res;
     size_t len = 0, cap = 0;
     int c = first;
@@ -7145,7 +7266,7 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
         size_t got;
         if (len >= max_bytes) { /* and a byte c more is waiting */
             LIGO_FREE(tmp, ctx->alloc_user);
-            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: more than %zu bytes exceeds the cap", path,
+            return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: more than %zu bytes exceeds the cap", who, path,
                                   max_bytes);
         }
         if (len == cap) { /* double, up to the cap (len < max_bytes: room for c) */
@@ -7155,7 +7276,7 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
             p = (unsigned char *)LIGO_REALLOC(tmp, ncap, ctx->alloc_user);
             if (!p) {
                 LIGO_FREE(tmp, ctx->alloc_user);
-                return ligo_set_error(ctx, LIGO_ENOMEM, "ligo_read_file: %s: out of memory after %zu bytes", path, len);
+                return ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: out of memory after %zu bytes", who, path, len);
             }
             tmp = p;
             cap = ncap;
@@ -7163,41 +7284,43 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
         tmp[len++] = (unsigned char)c;
         got = fread(tmp + len, 1, cap - len, f);
         len += got;
-        if (ferror(f)) {
-            int e = errno;
-            LIGO_FREE(tmp, ctx->alloc_user);
-            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-        }
+        if (ferror(f)) break;
         c = fgetc(f);
     }
     if (ferror(f)) {
         int e = errno;
         LIGO_FREE(tmp, ctx->alloc_user);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s", who, path, strerror(e));
     }
-    res = (unsigned char *)ligo_alloc_scratch(ctx, len + 1);
+    res = ligo__read_buf(ctx, who, path, len + 1, flags); /* + 1: the zero byte */
     if (res && len) memcpy(res, tmp, len);
     LIGO_FREE(tmp, ctx->alloc_user);
     if (!res) return ctx->status;
+    res[len] = 0;
     *out = res;
     *out_n = len;
     return LIGO_OK;
 }
 
-LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n) {
+LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const char *path, size_t max_bytes,
+                                       unsigned flags, void **out, size_t *out_n) {
     FILE *f;
     long size = 0;
     int c, seekable;
     size_t got;
     unsigned char *buf;
     ligo_mark mk;
-    if (out) *out = NULL;
-    if (out_n) *out_n = 0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!path || !out || !out_n) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_read_file: NULL argument");
+#if defined(LIGO__FILE_POSIX)
+    if (flags & LIGO__READ_REGULAR) {
+        /* before fopen, which would wait forever on a FIFO */
+        struct stat sb;
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return ligo_set_error(ctx, LIGO_EIO, "%s: %s: not a regular file", who, path);
+    }
+#endif
     errno = 0;
     f = fopen(path, "rb");
-    if (!f) return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(errno));
+    if (!f) return ligo__read_errno(ctx, who, path, NULL);
     /* The size first, while nothing is buffered (a failed seek leaves the
      * stream where it was); then one byte, so that a directory fails here
      * (EISDIR) before its meaningless size is used. */
@@ -7205,58 +7328,105 @@ LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_
     if (!seekable) clearerr(f);
     errno = 0;
     c = fgetc(f);
-    if (c == EOF && ferror(f)) {
-        int e = errno;
-        fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-    }
+    if (c == EOF && ferror(f)) return ligo__read_errno(ctx, who, path, f);
     if (!seekable) { /* a pipe or a procfs file */
-        ligo_status s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        ligo_status s = ligo__read_stream(ctx, who, f, path, c, max_bytes, flags, out, out_n);
         fclose(f);
         return s;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        int e = errno;
-        fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-    }
+    if (fseek(f, 0, SEEK_SET) != 0) return ligo__read_errno(ctx, who, path, f);
     if ((unsigned long)size > max_bytes || (unsigned long)size >= (size_t)SIZE_MAX) {
         fclose(f);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: %ld bytes exceeds the cap of %zu", path, size,
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %ld bytes exceeds the cap of %zu", who, path, size,
                               max_bytes);
     }
     mk = ligo_scratch_mark(ctx);
-    buf = (unsigned char *)ligo_alloc_scratch(ctx, (size_t)size + 1); /* + 1: never a zero-byte request */
+    buf = ligo__read_buf(ctx, who, path, (size_t)size + 1, flags); /* + 1: the zero byte, never a 0-byte request */
     if (!buf) {
         fclose(f);
         return ctx->status;
     }
     got = fread(buf, 1, (size_t)size, f);
     if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        ligo__read_free(ctx, buf, flags, mk);
+        return ligo__read_errno(ctx, who, path, f);
     }
     /* Fewer bytes than the size said: the file shrank (or, as in sysfs, the
      * size is a guess); take what is there. More: the size was wrong (procfs
      * says 0) or the file grew; read it again as a stream. */
     if (got == (size_t)size && (c = fgetc(f)) != EOF) {
         ligo_status s;
-        ligo_scratch_rewind(ctx, mk);
-        if (fseek(f, 0, SEEK_SET) != 0 || ((c = fgetc(f)) == EOF && ferror(f))) {
-            int e = errno;
-            fclose(f);
-            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-        }
-        s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        ligo__read_free(ctx, buf, flags, mk);
+        if (fseek(f, 0, SEEK_SET) != 0 || ((c = fgetc(f)) == EOF && ferror(f))) return ligo__read_errno(ctx, who, path, f);
+        s = ligo__read_stream(ctx, who, f, path, c, max_bytes, flags, out, out_n);
         fclose(f);
         return s;
     }
     fclose(f);
+    buf[got] = 0;
     *out = buf;
     *out_n = got;
     return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n) {
+    if (out) *out = NULL;
+    if (out_n) *out_n = 0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out || !out_n) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_read_file: NULL argument");
+    return ligo__read_file(ctx, "ligo_read_file", path, max_bytes, 0, out, out_n);
+}
+
+/* -------------------------------------------------------------- writing */
+
+static int ligo__file_sync(FILE *f) {
+#if defined(LIGO__FILE_POSIX)
+    return fsync(fileno(f)) == 0;
+#else
+    (void)f;
+    return 1;
+#endif
+}
+
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    size_t plen = strlen(path);
+    char *tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
+    const char *step;
+    FILE *f;
+    int err;
+    if (!tmp) return ctx->status;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    f = fopen(tmp, "wb");
+    if (!f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
+        err = errno;
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EIO, "%s: %s: cannot create %s.tmp: %s", who, path, path, strerror(err));
+    }
+    step = "write";
+    if (!fn(f, user)) goto fail;
+    step = "flush";
+    if (fflush(f) != 0) goto fail;
+    step = "fsync";
+    if (!ligo__file_sync(f)) goto fail;
+    step = "close";
+    if (fclose(f) != 0) {
+        f = NULL;
+        goto fail;
+    }
+    f = NULL;
+    step = "rename";
+    if (rename(tmp, path) != 0) goto fail;
+    ligo_scratch_rewind(ctx, mk);
+    return LIGO_OK;
+fail:
+    err = errno;
+    if (f) fclose(f);
+    remove(tmp);
+    ligo_scratch_rewind(ctx, mk);
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, path, step, path, strerror(err));
 }
 /* ==== end src/file.c ==== */
 
@@ -8268,87 +8438,15 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
 }
 /* ==== end src/data_family.c ==== */
 
-/* ==== begin src/io.c ==== */
-/* io.c: safetensors files. A strict little JSON parser for the header, a
- * reader that checks everything before it trusts an offset, and a writer
- * that saves through a temporary file renamed over the target.
- *
- * Reading: F32 only. A 0-dim tensor (shape []) is read as ndim 1, shape [1].
- * Dims of size 0 are accepted: such a tensor has n == 0 and a data pointer
- * that must not be read. Shape entries past ndim are 1. Each tensor's data
- * is copied into its own 64-byte aligned block of scratch memory. Limits:
- * header <= 100,000,000 bytes (as the reference implementation), file
- * <= 64 GiB, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes. The data
- * buffer must be covered exactly by the tensors (no overlaps, no holes, no
- * trailing bytes), as the reference implementation requires. */
+/* ==== begin src/json.c ==== */
+/* json.c: the JSON safetensors headers are written in: a strict reader
+ * (RFC 8259: UTF-8 checked, every escape and number by the grammar,
+ * nesting bounded) that reports "who: file: problem", and a writer of
+ * escaped strings into a measuring buffer. */
 
-#include <errno.h>
-
-#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
-/* _POSIX_VERSION is old when the feature macros came too late (a system
- * header included before ligo.h under strict C99): then fileno, fstat and
- * fsync may be undeclared, and the portable fallbacks are used. */
-#if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
-#define LIGO__IO_POSIX 1
-#endif
-
-#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
-#define LIGO__ST_MAX_FILE ((uint64_t)64 << 30)
 #define LIGO__JSON_MAX_DEPTH 64
 
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGO__IO_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define LIGO__IO_PRINTF(a, b)
-#endif
-
-/* ----------------------------------------------------------- utilities */
-
-/* "who: file: message" (the file part only when there is one). */
-static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
-                                const char *fmt, ...) LIGO__IO_PRINTF(5, 6);
-static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
-                                const char *fmt, ...) {
-    char msg[LIGO__ERRMSG];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (fname) return ligo_set_error(ctx, s, "%s: %s: %s", who, fname, msg);
-    return ligo_set_error(ctx, s, "%s: %s", who, msg);
-}
-
-static int ligo__st_host_le(void) {
-    const uint32_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-/* Files hold little-endian floats; a big-endian host swaps in place. */
-static void ligo__st_from_le(float *x, int64_t n) {
-    unsigned char *b = (unsigned char *)x;
-    int64_t i;
-    if (ligo__st_host_le()) return;
-    for (i = 0; i < n; i++, b += 4) {
-        unsigned char t = b[0];
-        b[0] = b[3];
-        b[3] = t;
-        t = b[1];
-        b[1] = b[2];
-        b[2] = t;
-    }
-}
-
-static uint64_t ligo__st_le64(const unsigned char *b) {
-    uint64_t v = 0;
-    int i;
-    for (i = 7; i >= 0; i--) v = (v << 8) | b[i];
-    return v;
-}
+/* ---------------------------------------------------------------- UTF-8 */
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
  * no surrogates, at most U+10FFFF), or 0. */
@@ -8372,7 +8470,7 @@ static size_t ligo__utf8_len(const unsigned char *s, size_t n) {
     return len;
 }
 
-static int ligo__utf8_valid(const char *str) {
+LIGO__PRIV int ligo__utf8_valid(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     size_t n = strlen(str), i = 0;
     while (i < n) {
@@ -8383,8 +8481,7 @@ static int ligo__utf8_valid(const char *str) {
     return 1;
 }
 
-/* A printable copy for messages: control bytes become '?', long text is cut. */
-static void ligo__st_printable(char *dst, size_t cap, const char *src, size_t len) {
+LIGO__PRIV void ligo__printable(char *dst, size_t cap, const char *src, size_t len) {
     size_t i, k = 0;
     for (i = 0; i < len && k + 4 < cap; i++) {
         unsigned char c = (unsigned char)src[i];
@@ -8397,32 +8494,9 @@ static void ligo__st_printable(char *dst, size_t cap, const char *src, size_t le
     dst[k] = '\0';
 }
 
-/* "10x4", or "0-dim" for a scalar. */
-static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
-    size_t len = 0;
-    int i;
-    buf[0] = '\0';
-    if (ndim == 0) snprintf(buf, cap, "0-dim");
-    for (i = 0; i < ndim && len < cap; i++) {
-        int k = snprintf(buf + len, cap - len, i ? "x%lld" : "%lld", (long long)shape[i]);
-        if (k < 0) break;
-        len += (size_t)k;
-    }
-}
+/* -------------------------------------------------------------- reading */
 
-/* ---------------------------------------------------------------- JSON */
-
-typedef struct ligo__json {
-    const unsigned char *s;
-    size_t n, pos;
-    int failed;
-    ligo_ctx *ctx;
-    const char *who, *fname;
-    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
-} ligo__json;
-
-static int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__IO_PRINTF(2, 3);
-static int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
+LIGO__PRIV int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
     char msg[LIGO__ERRMSG];
     va_list ap;
     if (J->failed) return 0;
@@ -8430,11 +8504,12 @@ static int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ligo__st_err(J->ctx, LIGO_EFORMAT, J->who, J->fname, "%s%s", J->where, msg);
+    if (J->fname) ligo_set_error(J->ctx, LIGO_EFORMAT, "%s: %s: %s%s", J->who, J->fname, J->where, msg);
+    else ligo_set_error(J->ctx, LIGO_EFORMAT, "%s: %s%s", J->who, J->where, msg);
     return 0;
 }
 
-static void ligo__json_ws(ligo__json *J) {
+LIGO__PRIV void ligo__json_ws(ligo__json *J) {
     while (J->pos < J->n) {
         unsigned char c = J->s[J->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -8443,12 +8518,12 @@ static void ligo__json_ws(ligo__json *J) {
 }
 
 /* The next byte after whitespace, or -1 at the end. */
-static int ligo__json_peek(ligo__json *J) {
+LIGO__PRIV int ligo__json_peek(ligo__json *J) {
     ligo__json_ws(J);
     return J->pos < J->n ? (int)J->s[J->pos] : -1;
 }
 
-static int ligo__json_expect(ligo__json *J, char c) {
+LIGO__PRIV int ligo__json_expect(ligo__json *J, char c) {
     if (ligo__json_peek(J) != (unsigned char)c) {
         if (J->pos >= J->n) return ligo__json_fail(J, "header JSON ends early: expected '%c'", c);
         return ligo__json_fail(J, "header JSON: expected '%c' at header byte %zu", c, J->pos);
@@ -8478,7 +8553,7 @@ static void ligo__json_put(char *dst, size_t cap, size_t *k, unsigned b) {
 
 /* Decodes the string at J->pos into UTF-8: up to cap bytes go to dst (when
  * not NULL), the full length to *len, whether it holds a NUL to *nul. */
-static int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul) {
+LIGO__PRIV int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul) {
     const unsigned char *s = J->s;
     size_t n = J->n, p, k = 0, start;
     *len = 0;
@@ -8560,7 +8635,7 @@ static int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, 
 }
 
 /* A non-negative integer without fraction or exponent (shapes, offsets). */
-static int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out) {
+LIGO__PRIV int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out) {
     const unsigned char *s = J->s;
     size_t n = J->n, p;
     uint64_t v = 0;
@@ -8612,7 +8687,7 @@ static int ligo__json_skip_number(ligo__json *J) {
 }
 
 /* Skips any value; depth counts the containers around it. */
-static int ligo__json_skip(ligo__json *J, int depth) {
+LIGO__PRIV int ligo__json_skip(ligo__json *J, int depth) {
     int c = ligo__json_peek(J);
     size_t len;
     int nul;
@@ -8654,6 +8729,112 @@ static int ligo__json_skip(ligo__json *J, int depth) {
     return ligo__json_fail(J, "header JSON: unexpected byte '%c' at header byte %zu", c >= 0x20 && c < 0x7F ? c : '?', J->pos);
 }
 
+/* -------------------------------------------------------------- writing */
+
+LIGO__PRIV void ligo__sb_put(ligo__sb *b, const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++, b->len++)
+        if (b->p && b->len < b->cap) b->p[b->len] = s[i];
+}
+
+LIGO__PRIV void ligo__sb_puts(ligo__sb *b, const char *s) { ligo__sb_put(b, s, strlen(s)); }
+
+/* A JSON string, escaped as Python's json.dumps(ensure_ascii=False) does,
+ * so the Python fixture generator yields the same bytes. */
+LIGO__PRIV void ligo__json_put_string(ligo__sb *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    ligo__sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6];
+        switch (c) {
+        case '"': ligo__sb_put(b, "\\\"", 2); break;
+        case '\\': ligo__sb_put(b, "\\\\", 2); break;
+        case '\b': ligo__sb_put(b, "\\b", 2); break;
+        case '\f': ligo__sb_put(b, "\\f", 2); break;
+        case '\n': ligo__sb_put(b, "\\n", 2); break;
+        case '\r': ligo__sb_put(b, "\\r", 2); break;
+        case '\t': ligo__sb_put(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                esc[0] = '\\';
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                ligo__sb_put(b, esc, 6);
+            } else {
+                ligo__sb_put(b, s, 1);
+            }
+        }
+    }
+    ligo__sb_put(b, "\"", 1);
+}
+
+LIGO__PRIV void ligo__sb_put_u64(ligo__sb *b, uint64_t v) {
+    char tmp[24];
+    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    if (k > 0) ligo__sb_put(b, tmp, (size_t)k);
+}
+/* ==== end src/json.c ==== */
+
+/* ==== begin src/safetensors.c ==== */
+/* safetensors.c: reading safetensors files and buffers: the header's JSON
+ * (src/json.c) checked in full before any offset is trusted, the tensors
+ * copied out (src/safetensors_write.c writes them).
+ *
+ * Reading: F32 only. A 0-dim tensor (shape []) is read as ndim 1, shape [1].
+ * Dims of size 0 are accepted: such a tensor has n == 0 and a data pointer
+ * that must not be read. Shape entries past ndim are 1. Each tensor's data
+ * is copied into its own 64-byte aligned block of scratch memory. Limits:
+ * header <= 100,000,000 bytes (as the reference implementation), file
+ * <= 64 GiB, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes. The data
+ * buffer must be covered exactly by the tensors (no overlaps, no holes, no
+ * trailing bytes), as the reference implementation requires. */
+
+/* ----------------------------------------------------------- utilities */
+
+/* "who: file: message" (the file part only when there is one). */
+LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                    const char *fmt, ...) {
+    char msg[LIGO__ERRMSG];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (fname) return ligo_set_error(ctx, s, "%s: %s: %s", who, fname, msg);
+    return ligo_set_error(ctx, s, "%s: %s", who, msg);
+}
+
+/* Files hold little-endian floats; a big-endian host swaps in place. */
+static void ligo__st_from_le(float *x, int64_t n) {
+    unsigned char *b = (unsigned char *)x;
+    int64_t i;
+    if (ligo__host_le()) return;
+    for (i = 0; i < n; i++, b += 4) {
+        unsigned char t = b[0];
+        b[0] = b[3];
+        b[3] = t;
+        t = b[1];
+        b[1] = b[2];
+        b[2] = t;
+    }
+}
+
+/* "10x4", or "0-dim" for a scalar. */
+static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    int i;
+    buf[0] = '\0';
+    if (ndim == 0) snprintf(buf, cap, "0-dim");
+    for (i = 0; i < ndim && len < cap; i++) {
+        int k = snprintf(buf + len, cap - len, i ? "x%lld" : "%lld", (long long)shape[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+}
+
 /* -------------------------------------------------------------- reading */
 
 typedef struct ligo__st_info {
@@ -8693,7 +8874,7 @@ static int ligo__st_tensor(ligo__json *J, uint64_t data_len, ligo__st_info *ti) 
                 if (ligo__json_peek(J) != '"') return ligo__json_fail(J, "dtype must be a string");
                 if (!ligo__json_string(J, dt, sizeof dt, &dlen, &nul)) return 0;
                 if (dlen != 3 || memcmp(dt, "F32", 3) != 0) {
-                    ligo__st_printable(pr, sizeof pr, dt, dlen < sizeof dt ? dlen : sizeof dt);
+                    ligo__printable(pr, sizeof pr, dt, dlen < sizeof dt ? dlen : sizeof dt);
                     return ligo__json_fail(J, "dtype %s not supported (ligo reads F32)", pr);
                 }
             } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
@@ -8801,7 +8982,7 @@ static int ligo__st_metadata(ligo__json *J, ligo_safetensors *out, int64_t *n_me
             m->key = key;
             if (ligo__json_peek(J) != '"') {
                 char pr[64];
-                ligo__st_printable(pr, sizeof pr, key, strlen(key));
+                ligo__printable(pr, sizeof pr, key, strlen(key));
                 return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
             }
             if (!(m->value = ligo__st_dup_string(J, "a __metadata__ value"))) return 0;
@@ -8811,7 +8992,7 @@ static int ligo__st_metadata(ligo__json *J, ligo_safetensors *out, int64_t *n_me
             int nul;
             if (!ligo__json_string(J, key, sizeof key, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
             if (ligo__json_peek(J) != '"') {
-                ligo__st_printable(pr, sizeof pr, key, len < sizeof key ? len : sizeof key);
+                ligo__printable(pr, sizeof pr, key, len < sizeof key ? len : sizeof key);
                 return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
             }
             if (!ligo__json_string(J, NULL, 0, &len, &nul)) return 0;
@@ -8850,12 +9031,12 @@ static int ligo__st_header_pass(ligo__json *J, uint64_t data_len, ligo_safetenso
                 if (!ligo__st_metadata(J, out, n_meta)) return 0;
             } else {
                 if (len >= LIGO_ST_MAX_NAME) {
-                    ligo__st_printable(pr, 40, name, 32);
+                    ligo__printable(pr, 40, name, 32);
                     return ligo__json_fail(J, "tensor name %s of %zu bytes is too long (at most %d)", pr, len,
                                            LIGO_ST_MAX_NAME - 1);
                 }
                 name[len] = '\0';
-                ligo__st_printable(pr, sizeof pr, name, len);
+                ligo__printable(pr, sizeof pr, name, len);
                 if (nul) return ligo__json_fail(J, "tensor name %s contains \\u0000", pr);
                 snprintf(J->where, sizeof J->where, "tensor %s: ", pr);
                 if (!ligo__st_tensor(J, data_len, &ti)) return 0;
@@ -8912,7 +9093,7 @@ static const char *ligo__st_find_dup(const char **strs, int64_t n) {
 }
 
 /* Duplicate tensor names or metadata keys: EINVAL or EFORMAT with a message. */
-static int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+LIGO__PRIV int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
                                  const ligo_safetensors *st) {
     int64_t i, m = st->n_entries > st->n_meta ? st->n_entries : st->n_meta;
     const char **strs, *dup;
@@ -8927,13 +9108,13 @@ static int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, 
     if (!strs) return 0;
     for (i = 0; i < st->n_entries; i++) strs[i] = st->entries[i].name;
     if ((dup = ligo__st_find_dup(strs, st->n_entries)) != NULL) {
-        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__printable(pr, sizeof pr, dup, strlen(dup));
         ligo__st_err(ctx, s, who, fname, "tensor name %s appears twice", pr);
         return 0;
     }
     for (i = 0; i < st->n_meta; i++) strs[i] = st->meta[i].key;
     if ((dup = ligo__st_find_dup(strs, st->n_meta)) != NULL) {
-        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__printable(pr, sizeof pr, dup, strlen(dup));
         ligo__st_err(ctx, s, who, fname, "__metadata__ key \"%s\" appears twice", pr);
         return 0;
     }
@@ -8983,8 +9164,8 @@ static ligo_status ligo__st_load_header(ligo_ctx *ctx, const char *who, const ch
         const ligo__st_span *sp = &spans[i];
         char a[LIGO_ST_MAX_NAME], b[LIGO_ST_MAX_NAME];
         a[0] = '\0';
-        ligo__st_printable(b, sizeof b, out->entries[sp->idx].name, strlen(out->entries[sp->idx].name));
-        if (i > 0) ligo__st_printable(a, sizeof a, out->entries[spans[i - 1].idx].name,
+        ligo__printable(b, sizeof b, out->entries[sp->idx].name, strlen(out->entries[sp->idx].name));
+        if (i > 0) ligo__printable(a, sizeof a, out->entries[spans[i - 1].idx].name,
                                       strlen(out->entries[spans[i - 1].idx].name));
         if (sp->begin < at)
             return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
@@ -9040,16 +9221,18 @@ static ligo_status ligo__st_check_hlen(ligo_ctx *ctx, const char *who, const cha
     return LIGO_OK;
 }
 
-static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, size_t n, ligo_safetensors *out) {
-    const char *who = "ligo_st_parse";
+/* A whole file's bytes (fname names it in messages, or NULL: a buffer). */
+static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const char *who, const char *fname, const unsigned char *buf,
+                                      size_t n, ligo_safetensors *out) {
     ligo__st_span *spans = NULL;
     uint64_t hl;
     int64_t i;
     if (n < 8)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, NULL, "%zu bytes cannot hold the 8-byte header length (truncated?)", n);
-    hl = ligo__st_le64(buf);
-    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
-    if (ligo__st_load_header(ctx, who, NULL, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, fname, "%zu bytes cannot hold the 8-byte header length (truncated?)",
+                            n);
+    hl = ligo__le64(buf);
+    if (ligo__st_check_hlen(ctx, who, fname, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
+    if (ligo__st_load_header(ctx, who, fname, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
         LIGO_OK)
         return ctx->status;
     for (i = 0; i < out->n_entries; i++) {
@@ -9071,7 +9254,7 @@ LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, lig
     if (!out || (!buf && n > 0)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_parse: NULL buffer or output");
     ligo_st_init(out);
     mark = ligo_scratch_mark(ctx);
-    s = ligo__st_parse_mem(ctx, (const unsigned char *)buf, n, out);
+    s = ligo__st_parse_mem(ctx, "ligo_st_parse", NULL, (const unsigned char *)buf, n, out);
     if (s != LIGO_OK) {
         /* nothing half-parsed stays behind */
         ligo_scratch_rewind(ctx, mark);
@@ -9080,115 +9263,32 @@ LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, lig
     return s;
 }
 
-/* Size of an open regular file; 0 with *err set (an errno, or -1 when it is
- * not a regular file) on failure. */
-static int ligo__st_file_size(FILE *f, uint64_t *size, int *err) {
-#if defined(LIGO__IO_POSIX)
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        *err = errno;
-        return 0;
-    }
-    if (!S_ISREG(sb.st_mode) || sb.st_size < 0) {
-        *err = -1;
-        return 0;
-    }
-    *size = (uint64_t)sb.st_size;
-    return 1;
-#else
-    long end;
-    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        *err = errno;
-        return 0;
-    }
-    *size = (uint64_t)end;
-    return 1;
-#endif
-}
-
-/* fread of exactly n bytes, or a message for why not. */
-static ligo_status ligo__st_fread(ligo_ctx *ctx, FILE *f, const char *path, void *dst, size_t n, const char *what) {
-    if (n == 0 || fread(dst, 1, n, f) == n) return LIGO_OK;
-    if (feof(f))
-        return ligo__st_err(ctx, LIGO_EFORMAT, "ligo_st_read", path, "file ends early while reading %s", what);
-    return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "read error in %s: %s", what, strerror(errno));
-}
-
-static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, ligo_safetensors *out) {
-    const char *who = "ligo_st_read";
-    unsigned char len8[8], *hdr;
-    uint64_t size = 0, hl;
-    ligo__st_span *spans = NULL;
-    ligo_status s;
-    int err = 0;
-    int64_t i;
-    if (!ligo__st_file_size(f, &size, &err)) {
-        if (err == -1) return ligo__st_err(ctx, LIGO_EIO, who, path, "not a regular file");
-        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot determine the file size: %s", strerror(err));
-    }
-    if (size > LIGO__ST_MAX_FILE || size > (uint64_t)SIZE_MAX)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "file of %llu bytes is larger than the %llu-byte limit",
-                            (unsigned long long)size,
-                            (unsigned long long)(LIGO__ST_MAX_FILE < (uint64_t)SIZE_MAX ? LIGO__ST_MAX_FILE
-                                                                                         : (uint64_t)SIZE_MAX));
-    if (size < 8)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "%llu bytes cannot hold the 8-byte header length (truncated?)",
-                            (unsigned long long)size);
-    if (ligo__st_fread(ctx, f, path, len8, 8, "the header length") != LIGO_OK) return ctx->status;
-    hl = ligo__st_le64(len8);
-    if ((hl > LIGO__ST_MAX_HEADER || hl > size - 8) && size > 8) {
-        /* about to fail: the next byte tells a foreign file from a cut one */
-        int c = fgetc(f);
-        if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, c == EOF ? -1 : c) != LIGO_OK) return ctx->status;
-    }
-    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, -1) != LIGO_OK) return ctx->status;
-    /* the header is temporary: heap, not scratch, so it leaves no hole */
-    hdr = (unsigned char *)LIGO_MALLOC(hl ? (size_t)hl : 1, ctx->alloc_user);
-    if (!hdr) return ligo__st_err(ctx, LIGO_ENOMEM, who, path, "no memory for a %llu-byte header", (unsigned long long)hl);
-    s = ligo__st_fread(ctx, f, path, hdr, (size_t)hl, "the header");
-    if (s == LIGO_OK) s = ligo__st_load_header(ctx, who, path, hdr, (size_t)hl, size - 8 - hl, out, &spans);
-    LIGO_FREE(hdr, ctx->alloc_user);
-    if (s != LIGO_OK) return s;
-    /* the spans are contiguous from 0: one sequential pass over the data */
-    for (i = 0; i < out->n_entries; i++) {
-        ligo_st_entry *e = &out->entries[spans[i].idx];
-        size_t bytes = (size_t)(spans[i].end - spans[i].begin);
-        char what[LIGO_ST_MAX_NAME + 16], pr[LIGO_ST_MAX_NAME];
-        e->data = (float *)ligo_alloc_scratch(ctx, bytes);
-        if (!e->data) return ctx->status;
-        ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
-        snprintf(what, sizeof what, "tensor %s", pr);
-        if (ligo__st_fread(ctx, f, path, e->data, bytes, what) != LIGO_OK) return ctx->status;
-        ligo__st_from_le(e->data, e->n);
-    }
-    return LIGO_OK;
-}
-
+/* The file whole into a heap buffer, parsed as a buffer is: one path for
+ * both, at the price of holding the file and its tensors at once. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out) {
     ligo_mark mark;
     ligo_status s;
-    FILE *f;
+    void *buf;
+    size_t n;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_read: NULL path or output");
     ligo_st_init(out);
-#if defined(LIGO__IO_POSIX)
-    {
-        /* before fopen, which would wait forever on a FIFO */
-        struct stat sb;
-        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-            return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "not a regular file");
-    }
-#endif
-    f = fopen(path, "rb");
-    if (!f) return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "cannot open: %s", strerror(errno));
+    if (ligo__read_file(ctx, "ligo_st_read", path, LIGO__MAX_FILE, LIGO__READ_REGULAR | LIGO__READ_HEAP, &buf, &n) !=
+        LIGO_OK)
+        return ctx->status;
     mark = ligo_scratch_mark(ctx);
-    s = ligo__st_read_file(ctx, f, path, out);
-    fclose(f);
+    s = ligo__st_parse_mem(ctx, "ligo_st_read", path, (const unsigned char *)buf, n, out);
+    LIGO_FREE(buf, ctx->alloc_user);
     if (s != LIGO_OK) {
+        /* nothing half-parsed stays behind */
         ligo_scratch_rewind(ctx, mark);
         ligo_st_init(out);
     }
     return s;
+}
+
+LIGO_API void ligo_st_init(ligo_safetensors *st) {
+    if (st) memset(st, 0, sizeof *st);
 }
 
 LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const char *name) {
@@ -9206,60 +9306,13 @@ LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *ke
         if (st->meta[i].key && strcmp(st->meta[i].key, key) == 0) return st->meta[i].value;
     return NULL;
 }
+/* ==== end src/safetensors.c ==== */
 
-/* Metadata values of saved state (training and fitting), each checked
- * whole: a count in [0, 2^62] in decimal, an RNG as the 64 hex digits of
- * its four words, a finite number >= 0 as "%.17g" writes it. */
-LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out) {
-    int64_t v = 0;
-    if (!s || !*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
-    ligo_rng t;
-    int i, k;
-    if (!s || strlen(s) != 64) return 0;
-    for (i = 0; i < 4; i++) {
-        uint64_t x = 0;
-        for (k = 0; k < 16; k++) {
-            char c = s[i * 16 + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            x = (x << 4) | (uint64_t)d;
-        }
-        t.s[i] = x;
-    }
-    *r = t;
-    return 1;
-}
-
-LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n) {
-    snprintf(out, n, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0], (unsigned long long)r->s[1],
-             (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
-}
-
-LIGO__PRIV int ligo__meta_real(const char *s, double *out) {
-    char *end;
-    double v;
-    /* strtod would skip leading space and take "nan", "inf" */
-    if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) return 0;
-    v = strtod(s, &end);
-    if (*end != '\0' || !isfinite(v) || v < 0.0) return 0;
-    *out = v;
-    return 1;
-}
-
-/* -------------------------------------------------------------- writing */
-
-LIGO_API void ligo_st_init(ligo_safetensors *st) {
-    if (st) memset(st, 0, sizeof *st);
-}
+/* ==== begin src/safetensors_write.c ==== */
+/* safetensors_write.c: assembling a safetensors file (tensors kept by
+ * reference, metadata copied) and writing it atomically (src/file.c): the
+ * header compact JSON, "__metadata__" first, tensors in insertion order
+ * with consecutive offsets, padded with spaces to a multiple of 8. */
 
 static char *ligo__st_strdup(ligo_ctx *ctx, const char *s) {
     size_t n = strlen(s);
@@ -9274,12 +9327,12 @@ static int ligo__st_check_entry(ligo_ctx *ctx, const char *who, const char *fnam
     int64_t n = 1;
     int i;
     if (!memchr(e->name, '\0', LIGO_ST_MAX_NAME)) {
-        ligo__st_printable(pr, 40, e->name, 32);
+        ligo__printable(pr, 40, e->name, 32);
         ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is too long (at most %d bytes)", pr,
                      LIGO_ST_MAX_NAME - 1);
         return 0;
     }
-    ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
+    ligo__printable(pr, sizeof pr, e->name, strlen(e->name));
     if (!ligo__utf8_valid(e->name)) {
         ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is not valid UTF-8", pr);
         return 0;
@@ -9327,7 +9380,7 @@ LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char
     len = strlen(name);
     if (len >= LIGO_ST_MAX_NAME) {
         char pr[40];
-        ligo__st_printable(pr, sizeof pr, name, 32);
+        ligo__printable(pr, sizeof pr, name, 32);
         return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor name %s of %zu bytes is too long (at most %d)", pr,
                             len, LIGO_ST_MAX_NAME - 1);
     }
@@ -9402,101 +9455,49 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
     return LIGO_OK;
 }
 
-/* A measuring-or-writing buffer: len counts every byte, p gets those that fit. */
-typedef struct ligo__st_sb {
-    char *p;
-    size_t cap, len;
-} ligo__st_sb;
-
-static void ligo__st_put(ligo__st_sb *b, const char *s, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++, b->len++)
-        if (b->p && b->len < b->cap) b->p[b->len] = s[i];
-}
-
-static void ligo__st_puts(ligo__st_sb *b, const char *s) { ligo__st_put(b, s, strlen(s)); }
-
-/* A JSON string, escaped as Python's json.dumps(ensure_ascii=False) does,
- * so the Python fixture generator yields the same bytes. */
-static void ligo__st_put_json(ligo__st_sb *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    ligo__st_put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[6];
-        switch (c) {
-        case '"': ligo__st_put(b, "\\\"", 2); break;
-        case '\\': ligo__st_put(b, "\\\\", 2); break;
-        case '\b': ligo__st_put(b, "\\b", 2); break;
-        case '\f': ligo__st_put(b, "\\f", 2); break;
-        case '\n': ligo__st_put(b, "\\n", 2); break;
-        case '\r': ligo__st_put(b, "\\r", 2); break;
-        case '\t': ligo__st_put(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                esc[0] = '\\';
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                ligo__st_put(b, esc, 6);
-            } else {
-                ligo__st_put(b, s, 1);
-            }
-        }
-    }
-    ligo__st_put(b, "\"", 1);
-}
-
-static void ligo__st_put_u64(ligo__st_sb *b, uint64_t v) {
-    char tmp[24];
-    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    if (k > 0) ligo__st_put(b, tmp, (size_t)k);
-}
 
 /* {"__metadata__":{...},"name":{"dtype":"F32","shape":[..],"data_offsets":[b,e]},...}
  * in insertion order, offsets consecutive, then spaces up to a multiple of 8. */
-static void ligo__st_build_header(ligo__st_sb *b, const ligo_safetensors *st) {
+static void ligo__st_build_header(ligo__sb *b, const ligo_safetensors *st) {
     uint64_t at = 0;
     int64_t i;
     int d;
-    ligo__st_puts(b, "{");
+    ligo__sb_puts(b, "{");
     if (st->n_meta > 0) {
-        ligo__st_puts(b, "\"__metadata__\":{");
+        ligo__sb_puts(b, "\"__metadata__\":{");
         for (i = 0; i < st->n_meta; i++) {
-            if (i) ligo__st_puts(b, ",");
-            ligo__st_put_json(b, st->meta[i].key);
-            ligo__st_puts(b, ":");
-            ligo__st_put_json(b, st->meta[i].value);
+            if (i) ligo__sb_puts(b, ",");
+            ligo__json_put_string(b, st->meta[i].key);
+            ligo__sb_puts(b, ":");
+            ligo__json_put_string(b, st->meta[i].value);
         }
-        ligo__st_puts(b, "}");
+        ligo__sb_puts(b, "}");
     }
     for (i = 0; i < st->n_entries; i++) {
         const ligo_st_entry *e = &st->entries[i];
-        if (i || st->n_meta > 0) ligo__st_puts(b, ",");
-        ligo__st_put_json(b, e->name);
-        ligo__st_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
+        if (i || st->n_meta > 0) ligo__sb_puts(b, ",");
+        ligo__json_put_string(b, e->name);
+        ligo__sb_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
         for (d = 0; d < e->ndim; d++) {
-            if (d) ligo__st_puts(b, ",");
-            ligo__st_put_u64(b, (uint64_t)e->shape[d]);
+            if (d) ligo__sb_puts(b, ",");
+            ligo__sb_put_u64(b, (uint64_t)e->shape[d]);
         }
-        ligo__st_puts(b, "],\"data_offsets\":[");
-        ligo__st_put_u64(b, at);
-        ligo__st_puts(b, ",");
+        ligo__sb_puts(b, "],\"data_offsets\":[");
+        ligo__sb_put_u64(b, at);
+        ligo__sb_puts(b, ",");
         at += (uint64_t)e->n * 4;
-        ligo__st_put_u64(b, at);
-        ligo__st_puts(b, "]}");
+        ligo__sb_put_u64(b, at);
+        ligo__sb_puts(b, "]}");
     }
-    ligo__st_puts(b, "}");
-    while (b->len % 8) ligo__st_puts(b, " ");
+    ligo__sb_puts(b, "}");
+    while (b->len % 8) ligo__sb_puts(b, " ");
 }
 
 /* Little-endian floats; a big-endian host swaps through a small buffer. */
 static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     unsigned char buf[4096];
     if (n == 0) return 1;
-    if (ligo__st_host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
+    if (ligo__host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
     while (n > 0) {
         int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4), i;
         for (i = 0; i < k; i++) {
@@ -9516,26 +9517,29 @@ static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     return 1;
 }
 
-static int ligo__st_sync(FILE *f) {
-#if defined(LIGO__IO_POSIX)
-    return fsync(fileno(f)) == 0;
-#else
-    (void)f;
+/* What ligo__write_atomic writes: the length, the header, the floats. */
+typedef struct ligo__st_out {
+    const ligo_safetensors *st;
+    const ligo__sb *header;
+} ligo__st_out;
+
+static int ligo__st_write_body(FILE *f, void *user) {
+    const ligo__st_out *o = (const ligo__st_out *)user;
+    unsigned char len8[8];
+    int64_t i;
+    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)o->header->len >> (8 * i));
+    if (fwrite(len8, 1, 8, f) != 8 || fwrite(o->header->p, 1, o->header->len, f) != o->header->len) return 0;
+    for (i = 0; i < o->st->n_entries; i++)
+        if (!ligo__st_write_floats(f, o->st->entries[i].data, o->st->entries[i].n)) return 0;
     return 1;
-#endif
 }
 
 static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
     const char *who = "ligo_st_write";
-    ligo__st_sb sb;
-    unsigned char len8[8];
-    char *tmp;
-    FILE *f;
+    ligo__sb sb;
+    ligo__st_out o;
     int64_t i;
     uint64_t total = 0;
-    size_t plen = strlen(path);
-    const char *step;
-    int err;
     if ((st->n_entries > 0 && !st->entries) || (st->n_meta > 0 && !st->meta) || st->n_entries < 0 || st->n_meta < 0)
         return ligo__st_err(ctx, LIGO_EINVAL, who, path, "the safetensors struct is not initialized");
     for (i = 0; i < st->n_entries; i++) {
@@ -9550,7 +9554,6 @@ static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const li
             return ligo__st_err(ctx, LIGO_EINVAL, who, path, "metadata entry %lld is not valid UTF-8", (long long)i);
     }
     if (!ligo__st_check_unique(ctx, LIGO_EINVAL, who, path, st)) return ctx->status;
-
     memset(&sb, 0, sizeof sb);
     ligo__st_build_header(&sb, st); /* measure */
     if (sb.len > LIGO__ST_MAX_HEADER)
@@ -9559,38 +9562,11 @@ static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const li
     sb.cap = sb.len;
     sb.len = 0;
     sb.p = (char *)ligo_alloc_scratch(ctx, sb.cap);
-    tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
-    if (!sb.p || !tmp) return ctx->status;
+    if (!sb.p) return ctx->status;
     ligo__st_build_header(&sb, st);
-    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)sb.len >> (8 * i));
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-
-    f = fopen(tmp, "wb");
-    if (!f) /* nothing was created, so nothing is removed (it may be someone's directory) */
-        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot create %s: %s", tmp, strerror(errno));
-    step = "write";
-    if (fwrite(len8, 1, 8, f) != 8 || fwrite(sb.p, 1, sb.len, f) != sb.len) goto fail;
-    for (i = 0; i < st->n_entries; i++)
-        if (!ligo__st_write_floats(f, st->entries[i].data, st->entries[i].n)) goto fail;
-    step = "flush";
-    if (fflush(f) != 0) goto fail;
-    step = "fsync";
-    if (!ligo__st_sync(f)) goto fail;
-    step = "close";
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    step = "rename";
-    if (rename(tmp, path) != 0) goto fail;
-    return LIGO_OK;
-fail:
-    err = errno;
-    if (f) fclose(f);
-    remove(tmp);
-    return ligo__st_err(ctx, LIGO_EIO, who, path, "%s of %s failed: %s", step, tmp, strerror(err));
+    o.st = st;
+    o.header = &sb;
+    return ligo__write_atomic(ctx, who, path, ligo__st_write_body, &o);
 }
 
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
@@ -9600,11 +9576,95 @@ LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_s
     if (!path || !st) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_write: NULL path or tensors");
     mark = ligo_scratch_mark(ctx);
     s = ligo__st_write_impl(ctx, path, st);
-    /* the header and the temporary name are not needed after the call */
+    /* the header is not needed after the call */
     ligo_scratch_rewind(ctx, mark);
     return s;
 }
-/* ==== end src/io.c ==== */
+/* ==== end src/safetensors_write.c ==== */
+
+/* ==== begin src/meta.c ==== */
+/* meta.c: the typed values saved in safetensors metadata (configs,
+ * training and fitting state, operator options), each type written and
+ * read by one pair of functions, so that what is saved reads back exactly:
+ * integers in decimal, doubles as "%.17g" and floats as "%.9g" (both
+ * round-trip exactly), RNG states as the 64 hex digits of their four
+ * words. Reading is strict: the whole string, no space, no nan or inf. */
+
+LIGO__PRIV const char *ligo__meta_fmt_int(char *buf, int64_t v) {
+    snprintf(buf, LIGO__META_LEN, "%lld", (long long)v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_real(char *buf, double v) {
+    snprintf(buf, LIGO__META_LEN, "%.17g", v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_float(char *buf, float v) {
+    snprintf(buf, LIGO__META_LEN, "%.9g", (double)v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_rng(char *buf, const ligo_rng *r) {
+    snprintf(buf, LIGO__META_LEN, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0],
+             (unsigned long long)r->s[1], (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
+    return buf;
+}
+
+LIGO__PRIV int ligo__meta_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    uint64_t v = 0, lim;
+    int neg;
+    if (!s) return 0;
+    neg = *s == '-';
+    s += neg;
+    if (!*s) return 0;
+    /* accumulate the magnitude, refusing any that no int64_t holds */
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (*s < '0' || *s > '9' || v > (lim - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    {
+        int64_t x = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
+        if (x < lo || x > hi) return 0;
+        *out = x;
+    }
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_real(const char *s, double lo, double *out) {
+    const char *p;
+    char *end;
+    double v;
+    /* strtod alone would skip space and take "nan", "inf" and hex */
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.' || *s == '-')) return 0;
+    for (p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < lo) return 0;
+    *out = v;
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
+    ligo_rng t;
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        t.s[i] = x;
+    }
+    *r = t;
+    return 1;
+}
+/* ==== end src/meta.c ==== */
 
 /* ==== begin src/checkpoint.c ==== */
 /* checkpoint.c: the io module's model layer. Maps a model's parameter
@@ -9680,59 +9740,52 @@ static ligo__ckmap *ligo__ck_alloc(ligo_ctx *ctx, const ligo_model *m) {
 /* Width of a table entry's row. */
 static int64_t ligo__row_len(const ligo_param_info *p) { return p->ndim == 2 ? p->shape[1] : 1; }
 
+/* The config's integer fields with their metadata keys, in file order. */
+static int64_t *ligo__config_field(ligo_config *c, int k, const char **key) {
+    static const char *keys[10] = {"ligo.n_layer", "ligo.d_model", "ligo.n_head",  "ligo.d_ff",   "ligo.vocab",
+                                   "ligo.ctx_len", "ligo.image_h", "ligo.image_w", "ligo.patch", "ligo.n_classes"};
+    int64_t *f[10];
+    f[0] = &c->n_layer, f[1] = &c->d_model, f[2] = &c->n_head, f[3] = &c->d_ff, f[4] = &c->vocab;
+    f[5] = &c->ctx_len, f[6] = &c->image_h, f[7] = &c->image_w, f[8] = &c->patch, f[9] = &c->n_classes;
+    *key = keys[k];
+    return f[k];
+}
+
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo_safetensors *st) {
-    char v[64];
-#define LIGO__META_I(key, val)                                    \
-    snprintf(v, sizeof v, "%lld", (long long)(val));            \
-    if (ligo_st_set_meta(ctx, st, key, v) != LIGO_OK) return ctx->status
+    char v[LIGO__META_LEN];
+    ligo_config cc;
+    const char *key;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
-    LIGO__META_I("ligo.n_layer", c->n_layer);
-    LIGO__META_I("ligo.d_model", c->d_model);
-    LIGO__META_I("ligo.n_head", c->n_head);
-    LIGO__META_I("ligo.d_ff", c->d_ff);
-    LIGO__META_I("ligo.vocab", c->vocab);
-    LIGO__META_I("ligo.ctx_len", c->ctx_len);
-    LIGO__META_I("ligo.image_h", c->image_h);
-    LIGO__META_I("ligo.image_w", c->image_w);
-    LIGO__META_I("ligo.patch", c->patch);
-    LIGO__META_I("ligo.n_classes", c->n_classes);
-#undef LIGO__META_I
-    snprintf(v, sizeof v, "%.9g", (double)c->ln_eps);
-    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", v);
-}
-
-/* A metadata integer, strictly parsed. */
-static int ligo__meta_i64(const ligo_safetensors *st, const char *key, int64_t *out) {
-    const char *v = ligo_st_get_meta(st, key);
-    char *end;
-    long long x;
-    if (!v || !*v) return 0;
-    x = strtoll(v, &end, 10);
-    if (*end != '\0') return 0;
-    *out = (int64_t)x;
-    return 1;
+    cc = *c;
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(&cc, k, &key);
+        if (ligo_st_set_meta(ctx, st, key, ligo__meta_fmt_int(v, *f)) != LIGO_OK) return ctx->status;
+    }
+    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps));
 }
 
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
-    const char *fam, *eps;
-    char *end;
+    const char *fam, *key;
+    double eps;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     fam = ligo_st_get_meta(st, "ligo.family");
     if (!fam) return ligo_set_error(ctx, LIGO_EFORMAT, "no ligo.family in the metadata (not a ligo checkpoint)");
     memset(c, 0, sizeof *c);
     if (ligo_family_parse(fam, &c->family) != LIGO_OK)
         return ligo_set_error(ctx, LIGO_EFORMAT, "unknown family \"%s\" in the metadata", fam);
-    if (!ligo__meta_i64(st, "ligo.n_layer", &c->n_layer) || !ligo__meta_i64(st, "ligo.d_model", &c->d_model) ||
-        !ligo__meta_i64(st, "ligo.n_head", &c->n_head) || !ligo__meta_i64(st, "ligo.d_ff", &c->d_ff) ||
-        !ligo__meta_i64(st, "ligo.vocab", &c->vocab) || !ligo__meta_i64(st, "ligo.ctx_len", &c->ctx_len) ||
-        !ligo__meta_i64(st, "ligo.image_h", &c->image_h) || !ligo__meta_i64(st, "ligo.image_w", &c->image_w) ||
-        !ligo__meta_i64(st, "ligo.patch", &c->patch) || !ligo__meta_i64(st, "ligo.n_classes", &c->n_classes))
-        return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
-    eps = ligo_st_get_meta(st, "ligo.ln_eps");
-    c->ln_eps = eps ? (float)strtod(eps, &end) : 0.0f;
-    if (!eps || *end != '\0') return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(c, k, &key);
+        /* any integer: ligo_config_check below names a bad one */
+        if (!ligo__meta_int(ligo_st_get_meta(st, key), INT64_MIN, INT64_MAX, f))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
+    }
+    if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.ln_eps"), -DBL_MAX, &eps))
+        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    c->ln_eps = (float)eps;
     if (ligo_config_check(ctx, c) != LIGO_OK) {
         /* report a bad stored config as a format error, keeping the reason */
         char why[LIGO__ERRMSG];
@@ -11048,23 +11101,24 @@ static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.gr
 #define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
-static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
-    snprintf(v[0], 64, "%s", ligo_grow_method_name(g->cfg.method));
-    snprintf(v[1], 64, "%lld", (long long)g->small->cfg.n_layer);
-    snprintf(v[2], 64, "%lld", (long long)g->small->cfg.d_model);
-    snprintf(v[3], 64, "%lld", (long long)g->small->cfg.d_ff);
-    snprintf(v[4], 64, "%d", g->cfg.full_width != 0);
-    snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
-    snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
-    snprintf(v[7], 64, "%d", g->cfg.residual != 0);
-    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
+/* Compared as text: a file's options must read exactly as this operator's. */
+static void ligo__grow_meta_values(const ligo_grow *g, char v[][LIGO__META_LEN]) {
+    snprintf(v[0], LIGO__META_LEN, "%s", ligo_grow_method_name(g->cfg.method));
+    ligo__meta_fmt_int(v[1], g->small->cfg.n_layer);
+    ligo__meta_fmt_int(v[2], g->small->cfg.d_model);
+    ligo__meta_fmt_int(v[3], g->small->cfg.d_ff);
+    ligo__meta_fmt_int(v[4], g->cfg.full_width != 0);
+    ligo__meta_fmt_int(v[5], g->cfg.width_first != 0);
+    ligo__meta_fmt_int(v[6], g->cfg.grow_head_dim != 0);
+    ligo__meta_fmt_int(v[7], g->cfg.residual != 0);
+    ligo__meta_fmt_float(v[LIGO__GROW_META_NOISE], g->noise ? g->cfg.noise : 0.0f);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
@@ -11094,7 +11148,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo_config lc;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
@@ -11166,7 +11220,7 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64], f[LIGO__FIT_NMETA][80];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN], f[LIGO__FIT_NMETA][LIGO__META_LEN];
     int64_t k, np, shape[1];
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path");
@@ -11184,12 +11238,12 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
-    snprintf(f[0], sizeof f[0], "%lld", (long long)g->fit_step);
-    ligo__meta_rng_str(&g->fit_rng, f[1], sizeof f[1]);
-    snprintf(f[2], sizeof f[2], "%.17g", g->fit_flops);
-    snprintf(f[3], sizeof f[3], "%.17g", g->fit_seconds);
-    snprintf(f[4], sizeof f[4], "%.9g", (double)g->fit_loss_first); /* %.9g: a float exactly */
-    snprintf(f[5], sizeof f[5], "%.9g", (double)g->fit_loss_last);
+    ligo__meta_fmt_int(f[0], g->fit_step);
+    ligo__meta_fmt_rng(f[1], &g->fit_rng);
+    ligo__meta_fmt_real(f[2], g->fit_flops);
+    ligo__meta_fmt_real(f[3], g->fit_seconds);
+    ligo__meta_fmt_float(f[4], g->fit_loss_first);
+    ligo__meta_fmt_float(f[5], g->fit_loss_last);
     for (k = 0; k < LIGO__FIT_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__fit_meta_keys[k], f[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
@@ -11220,7 +11274,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     ligo__piece *pc;
     const ligo_st_entry *em, *ev;
     const char *fv[LIGO__FIT_NMETA];
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     double num[4];
     int64_t k, np, step = 0;
     ligo_rng rng;
@@ -11256,8 +11310,9 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     for (k = 0; k < LIGO__FIT_NMETA; k++) {
         int ok;
         fv[k] = ligo_st_get_meta(&st, ligo__fit_meta_keys[k]);
-        ok = k == 0 ? ligo__meta_count(fv[k], &step) : k == 1 ? ligo__meta_rng(fv[k], &rng)
-                                                                 : ligo__meta_real(fv[k], &num[k - 2]);
+        ok = k == 0   ? ligo__meta_int(fv[k], 0, LIGO__META_COUNT_MAX, &step)
+             : k == 1 ? ligo__meta_rng(fv[k], &rng)
+                      : ligo__meta_real(fv[k], 0.0, &num[k - 2]);
         if (!ok) {
             ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s is %s%.64s%s (want %s)", who, path, ligo__fit_meta_keys[k],
                            fv[k] ? "\"" : "", fv[k] ? fv[k] : "missing (not a fitting state)", fv[k] ? "\"" : "",
@@ -11647,7 +11702,7 @@ LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *l
 LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
-    char v[96];
+    char v[LIGO__META_LEN];
     int64_t shape[1];
     ligo_status s = LIGO_OK;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -11658,17 +11713,12 @@ LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, co
     shape[0] = tr->opt->n;
     if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
     if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
-             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->train_flops);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->seconds);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
     ligo_st_write(ctx, path, &st);
 done:
     s = ctx->status;
@@ -11701,13 +11751,14 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
         goto done;
     }
-    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
                        "count", path, step, ostep);
         goto done;
     }
     /* the counters are optional (older files), but never garbage */
-    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
                        "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
         goto done;

@@ -100,23 +100,24 @@ static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.gr
 #define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
-static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
-    snprintf(v[0], 64, "%s", ligo_grow_method_name(g->cfg.method));
-    snprintf(v[1], 64, "%lld", (long long)g->small->cfg.n_layer);
-    snprintf(v[2], 64, "%lld", (long long)g->small->cfg.d_model);
-    snprintf(v[3], 64, "%lld", (long long)g->small->cfg.d_ff);
-    snprintf(v[4], 64, "%d", g->cfg.full_width != 0);
-    snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
-    snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
-    snprintf(v[7], 64, "%d", g->cfg.residual != 0);
-    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
+/* Compared as text: a file's options must read exactly as this operator's. */
+static void ligo__grow_meta_values(const ligo_grow *g, char v[][LIGO__META_LEN]) {
+    snprintf(v[0], LIGO__META_LEN, "%s", ligo_grow_method_name(g->cfg.method));
+    ligo__meta_fmt_int(v[1], g->small->cfg.n_layer);
+    ligo__meta_fmt_int(v[2], g->small->cfg.d_model);
+    ligo__meta_fmt_int(v[3], g->small->cfg.d_ff);
+    ligo__meta_fmt_int(v[4], g->cfg.full_width != 0);
+    ligo__meta_fmt_int(v[5], g->cfg.width_first != 0);
+    ligo__meta_fmt_int(v[6], g->cfg.grow_head_dim != 0);
+    ligo__meta_fmt_int(v[7], g->cfg.residual != 0);
+    ligo__meta_fmt_float(v[LIGO__GROW_META_NOISE], g->noise ? g->cfg.noise : 0.0f);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
@@ -146,7 +147,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo_config lc;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
@@ -218,7 +219,7 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64], f[LIGO__FIT_NMETA][80];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN], f[LIGO__FIT_NMETA][LIGO__META_LEN];
     int64_t k, np, shape[1];
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path");
@@ -236,12 +237,12 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
-    snprintf(f[0], sizeof f[0], "%lld", (long long)g->fit_step);
-    ligo__meta_rng_str(&g->fit_rng, f[1], sizeof f[1]);
-    snprintf(f[2], sizeof f[2], "%.17g", g->fit_flops);
-    snprintf(f[3], sizeof f[3], "%.17g", g->fit_seconds);
-    snprintf(f[4], sizeof f[4], "%.9g", (double)g->fit_loss_first); /* %.9g: a float exactly */
-    snprintf(f[5], sizeof f[5], "%.9g", (double)g->fit_loss_last);
+    ligo__meta_fmt_int(f[0], g->fit_step);
+    ligo__meta_fmt_rng(f[1], &g->fit_rng);
+    ligo__meta_fmt_real(f[2], g->fit_flops);
+    ligo__meta_fmt_real(f[3], g->fit_seconds);
+    ligo__meta_fmt_float(f[4], g->fit_loss_first);
+    ligo__meta_fmt_float(f[5], g->fit_loss_last);
     for (k = 0; k < LIGO__FIT_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__fit_meta_keys[k], f[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
@@ -272,7 +273,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     ligo__piece *pc;
     const ligo_st_entry *em, *ev;
     const char *fv[LIGO__FIT_NMETA];
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     double num[4];
     int64_t k, np, step = 0;
     ligo_rng rng;
@@ -308,8 +309,9 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     for (k = 0; k < LIGO__FIT_NMETA; k++) {
         int ok;
         fv[k] = ligo_st_get_meta(&st, ligo__fit_meta_keys[k]);
-        ok = k == 0 ? ligo__meta_count(fv[k], &step) : k == 1 ? ligo__meta_rng(fv[k], &rng)
-                                                                 : ligo__meta_real(fv[k], &num[k - 2]);
+        ok = k == 0   ? ligo__meta_int(fv[k], 0, LIGO__META_COUNT_MAX, &step)
+             : k == 1 ? ligo__meta_rng(fv[k], &rng)
+                      : ligo__meta_real(fv[k], 0.0, &num[k - 2]);
         if (!ok) {
             ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s is %s%.64s%s (want %s)", who, path, ligo__fit_meta_keys[k],
                            fv[k] ? "\"" : "", fv[k] ? fv[k] : "missing (not a fitting state)", fv[k] ? "\"" : "",

@@ -723,8 +723,8 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
                                      int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 /* ======================================================================
- * io: safetensors files (F32, little-endian) with string metadata; saving
- * writes a temporary file, flushes it and renames it over the target
+ * safetensors: files of F32 tensors (little-endian) with string metadata;
+ * saving writes a temporary file, flushes it and renames it over the target
  * ====================================================================== */
 
 #define LIGO_ST_MAX_NAME 128
@@ -759,10 +759,13 @@ typedef struct ligo_safetensors {
  * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
  * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
  * shape entries are 1. Each tensor's floats are copied into a 64-byte
- * aligned block of scratch memory. A file larger than 64 GiB is
- * LIGO_EFORMAT; missing or unreadable ones give LIGO_EIO. Every size is
- * checked against the file before anything is allocated for it. On
- * failure *out is empty and no scratch memory is kept. */
+ * aligned block of scratch memory. ligo_st_read reads the file whole
+ * (the loaders' reader, under their cap: a file larger than 64 GiB is
+ * LIGO_EFORMAT; a missing or unreadable file, or anything but a regular
+ * file, LIGO_EIO) into a temporary buffer and parses it as ligo_st_parse
+ * does. Every size in the header is checked against the data before
+ * anything is allocated for it. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -785,7 +788,7 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints (io): models and training state as safetensors with
+ * checkpoints: models and training state as safetensors with
  * Hugging Face key names and layouts
  * ====================================================================== */
 

@@ -312,7 +312,7 @@ LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *l
 LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
-    char v[96];
+    char v[LIGO__META_LEN];
     int64_t shape[1];
     ligo_status s = LIGO_OK;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
@@ -323,17 +323,12 @@ LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, co
     shape[0] = tr->opt->n;
     if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
     if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
-             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->train_flops);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->seconds);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
     ligo_st_write(ctx, path, &st);
 done:
     s = ctx->status;
@@ -366,13 +361,14 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
         goto done;
     }
-    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
                        "count", path, step, ostep);
         goto done;
     }
     /* the counters are optional (older files), but never garbage */
-    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
         ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
                        "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
         goto done;

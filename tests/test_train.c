@@ -167,7 +167,32 @@ static void test_checkpoint_bad(void) {
     CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
     CHECK(ligo_model_load(ctx, path) == NULL);
     CHECK_STATUS(ligo_get_status(ctx), LIGO_EFORMAT);
+    CHECK(strstr(ligo_get_error(ctx), "stored config is invalid: ligo_config: n_layer is -3") != NULL);
     ligo_clear_error(ctx);
+    /* metadata values are read whole and strictly (src/meta.c) */
+    {
+        static const char *rows[][3] = {
+            {"ligo.n_layer", " 2", "not an integer"},
+            {"ligo.n_layer", "2 ", "not an integer"},
+            {"ligo.n_layer", "+2", "not an integer"},
+            {"ligo.n_layer", "99999999999999999999", "not an integer"},
+            {"ligo.ln_eps", "nan", "ligo.ln_eps is missing or not a number"},
+            {"ligo.ln_eps", " 1e-5", "ligo.ln_eps is missing or not a number"},
+            {"ligo.ln_eps", "0x1p-16", "ligo.ln_eps is missing or not a number"},
+        };
+        size_t i;
+        ligo_config c = small_gpt();
+        ligo_config_check(ctx, &c);
+        for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            CHECK_STATUS(ligo_config_to_st(ctx, &c, &st), LIGO_OK);
+            ligo_st_set_meta(ctx, &st, rows[i][0], rows[i][1]);
+            CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+            CHECK(ligo_model_load(ctx, path) == NULL);
+            CHECK_MSG(ligo_get_status(ctx) == LIGO_EFORMAT && strstr(ligo_get_error(ctx), rows[i][2]) != NULL,
+                      "%s = \"%s\": %s", rows[i][0], rows[i][1], ligo_get_error(ctx));
+            ligo_clear_error(ctx);
+        }
+    }
     remove(path);
     ligo_ctx_free(ctx);
 }
