@@ -59,11 +59,12 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     "safetensors_write.c",
     "meta.c",
     "checkpoint.c",
+    "hf.c",
     "step.c",
     "grow.c",
     "grow_apply.c",
     "grow_fit.c",
-    "grow_file.c",
+    "state.c",
     "train.c",
 ]
 GEN_API = "gen/ops_api.h"

@@ -1037,8 +1037,8 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints: models and training state as safetensors with
- * Hugging Face key names and layouts
+ * checkpoints: models as safetensors with Hugging Face key names and
+ * layouts, and as Hugging Face model directories
  * ====================================================================== */
 
 /* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
@@ -1060,6 +1060,18 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* Hugging Face's config.json for a config (GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification; GELU "gelu_new", no dropout, the output
+ * layer tied): the JSON into buf (size bytes, NUL-terminated) and its
+ * length (without the NUL) into *len when len is not NULL; buf NULL with
+ * size 0 only measures. A buffer too small, or a ViT whose images are not
+ * square, is LIGO_EINVAL. */
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *cfg, char *buf, size_t size, size_t *len);
+/* A Hugging Face model directory that transformers' from_pretrained loads:
+ * dir/config.json and dir/model.safetensors (BERT's with a token-type
+ * embedding of zeros, one type), each written atomically. dir must exist. */
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir);
 
 /* ======================================================================
  * progress: what the operator's fitting and the training loop report
@@ -9914,6 +9926,100 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
 }
 /* ==== end src/checkpoint.c ==== */
 
+/* ==== begin src/hf.c ==== */
+/* hf.c: a model as a Hugging Face model directory, what transformers'
+ * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification, and model.safetensors with the schema's
+ * names and layouts (src/checkpoint.c). GELU is the tanh approximation
+ * ("gelu_new"), dropout is off, the output layer is tied to the
+ * embedding. */
+
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, char *buf, size_t size, size_t *len) {
+    int n;
+    if (len) *len = 0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!c || (!buf && size)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: NULL config or buffer");
+    if (c->family == LIGO_VIT && c->image_h != c->image_w)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: Hugging Face's ViT takes square images (these are "
+                              "%lldx%lld)", (long long)c->image_h, (long long)c->image_w);
+    if (c->family == LIGO_GPT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
+                     "  \"vocab_size\": %lld,\n  \"n_positions\": %lld,\n  \"n_ctx\": %lld,\n  \"n_embd\": %lld,\n"
+                     "  \"n_layer\": %lld,\n  \"n_head\": %lld,\n  \"n_inner\": %lld,\n"
+                     "  \"activation_function\": \"gelu_new\",\n  \"layer_norm_epsilon\": %g,\n"
+                     "  \"resid_pdrop\": 0.0,\n  \"embd_pdrop\": 0.0,\n  \"attn_pdrop\": 0.0,\n"
+                     "  \"tie_word_embeddings\": true,\n  \"bos_token_id\": 0,\n  \"eos_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->ctx_len, (long long)c->ctx_len, (long long)c->d_model,
+                     (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff, (double)c->ln_eps);
+    else if (c->family == LIGO_BERT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"BertForMaskedLM\"],\n  \"model_type\": \"bert\",\n"
+                     "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
+                     "  \"num_attention_heads\": %lld,\n  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n"
+                     "  \"max_position_embeddings\": %lld,\n  \"type_vocab_size\": 1,\n  \"layer_norm_eps\": %g,\n"
+                     "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n"
+                     "  \"position_embedding_type\": \"absolute\",\n  \"tie_word_embeddings\": true,\n"
+                     "  \"pad_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head,
+                     (long long)c->d_ff, (long long)c->ctx_len, (double)c->ln_eps);
+    else if (c->family == LIGO_VIT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"ViTForImageClassification\"],\n  \"model_type\": \"vit\",\n"
+                     "  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n  \"num_attention_heads\": %lld,\n"
+                     "  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n  \"image_size\": %lld,\n"
+                     "  \"patch_size\": %lld,\n  \"num_channels\": 1,\n  \"qkv_bias\": true,\n  \"layer_norm_eps\": %g,\n"
+                     "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n  \"num_labels\": %lld\n}\n",
+                     (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff,
+                     (long long)c->image_h, (long long)c->patch, (double)c->ln_eps, (long long)c->n_classes);
+    else
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert or vit", (int)c->family);
+    if (n < 0) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: the config cannot be formatted");
+    if (len) *len = (size_t)n;
+    if (buf && (size_t)n >= size)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: a buffer of %zu bytes is too small (want %d + 1)",
+                              size, n);
+    return LIGO_OK;
+}
+
+static int ligo__write_text(FILE *f, void *text) {
+    size_t n = strlen((const char *)text);
+    return fwrite(text, 1, n, f) == n;
+}
+
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir) {
+    const char *who = "ligo_model_export_hf";
+    char json[2048], *path;
+    ligo_safetensors st;
+    ligo_mark mk;
+    size_t dlen;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !dir) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL model or directory", who);
+    if (ligo_hf_config_json(ctx, &m->cfg, json, sizeof json, NULL) != LIGO_OK) return ctx->status;
+    mk = ligo_scratch_mark(ctx);
+    dlen = strlen(dir);
+    path = (char *)ligo_alloc_scratch(ctx, dlen + sizeof "/model.safetensors");
+    if (!path) goto done;
+    snprintf(path, dlen + sizeof "/model.safetensors", "%s/config.json", dir);
+    if (ligo__write_atomic(ctx, who, path, ligo__write_text, json) != LIGO_OK) goto done;
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, m, &st) != LIGO_OK) goto done;
+    if (m->cfg.family == LIGO_BERT) { /* BERT's token types: one type, all zeros */
+        int64_t shape[2];
+        float *zeros = (float *)ligo_alloc_scratch(ctx, (size_t)m->cfg.d_model * sizeof(float));
+        shape[0] = 1;
+        shape[1] = m->cfg.d_model;
+        if (!zeros || ligo_st_add(ctx, &st, "bert.embeddings.token_type_embeddings.weight", 2, shape, zeros) != LIGO_OK)
+            goto done;
+    }
+    snprintf(path, dlen + sizeof "/model.safetensors", "%s/model.safetensors", dir);
+    ligo_st_write(ctx, path, &st);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+/* ==== end src/hf.c ==== */
+
 /* ==== begin src/step.c ==== */
 /* step.c: one training step, the same for the trainer (its model's
  * parameters) and the growth operator's fitting (the operator's floats
@@ -10999,11 +11105,112 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
 }
 /* ==== end src/grow_fit.c ==== */
 
-/* ==== begin src/grow_file.c ==== */
-/* grow_file.c: growth operators and fitting states as safetensors: the
- * learned tensors named after what they are (width.emb.C, width.h.3.q.C,
- * depth.q.w, residual.{tensor}, noise.{tensor}), the options in the
- * metadata, every file checked before anything changes. */
+/* ==== begin src/state.c ==== */
+/* state.c: the saved state that lets a run stop and continue exactly, as
+ * safetensors beside the models' checkpoints (src/checkpoint.c):
+ *   the trainer's: the model, the optimizer's moments and step, the batch
+ *     stream's RNG and the counters;
+ *   growth operators: the learned tensors named after what they are
+ *     (width.emb.C, width.h.3.q.C, depth.q.w, residual.{tensor},
+ *     noise.{tensor}) and the options in the metadata;
+ *   fitting states: an operator file plus its AdamW's moments, step, RNG
+ *     and counters.
+ * Every file is checked whole before anything changes. */
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[LIGO__META_LEN];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
+                       "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = n_step;
+    tr->opt->step = n_ostep;
+    tr->rng = r;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ----------------------------------------------------- growth operators */
 
 static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
@@ -11209,7 +11416,7 @@ done:
     return ctx->status;
 }
 
-/* ------------------------------------------------------ fitting state */
+/* -------------------------------------------------------- fitting states */
 
 #define LIGO__FIT_NMETA 6
 static const char *ligo__fit_meta_keys[LIGO__FIT_NMETA] = {"ligo.fit.step",    "ligo.fit.rng",
@@ -11386,7 +11593,7 @@ done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
 }
-/* ==== end src/grow_file.c ==== */
+/* ==== end src/state.c ==== */
 
 /* ==== begin src/train.c ==== */
 /* train.c: evaluation, and the training loop used by the examples:
@@ -11695,99 +11902,6 @@ LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *l
     tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
     tr->seconds += ligo_time_sec() - t0;
     return LIGO_OK;
-}
-
-/* ------------------------------------------------------- training state */
-
-LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    char v[LIGO__META_LEN];
-    int64_t shape[1];
-    ligo_status s = LIGO_OK;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    ligo_st_init(&st);
-    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
-    shape[0] = tr->opt->n;
-    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
-    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
-        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
-        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
-        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
-        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
-        goto done;
-    ligo_st_write(ctx, path, &st);
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
-}
-
-LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    ligo_model *loaded;
-    const ligo_st_entry *em, *ev;
-    const char *step, *ostep, *rng, *flops, *secs;
-    ligo_rng r;
-    ligo_status s;
-    int64_t n_step = 0, n_ostep = 0;
-    double n_flops = 0.0, n_secs = 0.0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
-    step = ligo_st_get_meta(&st, "ligo.train.step");
-    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
-    rng = ligo_st_get_meta(&st, "ligo.train.rng");
-    flops = ligo_st_get_meta(&st, "ligo.train.flops");
-    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
-    em = ligo_st_find(&st, "ligo.optim.m");
-    ev = ligo_st_find(&st, "ligo.optim.v");
-    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
-        goto done;
-    }
-    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
-        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
-                       "count", path, step, ostep);
-        goto done;
-    }
-    /* the counters are optional (older files), but never garbage */
-    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
-                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
-        goto done;
-    }
-    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
-                       path, (long long)em->n, (long long)tr->opt->n);
-        goto done;
-    }
-    /* the model goes through the same checks as any checkpoint, then its
-     * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
-    if (!loaded) goto done;
-    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
-        goto done;
-    }
-    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
-    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
-    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
-    tr->step = n_step;
-    tr->opt->step = n_ostep;
-    tr->rng = r;
-    tr->train_flops = n_flops;
-    tr->seconds = n_secs;
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
 }
 
 /* ------------------------------------------------------------- the loop */

@@ -788,8 +788,8 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints: models and training state as safetensors with
- * Hugging Face key names and layouts
+ * checkpoints: models as safetensors with Hugging Face key names and
+ * layouts, and as Hugging Face model directories
  * ====================================================================== */
 
 /* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
@@ -811,6 +811,18 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* Hugging Face's config.json for a config (GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification; GELU "gelu_new", no dropout, the output
+ * layer tied): the JSON into buf (size bytes, NUL-terminated) and its
+ * length (without the NUL) into *len when len is not NULL; buf NULL with
+ * size 0 only measures. A buffer too small, or a ViT whose images are not
+ * square, is LIGO_EINVAL. */
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *cfg, char *buf, size_t size, size_t *len);
+/* A Hugging Face model directory that transformers' from_pretrained loads:
+ * dir/config.json and dir/model.safetensors (BERT's with a token-type
+ * embedding of zeros, one type), each written atomically. dir must exist. */
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir);
 
 /* ======================================================================
  * progress: what the operator's fitting and the training loop report

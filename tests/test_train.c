@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static ligo_ctx *new_ctx(void) {
@@ -194,6 +195,46 @@ static void test_checkpoint_bad(void) {
         }
     }
     remove(path);
+    ligo_ctx_free(ctx);
+}
+
+#define CHECK_ERR(ctx, call, status, needle)                                                               \
+    do {                                                                                                   \
+        CHECK_STATUS(call, status);                                                                        \
+        CHECK_MSG(strstr(ligo_get_error(ctx), needle) != NULL, "message \"%s\" lacks \"%s\"", ligo_get_error(ctx), \
+                  needle);                                                                                 \
+        ligo_clear_error(ctx);                                                                             \
+    } while (0)
+
+/* Hugging Face's config.json: measured, written, refused when the buffer
+ * is short or ViT's images are not square; a directory with both files. */
+static void test_hf_export(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c = small_gpt(), v = ligo_config_default(LIGO_VIT);
+    ligo_model *m;
+    char buf[2048], small[16], dir[256], path[300];
+    size_t n = 0, n2 = 0;
+    ligo_config_check(ctx, &c);
+    CHECK_STATUS(ligo_hf_config_json(ctx, &c, NULL, 0, &n), LIGO_OK);
+    CHECK_STATUS(ligo_hf_config_json(ctx, &c, buf, sizeof buf, &n2), LIGO_OK);
+    CHECK(n > 100 && n == n2 && strlen(buf) == n);
+    CHECK(strstr(buf, "\"GPT2LMHeadModel\"") && strstr(buf, "\"n_embd\": 32,") && strstr(buf, "\"n_layer\": 2,"));
+    CHECK_ERR(ctx, ligo_hf_config_json(ctx, &c, small, sizeof small, NULL), LIGO_EINVAL, "too small");
+    v.image_w = 14;
+    CHECK_ERR(ctx, ligo_hf_config_json(ctx, &v, buf, sizeof buf, NULL), LIGO_EINVAL,
+              "Hugging Face's ViT takes square images (these are 28x14)");
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 3);
+    tmp_path(dir, sizeof dir, "hf");
+    CHECK(mkdir(dir, 0700) == 0);
+    CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    CHECK(ligo_model_load(ctx, path) != NULL);
+    remove(path);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    remove(path);
+    CHECK(rmdir(dir) == 0);
+    CHECK_ERR(ctx, ligo_model_export_hf(ctx, m, dir), LIGO_EIO, "config.json.tmp"); /* no directory */
     ligo_ctx_free(ctx);
 }
 
@@ -602,6 +643,7 @@ void suite_train(void) {
     RUN(test_checkpoint_roundtrip);
     RUN(test_checkpoint_names_bert_vit);
     RUN(test_checkpoint_bad);
+    RUN(test_hf_export);
     RUN(test_resume_bitwise);
     RUN(test_nonfinite_stops);
     RUN(test_eval_nonfinite);

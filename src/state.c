@@ -1,8 +1,109 @@
-/* grow_file.c: growth operators and fitting states as safetensors: the
- * learned tensors named after what they are (width.emb.C, width.h.3.q.C,
- * depth.q.w, residual.{tensor}, noise.{tensor}), the options in the
- * metadata, every file checked before anything changes. */
+/* state.c: the saved state that lets a run stop and continue exactly, as
+ * safetensors beside the models' checkpoints (src/checkpoint.c):
+ *   the trainer's: the model, the optimizer's moments and step, the batch
+ *     stream's RNG and the counters;
+ *   growth operators: the learned tensors named after what they are
+ *     (width.emb.C, width.h.3.q.C, depth.q.w, residual.{tensor},
+ *     noise.{tensor}) and the options in the metadata;
+ *   fitting states: an operator file plus its AdamW's moments, step, RNG
+ *     and counters.
+ * Every file is checked whole before anything changes. */
 #include "ligo_internal.h"
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[LIGO__META_LEN];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
+                       "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = n_step;
+    tr->opt->step = n_ostep;
+    tr->rng = r;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ----------------------------------------------------- growth operators */
 
 static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
@@ -208,7 +309,7 @@ done:
     return ctx->status;
 }
 
-/* ------------------------------------------------------ fitting state */
+/* -------------------------------------------------------- fitting states */
 
 #define LIGO__FIT_NMETA 6
 static const char *ligo__fit_meta_keys[LIGO__FIT_NMETA] = {"ligo.fit.step",    "ligo.fit.rng",
