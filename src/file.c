@@ -71,8 +71,8 @@ static ligo_status ligo__read_errno(ligo_ctx *ctx, const char *who, const char *
 }
 
 /* A stream without a usable size (a pipe): read in growing steps into a
- * heap buffer, then (in scratch mode) copied into scratch memory. `first`
- * is the byte already read to probe the file. */
+ * temporary buffer, then copied into the result's. `first` is the byte
+ * already read to probe the file. */
 static ligo_status ligo__read_stream(ligo_ctx *ctx, const char *who, FILE *f, const char *path, int first,
                                      size_t max_bytes, unsigned flags, void **out, size_t *out_n) {
     unsigned char *tmp = NULL, *res;

@@ -466,26 +466,28 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const char *who, const char
     return LIGO_OK;
 }
 
-LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out) {
-    ligo_mark mark;
-    ligo_status s;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!out || (!buf && n > 0)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_parse: NULL buffer or output");
-    ligo_st_init(out);
-    mark = ligo_scratch_mark(ctx);
-    s = ligo__st_parse_mem(ctx, "ligo_st_parse", NULL, (const unsigned char *)buf, n, out);
+/* ligo__st_parse_mem, leaving out empty and no scratch behind on failure. */
+static ligo_status ligo__st_parse_whole(ligo_ctx *ctx, const char *who, const char *fname, const void *buf, size_t n,
+                                        ligo_safetensors *out) {
+    ligo_mark mark = ligo_scratch_mark(ctx);
+    ligo_status s = ligo__st_parse_mem(ctx, who, fname, (const unsigned char *)buf, n, out);
     if (s != LIGO_OK) {
-        /* nothing half-parsed stays behind */
         ligo_scratch_rewind(ctx, mark);
         ligo_st_init(out);
     }
     return s;
 }
 
+LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!out || (!buf && n > 0)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_parse: NULL buffer or output");
+    ligo_st_init(out);
+    return ligo__st_parse_whole(ctx, "ligo_st_parse", NULL, buf, n, out);
+}
+
 /* The file whole into a heap buffer, parsed as a buffer is: one path for
  * both, at the price of holding the file and its tensors at once. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out) {
-    ligo_mark mark;
     ligo_status s;
     void *buf;
     size_t n;
@@ -495,14 +497,8 @@ LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetens
     if (ligo__read_file(ctx, "ligo_st_read", path, LIGO__MAX_FILE, LIGO__READ_REGULAR | LIGO__READ_HEAP, &buf, &n) !=
         LIGO_OK)
         return ctx->status;
-    mark = ligo_scratch_mark(ctx);
-    s = ligo__st_parse_mem(ctx, "ligo_st_read", path, (const unsigned char *)buf, n, out);
+    s = ligo__st_parse_whole(ctx, "ligo_st_read", path, buf, n, out);
     LIGO_FREE(buf, ctx->alloc_user);
-    if (s != LIGO_OK) {
-        /* nothing half-parsed stays behind */
-        ligo_scratch_rewind(ctx, mark);
-        ligo_st_init(out);
-    }
     return s;
 }
 
