@@ -106,6 +106,12 @@
  *   kept past the call, except ligo_wrap's, which must outlive the tensor;
  *   ligo_st_add keeps its floats until the file is written.
  *
+ * OUTPUT
+ *   The library writes nothing on stdout or stderr. ligo_trainer_run and
+ *   ligo_grow_fit report their progress to their config's on_progress
+ *   (a ligo_progress after every step and at the end); set it to
+ *   ligo_progress_print_stderr for the usual line.
+ *
  * THREADS
  *   A context runs its work on a small pool (all cores by default;
  *   ligo_ctx_params.n_threads, ligo_set_num_threads). Work is split over
@@ -183,7 +189,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
-typedef struct ligo_data ligo_data; /* train section */
+typedef struct ligo_data ligo_data; /* data section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -849,7 +855,7 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
- * images; deterministic batches from an explicit RNG
+ * images; deterministic batches from an explicit RNG; a family's data
  * ====================================================================== */
 
 /* A token stream held in the context's persistent memory. Tokens [0, split)
@@ -940,9 +946,34 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
 
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
+
 /* ======================================================================
- * io: safetensors files (F32, little-endian) with string metadata; saving
- * writes a temporary file, flushes it and renames it over the target
+ * safetensors: files of F32 tensors (little-endian) with string metadata;
+ * saving writes a temporary file, flushes it and renames it over the target
  * ====================================================================== */
 
 #define LIGO_ST_MAX_NAME 128
@@ -977,10 +1008,13 @@ typedef struct ligo_safetensors {
  * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
  * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
  * shape entries are 1. Each tensor's floats are copied into a 64-byte
- * aligned block of scratch memory. A file larger than 64 GiB is
- * LIGO_EFORMAT; missing or unreadable ones give LIGO_EIO. Every size is
- * checked against the file before anything is allocated for it. On
- * failure *out is empty and no scratch memory is kept. */
+ * aligned block of scratch memory. ligo_st_read reads the file whole
+ * (the loaders' reader, under their cap: a file larger than 64 GiB is
+ * LIGO_EFORMAT; a missing or unreadable file, or anything but a regular
+ * file, LIGO_EIO) into a temporary buffer and parses it as ligo_st_parse
+ * does. Every size in the header is checked against the data before
+ * anything is allocated for it. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -1003,8 +1037,8 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints (io): models and training state as safetensors with
- * Hugging Face key names and layouts
+ * checkpoints: models as safetensors with Hugging Face key names and
+ * layouts, and as Hugging Face model directories
  * ====================================================================== */
 
 /* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
@@ -1026,6 +1060,58 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* Hugging Face's config.json for a config (GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification; GELU "gelu_new", no dropout, the output
+ * layer tied): the JSON into buf (size bytes, NUL-terminated) and its
+ * length (without the NUL) into *len when len is not NULL; buf NULL with
+ * size 0 only measures. A buffer too small, or a ViT whose images are not
+ * square, is LIGO_EINVAL. */
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *cfg, char *buf, size_t size, size_t *len);
+/* A Hugging Face model directory that transformers' from_pretrained loads:
+ * dir/config.json and dir/model.safetensors (BERT's with a token-type
+ * embedding of zeros, one type), each written atomically. dir must exist. */
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir);
+
+/* ======================================================================
+ * progress: what the operator's fitting and the training loop report
+ * ====================================================================== */
+
+typedef enum ligo_phase { LIGO_PHASE_TRAIN = 0, LIGO_PHASE_FIT = 1 } ligo_phase;
+
+/* One report of ligo_trainer_run (phase TRAIN) or ligo_grow_fit (FIT), made
+ * after every step and once more when the run ends (done: after its last
+ * step, an interrupt or a failure). The library prints nothing itself: a
+ * config's on_progress receives the reports, and ligo_progress_print_stderr
+ * prints the usual line. */
+typedef struct ligo_progress {
+    ligo_phase phase;
+    int done;              /* the run's last report, after the loop */
+    int64_t step, total;   /* steps done (a resumed run's earlier ones included) of total */
+    int64_t run_steps;     /* of them, done in this run */
+    double loss;           /* the newest step's loss (0 before any) */
+    double val_loss;       /* the newest validation loss, or -1 (none yet; always while fitting) */
+    int evaluated;         /* this step was followed by an evaluation: val_loss is new */
+    double seconds;        /* wall time since the run began */
+    double since_last;     /* of it, since the previous report */
+    double tokens_per_sec; /* this run's rate: run_steps x batch x ctx / seconds (ViT: ctx is its context) */
+    double flops;          /* forward and backward FLOPs of the steps so far (ligo_trainer's train_flops,
+                            * ligo_grow's fit_flops) */
+    double eta_seconds;    /* to total at this run's rate, or -1 */
+} ligo_progress;
+
+typedef void (*ligo_progress_fn)(void *user, const ligo_progress *p);
+
+/* A ligo_progress_fn (user is not used) that writes the line ligo wrote on
+ * stderr itself before the callbacks, as the ligo tool does:
+ *   training: "step 40/100  loss 2.3812  val 2.4012  51234 tok/s  1.2e+11 FLOPs  eta 0m07s"
+ *     on a terminal one line rewritten in place (at the first step, every
+ *     0.2 s of the run and at each evaluation; a newline when the run ends),
+ *     elsewhere a line at the first step, each evaluation and every 10 s;
+ *   fitting: "ligo grow: fitting step 3/100  loss 2.9910", rewritten in place
+ *     at every step, a newline when the fitting ends.
+ * Set it as on_progress, e.g. tc.on_progress = ligo_progress_print_stderr. */
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p);
 
 /* ======================================================================
  * grow: the LiGO operator and the baseline growth methods
@@ -1074,7 +1160,11 @@ typedef struct ligo_grow_config {
     double fit_clip;            /* global-norm clipping (1.0) */
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
+    /* progress: on_progress (NULL, the default: none) gets a report after every fitting step and at
+     * the end (ligo_progress); progress 0 turns the reports off (1 by default) */
     int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;        /* on_progress's first argument */
     /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
      * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
     const char *fit_ckpt_path;
@@ -1155,7 +1245,9 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * methods. Each step is ligo_trainer_step's, with its checks: a non-finite
+ * loss or gradient is LIGO_ENONFINITE, "ligo_grow_fit: fitting stopped at
+ * step N: the loss is nan", before any update. With cfg.fit_ckpt_path, saves the fitting state there (see
  * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
  * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
  * fit_step < cfg.fit_steps, and the next call continues. A fitting
@@ -1199,33 +1291,8 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
 LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
- * train: data for a family, evaluation, the training loop
+ * train: evaluation, the training loop
  * ====================================================================== */
-
-/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
-struct ligo_data {
-    ligo_family family;
-    ligo_tokens tokens;
-    ligo_images train, test; /* ViT */
-};
-
-/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
- * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
- * files. */
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
-/* Whether data d suit a model of config cfg at window length T (ViT: T is
- * not used), before any work: the family, the vocabulary (BERT: one more id
- * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
- * a training split of at least T + 1 tokens (one window and the token after
- * it), and, when eval is non-zero, a validation split holding at least one
- * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
- * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
- * same (with eval), ligo_grow_fit the training part. */
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
-/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
- * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 typedef struct ligo_eval_result {
     double loss;     /* mean cross-entropy in nats */
@@ -1258,7 +1325,12 @@ typedef struct ligo_train_config {
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
     double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
-    int progress;         /* 0 quiet, 1 progress line on stderr */
+    /* progress: on_progress (NULL, the default: none) gets a report after every step and at the
+     * end (ligo_progress; ligo_progress_print_stderr prints the usual line); progress 0 turns the
+     * reports off (1 by default). The library itself writes nothing on stderr. */
+    int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;  /* on_progress's first argument */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
 } ligo_train_config;
@@ -1597,16 +1669,130 @@ LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g);
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
                                                 const ligo_optim_config *c);
-/* io.c: metadata values of saved state, strictly parsed (0: malformed):
- * a decimal count in [0, 2^62], an RNG as 64 hex digits (written by
- * ligo__meta_rng_str into 65 bytes), a finite number >= 0. */
-LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
+/* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
+ * is 32 bits), a callee's error restated as "fn: name: <its message>"
+ * (name may be NULL; scratch since mk is released), and byte orders. */
+#define LIGO__MAX_FILE \
+    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
+LIGO__PRIV uint64_t ligo__le64(const unsigned char *p);
+LIGO__PRIV int ligo__host_le(void);
+/* The one file reader: path whole (at most max_bytes, else LIGO_EFORMAT)
+ * and one zero byte after it (not counted), in scratch memory or, with
+ * LIGO__READ_HEAP, from LIGO_MALLOC (the caller frees it). Pipes work;
+ * with LIGO__READ_REGULAR anything but a regular file is refused before it
+ * is opened (a FIFO never blocks). Messages are "who: path: reason". */
+#define LIGO__READ_REGULAR 1u
+#define LIGO__READ_HEAP 2u
+LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const char *path, size_t max_bytes,
+                                       unsigned flags, void **out, size_t *out_n);
+/* The one file writer: fn writes the contents into PATH.tmp (returning 0
+ * on a failed write, errno saying why), which is flushed, fsynced, closed
+ * and renamed over path; on failure the temporary is removed, path is
+ * untouched, and the error is LIGO_EIO "who: path: STEP of PATH.tmp
+ * failed: reason" (or "cannot create PATH.tmp: reason"). */
+typedef int (*ligo__write_fn)(FILE *f, void *user);
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user);
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__PRINTF(a, b)
+#endif
+
+/* json.c: the strict reader of safetensors headers. A failure records
+ * LIGO_EFORMAT "who: fname: WHERE problem" (fname may be NULL) once and
+ * returns 0; where names the tensor being read, or is "". */
+typedef struct ligo__json {
+    const unsigned char *s;
+    size_t n, pos;
+    int failed;
+    ligo_ctx *ctx;
+    const char *who, *fname;
+    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
+} ligo__json;
+LIGO__PRIV int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__PRINTF(2, 3);
+LIGO__PRIV void ligo__json_ws(ligo__json *J);
+LIGO__PRIV int ligo__json_peek(ligo__json *J); /* the next byte after space, or -1 */
+LIGO__PRIV int ligo__json_expect(ligo__json *J, char c);
+/* A string: up to cap bytes of its UTF-8 to dst (when not NULL), its full
+ * length to *len, whether it holds a NUL to *nul. */
+LIGO__PRIV int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul);
+LIGO__PRIV int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out); /* no sign, fraction, exponent */
+LIGO__PRIV int ligo__json_skip(ligo__json *J, int depth);                      /* any value */
+LIGO__PRIV int ligo__utf8_valid(const char *s);
+/* A copy of len bytes of src for messages: control bytes '?', long text cut. */
+LIGO__PRIV void ligo__printable(char *dst, size_t cap, const char *src, size_t len);
+/* json.c: the writer. A measuring-or-writing buffer: len counts every
+ * byte, p (cap bytes, or NULL: measure only) gets those that fit. */
+typedef struct ligo__sb {
+    char *p;
+    size_t cap, len;
+} ligo__sb;
+LIGO__PRIV void ligo__sb_put(ligo__sb *b, const char *s, size_t n);
+LIGO__PRIV void ligo__sb_puts(ligo__sb *b, const char *s);
+LIGO__PRIV void ligo__sb_put_u64(ligo__sb *b, uint64_t v);
+LIGO__PRIV void ligo__json_put_string(ligo__sb *b, const char *s); /* quoted and escaped */
+
+/* safetensors.c: "who: file: message" (no file part when fname is NULL);
+ * duplicate tensor names or metadata keys as status s; the header's cap
+ * (the reference implementation's). */
+LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                    const char *fmt, ...) LIGO__PRINTF(5, 6);
+LIGO__PRIV int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                     const ligo_safetensors *st);
+#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
+
+/* meta.c: typed metadata values, written into buf (LIGO__META_LEN bytes,
+ * returned) and read back strictly (1, or 0 for NULL or malformed): an
+ * integer in [lo, hi], a finite real >= lo, an RNG state. */
+#define LIGO__META_LEN 72
+LIGO__PRIV const char *ligo__meta_fmt_int(char *buf, int64_t v);
+LIGO__PRIV const char *ligo__meta_fmt_real(char *buf, double v);  /* a double, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_float(char *buf, float v);  /* a float, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_rng(char *buf, const ligo_rng *r);
+LIGO__PRIV int ligo__meta_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+LIGO__PRIV int ligo__meta_real(const char *s, double lo, double *out);
 LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
-LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
-LIGO__PRIV int ligo__meta_real(const char *s, double *out);
-/* train.c: the checks of ligo_data_check, reported as WHO's. */
+/* The largest step count a state file may hold. */
+#define LIGO__META_COUNT_MAX ((int64_t)1 << 62)
+
+/* data_family.c: whether the data's ids (images) suit cfg, and the checks
+ * of ligo_data_check reported as WHO's. */
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
+
+/* step.c: one training step, the trainer's and the operator fit's. What
+ * it trains, filled once per run: */
+typedef ligo_tensor *(*ligo__loss_fn)(ligo_ctx *ctx, void *user, const ligo_batch *batch);
+typedef struct ligo__step {
+    const char *what;          /* the messages' subject: "WHAT stopped at step N: ..." */
+    const ligo_data *data;     /* batches (ligo_data_batch) for a model of cfg */
+    const ligo_config *cfg;
+    ligo_rng *rng;
+    int64_t B, T;
+    int32_t *inputs, *targets; /* B (T + 1) ids each */
+    float *images;             /* B images (ViT), else NULL */
+    ligo__loss_fn loss;        /* a batch's mean loss, on the tape */
+    void *user;
+    float *params, *grad;      /* the trained floats and their gradient, n each */
+    int64_t n;
+    ligo_optim *opt;
+    double clip;               /* global-norm clipping, 0 = off */
+} ligo__step;
+/* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
+ * (to *loss), backward, clipping, the update. A non-finite loss or
+ * gradient is LIGO_ENONFINITE, "WHAT stopped at step N: the loss is X" or
+ * "...: the gradient is not finite", before any update. Scratch is left as
+ * it was. */
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
+/* Fill p's clock fields (seconds, since_last from *t_last, which becomes
+ * now), its rate (tokens_per_step per step) and eta, and hand it to fn. */
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step);
 
 #endif /* LIGO_INTERNAL_H */
 /* ==== end src/ligo_internal.h ==== */
@@ -7008,28 +7194,28 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm) {
 }
 /* ==== end src/optim.c ==== */
 
-/* ==== begin src/data.c ==== */
-/* data.c: token streams (bytes, GPT-2 token files), MLM masking, IDX
- * images (plain or gzip, with a built-in inflate), deterministic batches,
- * whole-file reads. Every parser checks sizes against its input before it
- * allocates or reads; malformed input is LIGO_EFORMAT, never a crash. */
+/* ==== begin src/file.c ==== */
+/* file.c: files, for every format: one reader that takes a file whole
+ * (plain files and pipes alike) under one size cap, LIGO__MAX_FILE; one
+ * writer that replaces a file atomically; the byte orders the formats use.
+ * Messages are "WHO: PATH: what went wrong". */
 
 #include <errno.h>
 
-/* Caps on outside data (documented in ligo_api.h): files read whole by the
- * loaders, and the decompressed size of one gzip-compressed IDX file. The
- * comparison keeps the 64 GiB constant valid where size_t is 32 bits. */
-#define LIGO__MAX_FILE \
-    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
-#define LIGO__MAX_GUNZIP ((size_t)1 << 31) /* 2 GiB */
-#define LIGO__GPT2_MAGIC 20240520
-#define LIGO__GPT2_HEADER (256 * 4)
-#define LIGO__GPT2_VOCAB 50257
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+/* _POSIX_VERSION is old when the feature macros came too late (a system
+ * header included before ligo.h under strict C99): then stat, fileno and
+ * fsync may be undeclared, and the portable fallbacks are used. */
+#if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
+#define LIGO__FILE_POSIX 1
+#endif
 
 /* The first error wins, so a loader that wants its own name and the file's
- * on a callee's error rewrites it: "fn: name: <callee's message>". Scratch
- * memory used since mk is released. */
-static ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name) {
+ * on a callee's error rewrites it. */
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name) {
     char why[LIGO__ERRMSG];
     ligo_status s = ctx->status;
     snprintf(why, sizeof why, "%s", ctx->errmsg);
@@ -7039,21 +7225,52 @@ static ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, con
     return ligo_set_error(ctx, s, "%s: %s", fn, why);
 }
 
-static uint32_t ligo__le32(const unsigned char *p) {
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint32_t ligo__be32(const unsigned char *p) {
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p) {
     return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
 }
 
-/* ----------------------------------------------------------------- files */
+LIGO__PRIV uint64_t ligo__le64(const unsigned char *p) {
+    return (uint64_t)ligo__le32(p) | (uint64_t)ligo__le32(p + 4) << 32;
+}
+
+LIGO__PRIV int ligo__host_le(void) {
+    const uint32_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* -------------------------------------------------------------- reading */
+
+/* n bytes for the result: scratch, or the heap (LIGO__READ_HEAP). */
+static unsigned char *ligo__read_buf(ligo_ctx *ctx, const char *who, const char *path, size_t n, unsigned flags) {
+    unsigned char *p;
+    if (!(flags & LIGO__READ_HEAP)) return (unsigned char *)ligo_alloc_scratch(ctx, n);
+    p = (unsigned char *)LIGO_MALLOC(n, ctx->alloc_user);
+    if (!p) ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: out of memory for %zu bytes", who, path, n);
+    return p;
+}
+
+static void ligo__read_free(ligo_ctx *ctx, void *p, unsigned flags, ligo_mark mk) {
+    if (flags & LIGO__READ_HEAP) LIGO_FREE(p, ctx->alloc_user);
+    else ligo_scratch_rewind(ctx, mk);
+}
+
+static ligo_status ligo__read_errno(ligo_ctx *ctx, const char *who, const char *path, FILE *f) {
+    int e = errno;
+    if (f) fclose(f);
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s", who, path, strerror(e));
+}
 
 /* A stream without a usable size (a pipe): read in growing steps into a
- * temporary buffer, then copy it into scratch memory. `first` is the byte
+ * temporary buffer, then copied into the result's. `first` is the byte
  * already read to probe the file. */
-static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, int first, size_t max_bytes,
-                                     void **out, size_t *out_n) {
+static ligo_status ligo__read_stream(ligo_ctx *ctx, const char *who, FILE *f, const char *path, int first,
+                                     size_t max_bytes, unsigned flags, void **out, size_t *out_n) {
     unsigned char *tmp = NULL, *res;
     size_t len = 0, cap = 0;
     int c = first;
@@ -7061,7 +7278,7 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
         size_t got;
         if (len >= max_bytes) { /* and a byte c more is waiting */
             LIGO_FREE(tmp, ctx->alloc_user);
-            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: more than %zu bytes exceeds the cap", path,
+            return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: more than %zu bytes exceeds the cap", who, path,
                                   max_bytes);
         }
         if (len == cap) { /* double, up to the cap (len < max_bytes: room for c) */
@@ -7071,7 +7288,7 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
             p = (unsigned char *)LIGO_REALLOC(tmp, ncap, ctx->alloc_user);
             if (!p) {
                 LIGO_FREE(tmp, ctx->alloc_user);
-                return ligo_set_error(ctx, LIGO_ENOMEM, "ligo_read_file: %s: out of memory after %zu bytes", path, len);
+                return ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: out of memory after %zu bytes", who, path, len);
             }
             tmp = p;
             cap = ncap;
@@ -7079,41 +7296,43 @@ static ligo_status ligo__read_stream(ligo_ctx *ctx, FILE *f, const char *path, i
         tmp[len++] = (unsigned char)c;
         got = fread(tmp + len, 1, cap - len, f);
         len += got;
-        if (ferror(f)) {
-            int e = errno;
-            LIGO_FREE(tmp, ctx->alloc_user);
-            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-        }
+        if (ferror(f)) break;
         c = fgetc(f);
     }
     if (ferror(f)) {
         int e = errno;
         LIGO_FREE(tmp, ctx->alloc_user);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s", who, path, strerror(e));
     }
-    res = (unsigned char *)ligo_alloc_scratch(ctx, len + 1);
+    res = ligo__read_buf(ctx, who, path, len + 1, flags); /* + 1: the zero byte */
     if (res && len) memcpy(res, tmp, len);
     LIGO_FREE(tmp, ctx->alloc_user);
     if (!res) return ctx->status;
+    res[len] = 0;
     *out = res;
     *out_n = len;
     return LIGO_OK;
 }
 
-LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n) {
+LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const char *path, size_t max_bytes,
+                                       unsigned flags, void **out, size_t *out_n) {
     FILE *f;
     long size = 0;
     int c, seekable;
     size_t got;
     unsigned char *buf;
     ligo_mark mk;
-    if (out) *out = NULL;
-    if (out_n) *out_n = 0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!path || !out || !out_n) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_read_file: NULL argument");
+#if defined(LIGO__FILE_POSIX)
+    if (flags & LIGO__READ_REGULAR) {
+        /* before fopen, which would wait forever on a FIFO */
+        struct stat sb;
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return ligo_set_error(ctx, LIGO_EIO, "%s: %s: not a regular file", who, path);
+    }
+#endif
     errno = 0;
     f = fopen(path, "rb");
-    if (!f) return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(errno));
+    if (!f) return ligo__read_errno(ctx, who, path, NULL);
     /* The size first, while nothing is buffered (a failed seek leaves the
      * stream where it was); then one byte, so that a directory fails here
      * (EISDIR) before its meaningless size is used. */
@@ -7121,59 +7340,117 @@ LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_
     if (!seekable) clearerr(f);
     errno = 0;
     c = fgetc(f);
-    if (c == EOF && ferror(f)) {
-        int e = errno;
-        fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-    }
+    if (c == EOF && ferror(f)) return ligo__read_errno(ctx, who, path, f);
     if (!seekable) { /* a pipe or a procfs file */
-        ligo_status s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        ligo_status s = ligo__read_stream(ctx, who, f, path, c, max_bytes, flags, out, out_n);
         fclose(f);
         return s;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        int e = errno;
-        fclose(f);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-    }
+    if (fseek(f, 0, SEEK_SET) != 0) return ligo__read_errno(ctx, who, path, f);
     if ((unsigned long)size > max_bytes || (unsigned long)size >= (size_t)SIZE_MAX) {
         fclose(f);
-        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_read_file: %s: %ld bytes exceeds the cap of %zu", path, size,
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %ld bytes exceeds the cap of %zu", who, path, size,
                               max_bytes);
     }
     mk = ligo_scratch_mark(ctx);
-    buf = (unsigned char *)ligo_alloc_scratch(ctx, (size_t)size + 1); /* + 1: never a zero-byte request */
+    buf = ligo__read_buf(ctx, who, path, (size_t)size + 1, flags); /* + 1: the zero byte, never a 0-byte request */
     if (!buf) {
         fclose(f);
         return ctx->status;
     }
     got = fread(buf, 1, (size_t)size, f);
     if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
+        ligo__read_free(ctx, buf, flags, mk);
+        return ligo__read_errno(ctx, who, path, f);
     }
     /* Fewer bytes than the size said: the file shrank (or, as in sysfs, the
      * size is a guess); take what is there. More: the size was wrong (procfs
      * says 0) or the file grew; read it again as a stream. */
     if (got == (size_t)size && (c = fgetc(f)) != EOF) {
         ligo_status s;
-        ligo_scratch_rewind(ctx, mk);
-        if (fseek(f, 0, SEEK_SET) != 0 || ((c = fgetc(f)) == EOF && ferror(f))) {
-            int e = errno;
-            fclose(f);
-            return ligo_set_error(ctx, LIGO_EIO, "ligo_read_file: %s: %s", path, strerror(e));
-        }
-        s = ligo__read_stream(ctx, f, path, c, max_bytes, out, out_n);
+        ligo__read_free(ctx, buf, flags, mk);
+        if (fseek(f, 0, SEEK_SET) != 0 || ((c = fgetc(f)) == EOF && ferror(f))) return ligo__read_errno(ctx, who, path, f);
+        s = ligo__read_stream(ctx, who, f, path, c, max_bytes, flags, out, out_n);
         fclose(f);
         return s;
     }
     fclose(f);
+    buf[got] = 0;
     *out = buf;
     *out_n = got;
     return LIGO_OK;
 }
+
+LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n) {
+    if (out) *out = NULL;
+    if (out_n) *out_n = 0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out || !out_n) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_read_file: NULL argument");
+    return ligo__read_file(ctx, "ligo_read_file", path, max_bytes, 0, out, out_n);
+}
+
+/* -------------------------------------------------------------- writing */
+
+static int ligo__file_sync(FILE *f) {
+#if defined(LIGO__FILE_POSIX)
+    return fsync(fileno(f)) == 0;
+#else
+    (void)f;
+    return 1;
+#endif
+}
+
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    size_t plen = strlen(path);
+    char *tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
+    const char *step;
+    FILE *f;
+    int err;
+    if (!tmp) return ctx->status;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    f = fopen(tmp, "wb");
+    if (!f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
+        err = errno;
+        ligo_scratch_rewind(ctx, mk);
+        return ligo_set_error(ctx, LIGO_EIO, "%s: %s: cannot create %s.tmp: %s", who, path, path, strerror(err));
+    }
+    step = "write";
+    if (!fn(f, user)) goto fail;
+    step = "flush";
+    if (fflush(f) != 0) goto fail;
+    step = "fsync";
+    if (!ligo__file_sync(f)) goto fail;
+    step = "close";
+    if (fclose(f) != 0) {
+        f = NULL;
+        goto fail;
+    }
+    f = NULL;
+    step = "rename";
+    if (rename(tmp, path) != 0) goto fail;
+    ligo_scratch_rewind(ctx, mk);
+    return LIGO_OK;
+fail:
+    err = errno;
+    if (f) fclose(f);
+    remove(tmp);
+    ligo_scratch_rewind(ctx, mk);
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, path, step, path, strerror(err));
+}
+/* ==== end src/file.c ==== */
+
+/* ==== begin src/data.c ==== */
+/* data.c: token streams (bytes, GPT-2 token files), deterministic
+ * batches and evaluation windows, masked-LM corruption. Every parser checks
+ * sizes against its input before it allocates or reads; malformed input is
+ * LIGO_EFORMAT, never a crash. */
+
+#define LIGO__GPT2_MAGIC 20240520
+#define LIGO__GPT2_HEADER (256 * 4)
+#define LIGO__GPT2_VOCAB 50257
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -7405,8 +7682,13 @@ LIGO_API ligo_status ligo_mlm_mask(ligo_ctx *ctx, ligo_rng *rng, const int32_t *
     }
     return LIGO_OK;
 }
+/* ==== end src/data.c ==== */
 
-/* --------------------------------------------------------------- inflate
+/* ==== begin src/inflate.c ==== */
+/* inflate.c: gzip (RFC 1952) with a built-in inflate (RFC 1951), for
+ * gzipped IDX files: every table and length checked, output capped. */
+
+/* ---------------------------------------------------------------- inflate
  * RFC 1951. Bits come LSB first from a 64-bit buffer that is refilled a
  * byte at a time and never reads past the input. Huffman codes are
  * canonical: counts per length and the symbols sorted by code (as zlib's
@@ -7886,8 +8168,14 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
     *out_n = s.len;
     return LIGO_OK;
 }
+/* ==== end src/inflate.c ==== */
 
-/* ------------------------------------------------------------------- IDX */
+/* ==== begin src/idx.c ==== */
+/* idx.c: IDX images and labels (MNIST, Fashion-MNIST), plain or gzipped,
+ * and random image batches. */
+
+/* The decompressed size of one gzip-compressed IDX file. */
+#define LIGO__MAX_GUNZIP ((size_t)1 << 31) /* 2 GiB */
 
 /* The bytes of an IDX file, gunzipped (into scratch) when they start with
  * 1f 8b. */
@@ -8049,89 +8337,128 @@ LIGO_API ligo_status ligo_images_batch(ligo_ctx *ctx, const ligo_images *im, lig
     }
     return LIGO_OK;
 }
-/* ==== end src/data.c ==== */
+/* ==== end src/idx.c ==== */
 
-/* ==== begin src/io.c ==== */
-/* io.c: safetensors files. A strict little JSON parser for the header, a
- * reader that checks everything before it trusts an offset, and a writer
- * that saves through a temporary file renamed over the target.
- *
- * Reading: F32 only. A 0-dim tensor (shape []) is read as ndim 1, shape [1].
- * Dims of size 0 are accepted: such a tensor has n == 0 and a data pointer
- * that must not be read. Shape entries past ndim are 1. Each tensor's data
- * is copied into its own 64-byte aligned block of scratch memory. Limits:
- * header <= 100,000,000 bytes (as the reference implementation), file
- * <= 64 GiB, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes. The data
- * buffer must be covered exactly by the tensors (no overlaps, no holes, no
- * trailing bytes), as the reference implementation requires. */
+/* ==== begin src/data_family.c ==== */
+/* data_family.c: what a family trains on (ligo_data): loading it, checking
+ * that it suits a model before any work, and drawing a training batch, the
+ * same for the trainer and the growth operator's fitting. */
 
 #include <errno.h>
 
-#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
-/* _POSIX_VERSION is old when the feature macros came too late (a system
- * header included before ligo.h under strict C99): then fileno, fstat and
- * fsync may be undeclared, and the portable fallbacks are used. */
-#if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
-#define LIGO__IO_POSIX 1
-#endif
-
-#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
-#define LIGO__ST_MAX_FILE ((uint64_t)64 << 30)
-#define LIGO__JSON_MAX_DEPTH 64
-
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGO__IO_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define LIGO__IO_PRINTF(a, b)
-#endif
-
-/* ----------------------------------------------------------- utilities */
-
-/* "who: file: message" (the file part only when there is one). */
-static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
-                                const char *fmt, ...) LIGO__IO_PRINTF(5, 6);
-static ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
-                                const char *fmt, ...) {
-    char msg[LIGO__ERRMSG];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (fname) return ligo_set_error(ctx, s, "%s: %s: %s", who, fname, msg);
-    return ligo_set_error(ctx, s, "%s: %s", who, msg);
-}
-
-static int ligo__st_host_le(void) {
-    const uint32_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-/* Files hold little-endian floats; a big-endian host swaps in place. */
-static void ligo__st_from_le(float *x, int64_t n) {
-    unsigned char *b = (unsigned char *)x;
-    int64_t i;
-    if (ligo__st_host_le()) return;
-    for (i = 0; i < n; i++, b += 4) {
-        unsigned char t = b[0];
-        b[0] = b[3];
-        b[3] = t;
-        t = b[1];
-        b[1] = b[2];
-        b[2] = t;
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
+    memset(out, 0, sizeof *out);
+    out->family = family;
+    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
+    {
+        /* the four IDX files, gzipped (Debian's layout) or not */
+        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                       "t10k-labels-idx1-ubyte"};
+        char p[4][1024];
+        int i;
+        for (i = 0; i < 4; i++) {
+            FILE *f;
+            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (f) {
+                fclose(f);
+                continue;
+            }
+            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
+            f = fopen(p[i], "rb");
+            if (!f)
+                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
+                                      path, names[i], strerror(errno));
+            fclose(f);
+        }
+        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
+        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
     }
 }
 
-static uint64_t ligo__st_le64(const unsigned char *b) {
-    uint64_t v = 0;
-    int i;
-    for (i = 7; i >= 0; i--) v = (v << 8) | b[i];
-    return v;
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
+    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
+    if (cfg->family != LIGO_VIT && cfg->vocab < need)
+        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
+                              (long)d->tokens.vocab, (long long)cfg->vocab,
+                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
+    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
+                                    d->train.n_classes > cfg->n_classes))
+        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
+                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
+                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
+    return LIGO_OK;
 }
+
+LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
+                                        int64_t T, int eval) {
+    int64_t n_train, n_val, win;
+    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) {
+        if (d->train.n < 1 || (eval && d->test.n < 1))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
+                                  who, (long long)d->train.n, (long long)d->test.n);
+        return LIGO_OK;
+    }
+    if (T < 1 || T > cfg->ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
+                              (long long)T, (long long)cfg->ctx_len);
+    n_train = d->tokens.split;
+    n_val = d->tokens.n - d->tokens.split;
+    if (n_train < T + 1)
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
+                              "and the token after it)",
+                              who, (long long)n_train, (long long)(T + 1), (long long)T);
+    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
+    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
+        return ligo_set_error(ctx, LIGO_EINVAL,
+                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
+                              "evaluation window of %lld at ctx %lld%s",
+                              who, (long long)n_val, (long long)win, (long long)T,
+                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
+    return LIGO_OK;
+}
+
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
+}
+
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
+    if (d->family != cfg->family)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
+                              ligo_family_name(cfg->family));
+    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
+    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
+    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    /* BERT: windows of T tokens, corrupted for masked LM */
+    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
+    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
+    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
+                         inputs, targets);
+}
+/* ==== end src/data_family.c ==== */
+
+/* ==== begin src/json.c ==== */
+/* json.c: the JSON safetensors headers are written in: a strict reader
+ * (RFC 8259: UTF-8 checked, every escape and number by the grammar,
+ * nesting bounded) that reports "who: file: problem", and a writer of
+ * escaped strings into a measuring buffer. */
+
+#define LIGO__JSON_MAX_DEPTH 64
+
+/* ---------------------------------------------------------------- UTF-8 */
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
  * no surrogates, at most U+10FFFF), or 0. */
@@ -8155,7 +8482,7 @@ static size_t ligo__utf8_len(const unsigned char *s, size_t n) {
     return len;
 }
 
-static int ligo__utf8_valid(const char *str) {
+LIGO__PRIV int ligo__utf8_valid(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     size_t n = strlen(str), i = 0;
     while (i < n) {
@@ -8166,8 +8493,7 @@ static int ligo__utf8_valid(const char *str) {
     return 1;
 }
 
-/* A printable copy for messages: control bytes become '?', long text is cut. */
-static void ligo__st_printable(char *dst, size_t cap, const char *src, size_t len) {
+LIGO__PRIV void ligo__printable(char *dst, size_t cap, const char *src, size_t len) {
     size_t i, k = 0;
     for (i = 0; i < len && k + 4 < cap; i++) {
         unsigned char c = (unsigned char)src[i];
@@ -8180,32 +8506,9 @@ static void ligo__st_printable(char *dst, size_t cap, const char *src, size_t le
     dst[k] = '\0';
 }
 
-/* "10x4", or "0-dim" for a scalar. */
-static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
-    size_t len = 0;
-    int i;
-    buf[0] = '\0';
-    if (ndim == 0) snprintf(buf, cap, "0-dim");
-    for (i = 0; i < ndim && len < cap; i++) {
-        int k = snprintf(buf + len, cap - len, i ? "x%lld" : "%lld", (long long)shape[i]);
-        if (k < 0) break;
-        len += (size_t)k;
-    }
-}
+/* -------------------------------------------------------------- reading */
 
-/* ---------------------------------------------------------------- JSON */
-
-typedef struct ligo__json {
-    const unsigned char *s;
-    size_t n, pos;
-    int failed;
-    ligo_ctx *ctx;
-    const char *who, *fname;
-    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
-} ligo__json;
-
-static int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__IO_PRINTF(2, 3);
-static int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
+LIGO__PRIV int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
     char msg[LIGO__ERRMSG];
     va_list ap;
     if (J->failed) return 0;
@@ -8213,11 +8516,12 @@ static int ligo__json_fail(ligo__json *J, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ligo__st_err(J->ctx, LIGO_EFORMAT, J->who, J->fname, "%s%s", J->where, msg);
+    if (J->fname) ligo_set_error(J->ctx, LIGO_EFORMAT, "%s: %s: %s%s", J->who, J->fname, J->where, msg);
+    else ligo_set_error(J->ctx, LIGO_EFORMAT, "%s: %s%s", J->who, J->where, msg);
     return 0;
 }
 
-static void ligo__json_ws(ligo__json *J) {
+LIGO__PRIV void ligo__json_ws(ligo__json *J) {
     while (J->pos < J->n) {
         unsigned char c = J->s[J->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -8226,12 +8530,12 @@ static void ligo__json_ws(ligo__json *J) {
 }
 
 /* The next byte after whitespace, or -1 at the end. */
-static int ligo__json_peek(ligo__json *J) {
+LIGO__PRIV int ligo__json_peek(ligo__json *J) {
     ligo__json_ws(J);
     return J->pos < J->n ? (int)J->s[J->pos] : -1;
 }
 
-static int ligo__json_expect(ligo__json *J, char c) {
+LIGO__PRIV int ligo__json_expect(ligo__json *J, char c) {
     if (ligo__json_peek(J) != (unsigned char)c) {
         if (J->pos >= J->n) return ligo__json_fail(J, "header JSON ends early: expected '%c'", c);
         return ligo__json_fail(J, "header JSON: expected '%c' at header byte %zu", c, J->pos);
@@ -8261,7 +8565,7 @@ static void ligo__json_put(char *dst, size_t cap, size_t *k, unsigned b) {
 
 /* Decodes the string at J->pos into UTF-8: up to cap bytes go to dst (when
  * not NULL), the full length to *len, whether it holds a NUL to *nul. */
-static int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul) {
+LIGO__PRIV int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul) {
     const unsigned char *s = J->s;
     size_t n = J->n, p, k = 0, start;
     *len = 0;
@@ -8343,7 +8647,7 @@ static int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, 
 }
 
 /* A non-negative integer without fraction or exponent (shapes, offsets). */
-static int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out) {
+LIGO__PRIV int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out) {
     const unsigned char *s = J->s;
     size_t n = J->n, p;
     uint64_t v = 0;
@@ -8395,7 +8699,7 @@ static int ligo__json_skip_number(ligo__json *J) {
 }
 
 /* Skips any value; depth counts the containers around it. */
-static int ligo__json_skip(ligo__json *J, int depth) {
+LIGO__PRIV int ligo__json_skip(ligo__json *J, int depth) {
     int c = ligo__json_peek(J);
     size_t len;
     int nul;
@@ -8437,6 +8741,112 @@ static int ligo__json_skip(ligo__json *J, int depth) {
     return ligo__json_fail(J, "header JSON: unexpected byte '%c' at header byte %zu", c >= 0x20 && c < 0x7F ? c : '?', J->pos);
 }
 
+/* -------------------------------------------------------------- writing */
+
+LIGO__PRIV void ligo__sb_put(ligo__sb *b, const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++, b->len++)
+        if (b->p && b->len < b->cap) b->p[b->len] = s[i];
+}
+
+LIGO__PRIV void ligo__sb_puts(ligo__sb *b, const char *s) { ligo__sb_put(b, s, strlen(s)); }
+
+/* A JSON string, escaped as Python's json.dumps(ensure_ascii=False) does,
+ * so the Python fixture generator yields the same bytes. */
+LIGO__PRIV void ligo__json_put_string(ligo__sb *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    ligo__sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6];
+        switch (c) {
+        case '"': ligo__sb_put(b, "\\\"", 2); break;
+        case '\\': ligo__sb_put(b, "\\\\", 2); break;
+        case '\b': ligo__sb_put(b, "\\b", 2); break;
+        case '\f': ligo__sb_put(b, "\\f", 2); break;
+        case '\n': ligo__sb_put(b, "\\n", 2); break;
+        case '\r': ligo__sb_put(b, "\\r", 2); break;
+        case '\t': ligo__sb_put(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                esc[0] = '\\';
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                ligo__sb_put(b, esc, 6);
+            } else {
+                ligo__sb_put(b, s, 1);
+            }
+        }
+    }
+    ligo__sb_put(b, "\"", 1);
+}
+
+LIGO__PRIV void ligo__sb_put_u64(ligo__sb *b, uint64_t v) {
+    char tmp[24];
+    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    if (k > 0) ligo__sb_put(b, tmp, (size_t)k);
+}
+/* ==== end src/json.c ==== */
+
+/* ==== begin src/safetensors.c ==== */
+/* safetensors.c: reading safetensors files and buffers: the header's JSON
+ * (src/json.c) checked in full before any offset is trusted, the tensors
+ * copied out (src/safetensors_write.c writes them).
+ *
+ * Reading: F32 only. A 0-dim tensor (shape []) is read as ndim 1, shape [1].
+ * Dims of size 0 are accepted: such a tensor has n == 0 and a data pointer
+ * that must not be read. Shape entries past ndim are 1. Each tensor's data
+ * is copied into its own 64-byte aligned block of scratch memory. Limits:
+ * header <= 100,000,000 bytes (as the reference implementation), file
+ * <= 64 GiB, JSON nesting <= 64, names < LIGO_ST_MAX_NAME bytes. The data
+ * buffer must be covered exactly by the tensors (no overlaps, no holes, no
+ * trailing bytes), as the reference implementation requires. */
+
+/* ----------------------------------------------------------- utilities */
+
+/* "who: file: message" (the file part only when there is one). */
+LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                    const char *fmt, ...) {
+    char msg[LIGO__ERRMSG];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (fname) return ligo_set_error(ctx, s, "%s: %s: %s", who, fname, msg);
+    return ligo_set_error(ctx, s, "%s: %s", who, msg);
+}
+
+/* Files hold little-endian floats; a big-endian host swaps in place. */
+static void ligo__st_from_le(float *x, int64_t n) {
+    unsigned char *b = (unsigned char *)x;
+    int64_t i;
+    if (ligo__host_le()) return;
+    for (i = 0; i < n; i++, b += 4) {
+        unsigned char t = b[0];
+        b[0] = b[3];
+        b[3] = t;
+        t = b[1];
+        b[1] = b[2];
+        b[2] = t;
+    }
+}
+
+/* "10x4", or "0-dim" for a scalar. */
+static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    int i;
+    buf[0] = '\0';
+    if (ndim == 0) snprintf(buf, cap, "0-dim");
+    for (i = 0; i < ndim && len < cap; i++) {
+        int k = snprintf(buf + len, cap - len, i ? "x%lld" : "%lld", (long long)shape[i]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+}
+
 /* -------------------------------------------------------------- reading */
 
 typedef struct ligo__st_info {
@@ -8476,7 +8886,7 @@ static int ligo__st_tensor(ligo__json *J, uint64_t data_len, ligo__st_info *ti) 
                 if (ligo__json_peek(J) != '"') return ligo__json_fail(J, "dtype must be a string");
                 if (!ligo__json_string(J, dt, sizeof dt, &dlen, &nul)) return 0;
                 if (dlen != 3 || memcmp(dt, "F32", 3) != 0) {
-                    ligo__st_printable(pr, sizeof pr, dt, dlen < sizeof dt ? dlen : sizeof dt);
+                    ligo__printable(pr, sizeof pr, dt, dlen < sizeof dt ? dlen : sizeof dt);
                     return ligo__json_fail(J, "dtype %s not supported (ligo reads F32)", pr);
                 }
             } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
@@ -8584,7 +8994,7 @@ static int ligo__st_metadata(ligo__json *J, ligo_safetensors *out, int64_t *n_me
             m->key = key;
             if (ligo__json_peek(J) != '"') {
                 char pr[64];
-                ligo__st_printable(pr, sizeof pr, key, strlen(key));
+                ligo__printable(pr, sizeof pr, key, strlen(key));
                 return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
             }
             if (!(m->value = ligo__st_dup_string(J, "a __metadata__ value"))) return 0;
@@ -8594,7 +9004,7 @@ static int ligo__st_metadata(ligo__json *J, ligo_safetensors *out, int64_t *n_me
             int nul;
             if (!ligo__json_string(J, key, sizeof key, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
             if (ligo__json_peek(J) != '"') {
-                ligo__st_printable(pr, sizeof pr, key, len < sizeof key ? len : sizeof key);
+                ligo__printable(pr, sizeof pr, key, len < sizeof key ? len : sizeof key);
                 return ligo__json_fail(J, "__metadata__ value of \"%s\" must be a string", pr);
             }
             if (!ligo__json_string(J, NULL, 0, &len, &nul)) return 0;
@@ -8633,12 +9043,12 @@ static int ligo__st_header_pass(ligo__json *J, uint64_t data_len, ligo_safetenso
                 if (!ligo__st_metadata(J, out, n_meta)) return 0;
             } else {
                 if (len >= LIGO_ST_MAX_NAME) {
-                    ligo__st_printable(pr, 40, name, 32);
+                    ligo__printable(pr, 40, name, 32);
                     return ligo__json_fail(J, "tensor name %s of %zu bytes is too long (at most %d)", pr, len,
                                            LIGO_ST_MAX_NAME - 1);
                 }
                 name[len] = '\0';
-                ligo__st_printable(pr, sizeof pr, name, len);
+                ligo__printable(pr, sizeof pr, name, len);
                 if (nul) return ligo__json_fail(J, "tensor name %s contains \\u0000", pr);
                 snprintf(J->where, sizeof J->where, "tensor %s: ", pr);
                 if (!ligo__st_tensor(J, data_len, &ti)) return 0;
@@ -8695,7 +9105,7 @@ static const char *ligo__st_find_dup(const char **strs, int64_t n) {
 }
 
 /* Duplicate tensor names or metadata keys: EINVAL or EFORMAT with a message. */
-static int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+LIGO__PRIV int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
                                  const ligo_safetensors *st) {
     int64_t i, m = st->n_entries > st->n_meta ? st->n_entries : st->n_meta;
     const char **strs, *dup;
@@ -8710,13 +9120,13 @@ static int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, 
     if (!strs) return 0;
     for (i = 0; i < st->n_entries; i++) strs[i] = st->entries[i].name;
     if ((dup = ligo__st_find_dup(strs, st->n_entries)) != NULL) {
-        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__printable(pr, sizeof pr, dup, strlen(dup));
         ligo__st_err(ctx, s, who, fname, "tensor name %s appears twice", pr);
         return 0;
     }
     for (i = 0; i < st->n_meta; i++) strs[i] = st->meta[i].key;
     if ((dup = ligo__st_find_dup(strs, st->n_meta)) != NULL) {
-        ligo__st_printable(pr, sizeof pr, dup, strlen(dup));
+        ligo__printable(pr, sizeof pr, dup, strlen(dup));
         ligo__st_err(ctx, s, who, fname, "__metadata__ key \"%s\" appears twice", pr);
         return 0;
     }
@@ -8766,8 +9176,8 @@ static ligo_status ligo__st_load_header(ligo_ctx *ctx, const char *who, const ch
         const ligo__st_span *sp = &spans[i];
         char a[LIGO_ST_MAX_NAME], b[LIGO_ST_MAX_NAME];
         a[0] = '\0';
-        ligo__st_printable(b, sizeof b, out->entries[sp->idx].name, strlen(out->entries[sp->idx].name));
-        if (i > 0) ligo__st_printable(a, sizeof a, out->entries[spans[i - 1].idx].name,
+        ligo__printable(b, sizeof b, out->entries[sp->idx].name, strlen(out->entries[sp->idx].name));
+        if (i > 0) ligo__printable(a, sizeof a, out->entries[spans[i - 1].idx].name,
                                       strlen(out->entries[spans[i - 1].idx].name));
         if (sp->begin < at)
             return ligo__st_err(ctx, LIGO_EFORMAT, who, fname,
@@ -8823,16 +9233,18 @@ static ligo_status ligo__st_check_hlen(ligo_ctx *ctx, const char *who, const cha
     return LIGO_OK;
 }
 
-static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, size_t n, ligo_safetensors *out) {
-    const char *who = "ligo_st_parse";
+/* A whole file's bytes (fname names it in messages, or NULL: a buffer). */
+static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const char *who, const char *fname, const unsigned char *buf,
+                                      size_t n, ligo_safetensors *out) {
     ligo__st_span *spans = NULL;
     uint64_t hl;
     int64_t i;
     if (n < 8)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, NULL, "%zu bytes cannot hold the 8-byte header length (truncated?)", n);
-    hl = ligo__st_le64(buf);
-    if (ligo__st_check_hlen(ctx, who, NULL, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
-    if (ligo__st_load_header(ctx, who, NULL, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
+        return ligo__st_err(ctx, LIGO_EFORMAT, who, fname, "%zu bytes cannot hold the 8-byte header length (truncated?)",
+                            n);
+    hl = ligo__le64(buf);
+    if (ligo__st_check_hlen(ctx, who, fname, hl, (uint64_t)(n - 8), n > 8 ? buf[8] : -1) != LIGO_OK) return ctx->status;
+    if (ligo__st_load_header(ctx, who, fname, buf + 8, (size_t)hl, (uint64_t)(n - 8 - (size_t)hl), out, &spans) !=
         LIGO_OK)
         return ctx->status;
     for (i = 0; i < out->n_entries; i++) {
@@ -8847,131 +9259,44 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const unsigned char *buf, s
     return LIGO_OK;
 }
 
+/* ligo__st_parse_mem, leaving out empty and no scratch behind on failure. */
+static ligo_status ligo__st_parse_whole(ligo_ctx *ctx, const char *who, const char *fname, const void *buf, size_t n,
+                                        ligo_safetensors *out) {
+    ligo_mark mark = ligo_scratch_mark(ctx);
+    ligo_status s = ligo__st_parse_mem(ctx, who, fname, (const unsigned char *)buf, n, out);
+    if (s != LIGO_OK) {
+        ligo_scratch_rewind(ctx, mark);
+        ligo_st_init(out);
+    }
+    return s;
+}
+
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out) {
-    ligo_mark mark;
-    ligo_status s;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!out || (!buf && n > 0)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_parse: NULL buffer or output");
     ligo_st_init(out);
-    mark = ligo_scratch_mark(ctx);
-    s = ligo__st_parse_mem(ctx, (const unsigned char *)buf, n, out);
-    if (s != LIGO_OK) {
-        /* nothing half-parsed stays behind */
-        ligo_scratch_rewind(ctx, mark);
-        ligo_st_init(out);
-    }
-    return s;
+    return ligo__st_parse_whole(ctx, "ligo_st_parse", NULL, buf, n, out);
 }
 
-/* Size of an open regular file; 0 with *err set (an errno, or -1 when it is
- * not a regular file) on failure. */
-static int ligo__st_file_size(FILE *f, uint64_t *size, int *err) {
-#if defined(LIGO__IO_POSIX)
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        *err = errno;
-        return 0;
-    }
-    if (!S_ISREG(sb.st_mode) || sb.st_size < 0) {
-        *err = -1;
-        return 0;
-    }
-    *size = (uint64_t)sb.st_size;
-    return 1;
-#else
-    long end;
-    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        *err = errno;
-        return 0;
-    }
-    *size = (uint64_t)end;
-    return 1;
-#endif
-}
-
-/* fread of exactly n bytes, or a message for why not. */
-static ligo_status ligo__st_fread(ligo_ctx *ctx, FILE *f, const char *path, void *dst, size_t n, const char *what) {
-    if (n == 0 || fread(dst, 1, n, f) == n) return LIGO_OK;
-    if (feof(f))
-        return ligo__st_err(ctx, LIGO_EFORMAT, "ligo_st_read", path, "file ends early while reading %s", what);
-    return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "read error in %s: %s", what, strerror(errno));
-}
-
-static ligo_status ligo__st_read_file(ligo_ctx *ctx, FILE *f, const char *path, ligo_safetensors *out) {
-    const char *who = "ligo_st_read";
-    unsigned char len8[8], *hdr;
-    uint64_t size = 0, hl;
-    ligo__st_span *spans = NULL;
-    ligo_status s;
-    int err = 0;
-    int64_t i;
-    if (!ligo__st_file_size(f, &size, &err)) {
-        if (err == -1) return ligo__st_err(ctx, LIGO_EIO, who, path, "not a regular file");
-        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot determine the file size: %s", strerror(err));
-    }
-    if (size > LIGO__ST_MAX_FILE || size > (uint64_t)SIZE_MAX)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "file of %llu bytes is larger than the %llu-byte limit",
-                            (unsigned long long)size,
-                            (unsigned long long)(LIGO__ST_MAX_FILE < (uint64_t)SIZE_MAX ? LIGO__ST_MAX_FILE
-                                                                                         : (uint64_t)SIZE_MAX));
-    if (size < 8)
-        return ligo__st_err(ctx, LIGO_EFORMAT, who, path, "%llu bytes cannot hold the 8-byte header length (truncated?)",
-                            (unsigned long long)size);
-    if (ligo__st_fread(ctx, f, path, len8, 8, "the header length") != LIGO_OK) return ctx->status;
-    hl = ligo__st_le64(len8);
-    if ((hl > LIGO__ST_MAX_HEADER || hl > size - 8) && size > 8) {
-        /* about to fail: the next byte tells a foreign file from a cut one */
-        int c = fgetc(f);
-        if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, c == EOF ? -1 : c) != LIGO_OK) return ctx->status;
-    }
-    if (ligo__st_check_hlen(ctx, who, path, hl, size - 8, -1) != LIGO_OK) return ctx->status;
-    /* the header is temporary: heap, not scratch, so it leaves no hole */
-    hdr = (unsigned char *)LIGO_MALLOC(hl ? (size_t)hl : 1, ctx->alloc_user);
-    if (!hdr) return ligo__st_err(ctx, LIGO_ENOMEM, who, path, "no memory for a %llu-byte header", (unsigned long long)hl);
-    s = ligo__st_fread(ctx, f, path, hdr, (size_t)hl, "the header");
-    if (s == LIGO_OK) s = ligo__st_load_header(ctx, who, path, hdr, (size_t)hl, size - 8 - hl, out, &spans);
-    LIGO_FREE(hdr, ctx->alloc_user);
-    if (s != LIGO_OK) return s;
-    /* the spans are contiguous from 0: one sequential pass over the data */
-    for (i = 0; i < out->n_entries; i++) {
-        ligo_st_entry *e = &out->entries[spans[i].idx];
-        size_t bytes = (size_t)(spans[i].end - spans[i].begin);
-        char what[LIGO_ST_MAX_NAME + 16], pr[LIGO_ST_MAX_NAME];
-        e->data = (float *)ligo_alloc_scratch(ctx, bytes);
-        if (!e->data) return ctx->status;
-        ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
-        snprintf(what, sizeof what, "tensor %s", pr);
-        if (ligo__st_fread(ctx, f, path, e->data, bytes, what) != LIGO_OK) return ctx->status;
-        ligo__st_from_le(e->data, e->n);
-    }
-    return LIGO_OK;
-}
-
+/* The file whole into a heap buffer, parsed as a buffer is: one path for
+ * both, at the price of holding the file and its tensors at once. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out) {
-    ligo_mark mark;
     ligo_status s;
-    FILE *f;
+    void *buf;
+    size_t n;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_read: NULL path or output");
     ligo_st_init(out);
-#if defined(LIGO__IO_POSIX)
-    {
-        /* before fopen, which would wait forever on a FIFO */
-        struct stat sb;
-        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-            return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "not a regular file");
-    }
-#endif
-    f = fopen(path, "rb");
-    if (!f) return ligo__st_err(ctx, LIGO_EIO, "ligo_st_read", path, "cannot open: %s", strerror(errno));
-    mark = ligo_scratch_mark(ctx);
-    s = ligo__st_read_file(ctx, f, path, out);
-    fclose(f);
-    if (s != LIGO_OK) {
-        ligo_scratch_rewind(ctx, mark);
-        ligo_st_init(out);
-    }
+    if (ligo__read_file(ctx, "ligo_st_read", path, LIGO__MAX_FILE, LIGO__READ_REGULAR | LIGO__READ_HEAP, &buf, &n) !=
+        LIGO_OK)
+        return ctx->status;
+    s = ligo__st_parse_whole(ctx, "ligo_st_read", path, buf, n, out);
+    LIGO_FREE(buf, ctx->alloc_user);
     return s;
+}
+
+LIGO_API void ligo_st_init(ligo_safetensors *st) {
+    if (st) memset(st, 0, sizeof *st);
 }
 
 LIGO_API const ligo_st_entry *ligo_st_find(const ligo_safetensors *st, const char *name) {
@@ -8989,60 +9314,13 @@ LIGO_API const char *ligo_st_get_meta(const ligo_safetensors *st, const char *ke
         if (st->meta[i].key && strcmp(st->meta[i].key, key) == 0) return st->meta[i].value;
     return NULL;
 }
+/* ==== end src/safetensors.c ==== */
 
-/* Metadata values of saved state (training and fitting), each checked
- * whole: a count in [0, 2^62] in decimal, an RNG as the 64 hex digits of
- * its four words, a finite number >= 0 as "%.17g" writes it. */
-LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out) {
-    int64_t v = 0;
-    if (!s || !*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > ((int64_t)1 << 62) / 10) return 0;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
-    ligo_rng t;
-    int i, k;
-    if (!s || strlen(s) != 64) return 0;
-    for (i = 0; i < 4; i++) {
-        uint64_t x = 0;
-        for (k = 0; k < 16; k++) {
-            char c = s[i * 16 + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            x = (x << 4) | (uint64_t)d;
-        }
-        t.s[i] = x;
-    }
-    *r = t;
-    return 1;
-}
-
-LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n) {
-    snprintf(out, n, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0], (unsigned long long)r->s[1],
-             (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
-}
-
-LIGO__PRIV int ligo__meta_real(const char *s, double *out) {
-    char *end;
-    double v;
-    /* strtod would skip leading space and take "nan", "inf" */
-    if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) return 0;
-    v = strtod(s, &end);
-    if (*end != '\0' || !isfinite(v) || v < 0.0) return 0;
-    *out = v;
-    return 1;
-}
-
-/* -------------------------------------------------------------- writing */
-
-LIGO_API void ligo_st_init(ligo_safetensors *st) {
-    if (st) memset(st, 0, sizeof *st);
-}
+/* ==== begin src/safetensors_write.c ==== */
+/* safetensors_write.c: assembling a safetensors file (tensors kept by
+ * reference, metadata copied) and writing it atomically (src/file.c): the
+ * header compact JSON, "__metadata__" first, tensors in insertion order
+ * with consecutive offsets, padded with spaces to a multiple of 8. */
 
 static char *ligo__st_strdup(ligo_ctx *ctx, const char *s) {
     size_t n = strlen(s);
@@ -9057,12 +9335,12 @@ static int ligo__st_check_entry(ligo_ctx *ctx, const char *who, const char *fnam
     int64_t n = 1;
     int i;
     if (!memchr(e->name, '\0', LIGO_ST_MAX_NAME)) {
-        ligo__st_printable(pr, 40, e->name, 32);
+        ligo__printable(pr, 40, e->name, 32);
         ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is too long (at most %d bytes)", pr,
                      LIGO_ST_MAX_NAME - 1);
         return 0;
     }
-    ligo__st_printable(pr, sizeof pr, e->name, strlen(e->name));
+    ligo__printable(pr, sizeof pr, e->name, strlen(e->name));
     if (!ligo__utf8_valid(e->name)) {
         ligo__st_err(ctx, LIGO_EINVAL, who, fname, "tensor name %s is not valid UTF-8", pr);
         return 0;
@@ -9110,7 +9388,7 @@ LIGO_API ligo_status ligo_st_add(ligo_ctx *ctx, ligo_safetensors *st, const char
     len = strlen(name);
     if (len >= LIGO_ST_MAX_NAME) {
         char pr[40];
-        ligo__st_printable(pr, sizeof pr, name, 32);
+        ligo__printable(pr, sizeof pr, name, 32);
         return ligo__st_err(ctx, LIGO_EINVAL, who, NULL, "tensor name %s of %zu bytes is too long (at most %d)", pr,
                             len, LIGO_ST_MAX_NAME - 1);
     }
@@ -9185,101 +9463,49 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
     return LIGO_OK;
 }
 
-/* A measuring-or-writing buffer: len counts every byte, p gets those that fit. */
-typedef struct ligo__st_sb {
-    char *p;
-    size_t cap, len;
-} ligo__st_sb;
-
-static void ligo__st_put(ligo__st_sb *b, const char *s, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++, b->len++)
-        if (b->p && b->len < b->cap) b->p[b->len] = s[i];
-}
-
-static void ligo__st_puts(ligo__st_sb *b, const char *s) { ligo__st_put(b, s, strlen(s)); }
-
-/* A JSON string, escaped as Python's json.dumps(ensure_ascii=False) does,
- * so the Python fixture generator yields the same bytes. */
-static void ligo__st_put_json(ligo__st_sb *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    ligo__st_put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[6];
-        switch (c) {
-        case '"': ligo__st_put(b, "\\\"", 2); break;
-        case '\\': ligo__st_put(b, "\\\\", 2); break;
-        case '\b': ligo__st_put(b, "\\b", 2); break;
-        case '\f': ligo__st_put(b, "\\f", 2); break;
-        case '\n': ligo__st_put(b, "\\n", 2); break;
-        case '\r': ligo__st_put(b, "\\r", 2); break;
-        case '\t': ligo__st_put(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                esc[0] = '\\';
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                ligo__st_put(b, esc, 6);
-            } else {
-                ligo__st_put(b, s, 1);
-            }
-        }
-    }
-    ligo__st_put(b, "\"", 1);
-}
-
-static void ligo__st_put_u64(ligo__st_sb *b, uint64_t v) {
-    char tmp[24];
-    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    if (k > 0) ligo__st_put(b, tmp, (size_t)k);
-}
 
 /* {"__metadata__":{...},"name":{"dtype":"F32","shape":[..],"data_offsets":[b,e]},...}
  * in insertion order, offsets consecutive, then spaces up to a multiple of 8. */
-static void ligo__st_build_header(ligo__st_sb *b, const ligo_safetensors *st) {
+static void ligo__st_build_header(ligo__sb *b, const ligo_safetensors *st) {
     uint64_t at = 0;
     int64_t i;
     int d;
-    ligo__st_puts(b, "{");
+    ligo__sb_puts(b, "{");
     if (st->n_meta > 0) {
-        ligo__st_puts(b, "\"__metadata__\":{");
+        ligo__sb_puts(b, "\"__metadata__\":{");
         for (i = 0; i < st->n_meta; i++) {
-            if (i) ligo__st_puts(b, ",");
-            ligo__st_put_json(b, st->meta[i].key);
-            ligo__st_puts(b, ":");
-            ligo__st_put_json(b, st->meta[i].value);
+            if (i) ligo__sb_puts(b, ",");
+            ligo__json_put_string(b, st->meta[i].key);
+            ligo__sb_puts(b, ":");
+            ligo__json_put_string(b, st->meta[i].value);
         }
-        ligo__st_puts(b, "}");
+        ligo__sb_puts(b, "}");
     }
     for (i = 0; i < st->n_entries; i++) {
         const ligo_st_entry *e = &st->entries[i];
-        if (i || st->n_meta > 0) ligo__st_puts(b, ",");
-        ligo__st_put_json(b, e->name);
-        ligo__st_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
+        if (i || st->n_meta > 0) ligo__sb_puts(b, ",");
+        ligo__json_put_string(b, e->name);
+        ligo__sb_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
         for (d = 0; d < e->ndim; d++) {
-            if (d) ligo__st_puts(b, ",");
-            ligo__st_put_u64(b, (uint64_t)e->shape[d]);
+            if (d) ligo__sb_puts(b, ",");
+            ligo__sb_put_u64(b, (uint64_t)e->shape[d]);
         }
-        ligo__st_puts(b, "],\"data_offsets\":[");
-        ligo__st_put_u64(b, at);
-        ligo__st_puts(b, ",");
+        ligo__sb_puts(b, "],\"data_offsets\":[");
+        ligo__sb_put_u64(b, at);
+        ligo__sb_puts(b, ",");
         at += (uint64_t)e->n * 4;
-        ligo__st_put_u64(b, at);
-        ligo__st_puts(b, "]}");
+        ligo__sb_put_u64(b, at);
+        ligo__sb_puts(b, "]}");
     }
-    ligo__st_puts(b, "}");
-    while (b->len % 8) ligo__st_puts(b, " ");
+    ligo__sb_puts(b, "}");
+    while (b->len % 8) ligo__sb_puts(b, " ");
 }
 
 /* Little-endian floats; a big-endian host swaps through a small buffer. */
 static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     unsigned char buf[4096];
     if (n == 0) return 1;
-    if (ligo__st_host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
+    if (ligo__host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
     while (n > 0) {
         int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4), i;
         for (i = 0; i < k; i++) {
@@ -9299,26 +9525,29 @@ static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     return 1;
 }
 
-static int ligo__st_sync(FILE *f) {
-#if defined(LIGO__IO_POSIX)
-    return fsync(fileno(f)) == 0;
-#else
-    (void)f;
+/* What ligo__write_atomic writes: the length, the header, the floats. */
+typedef struct ligo__st_out {
+    const ligo_safetensors *st;
+    const ligo__sb *header;
+} ligo__st_out;
+
+static int ligo__st_write_body(FILE *f, void *user) {
+    const ligo__st_out *o = (const ligo__st_out *)user;
+    unsigned char len8[8];
+    int64_t i;
+    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)o->header->len >> (8 * i));
+    if (fwrite(len8, 1, 8, f) != 8 || fwrite(o->header->p, 1, o->header->len, f) != o->header->len) return 0;
+    for (i = 0; i < o->st->n_entries; i++)
+        if (!ligo__st_write_floats(f, o->st->entries[i].data, o->st->entries[i].n)) return 0;
     return 1;
-#endif
 }
 
 static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
     const char *who = "ligo_st_write";
-    ligo__st_sb sb;
-    unsigned char len8[8];
-    char *tmp;
-    FILE *f;
+    ligo__sb sb;
+    ligo__st_out o;
     int64_t i;
     uint64_t total = 0;
-    size_t plen = strlen(path);
-    const char *step;
-    int err;
     if ((st->n_entries > 0 && !st->entries) || (st->n_meta > 0 && !st->meta) || st->n_entries < 0 || st->n_meta < 0)
         return ligo__st_err(ctx, LIGO_EINVAL, who, path, "the safetensors struct is not initialized");
     for (i = 0; i < st->n_entries; i++) {
@@ -9333,7 +9562,6 @@ static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const li
             return ligo__st_err(ctx, LIGO_EINVAL, who, path, "metadata entry %lld is not valid UTF-8", (long long)i);
     }
     if (!ligo__st_check_unique(ctx, LIGO_EINVAL, who, path, st)) return ctx->status;
-
     memset(&sb, 0, sizeof sb);
     ligo__st_build_header(&sb, st); /* measure */
     if (sb.len > LIGO__ST_MAX_HEADER)
@@ -9342,38 +9570,11 @@ static ligo_status ligo__st_write_impl(ligo_ctx *ctx, const char *path, const li
     sb.cap = sb.len;
     sb.len = 0;
     sb.p = (char *)ligo_alloc_scratch(ctx, sb.cap);
-    tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
-    if (!sb.p || !tmp) return ctx->status;
+    if (!sb.p) return ctx->status;
     ligo__st_build_header(&sb, st);
-    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)sb.len >> (8 * i));
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-
-    f = fopen(tmp, "wb");
-    if (!f) /* nothing was created, so nothing is removed (it may be someone's directory) */
-        return ligo__st_err(ctx, LIGO_EIO, who, path, "cannot create %s: %s", tmp, strerror(errno));
-    step = "write";
-    if (fwrite(len8, 1, 8, f) != 8 || fwrite(sb.p, 1, sb.len, f) != sb.len) goto fail;
-    for (i = 0; i < st->n_entries; i++)
-        if (!ligo__st_write_floats(f, st->entries[i].data, st->entries[i].n)) goto fail;
-    step = "flush";
-    if (fflush(f) != 0) goto fail;
-    step = "fsync";
-    if (!ligo__st_sync(f)) goto fail;
-    step = "close";
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    step = "rename";
-    if (rename(tmp, path) != 0) goto fail;
-    return LIGO_OK;
-fail:
-    err = errno;
-    if (f) fclose(f);
-    remove(tmp);
-    return ligo__st_err(ctx, LIGO_EIO, who, path, "%s of %s failed: %s", step, tmp, strerror(err));
+    o.st = st;
+    o.header = &sb;
+    return ligo__write_atomic(ctx, who, path, ligo__st_write_body, &o);
 }
 
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st) {
@@ -9383,11 +9584,95 @@ LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_s
     if (!path || !st) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_st_write: NULL path or tensors");
     mark = ligo_scratch_mark(ctx);
     s = ligo__st_write_impl(ctx, path, st);
-    /* the header and the temporary name are not needed after the call */
+    /* the header is not needed after the call */
     ligo_scratch_rewind(ctx, mark);
     return s;
 }
-/* ==== end src/io.c ==== */
+/* ==== end src/safetensors_write.c ==== */
+
+/* ==== begin src/meta.c ==== */
+/* meta.c: the typed values saved in safetensors metadata (configs,
+ * training and fitting state, operator options), each type written and
+ * read by one pair of functions, so that what is saved reads back exactly:
+ * integers in decimal, doubles as "%.17g" and floats as "%.9g" (both
+ * round-trip exactly), RNG states as the 64 hex digits of their four
+ * words. Reading is strict: the whole string, no space, no nan or inf. */
+
+LIGO__PRIV const char *ligo__meta_fmt_int(char *buf, int64_t v) {
+    snprintf(buf, LIGO__META_LEN, "%lld", (long long)v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_real(char *buf, double v) {
+    snprintf(buf, LIGO__META_LEN, "%.17g", v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_float(char *buf, float v) {
+    snprintf(buf, LIGO__META_LEN, "%.9g", (double)v);
+    return buf;
+}
+
+LIGO__PRIV const char *ligo__meta_fmt_rng(char *buf, const ligo_rng *r) {
+    snprintf(buf, LIGO__META_LEN, "%016llx%016llx%016llx%016llx", (unsigned long long)r->s[0],
+             (unsigned long long)r->s[1], (unsigned long long)r->s[2], (unsigned long long)r->s[3]);
+    return buf;
+}
+
+LIGO__PRIV int ligo__meta_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    uint64_t v = 0, lim;
+    int neg;
+    if (!s) return 0;
+    neg = *s == '-';
+    s += neg;
+    if (!*s) return 0;
+    /* accumulate the magnitude, refusing any that no int64_t holds */
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (*s < '0' || *s > '9' || v > (lim - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    {
+        int64_t x = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
+        if (x < lo || x > hi) return 0;
+        *out = x;
+    }
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_real(const char *s, double lo, double *out) {
+    const char *p;
+    char *end;
+    double v;
+    /* strtod alone would skip space and take "nan", "inf" and hex */
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.' || *s == '-')) return 0;
+    for (p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < lo) return 0;
+    *out = v;
+    return 1;
+}
+
+LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r) {
+    ligo_rng t;
+    int i, k;
+    if (!s || strlen(s) != 64) return 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t x = 0;
+        for (k = 0; k < 16; k++) {
+            char c = s[i * 16 + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            x = (x << 4) | (uint64_t)d;
+        }
+        t.s[i] = x;
+    }
+    *r = t;
+    return 1;
+}
+/* ==== end src/meta.c ==== */
 
 /* ==== begin src/checkpoint.c ==== */
 /* checkpoint.c: the io module's model layer. Maps a model's parameter
@@ -9463,59 +9748,52 @@ static ligo__ckmap *ligo__ck_alloc(ligo_ctx *ctx, const ligo_model *m) {
 /* Width of a table entry's row. */
 static int64_t ligo__row_len(const ligo_param_info *p) { return p->ndim == 2 ? p->shape[1] : 1; }
 
+/* The config's integer fields with their metadata keys, in file order. */
+static int64_t *ligo__config_field(ligo_config *c, int k, const char **key) {
+    static const char *keys[10] = {"ligo.n_layer", "ligo.d_model", "ligo.n_head",  "ligo.d_ff",   "ligo.vocab",
+                                   "ligo.ctx_len", "ligo.image_h", "ligo.image_w", "ligo.patch", "ligo.n_classes"};
+    int64_t *f[10];
+    f[0] = &c->n_layer, f[1] = &c->d_model, f[2] = &c->n_head, f[3] = &c->d_ff, f[4] = &c->vocab;
+    f[5] = &c->ctx_len, f[6] = &c->image_h, f[7] = &c->image_w, f[8] = &c->patch, f[9] = &c->n_classes;
+    *key = keys[k];
+    return f[k];
+}
+
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo_safetensors *st) {
-    char v[64];
-#define LIGO__META_I(key, val)                                    \
-    snprintf(v, sizeof v, "%lld", (long long)(val));            \
-    if (ligo_st_set_meta(ctx, st, key, v) != LIGO_OK) return ctx->status
+    char v[LIGO__META_LEN];
+    ligo_config cc;
+    const char *key;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
-    LIGO__META_I("ligo.n_layer", c->n_layer);
-    LIGO__META_I("ligo.d_model", c->d_model);
-    LIGO__META_I("ligo.n_head", c->n_head);
-    LIGO__META_I("ligo.d_ff", c->d_ff);
-    LIGO__META_I("ligo.vocab", c->vocab);
-    LIGO__META_I("ligo.ctx_len", c->ctx_len);
-    LIGO__META_I("ligo.image_h", c->image_h);
-    LIGO__META_I("ligo.image_w", c->image_w);
-    LIGO__META_I("ligo.patch", c->patch);
-    LIGO__META_I("ligo.n_classes", c->n_classes);
-#undef LIGO__META_I
-    snprintf(v, sizeof v, "%.9g", (double)c->ln_eps);
-    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", v);
-}
-
-/* A metadata integer, strictly parsed. */
-static int ligo__meta_i64(const ligo_safetensors *st, const char *key, int64_t *out) {
-    const char *v = ligo_st_get_meta(st, key);
-    char *end;
-    long long x;
-    if (!v || !*v) return 0;
-    x = strtoll(v, &end, 10);
-    if (*end != '\0') return 0;
-    *out = (int64_t)x;
-    return 1;
+    cc = *c;
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(&cc, k, &key);
+        if (ligo_st_set_meta(ctx, st, key, ligo__meta_fmt_int(v, *f)) != LIGO_OK) return ctx->status;
+    }
+    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps));
 }
 
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
-    const char *fam, *eps;
-    char *end;
+    const char *fam, *key;
+    double eps;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     fam = ligo_st_get_meta(st, "ligo.family");
     if (!fam) return ligo_set_error(ctx, LIGO_EFORMAT, "no ligo.family in the metadata (not a ligo checkpoint)");
     memset(c, 0, sizeof *c);
     if (ligo_family_parse(fam, &c->family) != LIGO_OK)
         return ligo_set_error(ctx, LIGO_EFORMAT, "unknown family \"%s\" in the metadata", fam);
-    if (!ligo__meta_i64(st, "ligo.n_layer", &c->n_layer) || !ligo__meta_i64(st, "ligo.d_model", &c->d_model) ||
-        !ligo__meta_i64(st, "ligo.n_head", &c->n_head) || !ligo__meta_i64(st, "ligo.d_ff", &c->d_ff) ||
-        !ligo__meta_i64(st, "ligo.vocab", &c->vocab) || !ligo__meta_i64(st, "ligo.ctx_len", &c->ctx_len) ||
-        !ligo__meta_i64(st, "ligo.image_h", &c->image_h) || !ligo__meta_i64(st, "ligo.image_w", &c->image_w) ||
-        !ligo__meta_i64(st, "ligo.patch", &c->patch) || !ligo__meta_i64(st, "ligo.n_classes", &c->n_classes))
-        return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
-    eps = ligo_st_get_meta(st, "ligo.ln_eps");
-    c->ln_eps = eps ? (float)strtod(eps, &end) : 0.0f;
-    if (!eps || *end != '\0') return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(c, k, &key);
+        /* any integer: ligo_config_check below names a bad one */
+        if (!ligo__meta_int(ligo_st_get_meta(st, key), INT64_MIN, INT64_MAX, f))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
+    }
+    if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.ln_eps"), -DBL_MAX, &eps))
+        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    c->ln_eps = (float)eps;
     if (ligo_config_check(ctx, c) != LIGO_OK) {
         /* report a bad stored config as a format error, keeping the reason */
         char why[LIGO__ERRMSG];
@@ -9644,6 +9922,211 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
 }
 /* ==== end src/checkpoint.c ==== */
 
+/* ==== begin src/hf.c ==== */
+/* hf.c: a model as a Hugging Face model directory, what transformers'
+ * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification, and model.safetensors with the schema's
+ * names and layouts (src/checkpoint.c). GELU is the tanh approximation
+ * ("gelu_new"), dropout is off, the output layer is tied to the
+ * embedding. */
+
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, char *buf, size_t size, size_t *len) {
+    int n;
+    if (len) *len = 0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!c || (!buf && size)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: NULL config or buffer");
+    if (c->family == LIGO_VIT && c->image_h != c->image_w)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: Hugging Face's ViT takes square images (these are "
+                              "%lldx%lld)", (long long)c->image_h, (long long)c->image_w);
+    if (c->family == LIGO_GPT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
+                     "  \"vocab_size\": %lld,\n  \"n_positions\": %lld,\n  \"n_ctx\": %lld,\n  \"n_embd\": %lld,\n"
+                     "  \"n_layer\": %lld,\n  \"n_head\": %lld,\n  \"n_inner\": %lld,\n"
+                     "  \"activation_function\": \"gelu_new\",\n  \"layer_norm_epsilon\": %g,\n"
+                     "  \"resid_pdrop\": 0.0,\n  \"embd_pdrop\": 0.0,\n  \"attn_pdrop\": 0.0,\n"
+                     "  \"tie_word_embeddings\": true,\n  \"bos_token_id\": 0,\n  \"eos_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->ctx_len, (long long)c->ctx_len, (long long)c->d_model,
+                     (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff, (double)c->ln_eps);
+    else if (c->family == LIGO_BERT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"BertForMaskedLM\"],\n  \"model_type\": \"bert\",\n"
+                     "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
+                     "  \"num_attention_heads\": %lld,\n  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n"
+                     "  \"max_position_embeddings\": %lld,\n  \"type_vocab_size\": 1,\n  \"layer_norm_eps\": %g,\n"
+                     "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n"
+                     "  \"position_embedding_type\": \"absolute\",\n  \"tie_word_embeddings\": true,\n"
+                     "  \"pad_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head,
+                     (long long)c->d_ff, (long long)c->ctx_len, (double)c->ln_eps);
+    else if (c->family == LIGO_VIT)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"ViTForImageClassification\"],\n  \"model_type\": \"vit\",\n"
+                     "  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n  \"num_attention_heads\": %lld,\n"
+                     "  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n  \"image_size\": %lld,\n"
+                     "  \"patch_size\": %lld,\n  \"num_channels\": 1,\n  \"qkv_bias\": true,\n  \"layer_norm_eps\": %g,\n"
+                     "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n  \"num_labels\": %lld\n}\n",
+                     (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff,
+                     (long long)c->image_h, (long long)c->patch, (double)c->ln_eps, (long long)c->n_classes);
+    else
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert or vit", (int)c->family);
+    if (n < 0) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: the config cannot be formatted");
+    if (len) *len = (size_t)n;
+    if (buf && (size_t)n >= size)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: a buffer of %zu bytes is too small (want %d + 1)",
+                              size, n);
+    return LIGO_OK;
+}
+
+static int ligo__write_text(FILE *f, void *text) {
+    size_t n = strlen((const char *)text);
+    return fwrite(text, 1, n, f) == n;
+}
+
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir) {
+    const char *who = "ligo_model_export_hf";
+    char json[2048], *path;
+    ligo_safetensors st;
+    ligo_mark mk;
+    size_t dlen;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !dir) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL model or directory", who);
+    if (ligo_hf_config_json(ctx, &m->cfg, json, sizeof json, NULL) != LIGO_OK) return ctx->status;
+    mk = ligo_scratch_mark(ctx);
+    dlen = strlen(dir);
+    path = (char *)ligo_alloc_scratch(ctx, dlen + sizeof "/model.safetensors");
+    if (!path) goto done;
+    snprintf(path, dlen + sizeof "/model.safetensors", "%s/config.json", dir);
+    if (ligo__write_atomic(ctx, who, path, ligo__write_text, json) != LIGO_OK) goto done;
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, m, &st) != LIGO_OK) goto done;
+    if (m->cfg.family == LIGO_BERT) { /* BERT's token types: one type, all zeros */
+        int64_t shape[2];
+        float *zeros = (float *)ligo_alloc_scratch(ctx, (size_t)m->cfg.d_model * sizeof(float));
+        shape[0] = 1;
+        shape[1] = m->cfg.d_model;
+        if (!zeros || ligo_st_add(ctx, &st, "bert.embeddings.token_type_embeddings.weight", 2, shape, zeros) != LIGO_OK)
+            goto done;
+    }
+    snprintf(path, dlen + sizeof "/model.safetensors", "%s/model.safetensors", dir);
+    ligo_st_write(ctx, path, &st);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+/* ==== end src/hf.c ==== */
+
+/* ==== begin src/step.c ==== */
+/* step.c: one training step, the same for the trainer (its model's
+ * parameters) and the growth operator's fitting (the operator's floats
+ * through the large model's loss): a batch, the loss, backward, the loss
+ * and the gradient checked finite, clipping, the update. One function, so
+ * both stop on the same checks with the same messages. And the progress
+ * reports both loops make, with the usual line as a callback. */
+
+#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#include <unistd.h>
+#define LIGO__HAVE_ISATTY 1
+#endif
+
+static int ligo__all_finite(const float *x, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss_out) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    ligo_batch bt;
+    ligo_tensor *loss;
+    double norm;
+    if (ligo_data_batch(ctx, s->data, s->cfg, s->rng, s->B, s->T, s->inputs, s->targets, s->images) != LIGO_OK)
+        goto done;
+    memset(&bt, 0, sizeof bt);
+    bt.B = s->B;
+    bt.T = s->T;
+    bt.inputs = s->inputs;
+    bt.targets = s->targets;
+    bt.images = s->images;
+    memset(s->grad, 0, (size_t)s->n * sizeof(float));
+    loss = s->loss(ctx, s->user, &bt);
+    if (!loss) goto done;
+    *loss_out = loss->data[0];
+    if (!isfinite(loss->data[0])) {
+        ligo_set_error(ctx, LIGO_ENONFINITE, "%s stopped at step %lld: the loss is %g", s->what, (long long)step,
+                       (double)loss->data[0]);
+        goto done;
+    }
+    if (ligo_backward(ctx, loss) != LIGO_OK) goto done;
+    /* the norm is already NaN or infinite when an element is; the scan
+     * guards the update itself */
+    norm = ligo_clip_grad_norm(s->grad, s->n, s->clip);
+    if (!isfinite(norm) || !ligo__all_finite(s->grad, s->n)) {
+        ligo_set_error(ctx, LIGO_ENONFINITE, "%s stopped at step %lld: the gradient is not finite", s->what,
+                       (long long)step);
+        goto done;
+    }
+    ligo_optim_step(ctx, s->opt, s->params, s->grad, lr);
+done:
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+
+/* ------------------------------------------------------------- progress */
+
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step) {
+    double now = ligo_time_sec();
+    p->seconds = now - t_start;
+    p->since_last = now - *t_last;
+    *t_last = now;
+    p->tokens_per_sec = p->seconds > 0.0 ? (double)p->run_steps * tokens_per_step / p->seconds : 0.0;
+    p->eta_seconds = p->run_steps > 0 ? p->seconds / (double)p->run_steps * (double)(p->total - p->step) : -1.0;
+    fn(user, p);
+}
+
+static void ligo__fmt_eta(double sec, char *buf, size_t n) {
+    long s = (long)(sec + 0.5);
+    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+}
+
+/* Whether the run's clock passed a multiple of `every` seconds since the
+ * previous report: a line per interval without a state of its own. */
+static int ligo__interval_passed(const ligo_progress *p, double every) {
+    return floor(p->seconds / every) > floor((p->seconds - p->since_last) / every);
+}
+
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p) {
+    int tty = 0;
+    char eta[32];
+    (void)user;
+    if (!p) return;
+#ifdef LIGO__HAVE_ISATTY
+    tty = isatty(2);
+#endif
+    if (p->phase == LIGO_PHASE_FIT) {
+        if (!p->done)
+            fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)p->step,
+                    (long long)p->total, p->loss);
+        else if (p->run_steps > 0)
+            fputc('\n', stderr);
+        return;
+    }
+    if (p->done) {
+        if (tty) fputc('\n', stderr);
+        return;
+    }
+    if (!(p->run_steps == 1 || p->evaluated || ligo__interval_passed(p, tty ? 0.2 : 10.0))) return;
+    ligo__fmt_eta(p->eta_seconds, eta, sizeof eta);
+    fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)p->step, (long long)p->total, p->loss);
+    if (p->val_loss >= 0) fprintf(stderr, "  val %.4f", p->val_loss);
+    fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", p->tokens_per_sec, p->flops, eta, tty ? "   " : "\n");
+}
+/* ==== end src/step.c ==== */
+
 /* ==== begin src/grow.c ==== */
 /* grow.c: the LiGO growth operator (Wang et al., ICLR 2023, section 3)
  * and the baseline growth methods, all through one materialisation.
@@ -9700,7 +10183,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.fit_clip = 1.0;
     c.batch = 16;
     c.ctx = 0; /* the large model's context */
-    c.progress = 0;
+    c.progress = 1; /* reports go to on_progress, NULL by default */
     return c;
 }
 
@@ -10491,16 +10974,28 @@ static void ligo__fit_count(ligo_ctx *ctx, ligo_grow *g, double *f0, double *t0)
     *t0 = t;
 }
 
+/* The large model's loss on weights materialised from the operator. */
+typedef struct ligo__fit_user {
+    ligo_grow *g;
+    ligo_tensor **w; /* room for the large model's weights */
+} ligo__fit_user;
+
+static ligo_tensor *ligo__fit_loss(ligo_ctx *ctx, void *user, const ligo_batch *bt) {
+    ligo__fit_user *u = (ligo__fit_user *)user;
+    if (ligo_grow_materialize(ctx, u->g, u->w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, u->g->shape, u->w, bt, NULL);
+}
+
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
     ligo_optim *opt;
     ligo_schedule sched;
-    int32_t *in, *tg;
-    float *img = NULL;
-    ligo_tensor **w;
+    ligo__step st;
+    ligo__fit_user fu;
     int64_t B, T, every;
     ligo_mark outer;
-    double f0, t0;
-    int stopped = 0, printed = 0;
+    double f0, t0, t_start, t_last, tokens;
+    ligo_progress pr;
+    int stopped = 0, report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
@@ -10539,62 +11034,65 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     sched.total = g->cfg.fit_steps;
     sched.decay = LIGO_DECAY_CONSTANT;
     outer = ligo_scratch_mark(ctx);
-    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    memset(&st, 0, sizeof st);
+    st.what = "ligo_grow_fit: fitting";
+    st.data = d;
+    st.cfg = &g->large;
+    st.rng = &g->fit_rng;
+    st.B = B;
+    st.T = T;
+    st.inputs = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    st.targets = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
     if (g->large.family == LIGO_VIT)
-        img = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
-    if (!in || !tg || !w || (g->large.family == LIGO_VIT && !img)) return ctx->status;
+        st.images = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
+    fu.g = g;
+    fu.w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    st.loss = ligo__fit_loss;
+    st.user = &fu;
+    st.params = g->data;
+    st.grad = g->grad;
+    st.n = g->n;
+    st.opt = opt;
+    st.clip = g->cfg.fit_clip;
+    if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
+    report = g->cfg.progress && g->cfg.on_progress;
+    tokens = (double)(B * T); /* per step, for the reports' rate */
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_FIT;
+    pr.step = g->fit_step;
+    pr.total = g->cfg.fit_steps;
+    pr.val_loss = -1.0;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    t0 = ligo_time_sec();
+    t0 = t_start = t_last = ligo_time_sec();
     while (g->fit_step < g->cfg.fit_steps) {
         int64_t step = g->fit_step;
-        ligo_mark mk = ligo_scratch_mark(ctx);
-        ligo_batch bt;
-        ligo_tensor *loss;
-        double norm;
+        float loss;
         if (g->cfg.interrupt && *g->cfg.interrupt) {
             stopped = 1;
             break;
         }
-        if (ligo_data_batch(ctx, d, &g->large, &g->fit_rng, B, T, in, tg, img) != LIGO_OK) break;
-        memset(g->grad, 0, (size_t)g->n * sizeof(float));
-        if (ligo_grow_materialize(ctx, g, w) != LIGO_OK) break;
-        memset(&bt, 0, sizeof bt);
-        bt.B = B;
-        bt.T = T;
-        bt.inputs = in;
-        bt.targets = tg;
-        bt.images = img;
-        loss = ligo_model_forward(ctx, g->shape, w, &bt, NULL);
-        if (!loss) break;
-        if (!isfinite(loss->data[0])) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the loss is %g at fitting step %lld",
-                           (double)loss->data[0], (long long)step + 1);
-            break;
-        }
-        if (ligo_backward(ctx, loss) != LIGO_OK) break;
-        norm = ligo_clip_grad_norm(g->grad, g->n, g->cfg.fit_clip);
-        if (!isfinite(norm)) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the gradient is not finite at fitting step %lld",
-                           (long long)step + 1);
-            break;
-        }
-        if (ligo_optim_step(ctx, opt, g->data, g->grad, ligo_schedule_lr(&sched, step)) != LIGO_OK) break;
-        if (step == 0) g->fit_loss_first = loss->data[0];
-        g->fit_loss_last = loss->data[0];
+        if (ligo__train_step(ctx, &st, step + 1, ligo_schedule_lr(&sched, step), &loss) != LIGO_OK) break;
+        if (step == 0) g->fit_loss_first = loss;
+        g->fit_loss_last = loss;
         g->fit_step = step + 1;
-        if (g->cfg.progress)
-            printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                              (long long)g->cfg.fit_steps, (double)loss->data[0]);
-        ligo_scratch_rewind(ctx, mk);
+        if (report) {
+            pr.step = g->fit_step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.flops = g->fit_flops + ctx->flops_fwd + ctx->flops_bwd - f0;
+            ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+        }
         if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
             ligo__fit_count(ctx, g, &f0, &t0);
             if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
         }
     }
-    if (g->cfg.progress && printed) fputc('\n', stderr);
     ligo__fit_count(ctx, g, &f0, &t0);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.flops = g->fit_flops;
+        ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+    }
     ligo_scratch_rewind(ctx, outer);
     if (stopped && g->cfg.fit_ckpt_path) ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path);
     /* done, or failed (a later call starts afresh); an interrupt keeps it open */
@@ -10603,11 +11101,112 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
 }
 /* ==== end src/grow_fit.c ==== */
 
-/* ==== begin src/grow_file.c ==== */
-/* grow_file.c: growth operators and fitting states as safetensors: the
- * learned tensors named after what they are (width.emb.C, width.h.3.q.C,
- * depth.q.w, residual.{tensor}, noise.{tensor}), the options in the
- * metadata, every file checked before anything changes. */
+/* ==== begin src/state.c ==== */
+/* state.c: the saved state that lets a run stop and continue exactly, as
+ * safetensors beside the models' checkpoints (src/checkpoint.c):
+ *   the trainer's: the model, the optimizer's moments and step, the batch
+ *     stream's RNG and the counters;
+ *   growth operators: the learned tensors named after what they are
+ *     (width.emb.C, width.h.3.q.C, depth.q.w, residual.{tensor},
+ *     noise.{tensor}) and the options in the metadata;
+ *   fitting states: an operator file plus its AdamW's moments, step, RNG
+ *     and counters.
+ * Every file is checked whole before anything changes. */
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[LIGO__META_LEN];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
+                       "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = n_step;
+    tr->opt->step = n_ostep;
+    tr->rng = r;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ----------------------------------------------------- growth operators */
 
 static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
@@ -10705,23 +11304,24 @@ static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.gr
 #define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
-static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
-    snprintf(v[0], 64, "%s", ligo_grow_method_name(g->cfg.method));
-    snprintf(v[1], 64, "%lld", (long long)g->small->cfg.n_layer);
-    snprintf(v[2], 64, "%lld", (long long)g->small->cfg.d_model);
-    snprintf(v[3], 64, "%lld", (long long)g->small->cfg.d_ff);
-    snprintf(v[4], 64, "%d", g->cfg.full_width != 0);
-    snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
-    snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
-    snprintf(v[7], 64, "%d", g->cfg.residual != 0);
-    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
+/* Compared as text: a file's options must read exactly as this operator's. */
+static void ligo__grow_meta_values(const ligo_grow *g, char v[][LIGO__META_LEN]) {
+    snprintf(v[0], LIGO__META_LEN, "%s", ligo_grow_method_name(g->cfg.method));
+    ligo__meta_fmt_int(v[1], g->small->cfg.n_layer);
+    ligo__meta_fmt_int(v[2], g->small->cfg.d_model);
+    ligo__meta_fmt_int(v[3], g->small->cfg.d_ff);
+    ligo__meta_fmt_int(v[4], g->cfg.full_width != 0);
+    ligo__meta_fmt_int(v[5], g->cfg.width_first != 0);
+    ligo__meta_fmt_int(v[6], g->cfg.grow_head_dim != 0);
+    ligo__meta_fmt_int(v[7], g->cfg.residual != 0);
+    ligo__meta_fmt_float(v[LIGO__GROW_META_NOISE], g->noise ? g->cfg.noise : 0.0f);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
@@ -10751,7 +11351,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo_config lc;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
@@ -10812,7 +11412,7 @@ done:
     return ctx->status;
 }
 
-/* ------------------------------------------------------ fitting state */
+/* -------------------------------------------------------- fitting states */
 
 #define LIGO__FIT_NMETA 6
 static const char *ligo__fit_meta_keys[LIGO__FIT_NMETA] = {"ligo.fit.step",    "ligo.fit.rng",
@@ -10823,7 +11423,7 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64], f[LIGO__FIT_NMETA][80];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN], f[LIGO__FIT_NMETA][LIGO__META_LEN];
     int64_t k, np, shape[1];
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path");
@@ -10841,12 +11441,12 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
-    snprintf(f[0], sizeof f[0], "%lld", (long long)g->fit_step);
-    ligo__meta_rng_str(&g->fit_rng, f[1], sizeof f[1]);
-    snprintf(f[2], sizeof f[2], "%.17g", g->fit_flops);
-    snprintf(f[3], sizeof f[3], "%.17g", g->fit_seconds);
-    snprintf(f[4], sizeof f[4], "%.9g", (double)g->fit_loss_first); /* %.9g: a float exactly */
-    snprintf(f[5], sizeof f[5], "%.9g", (double)g->fit_loss_last);
+    ligo__meta_fmt_int(f[0], g->fit_step);
+    ligo__meta_fmt_rng(f[1], &g->fit_rng);
+    ligo__meta_fmt_real(f[2], g->fit_flops);
+    ligo__meta_fmt_real(f[3], g->fit_seconds);
+    ligo__meta_fmt_float(f[4], g->fit_loss_first);
+    ligo__meta_fmt_float(f[5], g->fit_loss_last);
     for (k = 0; k < LIGO__FIT_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__fit_meta_keys[k], f[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
@@ -10877,7 +11477,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     ligo__piece *pc;
     const ligo_st_entry *em, *ev;
     const char *fv[LIGO__FIT_NMETA];
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     double num[4];
     int64_t k, np, step = 0;
     ligo_rng rng;
@@ -10913,8 +11513,9 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     for (k = 0; k < LIGO__FIT_NMETA; k++) {
         int ok;
         fv[k] = ligo_st_get_meta(&st, ligo__fit_meta_keys[k]);
-        ok = k == 0 ? ligo__meta_count(fv[k], &step) : k == 1 ? ligo__meta_rng(fv[k], &rng)
-                                                                 : ligo__meta_real(fv[k], &num[k - 2]);
+        ok = k == 0   ? ligo__meta_int(fv[k], 0, LIGO__META_COUNT_MAX, &step)
+             : k == 1 ? ligo__meta_rng(fv[k], &rng)
+                      : ligo__meta_real(fv[k], 0.0, &num[k - 2]);
         if (!ok) {
             ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s is %s%.64s%s (want %s)", who, path, ligo__fit_meta_keys[k],
                            fv[k] ? "\"" : "", fv[k] ? fv[k] : "missing (not a fitting state)", fv[k] ? "\"" : "",
@@ -10988,124 +11589,13 @@ done:
     ligo_scratch_rewind(ctx, mk);
     return ctx->status;
 }
-/* ==== end src/grow_file.c ==== */
+/* ==== end src/state.c ==== */
 
 /* ==== begin src/train.c ==== */
-/* train.c: data for each family, evaluation, and the training loop used by
- * the examples: progress line, periodic evaluation, CSV log, checkpoints
- * with the whole training state, early stop at a target loss, and a clear
- * stop on a non-finite loss or gradient. */
-
-#include <errno.h>
-
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-#include <unistd.h>
-#endif
-
-/* ------------------------------------------------------------------ data */
-
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
-    memset(out, 0, sizeof *out);
-    out->family = family;
-    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
-    {
-        /* the four IDX files, gzipped (Debian's layout) or not */
-        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                                       "t10k-labels-idx1-ubyte"};
-        char p[4][1024];
-        int i;
-        for (i = 0; i < 4; i++) {
-            FILE *f;
-            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (f) {
-                fclose(f);
-                continue;
-            }
-            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (!f)
-                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
-                                      path, names[i], strerror(errno));
-            fclose(f);
-        }
-        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
-        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
-    }
-}
-
-static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
-    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
-    if (cfg->family != LIGO_VIT && cfg->vocab < need)
-        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
-                              (long)d->tokens.vocab, (long long)cfg->vocab,
-                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
-    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
-                                    d->train.n_classes > cfg->n_classes))
-        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
-                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
-                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
-    return LIGO_OK;
-}
-
-LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
-                                        int64_t T, int eval) {
-    int64_t n_train, n_val, win;
-    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) {
-        if (d->train.n < 1 || (eval && d->test.n < 1))
-            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
-                                  who, (long long)d->train.n, (long long)d->test.n);
-        return LIGO_OK;
-    }
-    if (T < 1 || T > cfg->ctx_len)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
-                              (long long)T, (long long)cfg->ctx_len);
-    n_train = d->tokens.split;
-    n_val = d->tokens.n - d->tokens.split;
-    if (n_train < T + 1)
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
-                              "and the token after it)",
-                              who, (long long)n_train, (long long)(T + 1), (long long)T);
-    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
-    win = cfg->family == LIGO_GPT ? T + 1 : T;
-    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
-                              "evaluation window of %lld at ctx %lld%s",
-                              who, (long long)n_val, (long long)win, (long long)T,
-                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
-    return LIGO_OK;
-}
-
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
-}
-
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
-    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
-    /* BERT: windows of T tokens, corrupted for masked LM */
-    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
-    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
-    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
-                         inputs, targets);
-}
+/* train.c: evaluation, and the training loop used by the examples:
+ * progress reports, periodic evaluation, CSV log, checkpoints with the whole
+ * training state, early stop at a target loss, and a clear stop on a
+ * non-finite loss or gradient. */
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -11371,166 +11861,46 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
     return tr;
 }
 
-static int ligo__all_finite(const float *x, int64_t n) {
-    int64_t i;
-    for (i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
+static ligo_tensor *ligo__trainer_loss(ligo_ctx *ctx, void *model, const ligo_batch *bt) {
+    return ligo_model_loss(ctx, (ligo_model *)model, bt, NULL);
 }
 
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
-    ligo_mark mk;
-    ligo_batch bt;
-    ligo_tensor *loss;
-    double f0, t0, norm;
-    ligo_model *m;
-    float lr;
+    ligo__step st;
+    double f0, t0;
+    float loss = 0.0f;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
-    m = tr->model;
     t0 = ligo_time_sec();
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
-                        tr->images) != LIGO_OK)
+    memset(&st, 0, sizeof st);
+    st.what = "training";
+    st.data = tr->data;
+    st.cfg = &tr->model->cfg;
+    st.rng = &tr->rng;
+    st.B = tr->cfg.batch;
+    st.T = tr->cfg.ctx;
+    st.inputs = tr->inputs;
+    st.targets = tr->targets;
+    st.images = tr->images;
+    st.loss = ligo__trainer_loss;
+    st.user = tr->model;
+    st.params = tr->model->data;
+    st.grad = tr->model->grad;
+    st.n = tr->model->n_floats;
+    st.opt = tr->opt;
+    st.clip = tr->cfg.clip;
+    if (ligo__train_step(ctx, &st, tr->step + 1, ligo_schedule_lr(&tr->cfg.sched, tr->step), &loss) != LIGO_OK)
         return ctx->status;
-    memset(&bt, 0, sizeof bt);
-    bt.B = tr->cfg.batch;
-    bt.T = tr->cfg.ctx;
-    bt.inputs = tr->inputs;
-    bt.targets = tr->targets;
-    bt.images = tr->images;
-    ligo_model_zero_grad(m);
-    loss = ligo_model_loss(ctx, m, &bt, NULL);
-    if (!loss) return ctx->status;
-    if (!isfinite(loss->data[0])) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
-                              (long long)tr->step + 1, (double)loss->data[0]);
-    }
-    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
-    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
-    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
-                              (long long)tr->step + 1);
-    }
-    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
-    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
     tr->step++;
-    tr->last_loss = loss->data[0];
-    if (loss_out) *loss_out = loss->data[0];
-    ligo_scratch_rewind(ctx, mk);
+    tr->last_loss = loss;
+    if (loss_out) *loss_out = loss;
     tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
     tr->seconds += ligo_time_sec() - t0;
     return LIGO_OK;
 }
 
-/* ------------------------------------------------------- training state */
-
-LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    char v[96];
-    int64_t shape[1];
-    ligo_status s = LIGO_OK;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    ligo_st_init(&st);
-    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
-    shape[0] = tr->opt->n;
-    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
-    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
-             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->train_flops);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->seconds);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
-    ligo_st_write(ctx, path, &st);
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
-}
-
-LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    ligo_model *loaded;
-    const ligo_st_entry *em, *ev;
-    const char *step, *ostep, *rng, *flops, *secs;
-    ligo_rng r;
-    ligo_status s;
-    int64_t n_step = 0, n_ostep = 0;
-    double n_flops = 0.0, n_secs = 0.0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
-    step = ligo_st_get_meta(&st, "ligo.train.step");
-    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
-    rng = ligo_st_get_meta(&st, "ligo.train.rng");
-    flops = ligo_st_get_meta(&st, "ligo.train.flops");
-    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
-    em = ligo_st_find(&st, "ligo.optim.m");
-    ev = ligo_st_find(&st, "ligo.optim.v");
-    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
-        goto done;
-    }
-    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
-                       "count", path, step, ostep);
-        goto done;
-    }
-    /* the counters are optional (older files), but never garbage */
-    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
-                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
-        goto done;
-    }
-    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
-                       path, (long long)em->n, (long long)tr->opt->n);
-        goto done;
-    }
-    /* the model goes through the same checks as any checkpoint, then its
-     * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
-    if (!loaded) goto done;
-    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
-        goto done;
-    }
-    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
-    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
-    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
-    tr->step = n_step;
-    tr->opt->step = n_ostep;
-    tr->rng = r;
-    tr->train_flops = n_flops;
-    tr->seconds = n_secs;
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
-}
-
 /* ------------------------------------------------------------- the loop */
-
-static void ligo__fmt_eta(double sec, char *buf, size_t n) {
-    long s = (long)(sec + 0.5);
-    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
-}
 
 /* A non-finite stop: the context's message, after prefix, and which
  * checkpoint is still good (nothing is written now). */
@@ -11550,24 +11920,28 @@ static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *
 
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
-    int tty = 0;
-    double last_print = 0.0, t_start;
-    int64_t start_step, saved_step = -1;
+    double t_start, t_last, tokens;
+    int64_t saved_step = -1;
     ligo_status s = LIGO_OK;
     const ligo_train_config *c;
+    ligo_progress pr;
+    int report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
     c = &tr->cfg;
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-    tty = isatty(2);
-#endif
+    report = c->progress && c->on_progress;
+    tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
         csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }
-    start_step = tr->step;
-    t_start = ligo_time_sec();
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_TRAIN;
+    pr.step = tr->step;
+    pr.total = c->steps;
+    pr.val_loss = tr->last_val;
+    t_start = t_last = ligo_time_sec();
     while (tr->step < c->steps) {
         float loss;
         int last, do_eval;
@@ -11601,19 +11975,14 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             else fprintf(csv, ",\n");
             fflush(csv);
         }
-        if (c->progress) {
-            double now = ligo_time_sec();
-            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
-                char eta[32];
-                double per = (now - t_start) / (double)(tr->step - start_step);
-                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
-                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
-                        (long long)c->steps, (double)loss);
-                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
-                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
-                        tr->train_flops, eta, tty ? "   " : "\n");
-                last_print = now;
-            }
+        if (report) {
+            pr.step = tr->step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.val_loss = tr->last_val;
+            pr.evaluated = do_eval;
+            pr.flops = tr->train_flops;
+            ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
         }
         if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
             if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
@@ -11625,7 +11994,13 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
     }
     if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
-    if (c->progress && tty) fputc('\n', stderr);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.step = tr->step;
+        pr.val_loss = tr->last_val;
+        pr.evaluated = 0;
+        ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
+    }
     if (csv) fclose(csv);
     return s;
 }

@@ -136,6 +136,7 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
     tc->csv_path = a->csv;
     tc->target_loss = a->target;
     tc->progress = !a->quiet;
+    tc->on_progress = ligo_progress_print_stderr;
     tc->interrupt = &g_interrupt;
     return 0;
 }
@@ -610,6 +611,7 @@ static int cmd_grow(int argc, char **argv) {
     gc.batch = batch;
     gc.ctx = ctxlen;
     gc.progress = !quiet;
+    gc.on_progress = ligo_progress_print_stderr;
     gc.depth_init = di;
     gc.width_init = wi;
     gc.width_first = width_first;
@@ -729,43 +731,6 @@ static int cmd_grow(int argc, char **argv) {
 
 /* --------------------------------------------------------------- export */
 
-/* config.json for Hugging Face's GPT2LMHeadModel, BertForMaskedLM or
- * ViTForImageClassification. GELU is the tanh approximation ("gelu_new"),
- * dropout is off, the output layer is tied to the embedding. */
-static int write_hf_config(const char *path, const ligo_config *c) {
-    FILE *f = fopen(path, "w");
-    if (!f) return 1;
-    if (c->family == LIGO_GPT) {
-        fprintf(f, "{\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
-                   "  \"vocab_size\": %lld,\n  \"n_positions\": %lld,\n  \"n_ctx\": %lld,\n  \"n_embd\": %lld,\n"
-                   "  \"n_layer\": %lld,\n  \"n_head\": %lld,\n  \"n_inner\": %lld,\n"
-                   "  \"activation_function\": \"gelu_new\",\n  \"layer_norm_epsilon\": %g,\n"
-                   "  \"resid_pdrop\": 0.0,\n  \"embd_pdrop\": 0.0,\n  \"attn_pdrop\": 0.0,\n"
-                   "  \"tie_word_embeddings\": true,\n  \"bos_token_id\": 0,\n  \"eos_token_id\": 0\n}\n",
-                (long long)c->vocab, (long long)c->ctx_len, (long long)c->ctx_len, (long long)c->d_model,
-                (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff, (double)c->ln_eps);
-    } else if (c->family == LIGO_BERT) {
-        fprintf(f, "{\n  \"architectures\": [\"BertForMaskedLM\"],\n  \"model_type\": \"bert\",\n"
-                   "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
-                   "  \"num_attention_heads\": %lld,\n  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n"
-                   "  \"max_position_embeddings\": %lld,\n  \"type_vocab_size\": 1,\n  \"layer_norm_eps\": %g,\n"
-                   "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n"
-                   "  \"position_embedding_type\": \"absolute\",\n  \"tie_word_embeddings\": true,\n"
-                   "  \"pad_token_id\": 0\n}\n",
-                (long long)c->vocab, (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head,
-                (long long)c->d_ff, (long long)c->ctx_len, (double)c->ln_eps);
-    } else {
-        fprintf(f, "{\n  \"architectures\": [\"ViTForImageClassification\"],\n  \"model_type\": \"vit\",\n"
-                   "  \"hidden_size\": %lld,\n  \"num_hidden_layers\": %lld,\n  \"num_attention_heads\": %lld,\n"
-                   "  \"intermediate_size\": %lld,\n  \"hidden_act\": \"gelu_new\",\n  \"image_size\": %lld,\n"
-                   "  \"patch_size\": %lld,\n  \"num_channels\": 1,\n  \"qkv_bias\": true,\n  \"layer_norm_eps\": %g,\n"
-                   "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n  \"num_labels\": %lld\n}\n",
-                (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff,
-                (long long)c->image_h, (long long)c->patch, (double)c->ln_eps, (long long)c->n_classes);
-    }
-    return fclose(f) != 0;
-}
-
 static int cmd_export(int argc, char **argv) {
     const char *model = NULL, *dir = NULL;
     tool_opt opts[] = {{"--model", 's', &model, 0, 0, "ligo checkpoint"},
@@ -773,9 +738,6 @@ static int cmd_export(int argc, char **argv) {
                        {NULL, 0, NULL, 0, 0, NULL}};
     ligo_ctx *ctx;
     ligo_model *m;
-    ligo_safetensors st;
-    char path[4096];
-    float *zeros;
     int r = tool_parse("export", "Write a checkpoint as a Hugging Face model directory (GPT2LMHeadModel,\n"
                                  "BertForMaskedLM or ViTForImageClassification).",
                        argc, argv, opts);
@@ -790,27 +752,7 @@ static int cmd_export(int argc, char **argv) {
         ligo_set_error(ctx, LIGO_EIO, "cannot create %s: %s", dir, strerror(errno));
         return fail("export", ctx);
     }
-    if (m->cfg.image_h != m->cfg.image_w && m->cfg.family == LIGO_VIT) {
-        ligo_set_error(ctx, LIGO_EINVAL, "Hugging Face's ViT takes square images");
-        return fail("export", ctx);
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (write_hf_config(path, &m->cfg)) {
-        ligo_set_error(ctx, LIGO_EIO, "cannot write %s", path);
-        return fail("export", ctx);
-    }
-    ligo_st_init(&st);
-    if (ligo_model_to_st(ctx, m, &st) != LIGO_OK) return fail("export", ctx);
-    if (m->cfg.family == LIGO_BERT) { /* BERT's token types: one type, all zeros */
-        int64_t shape[2];
-        shape[0] = 1;
-        shape[1] = m->cfg.d_model;
-        zeros = (float *)ligo_alloc_persistent(ctx, (size_t)m->cfg.d_model * sizeof(float));
-        if (!zeros || ligo_st_add(ctx, &st, "bert.embeddings.token_type_embeddings.weight", 2, shape, zeros) != LIGO_OK)
-            return fail("export", ctx);
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (ligo_st_write(ctx, path, &st) != LIGO_OK) return fail("export", ctx);
+    if (ligo_model_export_hf(ctx, m, dir) != LIGO_OK) return fail("export", ctx);
     printf("{\"command\":\"export\",\"ok\":true,\"family\":\"%s\",\"dir\":", ligo_family_name(m->cfg.family));
     tool_json_str(stdout, dir);
     printf(",\"files\":[\"config.json\",\"model.safetensors\"]}\n");

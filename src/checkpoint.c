@@ -72,59 +72,52 @@ static ligo__ckmap *ligo__ck_alloc(ligo_ctx *ctx, const ligo_model *m) {
 /* Width of a table entry's row. */
 static int64_t ligo__row_len(const ligo_param_info *p) { return p->ndim == 2 ? p->shape[1] : 1; }
 
+/* The config's integer fields with their metadata keys, in file order. */
+static int64_t *ligo__config_field(ligo_config *c, int k, const char **key) {
+    static const char *keys[10] = {"ligo.n_layer", "ligo.d_model", "ligo.n_head",  "ligo.d_ff",   "ligo.vocab",
+                                   "ligo.ctx_len", "ligo.image_h", "ligo.image_w", "ligo.patch", "ligo.n_classes"};
+    int64_t *f[10];
+    f[0] = &c->n_layer, f[1] = &c->d_model, f[2] = &c->n_head, f[3] = &c->d_ff, f[4] = &c->vocab;
+    f[5] = &c->ctx_len, f[6] = &c->image_h, f[7] = &c->image_w, f[8] = &c->patch, f[9] = &c->n_classes;
+    *key = keys[k];
+    return f[k];
+}
+
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo_safetensors *st) {
-    char v[64];
-#define LIGO__META_I(key, val)                                    \
-    snprintf(v, sizeof v, "%lld", (long long)(val));            \
-    if (ligo_st_set_meta(ctx, st, key, v) != LIGO_OK) return ctx->status
+    char v[LIGO__META_LEN];
+    ligo_config cc;
+    const char *key;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
-    LIGO__META_I("ligo.n_layer", c->n_layer);
-    LIGO__META_I("ligo.d_model", c->d_model);
-    LIGO__META_I("ligo.n_head", c->n_head);
-    LIGO__META_I("ligo.d_ff", c->d_ff);
-    LIGO__META_I("ligo.vocab", c->vocab);
-    LIGO__META_I("ligo.ctx_len", c->ctx_len);
-    LIGO__META_I("ligo.image_h", c->image_h);
-    LIGO__META_I("ligo.image_w", c->image_w);
-    LIGO__META_I("ligo.patch", c->patch);
-    LIGO__META_I("ligo.n_classes", c->n_classes);
-#undef LIGO__META_I
-    snprintf(v, sizeof v, "%.9g", (double)c->ln_eps);
-    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", v);
-}
-
-/* A metadata integer, strictly parsed. */
-static int ligo__meta_i64(const ligo_safetensors *st, const char *key, int64_t *out) {
-    const char *v = ligo_st_get_meta(st, key);
-    char *end;
-    long long x;
-    if (!v || !*v) return 0;
-    x = strtoll(v, &end, 10);
-    if (*end != '\0') return 0;
-    *out = (int64_t)x;
-    return 1;
+    cc = *c;
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(&cc, k, &key);
+        if (ligo_st_set_meta(ctx, st, key, ligo__meta_fmt_int(v, *f)) != LIGO_OK) return ctx->status;
+    }
+    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps));
 }
 
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
-    const char *fam, *eps;
-    char *end;
+    const char *fam, *key;
+    double eps;
+    int k;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     fam = ligo_st_get_meta(st, "ligo.family");
     if (!fam) return ligo_set_error(ctx, LIGO_EFORMAT, "no ligo.family in the metadata (not a ligo checkpoint)");
     memset(c, 0, sizeof *c);
     if (ligo_family_parse(fam, &c->family) != LIGO_OK)
         return ligo_set_error(ctx, LIGO_EFORMAT, "unknown family \"%s\" in the metadata", fam);
-    if (!ligo__meta_i64(st, "ligo.n_layer", &c->n_layer) || !ligo__meta_i64(st, "ligo.d_model", &c->d_model) ||
-        !ligo__meta_i64(st, "ligo.n_head", &c->n_head) || !ligo__meta_i64(st, "ligo.d_ff", &c->d_ff) ||
-        !ligo__meta_i64(st, "ligo.vocab", &c->vocab) || !ligo__meta_i64(st, "ligo.ctx_len", &c->ctx_len) ||
-        !ligo__meta_i64(st, "ligo.image_h", &c->image_h) || !ligo__meta_i64(st, "ligo.image_w", &c->image_w) ||
-        !ligo__meta_i64(st, "ligo.patch", &c->patch) || !ligo__meta_i64(st, "ligo.n_classes", &c->n_classes))
-        return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
-    eps = ligo_st_get_meta(st, "ligo.ln_eps");
-    c->ln_eps = eps ? (float)strtod(eps, &end) : 0.0f;
-    if (!eps || *end != '\0') return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    for (k = 0; k < 10; k++) {
+        int64_t *f = ligo__config_field(c, k, &key);
+        /* any integer: ligo_config_check below names a bad one */
+        if (!ligo__meta_int(ligo_st_get_meta(st, key), INT64_MIN, INT64_MAX, f))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "a ligo.* config entry is missing or not an integer");
+    }
+    if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.ln_eps"), -DBL_MAX, &eps))
+        return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
+    c->ln_eps = (float)eps;
     if (ligo_config_check(ctx, c) != LIGO_OK) {
         /* report a bad stored config as a format error, keeping the reason */
         char why[LIGO__ERRMSG];

@@ -106,6 +106,12 @@
  *   kept past the call, except ligo_wrap's, which must outlive the tensor;
  *   ligo_st_add keeps its floats until the file is written.
  *
+ * OUTPUT
+ *   The library writes nothing on stdout or stderr. ligo_trainer_run and
+ *   ligo_grow_fit report their progress to their config's on_progress
+ *   (a ligo_progress after every step and at the end); set it to
+ *   ligo_progress_print_stderr for the usual line.
+ *
  * THREADS
  *   A context runs its work on a small pool (all cores by default;
  *   ligo_ctx_params.n_threads, ligo_set_num_threads). Work is split over

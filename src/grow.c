@@ -54,7 +54,7 @@ LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method) {
     c.fit_clip = 1.0;
     c.batch = 16;
     c.ctx = 0; /* the large model's context */
-    c.progress = 0;
+    c.progress = 1; /* reports go to on_progress, NULL by default */
     return c;
 }
 

@@ -26,16 +26,28 @@ static void ligo__fit_count(ligo_ctx *ctx, ligo_grow *g, double *f0, double *t0)
     *t0 = t;
 }
 
+/* The large model's loss on weights materialised from the operator. */
+typedef struct ligo__fit_user {
+    ligo_grow *g;
+    ligo_tensor **w; /* room for the large model's weights */
+} ligo__fit_user;
+
+static ligo_tensor *ligo__fit_loss(ligo_ctx *ctx, void *user, const ligo_batch *bt) {
+    ligo__fit_user *u = (ligo__fit_user *)user;
+    if (ligo_grow_materialize(ctx, u->g, u->w) != LIGO_OK) return NULL;
+    return ligo_model_forward(ctx, u->g->shape, u->w, bt, NULL);
+}
+
 LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data *d) {
     ligo_optim *opt;
     ligo_schedule sched;
-    int32_t *in, *tg;
-    float *img = NULL;
-    ligo_tensor **w;
+    ligo__step st;
+    ligo__fit_user fu;
     int64_t B, T, every;
     ligo_mark outer;
-    double f0, t0;
-    int stopped = 0, printed = 0;
+    double f0, t0, t_start, t_last, tokens;
+    ligo_progress pr;
+    int stopped = 0, report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !d) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_fit: NULL operator or data");
     if (g->n == 0 || g->cfg.fit_steps == 0) return LIGO_OK;
@@ -74,62 +86,65 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     sched.total = g->cfg.fit_steps;
     sched.decay = LIGO_DECAY_CONSTANT;
     outer = ligo_scratch_mark(ctx);
-    in = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    tg = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
-    w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    memset(&st, 0, sizeof st);
+    st.what = "ligo_grow_fit: fitting";
+    st.data = d;
+    st.cfg = &g->large;
+    st.rng = &g->fit_rng;
+    st.B = B;
+    st.T = T;
+    st.inputs = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
+    st.targets = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(B * (T + 1)) * sizeof(int32_t));
     if (g->large.family == LIGO_VIT)
-        img = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
-    if (!in || !tg || !w || (g->large.family == LIGO_VIT && !img)) return ctx->status;
+        st.images = (float *)ligo_alloc_scratch(ctx, (size_t)(B * g->large.image_h * g->large.image_w) * sizeof(float));
+    fu.g = g;
+    fu.w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)g->shape->n_tensors * sizeof(ligo_tensor *));
+    st.loss = ligo__fit_loss;
+    st.user = &fu;
+    st.params = g->data;
+    st.grad = g->grad;
+    st.n = g->n;
+    st.opt = opt;
+    st.clip = g->cfg.fit_clip;
+    if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
+    report = g->cfg.progress && g->cfg.on_progress;
+    tokens = (double)(B * T); /* per step, for the reports' rate */
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_FIT;
+    pr.step = g->fit_step;
+    pr.total = g->cfg.fit_steps;
+    pr.val_loss = -1.0;
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    t0 = ligo_time_sec();
+    t0 = t_start = t_last = ligo_time_sec();
     while (g->fit_step < g->cfg.fit_steps) {
         int64_t step = g->fit_step;
-        ligo_mark mk = ligo_scratch_mark(ctx);
-        ligo_batch bt;
-        ligo_tensor *loss;
-        double norm;
+        float loss;
         if (g->cfg.interrupt && *g->cfg.interrupt) {
             stopped = 1;
             break;
         }
-        if (ligo_data_batch(ctx, d, &g->large, &g->fit_rng, B, T, in, tg, img) != LIGO_OK) break;
-        memset(g->grad, 0, (size_t)g->n * sizeof(float));
-        if (ligo_grow_materialize(ctx, g, w) != LIGO_OK) break;
-        memset(&bt, 0, sizeof bt);
-        bt.B = B;
-        bt.T = T;
-        bt.inputs = in;
-        bt.targets = tg;
-        bt.images = img;
-        loss = ligo_model_forward(ctx, g->shape, w, &bt, NULL);
-        if (!loss) break;
-        if (!isfinite(loss->data[0])) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the loss is %g at fitting step %lld",
-                           (double)loss->data[0], (long long)step + 1);
-            break;
-        }
-        if (ligo_backward(ctx, loss) != LIGO_OK) break;
-        norm = ligo_clip_grad_norm(g->grad, g->n, g->cfg.fit_clip);
-        if (!isfinite(norm)) {
-            ligo_set_error(ctx, LIGO_ENONFINITE, "ligo_grow_fit: the gradient is not finite at fitting step %lld",
-                           (long long)step + 1);
-            break;
-        }
-        if (ligo_optim_step(ctx, opt, g->data, g->grad, ligo_schedule_lr(&sched, step)) != LIGO_OK) break;
-        if (step == 0) g->fit_loss_first = loss->data[0];
-        g->fit_loss_last = loss->data[0];
+        if (ligo__train_step(ctx, &st, step + 1, ligo_schedule_lr(&sched, step), &loss) != LIGO_OK) break;
+        if (step == 0) g->fit_loss_first = loss;
+        g->fit_loss_last = loss;
         g->fit_step = step + 1;
-        if (g->cfg.progress)
-            printed = fprintf(stderr, "\rligo grow: fitting step %lld/%lld  loss %.4f   ", (long long)step + 1,
-                              (long long)g->cfg.fit_steps, (double)loss->data[0]);
-        ligo_scratch_rewind(ctx, mk);
+        if (report) {
+            pr.step = g->fit_step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.flops = g->fit_flops + ctx->flops_fwd + ctx->flops_bwd - f0;
+            ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+        }
         if (g->cfg.fit_ckpt_path && ((every > 0 && g->fit_step % every == 0) || g->fit_step == g->cfg.fit_steps)) {
             ligo__fit_count(ctx, g, &f0, &t0);
             if (ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path) != LIGO_OK) break;
         }
     }
-    if (g->cfg.progress && printed) fputc('\n', stderr);
     ligo__fit_count(ctx, g, &f0, &t0);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.flops = g->fit_flops;
+        ligo__progress_report(g->cfg.on_progress, g->cfg.progress_user, &pr, t_start, &t_last, tokens);
+    }
     ligo_scratch_rewind(ctx, outer);
     if (stopped && g->cfg.fit_ckpt_path) ligo_grow_save_state(ctx, g, g->cfg.fit_ckpt_path);
     /* done, or failed (a later call starts afresh); an interrupt keeps it open */

@@ -52,7 +52,7 @@ LIGO_API const char *ligo_status_str(ligo_status s);
 
 typedef struct ligo_ctx ligo_ctx;
 typedef struct ligo_tensor ligo_tensor;
-typedef struct ligo_data ligo_data; /* train section */
+typedef struct ligo_data ligo_data; /* data section */
 
 /* Creation parameters of a context. Fill from ligo_ctx_params_default(). */
 typedef struct ligo_ctx_params {
@@ -606,7 +606,7 @@ LIGO_API double ligo_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ======================================================================
  * data: token streams (bytes or GPT-2 token files), MLM masking, IDX
- * images; deterministic batches from an explicit RNG
+ * images; deterministic batches from an explicit RNG; a family's data
  * ====================================================================== */
 
 /* A token stream held in the context's persistent memory. Tokens [0, split)
@@ -697,9 +697,34 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
 
+/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
+struct ligo_data {
+    ligo_family family;
+    ligo_tokens tokens;
+    ligo_images train, test; /* ViT */
+};
+
+/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
+ * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
+ * files. */
+LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
+/* Whether data d suit a model of config cfg at window length T (ViT: T is
+ * not used), before any work: the family, the vocabulary (BERT: one more id
+ * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
+ * a training split of at least T + 1 tokens (one window and the token after
+ * it), and, when eval is non-zero, a validation split holding at least one
+ * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
+ * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
+ * same (with eval), ligo_grow_fit the training part. */
+LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
+/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
+ * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
+LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
+                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
+
 /* ======================================================================
- * io: safetensors files (F32, little-endian) with string metadata; saving
- * writes a temporary file, flushes it and renames it over the target
+ * safetensors: files of F32 tensors (little-endian) with string metadata;
+ * saving writes a temporary file, flushes it and renames it over the target
  * ====================================================================== */
 
 #define LIGO_ST_MAX_NAME 128
@@ -734,10 +759,13 @@ typedef struct ligo_safetensors {
  * names, string metadata. A 0-dim tensor (shape []) reads as ndim 1, shape
  * [1]; a zero-size dim is accepted (n == 0, data must not be read). Unused
  * shape entries are 1. Each tensor's floats are copied into a 64-byte
- * aligned block of scratch memory. A file larger than 64 GiB is
- * LIGO_EFORMAT; missing or unreadable ones give LIGO_EIO. Every size is
- * checked against the file before anything is allocated for it. On
- * failure *out is empty and no scratch memory is kept. */
+ * aligned block of scratch memory. ligo_st_read reads the file whole
+ * (the loaders' reader, under their cap: a file larger than 64 GiB is
+ * LIGO_EFORMAT; a missing or unreadable file, or anything but a regular
+ * file, LIGO_EIO) into a temporary buffer and parses it as ligo_st_parse
+ * does. Every size in the header is checked against the data before
+ * anything is allocated for it. On failure *out is empty and no scratch
+ * memory is kept. */
 LIGO_API ligo_status ligo_st_read(ligo_ctx *ctx, const char *path, ligo_safetensors *out);
 LIGO_API ligo_status ligo_st_parse(ligo_ctx *ctx, const void *buf, size_t n, ligo_safetensors *out);
 /* The named tensor or NULL. */
@@ -760,8 +788,8 @@ LIGO_API ligo_status ligo_st_set_meta(ligo_ctx *ctx, ligo_safetensors *st, const
 LIGO_API ligo_status ligo_st_write(ligo_ctx *ctx, const char *path, const ligo_safetensors *st);
 
 /* ======================================================================
- * checkpoints (io): models and training state as safetensors with
- * Hugging Face key names and layouts
+ * checkpoints: models as safetensors with Hugging Face key names and
+ * layouts, and as Hugging Face model directories
  * ====================================================================== */
 
 /* GPT: GPT-2's model.safetensors keys (wte.weight, h.0.attn.c_attn.weight
@@ -783,6 +811,58 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
+
+/* Hugging Face's config.json for a config (GPT2LMHeadModel, BertForMaskedLM
+ * or ViTForImageClassification; GELU "gelu_new", no dropout, the output
+ * layer tied): the JSON into buf (size bytes, NUL-terminated) and its
+ * length (without the NUL) into *len when len is not NULL; buf NULL with
+ * size 0 only measures. A buffer too small, or a ViT whose images are not
+ * square, is LIGO_EINVAL. */
+LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *cfg, char *buf, size_t size, size_t *len);
+/* A Hugging Face model directory that transformers' from_pretrained loads:
+ * dir/config.json and dir/model.safetensors (BERT's with a token-type
+ * embedding of zeros, one type), each written atomically. dir must exist. */
+LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir);
+
+/* ======================================================================
+ * progress: what the operator's fitting and the training loop report
+ * ====================================================================== */
+
+typedef enum ligo_phase { LIGO_PHASE_TRAIN = 0, LIGO_PHASE_FIT = 1 } ligo_phase;
+
+/* One report of ligo_trainer_run (phase TRAIN) or ligo_grow_fit (FIT), made
+ * after every step and once more when the run ends (done: after its last
+ * step, an interrupt or a failure). The library prints nothing itself: a
+ * config's on_progress receives the reports, and ligo_progress_print_stderr
+ * prints the usual line. */
+typedef struct ligo_progress {
+    ligo_phase phase;
+    int done;              /* the run's last report, after the loop */
+    int64_t step, total;   /* steps done (a resumed run's earlier ones included) of total */
+    int64_t run_steps;     /* of them, done in this run */
+    double loss;           /* the newest step's loss (0 before any) */
+    double val_loss;       /* the newest validation loss, or -1 (none yet; always while fitting) */
+    int evaluated;         /* this step was followed by an evaluation: val_loss is new */
+    double seconds;        /* wall time since the run began */
+    double since_last;     /* of it, since the previous report */
+    double tokens_per_sec; /* this run's rate: run_steps x batch x ctx / seconds (ViT: ctx is its context) */
+    double flops;          /* forward and backward FLOPs of the steps so far (ligo_trainer's train_flops,
+                            * ligo_grow's fit_flops) */
+    double eta_seconds;    /* to total at this run's rate, or -1 */
+} ligo_progress;
+
+typedef void (*ligo_progress_fn)(void *user, const ligo_progress *p);
+
+/* A ligo_progress_fn (user is not used) that writes the line ligo wrote on
+ * stderr itself before the callbacks, as the ligo tool does:
+ *   training: "step 40/100  loss 2.3812  val 2.4012  51234 tok/s  1.2e+11 FLOPs  eta 0m07s"
+ *     on a terminal one line rewritten in place (at the first step, every
+ *     0.2 s of the run and at each evaluation; a newline when the run ends),
+ *     elsewhere a line at the first step, each evaluation and every 10 s;
+ *   fitting: "ligo grow: fitting step 3/100  loss 2.9910", rewritten in place
+ *     at every step, a newline when the fitting ends.
+ * Set it as on_progress, e.g. tc.on_progress = ligo_progress_print_stderr. */
+LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p);
 
 /* ======================================================================
  * grow: the LiGO operator and the baseline growth methods
@@ -831,7 +911,11 @@ typedef struct ligo_grow_config {
     double fit_clip;            /* global-norm clipping (1.0) */
     int64_t batch, ctx;         /* fitting batch (16, at most 2^20) and context (0, the default: the
                                  * large model's context; at most that; ViT: not used) */
+    /* progress: on_progress (NULL, the default: none) gets a report after every fitting step and at
+     * the end (ligo_progress); progress 0 turns the reports off (1 by default) */
     int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;        /* on_progress's first argument */
     /* the fitting's checkpoints (ligo_grow_save_state): to fit_ckpt_path (NULL: none) every
      * fit_ckpt_every steps (>= 0; 0: only at the end), at the end, and when interrupted */
     const char *fit_ckpt_path;
@@ -912,7 +996,9 @@ LIGO_API ligo_status ligo_grow_materialize(ligo_ctx *ctx, ligo_grow *g, ligo_ten
  * eps 1e-6, no weight decay) on windows of cfg.ctx (0: the model's
  * context; a longer one is an error, never shortened). The data are
  * checked first (ligo_data_check, training split). Does nothing for fixed
- * methods. With cfg.fit_ckpt_path, saves the fitting state there (see
+ * methods. Each step is ligo_trainer_step's, with its checks: a non-finite
+ * loss or gradient is LIGO_ENONFINITE, "ligo_grow_fit: fitting stopped at
+ * step N: the loss is nan", before any update. With cfg.fit_ckpt_path, saves the fitting state there (see
  * ligo_grow_save_state) every cfg.fit_ckpt_every steps and at the end;
  * when *cfg.interrupt becomes non-zero it saves and returns LIGO_OK with
  * fit_step < cfg.fit_steps, and the next call continues. A fitting
@@ -956,33 +1042,8 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
 LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *path);
 
 /* ======================================================================
- * train: data for a family, evaluation, the training loop
+ * train: evaluation, the training loop
  * ====================================================================== */
-
-/* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
-struct ligo_data {
-    ligo_family family;
-    ligo_tokens tokens;
-    ligo_images train, test; /* ViT */
-};
-
-/* Text (bytes) for GPT and BERT; for ViT, path is a directory holding
- * train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k
- * files. */
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out);
-/* Whether data d suit a model of config cfg at window length T (ViT: T is
- * not used), before any work: the family, the vocabulary (BERT: one more id
- * for the mask) or the image size and classes, T within [1, cfg->ctx_len],
- * a training split of at least T + 1 tokens (one window and the token after
- * it), and, when eval is non-zero, a validation split holding at least one
- * evaluation window (GPT T + 1 tokens, BERT T). LIGO_EINVAL or LIGO_ERANGE
- * / LIGO_ESHAPE naming the numbers otherwise. ligo_trainer_new checks the
- * same (with eval), ligo_grow_fit the training part. */
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval);
-/* A training batch (split LIGO_SPLIT_TRAIN) for a model: inputs/targets of
- * B*T ids (BERT: MLM-corrupted, mask id vocab - 1), or B images and labels. */
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images);
 
 typedef struct ligo_eval_result {
     double loss;     /* mean cross-entropy in nats */
@@ -1015,7 +1076,12 @@ typedef struct ligo_train_config {
     const char *ckpt_path;
     const char *csv_path; /* step, tokens, flops, seconds, lr, train loss, val loss */
     double target_loss;   /* stop once validation loss <= target (finite, >= 0; 0 = off) */
-    int progress;         /* 0 quiet, 1 progress line on stderr */
+    /* progress: on_progress (NULL, the default: none) gets a report after every step and at the
+     * end (ligo_progress; ligo_progress_print_stderr prints the usual line); progress 0 turns the
+     * reports off (1 by default). The library itself writes nothing on stderr. */
+    int progress;
+    ligo_progress_fn on_progress;
+    void *progress_user;  /* on_progress's first argument */
     volatile int *interrupt; /* when it becomes non-zero (a signal handler may set it):
                               * checkpoint (when ckpt_path is set) and stop, returning LIGO_OK */
 } ligo_train_config;

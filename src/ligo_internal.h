@@ -274,15 +274,129 @@ LIGO__PRIV ligo_optim *ligo__fit_optim(ligo_ctx *ctx, ligo_grow *g);
  * in "WHO: PREFIXfield is V (want ...)". */
 LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, const char *prefix,
                                                 const ligo_optim_config *c);
-/* io.c: metadata values of saved state, strictly parsed (0: malformed):
- * a decimal count in [0, 2^62], an RNG as 64 hex digits (written by
- * ligo__meta_rng_str into 65 bytes), a finite number >= 0. */
-LIGO__PRIV int ligo__meta_count(const char *s, int64_t *out);
+/* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
+ * is 32 bits), a callee's error restated as "fn: name: <its message>"
+ * (name may be NULL; scratch since mk is released), and byte orders. */
+#define LIGO__MAX_FILE \
+    ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
+LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
+LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
+LIGO__PRIV uint64_t ligo__le64(const unsigned char *p);
+LIGO__PRIV int ligo__host_le(void);
+/* The one file reader: path whole (at most max_bytes, else LIGO_EFORMAT)
+ * and one zero byte after it (not counted), in scratch memory or, with
+ * LIGO__READ_HEAP, from LIGO_MALLOC (the caller frees it). Pipes work;
+ * with LIGO__READ_REGULAR anything but a regular file is refused before it
+ * is opened (a FIFO never blocks). Messages are "who: path: reason". */
+#define LIGO__READ_REGULAR 1u
+#define LIGO__READ_HEAP 2u
+LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const char *path, size_t max_bytes,
+                                       unsigned flags, void **out, size_t *out_n);
+/* The one file writer: fn writes the contents into PATH.tmp (returning 0
+ * on a failed write, errno saying why), which is flushed, fsynced, closed
+ * and renamed over path; on failure the temporary is removed, path is
+ * untouched, and the error is LIGO_EIO "who: path: STEP of PATH.tmp
+ * failed: reason" (or "cannot create PATH.tmp: reason"). */
+typedef int (*ligo__write_fn)(FILE *f, void *user);
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user);
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGO__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__PRINTF(a, b)
+#endif
+
+/* json.c: the strict reader of safetensors headers. A failure records
+ * LIGO_EFORMAT "who: fname: WHERE problem" (fname may be NULL) once and
+ * returns 0; where names the tensor being read, or is "". */
+typedef struct ligo__json {
+    const unsigned char *s;
+    size_t n, pos;
+    int failed;
+    ligo_ctx *ctx;
+    const char *who, *fname;
+    char where[LIGO_ST_MAX_NAME + 16]; /* "tensor NAME: " while inside a tensor */
+} ligo__json;
+LIGO__PRIV int ligo__json_fail(ligo__json *J, const char *fmt, ...) LIGO__PRINTF(2, 3);
+LIGO__PRIV void ligo__json_ws(ligo__json *J);
+LIGO__PRIV int ligo__json_peek(ligo__json *J); /* the next byte after space, or -1 */
+LIGO__PRIV int ligo__json_expect(ligo__json *J, char c);
+/* A string: up to cap bytes of its UTF-8 to dst (when not NULL), its full
+ * length to *len, whether it holds a NUL to *nul. */
+LIGO__PRIV int ligo__json_string(ligo__json *J, char *dst, size_t cap, size_t *len, int *nul);
+LIGO__PRIV int ligo__json_uint(ligo__json *J, const char *what, uint64_t *out); /* no sign, fraction, exponent */
+LIGO__PRIV int ligo__json_skip(ligo__json *J, int depth);                      /* any value */
+LIGO__PRIV int ligo__utf8_valid(const char *s);
+/* A copy of len bytes of src for messages: control bytes '?', long text cut. */
+LIGO__PRIV void ligo__printable(char *dst, size_t cap, const char *src, size_t len);
+/* json.c: the writer. A measuring-or-writing buffer: len counts every
+ * byte, p (cap bytes, or NULL: measure only) gets those that fit. */
+typedef struct ligo__sb {
+    char *p;
+    size_t cap, len;
+} ligo__sb;
+LIGO__PRIV void ligo__sb_put(ligo__sb *b, const char *s, size_t n);
+LIGO__PRIV void ligo__sb_puts(ligo__sb *b, const char *s);
+LIGO__PRIV void ligo__sb_put_u64(ligo__sb *b, uint64_t v);
+LIGO__PRIV void ligo__json_put_string(ligo__sb *b, const char *s); /* quoted and escaped */
+
+/* safetensors.c: "who: file: message" (no file part when fname is NULL);
+ * duplicate tensor names or metadata keys as status s; the header's cap
+ * (the reference implementation's). */
+LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                    const char *fmt, ...) LIGO__PRINTF(5, 6);
+LIGO__PRIV int ligo__st_check_unique(ligo_ctx *ctx, ligo_status s, const char *who, const char *fname,
+                                     const ligo_safetensors *st);
+#define LIGO__ST_MAX_HEADER ((uint64_t)100000000)
+
+/* meta.c: typed metadata values, written into buf (LIGO__META_LEN bytes,
+ * returned) and read back strictly (1, or 0 for NULL or malformed): an
+ * integer in [lo, hi], a finite real >= lo, an RNG state. */
+#define LIGO__META_LEN 72
+LIGO__PRIV const char *ligo__meta_fmt_int(char *buf, int64_t v);
+LIGO__PRIV const char *ligo__meta_fmt_real(char *buf, double v);  /* a double, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_float(char *buf, float v);  /* a float, exactly */
+LIGO__PRIV const char *ligo__meta_fmt_rng(char *buf, const ligo_rng *r);
+LIGO__PRIV int ligo__meta_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+LIGO__PRIV int ligo__meta_real(const char *s, double lo, double *out);
 LIGO__PRIV int ligo__meta_rng(const char *s, ligo_rng *r);
-LIGO__PRIV void ligo__meta_rng_str(const ligo_rng *r, char *out, size_t n);
-LIGO__PRIV int ligo__meta_real(const char *s, double *out);
-/* train.c: the checks of ligo_data_check, reported as WHO's. */
+/* The largest step count a state file may hold. */
+#define LIGO__META_COUNT_MAX ((int64_t)1 << 62)
+
+/* data_family.c: whether the data's ids (images) suit cfg, and the checks
+ * of ligo_data_check reported as WHO's. */
+LIGO__PRIV ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg);
 LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
                                         int64_t T, int eval);
+
+/* step.c: one training step, the trainer's and the operator fit's. What
+ * it trains, filled once per run: */
+typedef ligo_tensor *(*ligo__loss_fn)(ligo_ctx *ctx, void *user, const ligo_batch *batch);
+typedef struct ligo__step {
+    const char *what;          /* the messages' subject: "WHAT stopped at step N: ..." */
+    const ligo_data *data;     /* batches (ligo_data_batch) for a model of cfg */
+    const ligo_config *cfg;
+    ligo_rng *rng;
+    int64_t B, T;
+    int32_t *inputs, *targets; /* B (T + 1) ids each */
+    float *images;             /* B images (ViT), else NULL */
+    ligo__loss_fn loss;        /* a batch's mean loss, on the tape */
+    void *user;
+    float *params, *grad;      /* the trained floats and their gradient, n each */
+    int64_t n;
+    ligo_optim *opt;
+    double clip;               /* global-norm clipping, 0 = off */
+} ligo__step;
+/* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
+ * (to *loss), backward, clipping, the update. A non-finite loss or
+ * gradient is LIGO_ENONFINITE, "WHAT stopped at step N: the loss is X" or
+ * "...: the gradient is not finite", before any update. Scratch is left as
+ * it was. */
+LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int64_t step, float lr, float *loss);
+/* Fill p's clock fields (seconds, since_last from *t_last, which becomes
+ * now), its rate (tokens_per_step per step) and eta, and hand it to fn. */
+LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_progress *p, double t_start,
+                                      double *t_last, double tokens_per_step);
 
 #endif /* LIGO_INTERNAL_H */

@@ -1,119 +1,8 @@
-/* train.c: data for each family, evaluation, and the training loop used by
- * the examples: progress line, periodic evaluation, CSV log, checkpoints
- * with the whole training state, early stop at a target loss, and a clear
- * stop on a non-finite loss or gradient. */
+/* train.c: evaluation, and the training loop used by the examples:
+ * progress reports, periodic evaluation, CSV log, checkpoints with the whole
+ * training state, early stop at a target loss, and a clear stop on a
+ * non-finite loss or gradient. */
 #include "ligo_internal.h"
-
-#include <errno.h>
-
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-#include <unistd.h>
-#endif
-
-/* ------------------------------------------------------------------ data */
-
-LIGO_API ligo_status ligo_data_load(ligo_ctx *ctx, ligo_family family, const char *path, ligo_data *out) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_load: NULL path or output");
-    memset(out, 0, sizeof *out);
-    out->family = family;
-    if (family != LIGO_VIT) return ligo_tokens_load_text(ctx, path, &out->tokens);
-    {
-        /* the four IDX files, gzipped (Debian's layout) or not */
-        static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                                       "t10k-labels-idx1-ubyte"};
-        char p[4][1024];
-        int i;
-        for (i = 0; i < 4; i++) {
-            FILE *f;
-            snprintf(p[i], sizeof p[i], "%s/%s.gz", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (f) {
-                fclose(f);
-                continue;
-            }
-            snprintf(p[i], sizeof p[i], "%s/%s", path, names[i]);
-            f = fopen(p[i], "rb");
-            if (!f)
-                return ligo_set_error(ctx, LIGO_EIO, "ligo_data_load: %s has no %s(.gz) (the Fashion-MNIST IDX files): %s",
-                                      path, names[i], strerror(errno));
-            fclose(f);
-        }
-        if (ligo_images_load_idx(ctx, p[0], p[1], &out->train) != LIGO_OK) return ctx->status;
-        return ligo_images_load_idx(ctx, p[2], p[3], &out->test);
-    }
-}
-
-static ligo_status ligo__check_vocab(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg) {
-    int64_t need = cfg->family == LIGO_BERT ? d->tokens.vocab + 1 : d->tokens.vocab;
-    if (cfg->family != LIGO_VIT && cfg->vocab < need)
-        return ligo_set_error(ctx, LIGO_ERANGE, "the data has %ld token ids; the model's vocabulary is %lld%s",
-                              (long)d->tokens.vocab, (long long)cfg->vocab,
-                              cfg->family == LIGO_BERT ? " (BERT needs one more for the mask id)" : "");
-    if (cfg->family == LIGO_VIT && (d->train.rows != cfg->image_h || d->train.cols != cfg->image_w ||
-                                    d->train.n_classes > cfg->n_classes))
-        return ligo_set_error(ctx, LIGO_ESHAPE, "images are %lldx%lld with %ld classes; the model takes %lldx%lld, %lld classes",
-                              (long long)d->train.rows, (long long)d->train.cols, (long)d->train.n_classes,
-                              (long long)cfg->image_h, (long long)cfg->image_w, (long long)cfg->n_classes);
-    return LIGO_OK;
-}
-
-LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const ligo_data *d, const ligo_config *cfg,
-                                        int64_t T, int eval) {
-    int64_t n_train, n_val, win;
-    if (!d || !cfg) return ligo_set_error(ctx, LIGO_EINVAL, "%s: NULL data or model config", who);
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: %s data for a %s model", who, ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) {
-        if (d->train.n < 1 || (eval && d->test.n < 1))
-            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the data hold %lld training and %lld test images (want >= 1)",
-                                  who, (long long)d->train.n, (long long)d->test.n);
-        return LIGO_OK;
-    }
-    if (T < 1 || T > cfg->ctx_len)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: T = %lld is outside [1, %lld], the model's context", who,
-                              (long long)T, (long long)cfg->ctx_len);
-    n_train = d->tokens.split;
-    n_val = d->tokens.n - d->tokens.split;
-    if (n_train < T + 1)
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the training split has %lld tokens, fewer than T + 1 = %lld (a window of ctx %lld "
-                              "and the token after it)",
-                              who, (long long)n_train, (long long)(T + 1), (long long)T);
-    /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
-    win = cfg->family == LIGO_GPT ? T + 1 : T;
-    if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
-        return ligo_set_error(ctx, LIGO_EINVAL,
-                              "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
-                              "evaluation window of %lld at ctx %lld%s",
-                              who, (long long)n_val, (long long)win, (long long)T,
-                              cfg->family == LIGO_BERT && T < 2 ? " (BERT evaluates windows of ctx >= 2)" : "");
-    return LIGO_OK;
-}
-
-LIGO_API ligo_status ligo_data_check(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, int64_t T, int eval) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    return ligo__data_check(ctx, "ligo_data_check", d, cfg, T, eval);
-}
-
-LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const ligo_config *cfg, ligo_rng *rng,
-                                     int64_t B, int64_t T, int32_t *inputs, int32_t *targets, float *images) {
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!d || !cfg || !rng || !targets) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: NULL argument");
-    if (d->family != cfg->family)
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_data_batch: %s data for a %s model", ligo_family_name(d->family),
-                              ligo_family_name(cfg->family));
-    if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
-    if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
-    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
-    /* BERT: windows of T tokens, corrupted for masked LM */
-    if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
-    memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
-    return ligo_mlm_mask(ctx, rng, targets, B * T, 0.15f, (int32_t)(cfg->vocab - 1), d->tokens.vocab, LIGO_IGNORE,
-                         inputs, targets);
-}
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -379,166 +268,46 @@ LIGO_API ligo_trainer *ligo_trainer_new(ligo_ctx *ctx, ligo_model *m, const ligo
     return tr;
 }
 
-static int ligo__all_finite(const float *x, int64_t n) {
-    int64_t i;
-    for (i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
+static ligo_tensor *ligo__trainer_loss(ligo_ctx *ctx, void *model, const ligo_batch *bt) {
+    return ligo_model_loss(ctx, (ligo_model *)model, bt, NULL);
 }
 
 LIGO_API ligo_status ligo_trainer_step(ligo_ctx *ctx, ligo_trainer *tr, float *loss_out) {
-    ligo_mark mk;
-    ligo_batch bt;
-    ligo_tensor *loss;
-    double f0, t0, norm;
-    ligo_model *m;
-    float lr;
+    ligo__step st;
+    double f0, t0;
+    float loss = 0.0f;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_step: trainer is NULL");
-    m = tr->model;
     t0 = ligo_time_sec();
     f0 = ctx->flops_fwd + ctx->flops_bwd;
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_data_batch(ctx, tr->data, &m->cfg, &tr->rng, tr->cfg.batch, tr->cfg.ctx, tr->inputs, tr->targets,
-                        tr->images) != LIGO_OK)
+    memset(&st, 0, sizeof st);
+    st.what = "training";
+    st.data = tr->data;
+    st.cfg = &tr->model->cfg;
+    st.rng = &tr->rng;
+    st.B = tr->cfg.batch;
+    st.T = tr->cfg.ctx;
+    st.inputs = tr->inputs;
+    st.targets = tr->targets;
+    st.images = tr->images;
+    st.loss = ligo__trainer_loss;
+    st.user = tr->model;
+    st.params = tr->model->data;
+    st.grad = tr->model->grad;
+    st.n = tr->model->n_floats;
+    st.opt = tr->opt;
+    st.clip = tr->cfg.clip;
+    if (ligo__train_step(ctx, &st, tr->step + 1, ligo_schedule_lr(&tr->cfg.sched, tr->step), &loss) != LIGO_OK)
         return ctx->status;
-    memset(&bt, 0, sizeof bt);
-    bt.B = tr->cfg.batch;
-    bt.T = tr->cfg.ctx;
-    bt.inputs = tr->inputs;
-    bt.targets = tr->targets;
-    bt.images = tr->images;
-    ligo_model_zero_grad(m);
-    loss = ligo_model_loss(ctx, m, &bt, NULL);
-    if (!loss) return ctx->status;
-    if (!isfinite(loss->data[0])) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the loss is %g",
-                              (long long)tr->step + 1, (double)loss->data[0]);
-    }
-    if (ligo_backward(ctx, loss) != LIGO_OK) return ctx->status;
-    norm = ligo_clip_grad_norm(m->grad, m->n_floats, tr->cfg.clip);
-    if (!isfinite(norm) || !ligo__all_finite(m->grad, m->n_floats)) {
-        ligo_scratch_rewind(ctx, mk);
-        return ligo_set_error(ctx, LIGO_ENONFINITE, "training stopped at step %lld: the gradient is not finite",
-                              (long long)tr->step + 1);
-    }
-    lr = ligo_schedule_lr(&tr->cfg.sched, tr->step);
-    if (ligo_optim_step(ctx, tr->opt, m->data, m->grad, lr) != LIGO_OK) return ctx->status;
     tr->step++;
-    tr->last_loss = loss->data[0];
-    if (loss_out) *loss_out = loss->data[0];
-    ligo_scratch_rewind(ctx, mk);
+    tr->last_loss = loss;
+    if (loss_out) *loss_out = loss;
     tr->train_flops += ctx->flops_fwd + ctx->flops_bwd - f0;
     tr->seconds += ligo_time_sec() - t0;
     return LIGO_OK;
 }
 
-/* ------------------------------------------------------- training state */
-
-LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    char v[96];
-    int64_t shape[1];
-    ligo_status s = LIGO_OK;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    ligo_st_init(&st);
-    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
-    shape[0] = tr->opt->n;
-    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
-    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%lld", (long long)tr->opt->step);
-    if (ligo_st_set_meta(ctx, &st, "ligo.optim.step", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%016llx%016llx%016llx%016llx", (unsigned long long)tr->rng.s[0],
-             (unsigned long long)tr->rng.s[1], (unsigned long long)tr->rng.s[2], (unsigned long long)tr->rng.s[3]);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.rng", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->train_flops);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.flops", v) != LIGO_OK) goto done;
-    snprintf(v, sizeof v, "%.17g", tr->seconds);
-    if (ligo_st_set_meta(ctx, &st, "ligo.train.seconds", v) != LIGO_OK) goto done;
-    ligo_st_write(ctx, path, &st);
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
-}
-
-LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
-    ligo_safetensors st;
-    ligo_mark mk;
-    ligo_model *loaded;
-    const ligo_st_entry *em, *ev;
-    const char *step, *ostep, *rng, *flops, *secs;
-    ligo_rng r;
-    ligo_status s;
-    int64_t n_step = 0, n_ostep = 0;
-    double n_flops = 0.0, n_secs = 0.0;
-    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
-    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
-    mk = ligo_scratch_mark(ctx);
-    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
-    step = ligo_st_get_meta(&st, "ligo.train.step");
-    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
-    rng = ligo_st_get_meta(&st, "ligo.train.rng");
-    flops = ligo_st_get_meta(&st, "ligo.train.flops");
-    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
-    em = ligo_st_find(&st, "ligo.optim.m");
-    ev = ligo_st_find(&st, "ligo.optim.v");
-    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
-        goto done;
-    }
-    if (!ligo__meta_count(step, &n_step) || !ligo__meta_count(ostep, &n_ostep)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
-                       "count", path, step, ostep);
-        goto done;
-    }
-    /* the counters are optional (older files), but never garbage */
-    if ((flops && !ligo__meta_real(flops, &n_flops)) || (secs && !ligo__meta_real(secs, &n_secs))) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
-                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
-        goto done;
-    }
-    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
-        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
-                       path, (long long)em->n, (long long)tr->opt->n);
-        goto done;
-    }
-    /* the model goes through the same checks as any checkpoint, then its
-     * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
-    if (!loaded) goto done;
-    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
-        goto done;
-    }
-    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
-    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
-    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
-    tr->step = n_step;
-    tr->opt->step = n_ostep;
-    tr->rng = r;
-    tr->train_flops = n_flops;
-    tr->seconds = n_secs;
-done:
-    s = ctx->status;
-    ligo_scratch_rewind(ctx, mk);
-    return s;
-}
-
 /* ------------------------------------------------------------- the loop */
-
-static void ligo__fmt_eta(double sec, char *buf, size_t n) {
-    long s = (long)(sec + 0.5);
-    if (sec < 0 || sec > 1e7) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
-}
 
 /* A non-finite stop: the context's message, after prefix, and which
  * checkpoint is still good (nothing is written now). */
@@ -558,24 +327,28 @@ static void ligo__nonfinite_stop(ligo_ctx *ctx, const char *prefix, const char *
 
 LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     FILE *csv = NULL;
-    int tty = 0;
-    double last_print = 0.0, t_start;
-    int64_t start_step, saved_step = -1;
+    double t_start, t_last, tokens;
+    int64_t saved_step = -1;
     ligo_status s = LIGO_OK;
     const ligo_train_config *c;
+    ligo_progress pr;
+    int report;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!tr) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_run: trainer is NULL");
     c = &tr->cfg;
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
-    tty = isatty(2);
-#endif
+    report = c->progress && c->on_progress;
+    tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
         csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }
-    start_step = tr->step;
-    t_start = ligo_time_sec();
+    memset(&pr, 0, sizeof pr);
+    pr.phase = LIGO_PHASE_TRAIN;
+    pr.step = tr->step;
+    pr.total = c->steps;
+    pr.val_loss = tr->last_val;
+    t_start = t_last = ligo_time_sec();
     while (tr->step < c->steps) {
         float loss;
         int last, do_eval;
@@ -609,19 +382,14 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
             else fprintf(csv, ",\n");
             fflush(csv);
         }
-        if (c->progress) {
-            double now = ligo_time_sec();
-            if (tty ? now - last_print > 0.2 || do_eval || last : do_eval || now - last_print > 10.0) {
-                char eta[32];
-                double per = (now - t_start) / (double)(tr->step - start_step);
-                ligo__fmt_eta(per * (double)(c->steps - tr->step), eta, sizeof eta);
-                fprintf(stderr, "%sstep %lld/%lld  loss %.4f", tty ? "\r" : "", (long long)tr->step,
-                        (long long)c->steps, (double)loss);
-                if (tr->last_val >= 0) fprintf(stderr, "  val %.4f", tr->last_val);
-                fprintf(stderr, "  %.0f tok/s  %.3g FLOPs  eta %s%s", (double)(c->batch * c->ctx) / per,
-                        tr->train_flops, eta, tty ? "   " : "\n");
-                last_print = now;
-            }
+        if (report) {
+            pr.step = tr->step;
+            pr.run_steps++;
+            pr.loss = loss;
+            pr.val_loss = tr->last_val;
+            pr.evaluated = do_eval;
+            pr.flops = tr->train_flops;
+            ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
         }
         if (c->ckpt_path && ((c->ckpt_every > 0 && tr->step % c->ckpt_every == 0) || last)) {
             if (ligo_trainer_save(ctx, tr, c->ckpt_path) != LIGO_OK) {
@@ -633,7 +401,13 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         if (do_eval && c->target_loss > 0.0 && tr->last_val >= 0.0 && tr->last_val <= c->target_loss) break;
     }
     if (s == LIGO_OK && c->interrupt && *c->interrupt && c->ckpt_path) s = ligo_trainer_save(ctx, tr, c->ckpt_path);
-    if (c->progress && tty) fputc('\n', stderr);
+    if (report) { /* the end, also after a failure */
+        pr.done = 1;
+        pr.step = tr->step;
+        pr.val_loss = tr->last_val;
+        pr.evaluated = 0;
+        ligo__progress_report(c->on_progress, c->progress_user, &pr, t_start, &t_last, tokens);
+    }
     if (csv) fclose(csv);
     return s;
 }

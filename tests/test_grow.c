@@ -440,6 +440,15 @@ static void test_grow_config_fields(void) {
 /* ligo_grow_fit fits on the context it was given, never a shortened one:
  * a context longer than the model's is an error, and so is data too short
  * for it or of another family, before any step. */
+/* The fitting's reports: one per step (phase FIT, no validation loss),
+ * then one with done. */
+static void count_fit_reports(void *user, const ligo_progress *p) {
+    int *n = (int *)user;
+    if (p->phase != LIGO_PHASE_FIT || p->val_loss != -1.0 || p->total != 2 || (!p->done && p->step != n[0] + 1))
+        n[2]++;
+    n[p->done ? 1 : 0]++;
+}
+
 static void test_fit_context(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4);
@@ -448,7 +457,7 @@ static void test_fit_context(void) {
     ligo_grow *g;
     ligo_data d, shortd;
     unsigned char bytes[400];
-    int i;
+    int i, reports[3] = {0, 0, 0};
     for (i = 0; i < 400; i++) bytes[i] = (unsigned char)((i * 7 + i / 5) % 11);
     memset(&d, 0, sizeof d);
     d.family = LIGO_GPT;
@@ -459,11 +468,15 @@ static void test_fit_context(void) {
     shortd.tokens.split = 6;
     gc.fit_steps = 2;
     gc.batch = 2;
+    gc.on_progress = count_fit_reports;
+    gc.progress_user = reports;
     g = ligo_grow_new(ctx, s, &lc, &gc);
     CHECK(g != NULL);
     if (!g) return;
     CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_OK);
     CHECK(g->fit_flops > 0.0);
+    CHECK_MSG(reports[0] == 2 && reports[1] == 1 && reports[2] == 0, "%d steps, %d done, %d bad", reports[0], reports[1],
+              reports[2]);
     g->cfg.ctx = 7; /* changed after ligo_grow_new checked it */
     CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_EINVAL);
     CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_grow_fit: batch 2, ctx 7") != NULL &&
@@ -480,6 +493,39 @@ static void test_fit_context(void) {
     shortd.family = LIGO_BERT;
     CHECK_STATUS(ligo_grow_fit(ctx, g, &shortd), LIGO_EINVAL);
     CHECK(strstr(ligo_get_error(ctx), "ligo_grow_fit: bert data for a gpt model") != NULL);
+    ligo_ctx_free(ctx);
+}
+
+/* A non-finite loss stops the fitting with the trainer's checks and
+ * message (the same training step), naming the step, before any update. */
+static void test_fit_nonfinite(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config sc = tiny(LIGO_GPT, 1, 16, 2), lc = tiny(LIGO_GPT, 2, 32, 4);
+    ligo_model *s = random_model(ctx, &sc, 1);
+    ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+    ligo_grow *g;
+    ligo_data d;
+    unsigned char bytes[400];
+    float *before;
+    int i;
+    for (i = 0; i < 400; i++) bytes[i] = (unsigned char)((i * 7 + i / 5) % 11);
+    memset(&d, 0, sizeof d);
+    d.family = LIGO_GPT;
+    CHECK_STATUS(ligo_tokens_from_bytes(ctx, bytes, sizeof bytes, &d.tokens), LIGO_OK);
+    d.tokens.vocab = 11;
+    s->data[s->info[ligo_model_find(s, "ln_f.weight")].offset] = (float)NAN;
+    gc.fit_steps = 2;
+    gc.batch = 2;
+    g = ligo_grow_new(ctx, s, &lc, &gc);
+    CHECK(g != NULL);
+    if (!g) return;
+    before = (float *)malloc((size_t)g->n * sizeof(float));
+    memcpy(before, g->data, (size_t)g->n * sizeof(float));
+    CHECK_STATUS(ligo_grow_fit(ctx, g, &d), LIGO_ENONFINITE);
+    CHECK_MSG(strcmp(ligo_get_error(ctx), "ligo_grow_fit: fitting stopped at step 1: the loss is nan") == 0, "%s",
+              ligo_get_error(ctx));
+    CHECK(g->fit_step == 0 && memcmp(before, g->data, (size_t)g->n * sizeof(float)) == 0);
+    free(before);
     ligo_ctx_free(ctx);
 }
 
@@ -1130,6 +1176,7 @@ void suite_grow(void) {
     RUN(test_grow_errors);
     RUN(test_grow_config_fields);
     RUN(test_fit_context);
+    RUN(test_fit_nonfinite);
     RUN(test_fit_lowers_loss);
     RUN(test_width_first);
     RUN(test_head_dim_growth);

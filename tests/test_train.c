@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static ligo_ctx *new_ctx(void) {
@@ -167,8 +168,73 @@ static void test_checkpoint_bad(void) {
     CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
     CHECK(ligo_model_load(ctx, path) == NULL);
     CHECK_STATUS(ligo_get_status(ctx), LIGO_EFORMAT);
+    CHECK(strstr(ligo_get_error(ctx), "stored config is invalid: ligo_config: n_layer is -3") != NULL);
     ligo_clear_error(ctx);
+    /* metadata values are read whole and strictly (src/meta.c) */
+    {
+        static const char *rows[][3] = {
+            {"ligo.n_layer", " 2", "not an integer"},
+            {"ligo.n_layer", "2 ", "not an integer"},
+            {"ligo.n_layer", "+2", "not an integer"},
+            {"ligo.n_layer", "99999999999999999999", "not an integer"},
+            {"ligo.ln_eps", "nan", "ligo.ln_eps is missing or not a number"},
+            {"ligo.ln_eps", " 1e-5", "ligo.ln_eps is missing or not a number"},
+            {"ligo.ln_eps", "0x1p-16", "ligo.ln_eps is missing or not a number"},
+        };
+        size_t i;
+        ligo_config c = small_gpt();
+        ligo_config_check(ctx, &c);
+        for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            CHECK_STATUS(ligo_config_to_st(ctx, &c, &st), LIGO_OK);
+            ligo_st_set_meta(ctx, &st, rows[i][0], rows[i][1]);
+            CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+            CHECK(ligo_model_load(ctx, path) == NULL);
+            CHECK_MSG(ligo_get_status(ctx) == LIGO_EFORMAT && strstr(ligo_get_error(ctx), rows[i][2]) != NULL,
+                      "%s = \"%s\": %s", rows[i][0], rows[i][1], ligo_get_error(ctx));
+            ligo_clear_error(ctx);
+        }
+    }
     remove(path);
+    ligo_ctx_free(ctx);
+}
+
+#define CHECK_ERR(ctx, call, status, needle)                                                               \
+    do {                                                                                                   \
+        CHECK_STATUS(call, status);                                                                        \
+        CHECK_MSG(strstr(ligo_get_error(ctx), needle) != NULL, "message \"%s\" lacks \"%s\"", ligo_get_error(ctx), \
+                  needle);                                                                                 \
+        ligo_clear_error(ctx);                                                                             \
+    } while (0)
+
+/* Hugging Face's config.json: measured, written, refused when the buffer
+ * is short or ViT's images are not square; a directory with both files. */
+static void test_hf_export(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c = small_gpt(), v = ligo_config_default(LIGO_VIT);
+    ligo_model *m;
+    char buf[2048], small[16], dir[256], path[300];
+    size_t n = 0, n2 = 0;
+    ligo_config_check(ctx, &c);
+    CHECK_STATUS(ligo_hf_config_json(ctx, &c, NULL, 0, &n), LIGO_OK);
+    CHECK_STATUS(ligo_hf_config_json(ctx, &c, buf, sizeof buf, &n2), LIGO_OK);
+    CHECK(n > 100 && n == n2 && strlen(buf) == n);
+    CHECK(strstr(buf, "\"GPT2LMHeadModel\"") && strstr(buf, "\"n_embd\": 32,") && strstr(buf, "\"n_layer\": 2,"));
+    CHECK_ERR(ctx, ligo_hf_config_json(ctx, &c, small, sizeof small, NULL), LIGO_EINVAL, "too small");
+    v.image_w = 14;
+    CHECK_ERR(ctx, ligo_hf_config_json(ctx, &v, buf, sizeof buf, NULL), LIGO_EINVAL,
+              "Hugging Face's ViT takes square images (these are 28x14)");
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 3);
+    tmp_path(dir, sizeof dir, "hf");
+    CHECK(mkdir(dir, 0700) == 0);
+    CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    CHECK(ligo_model_load(ctx, path) != NULL);
+    remove(path);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    remove(path);
+    CHECK(rmdir(dir) == 0);
+    CHECK_ERR(ctx, ligo_model_export_hf(ctx, m, dir), LIGO_EIO, "config.json.tmp"); /* no directory */
     ligo_ctx_free(ctx);
 }
 
@@ -379,6 +445,52 @@ static void test_run_learns_and_logs(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Progress is reported through the config's callback, never printed by the
+ * library: after every step, with evaluations flagged, then once with done;
+ * progress 0 silences it. */
+typedef struct progress_log {
+    int n, done, evaluated, bad;
+    ligo_progress last;
+} progress_log;
+
+static void log_progress(void *user, const ligo_progress *p) {
+    progress_log *l = (progress_log *)user;
+    if (l->done || p->phase != LIGO_PHASE_TRAIN || p->total != 6) l->bad++;
+    if (!p->done && (p->step != l->n + 1 || p->run_steps != l->n + 1 || !(p->loss > 0.0) || !(p->flops > 0.0)))
+        l->bad++;
+    if (!p->done) l->n++;
+    l->done += p->done;
+    l->evaluated += p->evaluated;
+    if (p->evaluated && !(p->val_loss > 0.0)) l->bad++;
+    l->last = *p;
+}
+
+static void test_run_progress(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_data d;
+    ligo_config c = small_gpt();
+    ligo_train_config tc = small_train(6);
+    ligo_model *m;
+    progress_log log;
+    make_text(ctx, &d);
+    m = ligo_model_new(ctx, &c);
+    ligo_model_init(m, 1);
+    memset(&log, 0, sizeof log);
+    tc.eval_every = 3;
+    tc.progress = 1;
+    tc.on_progress = log_progress;
+    tc.progress_user = &log;
+    CHECK_STATUS(ligo_trainer_run(ctx, ligo_trainer_new(ctx, m, &d, &tc)), LIGO_OK);
+    CHECK_MSG(log.n == 6 && log.done == 1 && log.evaluated == 2 && log.bad == 0, "%d steps, %d done, %d evaluated, %d bad",
+              log.n, log.done, log.evaluated, log.bad);
+    CHECK(log.last.done && log.last.step == 6 && log.last.eta_seconds == 0.0 && log.last.tokens_per_sec > 0.0);
+    memset(&log, 0, sizeof log);
+    tc.progress = 0;
+    CHECK_STATUS(ligo_trainer_run(ctx, ligo_trainer_new(ctx, m, &d, &tc)), LIGO_OK);
+    CHECK(log.n == 0 && log.done == 0);
+    ligo_ctx_free(ctx);
+}
+
 /* A subset of the validation windows is spread over the whole split:
  * max_windows = 5 of n takes windows floor(i n / 5), and its loss is the
  * mean of those windows' losses computed one by one. */
@@ -531,11 +643,13 @@ void suite_train(void) {
     RUN(test_checkpoint_roundtrip);
     RUN(test_checkpoint_names_bert_vit);
     RUN(test_checkpoint_bad);
+    RUN(test_hf_export);
     RUN(test_resume_bitwise);
     RUN(test_nonfinite_stops);
     RUN(test_eval_nonfinite);
     RUN(test_run_stops_on_nonfinite_eval);
     RUN(test_run_learns_and_logs);
+    RUN(test_run_progress);
     RUN(test_eval_subset_spread);
     RUN(test_trainer_config_fields);
 }

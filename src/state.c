@@ -1,8 +1,109 @@
-/* grow_file.c: growth operators and fitting states as safetensors: the
- * learned tensors named after what they are (width.emb.C, width.h.3.q.C,
- * depth.q.w, residual.{tensor}, noise.{tensor}), the options in the
- * metadata, every file checked before anything changes. */
+/* state.c: the saved state that lets a run stop and continue exactly, as
+ * safetensors beside the models' checkpoints (src/checkpoint.c):
+ *   the trainer's: the model, the optimizer's moments and step, the batch
+ *     stream's RNG and the counters;
+ *   growth operators: the learned tensors named after what they are
+ *     (width.emb.C, width.h.3.q.C, depth.q.w, residual.{tensor},
+ *     noise.{tensor}) and the options in the metadata;
+ *   fitting states: an operator file plus its AdamW's moments, step, RNG
+ *     and counters.
+ * Every file is checked whole before anything changes. */
 #include "ligo_internal.h"
+
+/* ------------------------------------------------------- training state */
+
+LIGO_API ligo_status ligo_trainer_save(ligo_ctx *ctx, const ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    char v[LIGO__META_LEN];
+    int64_t shape[1];
+    ligo_status s = LIGO_OK;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_save: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    ligo_st_init(&st);
+    if (ligo_model_to_st(ctx, tr->model, &st) != LIGO_OK) goto done;
+    shape[0] = tr->opt->n;
+    if (ligo_st_add(ctx, &st, "ligo.optim.m", 1, shape, tr->opt->m) != LIGO_OK) goto done;
+    if (tr->opt->v && ligo_st_add(ctx, &st, "ligo.optim.v", 1, shape, tr->opt->v) != LIGO_OK) goto done;
+    if (ligo_st_set_meta(ctx, &st, "ligo.train.step", ligo__meta_fmt_int(v, tr->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.optim.step", ligo__meta_fmt_int(v, tr->opt->step)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.rng", ligo__meta_fmt_rng(v, &tr->rng)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.flops", ligo__meta_fmt_real(v, tr->train_flops)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, &st, "ligo.train.seconds", ligo__meta_fmt_real(v, tr->seconds)) != LIGO_OK)
+        goto done;
+    ligo_st_write(ctx, path, &st);
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk;
+    ligo_model *loaded;
+    const ligo_st_entry *em, *ev;
+    const char *step, *ostep, *rng, *flops, *secs;
+    ligo_rng r;
+    ligo_status s;
+    int64_t n_step = 0, n_ostep = 0;
+    double n_flops = 0.0, n_secs = 0.0;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!tr || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: NULL trainer or path");
+    mk = ligo_scratch_mark(ctx);
+    if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
+    step = ligo_st_get_meta(&st, "ligo.train.step");
+    ostep = ligo_st_get_meta(&st, "ligo.optim.step");
+    rng = ligo_st_get_meta(&st, "ligo.train.rng");
+    flops = ligo_st_get_meta(&st, "ligo.train.flops");
+    secs = ligo_st_get_meta(&st, "ligo.train.seconds");
+    em = ligo_st_find(&st, "ligo.optim.m");
+    ev = ligo_st_find(&st, "ligo.optim.v");
+    if (!step || !ostep || !ligo__meta_rng(rng, &r) || !em || (tr->opt->v && !ev)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s holds no training state", path);
+        goto done;
+    }
+    if (!ligo__meta_int(step, 0, LIGO__META_COUNT_MAX, &n_step) ||
+        !ligo__meta_int(ostep, 0, LIGO__META_COUNT_MAX, &n_ostep)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: step \"%.40s\" or optimizer step \"%.40s\" is not a "
+                       "count", path, step, ostep);
+        goto done;
+    }
+    /* the counters are optional (older files), but never garbage */
+    if ((flops && !ligo__meta_real(flops, 0.0, &n_flops)) || (secs && !ligo__meta_real(secs, 0.0, &n_secs))) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: ligo.train.flops \"%.40s\" or ligo.train.seconds "
+                       "\"%.40s\" is not a finite number >= 0", path, flops ? flops : "", secs ? secs : "");
+        goto done;
+    }
+    if (em->n != tr->opt->n || (ev && ev->n != tr->opt->n)) {
+        ligo_set_error(ctx, LIGO_EFORMAT, "ligo_trainer_resume: %s: optimizer state of %lld floats, the model has %lld",
+                       path, (long long)em->n, (long long)tr->opt->n);
+        goto done;
+    }
+    /* the model goes through the same checks as any checkpoint, then its
+     * floats replace the trainer's (the config must agree) */
+    loaded = ligo_model_from_st(ctx, &st, path);
+    if (!loaded) goto done;
+    if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
+        goto done;
+    }
+    memcpy(tr->model->data, loaded->data, (size_t)loaded->n_floats * sizeof(float));
+    memcpy(tr->opt->m, em->data, (size_t)em->n * sizeof(float));
+    if (tr->opt->v) memcpy(tr->opt->v, ev->data, (size_t)ev->n * sizeof(float));
+    tr->step = n_step;
+    tr->opt->step = n_ostep;
+    tr->rng = r;
+    tr->train_flops = n_flops;
+    tr->seconds = n_secs;
+done:
+    s = ctx->status;
+    ligo_scratch_rewind(ctx, mk);
+    return s;
+}
+
+/* ----------------------------------------------------- growth operators */
 
 static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
 
@@ -100,23 +201,24 @@ static const char *ligo__grow_meta_keys[] = {"ligo.grow.method",        "ligo.gr
 #define LIGO__GROW_META_NOISE 8 /* absent in files written before the option: reads as 0 */
 #define LIGO__GROW_NMETA ((int)(sizeof ligo__grow_meta_keys / sizeof ligo__grow_meta_keys[0]))
 
-static void ligo__grow_meta_values(const ligo_grow *g, char v[][64]) {
-    snprintf(v[0], 64, "%s", ligo_grow_method_name(g->cfg.method));
-    snprintf(v[1], 64, "%lld", (long long)g->small->cfg.n_layer);
-    snprintf(v[2], 64, "%lld", (long long)g->small->cfg.d_model);
-    snprintf(v[3], 64, "%lld", (long long)g->small->cfg.d_ff);
-    snprintf(v[4], 64, "%d", g->cfg.full_width != 0);
-    snprintf(v[5], 64, "%d", g->cfg.width_first != 0);
-    snprintf(v[6], 64, "%d", g->cfg.grow_head_dim != 0);
-    snprintf(v[7], 64, "%d", g->cfg.residual != 0);
-    snprintf(v[LIGO__GROW_META_NOISE], 64, "%.9g", g->noise ? (double)g->cfg.noise : 0.0);
+/* Compared as text: a file's options must read exactly as this operator's. */
+static void ligo__grow_meta_values(const ligo_grow *g, char v[][LIGO__META_LEN]) {
+    snprintf(v[0], LIGO__META_LEN, "%s", ligo_grow_method_name(g->cfg.method));
+    ligo__meta_fmt_int(v[1], g->small->cfg.n_layer);
+    ligo__meta_fmt_int(v[2], g->small->cfg.d_model);
+    ligo__meta_fmt_int(v[3], g->small->cfg.d_ff);
+    ligo__meta_fmt_int(v[4], g->cfg.full_width != 0);
+    ligo__meta_fmt_int(v[5], g->cfg.width_first != 0);
+    ligo__meta_fmt_int(v[6], g->cfg.grow_head_dim != 0);
+    ligo__meta_fmt_int(v[7], g->cfg.residual != 0);
+    ligo__meta_fmt_float(v[LIGO__GROW_META_NOISE], g->noise ? g->cfg.noise : 0.0f);
 }
 
 LIGO_API ligo_status ligo_grow_save(ligo_ctx *ctx, const ligo_grow *g, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save: NULL operator or path");
@@ -146,7 +248,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     ligo_config lc;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     int64_t k, np;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_load: NULL operator or path");
@@ -207,7 +309,7 @@ done:
     return ctx->status;
 }
 
-/* ------------------------------------------------------ fitting state */
+/* -------------------------------------------------------- fitting states */
 
 #define LIGO__FIT_NMETA 6
 static const char *ligo__fit_meta_keys[LIGO__FIT_NMETA] = {"ligo.fit.step",    "ligo.fit.rng",
@@ -218,7 +320,7 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo_safetensors st;
     ligo_mark mk;
     ligo__piece *pc;
-    char v[LIGO__GROW_NMETA][64], f[LIGO__FIT_NMETA][80];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN], f[LIGO__FIT_NMETA][LIGO__META_LEN];
     int64_t k, np, shape[1];
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!g || !path) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_save_state: NULL operator or path");
@@ -236,12 +338,12 @@ LIGO_API ligo_status ligo_grow_save_state(ligo_ctx *ctx, const ligo_grow *g, con
     ligo__grow_meta_values(g, v);
     for (k = 0; k < LIGO__GROW_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__grow_meta_keys[k], v[k]) != LIGO_OK) goto done;
-    snprintf(f[0], sizeof f[0], "%lld", (long long)g->fit_step);
-    ligo__meta_rng_str(&g->fit_rng, f[1], sizeof f[1]);
-    snprintf(f[2], sizeof f[2], "%.17g", g->fit_flops);
-    snprintf(f[3], sizeof f[3], "%.17g", g->fit_seconds);
-    snprintf(f[4], sizeof f[4], "%.9g", (double)g->fit_loss_first); /* %.9g: a float exactly */
-    snprintf(f[5], sizeof f[5], "%.9g", (double)g->fit_loss_last);
+    ligo__meta_fmt_int(f[0], g->fit_step);
+    ligo__meta_fmt_rng(f[1], &g->fit_rng);
+    ligo__meta_fmt_real(f[2], g->fit_flops);
+    ligo__meta_fmt_real(f[3], g->fit_seconds);
+    ligo__meta_fmt_float(f[4], g->fit_loss_first);
+    ligo__meta_fmt_float(f[5], g->fit_loss_last);
     for (k = 0; k < LIGO__FIT_NMETA; k++)
         if (ligo_st_set_meta(ctx, &st, ligo__fit_meta_keys[k], f[k]) != LIGO_OK) goto done;
     for (k = 0; k < np; k++)
@@ -272,7 +374,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     ligo__piece *pc;
     const ligo_st_entry *em, *ev;
     const char *fv[LIGO__FIT_NMETA];
-    char v[LIGO__GROW_NMETA][64];
+    char v[LIGO__GROW_NMETA][LIGO__META_LEN];
     double num[4];
     int64_t k, np, step = 0;
     ligo_rng rng;
@@ -308,8 +410,9 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     for (k = 0; k < LIGO__FIT_NMETA; k++) {
         int ok;
         fv[k] = ligo_st_get_meta(&st, ligo__fit_meta_keys[k]);
-        ok = k == 0 ? ligo__meta_count(fv[k], &step) : k == 1 ? ligo__meta_rng(fv[k], &rng)
-                                                                 : ligo__meta_real(fv[k], &num[k - 2]);
+        ok = k == 0   ? ligo__meta_int(fv[k], 0, LIGO__META_COUNT_MAX, &step)
+             : k == 1 ? ligo__meta_rng(fv[k], &rng)
+                      : ligo__meta_real(fv[k], 0.0, &num[k - 2]);
         if (!ok) {
             ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %s is %s%.64s%s (want %s)", who, path, ligo__fit_meta_keys[k],
                            fv[k] ? "\"" : "", fv[k] ? fv[k] : "missing (not a fitting state)", fv[k] ? "\"" : "",
