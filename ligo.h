@@ -625,9 +625,18 @@ typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMIL
 LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
-/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
+struct ligo_model;
+struct ligo_batch;
+
+/* The shape of a model. Head dimension is d_model / n_head. The family is
+ * also the data and the objective a model trains on: GPT next-token
+ * prediction on text, BERT masked LM on text, ViT classification of
+ * images; def (NULL: the family's own model) is a model of one's own that
+ * trains on the family's data and objective. */
 typedef struct ligo_config {
     ligo_family family;
+    const ligo_model_def *def;
     int64_t n_layer;
     int64_t d_model;
     int64_t n_head;
@@ -716,6 +725,54 @@ typedef struct ligo_param_info {
     ligo_hf_layout hf_layout;
 } ligo_param_info;
 
+/* ---------------------------------------------------- models of one's own
+ *
+ * A model is a parameter table and a forward pass. The built-in families
+ * are written this way (ligo_model_def_builtin), and a researcher's model
+ * is too: params declares every parameter of a config's model in table
+ * order (ligo_params_add), forward computes the loss from one weight
+ * tensor per table entry. Everything else (one flat parameter block, the
+ * optimizer with its decay groups, the trainer, evaluation, generation,
+ * checkpoints and resume, growth with LiGO and the baselines) comes from
+ * the declared schema. docs/guide.md walks through one. */
+typedef struct ligo_params ligo_params; /* a table being declared */
+
+typedef struct ligo_param_spec {
+    const char *name;      /* unique in the model, shorter than 64 bytes */
+    int ndim;              /* 1 or 2; a linear weight is (out, in) */
+    int64_t shape[2];
+    ligo_stream stream[2]; /* what each dim is, for growth (FIXED: a size growth keeps) */
+    int layer;             /* the block it belongs to (blocks are blended by depth growth), -1 outside */
+    int module;            /* LIGO_MOD_* (or LIGO_MOD_QKV) within the block, -1 outside */
+    int bias;              /* 1: a bias or norm bias (blended with the module's bias coefficients) */
+    ligo_init init;
+    unsigned flags;        /* LIGO_PARAM_* */
+    const char *hf_name;   /* its checkpoint key (NULL: name) */
+    ligo_hf_layout hf_layout;
+} ligo_param_spec;
+
+/* Declare one parameter (checked field by field; a duplicate name, a bad
+ * shape, stream, module, init or layout is LIGO_EINVAL naming it). */
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *spec);
+
+struct ligo_model_def {
+    const char *name; /* stored in checkpoints as ligo.model; "gpt", "bert", "vit" are the built-ins' */
+    /* declare the parameters of a model of config cfg, in table order */
+    ligo_status (*params)(ligo_params *ps, const ligo_config *cfg, void *user);
+    /* the mean loss of a batch, from weights w (one tensor per table entry,
+     * in table order: the model's own, or computed by a growth operator);
+     * logits through *logits when non-NULL. With batch->targets NULL, only
+     * the logits: return them. */
+    ligo_tensor *(*forward)(ligo_ctx *ctx, const struct ligo_model *m, ligo_tensor *const *w,
+                            const struct ligo_batch *batch, struct ligo_tensor **logits, void *user);
+    void *user;
+};
+
+/* The built-in families' definitions. */
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
+/* A config's definition: cfg->def, or its family's built-in one. */
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *cfg);
+
 typedef struct ligo_model {
     ligo_config cfg;
     int64_t n_tensors;
@@ -775,13 +832,21 @@ typedef struct ligo_batch {
  * gradients), one per table entry, in table order. */
 LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
 /* Forward on given weights (one tensor per table entry, each of its
- * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
- * logits (R, V or classes) through *logits when non-NULL. */
+ * entry's shape, e.g. computed by a growth operator), through the model's
+ * definition. Returns the mean loss; logits (R, V or classes) through
+ * *logits when non-NULL. A batch without targets returns the logits. */
 LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
                                          const ligo_batch *batch, ligo_tensor **logits);
 /* Forward on the model's own parameters. */
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
                                       ligo_tensor **logits);
+/* Text from a next-token model (the GPT family's objective): n_new ids
+ * after the n_prompt ids of prompt, each from the softmax of the last
+ * position's logits over the last ctx_len ids, divided by temperature
+ * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
+ * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, float temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
@@ -1646,10 +1711,13 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
-/* schema.c: a config's parameter table from its family's schema: info
- * (room for *n entries, or NULL to count) filled in table order, *n the
- * entries, *offset the floats. */
-LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset);
+/* schema.c: a config's parameter table from its model's definition: info
+ * (room for *n entries, or NULL to count and check) filled in table order,
+ * *n the entries, *offset the floats. */
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset);
+/* The built-in families' parameters (a ligo_model_def's params). */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 
@@ -6513,48 +6581,144 @@ static int64_t ligo__size_of(const ligo_config *c, ligo__size z) {
     }
 }
 
-/* One role into the table (layer -1 outside the blocks); counts only when
- * info is NULL. */
-static void ligo__add_role(const ligo_config *c, const ligo__role *r, int64_t layer, ligo_param_info *info, int64_t *n,
-                           int64_t *offset) {
-    int64_t d0 = ligo__size_of(c, r->size[0]), d1 = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
-    if (info) {
-        ligo_param_info *p = &info[*n];
+/* ------------------------------------------------------------ the table */
+
+/* A table being declared: counted first (info NULL), then filled. */
+struct ligo_params {
+    ligo_ctx *ctx;
+    ligo_param_info *info;
+    int64_t n, offset;
+};
+
+static ligo_status ligo__spec_error(ligo_params *ps, const char *name, const char *fmt, long long v) {
+    return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: %s %lld", name, fmt, v);
+}
+
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *sp) {
+    const char *nm, *hf;
+    int64_t d0, d1, i;
+    int k;
+    if (!ps) return LIGO_EINVAL;
+    if (ligo__failed(ps->ctx)) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+    if (!sp) return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: spec is NULL");
+    nm = sp->name;
+    if (!nm || !nm[0] || strlen(nm) >= sizeof ps->info->name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: name \"%.80s\" (want 1 to %d bytes)", nm ? nm : "",
+                              (int)sizeof ps->info->name - 1);
+    hf = sp->hf_name ? sp->hf_name : nm;
+    if (strlen(hf) >= sizeof ps->info->hf_name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: hf_name is longer than %d bytes", nm,
+                              (int)sizeof ps->info->hf_name - 1);
+    if (sp->ndim != 1 && sp->ndim != 2) return ligo__spec_error(ps, nm, "ndim is", sp->ndim);
+    d0 = sp->shape[0];
+    d1 = sp->ndim == 2 ? sp->shape[1] : 1;
+    if (d0 < 1 || d0 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[0] is", (long long)d0);
+    if (d1 < 1 || d1 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[1] is", (long long)d1);
+    for (k = 0; k < sp->ndim; k++)
+        if (sp->stream[k] < LIGO_STREAM_FIXED || sp->stream[k] >= LIGO_STREAM_COUNT)
+            return ligo__spec_error(ps, nm, k ? "stream[1] is" : "stream[0] is", sp->stream[k]);
+    if (sp->layer < -1) return ligo__spec_error(ps, nm, "layer is", sp->layer);
+    if (sp->module != -1 && !(sp->module >= 0 && sp->module < LIGO_MOD_COUNT) && sp->module != LIGO_MOD_QKV)
+        return ligo__spec_error(ps, nm, "module is", sp->module);
+    if (sp->module != -1 && sp->layer < 0)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: a block module (%d) outside a block (layer -1)",
+                              nm, sp->module);
+    if (sp->module == LIGO_MOD_QKV && d0 % 3 != 0)
+        return ligo__spec_error(ps, nm, "a fused Q, K, V needs rows divisible by 3; rows", (long long)d0);
+    if (sp->bias != 0 && sp->bias != 1) return ligo__spec_error(ps, nm, "bias is", sp->bias);
+    if (sp->init < LIGO_INIT_ZEROS || sp->init > LIGO_INIT_NORMAL_RESID) return ligo__spec_error(ps, nm, "init is", sp->init);
+    if (sp->hf_layout < LIGO_HF_PLAIN || sp->hf_layout > LIGO_HF_POSITIONS)
+        return ligo__spec_error(ps, nm, "hf_layout is", sp->hf_layout);
+    if (sp->hf_layout != LIGO_HF_PLAIN && sp->hf_layout != LIGO_HF_QKV && sp->ndim != 2)
+        return ligo__spec_error(ps, nm, "this hf_layout needs a matrix; ndim", sp->ndim);
+    if (sp->hf_layout == LIGO_HF_QKV && (d0 % 3 != 0 || !strchr(hf, '*')))
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: LIGO_HF_QKV needs rows divisible by 3 and a '*' "
+                              "in hf_name for query, key, value", nm);
+    if (ps->info) {
+        ligo_param_info *p = &ps->info[ps->n];
+        for (i = 0; i < ps->n; i++)
+            if (strcmp(ps->info[i].name, nm) == 0)
+                return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s is declared twice", nm);
         memset(p, 0, sizeof *p);
-        if (layer >= 0) {
-            snprintf(p->name, sizeof p->name, "h.%lld.%s", (long long)layer, r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, r->hf, (long long)layer);
-        } else {
-            snprintf(p->name, sizeof p->name, "%s", r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, "%s", r->hf);
-        }
-        p->ndim = r->ndim;
+        snprintf(p->name, sizeof p->name, "%s", nm);
+        snprintf(p->hf_name, sizeof p->hf_name, "%s", hf);
+        p->ndim = sp->ndim;
         p->shape[0] = d0;
         p->shape[1] = d1;
         p->n = d0 * d1;
-        p->offset = *offset;
-        p->flags = r->flags;
-        p->stream[0] = r->stream[0];
-        p->stream[1] = r->stream[1];
-        p->layer = (int)layer;
-        p->module = layer >= 0 ? r->module : -1;
-        p->bias = r->bias;
-        p->init = r->init;
-        p->hf_layout = r->layout;
+        p->offset = ps->offset;
+        p->flags = sp->flags;
+        p->stream[0] = sp->stream[0];
+        p->stream[1] = sp->ndim == 2 ? sp->stream[1] : LIGO_STREAM_FIXED;
+        p->layer = sp->layer;
+        p->module = sp->module;
+        p->bias = sp->bias;
+        p->init = sp->init;
+        p->hf_layout = sp->hf_layout;
     }
-    (*n)++;
-    *offset += d0 * d1;
+    ps->n++;
+    ps->offset += d0 * d1;
+    return LIGO_OK;
 }
 
-void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset) {
+/* The built-in families' parameters: their roles, per layer for a block's. */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user) {
     ligo__schema s = ligo__family_schema(c->family);
     int64_t l;
-    int k;
-    *n = *offset = 0;
-    for (k = 0; k < s.n_pre; k++) ligo__add_role(c, &s.pre[k], -1, info, n, offset);
-    for (l = 0; l < c->n_layer; l++)
-        for (k = 0; k < s.n_block; k++) ligo__add_role(c, &s.block[k], l, info, n, offset);
-    for (k = 0; k < s.n_head; k++) ligo__add_role(c, &s.head[k], -1, info, n, offset);
+    int part, k;
+    (void)user;
+    for (part = 0; part < 3; part++) {
+        const ligo__role *roles = part == 0 ? s.pre : part == 1 ? s.block : s.head;
+        int n = part == 0 ? s.n_pre : part == 1 ? s.n_block : s.n_head;
+        for (l = 0; l < (part == 1 ? c->n_layer : 1); l++)
+            for (k = 0; k < n; k++) {
+                const ligo__role *r = &roles[k];
+                ligo_param_spec sp;
+                char name[64], hf[96];
+                memset(&sp, 0, sizeof sp);
+                if (part == 1) {
+                    snprintf(name, sizeof name, "h.%lld.%s", (long long)l, r->name);
+                    snprintf(hf, sizeof hf, r->hf, (long long)l);
+                } else {
+                    snprintf(name, sizeof name, "%s", r->name);
+                    snprintf(hf, sizeof hf, "%s", r->hf);
+                }
+                sp.name = name;
+                sp.hf_name = hf;
+                sp.ndim = r->ndim;
+                sp.shape[0] = ligo__size_of(c, r->size[0]);
+                sp.shape[1] = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
+                sp.stream[0] = r->stream[0];
+                sp.stream[1] = r->stream[1];
+                sp.layer = part == 1 ? (int)l : -1;
+                sp.module = part == 1 ? r->module : -1;
+                sp.bias = r->bias;
+                sp.init = r->init;
+                sp.flags = r->flags;
+                sp.hf_layout = r->layout;
+                if (ligo_params_add(ps, &sp) != LIGO_OK) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+            }
+    }
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset) {
+    const ligo_model_def *def = ligo_config_def(c);
+    ligo_params ps;
+    ligo_status st;
+    ps.ctx = ctx;
+    ps.info = info;
+    ps.n = ps.offset = 0;
+    if (!def || !def->params || !def->forward)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: the model's definition lacks params or forward");
+    st = def->params(&ps, c, def->user);
+    if (st == LIGO_OK && ligo__failed(ctx)) st = ctx->status;
+    if (st == LIGO_OK && ps.n == 0)
+        st = ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declares no parameters", def->name ? def->name : "the model");
+    *n = ps.n;
+    *offset = ps.offset;
+    return st;
 }
 
 int64_t ligo__schema_n_pre(ligo_family f) { return ligo__family_schema(f).n_pre; }
@@ -6692,9 +6856,17 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
 
 /* ------------------------------------------------------ parameter table */
 
-/* The table comes from the family's schema (src/schema.c). */
+/* The table comes from the model's definition (the built-in ones from the
+ * family's schema, src/schema.c). A layer's first entry; for layer
+ * n_layer, the first entry after the blocks. */
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
-    return ligo__schema_n_pre(m->cfg.family) + layer * LIGO_BLK_COUNT;
+    int64_t i, after = -1;
+    if (!m) return -1;
+    for (i = 0; i < m->n_tensors; i++) {
+        if (m->info[i].layer == layer) return i;
+        if (m->info[i].layer >= 0) after = i + 1;
+    }
+    return layer >= m->cfg.n_layer ? (after >= 0 ? after : 0) : -1;
 }
 
 LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
@@ -6708,7 +6880,7 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     }
     c = *cfg;
     if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
-    ligo__schema_table(&c, NULL, &n, &offset); /* count */
+    if (ligo__build_table(ctx, &c, NULL, &n, &offset) != LIGO_OK) return NULL; /* count and check */
     if (offset > ((int64_t)1 << 34)) {
         ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)offset);
         return NULL;
@@ -6720,7 +6892,12 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     m->data = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     if (!m->info || !m->data || !m->grad) return NULL;
-    ligo__schema_table(&c, m->info, &m->n_tensors, &m->n_floats);
+    if (ligo__build_table(ctx, &c, m->info, &m->n_tensors, &m->n_floats) != LIGO_OK) return NULL;
+    if (m->n_tensors != n || m->n_floats != offset) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declared %lld parameters, then %lld",
+                       ligo_config_def(&c)->name, (long long)n, (long long)m->n_tensors);
+        return NULL;
+    }
     return m;
 }
 
@@ -6834,32 +7011,14 @@ static ligo_status ligo__check_weights(ligo_ctx *ctx, const ligo_model *m, ligo_
     return LIGO_OK;
 }
 
-LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
-                                         const ligo_batch *bt, ligo_tensor **logits_out) {
-    const ligo_config *c;
-    int64_t B, T, l, R;
+/* The built-in families' forward pass (w in their schema's table order). */
+static ligo_tensor *ligo__builtin_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                          const ligo_batch *bt, ligo_tensor **logits_out, void *user) {
+    const ligo_config *c = &m->cfg;
+    int64_t B = bt->B, T = c->family == LIGO_VIT ? c->ctx_len : bt->T, l, R;
     ligo_tensor *x, *logits;
     int32_t *pos;
-    if (logits_out) *logits_out = NULL;
-    if (ligo__failed(ctx)) return NULL;
-    if (!m || !w || !bt) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
-        return NULL;
-    }
-    c = &m->cfg;
-    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
-    B = bt->B;
-    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
-    if (B < 1 || T < 1 || T > c->ctx_len) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
-                       (long long)B, (long long)bt->T, (long long)c->ctx_len);
-        return NULL;
-    }
-    if (!bt->targets || (c->family == LIGO_VIT ? !bt->images : !bt->inputs)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s",
-                       !bt->targets ? "targets" : c->family == LIGO_VIT ? "images" : "inputs");
-        return NULL;
-    }
+    (void)user;
     R = B * T;
     pos = ligo__positions(ctx, B, T);
     if (!pos) return NULL;
@@ -6882,7 +7041,7 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         x = ligo__block(ctx, c, w + ligo_model_layer_base(m, l), x, B, T, c->family == LIGO_GPT,
                         c->family != LIGO_BERT);
     {
-        ligo_tensor **head = w + ligo_model_layer_base(m, c->n_layer);
+        ligo_tensor *const *head = w + ligo_model_layer_base(m, c->n_layer);
         if (c->family == LIGO_GPT) {
             x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
@@ -6900,7 +7059,52 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         }
     }
     if (logits_out) *logits_out = logits;
+    if (!bt->targets) return logits;
     return ligo_cross_entropy(ctx, logits, bt->targets, c->family == LIGO_VIT ? B : R, LIGO_IGNORE);
+}
+
+static const ligo_model_def ligo__builtin_defs[LIGO_FAMILY_COUNT] = {
+    {"gpt", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"bert", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL}};
+
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f) {
+    return f >= 0 && f < LIGO_FAMILY_COUNT ? &ligo__builtin_defs[f] : NULL;
+}
+
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *c) {
+    return !c ? NULL : c->def ? c->def : ligo_model_def_builtin(c->family);
+}
+
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
+                                         const ligo_batch *bt, ligo_tensor **logits_out) {
+    const ligo_config *c;
+    const ligo_model_def *def;
+    ligo_tensor *out;
+    int64_t T;
+    if (logits_out) *logits_out = NULL;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !w || !bt) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
+        return NULL;
+    }
+    c = &m->cfg;
+    def = ligo_config_def(c);
+    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
+    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
+    if (bt->B < 1 || T < 1 || T > c->ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
+                       (long long)bt->B, (long long)bt->T, (long long)c->ctx_len);
+        return NULL;
+    }
+    if (c->family == LIGO_VIT ? !bt->images : !bt->inputs) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s", c->family == LIGO_VIT ? "images" : "inputs");
+        return NULL;
+    }
+    out = def->forward(ctx, m, w, bt, logits_out, def->user);
+    if (!out && !ligo__failed(ctx))
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: %s's forward returned NULL without an error", def->name);
+    return out;
 }
 
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch, ligo_tensor **logits) {

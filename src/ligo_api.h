@@ -376,9 +376,18 @@ typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMIL
 LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
-/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
+struct ligo_model;
+struct ligo_batch;
+
+/* The shape of a model. Head dimension is d_model / n_head. The family is
+ * also the data and the objective a model trains on: GPT next-token
+ * prediction on text, BERT masked LM on text, ViT classification of
+ * images; def (NULL: the family's own model) is a model of one's own that
+ * trains on the family's data and objective. */
 typedef struct ligo_config {
     ligo_family family;
+    const ligo_model_def *def;
     int64_t n_layer;
     int64_t d_model;
     int64_t n_head;
@@ -467,6 +476,54 @@ typedef struct ligo_param_info {
     ligo_hf_layout hf_layout;
 } ligo_param_info;
 
+/* ---------------------------------------------------- models of one's own
+ *
+ * A model is a parameter table and a forward pass. The built-in families
+ * are written this way (ligo_model_def_builtin), and a researcher's model
+ * is too: params declares every parameter of a config's model in table
+ * order (ligo_params_add), forward computes the loss from one weight
+ * tensor per table entry. Everything else (one flat parameter block, the
+ * optimizer with its decay groups, the trainer, evaluation, generation,
+ * checkpoints and resume, growth with LiGO and the baselines) comes from
+ * the declared schema. docs/guide.md walks through one. */
+typedef struct ligo_params ligo_params; /* a table being declared */
+
+typedef struct ligo_param_spec {
+    const char *name;      /* unique in the model, shorter than 64 bytes */
+    int ndim;              /* 1 or 2; a linear weight is (out, in) */
+    int64_t shape[2];
+    ligo_stream stream[2]; /* what each dim is, for growth (FIXED: a size growth keeps) */
+    int layer;             /* the block it belongs to (blocks are blended by depth growth), -1 outside */
+    int module;            /* LIGO_MOD_* (or LIGO_MOD_QKV) within the block, -1 outside */
+    int bias;              /* 1: a bias or norm bias (blended with the module's bias coefficients) */
+    ligo_init init;
+    unsigned flags;        /* LIGO_PARAM_* */
+    const char *hf_name;   /* its checkpoint key (NULL: name) */
+    ligo_hf_layout hf_layout;
+} ligo_param_spec;
+
+/* Declare one parameter (checked field by field; a duplicate name, a bad
+ * shape, stream, module, init or layout is LIGO_EINVAL naming it). */
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *spec);
+
+struct ligo_model_def {
+    const char *name; /* stored in checkpoints as ligo.model; "gpt", "bert", "vit" are the built-ins' */
+    /* declare the parameters of a model of config cfg, in table order */
+    ligo_status (*params)(ligo_params *ps, const ligo_config *cfg, void *user);
+    /* the mean loss of a batch, from weights w (one tensor per table entry,
+     * in table order: the model's own, or computed by a growth operator);
+     * logits through *logits when non-NULL. With batch->targets NULL, only
+     * the logits: return them. */
+    ligo_tensor *(*forward)(ligo_ctx *ctx, const struct ligo_model *m, ligo_tensor *const *w,
+                            const struct ligo_batch *batch, struct ligo_tensor **logits, void *user);
+    void *user;
+};
+
+/* The built-in families' definitions. */
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
+/* A config's definition: cfg->def, or its family's built-in one. */
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *cfg);
+
 typedef struct ligo_model {
     ligo_config cfg;
     int64_t n_tensors;
@@ -526,13 +583,21 @@ typedef struct ligo_batch {
  * gradients), one per table entry, in table order. */
 LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
 /* Forward on given weights (one tensor per table entry, each of its
- * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
- * logits (R, V or classes) through *logits when non-NULL. */
+ * entry's shape, e.g. computed by a growth operator), through the model's
+ * definition. Returns the mean loss; logits (R, V or classes) through
+ * *logits when non-NULL. A batch without targets returns the logits. */
 LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
                                          const ligo_batch *batch, ligo_tensor **logits);
 /* Forward on the model's own parameters. */
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
                                       ligo_tensor **logits);
+/* Text from a next-token model (the GPT family's objective): n_new ids
+ * after the n_prompt ids of prompt, each from the softmax of the last
+ * position's logits over the last ctx_len ids, divided by temperature
+ * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
+ * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, float temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
