@@ -846,7 +846,7 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
  * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
  * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
 LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
-                                   int64_t n_new, float temperature, ligo_rng *rng, int32_t *out);
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
@@ -1118,11 +1118,16 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
  * allocated: a config needing more floats than the file holds is
  * LIGO_EFORMAT, so a small file cannot ask for a huge allocation. */
 LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The same for a model of one's own: its checkpoint names its definition
+ * (ligo.model), which must be def's (NULL: a built-in family's model). */
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def);
 /* The pieces: add a model's tensors and config to a file being assembled
  * (tensors needing a new layout are copied into scratch memory), and read
  * a model out of a parsed file. */
 LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 
@@ -1716,6 +1721,10 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
  * *n the entries, *offset the floats. */
 LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
                                          int64_t *offset);
+/* checkpoint.c: a file's ligo.model against the definition it is loaded
+ * with (NULL or the family's built-in: none). */
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def);
 /* The built-in families' parameters (a ligo_model_def's params). */
 LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
@@ -7118,6 +7127,64 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
     if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
     return ligo_model_forward(ctx, m, w, batch, logits);
 }
+
+/* ------------------------------------------------------------ generation */
+
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out) {
+    int64_t i, k, V;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
+    if (m->cfg.family != LIGO_GPT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
+                              ligo_family_name(m->cfg.family));
+    if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: n_prompt %lld, n_new %lld (want n_prompt >= 1, n_new >= 0)",
+                              (long long)n_prompt, (long long)n_new);
+    if (!(temperature >= 0.0) || !isfinite(temperature))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: temperature is %g (want a finite value >= 0)",
+                              temperature);
+    V = m->cfg.vocab;
+    for (i = 0; i < n_prompt; i++)
+        if (prompt[i] < 0 || prompt[i] >= V)
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_generate: prompt id %lld is %d, outside the vocabulary of %lld",
+                                  (long long)i, (int)prompt[i], (long long)V);
+    if (out != prompt) memmove(out, prompt, (size_t)n_prompt * sizeof(int32_t));
+    for (k = 0; k < n_new; k++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *logits;
+        const float *row;
+        int64_t len = n_prompt + k, T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
+        int32_t next = 0;
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = T;
+        bt.inputs = out + len - T;
+        logits = ligo_model_loss(ctx, m, &bt, NULL); /* no targets: the logits */
+        if (!logits) return ctx->status;
+        row = logits->data + (T - 1) * V;
+        if (temperature <= 0.0) { /* the most likely id */
+            for (i = 1; i < V; i++)
+                if (row[i] > row[next]) next = (int32_t)i;
+        } else { /* softmax(row / temperature), in double, drawn by inversion */
+            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0, mx, u, acc = 0.0;
+            if (!p) return ctx->status;
+            mx = row[0];
+            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
+            u = (double)ligo_rng_uniform(rng) * sum;
+            for (i = 0; i < V; i++) {
+                acc += p[i];
+                if (u < acc) break;
+            }
+            next = (int32_t)(i < V ? i : V - 1);
+        }
+        out[len] = next;
+        ligo_scratch_rewind(ctx, mk);
+    }
+    return LIGO_OK;
+}
 /* ==== end src/nn.c ==== */
 
 /* ==== begin src/optim.c ==== */
@@ -9971,6 +10038,10 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
+    /* a model of one's own names its definition; loading needs it */
+    if (c->def && c->def != ligo_model_def_builtin(c->family) &&
+        ligo_st_set_meta(ctx, st, "ligo.model", c->def->name ? c->def->name : "") != LIGO_OK)
+        return ctx->status;
     cc = *c;
     for (k = 0; k < 10; k++) {
         int64_t *f = ligo__config_field(&cc, k, &key);
@@ -10033,7 +10104,27 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
     return LIGO_OK;
 }
 
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def) {
+    const char *have = ligo_st_get_meta(st, "ligo.model");
+    if (def == ligo_model_def_builtin(family)) def = NULL;
+    if (have && (!def || !def->name || strcmp(have, def->name) != 0))
+        return ligo_set_error(ctx, LIGO_EFORMAT,
+                              "%s: %s holds a model defined as \"%.64s\"; load it with that definition "
+                              "(ligo_model_load_def)%s%s",
+                              who, what, have, def ? ", not " : "", def && def->name ? def->name : "");
+    if (!have && def)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s holds the built-in %s model, not one defined as \"%.64s\"", who,
+                              what, ligo_family_name(family), def->name ? def->name : "");
+    return LIGO_OK;
+}
+
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what) {
+    return ligo_model_from_st_def(ctx, st, what, NULL);
+}
+
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def) {
     ligo_config c;
     ligo_model *m;
     ligo__ckmap *mp;
@@ -10048,14 +10139,16 @@ LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *s
         ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
         return NULL;
     }
+    if (ligo__check_def_meta(ctx, st, "ligo_model_load", what, c.family, def) != LIGO_OK) return NULL;
+    c.def = def == ligo_model_def_builtin(c.family) ? NULL : def;
     /* The config comes from the file, so it must not allocate more than the
-     * file could fill: every weight matrix of the layers and the embeddings
-     * (a lower bound of any family's parameter count) must be among the
-     * file's floats. Counted in double: no overflow. */
+     * file could fill: the model's parameters (counted by its definition,
+     * nothing allocated) must be among the file's floats. */
     {
-        double C = (double)c.d_model, need, have = 0.0;
-        need = (double)c.n_layer * (4.0 * C * C + 2.0 * C * (double)c.d_ff) + (double)c.ctx_len * C;
-        need += c.family == LIGO_VIT ? (double)c.n_classes * C : (double)c.vocab * C;
+        int64_t n_entries, floats;
+        double need, have = 0.0;
+        if (ligo__build_table(ctx, &c, NULL, &n_entries, &floats) != LIGO_OK) return NULL;
+        need = (double)floats;
         for (i = 0; i < st->n_entries; i++) have += (double)st->entries[i].n;
         if (need > have) {
             ligo_set_error(ctx, LIGO_EFORMAT,
@@ -10109,7 +10202,9 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
     return s;
 }
 
-LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) { return ligo_model_load_def(ctx, path, NULL); }
+
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo_model *m;
@@ -10120,7 +10215,7 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
     }
     mk = ligo_scratch_mark(ctx);
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) return NULL;
-    m = ligo_model_from_st(ctx, &st, path);
+    m = ligo_model_from_st_def(ctx, &st, path, def);
     ligo_scratch_rewind(ctx, mk); /* the model lives in persistent memory */
     return m;
 }
@@ -10139,6 +10234,9 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, ch
     if (len) *len = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!c || (!buf && size)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: NULL config or buffer");
+    if (c->def && c->def != ligo_model_def_builtin(c->family))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: %s is a model of one's own: no Hugging Face class "
+                              "reads it", c->def->name ? c->def->name : "the model");
     if (c->family == LIGO_VIT && c->image_h != c->image_w)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: Hugging Face's ViT takes square images (these are "
                               "%lldx%lld)", (long long)c->image_h, (long long)c->image_w);
@@ -10573,6 +10671,9 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
                               ligo_family_name(s->family), ligo_family_name(l->family));
+    if (ligo_config_def(s) != ligo_config_def(l))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large config's model definition (%s) is not the small model's (%s)",
+                              who, ligo_config_def(l)->name, ligo_config_def(s)->name);
     if (l->n_layer < s->n_layer)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_layer %lld is smaller than the small model's %lld", who,
                               (long long)l->n_layer, (long long)s->n_layer);
@@ -10701,6 +10802,18 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
+    }
+    if (cfg->method == LIGO_GROW_FPI && lc.n_layer > small->cfg.n_layer) {
+        /* new identity layers need the block's outputs into the residual
+         * stream, which the schema must mark */
+        int64_t i, marked = 0;
+        for (i = 0; i < small->n_tensors; i++) marked += (small->info[i].flags & LIGO_PARAM_RESID_OUT) != 0;
+        if (!marked) {
+            ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fpi adds identity layers by zeroing each block's outputs into "
+                           "the residual stream, and %s's schema marks none (LIGO_PARAM_RESID_OUT)",
+                           ligo_config_def(&small->cfg)->name);
+            return NULL;
+        }
     }
     if (ligo__check_fitting(ctx, cfg, &lc) != LIGO_OK) return NULL;
     g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);
@@ -11390,7 +11503,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     }
     /* the model goes through the same checks as any checkpoint, then its
      * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
+    loaded = ligo_model_from_st_def(ctx, &st, path, tr->model->cfg.def);
     if (!loaded) goto done;
     if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
@@ -11566,6 +11679,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* the same operator shape: large config and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, "ligo_grow_load", path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,
@@ -11693,6 +11807,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* what ligo_grow_load checks: the same operator shape and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, who, path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,

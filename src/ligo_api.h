@@ -597,7 +597,7 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
  * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
  * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
 LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
-                                   int64_t n_new, float temperature, ligo_rng *rng, int32_t *out);
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
@@ -869,11 +869,16 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
  * allocated: a config needing more floats than the file holds is
  * LIGO_EFORMAT, so a small file cannot ask for a huge allocation. */
 LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The same for a model of one's own: its checkpoint names its definition
+ * (ligo.model), which must be def's (NULL: a built-in family's model). */
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def);
 /* The pieces: add a model's tensors and config to a file being assembled
  * (tensors needing a new layout are copied into scratch memory), and read
  * a model out of a parsed file. */
 LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 

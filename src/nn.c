@@ -375,3 +375,61 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
     if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
     return ligo_model_forward(ctx, m, w, batch, logits);
 }
+
+/* ------------------------------------------------------------ generation */
+
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out) {
+    int64_t i, k, V;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
+    if (m->cfg.family != LIGO_GPT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
+                              ligo_family_name(m->cfg.family));
+    if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: n_prompt %lld, n_new %lld (want n_prompt >= 1, n_new >= 0)",
+                              (long long)n_prompt, (long long)n_new);
+    if (!(temperature >= 0.0) || !isfinite(temperature))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: temperature is %g (want a finite value >= 0)",
+                              temperature);
+    V = m->cfg.vocab;
+    for (i = 0; i < n_prompt; i++)
+        if (prompt[i] < 0 || prompt[i] >= V)
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_generate: prompt id %lld is %d, outside the vocabulary of %lld",
+                                  (long long)i, (int)prompt[i], (long long)V);
+    if (out != prompt) memmove(out, prompt, (size_t)n_prompt * sizeof(int32_t));
+    for (k = 0; k < n_new; k++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *logits;
+        const float *row;
+        int64_t len = n_prompt + k, T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
+        int32_t next = 0;
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = T;
+        bt.inputs = out + len - T;
+        logits = ligo_model_loss(ctx, m, &bt, NULL); /* no targets: the logits */
+        if (!logits) return ctx->status;
+        row = logits->data + (T - 1) * V;
+        if (temperature <= 0.0) { /* the most likely id */
+            for (i = 1; i < V; i++)
+                if (row[i] > row[next]) next = (int32_t)i;
+        } else { /* softmax(row / temperature), in double, drawn by inversion */
+            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0, mx, u, acc = 0.0;
+            if (!p) return ctx->status;
+            mx = row[0];
+            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
+            u = (double)ligo_rng_uniform(rng) * sum;
+            for (i = 0; i < V; i++) {
+                acc += p[i];
+                if (u < acc) break;
+            }
+            next = (int32_t)(i < V ? i : V - 1);
+        }
+        out[len] = next;
+        ligo_scratch_rewind(ctx, mk);
+    }
+    return LIGO_OK;
+}
