@@ -6,11 +6,16 @@
 #                               about 5 GB the first time, nvidia-* wheels
 #                               included)
 #   make print-torch2-python    its python (the variable TORCH2_PYTHON)
+#   test-bench-torch2           (in make test) bench_train --check: ligo's
+#                               loss before and after one AdamW step equals
+#                               PyTorch 1.13's, PyTorch 2's eager and
+#                               torch.compile's (config S; proves the
+#                               compiled path with g++)
 #
 # The environment is ${XDG_CACHE_HOME:-$HOME/.cache}/ligo/venv-<first 12 hex
 # of sha256(TORCH2_REQ)>, outside the clone; LIGO_TORCH2_VENV overrides it.
 
-.PHONY: torch2-env print-torch2-python
+.PHONY: torch2-env print-torch2-python test-bench-torch2
 
 TORCH2_REQ    ?= tools/requirements-torch2.txt
 TORCH2_ENV     = bash tools/torch2_env.sh
@@ -21,3 +26,22 @@ torch2-env:
 
 print-torch2-python:
 	@echo $(TORCH2_PYTHON)
+
+# Present and complete, or (CI) made now, or skipped with the reason.
+define torch2_ready
+	if ! $(TORCH2_ENV) --check $(TORCH2_REQ); then \
+	    if [ "$${CI:-}" = true ]; then \
+	        echo "$(1): CI=true and no PyTorch 2 environment: creating it (make torch2-env)"; \
+	        $(TORCH2_ENV) $(TORCH2_REQ) >/dev/null || exit 1; \
+	    else \
+	        echo "$(1): skipped (no PyTorch 2 environment at $$($(TORCH2_ENV) --print-dir $(TORCH2_REQ)); make torch2-env creates it)"; \
+	        exit 0; \
+	    fi; \
+	fi
+endef
+
+test-bench-torch2: $(B)/bench_train
+	@$(call torch2_ready,test-bench-torch2); \
+	mkdir -p $(B)/bench_check && $(B)/bench_train --check $(B)/bench_check --torch2-python $(TORCH2_PYTHON) --require-torch2
+
+TEST_EXTRA += test-bench-torch2
