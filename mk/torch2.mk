@@ -6,6 +6,12 @@
 #                               about 5 GB the first time, nvidia-* wheels
 #                               included)
 #   make print-torch2-python    its python (the variable TORCH2_PYTHON)
+#   test-transformers           (in make test) ligo's --hf export loaded by
+#                               transformers' own GPT2LMHeadModel,
+#                               BertForMaskedLM and ViTForImageClassification
+#                               (tests/torch/test_transformers.py); skipped
+#                               when the environment is absent, except under
+#                               CI=true, where it is created first
 #   test-bench-torch2           (in make test) bench_train --check: ligo's
 #                               loss before and after one AdamW step equals
 #                               PyTorch 1.13's, PyTorch 2's eager and
@@ -15,7 +21,7 @@
 # The environment is ${XDG_CACHE_HOME:-$HOME/.cache}/ligo/venv-<first 12 hex
 # of sha256(TORCH2_REQ)>, outside the clone; LIGO_TORCH2_VENV overrides it.
 
-.PHONY: torch2-env print-torch2-python test-bench-torch2
+.PHONY: torch2-env print-torch2-python test-transformers test-bench-torch2
 
 TORCH2_REQ    ?= tools/requirements-torch2.txt
 TORCH2_ENV     = bash tools/torch2_env.sh
@@ -40,8 +46,12 @@ define torch2_ready
 	fi
 endef
 
+test-transformers: $(B)/ligo $(B)/ligo_dump
+	@$(call torch2_ready,test-transformers); \
+	$(TORCH2_PYTHON) tests/torch/test_transformers.py --build $(B)
+
 test-bench-torch2: $(B)/bench_train
 	@$(call torch2_ready,test-bench-torch2); \
 	mkdir -p $(B)/bench_check && $(B)/bench_train --check $(B)/bench_check --torch2-python $(TORCH2_PYTHON) --require-torch2
 
-TEST_EXTRA += test-bench-torch2
+TEST_EXTRA += test-transformers test-bench-torch2
