@@ -1,5 +1,6 @@
 /* bench/train_speed.c: ligo's full GPT training step (forward, backward,
- * clipping, AdamW) against the same model in plain PyTorch.
+ * clipping, AdamW) against the same model in plain PyTorch: Debian's 1.13,
+ * and PyTorch 2 from PyPI eager and with torch.compile.
  *
  *   make bench-train        (or: build/bench_train [options])
  *
@@ -8,24 +9,42 @@
  * counters, % of the FMA peak measured in the same run (as bench/gemm.c
  * does; before and after the runs, the higher of the two), peak memory (persistent arena + scratch high-water + the largest
  * GEMM packing buffers, i.e. what the step holds) and a per-op time
- * breakdown from ligo_profile_* over a few extra steps. When
- * /usr/bin/python3 imports torch, bench/torch_gpt.py runs the same model
- * (same init scheme, shapes, AdamW, clipping) in the same invocation, so
- * the ratio ligo/torch comes from one run. The last line is one JSON object.
+ * breakdown from ligo_profile_* over a few extra steps. bench/torch_gpt.py
+ * runs the same model (same init scheme, shapes, AdamW, clipping) in the
+ * same invocation, so the ratios ligo/torch come from one run: with
+ * /usr/bin/python3 when it imports torch (Debian's python3-torch, 1.13),
+ * and with the python of the PyTorch 2 environment (make torch2-env;
+ * tools/torch2_env.sh) eager and with --compile. Each PyTorch runs at its
+ * best thread setting for the thread count: torch.set_num_threads alone,
+ * with OMP_NUM_THREADS and MKL_NUM_THREADS set too, and with
+ * OMP_WAIT_POLICY=PASSIVE as well (--torch-env). The last line is one JSON
+ * object.
  *
  * Options: --configs S,M,L,XL  --threads 1,2  --steps 20  --warmup 3
  *          --no-torch  --no-peak  --torch-script PATH
+ *          --no-torch1 / --no-torch2 / --no-compile   leave out PyTorch
+ *                        1.13 / PyTorch 2 / PyTorch 2's compiled runs
+ *          --torch2-python PATH   PyTorch 2's python (default: the one
+ *                        tools/torch2_env.sh --print-python names)
+ *          --torch-env tune|all|plain   tune (default): before the rounds,
+ *                        each PyTorch runs --tune-steps steps (5) under
+ *                        each of the three thread settings and keeps the
+ *                        fastest for the rounds; all: every round runs all
+ *                        three and takes the fastest; plain:
+ *                        torch.set_num_threads only
  *          --ops         per-op forward/backward milliseconds on stderr
- *          --rounds N    alternate ligo and torch runs N times (1..9) and
- *                        report each side's median: on a shared machine
+ *          --rounds N    alternate ligo and every PyTorch N times (1..9)
+ *                        and report each one's median: on a shared machine
  *                        the speed drifts over tens of seconds
  *          --fit-steps N LiGO fitting steps timed per config (10; 0: none):
  *                        the operator's step (small model of half the
  *                        layers, width and heads) against a plain step
  *          --check DIR   write weights and a batch of config S to DIR,
  *                        compute the loss before and after one step, and
- *                        compare with torch_gpt.py --check (exit 1 if
- *                        they differ by more than 1e-4 relative). */
+ *                        compare with torch_gpt.py --check under every
+ *                        PyTorch there is (1.13, 2 eager, 2 compiled; exit
+ *                        1 if one differs by more than 1e-4 relative)
+ *          --require-torch2  with --check: fail when PyTorch 2 is missing */
 #define _POSIX_C_SOURCE 200809L
 #define LIGO_IMPLEMENTATION
 #include "../ligo.h"
@@ -221,8 +240,10 @@ static const char *cat_names[CAT_COUNT] = {"gemm", "attention", "layernorm", "ge
 typedef struct bench_result {
     double tok_s, gflops, pct_peak, mem_mb, arena_mb, step_ms, flops_step;
     double cat[CAT_COUNT]; /* fractions of the step */
-    double torch_tok_s, torch_mem_mb, torch_pct_peak;
-    int have_torch;
+    /* PyTorch 1.13, PyTorch 2 eager, PyTorch 2 compiled (TV_*): tok/s, peak
+     * MB, % of the FMA peak, and the thread setting (TS_*) they ran with */
+    double t_tok_s[3], t_mem_mb[3], t_pct_peak[3];
+    int t_have[3], t_setting[3];
     /* LiGO fitting step against a plain step (means over the timed steps) */
     double plain_mean_ms, fit_ms, fit_flops_step;
     int have_fit;
@@ -425,37 +446,143 @@ static void bench_ligo_forked(const bench_cfg *bc, int nth, int steps, int warmu
 
 /* ------------------------------------------------------------ torch */
 
-static int bench_have_torch(void) {
-    return system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+/* The PyTorch runs: Debian's 1.13 eager, PyTorch 2 eager, PyTorch 2 with
+ * torch.compile. */
+enum { TV_T1, TV_T2, TV_T2C, TV_COUNT };
+static const char *tv_key[TV_COUNT] = {"torch", "torch2_eager", "torch2_compiled"};
+static const char *tv_label[TV_COUNT] = {"torch 1.13", "torch 2 eager", "torch 2 compiled"};
+static const char *tv_python[TV_COUNT] = {"/usr/bin/python3", NULL, NULL};
+static char tv_version[TV_COUNT][64];
+static int tv_use[TV_COUNT];
+
+/* Thread settings tried for each PyTorch run, n = the thread count:
+ * set_num_threads(n) alone (the environment's OpenMP/MKL variables
+ * removed), OMP_NUM_THREADS = MKL_NUM_THREADS = n too, and those with
+ * OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of spinning). */
+enum { TS_SET, TS_OMP, TS_PASSIVE, TS_COUNT };
+static const char *ts_key[TS_COUNT] = {"set_num_threads", "omp_mkl", "omp_mkl_passive"};
+static const char ts_char[TS_COUNT] = {'s', 'o', 'p'};
+enum { TE_TUNE, TE_ALL, TE_PLAIN };
+static int bench_torch_env = TE_TUNE; /* --torch-env */
+static int bench_tune_steps = 5;      /* --tune-steps */
+
+static void bench_ts_env(int s, int nth, char *buf, size_t n) {
+    if (s == TS_SET) snprintf(buf, n, "env -u OMP_NUM_THREADS -u MKL_NUM_THREADS -u OMP_WAIT_POLICY");
+    else if (s == TS_OMP) snprintf(buf, n, "env -u OMP_WAIT_POLICY OMP_NUM_THREADS=%d MKL_NUM_THREADS=%d", nth, nth);
+    else snprintf(buf, n, "env OMP_NUM_THREADS=%d MKL_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE", nth, nth);
 }
 
-/* Runs torch_gpt.py for one config; reads its last JSON line. */
-static int bench_torch(const char *script, const bench_cfg *bc, int nth, int steps, int warmup, bench_result *r) {
-    char cmd[1024], line[4096], last[4096];
-    FILE *f;
-    const char *s;
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --config %s --threads %d --steps %d --warmup %d 2>&1", script,
-             bc->name, nth, steps, warmup);
-    f = popen(cmd, "r");
+/* Runs cmd, echoes its non-JSON lines to stderr, keeps the last JSON line. */
+static int bench_run_json(const char *cmd, char *last, size_t n) {
+    char line[4096];
+    FILE *f = popen(cmd, "r");
     if (!f) return 0;
     last[0] = '\0';
     while (fgets(line, sizeof line, f)) {
-        if (line[0] == '{') snprintf(last, sizeof last, "%s", line);
+        if (line[0] == '{') snprintf(last, n, "%s", line);
         else fputs(line, stderr);
     }
-    if (pclose(f) != 0 || !last[0]) return 0;
-    s = strstr(last, "\"tokens_per_s\":");
-    if (!s) return 0;
-    r->torch_tok_s = atof(s + 15);
-    s = strstr(last, "\"peak_mb\":");
-    r->torch_mem_mb = s ? atof(s + 10) : 0.0;
-    r->have_torch = 1;
-    return 1;
+    return pclose(f) == 0 && last[0];
+}
+
+static double bench_json_num(const char *json, const char *key, double dflt) {
+    char pat[64];
+    const char *s;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    s = strstr(json, pat);
+    return s ? atof(s + strlen(pat)) : dflt;
+}
+
+/* The torch version a python imports, into out; 0 if it does not import
+ * one, or (min_major > 1) one older than min_major. */
+static int bench_torch_version(const char *python, int min_major, char *out, size_t n) {
+    char cmd[1200], last[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s -c 'import json, torch; print(json.dumps({\"v\": torch.__version__}))' 2>/dev/null", python);
+    if (!bench_run_json(cmd, last, sizeof last)) return 0;
+    {
+        const char *s = strstr(last, "\"v\": \"");
+        size_t k = 0;
+        if (!s) return 0;
+        s += 6;
+        while (s[k] && s[k] != '"' && k + 1 < n) {
+            out[k] = s[k];
+            k++;
+        }
+        out[k] = '\0';
+    }
+    return atoi(out) >= min_major;
+}
+
+/* The PyTorch 2 environment's python (tools/torch2_env.sh --print-python),
+ * when the environment is complete. */
+static const char *bench_default_torch2_python(void) {
+    static char path[1024];
+    FILE *f = popen("bash tools/torch2_env.sh --check 2>/dev/null && bash tools/torch2_env.sh --print-python 2>/dev/null", "r");
+    size_t k;
+    if (!f) return NULL;
+    if (!fgets(path, sizeof path, f)) path[0] = '\0';
+    pclose(f);
+    k = strlen(path);
+    while (k > 0 && (path[k - 1] == '\n' || path[k - 1] == ' ')) path[--k] = '\0';
+    return path[0] ? path : NULL;
+}
+
+/* Runs torch_gpt.py for one config under PyTorch tv and thread setting ts;
+ * reads its last JSON line. */
+static int bench_torch(const char *script, int tv, int ts, const bench_cfg *bc, int nth, int steps, int warmup,
+                       double *tok_s, double *mem_mb) {
+    char env[256], cmd[2048], last[4096];
+    bench_ts_env(ts, nth, env, sizeof env);
+    snprintf(cmd, sizeof cmd, "%s %s %s --config %s --threads %d --steps %d --warmup %d%s 2>&1", env, tv_python[tv],
+             script, bc->name, nth, steps, warmup, tv == TV_T2C ? " --compile" : "");
+    if (!bench_run_json(cmd, last, sizeof last)) {
+        fprintf(stderr, "bench_train: %s failed (%s, %d thread%s, %s)\n", tv_label[tv], bc->name, nth,
+                nth > 1 ? "s" : "", ts_key[ts]);
+        return 0;
+    }
+    *tok_s = bench_json_num(last, "tokens_per_s", 0.0);
+    *mem_mb = bench_json_num(last, "peak_mb", 0.0);
+    return *tok_s > 0;
+}
+
+/* One round's run of PyTorch tv: under its tuned setting (setting >= 0),
+ * or under every setting, the fastest kept. */
+static void bench_torch_round(const char *script, int tv, int setting, const bench_cfg *bc, int nth, int steps,
+                              int warmup, bench_result *r) {
+    int s;
+    r->t_have[tv] = 0;
+    for (s = 0; s < TS_COUNT; s++) {
+        double tok = 0.0, mem = 0.0;
+        if (setting >= 0 && s != setting) continue;
+        if (!bench_torch(script, tv, s, bc, nth, steps, warmup, &tok, &mem)) continue;
+        if (!r->t_have[tv] || tok > r->t_tok_s[tv]) {
+            r->t_have[tv] = 1;
+            r->t_tok_s[tv] = tok;
+            r->t_mem_mb[tv] = mem;
+            r->t_setting[tv] = s;
+        }
+    }
+}
+
+/* --torch-env tune: the fastest setting over --tune-steps steps; -1 if
+ * PyTorch tv failed under every setting. */
+static int bench_torch_tune(const char *script, int tv, const bench_cfg *bc, int nth, int warmup) {
+    int s, best = -1;
+    double best_tok = 0.0;
+    for (s = 0; s < TS_COUNT; s++) {
+        double tok = 0.0, mem = 0.0;
+        if (!bench_torch(script, tv, s, bc, nth, bench_tune_steps, warmup, &tok, &mem)) continue;
+        fprintf(stderr, "bench_train: %s, %d thread%s, %s %s: %.0f tok/s\n", bc->name, nth, nth > 1 ? "s" : "",
+                tv_label[tv], ts_key[s], tok);
+        if (best < 0 || tok > best_tok) best = s, best_tok = tok;
+    }
+    return best;
 }
 
 /* ------------------------------------------------------------ check */
 
-static int bench_check(const char *dir, const char *script) {
+static int bench_check(const char *dir, const char *script, int require_torch2) {
     const bench_cfg *bc = &bench_cfgs[0];
     ligo_ctx *ctx = ligo_ctx_new(NULL);
     ligo_config cfg = bench_config(bc);
@@ -468,11 +595,8 @@ static int bench_check(const char *dir, const char *script) {
     int32_t in[16 * 64], tg[16 * 64];
     float fin[16 * 64], ftg[16 * 64], loss0, loss1;
     int64_t i, shape[2];
-    char path[1024], cmd[2048], line[4096], last[4096];
-    double t_loss0 = 0, t_loss1 = 0;
-    FILE *f;
-    const char *s;
-    int ok;
+    char path[1024], cmd[2048], last[4096];
+    int ok = 1, tv, n_checked = 0;
     if (!ctx) return 1;
     ligo_set_grad_reuse(ctx, 1); /* as the timed runs */
     m = ligo_model_new(ctx, &cfg);
@@ -505,26 +629,40 @@ static int bench_check(const char *dir, const char *script) {
     bt.targets = tg;
     loss0 = bench_step(ctx, m, o, &bt, NULL);
     loss1 = bench_step(ctx, m, o, &bt, NULL);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --check %s --config S 2>&1", script, path);
-    f = popen(cmd, "r");
-    if (!f) return 1;
-    last[0] = '\0';
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '{') snprintf(last, sizeof last, "%s", line);
-        else fputs(line, stderr);
+    for (tv = 0; tv < TV_COUNT; tv++) {
+        double t_loss0, t_loss1;
+        int same;
+        if (!tv_use[tv]) {
+            if (tv != TV_T1 && require_torch2) {
+                printf("check: %s: no PyTorch 2 environment (%s; make torch2-env)\n", tv_label[tv],
+                       tv_python[tv] ? tv_python[tv] : "no python");
+                ok = 0;
+            } else {
+                printf("check: %s: left out or not there, skipped\n", tv_label[tv]);
+            }
+            continue;
+        }
+        snprintf(cmd, sizeof cmd, "%s %s --check %s --config S%s 2>&1", tv_python[tv], script, path,
+                 tv == TV_T2C ? " --compile" : "");
+        if (!bench_run_json(cmd, last, sizeof last)) {
+            printf("check: %s: torch_gpt.py --check failed\n", tv_label[tv]);
+            ok = 0;
+            continue;
+        }
+        t_loss0 = bench_json_num(last, "loss0", 0.0);
+        t_loss1 = bench_json_num(last, "loss1", 0.0);
+        same = fabs(t_loss0 - loss0) <= 1e-4 * fabs(t_loss0) && fabs(t_loss1 - loss1) <= 1e-4 * fabs(t_loss1);
+        printf("check (config S, same weights and batch): loss before a step ligo %.6f %s %.6f; "
+               "after one AdamW step ligo %.6f %s %.6f: %s\n",
+               (double)loss0, tv_label[tv], t_loss0, (double)loss1, tv_label[tv], t_loss1, same ? "same" : "DIFFERENT");
+        ok = ok && same;
+        n_checked++;
     }
-    if (pclose(f) != 0 || !last[0]) {
-        fprintf(stderr, "bench_train: torch_gpt.py --check failed\n");
-        return 1;
+    if (n_checked == 0) {
+        printf("check: no PyTorch to compare with\n");
+        ok = 0;
     }
-    s = strstr(last, "\"loss0\":");
-    if (s) t_loss0 = atof(s + 8);
-    s = strstr(last, "\"loss1\":");
-    if (s) t_loss1 = atof(s + 8);
-    ok = fabs(t_loss0 - loss0) <= 1e-4 * fabs(t_loss0) && fabs(t_loss1 - loss1) <= 1e-4 * fabs(t_loss1);
-    printf("check (config S, same weights and batch): loss before a step ligo %.6f torch %.6f; "
-           "after one AdamW step ligo %.6f torch %.6f: %s\n",
-           (double)loss0, t_loss0, (double)loss1, t_loss1, ok ? "same" : "DIFFERENT");
+    printf("check: %d PyTorch run%s compared: %s\n", n_checked, n_checked == 1 ? "" : "s", ok ? "all the same" : "FAILED");
     ligo_ctx_free(ctx);
     return ok ? 0 : 1;
 }
@@ -544,8 +682,9 @@ static void bench_parse_list(const char *s, char out[][8], int *n, int max) {
 
 int main(int argc, char **argv) {
     char cfg_names[BENCH_NCFG][8], th_names[4][8];
-    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_torch = 1, use_peak = 1, rounds = 1, i, k, c, threads[4];
-    const char *script = "bench/torch_gpt.py", *check_dir = NULL;
+    int n_cfg = 0, n_th = 0, steps = 20, warmup = 3, use_peak = 1, rounds = 1, i, k, c, tv, threads[4];
+    int want[TV_COUNT] = {1, 1, 1}, require_torch2 = 0, any_torch = 0;
+    const char *script = "bench/torch_gpt.py", *check_dir = NULL, *torch2_python = NULL;
     static bench_result res[BENCH_NCFG][4];
     const bench_cfg *sel[BENCH_NCFG];
     double peak[4], peak_before[4];
@@ -557,7 +696,22 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) bench_parse_list(argv[++i], th_names, &n_th, 4);
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else if (!strcmp(argv[i], "--no-torch")) want[TV_T1] = want[TV_T2] = want[TV_T2C] = 0;
+        else if (!strcmp(argv[i], "--no-torch1")) want[TV_T1] = 0;
+        else if (!strcmp(argv[i], "--no-torch2")) want[TV_T2] = want[TV_T2C] = 0;
+        else if (!strcmp(argv[i], "--no-compile")) want[TV_T2C] = 0;
+        else if (!strcmp(argv[i], "--torch2-python") && i + 1 < argc) torch2_python = argv[++i];
+        else if (!strcmp(argv[i], "--require-torch2")) require_torch2 = 1;
+        else if (!strcmp(argv[i], "--torch-env") && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "tune")) bench_torch_env = TE_TUNE;
+            else if (!strcmp(v, "all")) bench_torch_env = TE_ALL;
+            else if (!strcmp(v, "plain")) bench_torch_env = TE_PLAIN;
+            else {
+                fprintf(stderr, "bench_train: --torch-env is tune, all or plain, not %s\n", v);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--tune-steps") && i + 1 < argc) bench_tune_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--ops")) bench_show_ops = 1;
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--fit-steps") && i + 1 < argc) bench_fit_steps = atoi(argv[++i]);
@@ -566,17 +720,36 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--check") && i + 1 < argc) check_dir = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--configs S,M,L,XL] [--threads 1,2] [--steps 20] [--warmup 3] [--no-torch] [--no-peak] [--ops] [--fit-steps 10] [--rounds 1]\n"
-                            "       [--torch-script bench/torch_gpt.py] [--check DIR]\n", argv[0]);
+                            "       [--no-torch1] [--no-torch2] [--no-compile] [--torch2-python PATH] [--torch-env tune|all|plain] [--tune-steps 5]\n"
+                            "       [--torch-script bench/torch_gpt.py] [--check DIR [--require-torch2]]\n", argv[0]);
             return 2;
         }
     }
     if (steps < 1) steps = 1;
+    if (bench_tune_steps < 1) bench_tune_steps = 1;
     if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
         fprintf(stderr, "bench_train: --rounds must be 1..%d\n", BENCH_MAX_ROUNDS);
         return 2;
     }
     if (warmup < 0) warmup = 0;
-    if (check_dir) return bench_check(check_dir, script);
+    /* which PyTorch runs there are */
+    if (!torch2_python) torch2_python = bench_default_torch2_python();
+    tv_python[TV_T2] = tv_python[TV_T2C] = torch2_python;
+    for (tv = 0; tv < TV_COUNT; tv++) {
+        tv_use[tv] = 0;
+        if (!want[tv] || !tv_python[tv]) continue;
+        if (tv == TV_T2C && tv_use[TV_T2]) {
+            tv_use[tv] = 1;
+            snprintf(tv_version[tv], sizeof tv_version[tv], "%s", tv_version[TV_T2]);
+            continue;
+        }
+        tv_use[tv] = bench_torch_version(tv_python[tv], tv == TV_T1 ? 1 : 2, tv_version[tv], sizeof tv_version[tv]);
+        if (!tv_use[tv])
+            printf("%s: %s does not import %s; no %s figures\n", tv_label[tv], tv_python[tv],
+                   tv == TV_T1 ? "torch" : "torch 2 (make torch2-env)", tv_label[tv]);
+    }
+    if (check_dir) return bench_check(check_dir, script, require_torch2);
+    for (tv = 0; tv < TV_COUNT; tv++) any_torch |= tv_use[tv];
     for (c = 0; c < n_cfg; c++) {
         sel[c] = NULL;
         for (k = 0; k < BENCH_NCFG; k++)
@@ -593,10 +766,6 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (use_torch && !bench_have_torch()) {
-        printf("torch: /usr/bin/python3 cannot import torch; ligo figures only\n");
-        use_torch = 0;
-    }
     pctx = ligo_ctx_new(NULL);
     if (!pctx) bench_die(NULL, "context");
     for (k = 0; k < n_th; k++) {
@@ -610,23 +779,37 @@ int main(int argc, char **argv) {
     for (c = 0; c < n_cfg; c++) {
         for (k = 0; k < n_th; k++) {
             bench_result rr[BENCH_MAX_ROUNDS];
-            double lt[BENCH_MAX_ROUNDS], tt[BENCH_MAX_ROUNDS];
-            int q, nt = 0, fit_steps = bench_fit_steps;
+            double lt[BENCH_MAX_ROUNDS], tt[TV_COUNT][BENCH_MAX_ROUNDS];
+            int q, nt[TV_COUNT] = {0, 0, 0}, setting[TV_COUNT], fit_steps = bench_fit_steps;
+            /* each PyTorch's thread setting for this config and thread count */
+            for (tv = 0; tv < TV_COUNT; tv++) {
+                setting[tv] = bench_torch_env == TE_PLAIN ? TS_SET : bench_torch_env == TE_ALL ? -1 : TS_SET;
+                if (tv_use[tv] && bench_torch_env == TE_TUNE) {
+                    setting[tv] = bench_torch_tune(script, tv, sel[c], threads[k], warmup);
+                    if (setting[tv] < 0) fprintf(stderr, "bench_train: %s failed under every thread setting\n", tv_label[tv]);
+                }
+            }
             for (q = 0; q < rounds; q++) {
                 memset(&rr[q], 0, sizeof rr[q]);
                 bench_fit_steps = q == rounds - 1 ? fit_steps : 0; /* the fitting step in the last round */
                 bench_ligo_forked(sel[c], threads[k], steps, warmup, 0.0, &rr[q]);
-                if (use_torch) bench_torch(script, sel[c], threads[k], steps, warmup, &rr[q]);
                 fprintf(stderr, "bench_train: %s, %d thread%s, round %d: ligo %.0f tok/s", sel[c]->name, threads[k],
                         threads[k] > 1 ? "s" : "", q + 1, rr[q].tok_s);
-                if (rr[q].have_torch) fprintf(stderr, ", torch %.0f tok/s", rr[q].torch_tok_s);
+                for (tv = 0; tv < TV_COUNT; tv++) {
+                    if (!tv_use[tv] || (bench_torch_env == TE_TUNE && setting[tv] < 0)) continue;
+                    bench_torch_round(script, tv, setting[tv], sel[c], threads[k], steps, warmup, &rr[q]);
+                    if (rr[q].t_have[tv]) {
+                        fprintf(stderr, ", %s %.0f tok/s (%s)", tv_label[tv], rr[q].t_tok_s[tv], ts_key[rr[q].t_setting[tv]]);
+                        tt[tv][nt[tv]++] = rr[q].t_tok_s[tv];
+                    }
+                }
                 fprintf(stderr, "\n");
                 lt[q] = rr[q].tok_s;
-                if (rr[q].have_torch) tt[nt++] = rr[q].torch_tok_s;
             }
             bench_fit_steps = fit_steps;
             /* each side's median over the rounds: ligo's figures from its
-             * median round, torch's median tok/s */
+             * median round, each PyTorch's median tok/s and that round's
+             * memory and setting */
             qsort(lt, (size_t)rounds, sizeof lt[0], bench_cmp);
             for (q = 0; q < rounds; q++)
                 if (rr[q].tok_s == lt[rounds / 2]) break;
@@ -635,12 +818,18 @@ int main(int argc, char **argv) {
             res[c][k].plain_mean_ms = rr[rounds - 1].plain_mean_ms;
             res[c][k].fit_ms = rr[rounds - 1].fit_ms;
             res[c][k].fit_flops_step = rr[rounds - 1].fit_flops_step;
-            if (nt > 0) {
-                qsort(tt, (size_t)nt, sizeof tt[0], bench_cmp);
-                res[c][k].have_torch = 1;
-                res[c][k].torch_tok_s = tt[nt / 2];
+            for (tv = 0; tv < TV_COUNT; tv++) {
+                bench_result *r = &res[c][k];
+                r->t_have[tv] = 0;
+                if (nt[tv] == 0) continue;
+                qsort(tt[tv], (size_t)nt[tv], sizeof tt[tv][0], bench_cmp);
+                r->t_have[tv] = 1;
+                r->t_tok_s[tv] = tt[tv][nt[tv] / 2];
                 for (q = 0; q < rounds; q++)
-                    if (rr[q].have_torch && rr[q].torch_tok_s == tt[nt / 2]) res[c][k].torch_mem_mb = rr[q].torch_mem_mb;
+                    if (rr[q].t_have[tv] && rr[q].t_tok_s[tv] == r->t_tok_s[tv]) {
+                        r->t_mem_mb[tv] = rr[q].t_mem_mb[tv];
+                        r->t_setting[tv] = rr[q].t_setting[tv];
+                    }
             }
         }
     }
@@ -662,24 +851,41 @@ int main(int argc, char **argv) {
     printf("\nstep = zero grads, forward, backward, clip to norm 1, AdamW; median of %d steps after %d warm-up", steps,
            warmup);
     if (rounds > 1) printf("; each side's median of %d alternating rounds", rounds);
-    printf("\n\n");
-    printf("%-3s %3s | %9s %8s %7s %6s %8s | %9s %8s %7s | breakdown %% (gemm attn ln gelu xent opt other; gemm includes fused bias and GELU)\n", "cfg",
-           "thr", "tok/s", "step ms", "GFLOP/s", "%peak", "mem MB", "torch", "torch MB", "ratio");
+    printf("\n");
+    if (any_torch) {
+        printf("PyTorch:");
+        for (tv = 0; tv < TV_COUNT; tv++)
+            if (tv_use[tv]) printf(" %s = %s %s%s;", tv_label[tv], tv_python[tv], tv_version[tv], tv == TV_T2C ? " torch.compile" : "");
+        printf("\nthread setting (the letter after each PyTorch's tok/s): s = set_num_threads only, o = OMP/MKL_NUM_THREADS "
+               "too, p = and OMP_WAIT_POLICY=PASSIVE; %s\n",
+               bench_torch_env == TE_TUNE ? "the fastest of the three in a tuning run before the rounds"
+               : bench_torch_env == TE_ALL ? "the fastest of the three in each round" : "set_num_threads only");
+    }
+    printf("\n%-3s %3s | %9s %8s %7s %6s %8s |", "cfg", "thr", "tok/s", "step ms", "GFLOP/s", "%peak", "mem MB");
+    for (tv = 0; tv < TV_COUNT; tv++)
+        if (tv_use[tv])
+            printf(" %11s %8s %7s |", tv == TV_T1 ? "t1.13 tok/s" : tv == TV_T2 ? "t2 tok/s" : "t2c tok/s",
+                   tv == TV_T1 ? "MB" : tv == TV_T2 ? "t2 MB" : "t2c MB", "ratio");
+    printf(" breakdown %% (gemm attn ln gelu xent opt other; gemm includes fused bias and GELU)\n");
     for (c = 0; c < n_cfg; c++) {
         for (k = 0; k < n_th; k++) {
             bench_result *r = &res[c][k];
             int q;
             r->pct_peak = peak[k] > 0 ? 100.0 * r->gflops / peak[k] : 0.0;
-            if (r->have_torch)
-                r->torch_pct_peak =
-                    peak[k] > 0 ? 100.0 * r->flops_step * r->torch_tok_s / (double)(sel[c]->B * sel[c]->T) * 1e-9 / peak[k]
-                                : 0.0;
             printf("%-3s %3d | %9.0f %8.2f %7.1f %5.1f%% %8.1f |", sel[c]->name, threads[k], r->tok_s, r->step_ms,
                    r->gflops, r->pct_peak, r->mem_mb);
-            if (r->have_torch)
-                printf(" %9.0f %8.1f %6.2fx |", r->torch_tok_s, r->torch_mem_mb, r->tok_s / r->torch_tok_s);
-            else
-                printf(" %9s %8s %7s |", "-", "-", "-");
+            for (tv = 0; tv < TV_COUNT; tv++) {
+                if (!tv_use[tv]) continue;
+                if (r->t_have[tv]) {
+                    r->t_pct_peak[tv] = peak[k] > 0 ? 100.0 * r->flops_step * r->t_tok_s[tv] /
+                                                          (double)(sel[c]->B * sel[c]->T) * 1e-9 / peak[k]
+                                                    : 0.0;
+                    printf(" %9.0f %c %8.1f %6.2fx |", r->t_tok_s[tv], ts_char[r->t_setting[tv]], r->t_mem_mb[tv],
+                           r->tok_s / r->t_tok_s[tv]);
+                } else {
+                    printf(" %11s %8s %7s |", "-", "-", "-");
+                }
+            }
             for (q = 0; q < CAT_COUNT; q++) printf(" %4.1f", 100.0 * r->cat[q]);
             printf("\n");
         }
@@ -697,8 +903,12 @@ int main(int argc, char **argv) {
                        r->fit_ms / r->plain_mean_ms, r->fit_flops_step / (r->fit_ms * 1e-3) * 1e-9);
             }
     }
-    printf("\n{\"bench\":\"train_speed\",\"steps\":%d,\"peak_gflops\":{", steps);
+    printf("\n{\"bench\":\"train_speed\",\"steps\":%d,\"rounds\":%d,\"torch_env\":\"%s\",\"peak_gflops\":{", steps, rounds,
+           bench_torch_env == TE_TUNE ? "tune" : bench_torch_env == TE_ALL ? "all" : "plain");
     for (k = 0; k < n_th; k++) printf("%s\"%d\":%.2f", k ? "," : "", threads[k], peak[k]);
+    printf("},\"torch_versions\":{");
+    for (tv = 0, i = 0; tv < TV_COUNT; tv++)
+        if (tv_use[tv]) printf("%s\"%s\":\"%s\"", i++ ? "," : "", tv_key[tv], tv_version[tv]);
     printf("},\"runs\":[");
     for (c = 0; c < n_cfg; c++)
         for (k = 0; k < n_th; k++) {
@@ -708,11 +918,16 @@ int main(int argc, char **argv) {
                    "\"ligo_peak_mb\":%.1f,\"ligo_arena_mb\":%.1f,\"flops_per_step\":%.4g",
                    c || k ? "," : "", sel[c]->name, threads[k], r->tok_s, r->gflops, r->pct_peak, r->mem_mb,
                    r->arena_mb, r->flops_step);
-            if (r->have_torch)
-                printf(",\"torch_tok_s\":%.1f,\"torch_pct_peak\":%.1f,\"torch_peak_mb\":%.1f,\"ratio\":%.3f",
-                       r->torch_tok_s, r->torch_pct_peak, r->torch_mem_mb, r->tok_s / r->torch_tok_s);
-            else
-                printf(",\"torch_tok_s\":null,\"ratio\":null");
+            /* PyTorch 1.13 keeps its old keys (torch_tok_s, ratio, ...) */
+            for (tv = 0; tv < TV_COUNT; tv++) {
+                const char *key = tv_key[tv];
+                if (r->t_have[tv])
+                    printf(",\"%s_tok_s\":%.1f,\"%s_pct_peak\":%.1f,\"%s_peak_mb\":%.1f,\"%s%sratio\":%.3f,\"%s_setting\":\"%s\"",
+                           key, r->t_tok_s[tv], key, r->t_pct_peak[tv], key, r->t_mem_mb[tv], tv == TV_T1 ? "" : key,
+                           tv == TV_T1 ? "" : "_", r->tok_s / r->t_tok_s[tv], key, ts_key[r->t_setting[tv]]);
+                else
+                    printf(",\"%s_tok_s\":null,\"%s%sratio\":null", key, tv == TV_T1 ? "" : key, tv == TV_T1 ? "" : "_");
+            }
             if (r->have_fit)
                 printf(",\"plain_step_ms_mean\":%.2f,\"fit_step_ms\":%.2f,\"fit_ratio\":%.3f", r->plain_mean_ms,
                        r->fit_ms, r->fit_ms / r->plain_mean_ms);
