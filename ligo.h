@@ -1,5 +1,5 @@
 /* ligo.h - train transformers on a CPU and grow them with LiGO.
- * Version 0.1.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
+ * Version 0.2.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
  * Public domain-style permissive use: see LICENSE.
  *
  * ligo is a single-header C99 library: float32 tensors, reverse-mode
@@ -144,9 +144,9 @@
 #include <stdint.h>
 
 #define LIGO_VERSION_MAJOR 0
-#define LIGO_VERSION_MINOR 1
+#define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
-#define LIGO_VERSION_STRING "0.1.0"
+#define LIGO_VERSION_STRING "0.2.0"
 
 /* LIGO_STATIC makes every function static to the translation unit that
  * defines LIGO_IMPLEMENTATION (unused ones raise no warning). */
@@ -1374,11 +1374,14 @@ typedef struct ligo_eval_result {
  * validation split (T predictions each; a final partial window dropped),
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
- * images, loss and accuracy. max_windows > 0 evaluates only that many windows
+ * images, loss and accuracy, B images per forward (T is not used). Batches
+ * are B windows of T (the order of ligo_batch and the trainer; before
+ * version 0.2.0 the two were (T, B)); a T longer than the model's context
+ * is LIGO_EINVAL naming it. max_windows > 0 evaluates only that many windows
  * (images), spread evenly over the split: item floor(i n / max_windows).
  * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
  * that gave it (out is filled all the same). */
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {
@@ -11940,7 +11943,7 @@ static ligo_status ligo__eval_finite(ligo_ctx *ctx, const ligo_eval_result *out,
                           isnan(out->loss) ? "nan" : out->loss > 0 ? "inf" : "-inf", (long long)out->count, where);
 }
 
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
@@ -11949,9 +11952,13 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!m || !d || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument");
-    if (B < 1 || B > (1 << 20) || (m->cfg.family != LIGO_VIT && (T < 1 || T > m->cfg.ctx_len)))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: B = %lld, T = %lld (want 1 <= B <= 2^20, 1 <= T <= %lld, "
-                              "the model's context)", (long long)B, (long long)T, (long long)m->cfg.ctx_len);
+    if (B < 1 || B > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: batch B is %lld (want 1 to 2^20)", (long long)B);
+    if (m->cfg.family != LIGO_VIT && T < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld (want at least 1)", (long long)T);
+    if (m->cfg.family != LIGO_VIT && T > m->cfg.ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld, longer than the model's context %lld",
+                              (long long)T, (long long)m->cfg.ctx_len);
     if (d->family != m->cfg.family)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
                               ligo_family_name(m->cfg.family));
@@ -12274,7 +12281,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         do_eval = last || (c->eval_every > 0 && tr->step % c->eval_every == 0);
         if (do_eval) {
             ligo_eval_result ev;
-            if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
+            if (ligo_evaluate(ctx, tr->model, tr->data, c->batch, c->ctx, c->eval_windows, &ev) != LIGO_OK) {
                 s = ctx->status;
                 if (s == LIGO_ENONFINITE) {
                     char prefix[64];

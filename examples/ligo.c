@@ -311,7 +311,7 @@ static int cmd_eval(int argc, char **argv) {
     if (ctxlen == 0 || m->cfg.family == LIGO_VIT) ctxlen = m->cfg.ctx_len;
     if (ligo_data_load(ctx, m->cfg.family, data, &d) != LIGO_OK) return fail("eval", ctx);
     t0 = ligo_time_sec();
-    if (ligo_evaluate(ctx, m, &d, ctxlen, batch, windows, &ev) != LIGO_OK) return fail("eval", ctx);
+    if (ligo_evaluate(ctx, m, &d, batch, ctxlen, windows, &ev) != LIGO_OK) return fail("eval", ctx);
     printf("{\"command\":\"eval\",\"ok\":true,\"family\":\"%s\",\"val_loss\":%.6f,", ligo_family_name(m->cfg.family),
            ev.loss);
     if (ev.accuracy >= 0) printf("\"val_accuracy\":%.6f,", ev.accuracy);
@@ -648,7 +648,7 @@ static int cmd_grow(int argc, char **argv) {
     if (op_out && (g->n > 0 || g->noise) && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
     big = ligo_grow_apply(ctx, g);
     if (!big) return fail("grow", ctx);
-    if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
+    if (ligo_evaluate(ctx, big, &d, batch, ctxlen, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
     e1 = e0;
     if (steps > 0) {
         tr = ligo_trainer_new(ctx, big, &d, &tc);

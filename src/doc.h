@@ -1,5 +1,5 @@
 /* ligo.h - train transformers on a CPU and grow them with LiGO.
- * Version 0.1.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
+ * Version 0.2.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
  * Public domain-style permissive use: see LICENSE.
  *
  * ligo is a single-header C99 library: float32 tensors, reverse-mode

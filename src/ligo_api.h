@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #define LIGO_VERSION_MAJOR 0
-#define LIGO_VERSION_MINOR 1
+#define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
-#define LIGO_VERSION_STRING "0.1.0"
+#define LIGO_VERSION_STRING "0.2.0"
 
 /* LIGO_STATIC makes every function static to the translation unit that
  * defines LIGO_IMPLEMENTATION (unused ones raise no warning). */
@@ -1125,11 +1125,14 @@ typedef struct ligo_eval_result {
  * validation split (T predictions each; a final partial window dropped),
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
- * images, loss and accuracy. max_windows > 0 evaluates only that many windows
+ * images, loss and accuracy, B images per forward (T is not used). Batches
+ * are B windows of T (the order of ligo_batch and the trainer; before
+ * version 0.2.0 the two were (T, B)); a T longer than the model's context
+ * is LIGO_EINVAL naming it. max_windows > 0 evaluates only that many windows
  * (images), spread evenly over the split: item floor(i n / max_windows).
  * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
  * that gave it (out is filled all the same). */
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {

@@ -8,6 +8,7 @@ void suite_gemm(void);
 void suite_graph(void);
 void suite_ops(void);
 void suite_nn(void);
+void suite_def(void);
 void suite_optim(void);
 void suite_data(void);
 void suite_io(void);
@@ -23,6 +24,7 @@ int main(void) {
     suite_graph();
     suite_ops();
     suite_nn();
+    suite_def();
     suite_optim();
     suite_data();
     suite_io();
