@@ -101,7 +101,7 @@ link-tests: ligo.h | $(B)
 	$(CC) $(STD) $(WARN) -O1 -DLIGO_NO_THREADS -DLIGO_NO_SIMD -o $(B)/link_nothreads tests/link/main.c tests/link/other.c -lm
 	$(PYTHON) tests/extract_quickstart.py ligo.h $(B)/quickstart.c
 	$(CC) $(STD) $(WARN) -O1 -o $(B)/quickstart $(B)/quickstart.c $(LDLIBS)
-	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && $(B)/quickstart
+	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && (cd $(B) && ./quickstart)
 	@echo "link-tests: C99, C++, LIGO_STATIC, LIGO_NO_THREADS and the quick start build and run"
 
 examples-smoke: $(EXAMPLES) $(B)/corpus.txt
