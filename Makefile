@@ -108,6 +108,9 @@ examples-smoke: $(EXAMPLES) $(B)/corpus.txt
 	$(B)/fit_line --quiet
 	$(B)/my_gpt $(B)/corpus.txt 150
 	$(B)/my_grow $(B)/corpus.txt $(B)
+	$(PYTHON) tests/extract_guide.py docs/guide.md $(B)/guide.c
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $(B)/guide $(B)/guide.c $(LDLIBS)
+	cd $(B) && ./guide
 	bash tests/tool_smoke.sh $(B)
 
 unit: $(B)/unit
