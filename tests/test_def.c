@@ -328,6 +328,44 @@ static void test_def_growth(void) {
     ligo_ctx_free(ctx);
 }
 
+/* A toy trained 12 steps in one run equals one stopped after 6, saved,
+ * and resumed into a fresh trainer (bitwise: weights and the last loss);
+ * the checkpoint does not resume into a trainer of another definition. */
+static void test_def_resume(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_config c = toy_cfg(&toy, 2, 8), other = toy_cfg(&toy_nores, 2, 8);
+    ligo_model *a = ligo_model_new(ctx, &c), *b = ligo_model_new(ctx, &c), *o = ligo_model_new(ctx, &other);
+    ligo_train_config tc = ligo_train_config_default();
+    ligo_trainer *ta, *tb, *tb2, *to;
+    ligo_data d;
+    const char *path = "build/test_def_resume.safetensors";
+    CHECK(a && b && o);
+    if (!a || !b || !o) return;
+    toy_data(ctx, &d);
+    ligo_model_init(a, 8);
+    ligo_model_init(b, 8);
+    tc.steps = 12, tc.batch = 4, tc.ctx = 8, tc.progress = 0, tc.eval_windows = 4;
+    ta = ligo_trainer_new(ctx, a, &d, &tc);
+    CHECK(ta && ligo_trainer_run(ctx, ta) == LIGO_OK);
+    tb = ligo_trainer_new(ctx, b, &d, &tc);
+    CHECK(tb != NULL);
+    if (!ta || !tb) return;
+    while (tb->step < 6) CHECK_STATUS(ligo_trainer_step(ctx, tb, NULL), LIGO_OK);
+    CHECK_STATUS(ligo_trainer_save(ctx, tb, path), LIGO_OK);
+    ligo_model_init(b, 99); /* the resumed trainer must bring the weights back */
+    tb2 = ligo_trainer_new(ctx, b, &d, &tc);
+    CHECK(tb2 && ligo_trainer_resume(ctx, tb2, path) == LIGO_OK && tb2->step == 6);
+    if (tb2) CHECK_STATUS(ligo_trainer_run(ctx, tb2), LIGO_OK);
+    CHECK(tb2 && tb2->step == 12 && memcmp(a->data, b->data, (size_t)a->n_floats * sizeof(float)) == 0 &&
+          tb2->last_loss == ta->last_loss);
+    to = ligo_trainer_new(ctx, o, &d, &tc);
+    CHECK(to != NULL);
+    if (to) CHECK_STATUS(ligo_trainer_resume(ctx, to, path), LIGO_EFORMAT);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "\"toy\"") != NULL, "%s", ligo_get_error(ctx));
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
 /* ----------------------------------------------------------- generation */
 
 static ligo_model *tiny_gpt(ligo_ctx *ctx, uint64_t seed) {
@@ -433,6 +471,7 @@ void suite_def(void) {
     RUN(test_def_loss_and_training);
     RUN(test_def_checkpoint);
     RUN(test_def_growth);
+    RUN(test_def_resume);
     RUN(test_generate_greedy);
     RUN(test_generate_sampling);
     RUN(test_generate_bad_input);
