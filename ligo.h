@@ -460,14 +460,15 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 #ifdef LIGO_OP_TESTS
 /* The test cases each op keeps beside its kernels (in its src/ops/ file),
  * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
- * tests draw each input U(-scale, scale) as a parameter, build the op with
- * run, and check it: backward against central differences, the output
- * against ref (a float64 recomputation) when ref is set, a NULL first
- * input, and that a node of the op is on the tape. */
+ * tests draw each input U(offset - scale, offset + scale) as a parameter
+ * (offset 0 unless the case gives one), build the op with run, and check
+ * it: backward against central differences, the output against ref (a
+ * float64 recomputation) when ref is set, a NULL first input, and that a
+ * node of the op is on the tape. */
 typedef struct ligo_op_case ligo_op_case;
 typedef struct ligo_op_input {
     int ndim;
-    int64_t shape[3];
+    int64_t shape[LIGO_MAX_DIMS];
     float scale;
 } ligo_op_input;
 struct ligo_op_case {
@@ -475,6 +476,7 @@ struct ligo_op_case {
     ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
     int n_in;
     ligo_op_input in[4];
+    float offset[4];  /* input k is drawn U(offset[k] - scale, offset[k] + scale) */
     int64_t i0, i1;   /* op-specific integers for run */
     int32_t ids[16];  /* ids or targets for run */
     int64_t n_ids;
@@ -523,7 +525,13 @@ typedef enum ligo_op {
     LIGO_OP_SCALE,         /* src/ops/scale.c */
     LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
+    LIGO_OP_SOFTMAX,       /* src/ops/softmax.c */
     LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
+    LIGO_OP_RELU,          /* src/ops/unary.c */
+    LIGO_OP_TANH,          /* src/ops/unary.c */
+    LIGO_OP_EXP,           /* src/ops/unary.c */
+    LIGO_OP_LOG,           /* src/ops/unary.c */
+    LIGO_OP_SQRT,          /* src/ops/unary.c */
     LIGO_OP_COUNT
 } ligo_op;
 
@@ -603,9 +611,28 @@ LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 /* Rows or columns [start, start + len) of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len);
 
+/* ---- src/ops/softmax.c */
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x);
+
 /* ---- src/ops/transpose.c */
 /* The transpose of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/unary.c */
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x);
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x);
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x);
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x);
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x);
 
 #endif /* LIGO_GEN_OPS_API_H */
 /* ==== end src/gen/ops_api.h ==== */
@@ -3653,7 +3680,13 @@ LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
 LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
 
 /* {name, required sources, flags, shape, forward, backward}, by ligo_op. */
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
@@ -3675,7 +3708,13 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
+    {"softmax", 1, 0, ligo__shape_SOFTMAX, ligo__fwd_SOFTMAX, ligo__bwd_SOFTMAX},
     {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
+    {"relu", 1, 0, ligo__shape_RELU, ligo__fwd_RELU, ligo__bwd_RELU},
+    {"tanh", 1, 0, ligo__shape_TANH, ligo__fwd_TANH, ligo__bwd_TANH},
+    {"exp", 1, 0, ligo__shape_EXP, ligo__fwd_EXP, ligo__bwd_EXP},
+    {"log", 1, 0, ligo__shape_LOG, ligo__fwd_LOG, ligo__bwd_LOG},
+    {"sqrt", 1, 0, ligo__shape_SQRT, ligo__fwd_SQRT, ligo__bwd_SQRT},
 };
 
 #ifdef LIGO_OP_TESTS
@@ -3697,7 +3736,13 @@ LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
     NULL,
     ligo__cases_ATTENTION,
@@ -3717,7 +3762,13 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
+    ligo__cases_SOFTMAX,
     ligo__cases_TRANSPOSE,
+    ligo__cases_RELU,
+    ligo__cases_TANH,
+    ligo__cases_EXP,
+    ligo__cases_LOG,
+    ligo__cases_SQRT,
 };
 #endif
 
@@ -6107,6 +6158,126 @@ LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/slice.c ==== */
 
+/* ==== begin src/ops/softmax.c ==== */
+/* ops/softmax.c: softmax over the last dim. x (R, C) (any leading dims)
+ * -> y of x's shape, each row
+ *   y = e^(x - max x) / sum e^(x - max x),
+ *   dx = y * (dy - sum(dy * y)).
+ * Entries of -inf (a mask) get probability 0; a row of only -inf gives NaN,
+ * as PyTorch's. Backward reads y (the output). Threaded over rows; each
+ * row is computed alone. */
+
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
+
+typedef struct ligo__softmax_job {
+    const float *x, *y, *g;
+    float *dst; /* forward: y; backward: dx */
+    int64_t R, C;
+    int fresh;  /* backward: dx is new, store instead of adding */
+} ligo__softmax_job;
+
+static void ligo__softmax_fwd_task(void *arg, int ith, int nth) {
+    const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *x = j->x + r * C;
+        float *y = j->dst + r * C;
+        float mx = -INFINITY, sum = 0.0f, inv;
+        for (c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
+        for (c = 0; c < C; c++) {
+            y[c] = expf(x[c] - mx);
+            sum += y[c];
+        }
+        inv = 1.0f / sum;
+        for (c = 0; c < C; c++) y[c] *= inv;
+    }
+}
+
+static void ligo__softmax_bwd_task(void *arg, int ith, int nth) {
+    const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *y = j->y + r * C, *g = j->g + r * C;
+        float *dx = j->dst + r * C, dot = 0.0f;
+        for (c = 0; c < C; c++) dot += g[c] * y[c];
+        for (c = 0; c < C; c++) {
+            float d = y[c] * (g[c] - dot);
+            dx[c] = j->fresh ? d : dx[c] + d;
+        }
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_SOFTMAX(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+/* FLOPs per element: 5 forward (max, subtract, exp, add, scale), 5 backward. */
+LIGO__PRIV void ligo__fwd_SOFTMAX(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__softmax_job j;
+    memset(&j, 0, sizeof j);
+    j.x = out->src[0]->data;
+    j.dst = out->data;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    ligo_parallel_for(ctx, ligo__softmax_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 5.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_SOFTMAX(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__softmax_job j;
+    memset(&j, 0, sizeof j);
+    j.dst = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (!j.dst) return;
+    j.y = out->data;
+    j.g = out->grad;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    ligo_parallel_for(ctx, ligo__softmax_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, 5.0 * (double)out->n);
+}
+
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SOFTMAX, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__softmax_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_softmax(ctx, in[0]);
+}
+
+/* each row in float64 */
+static void ligo__softmax_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t C = ligo__last(in[0]), R = in[0]->n / C, r, k;
+    (void)c;
+    for (r = 0; r < R; r++) {
+        const float *x = in[0]->data + r * C;
+        double mx = -HUGE_VAL, sum = 0.0;
+        for (k = 0; k < C; k++) mx = x[k] > mx ? x[k] : mx;
+        for (k = 0; k < C; k++) sum += exp((double)x[k] - mx);
+        for (k = 0; k < C; k++) out[r * C + k] = exp((double)x[k] - mx) / sum;
+    }
+}
+
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "softmax", .run = ligo__softmax_case, .n_in = 1, .in = {{2, {4, 7}, 3.0f}}, .ref = ligo__softmax_ref,
+         .ref_tol = 1e-7},
+        {.name = "softmax 3-D", .run = ligo__softmax_case, .n_in = 1, .in = {{3, {2, 3, 5}, 2.0f}},
+         .ref = ligo__softmax_ref, .ref_tol = 1e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/softmax.c ==== */
+
 /* ==== begin src/ops/transpose.c ==== */
 /* ops/transpose.c: out (C, R) = a^T for a 2-D a (R, C). */
 
@@ -6156,6 +6327,240 @@ LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/transpose.c ==== */
+
+/* ==== begin src/ops/unary.c ==== */
+/* ops/unary.c: elementwise relu, tanh, exp, log and sqrt, out of x's shape.
+ *   relu  y = max(x, 0)   dx = dy [x > 0]
+ *   tanh  y = tanh(x)     dx = dy (1 - y^2)
+ *   exp   y = e^x         dx = dy y
+ *   log   y = ln(x)       dx = dy / x
+ *   sqrt  y = sqrt(x)     dx = dy / (2 y)
+ * log and sqrt follow IEEE outside their domain (log 0 = -inf, log of a
+ * negative and sqrt of a negative are NaN) without an error; relu keeps a
+ * NaN. Threaded over contiguous ranges; each element is computed alone. */
+
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
+
+enum { LIGO__UN_RELU, LIGO__UN_TANH, LIGO__UN_EXP, LIGO__UN_LOG, LIGO__UN_SQRT };
+
+typedef struct ligo__unary_job {
+    const float *x, *y, *g; /* input, output; backward: the output's gradient */
+    float *dst;             /* forward: y; backward: the input's gradient */
+    int64_t n;
+    int kind, fresh;        /* fresh: dst is a new buffer, store instead of adding */
+} ligo__unary_job;
+
+static void ligo__unary_fwd_task(void *arg, int ith, int nth) {
+    const ligo__unary_job *j = (const ligo__unary_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    const float *x = j->x;
+    float *y = j->dst;
+    switch (j->kind) {
+    case LIGO__UN_RELU:
+        for (i = i0; i < i1; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+        break;
+    case LIGO__UN_TANH:
+        for (i = i0; i < i1; i++) y[i] = tanhf(x[i]);
+        break;
+    case LIGO__UN_EXP:
+        for (i = i0; i < i1; i++) y[i] = expf(x[i]);
+        break;
+    case LIGO__UN_LOG:
+        for (i = i0; i < i1; i++) y[i] = logf(x[i]);
+        break;
+    default:
+        for (i = i0; i < i1; i++) y[i] = sqrtf(x[i]);
+        break;
+    }
+}
+
+/* dy/dx times g for element i */
+static float ligo__unary_d(const ligo__unary_job *j, int64_t i) {
+    float g = j->g[i];
+    switch (j->kind) {
+    case LIGO__UN_RELU: return j->x[i] > 0.0f ? g : 0.0f;
+    case LIGO__UN_TANH: return g * (1.0f - j->y[i] * j->y[i]);
+    case LIGO__UN_EXP: return g * j->y[i];
+    case LIGO__UN_LOG: return g / j->x[i];
+    default: return g * 0.5f / j->y[i];
+    }
+}
+
+static void ligo__unary_bwd_task(void *arg, int ith, int nth) {
+    const ligo__unary_job *j = (const ligo__unary_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    if (j->fresh)
+        for (i = i0; i < i1; i++) j->dst[i] = ligo__unary_d(j, i);
+    else
+        for (i = i0; i < i1; i++) j->dst[i] += ligo__unary_d(j, i);
+}
+
+/* FLOPs per element, forward and backward (tanh, exp, log, sqrt counted as one). */
+static const double ligo__unary_flops[5][2] = {{1, 1}, {1, 3}, {1, 1}, {1, 1}, {1, 2}};
+
+static void ligo__unary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    ligo__unary_job j;
+    memset(&j, 0, sizeof j);
+    j.x = out->src[0]->data;
+    j.dst = out->data;
+    j.n = out->n;
+    j.kind = kind;
+    ligo_parallel_for(ctx, ligo__unary_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, ligo__unary_flops[kind][0] * (double)out->n, 0.0);
+}
+
+static void ligo__unary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    ligo__unary_job j;
+    memset(&j, 0, sizeof j);
+    j.dst = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (!j.dst) return;
+    j.x = out->src[0]->data;
+    j.y = out->data;
+    j.g = out->grad;
+    j.n = out->n;
+    j.kind = kind;
+    ligo_parallel_for(ctx, ligo__unary_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, ligo__unary_flops[kind][1] * (double)out->n);
+}
+
+static ligo_status ligo__shape_unary(const ligo__args *a, int *ndim, int64_t *shape) {
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__shape_RELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_RELU(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_RELU); }
+LIGO__PRIV void ligo__bwd_RELU(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_RELU); }
+
+LIGO__PRIV ligo_status ligo__shape_TANH(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_TANH(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_TANH); }
+LIGO__PRIV void ligo__bwd_TANH(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_TANH); }
+
+LIGO__PRIV ligo_status ligo__shape_EXP(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_EXP(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_EXP); }
+LIGO__PRIV void ligo__bwd_EXP(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_EXP); }
+
+LIGO__PRIV ligo_status ligo__shape_LOG(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_LOG(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_LOG); }
+LIGO__PRIV void ligo__bwd_LOG(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_LOG); }
+
+LIGO__PRIV ligo_status ligo__shape_SQRT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_SQRT(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_SQRT); }
+LIGO__PRIV void ligo__bwd_SQRT(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_SQRT); }
+
+static ligo_tensor *ligo__unary(ligo_ctx *ctx, int op, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, op, &a);
+}
+
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_RELU, x); }
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_TANH, x); }
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_EXP, x); }
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_LOG, x); }
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_SQRT, x); }
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__unary_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    if (c->n_in == 2) return ligo_relu(ctx, ligo_concat(ctx, in[0], in[1], 0)); /* rows of each sign */
+    switch (c->i0) {
+    case LIGO__UN_RELU: return ligo_relu(ctx, in[0]);
+    case LIGO__UN_TANH: return ligo_tanh(ctx, in[0]);
+    case LIGO__UN_EXP: return ligo_exp(ctx, in[0]);
+    case LIGO__UN_LOG: return ligo_log(ctx, in[0]);
+    default: return ligo_sqrt(ctx, in[0]);
+    }
+}
+
+/* the op (i0) in float64 */
+static void ligo__unary_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t i, n0 = in[0]->n, n = c->n_in == 2 ? n0 + in[1]->n : n0;
+    for (i = 0; i < n; i++) {
+        double x = (double)(i < n0 ? in[0]->data[i] : in[1]->data[i - n0]);
+        switch (c->i0) {
+        case LIGO__UN_RELU: out[i] = x > 0.0 ? x : 0.0; break;
+        case LIGO__UN_TANH: out[i] = tanh(x); break;
+        case LIGO__UN_EXP: out[i] = exp(x); break;
+        case LIGO__UN_LOG: out[i] = log(x); break;
+        default: out[i] = sqrt(x); break;
+        }
+    }
+}
+
+/* relu: central differences are wrong within their step (0.01) of the
+ * kink, so the first case keeps every input 0.1 away from it (positive
+ * rows, then negative rows); the second's draws (seeded by its name) stay
+ * clear of it too. log and sqrt: inputs in (0.5, 2.5). */
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "relu", .run = ligo__unary_case, .n_in = 2, .in = {{2, {2, 5}, 0.5f}, {2, {3, 5}, 0.5f}},
+         .offset = {0.6f, -0.6f}, .i0 = LIGO__UN_RELU, .ref = ligo__unary_ref, .ref_tol = 0.0},
+        {.name = "relu 3-D", .run = ligo__unary_case, .n_in = 1, .in = {{3, {2, 3, 4}, 2.0f}}, .i0 = LIGO__UN_RELU,
+         .ref = ligo__unary_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "tanh", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 3.0f}}, .i0 = LIGO__UN_TANH,
+         .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "exp", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 2.0f}}, .i0 = LIGO__UN_EXP,
+         .ref = ligo__unary_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "log", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 1.0f}}, .offset = {1.5f},
+         .i0 = LIGO__UN_LOG, .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "sqrt", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 1.0f}}, .offset = {1.5f},
+         .i0 = LIGO__UN_SQRT, .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/unary.c ==== */
 
 /* ==== begin src/schema.c ==== */
 /* schema.c: what every parameter of the built-in families is, written once

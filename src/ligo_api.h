@@ -329,14 +329,15 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 #ifdef LIGO_OP_TESTS
 /* The test cases each op keeps beside its kernels (in its src/ops/ file),
  * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
- * tests draw each input U(-scale, scale) as a parameter, build the op with
- * run, and check it: backward against central differences, the output
- * against ref (a float64 recomputation) when ref is set, a NULL first
- * input, and that a node of the op is on the tape. */
+ * tests draw each input U(offset - scale, offset + scale) as a parameter
+ * (offset 0 unless the case gives one), build the op with run, and check
+ * it: backward against central differences, the output against ref (a
+ * float64 recomputation) when ref is set, a NULL first input, and that a
+ * node of the op is on the tape. */
 typedef struct ligo_op_case ligo_op_case;
 typedef struct ligo_op_input {
     int ndim;
-    int64_t shape[3];
+    int64_t shape[LIGO_MAX_DIMS];
     float scale;
 } ligo_op_input;
 struct ligo_op_case {
@@ -344,6 +345,7 @@ struct ligo_op_case {
     ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
     int n_in;
     ligo_op_input in[4];
+    float offset[4];  /* input k is drawn U(offset[k] - scale, offset[k] + scale) */
     int64_t i0, i1;   /* op-specific integers for run */
     int32_t ids[16];  /* ids or targets for run */
     int64_t n_ids;

@@ -7,6 +7,7 @@ void suite_tensor(void);
 void suite_gemm(void);
 void suite_graph(void);
 void suite_ops(void);
+void suite_prims(void);
 void suite_nn(void);
 void suite_optim(void);
 void suite_data(void);
@@ -22,6 +23,7 @@ int main(void) {
     suite_gemm();
     suite_graph();
     suite_ops();
+    suite_prims();
     suite_nn();
     suite_optim();
     suite_data();

@@ -72,14 +72,19 @@ static uint64_t case_seed(const char *name) {
     return h;
 }
 
-/* The case's inputs as parameters of ctx, drawn U(-scale, scale). */
+/* The case's inputs as parameters of ctx, drawn U(offset - scale,
+ * offset + scale). */
 static void case_inputs(ligo_ctx *ctx, const ligo_op_case *c, ligo_tensor **in) {
     ligo_rng rng;
+    int64_t i;
     int k;
     ligo_rng_seed(&rng, case_seed(c->name));
     for (k = 0; k < c->n_in; k++) {
         in[k] = ligo_new_param(ctx, c->in[k].ndim, c->in[k].shape);
-        if (in[k]) fill_rand(in[k], &rng, c->in[k].scale);
+        if (!in[k]) continue;
+        fill_rand(in[k], &rng, c->in[k].scale);
+        if (c->offset[k] != 0.0f)
+            for (i = 0; i < in[k]->n; i++) in[k]->data[i] += c->offset[k];
     }
 }
 

@@ -24,7 +24,13 @@ typedef enum ligo_op {
     LIGO_OP_SCALE,         /* src/ops/scale.c */
     LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
+    LIGO_OP_SOFTMAX,       /* src/ops/softmax.c */
     LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
+    LIGO_OP_RELU,          /* src/ops/unary.c */
+    LIGO_OP_TANH,          /* src/ops/unary.c */
+    LIGO_OP_EXP,           /* src/ops/unary.c */
+    LIGO_OP_LOG,           /* src/ops/unary.c */
+    LIGO_OP_SQRT,          /* src/ops/unary.c */
     LIGO_OP_COUNT
 } ligo_op;
 
@@ -104,8 +110,27 @@ LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 /* Rows or columns [start, start + len) of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len);
 
+/* ---- src/ops/softmax.c */
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x);
+
 /* ---- src/ops/transpose.c */
 /* The transpose of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/unary.c */
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x);
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x);
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x);
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x);
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x);
 
 #endif /* LIGO_GEN_OPS_API_H */

@@ -22,7 +22,13 @@ LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
 LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
 
 /* {name, required sources, flags, shape, forward, backward}, by ligo_op. */
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
@@ -44,7 +50,13 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
+    {"softmax", 1, 0, ligo__shape_SOFTMAX, ligo__fwd_SOFTMAX, ligo__bwd_SOFTMAX},
     {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
+    {"relu", 1, 0, ligo__shape_RELU, ligo__fwd_RELU, ligo__bwd_RELU},
+    {"tanh", 1, 0, ligo__shape_TANH, ligo__fwd_TANH, ligo__bwd_TANH},
+    {"exp", 1, 0, ligo__shape_EXP, ligo__fwd_EXP, ligo__bwd_EXP},
+    {"log", 1, 0, ligo__shape_LOG, ligo__fwd_LOG, ligo__bwd_LOG},
+    {"sqrt", 1, 0, ligo__shape_SQRT, ligo__fwd_SQRT, ligo__bwd_SQRT},
 };
 
 #ifdef LIGO_OP_TESTS
@@ -66,7 +78,13 @@ LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
     NULL,
     ligo__cases_ATTENTION,
@@ -86,7 +104,13 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
+    ligo__cases_SOFTMAX,
     ligo__cases_TRANSPOSE,
+    ligo__cases_RELU,
+    ligo__cases_TANH,
+    ligo__cases_EXP,
+    ligo__cases_LOG,
+    ligo__cases_SQRT,
 };
 #endif
 
