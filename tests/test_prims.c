@@ -30,6 +30,78 @@ static void test_log_sqrt_ieee(void) {
     ligo_ctx_free(ctx);
 }
 
+/* A (T, C) table and a (C) row broadcast over (B, T, C): values, and b's
+ * gradient summed over the leading dims, against loops written here;
+ * shapes that do not end a's are refused naming both. */
+static void test_broadcast_leading(void) {
+    ligo_ctx *ctx = new_ctx();
+    int64_t B = 3, T = 4, C = 5, sa[3] = {3, 4, 5}, sb[2] = {4, 5}, sc[1] = {5}, s1[4] = {1, 3, 4, 5};
+    ligo_tensor *a = ligo_new_param(ctx, 3, sa), *b = ligo_new_param(ctx, 2, sb), *c = ligo_new_param(ctx, 1, sc);
+    ligo_tensor *w = ligo_new(ctx, 3, sa), *y, *loss;
+    ligo_rng rng;
+    int64_t i, t, k, bad = 0, bad_g = 0;
+    double gc[5];
+    int op;
+    ligo_rng_seed(&rng, 3);
+    ligo_fill_uniform(a, &rng, -1.0f, 1.0f);
+    ligo_fill_uniform(b, &rng, 0.5f, 1.5f);
+    ligo_fill_uniform(c, &rng, 0.5f, 1.5f);
+    ligo_fill_uniform(w, &rng, -1.0f, 1.0f);
+    for (op = 0; op < 4; op++) {
+        ligo_tensor *(*f)(ligo_ctx *, ligo_tensor *, ligo_tensor *) =
+            op == 0 ? ligo_add : op == 1 ? ligo_sub : op == 2 ? ligo_mul : ligo_div;
+        ligo_zero_grad(a);
+        ligo_zero_grad(b);
+        ligo_zero_grad(c);
+        bad = bad_g = 0;
+        /* y = (a op b) op c, loss = sum(y w) */
+        y = f(ctx, f(ctx, a, b), c);
+        loss = ligo_sum(ctx, ligo_mul(ctx, y, w));
+        CHECK_MSG(loss != NULL, "%s", ligo_get_error(ctx));
+        if (!loss) break;
+        CHECK_STATUS(ligo_backward(ctx, loss), LIGO_OK);
+        memset(gc, 0, sizeof gc);
+        for (t = 0; t < T; t++)
+            for (k = 0; k < C; k++) {
+                double gb = 0.0;
+                for (i = 0; i < B; i++) {
+                    int64_t e = (i * T + t) * C + k;
+                    double u = a->data[e], v = b->data[t * C + k], z = c->data[k], ab, want, g = w->data[e];
+                    ab = op == 0 ? u + v : op == 1 ? u - v : op == 2 ? u * v : u / v;
+                    want = op == 0 ? ab + z : op == 1 ? ab - z : op == 2 ? ab * z : ab / z;
+                    if (fabs(y->data[e] - want) > 1e-5) bad++;
+                    /* d loss / d b sums over B, d loss / d c over B and T */
+                    gb += op == 0 ? g : op == 1 ? -g : op == 2 ? g * u * z : -g * u / (v * v) / z;
+                    gc[k] += op == 0 ? g : op == 1 ? -g : op == 2 ? g * ab : -g * ab / (z * z);
+                }
+                if (fabs(b->grad[t * C + k] - gb) > 1e-5) bad_g++;
+            }
+        for (k = 0; k < C; k++)
+            if (fabs(c->grad[k] - gc[k]) > 1e-5) bad_g++;
+        CHECK_MSG(bad == 0 && bad_g == 0, "op %d: %lld values and %lld gradients off", op, (long long)bad,
+                  (long long)bad_g);
+    }
+    /* b with more dims, all leading 1s: still a's trailing dims */
+    y = ligo_add(ctx, a, ligo_new(ctx, 4, s1));
+    CHECK(y && y->ndim == 3 && y->shape[0] == 3);
+    {
+        int64_t s31[2] = {3, 1}, s24[2] = {2, 5}, s435[3] = {4, 4, 5};
+        CHECK(ligo_add(ctx, a, ligo_new(ctx, 2, s31)) == NULL);
+        CHECK(ligo_get_status(ctx) == LIGO_ESHAPE && strstr(ligo_get_error(ctx), "3x4x5 and 3x1"));
+        ligo_clear_error(ctx);
+        CHECK(ligo_mul(ctx, a, ligo_new(ctx, 2, s24)) == NULL);
+        CHECK(ligo_get_status(ctx) == LIGO_ESHAPE && strstr(ligo_get_error(ctx), "ligo_mul"));
+        ligo_clear_error(ctx);
+        CHECK(ligo_div(ctx, a, ligo_new(ctx, 3, s435)) == NULL);
+        CHECK(ligo_get_status(ctx) == LIGO_ESHAPE && strstr(ligo_get_error(ctx), "ligo_div: shapes 3x4x5 and 4x4x5"));
+        ligo_clear_error(ctx);
+        /* a smaller than b: the result has a's shape, so no */
+        CHECK(ligo_sub(ctx, b, a) == NULL && ligo_get_status(ctx) == LIGO_ESHAPE);
+    }
+    ligo_ctx_free(ctx);
+}
+
 void suite_prims(void) {
+    RUN(test_broadcast_leading);
     RUN(test_log_sqrt_ieee);
 }

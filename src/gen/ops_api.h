@@ -11,6 +11,7 @@ typedef enum ligo_op {
     LIGO_OP_ADD,           /* src/ops/binary.c */
     LIGO_OP_SUB,           /* src/ops/binary.c */
     LIGO_OP_MUL,           /* src/ops/binary.c */
+    LIGO_OP_DIV,           /* src/ops/binary.c */
     LIGO_OP_CONCAT,        /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
     LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
@@ -41,11 +42,16 @@ typedef enum ligo_op {
 LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
 
 /* ---- src/ops/binary.c */
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
+/* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b
+ * has a's shape, or a's last dims (leading dims of 1 allowed: a (B, T, C)
+ * with b (T, C), (1, T, C) or (C)), or 1 element (a scalar), or b.n equals
+ * a's last dim (a row: a bias). b's gradient sums over the broadcast. */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+/* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
+ * error). */
+LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 
 /* ---- src/ops/concat.c */
 /* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */

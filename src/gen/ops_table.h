@@ -9,6 +9,7 @@ LIGO__OP(ATTENTION, "attention", 1, 0);
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(DIV, "div", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
@@ -37,6 +38,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"add", 2, 0, ligo__shape_ADD, ligo__fwd_ADD, ligo__bwd_ADD},
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
+    {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
@@ -65,6 +67,7 @@ LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
@@ -91,6 +94,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_ADD,
     ligo__cases_SUB,
     ligo__cases_MUL,
+    ligo__cases_DIV,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
     ligo__cases_EMBEDDING,
