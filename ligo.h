@@ -515,6 +515,7 @@ typedef enum ligo_op {
     LIGO_OP_DIV,           /* src/ops/binary.c */
     LIGO_OP_CONCAT,        /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
+    LIGO_OP_DROPOUT,       /* src/ops/dropout.c */
     LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
     LIGO_OP_GELU,          /* src/ops/gelu.c */
     LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
@@ -523,6 +524,7 @@ typedef enum ligo_op {
     LIGO_OP_SUM,           /* src/ops/reduce.c */
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
+    LIGO_OP_RMSNORM,       /* src/ops/rmsnorm.c */
     LIGO_OP_SCALE,         /* src/ops/scale.c */
     LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
@@ -570,6 +572,15 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, con
  * another node. */
 LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
 
+/* ---- src/ops/dropout.c */
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng);
+
 /* ---- src/ops/embedding.c */
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
  * LIGO_ERANGE. */
@@ -604,6 +615,12 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x);
 /* The same floats under another shape of as many elements: a view (no
  * copy) with a gradient of its own. */
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape);
+
+/* ---- src/ops/rmsnorm.c */
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps);
 
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */
@@ -3676,6 +3693,7 @@ LIGO__OP(MUL, "mul", 2, 0);
 LIGO__OP(DIV, "div", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(DROPOUT, "dropout", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
 LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
@@ -3684,6 +3702,7 @@ LIGO__OP(MATMUL, "matmul", 2, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
@@ -3705,6 +3724,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
     {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
@@ -3713,6 +3733,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
+    {"rmsnorm", 2, 0, ligo__shape_RMSNORM, ligo__fwd_RMSNORM, ligo__bwd_RMSNORM},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
@@ -3734,6 +3755,7 @@ LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
@@ -3742,6 +3764,7 @@ LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
@@ -3761,6 +3784,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_DIV,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
+    ligo__cases_DROPOUT,
     ligo__cases_EMBEDDING,
     ligo__cases_GELU,
     ligo__cases_LAYERNORM,
@@ -3769,6 +3793,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
+    ligo__cases_RMSNORM,
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
@@ -5055,6 +5080,129 @@ LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/cross_entropy.c ==== */
 
+/* ==== begin src/ops/dropout.c ==== */
+/* ops/dropout.c: inverted dropout. x any shape -> x's shape,
+ *   y = x * m / (1 - p),  dx = dy * m / (1 - p),
+ * m[i] = 1 (kept) when the i-th draw ligo_rng_uniform(rng) is >= p, else
+ * 0: one draw per element in index order on the calling thread, so the
+ * mask depends only on the RNG's state and advances it by x.n draws. The
+ * mask (one byte per element) is saved for backward. p = 0 is the
+ * identity and draws nothing; p = 1 drops everything (y = 0). */
+
+LIGO__OP(DROPOUT, "dropout", 1, 0);
+
+typedef struct ligo__dropout_param {
+    float p;
+    ligo_rng *rng;        /* the caller's, used by forward only */
+    unsigned char *mask;  /* 1 kept, 0 dropped (n); NULL when p = 0 */
+} ligo__dropout_param;
+
+LIGO__PRIV ligo_status ligo__shape_DROPOUT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo__dropout_param *p = (const ligo__dropout_param *)a->param;
+    if (!(p->p >= 0.0f && p->p <= 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_dropout: p is %g (want 0 <= p <= 1)", (double)p->p);
+    if (p->p > 0.0f && !p->rng)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_dropout: rng is NULL with p = %g (only p = 0 needs none)",
+                              (double)p->p);
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+/* 1 / (1 - p), or 0 when everything is dropped */
+static float ligo__dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
+
+LIGO__PRIV void ligo__fwd_DROPOUT(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__dropout_param *p = (ligo__dropout_param *)out->param;
+    const float *x = out->src[0]->data;
+    float s = ligo__dropout_scale(p->p);
+    int64_t i;
+    if (p->p == 0.0f) {
+        memcpy(out->data, x, (size_t)out->n * sizeof(float));
+        return;
+    }
+    p->mask = (unsigned char *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)out->n, "scratch", 0);
+    if (!p->mask) return;
+    for (i = 0; i < out->n; i++) {
+        p->mask[i] = ligo_rng_uniform(p->rng) >= p->p;
+        out->data[i] = p->mask[i] ? x[i] * s : 0.0f;
+    }
+    p->rng = NULL; /* the caller's: not kept past the build */
+    ligo_flops_add(ctx, (double)out->n, (double)out->n);
+}
+
+LIGO__PRIV void ligo__bwd_DROPOUT(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__dropout_param *p = (const ligo__dropout_param *)out->param;
+    const float *g = out->grad;
+    float s = ligo__dropout_scale(p->p), *dx;
+    int64_t i;
+    int fresh;
+    if (!p->mask) { /* p = 0: the identity */
+        if (ligo__grad_pass(ctx, out->src[0], out)) return;
+        dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+        if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
+        return;
+    }
+    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (!dx) return;
+    for (i = 0; i < out->n; i++) {
+        float d = p->mask[i] ? g[i] * s : 0.0f;
+        dx[i] = fresh ? d : dx[i] + d;
+    }
+}
+
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng) {
+    ligo__dropout_param dp;
+    ligo__args a;
+    dp.p = p;
+    dp.rng = rng;
+    dp.mask = NULL;
+    a = ligo__args_of(&dp, sizeof dp);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_DROPOUT, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* p = i0 / 100; a fresh RNG of seed i1 on each call, so every rebuild of
+ * the gradient check draws the same mask */
+static ligo_tensor *ligo__dropout_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    ligo_rng rng;
+    ligo_rng_seed(&rng, (uint64_t)c->i1);
+    return ligo_dropout(ctx, in[0], (float)c->i0 / 100.0f, &rng);
+}
+
+/* the mask from the same draws, the rest in float64 */
+static void ligo__dropout_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    ligo_rng rng;
+    float p = (float)c->i0 / 100.0f;
+    int64_t i;
+    ligo_rng_seed(&rng, (uint64_t)c->i1);
+    for (i = 0; i < in[0]->n; i++) {
+        int keep = p == 0.0f || ligo_rng_uniform(&rng) >= p;
+        out[i] = keep ? (double)in[0]->data[i] / (1.0 - (double)p) : 0.0;
+    }
+}
+
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "dropout", .run = ligo__dropout_case, .n_in = 1, .in = {{2, {6, 7}, 1.0f}}, .i0 = 30, .i1 = 11,
+         .ref = ligo__dropout_ref, .ref_tol = 5e-7},
+        {.name = "dropout 3-D", .run = ligo__dropout_case, .n_in = 1, .in = {{3, {2, 3, 8}, 1.0f}}, .i0 = 50, .i1 = 12,
+         .ref = ligo__dropout_ref, .ref_tol = 5e-7},
+        {.name = "dropout p = 0", .run = ligo__dropout_case, .n_in = 1, .in = {{2, {3, 4}, 1.0f}}, .i0 = 0, .i1 = 13,
+         .ref = ligo__dropout_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/dropout.c ==== */
+
 /* ==== begin src/ops/embedding.c ==== */
 /* ops/embedding.c: rows of a table (V, C) picked by n ids (node->ids) -> out (n, C). */
 
@@ -6005,6 +6153,160 @@ LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/reshape.c ==== */
+
+/* ==== begin src/ops/rmsnorm.c ==== */
+/* ops/rmsnorm.c: RMSNorm over the last dim, as LLaMA's (Zhang and
+ * Sennrich 2019; Hugging Face's LlamaRMSNorm). x (R, C), gamma (C):
+ *   y = x * r * gamma,   r = 1 / sqrt(mean(x^2) + eps)   (per row),
+ *   dx = r * (dn - n * mean(dn * n)),  n = x * r,  dn = dy * gamma,
+ *   dgamma = sum over rows of dy * n.
+ * r (R) is saved for backward. Forward and dx are threaded over rows,
+ * dgamma over columns (each column summed over rows in order), so the
+ * result does not depend on the thread count. */
+
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
+
+typedef struct ligo__rmsnorm_param {
+    float eps;
+    float *r; /* 1 / rms of each row (R), saved by forward */
+} ligo__rmsnorm_param;
+
+typedef struct ligo__rms_job {
+    ligo_tensor *out;
+    float *dx, *dg;
+    int64_t R, C;
+    int fresh; /* dx is a new buffer: store, do not add */
+} ligo__rms_job;
+
+LIGO__PRIV ligo_status ligo__shape_RMSNORM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *g = a->src[1];
+    float eps = ((const ligo__rmsnorm_param *)a->param)->eps;
+    if (g->n != ligo__last(x))
+        return ligo__bad(ctx, LIGO_ESHAPE, "rmsnorm", "gamma %s must have the last dim of x %s", g, x);
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_rmsnorm: eps %g must be positive and finite", (double)eps);
+    ligo__copy_shape(x, ndim, shape);
+    return LIGO_OK;
+}
+
+static void ligo__rms_fwd_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0], *g = j->out->src[1];
+    ligo__rmsnorm_param *p = (ligo__rmsnorm_param *)j->out->param;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + r * C;
+        float *yr = j->out->data + r * C, rs;
+        double ss = 0.0;
+        for (c = 0; c < C; c++) ss += (double)xr[c] * (double)xr[c];
+        rs = (float)(1.0 / sqrt(ss / (double)C + (double)p->eps));
+        p->r[r] = rs;
+        for (c = 0; c < C; c++) yr[c] = xr[c] * rs * g->data[c];
+    }
+}
+
+static void ligo__rms_dx_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0], *g = j->out->src[1];
+    const float *rr = ((const ligo__rmsnorm_param *)j->out->param)->r;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + r * C, *gr = j->out->grad + r * C;
+        float *dx = j->dx + r * C, rs = rr[r], m;
+        double acc = 0.0;
+        for (c = 0; c < C; c++) acc += (double)(gr[c] * g->data[c]) * (double)(xr[c] * rs);
+        m = (float)(acc / (double)C);
+        for (c = 0; c < C; c++) {
+            float d = rs * (gr[c] * g->data[c] - xr[c] * rs * m);
+            dx[c] = j->fresh ? d : dx[c] + d;
+        }
+    }
+}
+
+static void ligo__rms_dg_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    const float *rr = ((const ligo__rmsnorm_param *)j->out->param)->r;
+    int64_t r, c, C = j->C, c0 = C * ith / nth, c1 = C * (ith + 1) / nth;
+    for (r = 0; r < j->R; r++) {
+        const float *xr = x->data + r * C, *gr = j->out->grad + r * C;
+        for (c = c0; c < c1; c++) j->dg[c] += gr[c] * xr[c] * rr[r];
+    }
+}
+
+/* FLOPs: 4 per element forward, 9 backward. */
+LIGO__PRIV void ligo__fwd_RMSNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__rms_job j;
+    ligo__rmsnorm_param *p = (ligo__rmsnorm_param *)out->param;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    p->r = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)j.R * sizeof(float), "scratch", 0);
+    if (!p->r) return;
+    ligo_parallel_for(ctx, ligo__rms_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 4.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_RMSNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__rms_job j;
+    int nth = ligo__nth_for(ctx, (double)out->n, 16384.0);
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    j.dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (j.dx) ligo_parallel_for(ctx, ligo__rms_dx_task, &j, nth);
+    j.dg = ligo__grad_of(ctx, out->src[1]);
+    if (j.dg) ligo_parallel_for(ctx, ligo__rms_dg_task, &j, nth);
+    ligo_flops_add(ctx, 0.0, 9.0 * (double)out->n);
+}
+
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps) {
+    ligo__rmsnorm_param p;
+    ligo__args a;
+    p.eps = eps;
+    p.r = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    a.src[1] = gamma;
+    return ligo__build(ctx, LIGO_OP_RMSNORM, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__rmsnorm_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_rmsnorm(ctx, in[0], in[1], 1e-5f);
+}
+
+/* x / sqrt(mean(x^2) + 1e-5) * gamma in float64 */
+static void ligo__rmsnorm_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t C = ligo__last(in[0]), R = in[0]->n / C, r, k;
+    (void)c;
+    for (r = 0; r < R; r++) {
+        const float *x = in[0]->data + r * C;
+        double ss = 0.0;
+        for (k = 0; k < C; k++) ss += (double)x[k] * x[k];
+        for (k = 0; k < C; k++) out[r * C + k] = x[k] / sqrt(ss / (double)C + 1e-5) * in[1]->data[k];
+    }
+}
+
+/* gamma in (0.5, 1.5), as a trained gain */
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "rmsnorm", .run = ligo__rmsnorm_case, .n_in = 2, .in = {{2, {4, 8}, 2.0f}, {1, {8}, 0.5f}},
+         .offset = {0.0f, 1.0f}, .ref = ligo__rmsnorm_ref, .ref_tol = 1e-6},
+        {.name = "rmsnorm 3-D", .run = ligo__rmsnorm_case, .n_in = 2, .in = {{3, {2, 3, 6}, 1.0f}, {1, {6}, 0.5f}},
+         .offset = {0.0f, 1.0f}, .ref = ligo__rmsnorm_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/rmsnorm.c ==== */
 
 /* ==== begin src/ops/scale.c ==== */
 /* ops/scale.c: out = s a for a constant s. */

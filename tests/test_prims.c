@@ -101,7 +101,113 @@ static void test_broadcast_leading(void) {
     ligo_ctx_free(ctx);
 }
 
+/* The mask: one ligo_rng_uniform draw per element (kept when >= p), the
+ * same for the same RNG state, about 1 - p of the elements kept; p = 0 is
+ * the identity and leaves the RNG alone; p = 1 zeroes everything. */
+static void test_dropout_mask(void) {
+    ligo_ctx *ctx = new_ctx();
+    int64_t n = 100000, i, kept = 0, same = 1, ident = 1, draws_ok = 1;
+    ligo_tensor *x = ligo_new_1d(ctx, n), *y, *y2, *y0, *y1;
+    ligo_rng rng, again, shadow;
+    float p = 0.25f;
+    ligo_rng_seed(&rng, 77);
+    ligo_fill_uniform(x, &rng, -1.0f, 1.0f);
+    again = shadow = rng;
+    y = ligo_dropout(ctx, x, p, &rng);
+    y2 = ligo_dropout(ctx, x, p, &again);
+    CHECK(y && y2);
+    if (!y || !y2) {
+        ligo_ctx_free(ctx);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int keep = ligo_rng_uniform(&shadow) >= p;
+        kept += keep;
+        same &= y->data[i] == y2->data[i];
+        draws_ok &= keep ? y->data[i] == x->data[i] * (1.0f / (1.0f - p)) : y->data[i] == 0.0f;
+    }
+    CHECK(same && draws_ok);
+    CHECK(memcmp(&rng, &shadow, sizeof rng) == 0); /* advanced by n draws */
+    CHECK_MSG(fabs((double)kept / (double)n - 0.75) < 0.01, "kept %lld of %lld", (long long)kept, (long long)n);
+    /* p = 0: the identity, no draw, no RNG needed */
+    shadow = rng;
+    y0 = ligo_dropout(ctx, x, 0.0f, &rng);
+    CHECK(y0 && memcmp(&rng, &shadow, sizeof rng) == 0);
+    for (i = 0; y0 && i < n; i++) ident &= y0->data[i] == x->data[i];
+    CHECK(ident);
+    CHECK(ligo_dropout(ctx, x, 0.0f, NULL) != NULL);
+    /* p = 1: all dropped */
+    y1 = ligo_dropout(ctx, x, 1.0f, &rng);
+    CHECK(y1 && y1->data[0] == 0.0f && y1->data[n - 1] == 0.0f);
+    /* bad p, missing RNG */
+    CHECK(ligo_dropout(ctx, x, 1.5f, &rng) == NULL && strstr(ligo_get_error(ctx), "p is 1.5"));
+    ligo_clear_error(ctx);
+    CHECK(ligo_dropout(ctx, x, (float)NAN, &rng) == NULL && strstr(ligo_get_error(ctx), "p is nan"));
+    ligo_clear_error(ctx);
+    CHECK(ligo_dropout(ctx, x, 0.5f, NULL) == NULL && strstr(ligo_get_error(ctx), "rng is NULL"));
+    ligo_clear_error(ctx);
+    ligo_ctx_free(ctx);
+}
+
+/* A tiny regression MLP, tanh(x W1^T + b1) -> dropout -> W2: trained with
+ * dropout on (p = 0.2, a new mask each step), evaluated with p = 0, which
+ * is deterministic and leaves the RNG where it was. */
+typedef struct mlp {
+    ligo_tensor *w1, *b1, *w2, *x, *y;
+} mlp;
+
+static ligo_tensor *mlp_loss(ligo_ctx *ctx, const mlp *m, float p, ligo_rng *rng) {
+    ligo_tensor *h = ligo_dropout(ctx, ligo_tanh(ctx, ligo_linear(ctx, m->x, m->w1, m->b1)), p, rng);
+    ligo_tensor *d = ligo_sub(ctx, ligo_linear(ctx, h, m->w2, NULL), m->y);
+    return ligo_mean(ctx, ligo_mul(ctx, d, d));
+}
+
+static void test_dropout_training(void) {
+    ligo_ctx *ctx = new_ctx();
+    int64_t s1[2] = {16, 3}, sb[1] = {16}, s2[2] = {1, 16}, i, k;
+    mlp m;
+    ligo_rng rng, init, before;
+    float first = 0.0f, last = 0.0f, e1, e2;
+    int step;
+    ligo_tensor *params[3];
+    ligo_rng_seed(&init, 5);
+    m.w1 = ligo_new_param(ctx, 2, s1);
+    m.b1 = ligo_new_param(ctx, 1, sb);
+    m.w2 = ligo_new_param(ctx, 2, s2);
+    ligo_fill_normal(m.w1, &init, 0.0f, 0.5f);
+    ligo_fill_normal(m.w2, &init, 0.0f, 0.5f);
+    m.x = ligo_new_2d(ctx, 32, 3);
+    m.y = ligo_new_2d(ctx, 32, 1);
+    ligo_fill_uniform(m.x, &init, -1.0f, 1.0f);
+    for (i = 0; i < 32; i++) m.y->data[i] = sinf(2.0f * m.x->data[3 * i]) + 0.5f * m.x->data[3 * i + 1];
+    params[0] = m.w1, params[1] = m.b1, params[2] = m.w2;
+    ligo_rng_seed(&rng, 9);
+    for (step = 0; step < 200; step++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_tensor *loss;
+        for (k = 0; k < 3; k++) ligo_zero_grad(params[k]);
+        if (step == 0) first = mlp_loss(ctx, &m, 0.0f, NULL)->data[0];
+        loss = mlp_loss(ctx, &m, 0.2f, &rng);
+        CHECK_MSG(loss != NULL, "%s", ligo_get_error(ctx));
+        if (!loss) break;
+        CHECK_STATUS(ligo_backward(ctx, loss), LIGO_OK);
+        for (k = 0; k < 3; k++)
+            for (i = 0; i < params[k]->n; i++) params[k]->data[i] -= 0.1f * params[k]->grad[i];
+        ligo_scratch_rewind(ctx, mk);
+    }
+    before = rng;
+    e1 = mlp_loss(ctx, &m, 0.0f, &rng)->data[0];
+    e2 = mlp_loss(ctx, &m, 0.0f, &rng)->data[0];
+    last = e1;
+    CHECK(e1 == e2 && memcmp(&rng, &before, sizeof rng) == 0);
+    CHECK_MSG(last < 0.5f * first, "evaluation loss %g -> %g", first, last);
+    if (getenv("LIGO_TEST_VERBOSE")) printf("  dropout MLP: evaluation loss %.4f -> %.4f\n", first, last);
+    ligo_ctx_free(ctx);
+}
+
 void suite_prims(void) {
+    RUN(test_dropout_mask);
+    RUN(test_dropout_training);
     RUN(test_broadcast_leading);
     RUN(test_log_sqrt_ieee);
 }

@@ -14,6 +14,7 @@ typedef enum ligo_op {
     LIGO_OP_DIV,           /* src/ops/binary.c */
     LIGO_OP_CONCAT,        /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
+    LIGO_OP_DROPOUT,       /* src/ops/dropout.c */
     LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
     LIGO_OP_GELU,          /* src/ops/gelu.c */
     LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
@@ -22,6 +23,7 @@ typedef enum ligo_op {
     LIGO_OP_SUM,           /* src/ops/reduce.c */
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
+    LIGO_OP_RMSNORM,       /* src/ops/rmsnorm.c */
     LIGO_OP_SCALE,         /* src/ops/scale.c */
     LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
@@ -69,6 +71,15 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, con
  * another node. */
 LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
 
+/* ---- src/ops/dropout.c */
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng);
+
 /* ---- src/ops/embedding.c */
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
  * LIGO_ERANGE. */
@@ -103,6 +114,12 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x);
 /* The same floats under another shape of as many elements: a view (no
  * copy) with a gradient of its own. */
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape);
+
+/* ---- src/ops/rmsnorm.c */
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps);
 
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */

@@ -12,6 +12,7 @@ LIGO__OP(MUL, "mul", 2, 0);
 LIGO__OP(DIV, "div", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(DROPOUT, "dropout", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
 LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
@@ -20,6 +21,7 @@ LIGO__OP(MATMUL, "matmul", 2, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
@@ -41,6 +43,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
     {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
@@ -49,6 +52,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
+    {"rmsnorm", 2, 0, ligo__shape_RMSNORM, ligo__fwd_RMSNORM, ligo__bwd_RMSNORM},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
@@ -70,6 +74,7 @@ LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
@@ -78,6 +83,7 @@ LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
@@ -97,6 +103,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_DIV,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
+    ligo__cases_DROPOUT,
     ligo__cases_EMBEDDING,
     ligo__cases_GELU,
     ligo__cases_LAYERNORM,
@@ -105,6 +112,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
+    ligo__cases_RMSNORM,
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
