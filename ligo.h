@@ -513,6 +513,7 @@ typedef enum ligo_op {
     LIGO_OP_SUB,           /* src/ops/binary.c */
     LIGO_OP_MUL,           /* src/ops/binary.c */
     LIGO_OP_DIV,           /* src/ops/binary.c */
+    LIGO_OP_BMM,           /* src/ops/bmm.c */
     LIGO_OP_CONCAT,        /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
     LIGO_OP_DROPOUT,       /* src/ops/dropout.c */
@@ -521,6 +522,7 @@ typedef enum ligo_op {
     LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
     LIGO_OP_LINEAR,        /* src/ops/linear.c */
     LIGO_OP_MATMUL,        /* src/ops/matmul.c */
+    LIGO_OP_PERMUTE,       /* src/ops/permute.c */
     LIGO_OP_SUM,           /* src/ops/reduce.c */
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
@@ -555,6 +557,13 @@ LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 /* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
  * error). */
 LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+
+/* ---- src/ops/bmm.c */
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b);
 
 /* ---- src/ops/concat.c */
 /* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
@@ -604,6 +613,12 @@ LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tenso
 /* ---- src/ops/matmul.c */
 /* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
 LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b);
+
+/* ---- src/ops/permute.c */
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm);
 
 /* ---- src/ops/reduce.c */
 /* The sum of every element -> scalar. */
@@ -3691,6 +3706,7 @@ LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
 LIGO__OP(DIV, "div", 2, 0);
+LIGO__OP(BMM, "bmm", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
 LIGO__OP(DROPOUT, "dropout", 1, 0);
@@ -3699,6 +3715,7 @@ LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
 LIGO__OP(LINEAR, "linear", 2, 0);
 LIGO__OP(MATMUL, "matmul", 2, 0);
+LIGO__OP(PERMUTE, "permute", 1, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
@@ -3722,6 +3739,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
     {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
+    {"bmm", 2, 0, ligo__shape_BMM, ligo__fwd_BMM, ligo__bwd_BMM},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
     {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
@@ -3730,6 +3748,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
     {"linear", 2, 0, ligo__shape_LINEAR, ligo__fwd_LINEAR, ligo__bwd_LINEAR},
     {"matmul", 2, 0, ligo__shape_MATMUL, ligo__fwd_MATMUL, ligo__bwd_MATMUL},
+    {"permute", 1, 0, ligo__shape_PERMUTE, ligo__fwd_PERMUTE, ligo__bwd_PERMUTE},
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
@@ -3753,6 +3772,7 @@ LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
@@ -3761,6 +3781,7 @@ LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
@@ -3782,6 +3803,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SUB,
     ligo__cases_MUL,
     ligo__cases_DIV,
+    ligo__cases_BMM,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
     ligo__cases_DROPOUT,
@@ -3790,6 +3812,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_LAYERNORM,
     ligo__cases_LINEAR,
     ligo__cases_MATMUL,
+    ligo__cases_PERMUTE,
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
@@ -4755,6 +4778,246 @@ LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/binary.c ==== */
+
+/* ==== begin src/ops/bmm.c ==== */
+/* ops/bmm.c: batched matmul. out (Bt, M, N) = op(a) (Bt, M, K) @ op(b)
+ * (Bt, K, N), op(X) = X or X^T of each (M, K) matrix, with one batch dim
+ * or two (a (B, H, M, K), b (B, H, K, N) -> (B, H, M, N)); the batch dims
+ * of a and b are equal. Backward per batch as matmul's:
+ * d op(A) = G op(B)^T, d op(B) = op(A)^T G.
+ * Every product goes through the GEMM choke point: small ones (M N K up to
+ * 2^18) as attention's, one batch per thread in turn on
+ * ligo__sgemm_small (the hook's when it takes it, else the micro-kernel on
+ * a packed op(B)), larger ones one batch after another on ligo__sgemm
+ * (threaded inside). The path depends on the shapes only, and each batch
+ * is computed by one fixed sequence of operations: results do not depend
+ * on the thread count. */
+
+LIGO__OP(BMM, "bmm", 2, 0);
+
+typedef struct ligo__bmm_param {
+    int trans_a, trans_b;
+} ligo__bmm_param;
+
+#define LIGO__BMM_SMALL ((int64_t)1 << 18)
+
+/* The product's sizes from the operands. */
+typedef struct ligo__bmm_dims {
+    int64_t Bt, M, N, K, lda, ldb; /* lda, ldb: the row strides of a and b (their last dims) */
+    int ta, tb;
+} ligo__bmm_dims;
+
+static ligo__bmm_dims ligo__bmm_dims_of(const ligo_tensor *x, const ligo_tensor *y, const ligo__bmm_param *p) {
+    ligo__bmm_dims d;
+    int nd = x->ndim;
+    d.ta = p->trans_a;
+    d.tb = p->trans_b;
+    d.lda = x->shape[nd - 1];
+    d.ldb = y->shape[nd - 1];
+    d.M = d.ta ? x->shape[nd - 1] : x->shape[nd - 2];
+    d.K = d.ta ? x->shape[nd - 2] : x->shape[nd - 1];
+    d.N = d.tb ? y->shape[nd - 2] : y->shape[nd - 1];
+    d.Bt = x->n / (x->shape[nd - 1] * x->shape[nd - 2]);
+    return d;
+}
+
+LIGO__PRIV ligo_status ligo__shape_BMM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    const ligo__bmm_param *p = (const ligo__bmm_param *)a->param;
+    int nd = x->ndim, i;
+    ligo__bmm_dims d;
+    if ((nd != 3 && nd != 4) || y->ndim != nd)
+        return ligo__bad(ctx, LIGO_ESHAPE, "bmm", "operands must both be 3-D (Bt, M, K) or both 4-D, got %s and %s",
+                         x, y);
+    for (i = 0; i < nd - 2; i++)
+        if (x->shape[i] != y->shape[i])
+            return ligo__bad(ctx, LIGO_ESHAPE, "bmm", "batch dims differ (%s and %s)", x, y);
+    d = ligo__bmm_dims_of(x, y, p);
+    if ((d.tb ? y->shape[nd - 1] : y->shape[nd - 2]) != d.K) {
+        char bx[64], by[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_bmm: inner dims differ (%s%s @ %s%s)",
+                              ligo_shape_str(x, bx, sizeof bx), d.ta ? "^T" : "", ligo_shape_str(y, by, sizeof by),
+                              d.tb ? "^T" : "");
+    }
+    *ndim = nd;
+    for (i = 0; i < nd - 2; i++) shape[i] = x->shape[i];
+    shape[nd - 2] = d.M;
+    shape[nd - 1] = d.N;
+    return LIGO_OK;
+}
+
+static int ligo__bmm_small(const ligo__bmm_dims *d) {
+    return (double)d->M * (double)d->N * (double)d->K <= (double)LIGO__BMM_SMALL;
+}
+
+/* One product of a batch, C (m x n) = alpha op(A) op(B) + beta C, for the
+ * small path (work: ligo__sgemm_small_work(n, k) floats) or the large. */
+typedef struct ligo__bmm_gemm {
+    int ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    const float *A, *B; /* batch 0; batch t at + t * sa, + t * sb */
+    float *C;
+    int64_t sa, sb, sc;
+    float beta;
+} ligo__bmm_gemm;
+
+typedef struct ligo__bmm_job {
+    ligo__bmm_gemm g;
+    int64_t Bt;
+    float *work; /* per thread */
+    int64_t work_floats;
+} ligo__bmm_job;
+
+static void ligo__bmm_task(void *arg, int ith, int nth) {
+    const ligo__bmm_job *j = (const ligo__bmm_job *)arg;
+    const ligo__bmm_gemm *g = &j->g;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    int64_t t;
+    for (t = ith; t < j->Bt; t += nth)
+        ligo__sgemm_small(g->ta, g->tb, LIGO__TRI_NONE, g->m, g->n, g->k, 1.0f, g->A + t * g->sa, g->lda,
+                          g->B + t * g->sb, g->ldb, g->beta, g->C + t * g->sc, g->ldc, work);
+}
+
+/* Every batch of one product g, on the path d picks. */
+static void ligo__bmm_run(ligo_ctx *ctx, const ligo__bmm_dims *d, const ligo__bmm_gemm *g) {
+    int64_t t;
+    if (ligo__bmm_small(d)) {
+        ligo__bmm_job j;
+        int nth = ligo__nth_for(ctx, 2.0 * (double)d->Bt * (double)(d->M * d->N) * (double)d->K, 65536.0);
+        if (nth > d->Bt) nth = (int)d->Bt;
+        j.g = *g;
+        j.Bt = d->Bt;
+        j.work_floats = (ligo__sgemm_small_work(g->n, g->k) + 15) / 16 * 16;
+        j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch,
+                                               (size_t)nth * (size_t)j.work_floats * sizeof(float), "scratch", 0);
+        if (!j.work) return;
+        ligo_parallel_for(ctx, ligo__bmm_task, &j, nth);
+        return;
+    }
+    for (t = 0; t < d->Bt; t++)
+        ligo__sgemm(ctx, g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->A + t * g->sa, g->lda, g->B + t * g->sb, g->ldb,
+                    g->beta, g->C + t * g->sc, g->ldc);
+}
+
+static ligo__bmm_gemm ligo__bmm_gemm_of(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *A, int64_t lda,
+                                        int64_t sa, const float *B, int64_t ldb, int64_t sb, float *C, int64_t ldc,
+                                        int64_t sc, float beta) {
+    ligo__bmm_gemm g;
+    g.ta = ta;
+    g.tb = tb;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.A = A;
+    g.lda = lda;
+    g.sa = sa;
+    g.B = B;
+    g.ldb = ldb;
+    g.sb = sb;
+    g.C = C;
+    g.ldc = ldc;
+    g.sc = sc;
+    g.beta = beta;
+    return g;
+}
+
+LIGO__PRIV void ligo__fwd_BMM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *y = out->src[1];
+    ligo__bmm_dims d = ligo__bmm_dims_of(x, y, (const ligo__bmm_param *)out->param);
+    ligo__bmm_gemm g = ligo__bmm_gemm_of(d.ta, d.tb, d.M, d.N, d.K, x->data, d.lda, d.M * d.K, y->data, d.ldb,
+                                         d.K * d.N, out->data, d.N, d.M * d.N, 0.0f);
+    ligo__bmm_run(ctx, &d, &g);
+    ligo_flops_add(ctx, 2.0 * (double)d.Bt * (double)d.M * (double)d.N * (double)d.K, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_BMM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    ligo__bmm_dims d = ligo__bmm_dims_of(x, y, (const ligo__bmm_param *)out->param);
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    const float *G = out->grad;
+    int64_t M = d.M, N = d.N, K = d.K, sa = M * K, sb = K * N, sg = M * N;
+    double flops = 0.0;
+    ligo__bmm_gemm g;
+    if (dx) {
+        if (!d.ta) /* dA (M, K) += G op(B)^T */
+            g = ligo__bmm_gemm_of(0, !d.tb, M, K, N, G, N, sg, y->data, d.ldb, sb, dx, d.lda, sa, 1.0f);
+        else /* dA (K, M) += op(B) G^T */
+            g = ligo__bmm_gemm_of(d.tb, 1, K, M, N, y->data, d.ldb, sb, G, N, sg, dx, d.lda, sa, 1.0f);
+        ligo__bmm_run(ctx, &d, &g);
+        flops += 2.0 * (double)d.Bt * (double)M * (double)N * (double)K;
+    }
+    if (dy && !ligo__failed(ctx)) {
+        if (!d.tb) /* dB (K, N) += op(A)^T G */
+            g = ligo__bmm_gemm_of(!d.ta, 0, K, N, M, x->data, d.lda, sa, G, N, sg, dy, d.ldb, sb, 1.0f);
+        else /* dB (N, K) += G^T op(A) */
+            g = ligo__bmm_gemm_of(1, d.ta, N, K, M, G, N, sg, x->data, d.lda, sa, dy, d.ldb, sb, 1.0f);
+        ligo__bmm_run(ctx, &d, &g);
+        flops += 2.0 * (double)d.Bt * (double)M * (double)N * (double)K;
+    }
+    ligo_flops_add(ctx, 0.0, flops);
+}
+
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b) {
+    ligo__bmm_param p;
+    ligo__args ar;
+    p.trans_a = trans_a ? 1 : 0;
+    p.trans_b = trans_b ? 1 : 0;
+    ar = ligo__args_of(&p, sizeof p);
+    ar.src[0] = a;
+    ar.src[1] = b;
+    return ligo__build(ctx, LIGO_OP_BMM, &ar);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0, i1: trans_a, trans_b */
+static ligo_tensor *ligo__bmm_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_bmm(ctx, in[0], in[1], (int)c->i0, (int)c->i1);
+}
+
+/* the triple loop in float64 for each batch */
+static void ligo__bmm_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    ligo__bmm_param p;
+    ligo__bmm_dims d;
+    int64_t t, i, j, k;
+    p.trans_a = (int)c->i0;
+    p.trans_b = (int)c->i1;
+    d = ligo__bmm_dims_of(in[0], in[1], &p);
+    for (t = 0; t < d.Bt; t++)
+        for (i = 0; i < d.M; i++)
+            for (j = 0; j < d.N; j++) {
+                const float *A = in[0]->data + t * d.M * d.K, *B = in[1]->data + t * d.K * d.N;
+                double acc = 0.0;
+                for (k = 0; k < d.K; k++)
+                    acc += (double)(d.ta ? A[k * d.M + i] : A[i * d.K + k]) * (d.tb ? B[j * d.K + k] : B[k * d.N + j]);
+                out[(t * d.M + i) * d.N + j] = acc;
+            }
+}
+
+/* op(a) is 3 x 5, op(b) 5 x 4, over 3 batches (and 2 x 2); the large
+ * path is tested in tests/test_prims.c (too large for central differences
+ * over every element) */
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "bmm NN", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 3, 5}, 1.0f}, {3, {3, 5, 4}, 1.0f}},
+         .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm NT", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 3, 5}, 1.0f}, {3, {3, 4, 5}, 1.0f}},
+         .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm TN", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 5, 3}, 1.0f}, {3, {3, 5, 4}, 1.0f}},
+         .i0 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm TT", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 5, 3}, 1.0f}, {3, {3, 4, 5}, 1.0f}},
+         .i0 = 1, .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm 4-D", .run = ligo__bmm_case, .n_in = 2, .in = {{4, {2, 2, 3, 5}, 1.0f}, {4, {2, 2, 4, 5}, 1.0f}},
+         .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/bmm.c ==== */
 
 /* ==== begin src/ops/concat.c ==== */
 /* ops/concat.c: two 2-D tensors side by side along axis 0 (rows) or 1 (columns). */
@@ -5997,6 +6260,143 @@ LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/matmul.c ==== */
+
+/* ==== begin src/ops/permute.c ==== */
+/* ops/permute.c: the dims of x in another order (a copy): out's dim i is
+ * x's dim perm[i], out[j_0, ..., j_n] = x at the index whose dim perm[i]
+ * is j_i. E.g. (B, T, NH, hs) with perm {0, 2, 1, 3} -> (B, NH, T, hs), the heads
+ * of an attention written from primitives. Backward scatters the
+ * gradient back (each element of x has one place in out). */
+
+LIGO__OP(PERMUTE, "permute", 1, 0);
+
+typedef struct ligo__permute_param {
+    int ndim;
+    int perm[LIGO_MAX_DIMS];
+} ligo__permute_param;
+
+LIGO__PRIV ligo_status ligo__shape_PERMUTE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    const ligo__permute_param *p = (const ligo__permute_param *)a->param;
+    int i, seen[LIGO_MAX_DIMS] = {0};
+    if (p->ndim != x->ndim)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: %d dims in perm for a %d-D tensor", p->ndim, x->ndim);
+    for (i = 0; i < p->ndim; i++) {
+        if (p->perm[i] < 0 || p->perm[i] >= p->ndim || seen[p->perm[i]])
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: perm[%d] = %d is out of [0, %d) or repeated", i,
+                                  p->perm[i], p->ndim);
+        seen[p->perm[i]] = 1;
+    }
+    *ndim = p->ndim;
+    for (i = 0; i < p->ndim; i++) shape[i] = x->shape[p->perm[i]];
+    return LIGO_OK;
+}
+
+/* Walk out in index order; x's offset of out's element follows from x's
+ * strides taken in perm's order. to_x: backward (dx += g) instead of
+ * forward (out = x). */
+static void ligo__permute_walk(ligo_tensor *out, const float *from, float *to, int to_x) {
+    const ligo_tensor *x = out->src[0];
+    const ligo__permute_param *p = (const ligo__permute_param *)out->param;
+    int64_t xs[LIGO_MAX_DIMS], st[LIGO_MAX_DIMS], idx[LIGO_MAX_DIMS] = {0}, rows, r, j, inner, in_st, off;
+    int nd = p->ndim, i;
+    xs[nd - 1] = 1;
+    for (i = nd - 2; i >= 0; i--) xs[i] = xs[i + 1] * x->shape[i + 1];
+    for (i = 0; i < nd; i++) st[i] = xs[p->perm[i]];
+    inner = out->shape[nd - 1];
+    in_st = st[nd - 1];
+    rows = out->n / inner;
+    for (r = 0; r < rows; r++) {
+        float *o = to_x ? NULL : to + r * inner;
+        const float *g = to_x ? from + r * inner : NULL;
+        off = 0;
+        for (i = 0; i < nd - 1; i++) off += idx[i] * st[i];
+        if (to_x)
+            for (j = 0; j < inner; j++) to[off + j * in_st] += g[j];
+        else
+            for (j = 0; j < inner; j++) o[j] = from[off + j * in_st];
+        for (i = nd - 2; i >= 0; i--) { /* the next row's index */
+            if (++idx[i] < out->shape[i]) break;
+            idx[i] = 0;
+        }
+    }
+}
+
+LIGO__PRIV void ligo__fwd_PERMUTE(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    ligo__permute_walk(out, out->src[0]->data, out->data, 0);
+}
+LIGO__PRIV void ligo__bwd_PERMUTE(ligo_ctx *ctx, ligo_tensor *out) {
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    if (dx) ligo__permute_walk(out, out->grad, dx, 1);
+}
+
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm) {
+    ligo__permute_param p;
+    ligo__args a;
+    int i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!perm || ndim < 1 || ndim > LIGO_MAX_DIMS) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: ndim %d is outside [1, %d] or perm is NULL", ndim,
+                       LIGO_MAX_DIMS);
+        return NULL;
+    }
+    memset(&p, 0, sizeof p);
+    p.ndim = ndim;
+    for (i = 0; i < ndim; i++) p.perm[i] = perm[i];
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_PERMUTE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* perm from the digits of i0, most significant first (i1 dims) */
+static void ligo__permute_of(const ligo_op_case *c, int *perm) {
+    int i;
+    int64_t v = c->i0;
+    for (i = (int)c->i1 - 1; i >= 0; i--, v /= 10) perm[i] = (int)(v % 10);
+}
+static ligo_tensor *ligo__permute_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    int perm[LIGO_MAX_DIMS];
+    ligo__permute_of(c, perm);
+    return ligo_permute(ctx, in[0], (int)c->i1, perm);
+}
+
+/* out element by element from its index */
+static void ligo__permute_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    const ligo_tensor *x = in[0];
+    int perm[LIGO_MAX_DIMS], nd = (int)c->i1, i;
+    int64_t os[LIGO_MAX_DIMS], e, n = x->n;
+    ligo__permute_of(c, perm);
+    for (i = 0; i < nd; i++) os[i] = x->shape[perm[i]];
+    for (e = 0; e < n; e++) {
+        int64_t rest = e, xi[LIGO_MAX_DIMS], off = 0;
+        for (i = nd - 1; i >= 0; i--) {
+            xi[perm[i]] = rest % os[i];
+            rest /= os[i];
+        }
+        for (i = 0; i < nd; i++) off = off * x->shape[i] + xi[i];
+        out[e] = (double)x->data[off];
+    }
+}
+
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "permute heads", .run = ligo__permute_case, .n_in = 1, .in = {{4, {2, 3, 4, 5}, 1.0f}}, .i0 = 213,
+         .i1 = 4, .ref = ligo__permute_ref, .ref_tol = 0.0},
+        {.name = "permute 3-D", .run = ligo__permute_case, .n_in = 1, .in = {{3, {2, 3, 4}, 1.0f}}, .i0 = 201,
+         .i1 = 3, .ref = ligo__permute_ref, .ref_tol = 0.0},
+        {.name = "permute 2-D", .run = ligo__permute_case, .n_in = 1, .in = {{2, {3, 5}, 1.0f}}, .i0 = 10, .i1 = 2,
+         .ref = ligo__permute_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/permute.c ==== */
 
 /* ==== begin src/ops/reduce.c ==== */
 /* ops/reduce.c: sum and mean of every element, summed in double in index order. */

@@ -205,7 +205,115 @@ static void test_dropout_training(void) {
     ligo_ctx_free(ctx);
 }
 
+/* element (i, k) of op(X), X row-major with c columns */
+static double opx(const float *X, int t, int64_t c, int64_t i, int64_t k) {
+    return t ? (double)X[k * c + i] : (double)X[i * c + k];
+}
+
+static int hook_calls;
+static int counting_hook(void *user, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                         int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    (void)user, (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb;
+    (void)beta, (void)C, (void)ldc;
+    hook_calls++;
+    return 0; /* declined: the built-in kernel computes it */
+}
+
+/* bmm on both paths (M N K under and over 2^18), every transpose: values
+ * and gradients of sum(out * W) against float64 loops, the same bits on 1
+ * and 2 threads, and every product offered to the GEMM hook. */
+static void test_bmm_paths(void) {
+    static const int64_t sizes[2][3] = {{7, 9, 5}, {70, 65, 60}}; /* M, N, K */
+    int pass, ta, tb, nt;
+    for (pass = 0; pass < 2; pass++)
+        for (ta = 0; ta < 2; ta++)
+            for (tb = 0; tb < 2; tb++) {
+                int64_t Bt = 2, M = sizes[pass][0], N = sizes[pass][1], K = sizes[pass][2], t, i, j, k;
+                int64_t sa[3], sb[3], so[3];
+                float *keep[3] = {NULL, NULL, NULL};
+                double worst = 0.0;
+                int bitwise = 1;
+                sa[0] = sb[0] = so[0] = Bt;
+                sa[1] = ta ? K : M, sa[2] = ta ? M : K;
+                sb[1] = tb ? N : K, sb[2] = tb ? K : N;
+                so[1] = M, so[2] = N;
+                for (nt = 1; nt <= 2; nt++) {
+                    ligo_ctx_params cp = ligo_ctx_params_default();
+                    ligo_ctx *ctx;
+                    ligo_tensor *a, *b, *w, *y;
+                    ligo_rng rng;
+                    cp.n_threads = nt;
+                    ctx = ligo_ctx_new(&cp);
+                    ligo_rng_seed(&rng, 100 + (uint64_t)(4 * pass + 2 * ta + tb));
+                    a = ligo_new_param(ctx, 3, sa);
+                    b = ligo_new_param(ctx, 3, sb);
+                    w = ligo_new(ctx, 3, so);
+                    ligo_fill_uniform(a, &rng, -1.0f, 1.0f);
+                    ligo_fill_uniform(b, &rng, -1.0f, 1.0f);
+                    ligo_fill_uniform(w, &rng, -1.0f, 1.0f);
+                    hook_calls = 0;
+                    ligo_set_sgemm(counting_hook, NULL);
+                    y = ligo_bmm(ctx, a, b, ta, tb);
+                    CHECK_MSG(y != NULL, "%s", ligo_get_error(ctx));
+                    if (y) CHECK_STATUS(ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, y, w))), LIGO_OK);
+                    ligo_set_sgemm(NULL, NULL);
+                    CHECK_MSG(hook_calls == 3 * (int)Bt, "%d products offered to the hook, want %d", hook_calls,
+                              3 * (int)Bt);
+                    if (!y) {
+                        ligo_ctx_free(ctx);
+                        continue;
+                    }
+                    if (nt == 1) {
+                        for (t = 0; t < Bt; t++) {
+                            const float *A = a->data + t * M * K, *Bm = b->data + t * K * N, *W = w->data + t * M * N;
+                            for (i = 0; i < M; i++)
+                                for (j = 0; j < N; j++) {
+                                    double acc = 0.0;
+                                    for (k = 0; k < K; k++) acc += opx(A, ta, sa[2], i, k) * opx(Bm, tb, sb[2], k, j);
+                                    worst = fmax(worst, fabs(acc - y->data[(t * M + i) * N + j]));
+                                }
+                            /* d op(A) (i, k) = sum_j W(i, j) op(B)(k, j); d op(B) (k, j) = sum_i op(A)(i, k) W(i, j) */
+                            for (i = 0; i < M; i++)
+                                for (k = 0; k < K; k++) {
+                                    double acc = 0.0;
+                                    for (j = 0; j < N; j++) acc += (double)W[i * N + j] * opx(Bm, tb, sb[2], k, j);
+                                    worst = fmax(worst, fabs(acc - a->grad[t * M * K + (ta ? k * M + i : i * K + k)]));
+                                }
+                            for (k = 0; k < K; k++)
+                                for (j = 0; j < N; j++) {
+                                    double acc = 0.0;
+                                    for (i = 0; i < M; i++) acc += opx(A, ta, sa[2], i, k) * (double)W[i * N + j];
+                                    worst = fmax(worst, fabs(acc - b->grad[t * K * N + (tb ? j * K + k : k * N + j)]));
+                                }
+                        }
+                        keep[0] = (float *)malloc((size_t)y->n * sizeof(float));
+                        keep[1] = (float *)malloc((size_t)a->n * sizeof(float));
+                        keep[2] = (float *)malloc((size_t)b->n * sizeof(float));
+                        memcpy(keep[0], y->data, (size_t)y->n * sizeof(float));
+                        memcpy(keep[1], a->grad, (size_t)a->n * sizeof(float));
+                        memcpy(keep[2], b->grad, (size_t)b->n * sizeof(float));
+                    } else {
+                        bitwise = !memcmp(keep[0], y->data, (size_t)y->n * sizeof(float)) &&
+                                  !memcmp(keep[1], a->grad, (size_t)a->n * sizeof(float)) &&
+                                  !memcmp(keep[2], b->grad, (size_t)b->n * sizeof(float));
+                    }
+                    ligo_ctx_free(ctx);
+                }
+                if (getenv("LIGO_TEST_VERBOSE"))
+                    printf("  bmm M N K %lld %lld %lld ta %d tb %d: worst %.2e\n", (long long)M, (long long)N,
+                           (long long)K, ta, tb, worst);
+                CHECK_MSG(worst < 1e-5, "M N K %lld %lld %lld ta %d tb %d: off by %.3g",
+                          (long long)M, (long long)N, (long long)K, ta, tb, worst);
+                CHECK_MSG(bitwise, "M N K %lld %lld %lld ta %d tb %d: 1 and 2 threads differ", (long long)M,
+                          (long long)N, (long long)K, ta, tb);
+                free(keep[0]);
+                free(keep[1]);
+                free(keep[2]);
+            }
+}
+
 void suite_prims(void) {
+    RUN(test_bmm_paths);
     RUN(test_dropout_mask);
     RUN(test_dropout_training);
     RUN(test_broadcast_leading);

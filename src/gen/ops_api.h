@@ -12,6 +12,7 @@ typedef enum ligo_op {
     LIGO_OP_SUB,           /* src/ops/binary.c */
     LIGO_OP_MUL,           /* src/ops/binary.c */
     LIGO_OP_DIV,           /* src/ops/binary.c */
+    LIGO_OP_BMM,           /* src/ops/bmm.c */
     LIGO_OP_CONCAT,        /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
     LIGO_OP_DROPOUT,       /* src/ops/dropout.c */
@@ -20,6 +21,7 @@ typedef enum ligo_op {
     LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
     LIGO_OP_LINEAR,        /* src/ops/linear.c */
     LIGO_OP_MATMUL,        /* src/ops/matmul.c */
+    LIGO_OP_PERMUTE,       /* src/ops/permute.c */
     LIGO_OP_SUM,           /* src/ops/reduce.c */
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
@@ -54,6 +56,13 @@ LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 /* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
  * error). */
 LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+
+/* ---- src/ops/bmm.c */
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b);
 
 /* ---- src/ops/concat.c */
 /* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
@@ -103,6 +112,12 @@ LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tenso
 /* ---- src/ops/matmul.c */
 /* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
 LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b);
+
+/* ---- src/ops/permute.c */
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm);
 
 /* ---- src/ops/reduce.c */
 /* The sum of every element -> scalar. */

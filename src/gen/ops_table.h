@@ -10,6 +10,7 @@ LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
 LIGO__OP(DIV, "div", 2, 0);
+LIGO__OP(BMM, "bmm", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
 LIGO__OP(DROPOUT, "dropout", 1, 0);
@@ -18,6 +19,7 @@ LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
 LIGO__OP(LINEAR, "linear", 2, 0);
 LIGO__OP(MATMUL, "matmul", 2, 0);
+LIGO__OP(PERMUTE, "permute", 1, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
@@ -41,6 +43,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
     {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
+    {"bmm", 2, 0, ligo__shape_BMM, ligo__fwd_BMM, ligo__bwd_BMM},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
     {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
@@ -49,6 +52,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
     {"linear", 2, 0, ligo__shape_LINEAR, ligo__fwd_LINEAR, ligo__bwd_LINEAR},
     {"matmul", 2, 0, ligo__shape_MATMUL, ligo__fwd_MATMUL, ligo__bwd_MATMUL},
+    {"permute", 1, 0, ligo__shape_PERMUTE, ligo__fwd_PERMUTE, ligo__bwd_PERMUTE},
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
@@ -72,6 +76,7 @@ LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
@@ -80,6 +85,7 @@ LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
@@ -101,6 +107,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_SUB,
     ligo__cases_MUL,
     ligo__cases_DIV,
+    ligo__cases_BMM,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
     ligo__cases_DROPOUT,
@@ -109,6 +116,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_LAYERNORM,
     ligo__cases_LINEAR,
     ligo__cases_MATMUL,
+    ligo__cases_PERMUTE,
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
