@@ -312,7 +312,47 @@ static void test_bmm_paths(void) {
             }
 }
 
+/* RoPE: the score of a rotated query and key depends on their distance
+ * only, and a sequence at pos0 = 0 rotates row t as that row alone at
+ * pos0 = t (decoding with a cache). */
+static void test_rope_relative(void) {
+    ligo_ctx *ctx = new_ctx();
+    int64_t C = 16, NH = 2, hs = 8, T = 6, t, c, h, shift;
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 1, C), *k = ligo_new_3d(ctx, 1, 1, C), *x = ligo_new_3d(ctx, 1, T, C);
+    ligo_tensor *whole;
+    ligo_rng rng;
+    double worst = 0.0, dot0[2] = {0.0, 0.0};
+    ligo_rng_seed(&rng, 21);
+    ligo_fill_uniform(q, &rng, -1.0f, 1.0f);
+    ligo_fill_uniform(k, &rng, -1.0f, 1.0f);
+    ligo_fill_uniform(x, &rng, -1.0f, 1.0f);
+    for (shift = 0; shift < 40; shift += 13) {
+        ligo_tensor *rq = ligo_rope(ctx, q, NH, 10000.0f, 7 + shift), *rk = ligo_rope(ctx, k, NH, 10000.0f, 3 + shift);
+        CHECK(rq && rk);
+        if (!rq || !rk) break;
+        for (h = 0; h < NH; h++) {
+            double d = 0.0;
+            for (c = 0; c < hs; c++) d += (double)rq->data[h * hs + c] * rk->data[h * hs + c];
+            if (shift == 0) dot0[h] = d;
+            worst = fmax(worst, fabs(d - dot0[h]));
+        }
+    }
+    CHECK_MSG(worst < 1e-5, "q.k moved by %.3g with both positions shifted", worst);
+    whole = ligo_rope(ctx, x, NH, 500.0f, 0);
+    worst = 0.0;
+    for (t = 0; whole && t < T; t++) {
+        int64_t s[3] = {1, 1, C};
+        ligo_tensor *row = ligo_new(ctx, 3, s), *r;
+        memcpy(row->data, x->data + t * C, (size_t)C * sizeof(float));
+        r = ligo_rope(ctx, row, NH, 500.0f, t);
+        for (c = 0; r && c < C; c++) worst = fmax(worst, fabs(r->data[c] - whole->data[t * C + c]));
+    }
+    CHECK_MSG(whole && worst == 0.0, "row by row differs by %.3g", worst);
+    ligo_ctx_free(ctx);
+}
+
 void suite_prims(void) {
+    RUN(test_rope_relative);
     RUN(test_bmm_paths);
     RUN(test_dropout_mask);
     RUN(test_dropout_training);

@@ -26,6 +26,7 @@ typedef enum ligo_op {
     LIGO_OP_MEAN,          /* src/ops/reduce.c */
     LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
     LIGO_OP_RMSNORM,       /* src/ops/rmsnorm.c */
+    LIGO_OP_ROPE,          /* src/ops/rope.c */
     LIGO_OP_SCALE,         /* src/ops/scale.c */
     LIGO_OP_SILU,          /* src/ops/silu.c */
     LIGO_OP_SLICE,         /* src/ops/slice.c */
@@ -135,6 +136,15 @@ LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, cons
  * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
  * 1e-6, 1e-5). */
 LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps);
+
+/* ---- src/ops/rope.c */
+/* Rotary position embeddings, as Hugging Face's LLaMA (rotate_half): x
+ * (B, T, C) holds n_head heads of hs = C / n_head (even) dims; in each
+ * head, dim i and i + hs/2 (i < hs/2) turn by the angle
+ * (pos0 + t) * base^(-2i / hs) at position t -> x's shape. base > 0
+ * (LLaMA: 10000); pos0 >= 0 is the first position (a cache's length when
+ * decoding). Apply it to the queries and the keys before the scores. */
+LIGO_API ligo_tensor *ligo_rope(ligo_ctx *ctx, ligo_tensor *x, int64_t n_head, float base, int64_t pos0);
 
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */

@@ -24,6 +24,7 @@ LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
 LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
+LIGO__OP(ROPE, "rope", 1, 0);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
@@ -57,6 +58,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
     {"rmsnorm", 2, 0, ligo__shape_RMSNORM, ligo__fwd_RMSNORM, ligo__bwd_RMSNORM},
+    {"rope", 1, 0, ligo__shape_ROPE, ligo__fwd_ROPE, ligo__bwd_ROPE},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
@@ -90,6 +92,7 @@ LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ROPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
@@ -121,6 +124,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
     ligo__cases_RMSNORM,
+    ligo__cases_ROPE,
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
