@@ -351,7 +351,98 @@ static void test_rope_relative(void) {
     ligo_ctx_free(ctx);
 }
 
+/* Attention three ways on qkv (B, T, 3C): 0 the fused ligo_attention, 1
+ * from primitives (the recipe in ligo_attention_mask's comment), 2
+ * ligo_attention_mask on q, k, v sliced out of qkv. */
+static ligo_tensor *heads(ligo_ctx *ctx, ligo_tensor *x, int64_t B, int64_t T, int64_t NH, int64_t hs) {
+    static const int perm[4] = {0, 2, 1, 3};
+    int64_t s4[4];
+    s4[0] = B, s4[1] = T, s4[2] = NH, s4[3] = hs;
+    return ligo_permute(ctx, ligo_reshape(ctx, x, 4, s4), 4, perm); /* (B, NH, T, hs) */
+}
+
+static ligo_tensor *attention_way(ligo_ctx *ctx, ligo_tensor *qkv, int64_t NH, int causal, int way) {
+    static const int perm[4] = {0, 2, 1, 3};
+    int64_t B = qkv->shape[0], T = qkv->shape[1], C = qkv->shape[2] / 3, hs = C / NH, s2[2], s3[3], t, u;
+    ligo_tensor *x2, *q, *k, *v, *mask = NULL, *s, *o;
+    if (way == 0) return ligo_attention(ctx, qkv, NH, causal);
+    s2[0] = B * T, s2[1] = 3 * C;
+    s3[0] = B, s3[1] = T, s3[2] = C;
+    x2 = ligo_reshape(ctx, qkv, 2, s2);
+    q = ligo_slice(ctx, x2, 1, 0, C);
+    k = ligo_slice(ctx, x2, 1, C, C);
+    v = ligo_slice(ctx, x2, 1, 2 * C, C);
+    if (causal) {
+        mask = ligo_new_2d(ctx, T, T);
+        if (!mask) return NULL;
+        for (t = 0; t < T; t++)
+            for (u = 0; u < T; u++) mask->data[t * T + u] = u <= t ? 0.0f : -INFINITY;
+    }
+    if (way == 2)
+        return ligo_attention_mask(ctx, ligo_reshape(ctx, q, 3, s3), ligo_reshape(ctx, k, 3, s3),
+                                   ligo_reshape(ctx, v, 3, s3), mask, NH);
+    q = heads(ctx, q, B, T, NH, hs);
+    k = heads(ctx, k, B, T, NH, hs);
+    v = heads(ctx, v, B, T, NH, hs);
+    s = ligo_scale(ctx, ligo_bmm(ctx, q, k, 0, 1), 1.0f / sqrtf((float)hs)); /* (B, NH, T, T) */
+    if (mask) s = ligo_add(ctx, s, mask);
+    o = ligo_bmm(ctx, ligo_softmax(ctx, s), v, 0, 0); /* (B, NH, T, hs) */
+    return ligo_reshape(ctx, ligo_permute(ctx, o, 4, perm), 3, s3);
+}
+
+static double rel_diff(const float *a, const float *b, int64_t n) {
+    double d = 0.0, m = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / (m > 0.0 ? m : 1.0);
+}
+
+/* The primitives' attention and ligo_attention_mask against the fused
+ * op: outputs and the gradient of sum(out * W) with respect to qkv, to
+ * 1e-5 of the largest entry, causal and not, two sizes (T = 20 crosses
+ * the fused op's 6-row tiles). */
+static void test_attention_from_primitives(void) {
+    static const int64_t dims[2][4] = {{2, 9, 12, 3}, {1, 20, 16, 2}}; /* B, T, C, NH */
+    int pass, causal, way;
+    for (pass = 0; pass < 2; pass++)
+        for (causal = 0; causal < 2; causal++) {
+            ligo_ctx *ctx = new_ctx();
+            int64_t B = dims[pass][0], T = dims[pass][1], C = dims[pass][2], NH = dims[pass][3], sq[3];
+            ligo_tensor *qkv, *w, *out[3];
+            float *grad[3];
+            ligo_rng rng;
+            sq[0] = B, sq[1] = T, sq[2] = 3 * C;
+            ligo_rng_seed(&rng, 31 + (uint64_t)(2 * pass + causal));
+            qkv = ligo_new_param(ctx, 3, sq);
+            ligo_fill_uniform(qkv, &rng, -2.0f, 2.0f);
+            w = ligo_new_3d(ctx, B, T, C);
+            ligo_fill_uniform(w, &rng, -1.0f, 1.0f);
+            for (way = 0; way < 3; way++) {
+                ligo_zero_grad(qkv);
+                out[way] = attention_way(ctx, qkv, NH, causal, way);
+                CHECK_MSG(out[way] != NULL, "way %d: %s", way, ligo_get_error(ctx));
+                grad[way] = (float *)malloc((size_t)qkv->n * sizeof(float));
+                if (out[way]) CHECK_STATUS(ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, out[way], w))), LIGO_OK);
+                memcpy(grad[way], qkv->grad, (size_t)qkv->n * sizeof(float));
+            }
+            for (way = 1; way < 3 && out[0] && out[1] && out[2]; way++) {
+                double dy = rel_diff(out[way]->data, out[0]->data, out[0]->n), dg = rel_diff(grad[way], grad[0], qkv->n);
+                CHECK_MSG(dy < 1e-5 && dg < 1e-5, "T %lld causal %d, %s: output off by %.3g, gradient by %.3g",
+                          (long long)T, causal, way == 1 ? "primitives" : "attention_mask", dy, dg);
+                if (getenv("LIGO_TEST_VERBOSE"))
+                    printf("  attention T %lld causal %d, %s vs fused: output %.2e, gradient %.2e\n", (long long)T,
+                           causal, way == 1 ? "primitives" : "attention_mask", dy, dg);
+            }
+            for (way = 0; way < 3; way++) free(grad[way]);
+            ligo_ctx_free(ctx);
+        }
+}
+
 void suite_prims(void) {
+    RUN(test_attention_from_primitives);
     RUN(test_rope_relative);
     RUN(test_bmm_paths);
     RUN(test_dropout_mask);

@@ -6,37 +6,38 @@
 
 /* Every op: the tape's leaves, then the op sources' rows in file order. */
 typedef enum ligo_op {
-    LIGO_OP_LEAF,          /* ligo_new, ligo_new_param, ligo_wrap */
-    LIGO_OP_ATTENTION,     /* src/ops/attention.c */
-    LIGO_OP_ADD,           /* src/ops/binary.c */
-    LIGO_OP_SUB,           /* src/ops/binary.c */
-    LIGO_OP_MUL,           /* src/ops/binary.c */
-    LIGO_OP_DIV,           /* src/ops/binary.c */
-    LIGO_OP_BMM,           /* src/ops/bmm.c */
-    LIGO_OP_CONCAT,        /* src/ops/concat.c */
-    LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
-    LIGO_OP_DROPOUT,       /* src/ops/dropout.c */
-    LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
-    LIGO_OP_GELU,          /* src/ops/gelu.c */
-    LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
-    LIGO_OP_LINEAR,        /* src/ops/linear.c */
-    LIGO_OP_MATMUL,        /* src/ops/matmul.c */
-    LIGO_OP_PERMUTE,       /* src/ops/permute.c */
-    LIGO_OP_SUM,           /* src/ops/reduce.c */
-    LIGO_OP_MEAN,          /* src/ops/reduce.c */
-    LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
-    LIGO_OP_RMSNORM,       /* src/ops/rmsnorm.c */
-    LIGO_OP_ROPE,          /* src/ops/rope.c */
-    LIGO_OP_SCALE,         /* src/ops/scale.c */
-    LIGO_OP_SILU,          /* src/ops/silu.c */
-    LIGO_OP_SLICE,         /* src/ops/slice.c */
-    LIGO_OP_SOFTMAX,       /* src/ops/softmax.c */
-    LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
-    LIGO_OP_RELU,          /* src/ops/unary.c */
-    LIGO_OP_TANH,          /* src/ops/unary.c */
-    LIGO_OP_EXP,           /* src/ops/unary.c */
-    LIGO_OP_LOG,           /* src/ops/unary.c */
-    LIGO_OP_SQRT,          /* src/ops/unary.c */
+    LIGO_OP_LEAF,           /* ligo_new, ligo_new_param, ligo_wrap */
+    LIGO_OP_ATTENTION,      /* src/ops/attention.c */
+    LIGO_OP_ATTENTION_MASK, /* src/ops/attention_mask.c */
+    LIGO_OP_ADD,            /* src/ops/binary.c */
+    LIGO_OP_SUB,            /* src/ops/binary.c */
+    LIGO_OP_MUL,            /* src/ops/binary.c */
+    LIGO_OP_DIV,            /* src/ops/binary.c */
+    LIGO_OP_BMM,            /* src/ops/bmm.c */
+    LIGO_OP_CONCAT,         /* src/ops/concat.c */
+    LIGO_OP_CROSS_ENTROPY,  /* src/ops/cross_entropy.c */
+    LIGO_OP_DROPOUT,        /* src/ops/dropout.c */
+    LIGO_OP_EMBEDDING,      /* src/ops/embedding.c */
+    LIGO_OP_GELU,           /* src/ops/gelu.c */
+    LIGO_OP_LAYERNORM,      /* src/ops/layernorm.c */
+    LIGO_OP_LINEAR,         /* src/ops/linear.c */
+    LIGO_OP_MATMUL,         /* src/ops/matmul.c */
+    LIGO_OP_PERMUTE,        /* src/ops/permute.c */
+    LIGO_OP_SUM,            /* src/ops/reduce.c */
+    LIGO_OP_MEAN,           /* src/ops/reduce.c */
+    LIGO_OP_RESHAPE,        /* src/ops/reshape.c */
+    LIGO_OP_RMSNORM,        /* src/ops/rmsnorm.c */
+    LIGO_OP_ROPE,           /* src/ops/rope.c */
+    LIGO_OP_SCALE,          /* src/ops/scale.c */
+    LIGO_OP_SILU,           /* src/ops/silu.c */
+    LIGO_OP_SLICE,          /* src/ops/slice.c */
+    LIGO_OP_SOFTMAX,        /* src/ops/softmax.c */
+    LIGO_OP_TRANSPOSE,      /* src/ops/transpose.c */
+    LIGO_OP_RELU,           /* src/ops/unary.c */
+    LIGO_OP_TANH,           /* src/ops/unary.c */
+    LIGO_OP_EXP,            /* src/ops/unary.c */
+    LIGO_OP_LOG,            /* src/ops/unary.c */
+    LIGO_OP_SQRT,           /* src/ops/unary.c */
     LIGO_OP_COUNT
 } ligo_op;
 
@@ -45,6 +46,22 @@ typedef enum ligo_op {
  * side; n_head divides C; scores scaled by 1/sqrt(C / n_head); causal masks
  * future positions. -> (B, T, C). */
 LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
+
+/* ---- src/ops/attention_mask.c */
+/* Multi-head attention with a mask of one's own: q (B, Tq, C), k and v
+ * (B, Tk, C), n_head dividing C, scores Q K^T / sqrt(C / n_head) plus mask
+ * (Tq, Tk) (0 where allowed, -inf where masked; any finite values act as
+ * an additive bias, learned if mask is a parameter), or mask NULL ->
+ * (B, Tq, C). A row masked everywhere is NaN, as PyTorch's. The causal
+ * mask is 0 on and below the diagonal, -inf above. The same from
+ * primitives (heads from ligo_reshape and ligo_permute):
+ *   q, k, v (B, T, C) -> (B, T, NH, hs) -> permute {0, 2, 1, 3} -> (B NH, T, hs)
+ *   s = ligo_scale(ligo_bmm(q, k, 0, 1), 1 / sqrt(hs))     (B NH, T, T)
+ *   p = ligo_softmax(ligo_add(s, mask))                     mask (T, T) broadcast
+ *   o = ligo_bmm(p, v, 0, 0) -> (B, NH, T, hs) -> permute {0, 2, 1, 3} -> (B, T, C)
+ * (tests/test_prims.c checks it against ligo_attention). */
+LIGO_API ligo_tensor *ligo_attention_mask(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                          ligo_tensor *mask, int64_t n_head);
 
 /* ---- src/ops/binary.c */
 /* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b

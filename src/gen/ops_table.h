@@ -6,6 +6,7 @@
 
 /* The registration rows: each declares its op's shape, forward and backward. */
 LIGO__OP(ATTENTION, "attention", 1, 0);
+LIGO__OP(ATTENTION_MASK, "attention_mask", 3, 0);
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
@@ -40,6 +41,7 @@ LIGO__OP(SQRT, "sqrt", 1, 0);
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"leaf", 0, 0, NULL, NULL, NULL},
     {"attention", 1, 0, ligo__shape_ATTENTION, ligo__fwd_ATTENTION, ligo__bwd_ATTENTION},
+    {"attention_mask", 3, 0, ligo__shape_ATTENTION_MASK, ligo__fwd_ATTENTION_MASK, ligo__bwd_ATTENTION_MASK},
     {"add", 2, 0, ligo__shape_ADD, ligo__fwd_ADD, ligo__bwd_ADD},
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
@@ -74,6 +76,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
 #ifdef LIGO_OP_TESTS
 /* Each op's test cases (ligo__cases_ENUM in its source), NULL where it has none. */
 LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ATTENTION_MASK(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
@@ -106,6 +109,7 @@ LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
     NULL,
     ligo__cases_ATTENTION,
+    ligo__cases_ATTENTION_MASK,
     ligo__cases_ADD,
     ligo__cases_SUB,
     ligo__cases_MUL,
