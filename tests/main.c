@@ -8,6 +8,7 @@ void suite_gemm(void);
 void suite_graph(void);
 void suite_ops(void);
 void suite_prims(void);
+void suite_custom(void);
 void suite_nn(void);
 void suite_optim(void);
 void suite_data(void);
@@ -24,6 +25,7 @@ int main(void) {
     suite_graph();
     suite_ops();
     suite_prims();
+    suite_custom();
     suite_nn();
     suite_optim();
     suite_data();

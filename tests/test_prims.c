@@ -1,8 +1,9 @@
 /* test_prims.c: the primitives a model of one's own is built from (issue
  * 19): behaviour the op cases of test_ops.c do not reach (IEEE edges,
  * broadcasting, dropout's mask and modes, attention built from primitives
- * against the fused op), the ops against PyTorch (tests/ref/ops.safetensors
- * from tests/gen_ops_ref.py), and the custom-op hook. */
+ * against the fused op) and the ops against PyTorch
+ * (tests/ref/ops.safetensors from tests/gen_ops_ref.py). The custom-op
+ * hook has its own suite, tests/test_custom.c. */
 #include "harness.h"
 
 #include <stdlib.h>

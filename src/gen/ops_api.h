@@ -16,6 +16,7 @@ typedef enum ligo_op {
     LIGO_OP_BMM,            /* src/ops/bmm.c */
     LIGO_OP_CONCAT,         /* src/ops/concat.c */
     LIGO_OP_CROSS_ENTROPY,  /* src/ops/cross_entropy.c */
+    LIGO_OP_CUSTOM,         /* src/ops/custom.c */
     LIGO_OP_DROPOUT,        /* src/ops/dropout.c */
     LIGO_OP_EMBEDDING,      /* src/ops/embedding.c */
     LIGO_OP_GELU,           /* src/ops/gelu.c */
@@ -97,6 +98,44 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, con
  * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
  * another node. */
 LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
+
+/* ---- src/ops/custom.c */
+/* A node of a custom op (ligo_custom_op, src/ligo_api.h): op's shape
+ * function checks the n_src sources (1 to LIGO_MAX_SRC, src[0] first) and
+ * gives the output's shape, op->forward computes it at once, and
+ * op->backward adds the sources' gradients when ligo_backward reaches the
+ * node. user is handed to every callback; op and user must stay valid as
+ * long as the node (until the scratch region is rewound past it). A
+ * failing callback, a NULL op, forward or source, or a source needing a
+ * gradient when op->backward is NULL, returns NULL with an error naming
+ * the op: "ligo_custom(NAME): ...". FLOPs are the callbacks' to count
+ * (ligo_flops_add). Example, y = log(1 + e^x) elementwise:
+ *
+ *   static ligo_status sp_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             ligo_tensor *out, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; i < out->n; i++) out->data[i] = log1pf(expf(src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static ligo_status sp_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             const ligo_tensor *out, float *const *dsrc, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; dsrc[0] && i < out->n; i++)
+ *           dsrc[0][i] += out->grad[i] / (1.0f + expf(-src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static const ligo_custom_op softplus = {"softplus", NULL, sp_fwd, sp_bwd};
+ *   y = ligo_custom(ctx, &softplus, 1, &x, NULL);
+ */
+LIGO_API ligo_tensor *ligo_custom(ligo_ctx *ctx, const ligo_custom_op *op, int n_src, ligo_tensor *const *src,
+                                  void *user);
+/* The slot of a custom node for what its backward needs (NULL at first):
+ * forward may store a pointer there (to scratch memory from
+ * ligo_alloc_scratch, which lives as long as the node), backward reads it
+ * back: PyTorch's ctx.save_for_backward. NULL for NULL or another node. */
+LIGO_API void **ligo_custom_saved(const ligo_tensor *out);
 
 /* ---- src/ops/dropout.c */
 /* Inverted dropout: x any shape -> x's shape, each element kept (and

@@ -14,6 +14,7 @@ LIGO__OP(DIV, "div", 2, 0);
 LIGO__OP(BMM, "bmm", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(CUSTOM, "custom", 0, 0);
 LIGO__OP(DROPOUT, "dropout", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
 LIGO__OP(GELU, "gelu", 1, 0);
@@ -49,6 +50,7 @@ static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"bmm", 2, 0, ligo__shape_BMM, ligo__fwd_BMM, ligo__bwd_BMM},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"custom", 0, 0, ligo__shape_CUSTOM, ligo__fwd_CUSTOM, ligo__bwd_CUSTOM},
     {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
     {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
@@ -84,6 +86,7 @@ LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_CUSTOM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
@@ -117,6 +120,7 @@ static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = 
     ligo__cases_BMM,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
+    ligo__cases_CUSTOM,
     ligo__cases_DROPOUT,
     ligo__cases_EMBEDDING,
     ligo__cases_GELU,
