@@ -442,7 +442,153 @@ static void test_attention_from_primitives(void) {
         }
 }
 
+/* ------------------------------------------------------ against PyTorch
+ * tests/ref/ops.safetensors, written by tests/gen_ops_ref.py (PyTorch, in
+ * float64 on float32 inputs): each case's inputs CASE.in.K, weights CASE.w,
+ * output CASE.out and the gradients CASE.grad.K of sum(out * W); the op
+ * and its arguments in the metadata (CASE.op, CASE.eps, ...). */
+
+/* a case's numeric argument from the metadata (a failure and 0 when it
+ * is missing) */
+static double case_arg(const ligo_safetensors *st, const char *cs, const char *key) {
+    char k[160];
+    const char *v;
+    snprintf(k, sizeof k, "%s.%s", cs, key);
+    v = ligo_st_get_meta(st, k);
+    CHECK_MSG(v != NULL, "%s: no %s in the fixture's metadata", cs, k);
+    return v ? atof(v) : 0.0;
+}
+
+/* The ligo op of a case on its inputs (n of them). */
+static ligo_tensor *torch_case_build(ligo_ctx *ctx, const ligo_safetensors *st, const char *cs, const char *op,
+                                     ligo_tensor **in, int n) {
+    static const char *const unary[6] = {"softmax", "relu", "tanh", "exp", "log", "sqrt"};
+    ligo_tensor *(*const unary_fn[6])(ligo_ctx *, ligo_tensor *) = {ligo_softmax, ligo_relu, ligo_tanh,
+                                                                      ligo_exp, ligo_log, ligo_sqrt};
+    int i;
+    for (i = 0; i < 6; i++)
+        if (n == 1 && strcmp(op, unary[i]) == 0) return unary_fn[i](ctx, in[0]);
+    if (n == 2 && strcmp(op, "add") == 0) return ligo_add(ctx, in[0], in[1]);
+    if (n == 2 && strcmp(op, "mul") == 0) return ligo_mul(ctx, in[0], in[1]);
+    if (n == 2 && strcmp(op, "div") == 0) return ligo_div(ctx, in[0], in[1]);
+    if (n == 2 && strcmp(op, "rmsnorm") == 0) return ligo_rmsnorm(ctx, in[0], in[1], (float)case_arg(st, cs, "eps"));
+    if (n == 2 && (strcmp(op, "bmm") == 0 || strcmp(op, "matmul") == 0)) {
+        int ta = (int)case_arg(st, cs, "ta"), tb = (int)case_arg(st, cs, "tb");
+        return op[0] == 'b' ? ligo_bmm(ctx, in[0], in[1], ta, tb) : ligo_matmul(ctx, in[0], in[1], ta, tb);
+    }
+    if (n == 1 && strcmp(op, "permute") == 0) {
+        char k[160];
+        const char *v;
+        int perm[LIGO_MAX_DIMS], d = 0;
+        snprintf(k, sizeof k, "%s.perm", cs);
+        for (v = ligo_st_get_meta(st, k); v && *v && d < LIGO_MAX_DIMS; v++)
+            if (*v != ',') perm[d++] = *v - '0';
+        return ligo_permute(ctx, in[0], d, perm);
+    }
+    if (n == 1 && strcmp(op, "rope") == 0)
+        return ligo_rope(ctx, in[0], (int64_t)case_arg(st, cs, "n_head"), (float)case_arg(st, cs, "base"),
+                         (int64_t)case_arg(st, cs, "pos0"));
+    if ((n == 3 || n == 4) && strcmp(op, "attention_mask") == 0)
+        return ligo_attention_mask(ctx, in[0], in[1], in[2], n == 4 ? in[3] : NULL,
+                                   (int64_t)case_arg(st, cs, "n_head"));
+    return NULL;
+}
+
+/* max |a - ref| / max |ref| over n floats, NaN / inf-safe for a (a NaN is
+ * the worst) */
+static double torch_rel(const float *a, const float *ref, int64_t n) {
+    double d = 0.0, m = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - ref[i]);
+        d = e == e ? fmax(d, e) : HUGE_VAL;
+        m = fmax(m, fabs((double)ref[i]));
+    }
+    return d / (m > 0.0 ? m : 1.0);
+}
+
+/* Each case's output and input gradients against PyTorch's, to 1e-5 of
+ * each tensor's largest entry (the float32 computation's error measures
+ * about 1e-7; the fixture stores float64 results rounded to float32, 3e-8). */
+static void test_ops_against_torch(void) {
+    ligo_ctx *ctx = new_ctx();
+    ligo_safetensors st;
+    const char *list, *p;
+    int n_cases = 0;
+    double worst_y = 0.0, worst_g = 0.0;
+    if (ligo_st_read(ctx, "tests/ref/ops.safetensors", &st) != LIGO_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", ligo_get_error(ctx));
+        ligo_ctx_free(ctx);
+        return;
+    }
+    list = ligo_st_get_meta(&st, "cases");
+    CHECK(list != NULL);
+    for (p = list; p && *p;) {
+        char cs[64], name[160];
+        const char *op;
+        const ligo_st_entry *e, *ew, *eo;
+        ligo_tensor *in[4], *out, *w;
+        size_t len = strcspn(p, ",");
+        int n = 0, k;
+        double dy, dg = 0.0;
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        snprintf(cs, sizeof cs, "%.*s", (int)len, p);
+        p += len + (p[len] == ',');
+        snprintf(name, sizeof name, "%s.op", cs);
+        op = ligo_st_get_meta(&st, name);
+        /* the inputs: parameters where PyTorch gave a gradient, else constants */
+        for (k = 0; k < 4; k++) {
+            snprintf(name, sizeof name, "%s.in.%d", cs, k);
+            if (!(e = ligo_st_find(&st, name))) break;
+            snprintf(name, sizeof name, "%s.grad.%d", cs, k);
+            in[k] = ligo_st_find(&st, name) ? ligo_new_param(ctx, e->ndim, e->shape) : ligo_new(ctx, e->ndim, e->shape);
+            if (in[k]) memcpy(in[k]->data, e->data, (size_t)e->n * sizeof(float));
+            n++;
+        }
+        snprintf(name, sizeof name, "%s.w", cs);
+        ew = ligo_st_find(&st, name);
+        snprintf(name, sizeof name, "%s.out", cs);
+        eo = ligo_st_find(&st, name);
+        CHECK_MSG(op && n > 0 && ew && eo, "%s: op, inputs, w or out missing", cs);
+        if (!op || !n || !ew || !eo) {
+            ligo_scratch_rewind(ctx, mk);
+            continue;
+        }
+        out = torch_case_build(ctx, &st, cs, op, in, n);
+        CHECK_MSG(out != NULL, "%s (%s): %s", cs, op, ligo_get_error(ctx)[0] ? ligo_get_error(ctx) : "unknown op");
+        CHECK_MSG(!out || (out->n == eo->n && out->ndim == eo->ndim), "%s: output size differs", cs);
+        if (!out || out->n != eo->n) {
+            ligo_clear_error(ctx);
+            ligo_scratch_rewind(ctx, mk);
+            continue;
+        }
+        w = ligo_new(ctx, eo->ndim, eo->shape);
+        memcpy(w->data, ew->data, (size_t)ew->n * sizeof(float));
+        dy = torch_rel(out->data, eo->data, eo->n);
+        CHECK_STATUS(ligo_backward(ctx, ligo_sum(ctx, ligo_mul(ctx, out, w))), LIGO_OK);
+        for (k = 0; k < n; k++) {
+            snprintf(name, sizeof name, "%s.grad.%d", cs, k);
+            if (!(e = ligo_st_find(&st, name))) continue;
+            CHECK_MSG(in[k]->grad != NULL, "%s: input %d has no gradient", cs, k);
+            if (in[k]->grad) dg = fmax(dg, torch_rel(in[k]->grad, e->data, e->n));
+        }
+        CHECK_MSG(dy < 1e-5 && dg < 1e-5, "%s (%s): output off by %.3g, gradients by %.3g", cs, op, dy, dg);
+        if (getenv("LIGO_TEST_VERBOSE"))
+            printf("  torch %-18s %-15s output %.2e, gradients %.2e\n", cs, op, dy, dg);
+        worst_y = fmax(worst_y, dy);
+        worst_g = fmax(worst_g, dg);
+        n_cases++;
+        ligo_scratch_rewind(ctx, mk);
+    }
+    /* every op of the fixture's generator, 27 cases */
+    CHECK_MSG(n_cases == 27, "%d cases compared, want 27", n_cases);
+    if (getenv("LIGO_TEST_VERBOSE"))
+        printf("  torch: %d cases, worst output %.2e, worst gradient %.2e\n", n_cases, worst_y, worst_g);
+    ligo_ctx_free(ctx);
+}
+
 void suite_prims(void) {
+    RUN(test_ops_against_torch);
     RUN(test_attention_from_primitives);
     RUN(test_rope_relative);
     RUN(test_bmm_paths);
