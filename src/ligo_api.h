@@ -329,14 +329,15 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 #ifdef LIGO_OP_TESTS
 /* The test cases each op keeps beside its kernels (in its src/ops/ file),
  * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
- * tests draw each input U(-scale, scale) as a parameter, build the op with
- * run, and check it: backward against central differences, the output
- * against ref (a float64 recomputation) when ref is set, a NULL first
- * input, and that a node of the op is on the tape. */
+ * tests draw each input U(offset - scale, offset + scale) as a parameter
+ * (offset 0 unless the case gives one), build the op with run, and check
+ * it: backward against central differences, the output against ref (a
+ * float64 recomputation) when ref is set, a NULL first input, and that a
+ * node of the op is on the tape. */
 typedef struct ligo_op_case ligo_op_case;
 typedef struct ligo_op_input {
     int ndim;
-    int64_t shape[3];
+    int64_t shape[LIGO_MAX_DIMS];
     float scale;
 } ligo_op_input;
 struct ligo_op_case {
@@ -344,6 +345,7 @@ struct ligo_op_case {
     ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
     int n_in;
     ligo_op_input in[4];
+    float offset[4];  /* input k is drawn U(offset[k] - scale, offset[k] + scale) */
     int64_t i0, i1;   /* op-specific integers for run */
     int32_t ids[16];  /* ids or targets for run */
     int64_t n_ids;
@@ -364,6 +366,43 @@ LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
  * a source of its own under src/ops/; the op enum and the declarations
  * below are generated from those sources by amalgamate.py.
  * ====================================================================== */
+
+/* A custom op: functions of the user's on the tape, in the manner of
+ * PyTorch's autograd.Function (ligo_custom in src/ops/custom.c, declared
+ * below). Each callback gets the user pointer given to ligo_custom and the
+ * n_src sources. On failure it returns a status other than LIGO_OK and may
+ * write a reason into msg (LIGO_CUSTOM_MSG bytes, empty on entry); the
+ * context then records that status with a message naming the op, e.g.
+ * "ligo_custom(softplus): shape: x must be 2-D, got 2x3x4".
+ *
+ *   shape     the output's ndim (1 to LIGO_MAX_DIMS) and dims (each >= 1)
+ *             from the sources; NULL: the shape of src[0].
+ *   forward   writes out->data (out->n floats, zeroed on entry) from the
+ *             sources' data. Required.
+ *   backward  adds (+=) into dsrc[k] (src[k]->n floats) the gradient with
+ *             respect to src[k], given out->grad (d loss / d out) and
+ *             out->data; dsrc[k] is NULL when src[k] needs no gradient,
+ *             and a tensor passed twice gets the same buffer twice, so add,
+ *             never store. NULL: no source may need a gradient.
+ *
+ * Callbacks run on the calling thread and may use the context (threads
+ * with ligo_parallel_for, scratch memory, ligo_flops_add); what backward
+ * needs beyond the sources and the output, forward can keep in scratch
+ * memory and hang on the node (ligo_custom_saved). */
+#define LIGO_CUSTOM_MSG 256
+typedef ligo_status (*ligo_custom_shape_fn)(void *user, int n_src, const ligo_tensor *const *src, int *ndim,
+                                            int64_t *shape, char *msg);
+typedef ligo_status (*ligo_custom_forward_fn)(ligo_ctx *ctx, void *user, int n_src, const ligo_tensor *const *src,
+                                              ligo_tensor *out, char *msg);
+typedef ligo_status (*ligo_custom_backward_fn)(ligo_ctx *ctx, void *user, int n_src,
+                                               const ligo_tensor *const *src, const ligo_tensor *out,
+                                               float *const *dsrc, char *msg);
+typedef struct ligo_custom_op {
+    const char *name; /* in messages; NULL: "unnamed" */
+    ligo_custom_shape_fn shape;
+    ligo_custom_forward_fn forward;
+    ligo_custom_backward_fn backward;
+} ligo_custom_op;
 
 #include "gen/ops_api.h"
 

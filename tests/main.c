@@ -7,6 +7,8 @@ void suite_tensor(void);
 void suite_gemm(void);
 void suite_graph(void);
 void suite_ops(void);
+void suite_prims(void);
+void suite_custom(void);
 void suite_nn(void);
 void suite_def(void);
 void suite_optim(void);
@@ -23,6 +25,8 @@ int main(void) {
     suite_gemm();
     suite_graph();
     suite_ops();
+    suite_prims();
+    suite_custom();
     suite_nn();
     suite_def();
     suite_optim();

@@ -254,6 +254,27 @@ static ligo_status r_ln_eps(ligo_ctx *ctx) {
 static ligo_status r_attn_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 3, 1)); }
 static ligo_status r_attn_zero_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 0, 1)); }
 static ligo_status r_attn_not3(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 10), 1, 1)); }
+static ligo_status r_attn_mask_heads(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12);
+    NUL(ligo_attention_mask(ctx, q, q, q, NULL, 5));
+}
+static ligo_status r_attn_mask_shape(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12), *k = ligo_new_3d(ctx, 1, 6, 12);
+    NUL(ligo_attention_mask(ctx, q, k, k, t2(ctx, 4, 4), 2));
+}
+static ligo_status r_attn_mask_kv(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12);
+    NUL(ligo_attention_mask(ctx, q, q, ligo_new_3d(ctx, 1, 5, 12), NULL, 2));
+}
+static ligo_status r_custom_null_op(ligo_ctx *ctx) {
+    ligo_tensor *x = t2(ctx, 2, 2);
+    NUL(ligo_custom(ctx, NULL, 1, &x, NULL));
+}
+static ligo_status r_custom_no_forward(ligo_ctx *ctx) {
+    static const ligo_custom_op op = {"mine", NULL, NULL, NULL};
+    ligo_tensor *x = t2(ctx, 2, 2);
+    NUL(ligo_custom(ctx, &op, 1, &x, NULL));
+}
 static ligo_status r_ce_target(ligo_ctx *ctx) {
     int32_t tg[2] = {1, 7};
     NUL(ligo_cross_entropy(ctx, t2(ctx, 2, 5), tg, 2, LIGO_IGNORE));
@@ -1124,6 +1145,11 @@ static const row g_rows[] = {
     R(r_attn_heads, LIGO_ESHAPE, "head"),
     R(r_attn_zero_heads, LIGO_ESHAPE, "0 heads"),
     R(r_attn_not3, LIGO_ESHAPE, "attention"),
+    R(r_attn_mask_heads, LIGO_ESHAPE, "5 heads"),
+    R(r_attn_mask_shape, LIGO_ESHAPE, "mask 4x4 must be (Tq, Tk) = (4, 6)"),
+    R(r_attn_mask_kv, LIGO_ESHAPE, "one shape"),
+    R(r_custom_null_op, LIGO_EINVAL, "ligo_custom(unnamed): op is NULL"),
+    R(r_custom_no_forward, LIGO_EINVAL, "ligo_custom(mine): forward is NULL"),
     R(r_ce_target, LIGO_ERANGE, "7"),
     R(r_ce_negtarget, LIGO_ERANGE, "-2"),
     R(r_ce_count, LIGO_ESHAPE, "3"),
