@@ -4599,6 +4599,8 @@ static LIGO__UNUSED ligo__args ligo__args0(void) { return ligo__args_of(NULL, 0)
  * finished tile of the product (keeping the pre-activation in h, same
  * layout as C; user is h), and dx (+)= g * gelu'(x) over n floats on the
  * context's threads (fresh: dx is new, store). */
+/* y[0, n) = softmax(x[0, n)) for one row, y may be x (src/ops/softmax.c) */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n);
 LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
 LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *g, float *dx, int64_t n, int fresh);
 
@@ -4659,19 +4661,6 @@ LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a,
  * that straddle it read them). Each (b, h) is done by one thread in a
  * fixed order: results do not depend on the thread count. */
 
-/* row[0, end) = softmax(row[0, end)). */
-static void ligo__softmax_row_c(float *row, int64_t end) {
-    float mx = -FLT_MAX, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < end; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < end; u++) row[u] *= inv;
-}
-
 #if LIGO__X86
 LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
@@ -4679,7 +4668,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
     __m256 vmx, vs = _mm256_setzero_ps(), vi;
     if (neg_inf) {
-        ligo__softmax_row_c(row, end);
+        ligo__softmax_row(row, row, end);
         return;
     }
     vmx = _mm256_set1_ps(mx);
@@ -4701,7 +4690,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
 }
 #endif
 
-static void ligo__softmax_row(float *row, int64_t end, int simd) {
+static void ligo__attn_softmax_row(float *row, int64_t end, int simd) {
 #if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
@@ -4709,7 +4698,7 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     }
 #endif
     (void)simd;
-    ligo__softmax_row_c(row, end);
+    ligo__softmax_row(row, row, end);
 }
 
 /* T rows of hs floats, row stride ld, asked for ahead of use. */
@@ -4771,7 +4760,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         for (t = 0; t < T; t++) {
             float *row = P + t * T;
             int64_t end = j->causal ? t + 1 : T;
-            ligo__softmax_row(row, end, simd);
+            ligo__attn_softmax_row(row, end, simd);
             if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
         /* O = P V */
@@ -5009,19 +4998,6 @@ static int64_t ligo__am_work(int64_t Tq, int64_t Tk, int64_t hs, int backward) {
     return w + (backward ? Tq * Tk : 0);
 }
 
-/* row[0, n) = softmax(row): -inf entries get 0; a row of -inf only NaN */
-static void ligo__am_softmax_row(float *row, int64_t n) {
-    float mx = -INFINITY, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < n; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < n; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < n; u++) row[u] *= inv;
-}
-
 static void ligo__am_fwd_task(void *arg, int ith, int nth) {
     const ligo__am_job *j = (const ligo__am_job *)arg;
     const ligo_tensor *q = j->out->src[0], *k = j->out->src[1], *v = j->out->src[2], *m = j->out->src[3];
@@ -5039,7 +5015,7 @@ static void ligo__am_fwd_task(void *arg, int ith, int nth) {
             float *row = P + t * Tk;
             if (m)
                 for (u = 0; u < Tk; u++) row[u] += m->data[t * Tk + u];
-            ligo__am_softmax_row(row, Tk);
+            ligo__softmax_row(row, row, Tk); /* -inf entries get 0; a row of -inf only NaN */
         }
         ligo__sgemm_small(0, 0, LIGO__TRI_NONE, Tq, hs, Tk, 1.0f, P, Tk, vb, C, 0.0f, o, C, work); /* O = P V */
     }
@@ -8133,21 +8109,25 @@ typedef struct ligo__softmax_job {
     int fresh;  /* backward: dx is new, store instead of adding */
 } ligo__softmax_job;
 
+/* The scalar row every softmax in the library uses (attention's too):
+ * y[0, n) = softmax(x[0, n)), y may be x. A NaN skips the max (the
+ * comparison is false) and then makes the whole row NaN through the sum. */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n) {
+    float mx = -INFINITY, sum = 0.0f, inv;
+    int64_t c;
+    for (c = 0; c < n; c++) mx = x[c] > mx ? x[c] : mx;
+    for (c = 0; c < n; c++) {
+        y[c] = expf(x[c] - mx);
+        sum += y[c];
+    }
+    inv = 1.0f / sum;
+    for (c = 0; c < n; c++) y[c] *= inv;
+}
+
 static void ligo__softmax_fwd_task(void *arg, int ith, int nth) {
     const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
-    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    for (r = r0; r < r1; r++) {
-        const float *x = j->x + r * C;
-        float *y = j->dst + r * C;
-        float mx = -INFINITY, sum = 0.0f, inv;
-        for (c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
-        for (c = 0; c < C; c++) {
-            y[c] = expf(x[c] - mx);
-            sum += y[c];
-        }
-        inv = 1.0f / sum;
-        for (c = 0; c < C; c++) y[c] *= inv;
-    }
+    int64_t r, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) ligo__softmax_row(j->dst + r * C, j->x + r * C, C);
 }
 
 static void ligo__softmax_bwd_task(void *arg, int ith, int nth) {

@@ -68,19 +68,6 @@ static int64_t ligo__am_work(int64_t Tq, int64_t Tk, int64_t hs, int backward) {
     return w + (backward ? Tq * Tk : 0);
 }
 
-/* row[0, n) = softmax(row): -inf entries get 0; a row of -inf only NaN */
-static void ligo__am_softmax_row(float *row, int64_t n) {
-    float mx = -INFINITY, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < n; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < n; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < n; u++) row[u] *= inv;
-}
-
 static void ligo__am_fwd_task(void *arg, int ith, int nth) {
     const ligo__am_job *j = (const ligo__am_job *)arg;
     const ligo_tensor *q = j->out->src[0], *k = j->out->src[1], *v = j->out->src[2], *m = j->out->src[3];
@@ -98,7 +85,7 @@ static void ligo__am_fwd_task(void *arg, int ith, int nth) {
             float *row = P + t * Tk;
             if (m)
                 for (u = 0; u < Tk; u++) row[u] += m->data[t * Tk + u];
-            ligo__am_softmax_row(row, Tk);
+            ligo__softmax_row(row, row, Tk); /* -inf entries get 0; a row of -inf only NaN */
         }
         ligo__sgemm_small(0, 0, LIGO__TRI_NONE, Tq, hs, Tk, 1.0f, P, Tk, vb, C, 0.0f, o, C, work); /* O = P V */
     }

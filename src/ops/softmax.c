@@ -16,21 +16,25 @@ typedef struct ligo__softmax_job {
     int fresh;  /* backward: dx is new, store instead of adding */
 } ligo__softmax_job;
 
+/* The scalar row every softmax in the library uses (attention's too):
+ * y[0, n) = softmax(x[0, n)), y may be x. A NaN skips the max (the
+ * comparison is false) and then makes the whole row NaN through the sum. */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n) {
+    float mx = -INFINITY, sum = 0.0f, inv;
+    int64_t c;
+    for (c = 0; c < n; c++) mx = x[c] > mx ? x[c] : mx;
+    for (c = 0; c < n; c++) {
+        y[c] = expf(x[c] - mx);
+        sum += y[c];
+    }
+    inv = 1.0f / sum;
+    for (c = 0; c < n; c++) y[c] *= inv;
+}
+
 static void ligo__softmax_fwd_task(void *arg, int ith, int nth) {
     const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
-    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
-    for (r = r0; r < r1; r++) {
-        const float *x = j->x + r * C;
-        float *y = j->dst + r * C;
-        float mx = -INFINITY, sum = 0.0f, inv;
-        for (c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
-        for (c = 0; c < C; c++) {
-            y[c] = expf(x[c] - mx);
-            sum += y[c];
-        }
-        inv = 1.0f / sum;
-        for (c = 0; c < C; c++) y[c] *= inv;
-    }
+    int64_t r, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) ligo__softmax_row(j->dst + r * C, j->x + r * C, C);
 }
 
 static void ligo__softmax_bwd_task(void *arg, int ith, int nth) {
