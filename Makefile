@@ -16,7 +16,7 @@ SRCS        = $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h)
 TEST_SRCS   = tests/main.c tests/harness.c tests/ligo_impl.c $(filter-out tests/test_blas.c,$(wildcard tests/test_*.c)) \
               examples/bench_stats.c
 TEST_HDRS   = tests/harness.h examples/bench_stats.h
-EXAMPLES    = $(B)/fit_line $(B)/ligo
+EXAMPLES    = $(B)/fit_line $(B)/ligo $(B)/my_gpt $(B)/my_grow
 
 .PHONY: all demo test check-amalgamation standalone unit unit-san unit-portable test-blas link-tests \
         examples-smoke bench-gemm bench-growth bench-growth-quick clean
@@ -51,6 +51,13 @@ bench-growth-quick: $(B)/ligo $(TEXT)
 
 # ---------------------------------------------------------------- examples
 $(B)/fit_line: examples/fit_line.c ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# models of one's own (docs/guide.md)
+$(B)/my_gpt: examples/my_gpt.c ligo.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/my_grow: examples/my_grow.c ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c examples/bench_report.c examples/bench_stats.c \
@@ -94,11 +101,16 @@ link-tests: ligo.h | $(B)
 	$(CC) $(STD) $(WARN) -O1 -DLIGO_NO_THREADS -DLIGO_NO_SIMD -o $(B)/link_nothreads tests/link/main.c tests/link/other.c -lm
 	$(PYTHON) tests/extract_quickstart.py ligo.h $(B)/quickstart.c
 	$(CC) $(STD) $(WARN) -O1 -o $(B)/quickstart $(B)/quickstart.c $(LDLIBS)
-	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && $(B)/quickstart
+	$(B)/link_c && $(B)/link_clang && $(B)/link_cxx && $(B)/link_cxx_clang && $(B)/link_static && $(B)/link_nothreads && (cd $(B) && ./quickstart)
 	@echo "link-tests: C99, C++, LIGO_STATIC, LIGO_NO_THREADS and the quick start build and run"
 
-examples-smoke: $(EXAMPLES)
+examples-smoke: $(EXAMPLES) $(B)/corpus.txt
 	$(B)/fit_line --quiet
+	$(B)/my_gpt $(B)/corpus.txt 150
+	$(B)/my_grow $(B)/corpus.txt $(B)
+	$(PYTHON) tests/extract_guide.py docs/guide.md $(B)/guide.c
+	$(CC) $(STD) $(WARN) $(CFLAGS) -o $(B)/guide $(B)/guide.c $(LDLIBS)
+	cd $(B) && ./guide
 	bash tests/tool_smoke.sh $(B)
 
 unit: $(B)/unit

@@ -1,5 +1,5 @@
 /* ligo.h - train transformers on a CPU and grow them with LiGO.
- * Version 0.1.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
+ * Version 0.2.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
  * Public domain-style permissive use: see LICENSE.
  *
  * ligo is a single-header C99 library: float32 tensors, reverse-mode
@@ -31,12 +31,45 @@
  *           return 1;
  *       }
  *       printf("y = %g, dy/dw = %g\n", y->data[0], w->grad[0]); // 3 and 2
- *       ligo_ctx_free(ctx);
  *
  *   A model is the same pattern at a larger size: ligo_model_new and
  *   ligo_model_init, then per step ligo_scratch_mark, ligo_model_loss,
- *   ligo_backward, ligo_optim_step, ligo_scratch_rewind (or let
- *   ligo_trainer_run do it); ligo_model_save / ligo_model_load for files.
+ *   ligo_backward, ligo_optim_step, ligo_scratch_rewind, which
+ *   ligo_trainer_run does; growth makes a large model from a trained small
+ *   one. A GPT of 2 layers x 32 on bytes, grown to 4 x 64 with LiGO (the
+ *   head dimension stays 8):
+ *
+ *       static char text[20000];
+ *       for (int i = 0; i < 20000; i++) text[i] = "to be or not to be, "[i % 20];
+ *       ligo_data data = {0};                            // GPT data: a token stream
+ *       data.family = LIGO_GPT;
+ *       ligo_tokens_from_bytes(ctx, text, sizeof text, &data.tokens); // last 10%: validation
+ *       ligo_config cfg = ligo_config_default(LIGO_GPT);
+ *       cfg.n_layer = 2, cfg.d_model = 32, cfg.n_head = 4, cfg.ctx_len = 32;
+ *       ligo_model *small = ligo_model_new(ctx, &cfg);
+ *       ligo_model_init(small, 1);                       // seed 1
+ *       ligo_train_config tc = ligo_train_config_default();
+ *       tc.steps = 100, tc.batch = 8;
+ *       ligo_trainer_run(ctx, ligo_trainer_new(ctx, small, &data, &tc));
+ *       ligo_config big = cfg;
+ *       big.n_layer = 4, big.d_model = 64, big.n_head = 8, big.d_ff = 0; // d_ff 0: 4 x 64
+ *       ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+ *       gc.fit_steps = 20;
+ *       ligo_grow *g = ligo_grow_new(ctx, small, &big, &gc);
+ *       ligo_grow_fit(ctx, g, &data);                    // learn the operator
+ *       ligo_model *large = ligo_grow_apply(ctx, g);     // a model like any other
+ *       ligo_eval_result ev;
+ *       if (ligo_evaluate(ctx, large, &data, 8, 32, 0, &ev) != LIGO_OK) { // errors stick:
+ *           fprintf(stderr, "ligo: %s\n", ligo_get_error(ctx));          // one check
+ *           return 1;
+ *       }
+ *       printf("grown 4 x 64: validation loss %.3f\n", ev.loss);
+ *       ligo_model_save(ctx, large, "grown.safetensors"); // ligo_model_load reads it
+ *       ligo_ctx_free(ctx);
+ *
+ *   A model of one's own (a parameter table and a forward pass written
+ *   with the ops) trains, saves and grows the same way: ligo_model_def,
+ *   examples/my_gpt.c and examples/my_grow.c, docs/guide.md.
  *
  * OPTIONS (define before including the implementation)
  *   LIGO_IMPLEMENTATION   emit the implementation in this translation unit
@@ -144,9 +177,9 @@
 #include <stdint.h>
 
 #define LIGO_VERSION_MAJOR 0
-#define LIGO_VERSION_MINOR 1
+#define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
-#define LIGO_VERSION_STRING "0.1.0"
+#define LIGO_VERSION_STRING "0.2.0"
 
 /* LIGO_STATIC makes every function static to the translation unit that
  * defines LIGO_IMPLEMENTATION (unused ones raise no warning). */
@@ -466,14 +499,15 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 #ifdef LIGO_OP_TESTS
 /* The test cases each op keeps beside its kernels (in its src/ops/ file),
  * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
- * tests draw each input U(-scale, scale) as a parameter, build the op with
- * run, and check it: backward against central differences, the output
- * against ref (a float64 recomputation) when ref is set, a NULL first
- * input, and that a node of the op is on the tape. */
+ * tests draw each input U(offset - scale, offset + scale) as a parameter
+ * (offset 0 unless the case gives one), build the op with run, and check
+ * it: backward against central differences, the output against ref (a
+ * float64 recomputation) when ref is set, a NULL first input, and that a
+ * node of the op is on the tape. */
 typedef struct ligo_op_case ligo_op_case;
 typedef struct ligo_op_input {
     int ndim;
-    int64_t shape[3];
+    int64_t shape[LIGO_MAX_DIMS];
     float scale;
 } ligo_op_input;
 struct ligo_op_case {
@@ -481,6 +515,7 @@ struct ligo_op_case {
     ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
     int n_in;
     ligo_op_input in[4];
+    float offset[4];  /* input k is drawn U(offset[k] - scale, offset[k] + scale) */
     int64_t i0, i1;   /* op-specific integers for run */
     int32_t ids[16];  /* ids or targets for run */
     int64_t n_ids;
@@ -502,6 +537,43 @@ LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
  * below are generated from those sources by amalgamate.py.
  * ====================================================================== */
 
+/* A custom op: functions of the user's on the tape, in the manner of
+ * PyTorch's autograd.Function (ligo_custom in src/ops/custom.c, declared
+ * below). Each callback gets the user pointer given to ligo_custom and the
+ * n_src sources. On failure it returns a status other than LIGO_OK and may
+ * write a reason into msg (LIGO_CUSTOM_MSG bytes, empty on entry); the
+ * context then records that status with a message naming the op, e.g.
+ * "ligo_custom(softplus): shape: x must be 2-D, got 2x3x4".
+ *
+ *   shape     the output's ndim (1 to LIGO_MAX_DIMS) and dims (each >= 1)
+ *             from the sources; NULL: the shape of src[0].
+ *   forward   writes out->data (out->n floats, zeroed on entry) from the
+ *             sources' data. Required.
+ *   backward  adds (+=) into dsrc[k] (src[k]->n floats) the gradient with
+ *             respect to src[k], given out->grad (d loss / d out) and
+ *             out->data; dsrc[k] is NULL when src[k] needs no gradient,
+ *             and a tensor passed twice gets the same buffer twice, so add,
+ *             never store. NULL: no source may need a gradient.
+ *
+ * Callbacks run on the calling thread and may use the context (threads
+ * with ligo_parallel_for, scratch memory, ligo_flops_add); what backward
+ * needs beyond the sources and the output, forward can keep in scratch
+ * memory and hang on the node (ligo_custom_saved). */
+#define LIGO_CUSTOM_MSG 256
+typedef ligo_status (*ligo_custom_shape_fn)(void *user, int n_src, const ligo_tensor *const *src, int *ndim,
+                                            int64_t *shape, char *msg);
+typedef ligo_status (*ligo_custom_forward_fn)(ligo_ctx *ctx, void *user, int n_src, const ligo_tensor *const *src,
+                                              ligo_tensor *out, char *msg);
+typedef ligo_status (*ligo_custom_backward_fn)(ligo_ctx *ctx, void *user, int n_src,
+                                               const ligo_tensor *const *src, const ligo_tensor *out,
+                                               float *const *dsrc, char *msg);
+typedef struct ligo_custom_op {
+    const char *name; /* in messages; NULL: "unnamed" */
+    ligo_custom_shape_fn shape;
+    ligo_custom_forward_fn forward;
+    ligo_custom_backward_fn backward;
+} ligo_custom_op;
+
 /* ==== begin src/gen/ops_api.h ==== */
 /* src/gen/ops_api.h: GENERATED by amalgamate.py from the op sources in src/ops/
  * (their LIGO__OP rows and LIGO_API functions). Do not edit: change the
@@ -511,25 +583,39 @@ LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
 
 /* Every op: the tape's leaves, then the op sources' rows in file order. */
 typedef enum ligo_op {
-    LIGO_OP_LEAF,          /* ligo_new, ligo_new_param, ligo_wrap */
-    LIGO_OP_ATTENTION,     /* src/ops/attention.c */
-    LIGO_OP_ADD,           /* src/ops/binary.c */
-    LIGO_OP_SUB,           /* src/ops/binary.c */
-    LIGO_OP_MUL,           /* src/ops/binary.c */
-    LIGO_OP_CONCAT,        /* src/ops/concat.c */
-    LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
-    LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
-    LIGO_OP_GELU,          /* src/ops/gelu.c */
-    LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
-    LIGO_OP_LINEAR,        /* src/ops/linear.c */
-    LIGO_OP_MATMUL,        /* src/ops/matmul.c */
-    LIGO_OP_SUM,           /* src/ops/reduce.c */
-    LIGO_OP_MEAN,          /* src/ops/reduce.c */
-    LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
-    LIGO_OP_SCALE,         /* src/ops/scale.c */
-    LIGO_OP_SILU,          /* src/ops/silu.c */
-    LIGO_OP_SLICE,         /* src/ops/slice.c */
-    LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
+    LIGO_OP_LEAF,           /* ligo_new, ligo_new_param, ligo_wrap */
+    LIGO_OP_ATTENTION,      /* src/ops/attention.c */
+    LIGO_OP_ATTENTION_MASK, /* src/ops/attention_mask.c */
+    LIGO_OP_ADD,            /* src/ops/binary.c */
+    LIGO_OP_SUB,            /* src/ops/binary.c */
+    LIGO_OP_MUL,            /* src/ops/binary.c */
+    LIGO_OP_DIV,            /* src/ops/binary.c */
+    LIGO_OP_BMM,            /* src/ops/bmm.c */
+    LIGO_OP_CONCAT,         /* src/ops/concat.c */
+    LIGO_OP_CROSS_ENTROPY,  /* src/ops/cross_entropy.c */
+    LIGO_OP_CUSTOM,         /* src/ops/custom.c */
+    LIGO_OP_DROPOUT,        /* src/ops/dropout.c */
+    LIGO_OP_EMBEDDING,      /* src/ops/embedding.c */
+    LIGO_OP_GELU,           /* src/ops/gelu.c */
+    LIGO_OP_LAYERNORM,      /* src/ops/layernorm.c */
+    LIGO_OP_LINEAR,         /* src/ops/linear.c */
+    LIGO_OP_MATMUL,         /* src/ops/matmul.c */
+    LIGO_OP_PERMUTE,        /* src/ops/permute.c */
+    LIGO_OP_SUM,            /* src/ops/reduce.c */
+    LIGO_OP_MEAN,           /* src/ops/reduce.c */
+    LIGO_OP_RESHAPE,        /* src/ops/reshape.c */
+    LIGO_OP_RMSNORM,        /* src/ops/rmsnorm.c */
+    LIGO_OP_ROPE,           /* src/ops/rope.c */
+    LIGO_OP_SCALE,          /* src/ops/scale.c */
+    LIGO_OP_SILU,           /* src/ops/silu.c */
+    LIGO_OP_SLICE,          /* src/ops/slice.c */
+    LIGO_OP_SOFTMAX,        /* src/ops/softmax.c */
+    LIGO_OP_TRANSPOSE,      /* src/ops/transpose.c */
+    LIGO_OP_RELU,           /* src/ops/unary.c */
+    LIGO_OP_TANH,           /* src/ops/unary.c */
+    LIGO_OP_EXP,            /* src/ops/unary.c */
+    LIGO_OP_LOG,            /* src/ops/unary.c */
+    LIGO_OP_SQRT,           /* src/ops/unary.c */
     LIGO_OP_COUNT
 } ligo_op;
 
@@ -539,12 +625,40 @@ typedef enum ligo_op {
  * future positions. -> (B, T, C). */
 LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
 
+/* ---- src/ops/attention_mask.c */
+/* Multi-head attention with a mask of one's own: q (B, Tq, C), k and v
+ * (B, Tk, C), n_head dividing C, scores Q K^T / sqrt(C / n_head) plus mask
+ * (Tq, Tk) (0 where allowed, -inf where masked; any finite values act as
+ * an additive bias, learned if mask is a parameter), or mask NULL ->
+ * (B, Tq, C). A row masked everywhere is NaN, as PyTorch's. The causal
+ * mask is 0 on and below the diagonal, -inf above. The same from
+ * primitives (heads from ligo_reshape and ligo_permute):
+ *   q, k, v (B, T, C) -> (B, T, NH, hs) -> permute {0, 2, 1, 3} -> (B NH, T, hs)
+ *   s = ligo_scale(ligo_bmm(q, k, 0, 1), 1 / sqrt(hs))     (B NH, T, T)
+ *   p = ligo_softmax(ligo_add(s, mask))                     mask (T, T) broadcast
+ *   o = ligo_bmm(p, v, 0, 0) -> (B, NH, T, hs) -> permute {0, 2, 1, 3} -> (B, T, C)
+ * (tests/test_prims.c checks it against ligo_attention). */
+LIGO_API ligo_tensor *ligo_attention_mask(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                          ligo_tensor *mask, int64_t n_head);
+
 /* ---- src/ops/binary.c */
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
+/* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b
+ * has a's shape, or a's last dims (leading dims of 1 allowed: a (B, T, C)
+ * with b (T, C), (1, T, C) or (C)), or 1 element (a scalar), or b.n equals
+ * a's last dim (a row: a bias). b's gradient sums over the broadcast. */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+/* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
+ * error). */
+LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+
+/* ---- src/ops/bmm.c */
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b);
 
 /* ---- src/ops/concat.c */
 /* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
@@ -561,6 +675,53 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, con
  * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
  * another node. */
 LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
+
+/* ---- src/ops/custom.c */
+/* A node of a custom op (ligo_custom_op, src/ligo_api.h): op's shape
+ * function checks the n_src sources (1 to LIGO_MAX_SRC, src[0] first) and
+ * gives the output's shape, op->forward computes it at once, and
+ * op->backward adds the sources' gradients when ligo_backward reaches the
+ * node. user is handed to every callback; op and user must stay valid as
+ * long as the node (until the scratch region is rewound past it). A
+ * failing callback, a NULL op, forward or source, or a source needing a
+ * gradient when op->backward is NULL, returns NULL with an error naming
+ * the op: "ligo_custom(NAME): ...". FLOPs are the callbacks' to count
+ * (ligo_flops_add). Example, y = log(1 + e^x) elementwise:
+ *
+ *   static ligo_status sp_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             ligo_tensor *out, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; i < out->n; i++) out->data[i] = log1pf(expf(src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static ligo_status sp_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             const ligo_tensor *out, float *const *dsrc, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; dsrc[0] && i < out->n; i++)
+ *           dsrc[0][i] += out->grad[i] / (1.0f + expf(-src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static const ligo_custom_op softplus = {"softplus", NULL, sp_fwd, sp_bwd};
+ *   y = ligo_custom(ctx, &softplus, 1, &x, NULL);
+ */
+LIGO_API ligo_tensor *ligo_custom(ligo_ctx *ctx, const ligo_custom_op *op, int n_src, ligo_tensor *const *src,
+                                  void *user);
+/* The slot of a custom node for what its backward needs (NULL at first):
+ * forward may store a pointer there (to scratch memory from
+ * ligo_alloc_scratch, which lives as long as the node), backward reads it
+ * back: PyTorch's ctx.save_for_backward. NULL for NULL or another node. */
+LIGO_API void **ligo_custom_saved(const ligo_tensor *out);
+
+/* ---- src/ops/dropout.c */
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng);
 
 /* ---- src/ops/embedding.c */
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
@@ -586,6 +747,12 @@ LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tenso
 /* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
 LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b);
 
+/* ---- src/ops/permute.c */
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm);
+
 /* ---- src/ops/reduce.c */
 /* The sum of every element -> scalar. */
 LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x);
@@ -596,6 +763,21 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x);
 /* The same floats under another shape of as many elements: a view (no
  * copy) with a gradient of its own. */
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape);
+
+/* ---- src/ops/rmsnorm.c */
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps);
+
+/* ---- src/ops/rope.c */
+/* Rotary position embeddings, as Hugging Face's LLaMA (rotate_half): x
+ * (B, T, C) holds n_head heads of hs = C / n_head (even) dims; in each
+ * head, dim i and i + hs/2 (i < hs/2) turn by the angle
+ * (pos0 + t) * base^(-2i / hs) at position t -> x's shape. base > 0
+ * (LLaMA: 10000); pos0 >= 0 is the first position (a cache's length when
+ * decoding). Apply it to the queries and the keys before the scores. */
+LIGO_API ligo_tensor *ligo_rope(ligo_ctx *ctx, ligo_tensor *x, int64_t n_head, float base, int64_t pos0);
 
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */
@@ -609,9 +791,28 @@ LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 /* Rows or columns [start, start + len) of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len);
 
+/* ---- src/ops/softmax.c */
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x);
+
 /* ---- src/ops/transpose.c */
 /* The transpose of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/unary.c */
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x);
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x);
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x);
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x);
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x);
 
 #endif /* LIGO_GEN_OPS_API_H */
 /* ==== end src/gen/ops_api.h ==== */
@@ -625,9 +826,18 @@ typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMIL
 LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
-/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
+struct ligo_model;
+struct ligo_batch;
+
+/* The shape of a model. Head dimension is d_model / n_head. The family is
+ * also the data and the objective a model trains on: GPT next-token
+ * prediction on text, BERT masked LM on text, ViT classification of
+ * images; def (NULL: the family's own model) is a model of one's own that
+ * trains on the family's data and objective. */
 typedef struct ligo_config {
     ligo_family family;
+    const ligo_model_def *def;
     int64_t n_layer;
     int64_t d_model;
     int64_t n_head;
@@ -716,6 +926,54 @@ typedef struct ligo_param_info {
     ligo_hf_layout hf_layout;
 } ligo_param_info;
 
+/* ---------------------------------------------------- models of one's own
+ *
+ * A model is a parameter table and a forward pass. The built-in families
+ * are written this way (ligo_model_def_builtin), and a researcher's model
+ * is too: params declares every parameter of a config's model in table
+ * order (ligo_params_add), forward computes the loss from one weight
+ * tensor per table entry. Everything else (one flat parameter block, the
+ * optimizer with its decay groups, the trainer, evaluation, generation,
+ * checkpoints and resume, growth with LiGO and the baselines) comes from
+ * the declared schema. docs/guide.md walks through one. */
+typedef struct ligo_params ligo_params; /* a table being declared */
+
+typedef struct ligo_param_spec {
+    const char *name;      /* unique in the model, shorter than 64 bytes */
+    int ndim;              /* 1 or 2; a linear weight is (out, in) */
+    int64_t shape[2];
+    ligo_stream stream[2]; /* what each dim is, for growth (FIXED: a size growth keeps) */
+    int layer;             /* the block it belongs to (blocks are blended by depth growth), -1 outside */
+    int module;            /* LIGO_MOD_* (or LIGO_MOD_QKV) within the block, -1 outside */
+    int bias;              /* 1: a bias or norm bias (blended with the module's bias coefficients) */
+    ligo_init init;
+    unsigned flags;        /* LIGO_PARAM_* */
+    const char *hf_name;   /* its checkpoint key (NULL: name) */
+    ligo_hf_layout hf_layout;
+} ligo_param_spec;
+
+/* Declare one parameter (checked field by field; a duplicate name, a bad
+ * shape, stream, module, init or layout is LIGO_EINVAL naming it). */
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *spec);
+
+struct ligo_model_def {
+    const char *name; /* stored in checkpoints as ligo.model; "gpt", "bert", "vit" are the built-ins' */
+    /* declare the parameters of a model of config cfg, in table order */
+    ligo_status (*params)(ligo_params *ps, const ligo_config *cfg, void *user);
+    /* the mean loss of a batch, from weights w (one tensor per table entry,
+     * in table order: the model's own, or computed by a growth operator);
+     * logits through *logits when non-NULL. With batch->targets NULL, only
+     * the logits: return them. */
+    ligo_tensor *(*forward)(ligo_ctx *ctx, const struct ligo_model *m, ligo_tensor *const *w,
+                            const struct ligo_batch *batch, struct ligo_tensor **logits, void *user);
+    void *user;
+};
+
+/* The built-in families' definitions. */
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
+/* A config's definition: cfg->def, or its family's built-in one. */
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *cfg);
+
 typedef struct ligo_model {
     ligo_config cfg;
     int64_t n_tensors;
@@ -775,13 +1033,21 @@ typedef struct ligo_batch {
  * gradients), one per table entry, in table order. */
 LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
 /* Forward on given weights (one tensor per table entry, each of its
- * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
- * logits (R, V or classes) through *logits when non-NULL. */
+ * entry's shape, e.g. computed by a growth operator), through the model's
+ * definition. Returns the mean loss; logits (R, V or classes) through
+ * *logits when non-NULL. A batch without targets returns the logits. */
 LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
                                          const ligo_batch *batch, ligo_tensor **logits);
 /* Forward on the model's own parameters. */
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
                                       ligo_tensor **logits);
+/* Text from a next-token model (the GPT family's objective): n_new ids
+ * after the n_prompt ids of prompt, each from the softmax of the last
+ * position's logits over the last ctx_len ids, divided by temperature
+ * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
+ * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
@@ -1053,11 +1319,16 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
  * allocated: a config needing more floats than the file holds is
  * LIGO_EFORMAT, so a small file cannot ask for a huge allocation. */
 LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The same for a model of one's own: its checkpoint names its definition
+ * (ligo.model), which must be def's (NULL: a built-in family's model). */
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def);
 /* The pieces: add a model's tensors and config to a file being assembled
  * (tensors needing a new layout are copied into scratch memory), and read
  * a model out of a parsed file. */
 LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 
@@ -1304,11 +1575,14 @@ typedef struct ligo_eval_result {
  * validation split (T predictions each; a final partial window dropped),
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
- * images, loss and accuracy. max_windows > 0 evaluates only that many windows
+ * images, loss and accuracy, B images per forward (T is not used). Batches
+ * are B windows of T (the order of ligo_batch and the trainer; before
+ * version 0.2.0 the two were (T, B)); a T longer than the model's context
+ * is LIGO_EINVAL naming it. max_windows > 0 evaluates only that many windows
  * (images), spread evenly over the split: item floor(i n / max_windows).
  * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
  * that gave it (out is filled all the same). */
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {
@@ -1646,10 +1920,17 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
-/* schema.c: a config's parameter table from its family's schema: info
- * (room for *n entries, or NULL to count) filled in table order, *n the
- * entries, *offset the floats. */
-LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset);
+/* schema.c: a config's parameter table from its model's definition: info
+ * (room for *n entries, or NULL to count and check) filled in table order,
+ * *n the entries, *offset the floats. */
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset);
+/* checkpoint.c: a file's ligo.model against the definition it is loaded
+ * with (NULL or the family's built-in: none). */
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def);
+/* The built-in families' parameters (a ligo_model_def's params). */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 
@@ -3823,87 +4104,143 @@ LIGO_API ligo_status ligo_sgemm(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
 
 /* The registration rows: each declares its op's shape, forward and backward. */
 LIGO__OP(ATTENTION, "attention", 1, 0);
+LIGO__OP(ATTENTION_MASK, "attention_mask", 3, 0);
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(DIV, "div", 2, 0);
+LIGO__OP(BMM, "bmm", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(CUSTOM, "custom", 0, 0);
+LIGO__OP(DROPOUT, "dropout", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
 LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
 LIGO__OP(LINEAR, "linear", 2, 0);
 LIGO__OP(MATMUL, "matmul", 2, 0);
+LIGO__OP(PERMUTE, "permute", 1, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
+LIGO__OP(ROPE, "rope", 1, 0);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
 LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
 
 /* {name, required sources, flags, shape, forward, backward}, by ligo_op. */
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"leaf", 0, 0, NULL, NULL, NULL},
     {"attention", 1, 0, ligo__shape_ATTENTION, ligo__fwd_ATTENTION, ligo__bwd_ATTENTION},
+    {"attention_mask", 3, 0, ligo__shape_ATTENTION_MASK, ligo__fwd_ATTENTION_MASK, ligo__bwd_ATTENTION_MASK},
     {"add", 2, 0, ligo__shape_ADD, ligo__fwd_ADD, ligo__bwd_ADD},
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
+    {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
+    {"bmm", 2, 0, ligo__shape_BMM, ligo__fwd_BMM, ligo__bwd_BMM},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"custom", 0, 0, ligo__shape_CUSTOM, ligo__fwd_CUSTOM, ligo__bwd_CUSTOM},
+    {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
     {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
     {"linear", 2, 0, ligo__shape_LINEAR, ligo__fwd_LINEAR, ligo__bwd_LINEAR},
     {"matmul", 2, 0, ligo__shape_MATMUL, ligo__fwd_MATMUL, ligo__bwd_MATMUL},
+    {"permute", 1, 0, ligo__shape_PERMUTE, ligo__fwd_PERMUTE, ligo__bwd_PERMUTE},
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
+    {"rmsnorm", 2, 0, ligo__shape_RMSNORM, ligo__fwd_RMSNORM, ligo__bwd_RMSNORM},
+    {"rope", 1, 0, ligo__shape_ROPE, ligo__fwd_ROPE, ligo__bwd_ROPE},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
+    {"softmax", 1, 0, ligo__shape_SOFTMAX, ligo__fwd_SOFTMAX, ligo__bwd_SOFTMAX},
     {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
+    {"relu", 1, 0, ligo__shape_RELU, ligo__fwd_RELU, ligo__bwd_RELU},
+    {"tanh", 1, 0, ligo__shape_TANH, ligo__fwd_TANH, ligo__bwd_TANH},
+    {"exp", 1, 0, ligo__shape_EXP, ligo__fwd_EXP, ligo__bwd_EXP},
+    {"log", 1, 0, ligo__shape_LOG, ligo__fwd_LOG, ligo__bwd_LOG},
+    {"sqrt", 1, 0, ligo__shape_SQRT, ligo__fwd_SQRT, ligo__bwd_SQRT},
 };
 
 #ifdef LIGO_OP_TESTS
 /* Each op's test cases (ligo__cases_ENUM in its source), NULL where it has none. */
 LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ATTENTION_MASK(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_CUSTOM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ROPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
     NULL,
     ligo__cases_ATTENTION,
+    ligo__cases_ATTENTION_MASK,
     ligo__cases_ADD,
     ligo__cases_SUB,
     ligo__cases_MUL,
+    ligo__cases_DIV,
+    ligo__cases_BMM,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
+    ligo__cases_CUSTOM,
+    ligo__cases_DROPOUT,
     ligo__cases_EMBEDDING,
     ligo__cases_GELU,
     ligo__cases_LAYERNORM,
     ligo__cases_LINEAR,
     ligo__cases_MATMUL,
+    ligo__cases_PERMUTE,
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
+    ligo__cases_RMSNORM,
+    ligo__cases_ROPE,
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
+    ligo__cases_SOFTMAX,
     ligo__cases_TRANSPOSE,
+    ligo__cases_RELU,
+    ligo__cases_TANH,
+    ligo__cases_EXP,
+    ligo__cases_LOG,
+    ligo__cases_SQRT,
 };
 #endif
 
@@ -4262,6 +4599,8 @@ static LIGO__UNUSED ligo__args ligo__args0(void) { return ligo__args_of(NULL, 0)
  * finished tile of the product (keeping the pre-activation in h, same
  * layout as C; user is h), and dx (+)= g * gelu'(x) over n floats on the
  * context's threads (fresh: dx is new, store). */
+/* y[0, n) = softmax(x[0, n)) for one row, y may be x (src/ops/softmax.c) */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n);
 LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
 LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *g, float *dx, int64_t n, int fresh);
 
@@ -4322,19 +4661,6 @@ LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a,
  * that straddle it read them). Each (b, h) is done by one thread in a
  * fixed order: results do not depend on the thread count. */
 
-/* row[0, end) = softmax(row[0, end)). */
-static void ligo__softmax_row_c(float *row, int64_t end) {
-    float mx = -FLT_MAX, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < end; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < end; u++) row[u] *= inv;
-}
-
 #if LIGO__X86
 LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
@@ -4342,7 +4668,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
     __m256 vmx, vs = _mm256_setzero_ps(), vi;
     if (neg_inf) {
-        ligo__softmax_row_c(row, end);
+        ligo__softmax_row(row, row, end);
         return;
     }
     vmx = _mm256_set1_ps(mx);
@@ -4364,7 +4690,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
 }
 #endif
 
-static void ligo__softmax_row(float *row, int64_t end, int simd) {
+static void ligo__attn_softmax_row(float *row, int64_t end, int simd) {
 #if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
@@ -4372,7 +4698,7 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     }
 #endif
     (void)simd;
-    ligo__softmax_row_c(row, end);
+    ligo__softmax_row(row, row, end);
 }
 
 /* T rows of hs floats, row stride ld, asked for ahead of use. */
@@ -4434,7 +4760,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         for (t = 0; t < T; t++) {
             float *row = P + t * T;
             int64_t end = j->causal ? t + 1 : T;
-            ligo__softmax_row(row, end, simd);
+            ligo__attn_softmax_row(row, end, simd);
             if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
         /* O = P V */
@@ -4602,42 +4928,344 @@ LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/attention.c ==== */
 
+/* ==== begin src/ops/attention_mask.c ==== */
+/* ops/attention_mask.c: multi-head attention with a mask of the user's.
+ * q (B, Tq, C), k and v (B, Tk, C), NH heads of hs = C / NH, mask (Tq, Tk)
+ * or none -> out (B, Tq, C). Per (b, h):
+ *   S = Q K^T / sqrt(hs) + mask,  P = softmax(S) (rows),  O = P V.
+ * A mask of 0 and -inf masks; any finite values are an additive bias (and
+ * a mask that is a parameter gets its gradient, summed over b and h). P
+ * (B, NH, Tq, Tk) is saved. Backward: dP = dO V^T,
+ * dS = P * (dP - rowsum(dP * P)), dQ = dS K / sqrt(hs),
+ * dK = dS^T Q / sqrt(hs), dV = P^T dO, dmask = sum over (b, h) of dS.
+ * Threaded over (b, h), each product on ligo__sgemm_small (the GEMM
+ * hook's when it takes it) as ligo_attention's; dmask adds the saved dS of
+ * every (b, h) in order, threaded over its elements, so nothing depends on
+ * the thread count. */
+
+LIGO__OP(ATTENTION_MASK, "attention_mask", 3, 0);
+
+typedef struct ligo__attn_mask_param {
+    int64_t n_head;
+    float *P; /* (B, NH, Tq, Tk), saved by forward */
+} ligo__attn_mask_param;
+
+LIGO__PRIV ligo_status ligo__shape_ATTENTION_MASK(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *q = a->src[0], *k = a->src[1], *v = a->src[2], *m = a->src[3];
+    int64_t NH = ((const ligo__attn_mask_param *)a->param)->n_head, C, P_dims[4];
+    if (q->ndim != 3 || k->ndim != 3)
+        return ligo__bad(ctx, LIGO_ESHAPE, "attention_mask", "q and k must be (B, T, C), got %s and %s", q, k);
+    if (!ligo_same_shape(k, v))
+        return ligo__bad(ctx, LIGO_ESHAPE, "attention_mask", "k %s and v %s must have one shape", k, v);
+    if (k->shape[0] != q->shape[0] || k->shape[2] != q->shape[2])
+        return ligo__bad(ctx, LIGO_ESHAPE, "attention_mask", "q %s and k %s differ in B or C", q, k);
+    C = q->shape[2];
+    if (NH < 1 || C % NH != 0)
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention_mask: %lld heads do not divide C = %lld",
+                              (long long)NH, (long long)C);
+    if (m && (m->ndim != 2 || m->shape[0] != q->shape[1] || m->shape[1] != k->shape[1])) {
+        char bq[64], bk[64], bm[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention_mask: mask %s must be (Tq, Tk) = (%lld, %lld) for q %s, k %s",
+                              ligo_shape_str(m, bm, sizeof bm), (long long)q->shape[1], (long long)k->shape[1],
+                              ligo_shape_str(q, bq, sizeof bq), ligo_shape_str(k, bk, sizeof bk));
+    }
+    P_dims[0] = q->shape[0];
+    P_dims[1] = NH;
+    P_dims[2] = q->shape[1];
+    P_dims[3] = k->shape[1];
+    if (ligo__check_size(ctx, "attention_mask", "saved P (B x NH x Tq x Tk)", 4, P_dims, NULL) != LIGO_OK)
+        return ctx->status;
+    ligo__copy_shape(q, ndim, shape);
+    return LIGO_OK;
+}
+
+typedef struct ligo__am_job {
+    ligo_tensor *out;
+    float *dq, *dk, *dv;   /* backward: NULL where no gradient is wanted */
+    float *dS;             /* backward with a mask's gradient: (B, NH, Tq, Tk) */
+    float *work;           /* per thread: the products' packing, then (backward) Tq x Tk */
+    int64_t work_floats;
+    int64_t B, Tq, Tk, C, NH;
+    float beta_q, beta_k, beta_v; /* 0 into a new gradient buffer, else 1 */
+} ligo__am_job;
+
+/* Floats of per-thread work: the largest product's packing of op(B)
+ * (N x K) and, backward, dP / dS. */
+static int64_t ligo__am_work(int64_t Tq, int64_t Tk, int64_t hs, int backward) {
+    int64_t w = ligo__sgemm_small_work(Tk, hs), o = ligo__sgemm_small_work(hs, Tk), d = ligo__sgemm_small_work(hs, Tq);
+    if (o > w) w = o;
+    if (backward && d > w) w = d;
+    return w + (backward ? Tq * Tk : 0);
+}
+
+static void ligo__am_fwd_task(void *arg, int ith, int nth) {
+    const ligo__am_job *j = (const ligo__am_job *)arg;
+    const ligo_tensor *q = j->out->src[0], *k = j->out->src[1], *v = j->out->src[2], *m = j->out->src[3];
+    int64_t Tq = j->Tq, Tk = j->Tk, C = j->C, NH = j->NH, hs = C / NH, bh, t, u;
+    float scale = 1.0f / sqrtf((float)hs);
+    float *P_all = ((const ligo__attn_mask_param *)j->out->param)->P;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH;
+        const float *qb = q->data + b * Tq * C + h * hs, *kb = k->data + b * Tk * C + h * hs;
+        const float *vb = v->data + b * Tk * C + h * hs;
+        float *P = P_all + bh * Tq * Tk, *o = j->out->data + b * Tq * C + h * hs;
+        ligo__sgemm_small(0, 1, LIGO__TRI_NONE, Tq, Tk, hs, scale, qb, C, kb, C, 0.0f, P, Tk, work); /* S */
+        for (t = 0; t < Tq; t++) {
+            float *row = P + t * Tk;
+            if (m)
+                for (u = 0; u < Tk; u++) row[u] += m->data[t * Tk + u];
+            ligo__softmax_row(row, row, Tk); /* -inf entries get 0; a row of -inf only NaN */
+        }
+        ligo__sgemm_small(0, 0, LIGO__TRI_NONE, Tq, hs, Tk, 1.0f, P, Tk, vb, C, 0.0f, o, C, work); /* O = P V */
+    }
+}
+
+static void ligo__am_job_init(ligo__am_job *j, ligo_tensor *out) {
+    memset(j, 0, sizeof *j);
+    j->out = out;
+    j->B = out->src[0]->shape[0];
+    j->Tq = out->src[0]->shape[1];
+    j->Tk = out->src[1]->shape[1];
+    j->C = out->src[0]->shape[2];
+    j->NH = ((const ligo__attn_mask_param *)out->param)->n_head;
+}
+
+LIGO__PRIV void ligo__fwd_ATTENTION_MASK(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__am_job j;
+    ligo__attn_mask_param *p = (ligo__attn_mask_param *)out->param;
+    double pairs;
+    int nth;
+    ligo__am_job_init(&j, out);
+    p->P = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(j.B * j.NH * j.Tq * j.Tk) * sizeof(float),
+                                         "scratch", 0);
+    if (!p->P) return;
+    nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
+    j.work_floats = (ligo__am_work(j.Tq, j.Tk, j.C / j.NH, 0) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__am_fwd_task, &j, nth);
+    pairs = (double)(j.Tq * j.Tk) * (double)(j.B * j.NH);
+    ligo_flops_add(ctx, pairs * (4.0 * (double)(j.C / j.NH) + 6.0), 0.0);
+}
+
+static void ligo__am_bwd_task(void *arg, int ith, int nth) {
+    const ligo__am_job *j = (const ligo__am_job *)arg;
+    const ligo_tensor *q = j->out->src[0], *k = j->out->src[1], *v = j->out->src[2];
+    int64_t Tq = j->Tq, Tk = j->Tk, C = j->C, NH = j->NH, hs = C / NH, bh, t, u;
+    float scale = 1.0f / sqrtf((float)hs);
+    const float *P_all = ((const ligo__attn_mask_param *)j->out->param)->P;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    for (bh = ith; bh < j->B * NH; bh += nth) {
+        int64_t b = bh / NH, h = bh % NH, qo = b * Tq * C + h * hs, ko = b * Tk * C + h * hs;
+        const float *P = P_all + bh * Tq * Tk, *dO = j->out->grad + qo;
+        float *W = j->dS ? j->dS + bh * Tq * Tk : work + j->work_floats - Tq * Tk; /* dP, then dS */
+        ligo__sgemm_small(0, 1, LIGO__TRI_NONE, Tq, Tk, hs, 1.0f, dO, C, v->data + ko, C, 0.0f, W, Tk, work);
+        for (t = 0; t < Tq; t++) {
+            const float *pr = P + t * Tk;
+            float *d = W + t * Tk, dot = 0.0f;
+            for (u = 0; u < Tk; u++) dot += pr[u] * d[u];
+            for (u = 0; u < Tk; u++) d[u] = pr[u] * (d[u] - dot);
+        }
+        if (j->dq) /* dQ = dS K / sqrt(hs) */
+            ligo__sgemm_small(0, 0, LIGO__TRI_NONE, Tq, hs, Tk, scale, W, Tk, k->data + ko, C, j->beta_q, j->dq + qo,
+                              C, work);
+        if (j->dk) /* dK = dS^T Q / sqrt(hs) */
+            ligo__sgemm_small(1, 0, LIGO__TRI_NONE, Tk, hs, Tq, scale, W, Tk, q->data + qo, C, j->beta_k, j->dk + ko,
+                              C, work);
+        if (j->dv) /* dV = P^T dO */
+            ligo__sgemm_small(1, 0, LIGO__TRI_NONE, Tk, hs, Tq, 1.0f, P, Tk, dO, C, j->beta_v, j->dv + ko, C, work);
+    }
+}
+
+/* dmask += sum over (b, h) of dS, in (b, h) order, over element ranges */
+static void ligo__am_dmask_task(void *arg, int ith, int nth) {
+    const ligo__am_job *j = (const ligo__am_job *)arg;
+    int64_t n = j->Tq * j->Tk, e0 = n * ith / nth, e1 = n * (ith + 1) / nth, bh, e;
+    float *dm = j->out->src[3]->grad;
+    for (bh = 0; bh < j->B * j->NH; bh++)
+        for (e = e0; e < e1; e++) dm[e] += j->dS[bh * n + e];
+}
+
+/* Gradient buffers of q, k, v: a new one is stored into (beta 0) by the
+ * first product that writes it, later ones (q, k or v the same tensor)
+ * add. */
+static float *ligo__am_grad(ligo_ctx *ctx, ligo_tensor *t, float *beta) {
+    int fresh;
+    float *g = ligo__grad_fresh(ctx, t, &fresh);
+    *beta = fresh ? 0.0f : 1.0f;
+    return g;
+}
+
+LIGO__PRIV void ligo__bwd_ATTENTION_MASK(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__am_job j;
+    ligo_tensor *m = out->src[3];
+    float *dmask = NULL;
+    int nth;
+    double pairs;
+    ligo__am_job_init(&j, out);
+    j.dq = ligo__am_grad(ctx, out->src[0], &j.beta_q);
+    j.dk = ligo__am_grad(ctx, out->src[1], &j.beta_k);
+    j.dv = ligo__am_grad(ctx, out->src[2], &j.beta_v);
+    if (m) dmask = ligo__grad_of(ctx, m);
+    if (ligo__failed(ctx)) return;
+    if (dmask) {
+        j.dS = ligo__grad_temp(ctx, j.B * j.NH * j.Tq * j.Tk);
+        if (!j.dS) return;
+    }
+    nth = ligo__nth_for(ctx, (double)(j.B * j.NH), 1.0);
+    j.work_floats = (ligo__am_work(j.Tq, j.Tk, j.C / j.NH, 1) + 15) / 16 * 16;
+    j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)nth * (size_t)j.work_floats * sizeof(float),
+                                           "scratch", 0);
+    if (!j.work) return;
+    ligo_parallel_for(ctx, ligo__am_bwd_task, &j, nth);
+    if (dmask) {
+        ligo_parallel_for(ctx, ligo__am_dmask_task, &j, ligo__nth_for(ctx, (double)(j.Tq * j.Tk), 16384.0));
+        ligo__grad_release(ctx, j.dS, j.B * j.NH * j.Tq * j.Tk);
+    }
+    pairs = (double)(j.Tq * j.Tk) * (double)(j.B * j.NH);
+    ligo_flops_add(ctx, 0.0, pairs * (8.0 * (double)(j.C / j.NH) + 5.0));
+}
+
+/* Multi-head attention with a mask of one's own: q (B, Tq, C), k and v
+ * (B, Tk, C), n_head dividing C, scores Q K^T / sqrt(C / n_head) plus mask
+ * (Tq, Tk) (0 where allowed, -inf where masked; any finite values act as
+ * an additive bias, learned if mask is a parameter), or mask NULL ->
+ * (B, Tq, C). A row masked everywhere is NaN, as PyTorch's. The causal
+ * mask is 0 on and below the diagonal, -inf above. The same from
+ * primitives (heads from ligo_reshape and ligo_permute):
+ *   q, k, v (B, T, C) -> (B, T, NH, hs) -> permute {0, 2, 1, 3} -> (B NH, T, hs)
+ *   s = ligo_scale(ligo_bmm(q, k, 0, 1), 1 / sqrt(hs))     (B NH, T, T)
+ *   p = ligo_softmax(ligo_add(s, mask))                     mask (T, T) broadcast
+ *   o = ligo_bmm(p, v, 0, 0) -> (B, NH, T, hs) -> permute {0, 2, 1, 3} -> (B, T, C)
+ * (tests/test_prims.c checks it against ligo_attention). */
+LIGO_API ligo_tensor *ligo_attention_mask(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                          ligo_tensor *mask, int64_t n_head) {
+    ligo__attn_mask_param p;
+    ligo__args a;
+    p.n_head = n_head;
+    p.P = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = q;
+    a.src[1] = k;
+    a.src[2] = v;
+    a.src[3] = mask;
+    return ligo__build(ctx, LIGO_OP_ATTENTION_MASK, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0 heads; i1 the mask: 0 none, 1 causal (made here), 2 in[3] (a
+ * parameter: a learned bias, finite); one input: q = k = v */
+static ligo_tensor *ligo__am_mask(ligo_ctx *ctx, int64_t Tq, int64_t Tk) {
+    ligo_tensor *m = ligo_new_2d(ctx, Tq, Tk);
+    int64_t t, u;
+    if (m)
+        for (t = 0; t < Tq; t++)
+            for (u = 0; u < Tk; u++) m->data[t * Tk + u] = u <= t ? 0.0f : -INFINITY;
+    return m;
+}
+static ligo_tensor *ligo__am_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    ligo_tensor *m = NULL;
+    if (c->n_in == 1) return ligo_attention_mask(ctx, in[0], in[0], in[0], NULL, c->i0);
+    if (c->i1 == 1 && in[0]) m = ligo__am_mask(ctx, in[0]->shape[1], in[1]->shape[1]);
+    if (c->i1 == 2) m = in[3];
+    return ligo_attention_mask(ctx, in[0], in[1], in[2], m, c->i0);
+}
+
+/* each (b, h, t) in float64 (the cases keep Tk <= 16) */
+static void ligo__am_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    const ligo_tensor *q = in[0], *k = c->n_in == 1 ? in[0] : in[1], *v = c->n_in == 1 ? in[0] : in[2];
+    int64_t B = q->shape[0], Tq = q->shape[1], Tk = k->shape[1], C = q->shape[2], NH = c->i0, hs = C / NH;
+    int64_t b, h, t, u, d;
+    double s[16], mx, sum;
+    for (b = 0; b < B; b++)
+        for (h = 0; h < NH; h++)
+            for (t = 0; t < Tq; t++) {
+                mx = -HUGE_VAL;
+                sum = 0.0;
+                for (u = 0; u < Tk; u++) {
+                    double acc = 0.0;
+                    for (d = 0; d < hs; d++)
+                        acc += (double)q->data[(b * Tq + t) * C + h * hs + d] * k->data[(b * Tk + u) * C + h * hs + d];
+                    s[u] = acc / sqrt((double)hs);
+                    if (c->i1 == 1 && u > t) s[u] = -HUGE_VAL;
+                    if (c->i1 == 2) s[u] += in[3]->data[t * Tk + u];
+                    mx = s[u] > mx ? s[u] : mx;
+                }
+                for (u = 0; u < Tk; u++) sum += (s[u] = exp(s[u] - mx));
+                for (d = 0; d < hs; d++) {
+                    double acc = 0.0;
+                    for (u = 0; u < Tk; u++) acc += s[u] / sum * v->data[(b * Tk + u) * C + h * hs + d];
+                    out[(b * Tq + t) * C + h * hs + d] = acc;
+                }
+            }
+}
+
+LIGO__PRIV int ligo__cases_ATTENTION_MASK(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "attention_mask causal", .run = ligo__am_case, .n_in = 3,
+         .in = {{3, {2, 5, 8}, 1.5f}, {3, {2, 5, 8}, 1.5f}, {3, {2, 5, 8}, 1.5f}}, .i0 = 2, .i1 = 1,
+         .ref = ligo__am_ref, .ref_tol = 1e-6},
+        {.name = "attention_mask none", .run = ligo__am_case, .n_in = 3,
+         .in = {{3, {2, 4, 6}, 1.5f}, {3, {2, 4, 6}, 1.5f}, {3, {2, 4, 6}, 1.5f}}, .i0 = 3, .i1 = 0,
+         .ref = ligo__am_ref, .ref_tol = 1e-6},
+        /* cross-attention, 3 queries over 5 keys, a learned bias */
+        {.name = "attention_mask bias", .run = ligo__am_case, .n_in = 4,
+         .in = {{3, {2, 3, 4}, 1.5f}, {3, {2, 5, 4}, 1.5f}, {3, {2, 5, 4}, 1.5f}, {2, {3, 5}, 1.0f}}, .i0 = 2,
+         .i1 = 2, .ref = ligo__am_ref, .ref_tol = 1e-6},
+        /* q, k and v one tensor: three gradients into one buffer */
+        {.name = "attention_mask self", .run = ligo__am_case, .n_in = 1, .in = {{3, {1, 4, 6}, 1.5f}}, .i0 = 2,
+         .ref = ligo__am_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/attention_mask.c ==== */
+
 /* ==== begin src/ops/binary.c ==== */
-/* ops/binary.c: elementwise add, sub and mul. b has a's shape, or is one
- * row of a's last dim (added to every row), or a scalar: the broadcast
- * mode, which forward records for backward. */
+/* ops/binary.c: elementwise add, sub, mul and div: out (a's shape) =
+ * a op b, with b broadcast over a's leading dims. b has a's shape, or a's
+ * trailing dims (b's own leading dims of 1 aside: a (B, T, C) takes b
+ * (T, C), (1, T, C), (C) or (1, 1, C)), or one element, or as many elements
+ * as a's last dim (a row, whatever its shape). Every case but the first
+ * reads b as a block of b.n floats repeated over a: element i of a meets
+ * element i % b.n of b, and backward sums b's gradient over the repeats in
+ * index order. Forward records whether b had a's shape, for backward. */
 
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(DIV, "div", 2, 0);
 
-enum { LIGO__BC_SAME = 0, LIGO__BC_ROW = 1, LIGO__BC_SCALAR = 2 };
+enum { LIGO__BC_SAME = 0, LIGO__BC_REPEAT = 1 };
 typedef struct ligo__binary_param {
     int bc; /* LIGO__BC_*, set by forward */
 } ligo__binary_param;
 
+/* Whether b's dims, its leading 1s dropped, are a's last dims. */
+static int ligo__bc_trailing(const ligo_tensor *x, const ligo_tensor *y) {
+    int i, lead = 0, nd;
+    while (lead < y->ndim - 1 && y->shape[lead] == 1) lead++;
+    nd = y->ndim - lead;
+    if (nd > x->ndim) return 0;
+    for (i = 0; i < nd; i++)
+        if (y->shape[lead + i] != x->shape[x->ndim - nd + i]) return 0;
+    return 1;
+}
+
 static ligo_status ligo__shape_binary(ligo_ctx *ctx, const char *op, const ligo__args *a, int *ndim,
                                       int64_t *shape) {
     const ligo_tensor *x = a->src[0], *y = a->src[1];
-    if (!ligo_same_shape(x, y) && y->n != ligo__last(x) && y->n != 1)
+    if (!ligo_same_shape(x, y) && y->n != ligo__last(x) && y->n != 1 && !ligo__bc_trailing(x, y))
         return ligo__bad(ctx, LIGO_ESHAPE, op,
-                         "shapes %s and %s do not match (b must have a's shape, a's last dim, or 1 element)", x, y);
+                         "shapes %s and %s do not match (b must have a's shape, its last dims, or 1 element)", x, y);
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
 
-static int ligo__bc_mode(const ligo_tensor *x, const ligo_tensor *y) {
-    if (ligo_same_shape(x, y)) return LIGO__BC_SAME;
-    if (y->n == ligo__last(x)) return LIGO__BC_ROW;
-    return LIGO__BC_SCALAR;
-}
-
-/* b's index for element i of a. */
-static int64_t ligo__bc_index(int mode, int64_t i, int64_t last) {
-    return mode == LIGO__BC_SAME ? i : mode == LIGO__BC_ROW ? i % last : 0;
-}
-
-enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL };
+enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL, LIGO__BIN_DIV };
 
 /* o = u + v over equal shapes, in blocks of 16 per thread. */
 typedef struct ligo__add_job {
@@ -4659,34 +5287,44 @@ static void ligo__add_task(void *arg, int ith, int nth) {
     if (i0 < i1) ligo__add_span(j->u + i0, j->v + i0, j->o + i0, i1 - i0);
 }
 
+static float ligo__bin1(int kind, float u, float v) {
+    return kind == LIGO__BIN_ADD ? u + v : kind == LIGO__BIN_SUB ? u - v : kind == LIGO__BIN_MUL ? u * v : u / v;
+}
+
+/* Element i = r * bn + j of a meets element j of b (bn = b.n; b of a's
+ * shape: bn = a.n, one repeat). */
 static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
-    int mode = ligo__bc_mode(x, y);
-    int64_t i, last = ligo__last(x);
+    int mode = ligo_same_shape(x, y) ? LIGO__BC_SAME : LIGO__BC_REPEAT;
+    int64_t r, j, bn = y->n, reps = out->n / y->n;
     ((ligo__binary_param *)out->param)->bc = mode;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: threaded, vectorised */
-        ligo__add_job j;
-        j.u = x->data;
-        j.v = y->data;
-        j.o = out->data;
-        j.n = out->n;
-        ligo_parallel_for(ctx, ligo__add_task, &j, ligo__nth_for(ctx, (double)out->n, 65536.0));
+        ligo__add_job jb;
+        jb.u = x->data;
+        jb.v = y->data;
+        jb.o = out->data;
+        jb.n = out->n;
+        ligo_parallel_for(ctx, ligo__add_task, &jb, ligo__nth_for(ctx, (double)out->n, 65536.0));
         ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
         return;
     }
-    for (i = 0; i < out->n; i++) {
-        float u = x->data[i], v = y->data[ligo__bc_index(mode, i, last)];
-        out->data[i] = kind == LIGO__BIN_ADD ? u + v : kind == LIGO__BIN_SUB ? u - v : u * v;
+    for (r = 0; r < reps; r++) {
+        const float *u = x->data + r * bn;
+        float *o = out->data + r * bn;
+        for (j = 0; j < bn; j++) o[j] = ligo__bin1(kind, u[j], y->data[j]);
     }
-    ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
+    /* FLOPs, forward and backward: 1 and 2 per element (div: 1 and 4) */
+    ligo_flops_add(ctx, (double)out->n, (kind == LIGO__BIN_DIV ? 4.0 : 2.0) * (double)out->n);
 }
 
+/* add: da = g, db = g; sub: db = -g; mul: da = g b, db = g a;
+ * div: da = g / b, db = -g (a / b) / b. db sums over the repeats. */
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     const float *g = out->grad;
     int mode = ((const ligo__binary_param *)out->param)->bc;
     float *dx, *dy;
-    int64_t i, last = ligo__last(x);
+    int64_t r, j, bn = y->n, reps = out->n / y->n;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
         /* the residual adds: x takes over the buffer when it can, y gets a
          * copy; a fresh buffer is stored, not zeroed and accumulated */
@@ -4701,10 +5339,17 @@ static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     }
     dx = ligo__grad_of(ctx, x);
     dy = ligo__grad_of(ctx, y);
-    for (i = 0; i < out->n; i++) {
-        int64_t j = ligo__bc_index(mode, i, last);
-        if (dx) dx[i] += kind == LIGO__BIN_MUL ? g[i] * y->data[j] : g[i];
-        if (dy) dy[j] += kind == LIGO__BIN_ADD ? g[i] : kind == LIGO__BIN_SUB ? -g[i] : g[i] * x->data[i];
+    for (r = 0; r < reps; r++) {
+        const float *gr = g + r * bn, *u = x->data + r * bn, *v = y->data;
+        float *dxr = dx ? dx + r * bn : NULL;
+        for (j = 0; j < bn; j++) {
+            if (dxr) dxr[j] += kind == LIGO__BIN_MUL ? gr[j] * v[j] : kind == LIGO__BIN_DIV ? gr[j] / v[j] : gr[j];
+            if (dy)
+                dy[j] += kind == LIGO__BIN_ADD   ? gr[j]
+                         : kind == LIGO__BIN_SUB ? -gr[j]
+                         : kind == LIGO__BIN_MUL ? gr[j] * u[j]
+                                                 : -gr[j] * (u[j] / v[j]) / v[j];
+        }
     }
 }
 
@@ -4726,6 +5371,12 @@ LIGO__PRIV ligo_status ligo__shape_MUL(ligo_ctx *ctx, const ligo__args *a, int *
 LIGO__PRIV void ligo__fwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_MUL); }
 LIGO__PRIV void ligo__bwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_MUL); }
 
+LIGO__PRIV ligo_status ligo__shape_DIV(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    return ligo__shape_binary(ctx, "div", a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_DIV(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_DIV); }
+LIGO__PRIV void ligo__bwd_DIV(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_DIV); }
+
 static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_tensor *y) {
     ligo__binary_param p;
     ligo__args a;
@@ -4736,11 +5387,16 @@ static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_ten
     return ligo__build(ctx, op, &a);
 }
 
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
+/* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b
+ * has a's shape, or a's last dims (leading dims of 1 allowed: a (B, T, C)
+ * with b (T, C), (1, T, C) or (C)), or 1 element (a scalar), or b.n equals
+ * a's last dim (a row: a bias). b's gradient sums over the broadcast. */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_ADD, a, b); }
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_SUB, a, b); }
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_MUL, a, b); }
+/* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
+ * error). */
+LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_DIV, a, b); }
 
 #ifdef LIGO_OP_TESTS
 static ligo_tensor *ligo__add_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
@@ -4755,11 +5411,30 @@ static ligo_tensor *ligo__mul_case(ligo_ctx *ctx, ligo_tensor *const *in, const 
     (void)c;
     return ligo_mul(ctx, in[0], in[1]);
 }
+static ligo_tensor *ligo__div_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_div(ctx, in[0], in[1]);
+}
+
+/* a op b in float64, b's element i % b.n for a's element i; i0 is the op */
+static void ligo__binary_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t i, bn = in[1]->n;
+    for (i = 0; i < in[0]->n; i++) {
+        double u = in[0]->data[i], v = in[1]->data[i % bn];
+        out[i] = c->i0 == LIGO__BIN_ADD ? u + v : c->i0 == LIGO__BIN_SUB ? u - v : c->i0 == LIGO__BIN_MUL ? u * v : u / v;
+    }
+}
+
+/* "lead": b has a's trailing dims, broadcast over the leading ones */
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases) {
     static const ligo_op_case c[] = {
         {.name = "add same", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "add row", .run = ligo__add_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {1, {4}, 1.0f}}},
         {.name = "add scalar", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+        {.name = "add lead", .run = ligo__add_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_ADD, .ref = ligo__binary_ref, .ref_tol = 2e-7},
+        {.name = "add lead 4-D", .run = ligo__add_case, .n_in = 2, .in = {{4, {2, 2, 3, 4}, 1.0f}, {3, {1, 3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_ADD, .ref = ligo__binary_ref, .ref_tol = 2e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);
@@ -4768,6 +5443,8 @@ LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases) {
     static const ligo_op_case c[] = {
         {.name = "sub same", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "sub row", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
+        {.name = "sub lead", .run = ligo__sub_case, .n_in = 2, .in = {{3, {3, 2, 5}, 1.0f}, {2, {2, 5}, 1.0f}},
+         .i0 = LIGO__BIN_SUB, .ref = ligo__binary_ref, .ref_tol = 2e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);
@@ -4777,12 +5454,269 @@ LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases) {
         {.name = "mul same", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "mul row", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
         {.name = "mul scalar", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+        {.name = "mul lead", .run = ligo__mul_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_MUL, .ref = ligo__binary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+/* b in (1, 2), away from 0 */
+LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "div same", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div row", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div scalar", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div lead", .run = ligo__div_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/binary.c ==== */
+
+/* ==== begin src/ops/bmm.c ==== */
+/* ops/bmm.c: batched matmul. out (Bt, M, N) = op(a) (Bt, M, K) @ op(b)
+ * (Bt, K, N), op(X) = X or X^T of each (M, K) matrix, with one batch dim
+ * or two (a (B, H, M, K), b (B, H, K, N) -> (B, H, M, N)); the batch dims
+ * of a and b are equal. Backward per batch as matmul's:
+ * d op(A) = G op(B)^T, d op(B) = op(A)^T G.
+ * Every product goes through the GEMM choke point: small ones (M N K up to
+ * 2^18) as attention's, one batch per thread in turn on
+ * ligo__sgemm_small (the hook's when it takes it, else the micro-kernel on
+ * a packed op(B)), larger ones one batch after another on ligo__sgemm
+ * (threaded inside). The path depends on the shapes only, and each batch
+ * is computed by one fixed sequence of operations: results do not depend
+ * on the thread count. */
+
+LIGO__OP(BMM, "bmm", 2, 0);
+
+typedef struct ligo__bmm_param {
+    int trans_a, trans_b;
+} ligo__bmm_param;
+
+#define LIGO__BMM_SMALL ((int64_t)1 << 18)
+
+/* The product's sizes from the operands. */
+typedef struct ligo__bmm_dims {
+    int64_t Bt, M, N, K, lda, ldb; /* lda, ldb: the row strides of a and b (their last dims) */
+    int ta, tb;
+} ligo__bmm_dims;
+
+static ligo__bmm_dims ligo__bmm_dims_of(const ligo_tensor *x, const ligo_tensor *y, const ligo__bmm_param *p) {
+    ligo__bmm_dims d;
+    int nd = x->ndim;
+    d.ta = p->trans_a;
+    d.tb = p->trans_b;
+    d.lda = x->shape[nd - 1];
+    d.ldb = y->shape[nd - 1];
+    d.M = d.ta ? x->shape[nd - 1] : x->shape[nd - 2];
+    d.K = d.ta ? x->shape[nd - 2] : x->shape[nd - 1];
+    d.N = d.tb ? y->shape[nd - 2] : y->shape[nd - 1];
+    d.Bt = x->n / (x->shape[nd - 1] * x->shape[nd - 2]);
+    return d;
+}
+
+LIGO__PRIV ligo_status ligo__shape_BMM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *y = a->src[1];
+    const ligo__bmm_param *p = (const ligo__bmm_param *)a->param;
+    int nd = x->ndim, i;
+    ligo__bmm_dims d;
+    if ((nd != 3 && nd != 4) || y->ndim != nd)
+        return ligo__bad(ctx, LIGO_ESHAPE, "bmm", "operands must both be 3-D (Bt, M, K) or both 4-D, got %s and %s",
+                         x, y);
+    for (i = 0; i < nd - 2; i++)
+        if (x->shape[i] != y->shape[i])
+            return ligo__bad(ctx, LIGO_ESHAPE, "bmm", "batch dims differ (%s and %s)", x, y);
+    d = ligo__bmm_dims_of(x, y, p);
+    if ((d.tb ? y->shape[nd - 1] : y->shape[nd - 2]) != d.K) {
+        char bx[64], by[64];
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_bmm: inner dims differ (%s%s @ %s%s)",
+                              ligo_shape_str(x, bx, sizeof bx), d.ta ? "^T" : "", ligo_shape_str(y, by, sizeof by),
+                              d.tb ? "^T" : "");
+    }
+    *ndim = nd;
+    for (i = 0; i < nd - 2; i++) shape[i] = x->shape[i];
+    shape[nd - 2] = d.M;
+    shape[nd - 1] = d.N;
+    return LIGO_OK;
+}
+
+static int ligo__bmm_small(const ligo__bmm_dims *d) {
+    return (double)d->M * (double)d->N * (double)d->K <= (double)LIGO__BMM_SMALL;
+}
+
+/* One product of a batch, C (m x n) = alpha op(A) op(B) + beta C, for the
+ * small path (work: ligo__sgemm_small_work(n, k) floats) or the large. */
+typedef struct ligo__bmm_gemm {
+    int ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    const float *A, *B; /* batch 0; batch t at + t * sa, + t * sb */
+    float *C;
+    int64_t sa, sb, sc;
+    float beta;
+} ligo__bmm_gemm;
+
+typedef struct ligo__bmm_job {
+    ligo__bmm_gemm g;
+    int64_t Bt;
+    float *work; /* per thread */
+    int64_t work_floats;
+} ligo__bmm_job;
+
+static void ligo__bmm_task(void *arg, int ith, int nth) {
+    const ligo__bmm_job *j = (const ligo__bmm_job *)arg;
+    const ligo__bmm_gemm *g = &j->g;
+    float *work = j->work + (int64_t)ith * j->work_floats;
+    int64_t t;
+    for (t = ith; t < j->Bt; t += nth)
+        ligo__sgemm_small(g->ta, g->tb, LIGO__TRI_NONE, g->m, g->n, g->k, 1.0f, g->A + t * g->sa, g->lda,
+                          g->B + t * g->sb, g->ldb, g->beta, g->C + t * g->sc, g->ldc, work);
+}
+
+/* Every batch of one product g, on the path d picks. */
+static void ligo__bmm_run(ligo_ctx *ctx, const ligo__bmm_dims *d, const ligo__bmm_gemm *g) {
+    int64_t t;
+    if (ligo__bmm_small(d)) {
+        ligo__bmm_job j;
+        int nth = ligo__nth_for(ctx, 2.0 * (double)d->Bt * (double)(d->M * d->N) * (double)d->K, 65536.0);
+        if (nth > d->Bt) nth = (int)d->Bt;
+        j.g = *g;
+        j.Bt = d->Bt;
+        j.work_floats = (ligo__sgemm_small_work(g->n, g->k) + 15) / 16 * 16;
+        j.work = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch,
+                                               (size_t)nth * (size_t)j.work_floats * sizeof(float), "scratch", 0);
+        if (!j.work) return;
+        ligo_parallel_for(ctx, ligo__bmm_task, &j, nth);
+        return;
+    }
+    for (t = 0; t < d->Bt; t++)
+        ligo__sgemm(ctx, g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->A + t * g->sa, g->lda, g->B + t * g->sb, g->ldb,
+                    g->beta, g->C + t * g->sc, g->ldc);
+}
+
+static ligo__bmm_gemm ligo__bmm_gemm_of(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *A, int64_t lda,
+                                        int64_t sa, const float *B, int64_t ldb, int64_t sb, float *C, int64_t ldc,
+                                        int64_t sc, float beta) {
+    ligo__bmm_gemm g;
+    g.ta = ta;
+    g.tb = tb;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.A = A;
+    g.lda = lda;
+    g.sa = sa;
+    g.B = B;
+    g.ldb = ldb;
+    g.sb = sb;
+    g.C = C;
+    g.ldc = ldc;
+    g.sc = sc;
+    g.beta = beta;
+    return g;
+}
+
+LIGO__PRIV void ligo__fwd_BMM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo_tensor *x = out->src[0], *y = out->src[1];
+    ligo__bmm_dims d = ligo__bmm_dims_of(x, y, (const ligo__bmm_param *)out->param);
+    ligo__bmm_gemm g = ligo__bmm_gemm_of(d.ta, d.tb, d.M, d.N, d.K, x->data, d.lda, d.M * d.K, y->data, d.ldb,
+                                         d.K * d.N, out->data, d.N, d.M * d.N, 0.0f);
+    ligo__bmm_run(ctx, &d, &g);
+    ligo_flops_add(ctx, 2.0 * (double)d.Bt * (double)d.M * (double)d.N * (double)d.K, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_BMM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo_tensor *x = out->src[0], *y = out->src[1];
+    ligo__bmm_dims d = ligo__bmm_dims_of(x, y, (const ligo__bmm_param *)out->param);
+    float *dx = ligo__grad_of(ctx, x), *dy = ligo__grad_of(ctx, y);
+    const float *G = out->grad;
+    int64_t M = d.M, N = d.N, K = d.K, sa = M * K, sb = K * N, sg = M * N;
+    double flops = 0.0;
+    ligo__bmm_gemm g;
+    if (dx) {
+        if (!d.ta) /* dA (M, K) += G op(B)^T */
+            g = ligo__bmm_gemm_of(0, !d.tb, M, K, N, G, N, sg, y->data, d.ldb, sb, dx, d.lda, sa, 1.0f);
+        else /* dA (K, M) += op(B) G^T */
+            g = ligo__bmm_gemm_of(d.tb, 1, K, M, N, y->data, d.ldb, sb, G, N, sg, dx, d.lda, sa, 1.0f);
+        ligo__bmm_run(ctx, &d, &g);
+        flops += 2.0 * (double)d.Bt * (double)M * (double)N * (double)K;
+    }
+    if (dy && !ligo__failed(ctx)) {
+        if (!d.tb) /* dB (K, N) += op(A)^T G */
+            g = ligo__bmm_gemm_of(!d.ta, 0, K, N, M, x->data, d.lda, sa, G, N, sg, dy, d.ldb, sb, 1.0f);
+        else /* dB (N, K) += G^T op(A) */
+            g = ligo__bmm_gemm_of(1, d.ta, N, K, M, G, N, sg, x->data, d.lda, sa, dy, d.ldb, sb, 1.0f);
+        ligo__bmm_run(ctx, &d, &g);
+        flops += 2.0 * (double)d.Bt * (double)M * (double)N * (double)K;
+    }
+    ligo_flops_add(ctx, 0.0, flops);
+}
+
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b) {
+    ligo__bmm_param p;
+    ligo__args ar;
+    p.trans_a = trans_a ? 1 : 0;
+    p.trans_b = trans_b ? 1 : 0;
+    ar = ligo__args_of(&p, sizeof p);
+    ar.src[0] = a;
+    ar.src[1] = b;
+    return ligo__build(ctx, LIGO_OP_BMM, &ar);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0, i1: trans_a, trans_b */
+static ligo_tensor *ligo__bmm_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_bmm(ctx, in[0], in[1], (int)c->i0, (int)c->i1);
+}
+
+/* the triple loop in float64 for each batch */
+static void ligo__bmm_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    ligo__bmm_param p;
+    ligo__bmm_dims d;
+    int64_t t, i, j, k;
+    p.trans_a = (int)c->i0;
+    p.trans_b = (int)c->i1;
+    d = ligo__bmm_dims_of(in[0], in[1], &p);
+    for (t = 0; t < d.Bt; t++)
+        for (i = 0; i < d.M; i++)
+            for (j = 0; j < d.N; j++) {
+                const float *A = in[0]->data + t * d.M * d.K, *B = in[1]->data + t * d.K * d.N;
+                double acc = 0.0;
+                for (k = 0; k < d.K; k++)
+                    acc += (double)(d.ta ? A[k * d.M + i] : A[i * d.K + k]) * (d.tb ? B[j * d.K + k] : B[k * d.N + j]);
+                out[(t * d.M + i) * d.N + j] = acc;
+            }
+}
+
+/* op(a) is 3 x 5, op(b) 5 x 4, over 3 batches (and 2 x 2); the large
+ * path is tested in tests/test_prims.c (too large for central differences
+ * over every element) */
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "bmm NN", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 3, 5}, 1.0f}, {3, {3, 5, 4}, 1.0f}},
+         .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm NT", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 3, 5}, 1.0f}, {3, {3, 4, 5}, 1.0f}},
+         .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm TN", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 5, 3}, 1.0f}, {3, {3, 5, 4}, 1.0f}},
+         .i0 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm TT", .run = ligo__bmm_case, .n_in = 2, .in = {{3, {3, 5, 3}, 1.0f}, {3, {3, 4, 5}, 1.0f}},
+         .i0 = 1, .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+        {.name = "bmm 4-D", .run = ligo__bmm_case, .n_in = 2, .in = {{4, {2, 2, 3, 5}, 1.0f}, {4, {2, 2, 4, 5}, 1.0f}},
+         .i1 = 1, .ref = ligo__bmm_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/bmm.c ==== */
 
 /* ==== begin src/ops/concat.c ==== */
 /* ops/concat.c: two 2-D tensors side by side along axis 0 (rows) or 1 (columns). */
@@ -5107,6 +6041,422 @@ LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/cross_entropy.c ==== */
+
+/* ==== begin src/ops/custom.c ==== */
+/* ops/custom.c: custom ops, a user's forward and backward functions on the
+ * tape (PyTorch's autograd.Function, ggml's map_custom). The user describes
+ * the op once in a ligo_custom_op (src/ligo_api.h: a name, a shape
+ * function, forward, backward) and builds nodes of it with ligo_custom;
+ * they are ordinary nodes of one registered op, LIGO_OP_CUSTOM, whose
+ * parameters hold the description, the user's pointer and the slot
+ * ligo_custom_saved gives out:
+ *
+ *   shape     checks the sources and gives the output's shape (NULL: the
+ *             first source's); a refusal is an error naming the op,
+ *   forward   runs at once, as every op's, into a zeroed output,
+ *   backward  runs when ligo_backward reaches the node and adds into the
+ *             sources' gradients (zeroed on first use, as ligo__grad_of's).
+ *
+ * A callback that fails returns its status and a reason; the context
+ * records them as "ligo_custom(NAME): STAGE: reason" and the build (or the
+ * backward pass) stops there, with nothing recorded for a failed build. A
+ * callback that sets the context's error itself (or whose scratch
+ * allocation fails) gets the same prefix in front of that message. Nothing
+ * aborts. The gradient checker (ligo_check_grad) works on custom nodes as
+ * on any other: tests/test_custom.c checks a user-defined op with it. */
+
+LIGO__OP(CUSTOM, "custom", 0, 0);
+
+typedef struct ligo__custom_param {
+    const ligo_custom_op *op;
+    void *user;
+    void *saved;   /* ligo_custom_saved: forward's to set, backward's to read */
+    int64_t n_src; /* 1 to LIGO_MAX_SRC */
+} ligo__custom_param;
+
+static const char *ligo__custom_name(const ligo_custom_op *op) { return op && op->name ? op->name : "unnamed"; }
+
+/* The node's sources as the callbacks see them. */
+static void ligo__custom_srcs(const ligo_tensor *out, const ligo_tensor **src) {
+    int k;
+    for (k = 0; k < LIGO_MAX_SRC; k++) src[k] = out->src[k];
+}
+
+/* A callback of op failed at stage ("shape", "forward", "backward") with
+ * status s and reason msg (may be empty), or it left the context failed.
+ * Records the error naming the op and returns the context's status. */
+static ligo_status ligo__custom_fail(ligo_ctx *ctx, const ligo_custom_op *op, const char *stage, ligo_status s,
+                                     char *msg) {
+    const char *name = ligo__custom_name(op);
+    msg[LIGO_CUSTOM_MSG - 1] = '\0'; /* a reason that filled the buffer unterminated */
+    if (ligo__failed(ctx)) {
+        /* the callback set the error itself, or an allocation of its
+         * failed: keep status and message, with the op named in front */
+        char buf[2 * LIGO__ERRMSG];
+        if (strncmp(ctx->errmsg, "ligo_custom(", 12) != 0) {
+            snprintf(buf, sizeof buf, "ligo_custom(%s): %s: %s", name, stage, ctx->errmsg);
+            memcpy(ctx->errmsg, buf, sizeof ctx->errmsg - 1);
+            ctx->errmsg[sizeof ctx->errmsg - 1] = '\0';
+        }
+        return ctx->status;
+    }
+    if ((int)s <= (int)LIGO_OK || (int)s >= (int)LIGO_STATUS_COUNT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): %s returned %d, which is not a failing ligo_status%s%s",
+                              name, stage, (int)s, msg[0] ? ": " : "", msg);
+    if (msg[0]) return ligo_set_error(ctx, s, "ligo_custom(%s): %s: %s", name, stage, msg);
+    return ligo_set_error(ctx, s, "ligo_custom(%s): %s failed (%s)", name, stage, ligo_status_str(s));
+}
+
+LIGO__PRIV ligo_status ligo__shape_CUSTOM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo__custom_param *p = (const ligo__custom_param *)a->param;
+    const ligo_custom_op *op = p->op;
+    const char *name = ligo__custom_name(op);
+    const ligo_tensor *src[LIGO_MAX_SRC];
+    char msg[LIGO_CUSTOM_MSG];
+    int k, n = (int)p->n_src;
+    ligo_status s;
+    for (k = 0; k < n; k++) {
+        if (!a->src[k])
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): tensor argument %d is NULL", name, k + 1);
+        if ((a->src[k]->flags & LIGO_FLAG_NEEDS_GRAD) && !op->backward)
+            return ligo_set_error(ctx, LIGO_EINVAL,
+                                  "ligo_custom(%s): source %d needs a gradient but the op has no backward", name, k + 1);
+        src[k] = a->src[k];
+    }
+    for (; k < LIGO_MAX_SRC; k++) src[k] = NULL;
+    if (!op->shape) {
+        ligo__copy_shape(src[0], ndim, shape);
+        return LIGO_OK;
+    }
+    *ndim = 0;
+    for (k = 0; k < LIGO_MAX_DIMS; k++) shape[k] = 0;
+    msg[0] = '\0';
+    s = op->shape(p->user, n, src, ndim, shape, msg);
+    if (s != LIGO_OK || ligo__failed(ctx)) return ligo__custom_fail(ctx, op, "shape", s, msg);
+    if (*ndim < 1 || *ndim > LIGO_MAX_DIMS)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): shape gave ndim %d (want 1 to %d)", name, *ndim,
+                              LIGO_MAX_DIMS);
+    for (k = 0; k < *ndim; k++)
+        if (shape[k] < 1)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): shape gave dim %d = %lld (want >= 1)", name, k,
+                                  (long long)shape[k]);
+    return LIGO_OK;
+}
+
+LIGO__PRIV void ligo__fwd_CUSTOM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__custom_param *p = (const ligo__custom_param *)out->param;
+    const ligo_tensor *src[LIGO_MAX_SRC];
+    char msg[LIGO_CUSTOM_MSG];
+    ligo_status s;
+    ligo__custom_srcs(out, src);
+    memset(out->data, 0, (size_t)out->n * sizeof(float));
+    msg[0] = '\0';
+    s = p->op->forward(ctx, p->user, (int)p->n_src, src, out, msg);
+    if (s != LIGO_OK || ligo__failed(ctx)) ligo__custom_fail(ctx, p->op, "forward", s, msg);
+}
+
+LIGO__PRIV void ligo__bwd_CUSTOM(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__custom_param *p = (const ligo__custom_param *)out->param;
+    const ligo_tensor *src[LIGO_MAX_SRC];
+    float *dsrc[LIGO_MAX_SRC];
+    char msg[LIGO_CUSTOM_MSG];
+    ligo_status s;
+    int k;
+    ligo__custom_srcs(out, src);
+    for (k = 0; k < LIGO_MAX_SRC; k++) dsrc[k] = k < p->n_src ? ligo__grad_of(ctx, out->src[k]) : NULL;
+    if (ligo__failed(ctx) || !p->op->backward) return; /* no backward: the shape check refused such nodes */
+    msg[0] = '\0';
+    s = p->op->backward(ctx, p->user, (int)p->n_src, src, out, dsrc, msg);
+    if (s != LIGO_OK || ligo__failed(ctx)) ligo__custom_fail(ctx, p->op, "backward", s, msg);
+}
+
+/* A node of a custom op (ligo_custom_op, src/ligo_api.h): op's shape
+ * function checks the n_src sources (1 to LIGO_MAX_SRC, src[0] first) and
+ * gives the output's shape, op->forward computes it at once, and
+ * op->backward adds the sources' gradients when ligo_backward reaches the
+ * node. user is handed to every callback; op and user must stay valid as
+ * long as the node (until the scratch region is rewound past it). A
+ * failing callback, a NULL op, forward or source, or a source needing a
+ * gradient when op->backward is NULL, returns NULL with an error naming
+ * the op: "ligo_custom(NAME): ...". FLOPs are the callbacks' to count
+ * (ligo_flops_add). Example, y = log(1 + e^x) elementwise:
+ *
+ *   static ligo_status sp_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             ligo_tensor *out, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; i < out->n; i++) out->data[i] = log1pf(expf(src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static ligo_status sp_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             const ligo_tensor *out, float *const *dsrc, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; dsrc[0] && i < out->n; i++)
+ *           dsrc[0][i] += out->grad[i] / (1.0f + expf(-src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static const ligo_custom_op softplus = {"softplus", NULL, sp_fwd, sp_bwd};
+ *   y = ligo_custom(ctx, &softplus, 1, &x, NULL);
+ */
+LIGO_API ligo_tensor *ligo_custom(ligo_ctx *ctx, const ligo_custom_op *op, int n_src, ligo_tensor *const *src,
+                                  void *user) {
+    ligo__custom_param p;
+    ligo__args a;
+    int k;
+    if (ligo__failed(ctx)) return NULL;
+    if (!op || !op->forward) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): %s is NULL", ligo__custom_name(op), op ? "forward" : "op");
+        return NULL;
+    }
+    if (n_src < 1 || n_src > LIGO_MAX_SRC || !src) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_custom(%s): %s (want 1 to %d sources)", ligo__custom_name(op),
+                       src ? "n_src out of range" : "src is NULL", LIGO_MAX_SRC);
+        return NULL;
+    }
+    p.op = op;
+    p.user = user;
+    p.saved = NULL;
+    p.n_src = n_src;
+    a = ligo__args_of(&p, sizeof p);
+    for (k = 0; k < n_src; k++) a.src[k] = src[k];
+    return ligo__build(ctx, LIGO_OP_CUSTOM, &a);
+}
+
+/* The slot of a custom node for what its backward needs (NULL at first):
+ * forward may store a pointer there (to scratch memory from
+ * ligo_alloc_scratch, which lives as long as the node), backward reads it
+ * back: PyTorch's ctx.save_for_backward. NULL for NULL or another node. */
+LIGO_API void **ligo_custom_saved(const ligo_tensor *out) {
+    if (!out || out->op != LIGO_OP_CUSTOM || !out->param) return NULL;
+    return &((ligo__custom_param *)out->param)->saved;
+}
+
+#ifdef LIGO_OP_TESTS
+/* Two custom ops of the cases: swish_beta, y = x sigmoid(beta x) with beta
+ * in the user pointer (shape NULL: x's), and rowdot, y (R) = the rows' dot
+ * products of a and b (R, C), which has a shape function and two sources
+ * (the same tensor twice: both gradients land in one buffer). */
+static float ligo__custom_case_beta = 1.5f;
+
+static ligo_status ligo__swish_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src, ligo_tensor *out,
+                                   char *msg) {
+    float beta = *(const float *)user;
+    int64_t i;
+    (void)ctx, (void)n, (void)msg;
+    for (i = 0; i < out->n; i++) out->data[i] = src[0]->data[i] / (1.0f + expf(-beta * src[0]->data[i]));
+    return LIGO_OK;
+}
+
+/* dy/dx = s + beta x s (1 - s), s = sigmoid(beta x) */
+static ligo_status ligo__swish_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+                                   const ligo_tensor *out, float *const *dsrc, char *msg) {
+    float beta = *(const float *)user;
+    int64_t i;
+    (void)ctx, (void)n, (void)msg;
+    for (i = 0; dsrc[0] && i < out->n; i++) {
+        float x = src[0]->data[i], s = 1.0f / (1.0f + expf(-beta * x));
+        dsrc[0][i] += out->grad[i] * (s + beta * x * s * (1.0f - s));
+    }
+    return LIGO_OK;
+}
+
+static ligo_status ligo__rowdot_shape(void *user, int n, const ligo_tensor *const *src, int *ndim, int64_t *shape,
+                                      char *msg) {
+    (void)user;
+    if (n != 2 || src[0]->ndim != 2 || !ligo_same_shape(src[0], src[1])) {
+        snprintf(msg, LIGO_CUSTOM_MSG, "want a and b of one (R, C) shape");
+        return LIGO_ESHAPE;
+    }
+    *ndim = 1;
+    shape[0] = src[0]->shape[0];
+    return LIGO_OK;
+}
+
+static ligo_status ligo__rowdot_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src, ligo_tensor *out,
+                                    char *msg) {
+    int64_t C = src[0]->shape[1], r, k;
+    (void)ctx, (void)user, (void)n, (void)msg;
+    for (r = 0; r < out->n; r++)
+        for (k = 0; k < C; k++) out->data[r] += src[0]->data[r * C + k] * src[1]->data[r * C + k];
+    return LIGO_OK;
+}
+
+static ligo_status ligo__rowdot_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+                                    const ligo_tensor *out, float *const *dsrc, char *msg) {
+    int64_t C = src[0]->shape[1], r, k;
+    (void)ctx, (void)user, (void)n, (void)msg;
+    for (r = 0; r < out->n; r++)
+        for (k = 0; k < C; k++) {
+            if (dsrc[0]) dsrc[0][r * C + k] += out->grad[r] * src[1]->data[r * C + k];
+            if (dsrc[1]) dsrc[1][r * C + k] += out->grad[r] * src[0]->data[r * C + k];
+        }
+    return LIGO_OK;
+}
+
+static const ligo_custom_op ligo__custom_swish = {"swish_beta", NULL, ligo__swish_fwd, ligo__swish_bwd};
+static const ligo_custom_op ligo__custom_rowdot = {"rowdot", ligo__rowdot_shape, ligo__rowdot_fwd, ligo__rowdot_bwd};
+
+/* i0: 0 swish_beta on in[0], 1 rowdot of in[0] and in[1] (of in[0] twice
+ * with one input) */
+static ligo_tensor *ligo__custom_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    ligo_tensor *two[2];
+    if (c->i0 == 0) return ligo_custom(ctx, &ligo__custom_swish, 1, in, &ligo__custom_case_beta);
+    two[0] = in[0];
+    two[1] = c->n_in == 1 ? in[0] : in[1];
+    return ligo_custom(ctx, &ligo__custom_rowdot, 2, two, NULL);
+}
+
+static void ligo__custom_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    const ligo_tensor *a = in[0], *b = c->n_in == 1 ? in[0] : in[1];
+    int64_t i, k;
+    if (c->i0 == 0) {
+        for (i = 0; i < a->n; i++) out[i] = a->data[i] / (1.0 + exp(-(double)ligo__custom_case_beta * a->data[i]));
+        return;
+    }
+    for (i = 0; i < a->shape[0]; i++) {
+        out[i] = 0.0;
+        for (k = 0; k < a->shape[1]; k++) out[i] += (double)a->data[i * a->shape[1] + k] * b->data[i * a->shape[1] + k];
+    }
+}
+
+LIGO__PRIV int ligo__cases_CUSTOM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "custom swish_beta", .run = ligo__custom_case, .n_in = 1, .in = {{3, {2, 3, 5}, 3.0f}}, .i0 = 0,
+         .ref = ligo__custom_ref, .ref_tol = 2e-6},
+        {.name = "custom rowdot", .run = ligo__custom_case, .n_in = 2, .in = {{2, {4, 6}, 1.0f}, {2, {4, 6}, 1.0f}},
+         .i0 = 1, .ref = ligo__custom_ref, .ref_tol = 1e-6},
+        {.name = "custom rowdot twice", .run = ligo__custom_case, .n_in = 1, .in = {{2, {3, 5}, 1.0f}}, .i0 = 1,
+         .ref = ligo__custom_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/custom.c ==== */
+
+/* ==== begin src/ops/dropout.c ==== */
+/* ops/dropout.c: inverted dropout. x any shape -> x's shape,
+ *   y = x * m / (1 - p),  dx = dy * m / (1 - p),
+ * m[i] = 1 (kept) when the i-th draw ligo_rng_uniform(rng) is >= p, else
+ * 0: one draw per element in index order on the calling thread, so the
+ * mask depends only on the RNG's state and advances it by x.n draws. The
+ * mask (one byte per element) is saved for backward. p = 0 is the
+ * identity and draws nothing; p = 1 drops everything (y = 0). */
+
+LIGO__OP(DROPOUT, "dropout", 1, 0);
+
+typedef struct ligo__dropout_param {
+    float p;
+    ligo_rng *rng;        /* the caller's, used by forward only */
+    unsigned char *mask;  /* 1 kept, 0 dropped (n); NULL when p = 0 */
+} ligo__dropout_param;
+
+LIGO__PRIV ligo_status ligo__shape_DROPOUT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo__dropout_param *p = (const ligo__dropout_param *)a->param;
+    if (!(p->p >= 0.0f && p->p <= 1.0f))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_dropout: p is %g (want 0 <= p <= 1)", (double)p->p);
+    if (p->p > 0.0f && !p->rng)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_dropout: rng is NULL with p = %g (only p = 0 needs none)",
+                              (double)p->p);
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+/* 1 / (1 - p), or 0 when everything is dropped */
+static float ligo__dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
+
+LIGO__PRIV void ligo__fwd_DROPOUT(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__dropout_param *p = (ligo__dropout_param *)out->param;
+    const float *x = out->src[0]->data;
+    float s = ligo__dropout_scale(p->p);
+    int64_t i;
+    if (p->p == 0.0f) {
+        memcpy(out->data, x, (size_t)out->n * sizeof(float));
+        return;
+    }
+    p->mask = (unsigned char *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)out->n, "scratch", 0);
+    if (!p->mask) return;
+    for (i = 0; i < out->n; i++) {
+        p->mask[i] = ligo_rng_uniform(p->rng) >= p->p;
+        out->data[i] = p->mask[i] ? x[i] * s : 0.0f;
+    }
+    p->rng = NULL; /* the caller's: not kept past the build */
+    ligo_flops_add(ctx, (double)out->n, (double)out->n);
+}
+
+LIGO__PRIV void ligo__bwd_DROPOUT(ligo_ctx *ctx, ligo_tensor *out) {
+    const ligo__dropout_param *p = (const ligo__dropout_param *)out->param;
+    const float *g = out->grad;
+    float s = ligo__dropout_scale(p->p), *dx;
+    int64_t i;
+    int fresh;
+    if (!p->mask) { /* p = 0: the identity */
+        if (ligo__grad_pass(ctx, out->src[0], out)) return;
+        dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+        if (dx) ligo__acc_or_copy(dx, g, out->n, fresh);
+        return;
+    }
+    dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (!dx) return;
+    for (i = 0; i < out->n; i++) {
+        float d = p->mask[i] ? g[i] * s : 0.0f;
+        dx[i] = fresh ? d : dx[i] + d;
+    }
+}
+
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng) {
+    ligo__dropout_param dp;
+    ligo__args a;
+    dp.p = p;
+    dp.rng = rng;
+    dp.mask = NULL;
+    a = ligo__args_of(&dp, sizeof dp);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_DROPOUT, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* p = i0 / 100; a fresh RNG of seed i1 on each call, so every rebuild of
+ * the gradient check draws the same mask */
+static ligo_tensor *ligo__dropout_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    ligo_rng rng;
+    ligo_rng_seed(&rng, (uint64_t)c->i1);
+    return ligo_dropout(ctx, in[0], (float)c->i0 / 100.0f, &rng);
+}
+
+/* the mask from the same draws, the rest in float64 */
+static void ligo__dropout_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    ligo_rng rng;
+    float p = (float)c->i0 / 100.0f;
+    int64_t i;
+    ligo_rng_seed(&rng, (uint64_t)c->i1);
+    for (i = 0; i < in[0]->n; i++) {
+        int keep = p == 0.0f || ligo_rng_uniform(&rng) >= p;
+        out[i] = keep ? (double)in[0]->data[i] / (1.0 - (double)p) : 0.0;
+    }
+}
+
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "dropout", .run = ligo__dropout_case, .n_in = 1, .in = {{2, {6, 7}, 1.0f}}, .i0 = 30, .i1 = 11,
+         .ref = ligo__dropout_ref, .ref_tol = 5e-7},
+        {.name = "dropout 3-D", .run = ligo__dropout_case, .n_in = 1, .in = {{3, {2, 3, 8}, 1.0f}}, .i0 = 50, .i1 = 12,
+         .ref = ligo__dropout_ref, .ref_tol = 5e-7},
+        {.name = "dropout p = 0", .run = ligo__dropout_case, .n_in = 1, .in = {{2, {3, 4}, 1.0f}}, .i0 = 0, .i1 = 13,
+         .ref = ligo__dropout_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/dropout.c ==== */
 
 /* ==== begin src/ops/embedding.c ==== */
 /* ops/embedding.c: rows of a table (V, C) picked by n ids (node->ids) -> out (n, C). */
@@ -5903,6 +7253,143 @@ LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/matmul.c ==== */
 
+/* ==== begin src/ops/permute.c ==== */
+/* ops/permute.c: the dims of x in another order (a copy): out's dim i is
+ * x's dim perm[i], out[j_0, ..., j_n] = x at the index whose dim perm[i]
+ * is j_i. E.g. (B, T, NH, hs) with perm {0, 2, 1, 3} -> (B, NH, T, hs), the heads
+ * of an attention written from primitives. Backward scatters the
+ * gradient back (each element of x has one place in out). */
+
+LIGO__OP(PERMUTE, "permute", 1, 0);
+
+typedef struct ligo__permute_param {
+    int ndim;
+    int perm[LIGO_MAX_DIMS];
+} ligo__permute_param;
+
+LIGO__PRIV ligo_status ligo__shape_PERMUTE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    const ligo__permute_param *p = (const ligo__permute_param *)a->param;
+    int i, seen[LIGO_MAX_DIMS] = {0};
+    if (p->ndim != x->ndim)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: %d dims in perm for a %d-D tensor", p->ndim, x->ndim);
+    for (i = 0; i < p->ndim; i++) {
+        if (p->perm[i] < 0 || p->perm[i] >= p->ndim || seen[p->perm[i]])
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: perm[%d] = %d is out of [0, %d) or repeated", i,
+                                  p->perm[i], p->ndim);
+        seen[p->perm[i]] = 1;
+    }
+    *ndim = p->ndim;
+    for (i = 0; i < p->ndim; i++) shape[i] = x->shape[p->perm[i]];
+    return LIGO_OK;
+}
+
+/* Walk out in index order; x's offset of out's element follows from x's
+ * strides taken in perm's order. to_x: backward (dx += g) instead of
+ * forward (out = x). */
+static void ligo__permute_walk(ligo_tensor *out, const float *from, float *to, int to_x) {
+    const ligo_tensor *x = out->src[0];
+    const ligo__permute_param *p = (const ligo__permute_param *)out->param;
+    int64_t xs[LIGO_MAX_DIMS], st[LIGO_MAX_DIMS], idx[LIGO_MAX_DIMS] = {0}, rows, r, j, inner, in_st, off;
+    int nd = p->ndim, i;
+    xs[nd - 1] = 1;
+    for (i = nd - 2; i >= 0; i--) xs[i] = xs[i + 1] * x->shape[i + 1];
+    for (i = 0; i < nd; i++) st[i] = xs[p->perm[i]];
+    inner = out->shape[nd - 1];
+    in_st = st[nd - 1];
+    rows = out->n / inner;
+    for (r = 0; r < rows; r++) {
+        float *o = to_x ? NULL : to + r * inner;
+        const float *g = to_x ? from + r * inner : NULL;
+        off = 0;
+        for (i = 0; i < nd - 1; i++) off += idx[i] * st[i];
+        if (to_x)
+            for (j = 0; j < inner; j++) to[off + j * in_st] += g[j];
+        else
+            for (j = 0; j < inner; j++) o[j] = from[off + j * in_st];
+        for (i = nd - 2; i >= 0; i--) { /* the next row's index */
+            if (++idx[i] < out->shape[i]) break;
+            idx[i] = 0;
+        }
+    }
+}
+
+LIGO__PRIV void ligo__fwd_PERMUTE(ligo_ctx *ctx, ligo_tensor *out) {
+    (void)ctx;
+    ligo__permute_walk(out, out->src[0]->data, out->data, 0);
+}
+LIGO__PRIV void ligo__bwd_PERMUTE(ligo_ctx *ctx, ligo_tensor *out) {
+    float *dx = ligo__grad_of(ctx, out->src[0]);
+    if (dx) ligo__permute_walk(out, out->grad, dx, 1);
+}
+
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm) {
+    ligo__permute_param p;
+    ligo__args a;
+    int i;
+    if (ligo__failed(ctx)) return NULL;
+    if (!perm || ndim < 1 || ndim > LIGO_MAX_DIMS) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_permute: ndim %d is outside [1, %d] or perm is NULL", ndim,
+                       LIGO_MAX_DIMS);
+        return NULL;
+    }
+    memset(&p, 0, sizeof p);
+    p.ndim = ndim;
+    for (i = 0; i < ndim; i++) p.perm[i] = perm[i];
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_PERMUTE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* perm from the digits of i0, most significant first (i1 dims) */
+static void ligo__permute_of(const ligo_op_case *c, int *perm) {
+    int i;
+    int64_t v = c->i0;
+    for (i = (int)c->i1 - 1; i >= 0; i--, v /= 10) perm[i] = (int)(v % 10);
+}
+static ligo_tensor *ligo__permute_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    int perm[LIGO_MAX_DIMS];
+    ligo__permute_of(c, perm);
+    return ligo_permute(ctx, in[0], (int)c->i1, perm);
+}
+
+/* out element by element from its index */
+static void ligo__permute_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    const ligo_tensor *x = in[0];
+    int perm[LIGO_MAX_DIMS], nd = (int)c->i1, i;
+    int64_t os[LIGO_MAX_DIMS], e, n = x->n;
+    ligo__permute_of(c, perm);
+    for (i = 0; i < nd; i++) os[i] = x->shape[perm[i]];
+    for (e = 0; e < n; e++) {
+        int64_t rest = e, xi[LIGO_MAX_DIMS], off = 0;
+        for (i = nd - 1; i >= 0; i--) {
+            xi[perm[i]] = rest % os[i];
+            rest /= os[i];
+        }
+        for (i = 0; i < nd; i++) off = off * x->shape[i] + xi[i];
+        out[e] = (double)x->data[off];
+    }
+}
+
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "permute heads", .run = ligo__permute_case, .n_in = 1, .in = {{4, {2, 3, 4, 5}, 1.0f}}, .i0 = 213,
+         .i1 = 4, .ref = ligo__permute_ref, .ref_tol = 0.0},
+        {.name = "permute 3-D", .run = ligo__permute_case, .n_in = 1, .in = {{3, {2, 3, 4}, 1.0f}}, .i0 = 201,
+         .i1 = 3, .ref = ligo__permute_ref, .ref_tol = 0.0},
+        {.name = "permute 2-D", .run = ligo__permute_case, .n_in = 1, .in = {{2, {3, 5}, 1.0f}}, .i0 = 10, .i1 = 2,
+         .ref = ligo__permute_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/permute.c ==== */
+
 /* ==== begin src/ops/reduce.c ==== */
 /* ops/reduce.c: sum and mean of every element, summed in double in index order. */
 
@@ -6058,6 +7545,317 @@ LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/reshape.c ==== */
+
+/* ==== begin src/ops/rmsnorm.c ==== */
+/* ops/rmsnorm.c: RMSNorm over the last dim, as LLaMA's (Zhang and
+ * Sennrich 2019; Hugging Face's LlamaRMSNorm). x (R, C), gamma (C):
+ *   y = x * r * gamma,   r = 1 / sqrt(mean(x^2) + eps)   (per row),
+ *   dx = r * (dn - n * mean(dn * n)),  n = x * r,  dn = dy * gamma,
+ *   dgamma = sum over rows of dy * n.
+ * r (R) is saved for backward. Forward and dx are threaded over rows,
+ * dgamma over columns (each column summed over rows in order), so the
+ * result does not depend on the thread count. */
+
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
+
+typedef struct ligo__rmsnorm_param {
+    float eps;
+    float *r; /* 1 / rms of each row (R), saved by forward */
+} ligo__rmsnorm_param;
+
+typedef struct ligo__rms_job {
+    ligo_tensor *out;
+    float *dx, *dg;
+    int64_t R, C;
+    int fresh; /* dx is a new buffer: store, do not add */
+} ligo__rms_job;
+
+LIGO__PRIV ligo_status ligo__shape_RMSNORM(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0], *g = a->src[1];
+    float eps = ((const ligo__rmsnorm_param *)a->param)->eps;
+    if (g->n != ligo__last(x))
+        return ligo__bad(ctx, LIGO_ESHAPE, "rmsnorm", "gamma %s must have the last dim of x %s", g, x);
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_rmsnorm: eps %g must be positive and finite", (double)eps);
+    ligo__copy_shape(x, ndim, shape);
+    return LIGO_OK;
+}
+
+static void ligo__rms_fwd_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0], *g = j->out->src[1];
+    ligo__rmsnorm_param *p = (ligo__rmsnorm_param *)j->out->param;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + r * C;
+        float *yr = j->out->data + r * C, rs;
+        double ss = 0.0;
+        for (c = 0; c < C; c++) ss += (double)xr[c] * (double)xr[c];
+        rs = (float)(1.0 / sqrt(ss / (double)C + (double)p->eps));
+        p->r[r] = rs;
+        for (c = 0; c < C; c++) yr[c] = xr[c] * rs * g->data[c];
+    }
+}
+
+static void ligo__rms_dx_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0], *g = j->out->src[1];
+    const float *rr = ((const ligo__rmsnorm_param *)j->out->param)->r;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + r * C, *gr = j->out->grad + r * C;
+        float *dx = j->dx + r * C, rs = rr[r], m;
+        double acc = 0.0;
+        for (c = 0; c < C; c++) acc += (double)(gr[c] * g->data[c]) * (double)(xr[c] * rs);
+        m = (float)(acc / (double)C);
+        for (c = 0; c < C; c++) {
+            float d = rs * (gr[c] * g->data[c] - xr[c] * rs * m);
+            dx[c] = j->fresh ? d : dx[c] + d;
+        }
+    }
+}
+
+static void ligo__rms_dg_task(void *arg, int ith, int nth) {
+    const ligo__rms_job *j = (const ligo__rms_job *)arg;
+    const ligo_tensor *x = j->out->src[0];
+    const float *rr = ((const ligo__rmsnorm_param *)j->out->param)->r;
+    int64_t r, c, C = j->C, c0 = C * ith / nth, c1 = C * (ith + 1) / nth;
+    for (r = 0; r < j->R; r++) {
+        const float *xr = x->data + r * C, *gr = j->out->grad + r * C;
+        for (c = c0; c < c1; c++) j->dg[c] += gr[c] * xr[c] * rr[r];
+    }
+}
+
+/* FLOPs: 4 per element forward, 9 backward. */
+LIGO__PRIV void ligo__fwd_RMSNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__rms_job j;
+    ligo__rmsnorm_param *p = (ligo__rmsnorm_param *)out->param;
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    p->r = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)j.R * sizeof(float), "scratch", 0);
+    if (!p->r) return;
+    ligo_parallel_for(ctx, ligo__rms_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 4.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_RMSNORM(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__rms_job j;
+    int nth = ligo__nth_for(ctx, (double)out->n, 16384.0);
+    memset(&j, 0, sizeof j);
+    j.out = out;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    j.dx = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (j.dx) ligo_parallel_for(ctx, ligo__rms_dx_task, &j, nth);
+    j.dg = ligo__grad_of(ctx, out->src[1]);
+    if (j.dg) ligo_parallel_for(ctx, ligo__rms_dg_task, &j, nth);
+    ligo_flops_add(ctx, 0.0, 9.0 * (double)out->n);
+}
+
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps) {
+    ligo__rmsnorm_param p;
+    ligo__args a;
+    p.eps = eps;
+    p.r = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    a.src[1] = gamma;
+    return ligo__build(ctx, LIGO_OP_RMSNORM, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__rmsnorm_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_rmsnorm(ctx, in[0], in[1], 1e-5f);
+}
+
+/* x / sqrt(mean(x^2) + 1e-5) * gamma in float64 */
+static void ligo__rmsnorm_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t C = ligo__last(in[0]), R = in[0]->n / C, r, k;
+    (void)c;
+    for (r = 0; r < R; r++) {
+        const float *x = in[0]->data + r * C;
+        double ss = 0.0;
+        for (k = 0; k < C; k++) ss += (double)x[k] * x[k];
+        for (k = 0; k < C; k++) out[r * C + k] = x[k] / sqrt(ss / (double)C + 1e-5) * in[1]->data[k];
+    }
+}
+
+/* gamma in (0.5, 1.5), as a trained gain */
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "rmsnorm", .run = ligo__rmsnorm_case, .n_in = 2, .in = {{2, {4, 8}, 2.0f}, {1, {8}, 0.5f}},
+         .offset = {0.0f, 1.0f}, .ref = ligo__rmsnorm_ref, .ref_tol = 1e-6},
+        {.name = "rmsnorm 3-D", .run = ligo__rmsnorm_case, .n_in = 2, .in = {{3, {2, 3, 6}, 1.0f}, {1, {6}, 0.5f}},
+         .offset = {0.0f, 1.0f}, .ref = ligo__rmsnorm_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/rmsnorm.c ==== */
+
+/* ==== begin src/ops/rope.c ==== */
+/* ops/rope.c: rotary position embeddings (Su et al. 2021) in the
+ * rotate-half pairing of Hugging Face's LLaMA (rotate_half,
+ * apply_rotary_pos_emb). x (B, T, C) holds NH heads of hs = C / NH (hs
+ * even) side by side; in each head, dim i pairs with i + hs/2 and the pair
+ * turns by the angle a = (pos0 + t) * base^(-2i / hs), i < hs/2:
+ *   y_i        = x_i cos a - x_{i+hs/2} sin a,
+ *   y_{i+hs/2} = x_{i+hs/2} cos a + x_i sin a.
+ * Backward turns the gradient back by -a (a rotation's inverse is its
+ * transpose). The cos / sin table (T, hs/2) is computed in double once
+ * per node and saved. Threaded over the B T rows. */
+
+LIGO__OP(ROPE, "rope", 1, 0);
+
+typedef struct ligo__rope_param {
+    int64_t n_head, pos0;
+    float base;
+    float *cs; /* (T, hs/2) cos, then (T, hs/2) sin, saved by forward */
+} ligo__rope_param;
+
+LIGO__PRIV ligo_status ligo__shape_ROPE(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    const ligo_tensor *x = a->src[0];
+    const ligo__rope_param *p = (const ligo__rope_param *)a->param;
+    int64_t C;
+    if (x->ndim != 3) return ligo__bad(ctx, LIGO_ESHAPE, "rope", "x must be (B, T, C), got %s%s", x, NULL);
+    C = x->shape[2];
+    if (p->n_head < 1 || C % p->n_head != 0 || (C / p->n_head) % 2 != 0)
+        return ligo_set_error(ctx, LIGO_ESHAPE, "ligo_rope: %lld heads do not split C = %lld into heads of even size",
+                              (long long)p->n_head, (long long)C);
+    if (!(p->base > 0.0f) || !isfinite(p->base))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_rope: base is %g (want a finite base > 0)", (double)p->base);
+    if (p->pos0 < 0 || p->pos0 > ((int64_t)1 << 40))
+        return ligo_set_error(ctx, LIGO_ERANGE, "ligo_rope: pos0 is %lld (want 0 to 2^40)", (long long)p->pos0);
+    ligo__copy_shape(x, ndim, shape);
+    return LIGO_OK;
+}
+
+typedef struct ligo__rope_job {
+    const float *src; /* forward: x; backward: dy */
+    float *dst;       /* forward: y; backward: dx */
+    const float *cs;
+    int64_t R, T, C, hs;
+    float sign;       /* +1 forward, -1 backward (the inverse rotation) */
+    int add;          /* backward into a gradient that holds something: add */
+} ligo__rope_job;
+
+static void ligo__rope_task(void *arg, int ith, int nth) {
+    const ligo__rope_job *j = (const ligo__rope_job *)arg;
+    int64_t half = j->hs / 2, r, h, i, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        int64_t t = r % j->T;
+        const float *co = j->cs + t * half, *si = j->cs + (j->T + t) * half;
+        for (h = 0; h < j->C; h += j->hs) {
+            const float *u = j->src + r * j->C + h;
+            float *o = j->dst + r * j->C + h;
+            for (i = 0; i < half; i++) {
+                float s = j->sign * si[i], a = u[i], b = u[i + half];
+                float y0 = a * co[i] - b * s, y1 = b * co[i] + a * s;
+                o[i] = j->add ? o[i] + y0 : y0;
+                o[i + half] = j->add ? o[i + half] + y1 : y1;
+            }
+        }
+    }
+}
+
+static void ligo__rope_run(ligo_ctx *ctx, ligo_tensor *out, const float *src, float *dst, float sign, int add) {
+    const ligo__rope_param *p = (const ligo__rope_param *)out->param;
+    ligo__rope_job j;
+    j.src = src;
+    j.dst = dst;
+    j.cs = p->cs;
+    j.T = out->shape[1];
+    j.C = out->shape[2];
+    j.R = out->shape[0] * j.T;
+    j.hs = j.C / p->n_head;
+    j.sign = sign;
+    j.add = add;
+    ligo_parallel_for(ctx, ligo__rope_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+}
+
+/* FLOPs: 3 per element each way. */
+LIGO__PRIV void ligo__fwd_ROPE(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__rope_param *p = (ligo__rope_param *)out->param;
+    int64_t T = out->shape[1], hs = out->shape[2] / p->n_head, half = hs / 2, t, i;
+    p->cs = (float *)ligo__arena_alloc_ex(ctx, &ctx->scratch, (size_t)(2 * T * half) * sizeof(float), "scratch", 0);
+    if (!p->cs) return;
+    for (i = 0; i < half; i++) {
+        double f = pow((double)p->base, -2.0 * (double)i / (double)hs);
+        for (t = 0; t < T; t++) {
+            double a = (double)(p->pos0 + t) * f;
+            p->cs[t * half + i] = (float)cos(a);
+            p->cs[(T + t) * half + i] = (float)sin(a);
+        }
+    }
+    ligo__rope_run(ctx, out, out->src[0]->data, out->data, 1.0f, 0);
+    ligo_flops_add(ctx, 3.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_ROPE(ligo_ctx *ctx, ligo_tensor *out) {
+    int fresh;
+    float *dx = ligo__grad_fresh(ctx, out->src[0], &fresh);
+    if (!dx) return;
+    ligo__rope_run(ctx, out, out->grad, dx, -1.0f, !fresh);
+    ligo_flops_add(ctx, 0.0, 3.0 * (double)out->n);
+}
+
+/* Rotary position embeddings, as Hugging Face's LLaMA (rotate_half): x
+ * (B, T, C) holds n_head heads of hs = C / n_head (even) dims; in each
+ * head, dim i and i + hs/2 (i < hs/2) turn by the angle
+ * (pos0 + t) * base^(-2i / hs) at position t -> x's shape. base > 0
+ * (LLaMA: 10000); pos0 >= 0 is the first position (a cache's length when
+ * decoding). Apply it to the queries and the keys before the scores. */
+LIGO_API ligo_tensor *ligo_rope(ligo_ctx *ctx, ligo_tensor *x, int64_t n_head, float base, int64_t pos0) {
+    ligo__rope_param p;
+    ligo__args a;
+    p.n_head = n_head;
+    p.pos0 = pos0;
+    p.base = base;
+    p.cs = NULL;
+    a = ligo__args_of(&p, sizeof p);
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_ROPE, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+/* i0 heads, i1 pos0, ids[0] base */
+static ligo_tensor *ligo__rope_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    return ligo_rope(ctx, in[0], c->i0, (float)c->ids[0], c->i1);
+}
+
+/* every pair turned in float64 */
+static void ligo__rope_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    const ligo_tensor *x = in[0];
+    int64_t T = x->shape[1], C = x->shape[2], hs = C / c->i0, half = hs / 2, r, h, i;
+    for (r = 0; r < x->n / C; r++)
+        for (h = 0; h < C; h += hs)
+            for (i = 0; i < half; i++) {
+                double a = (double)(c->i1 + r % T) * pow((double)c->ids[0], -2.0 * (double)i / (double)hs);
+                double u = x->data[r * C + h + i], v = x->data[r * C + h + i + half];
+                out[r * C + h + i] = u * cos(a) - v * sin(a);
+                out[r * C + h + i + half] = v * cos(a) + u * sin(a);
+            }
+}
+
+LIGO__PRIV int ligo__cases_ROPE(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "rope", .run = ligo__rope_case, .n_in = 1, .in = {{3, {2, 4, 8}, 1.0f}}, .i0 = 2, .i1 = 3,
+         .ids = {10000}, .ref = ligo__rope_ref, .ref_tol = 1e-6},
+        {.name = "rope 3 heads", .run = ligo__rope_case, .n_in = 1, .in = {{3, {1, 7, 12}, 1.0f}}, .i0 = 3, .i1 = 0,
+         .ids = {100}, .ref = ligo__rope_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/rope.c ==== */
 
 /* ==== begin src/ops/scale.c ==== */
 /* ops/scale.c: out = s a for a constant s. */
@@ -6293,6 +8091,130 @@ LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases) {
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/slice.c ==== */
 
+/* ==== begin src/ops/softmax.c ==== */
+/* ops/softmax.c: softmax over the last dim. x (R, C) (any leading dims)
+ * -> y of x's shape, each row
+ *   y = e^(x - max x) / sum e^(x - max x),
+ *   dx = y * (dy - sum(dy * y)).
+ * Entries of -inf (a mask) get probability 0; a row of only -inf gives NaN,
+ * as PyTorch's. Backward reads y (the output). Threaded over rows; each
+ * row is computed alone. */
+
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
+
+typedef struct ligo__softmax_job {
+    const float *x, *y, *g;
+    float *dst; /* forward: y; backward: dx */
+    int64_t R, C;
+    int fresh;  /* backward: dx is new, store instead of adding */
+} ligo__softmax_job;
+
+/* The scalar row every softmax in the library uses (attention's too):
+ * y[0, n) = softmax(x[0, n)), y may be x. A NaN skips the max (the
+ * comparison is false) and then makes the whole row NaN through the sum. */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n) {
+    float mx = -INFINITY, sum = 0.0f, inv;
+    int64_t c;
+    for (c = 0; c < n; c++) mx = x[c] > mx ? x[c] : mx;
+    for (c = 0; c < n; c++) {
+        y[c] = expf(x[c] - mx);
+        sum += y[c];
+    }
+    inv = 1.0f / sum;
+    for (c = 0; c < n; c++) y[c] *= inv;
+}
+
+static void ligo__softmax_fwd_task(void *arg, int ith, int nth) {
+    const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
+    int64_t r, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) ligo__softmax_row(j->dst + r * C, j->x + r * C, C);
+}
+
+static void ligo__softmax_bwd_task(void *arg, int ith, int nth) {
+    const ligo__softmax_job *j = (const ligo__softmax_job *)arg;
+    int64_t r, c, C = j->C, r0 = j->R * ith / nth, r1 = j->R * (ith + 1) / nth;
+    for (r = r0; r < r1; r++) {
+        const float *y = j->y + r * C, *g = j->g + r * C;
+        float *dx = j->dst + r * C, dot = 0.0f;
+        for (c = 0; c < C; c++) dot += g[c] * y[c];
+        for (c = 0; c < C; c++) {
+            float d = y[c] * (g[c] - dot);
+            dx[c] = j->fresh ? d : dx[c] + d;
+        }
+    }
+}
+
+LIGO__PRIV ligo_status ligo__shape_SOFTMAX(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+/* FLOPs per element: 5 forward (max, subtract, exp, add, scale), 5 backward. */
+LIGO__PRIV void ligo__fwd_SOFTMAX(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__softmax_job j;
+    memset(&j, 0, sizeof j);
+    j.x = out->src[0]->data;
+    j.dst = out->data;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    ligo_parallel_for(ctx, ligo__softmax_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 5.0 * (double)out->n, 0.0);
+}
+
+LIGO__PRIV void ligo__bwd_SOFTMAX(ligo_ctx *ctx, ligo_tensor *out) {
+    ligo__softmax_job j;
+    memset(&j, 0, sizeof j);
+    j.dst = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (!j.dst) return;
+    j.y = out->data;
+    j.g = out->grad;
+    j.C = ligo__last(out);
+    j.R = ligo__rows(out);
+    ligo_parallel_for(ctx, ligo__softmax_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, 5.0 * (double)out->n);
+}
+
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, LIGO_OP_SOFTMAX, &a);
+}
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__softmax_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_softmax(ctx, in[0]);
+}
+
+/* each row in float64 */
+static void ligo__softmax_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t C = ligo__last(in[0]), R = in[0]->n / C, r, k;
+    (void)c;
+    for (r = 0; r < R; r++) {
+        const float *x = in[0]->data + r * C;
+        double mx = -HUGE_VAL, sum = 0.0;
+        for (k = 0; k < C; k++) mx = x[k] > mx ? x[k] : mx;
+        for (k = 0; k < C; k++) sum += exp((double)x[k] - mx);
+        for (k = 0; k < C; k++) out[r * C + k] = exp((double)x[k] - mx) / sum;
+    }
+}
+
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "softmax", .run = ligo__softmax_case, .n_in = 1, .in = {{2, {4, 7}, 3.0f}}, .ref = ligo__softmax_ref,
+         .ref_tol = 1e-7},
+        {.name = "softmax 3-D", .run = ligo__softmax_case, .n_in = 1, .in = {{3, {2, 3, 5}, 2.0f}},
+         .ref = ligo__softmax_ref, .ref_tol = 1e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/softmax.c ==== */
+
 /* ==== begin src/ops/transpose.c ==== */
 /* ops/transpose.c: out (C, R) = a^T for a 2-D a (R, C). */
 
@@ -6342,6 +8264,240 @@ LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases) {
 }
 #endif /* LIGO_OP_TESTS */
 /* ==== end src/ops/transpose.c ==== */
+
+/* ==== begin src/ops/unary.c ==== */
+/* ops/unary.c: elementwise relu, tanh, exp, log and sqrt, out of x's shape.
+ *   relu  y = max(x, 0)   dx = dy [x > 0]
+ *   tanh  y = tanh(x)     dx = dy (1 - y^2)
+ *   exp   y = e^x         dx = dy y
+ *   log   y = ln(x)       dx = dy / x
+ *   sqrt  y = sqrt(x)     dx = dy / (2 y)
+ * log and sqrt follow IEEE outside their domain (log 0 = -inf, log of a
+ * negative and sqrt of a negative are NaN) without an error; relu keeps a
+ * NaN. Threaded over contiguous ranges; each element is computed alone. */
+
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
+
+enum { LIGO__UN_RELU, LIGO__UN_TANH, LIGO__UN_EXP, LIGO__UN_LOG, LIGO__UN_SQRT };
+
+typedef struct ligo__unary_job {
+    const float *x, *y, *g; /* input, output; backward: the output's gradient */
+    float *dst;             /* forward: y; backward: the input's gradient */
+    int64_t n;
+    int kind, fresh;        /* fresh: dst is a new buffer, store instead of adding */
+} ligo__unary_job;
+
+static void ligo__unary_fwd_task(void *arg, int ith, int nth) {
+    const ligo__unary_job *j = (const ligo__unary_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    const float *x = j->x;
+    float *y = j->dst;
+    switch (j->kind) {
+    case LIGO__UN_RELU:
+        for (i = i0; i < i1; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+        break;
+    case LIGO__UN_TANH:
+        for (i = i0; i < i1; i++) y[i] = tanhf(x[i]);
+        break;
+    case LIGO__UN_EXP:
+        for (i = i0; i < i1; i++) y[i] = expf(x[i]);
+        break;
+    case LIGO__UN_LOG:
+        for (i = i0; i < i1; i++) y[i] = logf(x[i]);
+        break;
+    default:
+        for (i = i0; i < i1; i++) y[i] = sqrtf(x[i]);
+        break;
+    }
+}
+
+/* dy/dx times g for element i */
+static float ligo__unary_d(const ligo__unary_job *j, int64_t i) {
+    float g = j->g[i];
+    switch (j->kind) {
+    case LIGO__UN_RELU: return j->x[i] > 0.0f ? g : 0.0f;
+    case LIGO__UN_TANH: return g * (1.0f - j->y[i] * j->y[i]);
+    case LIGO__UN_EXP: return g * j->y[i];
+    case LIGO__UN_LOG: return g / j->x[i];
+    default: return g * 0.5f / j->y[i];
+    }
+}
+
+static void ligo__unary_bwd_task(void *arg, int ith, int nth) {
+    const ligo__unary_job *j = (const ligo__unary_job *)arg;
+    int64_t i, i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    if (j->fresh)
+        for (i = i0; i < i1; i++) j->dst[i] = ligo__unary_d(j, i);
+    else
+        for (i = i0; i < i1; i++) j->dst[i] += ligo__unary_d(j, i);
+}
+
+/* FLOPs per element, forward and backward (tanh, exp, log, sqrt counted as one). */
+static const double ligo__unary_flops[5][2] = {{1, 1}, {1, 3}, {1, 1}, {1, 1}, {1, 2}};
+
+static void ligo__unary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    ligo__unary_job j;
+    memset(&j, 0, sizeof j);
+    j.x = out->src[0]->data;
+    j.dst = out->data;
+    j.n = out->n;
+    j.kind = kind;
+    ligo_parallel_for(ctx, ligo__unary_fwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, ligo__unary_flops[kind][0] * (double)out->n, 0.0);
+}
+
+static void ligo__unary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
+    ligo__unary_job j;
+    memset(&j, 0, sizeof j);
+    j.dst = ligo__grad_fresh(ctx, out->src[0], &j.fresh);
+    if (!j.dst) return;
+    j.x = out->src[0]->data;
+    j.y = out->data;
+    j.g = out->grad;
+    j.n = out->n;
+    j.kind = kind;
+    ligo_parallel_for(ctx, ligo__unary_bwd_task, &j, ligo__nth_for(ctx, (double)out->n, 16384.0));
+    ligo_flops_add(ctx, 0.0, ligo__unary_flops[kind][1] * (double)out->n);
+}
+
+static ligo_status ligo__shape_unary(const ligo__args *a, int *ndim, int64_t *shape) {
+    ligo__copy_shape(a->src[0], ndim, shape);
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__shape_RELU(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_RELU(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_RELU); }
+LIGO__PRIV void ligo__bwd_RELU(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_RELU); }
+
+LIGO__PRIV ligo_status ligo__shape_TANH(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_TANH(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_TANH); }
+LIGO__PRIV void ligo__bwd_TANH(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_TANH); }
+
+LIGO__PRIV ligo_status ligo__shape_EXP(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_EXP(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_EXP); }
+LIGO__PRIV void ligo__bwd_EXP(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_EXP); }
+
+LIGO__PRIV ligo_status ligo__shape_LOG(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_LOG(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_LOG); }
+LIGO__PRIV void ligo__bwd_LOG(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_LOG); }
+
+LIGO__PRIV ligo_status ligo__shape_SQRT(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    (void)ctx;
+    return ligo__shape_unary(a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_SQRT(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_fwd(ctx, out, LIGO__UN_SQRT); }
+LIGO__PRIV void ligo__bwd_SQRT(ligo_ctx *ctx, ligo_tensor *out) { ligo__unary_bwd(ctx, out, LIGO__UN_SQRT); }
+
+static ligo_tensor *ligo__unary(ligo_ctx *ctx, int op, ligo_tensor *x) {
+    ligo__args a = ligo__args0();
+    a.src[0] = x;
+    return ligo__build(ctx, op, &a);
+}
+
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_RELU, x); }
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_TANH, x); }
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_EXP, x); }
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_LOG, x); }
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x) { return ligo__unary(ctx, LIGO_OP_SQRT, x); }
+
+#ifdef LIGO_OP_TESTS
+static ligo_tensor *ligo__unary_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    if (c->n_in == 2) return ligo_relu(ctx, ligo_concat(ctx, in[0], in[1], 0)); /* rows of each sign */
+    switch (c->i0) {
+    case LIGO__UN_RELU: return ligo_relu(ctx, in[0]);
+    case LIGO__UN_TANH: return ligo_tanh(ctx, in[0]);
+    case LIGO__UN_EXP: return ligo_exp(ctx, in[0]);
+    case LIGO__UN_LOG: return ligo_log(ctx, in[0]);
+    default: return ligo_sqrt(ctx, in[0]);
+    }
+}
+
+/* the op (i0) in float64 */
+static void ligo__unary_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t i, n0 = in[0]->n, n = c->n_in == 2 ? n0 + in[1]->n : n0;
+    for (i = 0; i < n; i++) {
+        double x = (double)(i < n0 ? in[0]->data[i] : in[1]->data[i - n0]);
+        switch (c->i0) {
+        case LIGO__UN_RELU: out[i] = x > 0.0 ? x : 0.0; break;
+        case LIGO__UN_TANH: out[i] = tanh(x); break;
+        case LIGO__UN_EXP: out[i] = exp(x); break;
+        case LIGO__UN_LOG: out[i] = log(x); break;
+        default: out[i] = sqrt(x); break;
+        }
+    }
+}
+
+/* relu: central differences are wrong within their step (0.01) of the
+ * kink, so the first case keeps every input 0.1 away from it (positive
+ * rows, then negative rows); the second's draws (seeded by its name) stay
+ * clear of it too. log and sqrt: inputs in (0.5, 2.5). */
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "relu", .run = ligo__unary_case, .n_in = 2, .in = {{2, {2, 5}, 0.5f}, {2, {3, 5}, 0.5f}},
+         .offset = {0.6f, -0.6f}, .i0 = LIGO__UN_RELU, .ref = ligo__unary_ref, .ref_tol = 0.0},
+        {.name = "relu 3-D", .run = ligo__unary_case, .n_in = 1, .in = {{3, {2, 3, 4}, 2.0f}}, .i0 = LIGO__UN_RELU,
+         .ref = ligo__unary_ref, .ref_tol = 0.0},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "tanh", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 3.0f}}, .i0 = LIGO__UN_TANH,
+         .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "exp", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 2.0f}}, .i0 = LIGO__UN_EXP,
+         .ref = ligo__unary_ref, .ref_tol = 1e-6},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "log", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 1.0f}}, .offset = {1.5f},
+         .i0 = LIGO__UN_LOG, .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "sqrt", .run = ligo__unary_case, .n_in = 1, .in = {{2, {4, 5}, 1.0f}}, .offset = {1.5f},
+         .i0 = LIGO__UN_SQRT, .ref = ligo__unary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+#endif /* LIGO_OP_TESTS */
+/* ==== end src/ops/unary.c ==== */
 
 /* ==== begin src/schema.c ==== */
 /* schema.c: what every parameter of the built-in families is, written once
@@ -6513,48 +8669,144 @@ static int64_t ligo__size_of(const ligo_config *c, ligo__size z) {
     }
 }
 
-/* One role into the table (layer -1 outside the blocks); counts only when
- * info is NULL. */
-static void ligo__add_role(const ligo_config *c, const ligo__role *r, int64_t layer, ligo_param_info *info, int64_t *n,
-                           int64_t *offset) {
-    int64_t d0 = ligo__size_of(c, r->size[0]), d1 = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
-    if (info) {
-        ligo_param_info *p = &info[*n];
+/* ------------------------------------------------------------ the table */
+
+/* A table being declared: counted first (info NULL), then filled. */
+struct ligo_params {
+    ligo_ctx *ctx;
+    ligo_param_info *info;
+    int64_t n, offset;
+};
+
+static ligo_status ligo__spec_error(ligo_params *ps, const char *name, const char *fmt, long long v) {
+    return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: %s %lld", name, fmt, v);
+}
+
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *sp) {
+    const char *nm, *hf;
+    int64_t d0, d1, i;
+    int k;
+    if (!ps) return LIGO_EINVAL;
+    if (ligo__failed(ps->ctx)) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+    if (!sp) return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: spec is NULL");
+    nm = sp->name;
+    if (!nm || !nm[0] || strlen(nm) >= sizeof ps->info->name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: name \"%.80s\" (want 1 to %d bytes)", nm ? nm : "",
+                              (int)sizeof ps->info->name - 1);
+    hf = sp->hf_name ? sp->hf_name : nm;
+    if (strlen(hf) >= sizeof ps->info->hf_name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: hf_name is longer than %d bytes", nm,
+                              (int)sizeof ps->info->hf_name - 1);
+    if (sp->ndim != 1 && sp->ndim != 2) return ligo__spec_error(ps, nm, "ndim is", sp->ndim);
+    d0 = sp->shape[0];
+    d1 = sp->ndim == 2 ? sp->shape[1] : 1;
+    if (d0 < 1 || d0 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[0] is", (long long)d0);
+    if (d1 < 1 || d1 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[1] is", (long long)d1);
+    for (k = 0; k < sp->ndim; k++)
+        if (sp->stream[k] < LIGO_STREAM_FIXED || sp->stream[k] >= LIGO_STREAM_COUNT)
+            return ligo__spec_error(ps, nm, k ? "stream[1] is" : "stream[0] is", sp->stream[k]);
+    if (sp->layer < -1) return ligo__spec_error(ps, nm, "layer is", sp->layer);
+    if (sp->module != -1 && !(sp->module >= 0 && sp->module < LIGO_MOD_COUNT) && sp->module != LIGO_MOD_QKV)
+        return ligo__spec_error(ps, nm, "module is", sp->module);
+    if (sp->module != -1 && sp->layer < 0)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: a block module (%d) outside a block (layer -1)",
+                              nm, sp->module);
+    if (sp->module == LIGO_MOD_QKV && d0 % 3 != 0)
+        return ligo__spec_error(ps, nm, "a fused Q, K, V needs rows divisible by 3; rows", (long long)d0);
+    if (sp->bias != 0 && sp->bias != 1) return ligo__spec_error(ps, nm, "bias is", sp->bias);
+    if (sp->init < LIGO_INIT_ZEROS || sp->init > LIGO_INIT_NORMAL_RESID) return ligo__spec_error(ps, nm, "init is", sp->init);
+    if (sp->hf_layout < LIGO_HF_PLAIN || sp->hf_layout > LIGO_HF_POSITIONS)
+        return ligo__spec_error(ps, nm, "hf_layout is", sp->hf_layout);
+    if (sp->hf_layout != LIGO_HF_PLAIN && sp->hf_layout != LIGO_HF_QKV && sp->ndim != 2)
+        return ligo__spec_error(ps, nm, "this hf_layout needs a matrix; ndim", sp->ndim);
+    if (sp->hf_layout == LIGO_HF_QKV && (d0 % 3 != 0 || !strchr(hf, '*')))
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: LIGO_HF_QKV needs rows divisible by 3 and a '*' "
+                              "in hf_name for query, key, value", nm);
+    if (ps->info) {
+        ligo_param_info *p = &ps->info[ps->n];
+        for (i = 0; i < ps->n; i++)
+            if (strcmp(ps->info[i].name, nm) == 0)
+                return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s is declared twice", nm);
         memset(p, 0, sizeof *p);
-        if (layer >= 0) {
-            snprintf(p->name, sizeof p->name, "h.%lld.%s", (long long)layer, r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, r->hf, (long long)layer);
-        } else {
-            snprintf(p->name, sizeof p->name, "%s", r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, "%s", r->hf);
-        }
-        p->ndim = r->ndim;
+        snprintf(p->name, sizeof p->name, "%s", nm);
+        snprintf(p->hf_name, sizeof p->hf_name, "%s", hf);
+        p->ndim = sp->ndim;
         p->shape[0] = d0;
         p->shape[1] = d1;
         p->n = d0 * d1;
-        p->offset = *offset;
-        p->flags = r->flags;
-        p->stream[0] = r->stream[0];
-        p->stream[1] = r->stream[1];
-        p->layer = (int)layer;
-        p->module = layer >= 0 ? r->module : -1;
-        p->bias = r->bias;
-        p->init = r->init;
-        p->hf_layout = r->layout;
+        p->offset = ps->offset;
+        p->flags = sp->flags;
+        p->stream[0] = sp->stream[0];
+        p->stream[1] = sp->ndim == 2 ? sp->stream[1] : LIGO_STREAM_FIXED;
+        p->layer = sp->layer;
+        p->module = sp->module;
+        p->bias = sp->bias;
+        p->init = sp->init;
+        p->hf_layout = sp->hf_layout;
     }
-    (*n)++;
-    *offset += d0 * d1;
+    ps->n++;
+    ps->offset += d0 * d1;
+    return LIGO_OK;
 }
 
-void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset) {
+/* The built-in families' parameters: their roles, per layer for a block's. */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user) {
     ligo__schema s = ligo__family_schema(c->family);
     int64_t l;
-    int k;
-    *n = *offset = 0;
-    for (k = 0; k < s.n_pre; k++) ligo__add_role(c, &s.pre[k], -1, info, n, offset);
-    for (l = 0; l < c->n_layer; l++)
-        for (k = 0; k < s.n_block; k++) ligo__add_role(c, &s.block[k], l, info, n, offset);
-    for (k = 0; k < s.n_head; k++) ligo__add_role(c, &s.head[k], -1, info, n, offset);
+    int part, k;
+    (void)user;
+    for (part = 0; part < 3; part++) {
+        const ligo__role *roles = part == 0 ? s.pre : part == 1 ? s.block : s.head;
+        int n = part == 0 ? s.n_pre : part == 1 ? s.n_block : s.n_head;
+        for (l = 0; l < (part == 1 ? c->n_layer : 1); l++)
+            for (k = 0; k < n; k++) {
+                const ligo__role *r = &roles[k];
+                ligo_param_spec sp;
+                char name[64], hf[96];
+                memset(&sp, 0, sizeof sp);
+                if (part == 1) {
+                    snprintf(name, sizeof name, "h.%lld.%s", (long long)l, r->name);
+                    snprintf(hf, sizeof hf, r->hf, (long long)l);
+                } else {
+                    snprintf(name, sizeof name, "%s", r->name);
+                    snprintf(hf, sizeof hf, "%s", r->hf);
+                }
+                sp.name = name;
+                sp.hf_name = hf;
+                sp.ndim = r->ndim;
+                sp.shape[0] = ligo__size_of(c, r->size[0]);
+                sp.shape[1] = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
+                sp.stream[0] = r->stream[0];
+                sp.stream[1] = r->stream[1];
+                sp.layer = part == 1 ? (int)l : -1;
+                sp.module = part == 1 ? r->module : -1;
+                sp.bias = r->bias;
+                sp.init = r->init;
+                sp.flags = r->flags;
+                sp.hf_layout = r->layout;
+                if (ligo_params_add(ps, &sp) != LIGO_OK) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+            }
+    }
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset) {
+    const ligo_model_def *def = ligo_config_def(c);
+    ligo_params ps;
+    ligo_status st;
+    ps.ctx = ctx;
+    ps.info = info;
+    ps.n = ps.offset = 0;
+    if (!def || !def->params || !def->forward)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: the model's definition lacks params or forward");
+    st = def->params(&ps, c, def->user);
+    if (st == LIGO_OK && ligo__failed(ctx)) st = ctx->status;
+    if (st == LIGO_OK && ps.n == 0)
+        st = ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declares no parameters", def->name ? def->name : "the model");
+    *n = ps.n;
+    *offset = ps.offset;
+    return st;
 }
 
 int64_t ligo__schema_n_pre(ligo_family f) { return ligo__family_schema(f).n_pre; }
@@ -6692,9 +8944,17 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
 
 /* ------------------------------------------------------ parameter table */
 
-/* The table comes from the family's schema (src/schema.c). */
+/* The table comes from the model's definition (the built-in ones from the
+ * family's schema, src/schema.c). A layer's first entry; for layer
+ * n_layer, the first entry after the blocks. */
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
-    return ligo__schema_n_pre(m->cfg.family) + layer * LIGO_BLK_COUNT;
+    int64_t i, after = -1;
+    if (!m) return -1;
+    for (i = 0; i < m->n_tensors; i++) {
+        if (m->info[i].layer == layer) return i;
+        if (m->info[i].layer >= 0) after = i + 1;
+    }
+    return layer >= m->cfg.n_layer ? (after >= 0 ? after : 0) : -1;
 }
 
 LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
@@ -6708,7 +8968,7 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     }
     c = *cfg;
     if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
-    ligo__schema_table(&c, NULL, &n, &offset); /* count */
+    if (ligo__build_table(ctx, &c, NULL, &n, &offset) != LIGO_OK) return NULL; /* count and check */
     if (offset > ((int64_t)1 << 34)) {
         ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)offset);
         return NULL;
@@ -6720,7 +8980,12 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     m->data = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     if (!m->info || !m->data || !m->grad) return NULL;
-    ligo__schema_table(&c, m->info, &m->n_tensors, &m->n_floats);
+    if (ligo__build_table(ctx, &c, m->info, &m->n_tensors, &m->n_floats) != LIGO_OK) return NULL;
+    if (m->n_tensors != n || m->n_floats != offset) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declared %lld parameters, then %lld",
+                       ligo_config_def(&c)->name, (long long)n, (long long)m->n_tensors);
+        return NULL;
+    }
     return m;
 }
 
@@ -6834,32 +9099,14 @@ static ligo_status ligo__check_weights(ligo_ctx *ctx, const ligo_model *m, ligo_
     return LIGO_OK;
 }
 
-LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
-                                         const ligo_batch *bt, ligo_tensor **logits_out) {
-    const ligo_config *c;
-    int64_t B, T, l, R;
+/* The built-in families' forward pass (w in their schema's table order). */
+static ligo_tensor *ligo__builtin_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                          const ligo_batch *bt, ligo_tensor **logits_out, void *user) {
+    const ligo_config *c = &m->cfg;
+    int64_t B = bt->B, T = c->family == LIGO_VIT ? c->ctx_len : bt->T, l, R;
     ligo_tensor *x, *logits;
     int32_t *pos;
-    if (logits_out) *logits_out = NULL;
-    if (ligo__failed(ctx)) return NULL;
-    if (!m || !w || !bt) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
-        return NULL;
-    }
-    c = &m->cfg;
-    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
-    B = bt->B;
-    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
-    if (B < 1 || T < 1 || T > c->ctx_len) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
-                       (long long)B, (long long)bt->T, (long long)c->ctx_len);
-        return NULL;
-    }
-    if (!bt->targets || (c->family == LIGO_VIT ? !bt->images : !bt->inputs)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s",
-                       !bt->targets ? "targets" : c->family == LIGO_VIT ? "images" : "inputs");
-        return NULL;
-    }
+    (void)user;
     R = B * T;
     pos = ligo__positions(ctx, B, T);
     if (!pos) return NULL;
@@ -6882,7 +9129,7 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         x = ligo__block(ctx, c, w + ligo_model_layer_base(m, l), x, B, T, c->family == LIGO_GPT,
                         c->family != LIGO_BERT);
     {
-        ligo_tensor **head = w + ligo_model_layer_base(m, c->n_layer);
+        ligo_tensor *const *head = w + ligo_model_layer_base(m, c->n_layer);
         if (c->family == LIGO_GPT) {
             x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
@@ -6900,7 +9147,52 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         }
     }
     if (logits_out) *logits_out = logits;
+    if (!bt->targets) return logits;
     return ligo_cross_entropy(ctx, logits, bt->targets, c->family == LIGO_VIT ? B : R, LIGO_IGNORE);
+}
+
+static const ligo_model_def ligo__builtin_defs[LIGO_FAMILY_COUNT] = {
+    {"gpt", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"bert", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL}};
+
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f) {
+    return f >= 0 && f < LIGO_FAMILY_COUNT ? &ligo__builtin_defs[f] : NULL;
+}
+
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *c) {
+    return !c ? NULL : c->def ? c->def : ligo_model_def_builtin(c->family);
+}
+
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
+                                         const ligo_batch *bt, ligo_tensor **logits_out) {
+    const ligo_config *c;
+    const ligo_model_def *def;
+    ligo_tensor *out;
+    int64_t T;
+    if (logits_out) *logits_out = NULL;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !w || !bt) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
+        return NULL;
+    }
+    c = &m->cfg;
+    def = ligo_config_def(c);
+    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
+    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
+    if (bt->B < 1 || T < 1 || T > c->ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
+                       (long long)bt->B, (long long)bt->T, (long long)c->ctx_len);
+        return NULL;
+    }
+    if (c->family == LIGO_VIT ? !bt->images : !bt->inputs) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s", c->family == LIGO_VIT ? "images" : "inputs");
+        return NULL;
+    }
+    out = def->forward(ctx, m, w, bt, logits_out, def->user);
+    if (!out && !ligo__failed(ctx))
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: %s's forward returned NULL without an error", def->name);
+    return out;
 }
 
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch, ligo_tensor **logits) {
@@ -6913,6 +9205,64 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
     w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
     if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
     return ligo_model_forward(ctx, m, w, batch, logits);
+}
+
+/* ------------------------------------------------------------ generation */
+
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out) {
+    int64_t i, k, V;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
+    if (m->cfg.family != LIGO_GPT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
+                              ligo_family_name(m->cfg.family));
+    if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: n_prompt %lld, n_new %lld (want n_prompt >= 1, n_new >= 0)",
+                              (long long)n_prompt, (long long)n_new);
+    if (!(temperature >= 0.0) || !isfinite(temperature))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: temperature is %g (want a finite value >= 0)",
+                              temperature);
+    V = m->cfg.vocab;
+    for (i = 0; i < n_prompt; i++)
+        if (prompt[i] < 0 || prompt[i] >= V)
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_generate: prompt id %lld is %d, outside the vocabulary of %lld",
+                                  (long long)i, (int)prompt[i], (long long)V);
+    if (out != prompt) memmove(out, prompt, (size_t)n_prompt * sizeof(int32_t));
+    for (k = 0; k < n_new; k++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *logits;
+        const float *row;
+        int64_t len = n_prompt + k, T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
+        int32_t next = 0;
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = T;
+        bt.inputs = out + len - T;
+        logits = ligo_model_loss(ctx, m, &bt, NULL); /* no targets: the logits */
+        if (!logits) return ctx->status;
+        row = logits->data + (T - 1) * V;
+        if (temperature <= 0.0) { /* the most likely id */
+            for (i = 1; i < V; i++)
+                if (row[i] > row[next]) next = (int32_t)i;
+        } else { /* softmax(row / temperature), in double, drawn by inversion */
+            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0, mx, u, acc = 0.0;
+            if (!p) return ctx->status;
+            mx = row[0];
+            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
+            u = (double)ligo_rng_uniform(rng) * sum;
+            for (i = 0; i < V; i++) {
+                acc += p[i];
+                if (u < acc) break;
+            }
+            next = (int32_t)(i < V ? i : V - 1);
+        }
+        out[len] = next;
+        ligo_scratch_rewind(ctx, mk);
+    }
+    return LIGO_OK;
 }
 /* ==== end src/nn.c ==== */
 
@@ -9767,6 +12117,10 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
+    /* a model of one's own names its definition; loading needs it */
+    if (c->def && c->def != ligo_model_def_builtin(c->family) &&
+        ligo_st_set_meta(ctx, st, "ligo.model", c->def->name ? c->def->name : "") != LIGO_OK)
+        return ctx->status;
     cc = *c;
     for (k = 0; k < 10; k++) {
         int64_t *f = ligo__config_field(&cc, k, &key);
@@ -9829,7 +12183,27 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
     return LIGO_OK;
 }
 
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def) {
+    const char *have = ligo_st_get_meta(st, "ligo.model");
+    if (def == ligo_model_def_builtin(family)) def = NULL;
+    if (have && (!def || !def->name || strcmp(have, def->name) != 0))
+        return ligo_set_error(ctx, LIGO_EFORMAT,
+                              "%s: %s holds a model defined as \"%.64s\"; load it with that definition "
+                              "(ligo_model_load_def)%s%s",
+                              who, what, have, def ? ", not " : "", def && def->name ? def->name : "");
+    if (!have && def)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s holds the built-in %s model, not one defined as \"%.64s\"", who,
+                              what, ligo_family_name(family), def->name ? def->name : "");
+    return LIGO_OK;
+}
+
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what) {
+    return ligo_model_from_st_def(ctx, st, what, NULL);
+}
+
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def) {
     ligo_config c;
     ligo_model *m;
     ligo__ckmap *mp;
@@ -9844,14 +12218,16 @@ LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *s
         ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
         return NULL;
     }
+    if (ligo__check_def_meta(ctx, st, "ligo_model_load", what, c.family, def) != LIGO_OK) return NULL;
+    c.def = def == ligo_model_def_builtin(c.family) ? NULL : def;
     /* The config comes from the file, so it must not allocate more than the
-     * file could fill: every weight matrix of the layers and the embeddings
-     * (a lower bound of any family's parameter count) must be among the
-     * file's floats. Counted in double: no overflow. */
+     * file could fill: the model's parameters (counted by its definition,
+     * nothing allocated) must be among the file's floats. */
     {
-        double C = (double)c.d_model, need, have = 0.0;
-        need = (double)c.n_layer * (4.0 * C * C + 2.0 * C * (double)c.d_ff) + (double)c.ctx_len * C;
-        need += c.family == LIGO_VIT ? (double)c.n_classes * C : (double)c.vocab * C;
+        int64_t n_entries, floats;
+        double need, have = 0.0;
+        if (ligo__build_table(ctx, &c, NULL, &n_entries, &floats) != LIGO_OK) return NULL;
+        need = (double)floats;
         for (i = 0; i < st->n_entries; i++) have += (double)st->entries[i].n;
         if (need > have) {
             ligo_set_error(ctx, LIGO_EFORMAT,
@@ -9905,7 +12281,9 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
     return s;
 }
 
-LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) { return ligo_model_load_def(ctx, path, NULL); }
+
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo_model *m;
@@ -9916,7 +12294,7 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
     }
     mk = ligo_scratch_mark(ctx);
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) return NULL;
-    m = ligo_model_from_st(ctx, &st, path);
+    m = ligo_model_from_st_def(ctx, &st, path, def);
     ligo_scratch_rewind(ctx, mk); /* the model lives in persistent memory */
     return m;
 }
@@ -9935,6 +12313,9 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, ch
     if (len) *len = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!c || (!buf && size)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: NULL config or buffer");
+    if (c->def && c->def != ligo_model_def_builtin(c->family))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: %s is a model of one's own: no Hugging Face class "
+                              "reads it", c->def->name ? c->def->name : "the model");
     if (c->family == LIGO_VIT && c->image_h != c->image_w)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: Hugging Face's ViT takes square images (these are "
                               "%lldx%lld)", (long long)c->image_h, (long long)c->image_w);
@@ -10369,6 +12750,9 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
                               ligo_family_name(s->family), ligo_family_name(l->family));
+    if (ligo_config_def(s) != ligo_config_def(l))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large config's model definition (%s) is not the small model's (%s)",
+                              who, ligo_config_def(l)->name, ligo_config_def(s)->name);
     if (l->n_layer < s->n_layer)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_layer %lld is smaller than the small model's %lld", who,
                               (long long)l->n_layer, (long long)s->n_layer);
@@ -10497,6 +12881,18 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
+    }
+    if (cfg->method == LIGO_GROW_FPI && lc.n_layer > small->cfg.n_layer) {
+        /* new identity layers need the block's outputs into the residual
+         * stream, which the schema must mark */
+        int64_t i, marked = 0;
+        for (i = 0; i < small->n_tensors; i++) marked += (small->info[i].flags & LIGO_PARAM_RESID_OUT) != 0;
+        if (!marked) {
+            ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fpi adds identity layers by zeroing each block's outputs into "
+                           "the residual stream, and %s's schema marks none (LIGO_PARAM_RESID_OUT)",
+                           ligo_config_def(&small->cfg)->name);
+            return NULL;
+        }
     }
     if (ligo__check_fitting(ctx, cfg, &lc) != LIGO_OK) return NULL;
     g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);
@@ -11186,7 +13582,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     }
     /* the model goes through the same checks as any checkpoint, then its
      * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
+    loaded = ligo_model_from_st_def(ctx, &st, path, tr->model->cfg.def);
     if (!loaded) goto done;
     if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
@@ -11362,6 +13758,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* the same operator shape: large config and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, "ligo_grow_load", path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,
@@ -11489,6 +13886,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* what ligo_grow_load checks: the same operator shape and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, who, path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,
@@ -11621,7 +14019,7 @@ static ligo_status ligo__eval_finite(ligo_ctx *ctx, const ligo_eval_result *out,
                           isnan(out->loss) ? "nan" : out->loss > 0 ? "inf" : "-inf", (long long)out->count, where);
 }
 
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
@@ -11630,9 +14028,13 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!m || !d || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument");
-    if (B < 1 || B > (1 << 20) || (m->cfg.family != LIGO_VIT && (T < 1 || T > m->cfg.ctx_len)))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: B = %lld, T = %lld (want 1 <= B <= 2^20, 1 <= T <= %lld, "
-                              "the model's context)", (long long)B, (long long)T, (long long)m->cfg.ctx_len);
+    if (B < 1 || B > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: batch B is %lld (want 1 to 2^20)", (long long)B);
+    if (m->cfg.family != LIGO_VIT && T < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld (want at least 1)", (long long)T);
+    if (m->cfg.family != LIGO_VIT && T > m->cfg.ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld, longer than the model's context %lld",
+                              (long long)T, (long long)m->cfg.ctx_len);
     if (d->family != m->cfg.family)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
                               ligo_family_name(m->cfg.family));
@@ -11955,7 +14357,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         do_eval = last || (c->eval_every > 0 && tr->step % c->eval_every == 0);
         if (do_eval) {
             ligo_eval_result ev;
-            if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
+            if (ligo_evaluate(ctx, tr->model, tr->data, c->batch, c->ctx, c->eval_windows, &ev) != LIGO_OK) {
                 s = ctx->status;
                 if (s == LIGO_ENONFINITE) {
                     char prefix[64];

@@ -196,7 +196,7 @@ static int bg_train_small(const bg_opts *o, const bg_proto *p, const char *path,
     tc.progress = 0;
     tr = ligo_trainer_new(ctx, m, &d, &tc);
     if (!tr || ligo_trainer_run(ctx, tr) != LIGO_OK) goto fail;
-    if (ligo_evaluate(ctx, m, &d, p->ctx, p->eval_batch, p->eval_windows, &ev) != LIGO_OK) goto fail;
+    if (ligo_evaluate(ctx, m, &d, p->eval_batch, p->ctx, p->eval_windows, &ev) != LIGO_OK) goto fail;
     ligo_st_init(&st);
     if (ligo_model_to_st(ctx, m, &st) != LIGO_OK) goto fail;
     snprintf(v, sizeof v, "%lld", (long long)tr->step);
@@ -258,7 +258,7 @@ static void bg_snap_put(const bg_snap *s, ligo_trainer *tr) {
 static int bg_eval(ligo_ctx *ctx, const bg_proto *p, ligo_model *m, const ligo_data *d, double *loss, double *acc,
                    int64_t *count) {
     ligo_eval_result ev;
-    if (ligo_evaluate(ctx, m, d, p->ctx, p->eval_batch, p->eval_windows, &ev) != LIGO_OK) return 1;
+    if (ligo_evaluate(ctx, m, d, p->eval_batch, p->ctx, p->eval_windows, &ev) != LIGO_OK) return 1;
     if (count) *count = ev.count;
     if (!isfinite(ev.loss))
         return ligo_set_error(ctx, LIGO_ENONFINITE, "the validation loss is %g", ev.loss) != LIGO_OK;

@@ -311,7 +311,7 @@ static int cmd_eval(int argc, char **argv) {
     if (ctxlen == 0 || m->cfg.family == LIGO_VIT) ctxlen = m->cfg.ctx_len;
     if (ligo_data_load(ctx, m->cfg.family, data, &d) != LIGO_OK) return fail("eval", ctx);
     t0 = ligo_time_sec();
-    if (ligo_evaluate(ctx, m, &d, ctxlen, batch, windows, &ev) != LIGO_OK) return fail("eval", ctx);
+    if (ligo_evaluate(ctx, m, &d, batch, ctxlen, windows, &ev) != LIGO_OK) return fail("eval", ctx);
     printf("{\"command\":\"eval\",\"ok\":true,\"family\":\"%s\",\"val_loss\":%.6f,", ligo_family_name(m->cfg.family),
            ev.loss);
     if (ev.accuracy >= 0) printf("\"val_accuracy\":%.6f,", ev.accuracy);
@@ -339,8 +339,8 @@ static int cmd_sample(int argc, char **argv) {
     ligo_ctx *ctx;
     ligo_model *m;
     ligo_rng rng;
-    int32_t *seq, *dummy;
-    int64_t n, T, k, i, V;
+    int32_t *seq;
+    int64_t n, k, i, V;
     double t0;
     int r = tool_parse("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
@@ -371,49 +371,15 @@ static int cmd_sample(int argc, char **argv) {
             return tool_usage_error("sample", "--prompt: %s, outside the model's vocabulary of %s ids", a, b);
         }
     seq = (int32_t *)ligo_alloc_persistent(ctx, (size_t)(n + tokens) * sizeof(int32_t));
-    dummy = (int32_t *)ligo_alloc_persistent(ctx, (size_t)m->cfg.ctx_len * sizeof(int32_t));
-    if (!seq || !dummy) return fail("sample", ctx);
+    if (!seq) return fail("sample", ctx);
     for (i = 0; i < n; i++) seq[i] = (unsigned char)prompt[i];
     ligo_rng_seed(&rng, (uint64_t)seed);
     fputs(prompt, stdout);
     t0 = ligo_time_sec();
-    for (k = 0; k < tokens; k++) {
-        ligo_mark mk = ligo_scratch_mark(ctx);
-        ligo_batch bt;
-        ligo_tensor *logits;
-        const float *row;
-        int64_t len = n + k, start;
-        double u, acc = 0.0, mx;
-        int32_t next = 0;
-        T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
-        start = len - T;
-        memset(&bt, 0, sizeof bt);
-        bt.B = 1;
-        bt.T = T;
-        bt.inputs = seq + start;
-        bt.targets = dummy;
-        if (!ligo_model_loss(ctx, m, &bt, &logits)) return fail("sample", ctx);
-        row = logits->data + (T - 1) * V;
-        if (temperature <= 0.0) { /* greedy */
-            for (i = 1; i < V; i++)
-                if (row[i] > row[next]) next = (int32_t)i;
-        } else {
-            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0;
-            if (!p) return fail("sample", ctx);
-            mx = row[0];
-            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
-            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
-            u = (double)ligo_rng_uniform(&rng) * sum;
-            for (i = 0; i < V; i++) {
-                acc += p[i];
-                if (u < acc) break;
-            }
-            next = (int32_t)(i < V ? i : V - 1);
-        }
-        seq[len] = next;
-        fputc((int)(next & 0xFF), stdout);
+    for (k = 0; k < tokens; k++) { /* one id at a time, printed as it comes */
+        if (ligo_generate(ctx, m, seq, n + k, 1, temperature, &rng, seq) != LIGO_OK) return fail("sample", ctx);
+        fputc((int)(seq[n + k] & 0xFF), stdout);
         fflush(stdout);
-        ligo_scratch_rewind(ctx, mk);
     }
     printf("\n{\"command\":\"sample\",\"ok\":true,\"tokens\":%lld,\"seconds\":%.3f,\"model\":", (long long)tokens,
            ligo_time_sec() - t0);
@@ -682,7 +648,7 @@ static int cmd_grow(int argc, char **argv) {
     if (op_out && (g->n > 0 || g->noise) && ligo_grow_save(ctx, g, op_out) != LIGO_OK) return fail("grow", ctx);
     big = ligo_grow_apply(ctx, g);
     if (!big) return fail("grow", ctx);
-    if (ligo_evaluate(ctx, big, &d, ctxlen, batch, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
+    if (ligo_evaluate(ctx, big, &d, batch, ctxlen, eval_windows, &e0) != LIGO_OK) return fail("grow", ctx);
     e1 = e0;
     if (steps > 0) {
         tr = ligo_trainer_new(ctx, big, &d, &tc);

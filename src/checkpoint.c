@@ -91,6 +91,10 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (ligo_st_set_meta(ctx, st, "format", "pt") != LIGO_OK) return ctx->status;
     if (ligo_st_set_meta(ctx, st, "ligo.family", ligo_family_name(c->family)) != LIGO_OK) return ctx->status;
+    /* a model of one's own names its definition; loading needs it */
+    if (c->def && c->def != ligo_model_def_builtin(c->family) &&
+        ligo_st_set_meta(ctx, st, "ligo.model", c->def->name ? c->def->name : "") != LIGO_OK)
+        return ctx->status;
     cc = *c;
     for (k = 0; k < 10; k++) {
         int64_t *f = ligo__config_field(&cc, k, &key);
@@ -153,7 +157,27 @@ LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_s
     return LIGO_OK;
 }
 
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def) {
+    const char *have = ligo_st_get_meta(st, "ligo.model");
+    if (def == ligo_model_def_builtin(family)) def = NULL;
+    if (have && (!def || !def->name || strcmp(have, def->name) != 0))
+        return ligo_set_error(ctx, LIGO_EFORMAT,
+                              "%s: %s holds a model defined as \"%.64s\"; load it with that definition "
+                              "(ligo_model_load_def)%s%s",
+                              who, what, have, def ? ", not " : "", def && def->name ? def->name : "");
+    if (!have && def)
+        return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s holds the built-in %s model, not one defined as \"%.64s\"", who,
+                              what, ligo_family_name(family), def->name ? def->name : "");
+    return LIGO_OK;
+}
+
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what) {
+    return ligo_model_from_st_def(ctx, st, what, NULL);
+}
+
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def) {
     ligo_config c;
     ligo_model *m;
     ligo__ckmap *mp;
@@ -168,14 +192,16 @@ LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *s
         ligo_set_error(ctx, s, "ligo_model_load: %s: %s", what, why);
         return NULL;
     }
+    if (ligo__check_def_meta(ctx, st, "ligo_model_load", what, c.family, def) != LIGO_OK) return NULL;
+    c.def = def == ligo_model_def_builtin(c.family) ? NULL : def;
     /* The config comes from the file, so it must not allocate more than the
-     * file could fill: every weight matrix of the layers and the embeddings
-     * (a lower bound of any family's parameter count) must be among the
-     * file's floats. Counted in double: no overflow. */
+     * file could fill: the model's parameters (counted by its definition,
+     * nothing allocated) must be among the file's floats. */
     {
-        double C = (double)c.d_model, need, have = 0.0;
-        need = (double)c.n_layer * (4.0 * C * C + 2.0 * C * (double)c.d_ff) + (double)c.ctx_len * C;
-        need += c.family == LIGO_VIT ? (double)c.n_classes * C : (double)c.vocab * C;
+        int64_t n_entries, floats;
+        double need, have = 0.0;
+        if (ligo__build_table(ctx, &c, NULL, &n_entries, &floats) != LIGO_OK) return NULL;
+        need = (double)floats;
         for (i = 0; i < st->n_entries; i++) have += (double)st->entries[i].n;
         if (need > have) {
             ligo_set_error(ctx, LIGO_EFORMAT,
@@ -229,7 +255,9 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
     return s;
 }
 
-LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
+LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) { return ligo_model_load_def(ctx, path, NULL); }
+
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def) {
     ligo_safetensors st;
     ligo_mark mk;
     ligo_model *m;
@@ -240,7 +268,7 @@ LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path) {
     }
     mk = ligo_scratch_mark(ctx);
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) return NULL;
-    m = ligo_model_from_st(ctx, &st, path);
+    m = ligo_model_from_st_def(ctx, &st, path, def);
     ligo_scratch_rewind(ctx, mk); /* the model lives in persistent memory */
     return m;
 }

@@ -1,5 +1,5 @@
 /* ligo.h - train transformers on a CPU and grow them with LiGO.
- * Version 0.1.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
+ * Version 0.2.0 (LIGO_VERSION_STRING; LIGO_VERSION_MAJOR, _MINOR, _PATCH).
  * Public domain-style permissive use: see LICENSE.
  *
  * ligo is a single-header C99 library: float32 tensors, reverse-mode
@@ -31,12 +31,45 @@
  *           return 1;
  *       }
  *       printf("y = %g, dy/dw = %g\n", y->data[0], w->grad[0]); // 3 and 2
- *       ligo_ctx_free(ctx);
  *
  *   A model is the same pattern at a larger size: ligo_model_new and
  *   ligo_model_init, then per step ligo_scratch_mark, ligo_model_loss,
- *   ligo_backward, ligo_optim_step, ligo_scratch_rewind (or let
- *   ligo_trainer_run do it); ligo_model_save / ligo_model_load for files.
+ *   ligo_backward, ligo_optim_step, ligo_scratch_rewind, which
+ *   ligo_trainer_run does; growth makes a large model from a trained small
+ *   one. A GPT of 2 layers x 32 on bytes, grown to 4 x 64 with LiGO (the
+ *   head dimension stays 8):
+ *
+ *       static char text[20000];
+ *       for (int i = 0; i < 20000; i++) text[i] = "to be or not to be, "[i % 20];
+ *       ligo_data data = {0};                            // GPT data: a token stream
+ *       data.family = LIGO_GPT;
+ *       ligo_tokens_from_bytes(ctx, text, sizeof text, &data.tokens); // last 10%: validation
+ *       ligo_config cfg = ligo_config_default(LIGO_GPT);
+ *       cfg.n_layer = 2, cfg.d_model = 32, cfg.n_head = 4, cfg.ctx_len = 32;
+ *       ligo_model *small = ligo_model_new(ctx, &cfg);
+ *       ligo_model_init(small, 1);                       // seed 1
+ *       ligo_train_config tc = ligo_train_config_default();
+ *       tc.steps = 100, tc.batch = 8;
+ *       ligo_trainer_run(ctx, ligo_trainer_new(ctx, small, &data, &tc));
+ *       ligo_config big = cfg;
+ *       big.n_layer = 4, big.d_model = 64, big.n_head = 8, big.d_ff = 0; // d_ff 0: 4 x 64
+ *       ligo_grow_config gc = ligo_grow_config_default(LIGO_GROW_LIGO);
+ *       gc.fit_steps = 20;
+ *       ligo_grow *g = ligo_grow_new(ctx, small, &big, &gc);
+ *       ligo_grow_fit(ctx, g, &data);                    // learn the operator
+ *       ligo_model *large = ligo_grow_apply(ctx, g);     // a model like any other
+ *       ligo_eval_result ev;
+ *       if (ligo_evaluate(ctx, large, &data, 8, 32, 0, &ev) != LIGO_OK) { // errors stick:
+ *           fprintf(stderr, "ligo: %s\n", ligo_get_error(ctx));          // one check
+ *           return 1;
+ *       }
+ *       printf("grown 4 x 64: validation loss %.3f\n", ev.loss);
+ *       ligo_model_save(ctx, large, "grown.safetensors"); // ligo_model_load reads it
+ *       ligo_ctx_free(ctx);
+ *
+ *   A model of one's own (a parameter table and a forward pass written
+ *   with the ops) trains, saves and grows the same way: ligo_model_def,
+ *   examples/my_gpt.c and examples/my_grow.c, docs/guide.md.
  *
  * OPTIONS (define before including the implementation)
  *   LIGO_IMPLEMENTATION   emit the implementation in this translation unit

@@ -240,6 +240,9 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
     if (s->family != l->family)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: cannot grow a %s model into a %s model", who,
                               ligo_family_name(s->family), ligo_family_name(l->family));
+    if (ligo_config_def(s) != ligo_config_def(l))
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large config's model definition (%s) is not the small model's (%s)",
+                              who, ligo_config_def(l)->name, ligo_config_def(s)->name);
     if (l->n_layer < s->n_layer)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_layer %lld is smaller than the small model's %lld", who,
                               (long long)l->n_layer, (long long)s->n_layer);
@@ -368,6 +371,18 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: aki adds whole heads; it cannot grow the head dimension");
         return NULL;
+    }
+    if (cfg->method == LIGO_GROW_FPI && lc.n_layer > small->cfg.n_layer) {
+        /* new identity layers need the block's outputs into the residual
+         * stream, which the schema must mark */
+        int64_t i, marked = 0;
+        for (i = 0; i < small->n_tensors; i++) marked += (small->info[i].flags & LIGO_PARAM_RESID_OUT) != 0;
+        if (!marked) {
+            ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: fpi adds identity layers by zeroing each block's outputs into "
+                           "the residual stream, and %s's schema marks none (LIGO_PARAM_RESID_OUT)",
+                           ligo_config_def(&small->cfg)->name);
+            return NULL;
+        }
     }
     if (ligo__check_fitting(ctx, cfg, &lc) != LIGO_OK) return NULL;
     g = (ligo_grow *)ligo_alloc_persistent(ctx, sizeof *g);

@@ -11,6 +11,9 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, ch
     if (len) *len = 0;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!c || (!buf && size)) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: NULL config or buffer");
+    if (c->def && c->def != ligo_model_def_builtin(c->family))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: %s is a model of one's own: no Hugging Face class "
+                              "reads it", c->def->name ? c->def->name : "the model");
     if (c->family == LIGO_VIT && c->image_h != c->image_w)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: Hugging Face's ViT takes square images (these are "
                               "%lldx%lld)", (long long)c->image_h, (long long)c->image_w);

@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #define LIGO_VERSION_MAJOR 0
-#define LIGO_VERSION_MINOR 1
+#define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
-#define LIGO_VERSION_STRING "0.1.0"
+#define LIGO_VERSION_STRING "0.2.0"
 
 /* LIGO_STATIC makes every function static to the translation unit that
  * defines LIGO_IMPLEMENTATION (unused ones raise no warning). */
@@ -329,14 +329,15 @@ LIGO_API ligo_status ligo_check_grad(ligo_ctx *ctx, ligo_build_fn build, void *u
 #ifdef LIGO_OP_TESTS
 /* The test cases each op keeps beside its kernels (in its src/ops/ file),
  * compiled when LIGO_OP_TESTS is defined (the unit tests define it). The
- * tests draw each input U(-scale, scale) as a parameter, build the op with
- * run, and check it: backward against central differences, the output
- * against ref (a float64 recomputation) when ref is set, a NULL first
- * input, and that a node of the op is on the tape. */
+ * tests draw each input U(offset - scale, offset + scale) as a parameter
+ * (offset 0 unless the case gives one), build the op with run, and check
+ * it: backward against central differences, the output against ref (a
+ * float64 recomputation) when ref is set, a NULL first input, and that a
+ * node of the op is on the tape. */
 typedef struct ligo_op_case ligo_op_case;
 typedef struct ligo_op_input {
     int ndim;
-    int64_t shape[3];
+    int64_t shape[LIGO_MAX_DIMS];
     float scale;
 } ligo_op_input;
 struct ligo_op_case {
@@ -344,6 +345,7 @@ struct ligo_op_case {
     ligo_tensor *(*run)(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c);
     int n_in;
     ligo_op_input in[4];
+    float offset[4];  /* input k is drawn U(offset[k] - scale, offset[k] + scale) */
     int64_t i0, i1;   /* op-specific integers for run */
     int32_t ids[16];  /* ids or targets for run */
     int64_t n_ids;
@@ -365,6 +367,43 @@ LIGO_API int ligo_op_cases(int op, const ligo_op_case **cases);
  * below are generated from those sources by amalgamate.py.
  * ====================================================================== */
 
+/* A custom op: functions of the user's on the tape, in the manner of
+ * PyTorch's autograd.Function (ligo_custom in src/ops/custom.c, declared
+ * below). Each callback gets the user pointer given to ligo_custom and the
+ * n_src sources. On failure it returns a status other than LIGO_OK and may
+ * write a reason into msg (LIGO_CUSTOM_MSG bytes, empty on entry); the
+ * context then records that status with a message naming the op, e.g.
+ * "ligo_custom(softplus): shape: x must be 2-D, got 2x3x4".
+ *
+ *   shape     the output's ndim (1 to LIGO_MAX_DIMS) and dims (each >= 1)
+ *             from the sources; NULL: the shape of src[0].
+ *   forward   writes out->data (out->n floats, zeroed on entry) from the
+ *             sources' data. Required.
+ *   backward  adds (+=) into dsrc[k] (src[k]->n floats) the gradient with
+ *             respect to src[k], given out->grad (d loss / d out) and
+ *             out->data; dsrc[k] is NULL when src[k] needs no gradient,
+ *             and a tensor passed twice gets the same buffer twice, so add,
+ *             never store. NULL: no source may need a gradient.
+ *
+ * Callbacks run on the calling thread and may use the context (threads
+ * with ligo_parallel_for, scratch memory, ligo_flops_add); what backward
+ * needs beyond the sources and the output, forward can keep in scratch
+ * memory and hang on the node (ligo_custom_saved). */
+#define LIGO_CUSTOM_MSG 256
+typedef ligo_status (*ligo_custom_shape_fn)(void *user, int n_src, const ligo_tensor *const *src, int *ndim,
+                                            int64_t *shape, char *msg);
+typedef ligo_status (*ligo_custom_forward_fn)(ligo_ctx *ctx, void *user, int n_src, const ligo_tensor *const *src,
+                                              ligo_tensor *out, char *msg);
+typedef ligo_status (*ligo_custom_backward_fn)(ligo_ctx *ctx, void *user, int n_src,
+                                               const ligo_tensor *const *src, const ligo_tensor *out,
+                                               float *const *dsrc, char *msg);
+typedef struct ligo_custom_op {
+    const char *name; /* in messages; NULL: "unnamed" */
+    ligo_custom_shape_fn shape;
+    ligo_custom_forward_fn forward;
+    ligo_custom_backward_fn backward;
+} ligo_custom_op;
+
 #include "gen/ops_api.h"
 
 /* ======================================================================
@@ -376,9 +415,18 @@ typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMIL
 LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
-/* The shape of a model. Head dimension is d_model / n_head. */
+typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
+struct ligo_model;
+struct ligo_batch;
+
+/* The shape of a model. Head dimension is d_model / n_head. The family is
+ * also the data and the objective a model trains on: GPT next-token
+ * prediction on text, BERT masked LM on text, ViT classification of
+ * images; def (NULL: the family's own model) is a model of one's own that
+ * trains on the family's data and objective. */
 typedef struct ligo_config {
     ligo_family family;
+    const ligo_model_def *def;
     int64_t n_layer;
     int64_t d_model;
     int64_t n_head;
@@ -467,6 +515,54 @@ typedef struct ligo_param_info {
     ligo_hf_layout hf_layout;
 } ligo_param_info;
 
+/* ---------------------------------------------------- models of one's own
+ *
+ * A model is a parameter table and a forward pass. The built-in families
+ * are written this way (ligo_model_def_builtin), and a researcher's model
+ * is too: params declares every parameter of a config's model in table
+ * order (ligo_params_add), forward computes the loss from one weight
+ * tensor per table entry. Everything else (one flat parameter block, the
+ * optimizer with its decay groups, the trainer, evaluation, generation,
+ * checkpoints and resume, growth with LiGO and the baselines) comes from
+ * the declared schema. docs/guide.md walks through one. */
+typedef struct ligo_params ligo_params; /* a table being declared */
+
+typedef struct ligo_param_spec {
+    const char *name;      /* unique in the model, shorter than 64 bytes */
+    int ndim;              /* 1 or 2; a linear weight is (out, in) */
+    int64_t shape[2];
+    ligo_stream stream[2]; /* what each dim is, for growth (FIXED: a size growth keeps) */
+    int layer;             /* the block it belongs to (blocks are blended by depth growth), -1 outside */
+    int module;            /* LIGO_MOD_* (or LIGO_MOD_QKV) within the block, -1 outside */
+    int bias;              /* 1: a bias or norm bias (blended with the module's bias coefficients) */
+    ligo_init init;
+    unsigned flags;        /* LIGO_PARAM_* */
+    const char *hf_name;   /* its checkpoint key (NULL: name) */
+    ligo_hf_layout hf_layout;
+} ligo_param_spec;
+
+/* Declare one parameter (checked field by field; a duplicate name, a bad
+ * shape, stream, module, init or layout is LIGO_EINVAL naming it). */
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *spec);
+
+struct ligo_model_def {
+    const char *name; /* stored in checkpoints as ligo.model; "gpt", "bert", "vit" are the built-ins' */
+    /* declare the parameters of a model of config cfg, in table order */
+    ligo_status (*params)(ligo_params *ps, const ligo_config *cfg, void *user);
+    /* the mean loss of a batch, from weights w (one tensor per table entry,
+     * in table order: the model's own, or computed by a growth operator);
+     * logits through *logits when non-NULL. With batch->targets NULL, only
+     * the logits: return them. */
+    ligo_tensor *(*forward)(ligo_ctx *ctx, const struct ligo_model *m, ligo_tensor *const *w,
+                            const struct ligo_batch *batch, struct ligo_tensor **logits, void *user);
+    void *user;
+};
+
+/* The built-in families' definitions. */
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
+/* A config's definition: cfg->def, or its family's built-in one. */
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *cfg);
+
 typedef struct ligo_model {
     ligo_config cfg;
     int64_t n_tensors;
@@ -526,13 +622,21 @@ typedef struct ligo_batch {
  * gradients), one per table entry, in table order. */
 LIGO_API ligo_status ligo_model_weights(ligo_ctx *ctx, ligo_model *m, ligo_tensor **weights);
 /* Forward on given weights (one tensor per table entry, each of its
- * entry's shape, e.g. computed by a growth operator). Returns the mean loss;
- * logits (R, V or classes) through *logits when non-NULL. */
+ * entry's shape, e.g. computed by a growth operator), through the model's
+ * definition. Returns the mean loss; logits (R, V or classes) through
+ * *logits when non-NULL. A batch without targets returns the logits. */
 LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **weights,
                                          const ligo_batch *batch, ligo_tensor **logits);
 /* Forward on the model's own parameters. */
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch,
                                       ligo_tensor **logits);
+/* Text from a next-token model (the GPT family's objective): n_new ids
+ * after the n_prompt ids of prompt, each from the softmax of the last
+ * position's logits over the last ctx_len ids, divided by temperature
+ * (0: the most likely id), drawn from rng; out holds n_prompt + n_new ids
+ * (the prompt first). Ids outside the vocabulary are LIGO_ERANGE. */
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out);
 
 /* ======================================================================
  * optim: SGD with momentum, AdamW, schedules, clipping
@@ -804,11 +908,16 @@ LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const c
  * allocated: a config needing more floats than the file holds is
  * LIGO_EFORMAT, so a small file cannot ask for a huge allocation. */
 LIGO_API ligo_model *ligo_model_load(ligo_ctx *ctx, const char *path);
+/* The same for a model of one's own: its checkpoint names its definition
+ * (ligo.model), which must be def's (NULL: a built-in family's model). */
+LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const ligo_model_def *def);
 /* The pieces: add a model's tensors and config to a file being assembled
  * (tensors needing a new layout are copied into scratch memory), and read
  * a model out of a parsed file. */
 LIGO_API ligo_status ligo_model_to_st(ligo_ctx *ctx, const ligo_model *m, ligo_safetensors *st);
 LIGO_API ligo_model *ligo_model_from_st(ligo_ctx *ctx, const ligo_safetensors *st, const char *what);
+LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensors *st, const char *what,
+                                            const ligo_model_def *def);
 LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *cfg, ligo_safetensors *st);
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *cfg);
 
@@ -1055,11 +1164,14 @@ typedef struct ligo_eval_result {
  * validation split (T predictions each; a final partial window dropped),
  * averaged over all predictions. BERT: the same windows (T tokens),
  * masked with a fixed seed, averaged over masked positions. ViT: the test
- * images, loss and accuracy. max_windows > 0 evaluates only that many windows
+ * images, loss and accuracy, B images per forward (T is not used). Batches
+ * are B windows of T (the order of ligo_batch and the trainer; before
+ * version 0.2.0 the two were (T, B)); a T longer than the model's context
+ * is LIGO_EINVAL naming it. max_windows > 0 evaluates only that many windows
  * (images), spread evenly over the split: item floor(i n / max_windows).
  * A NaN or infinite loss is LIGO_ENONFINITE naming it and the first batch
  * that gave it (out is filled all the same). */
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out);
 
 typedef struct ligo_train_config {

@@ -251,10 +251,17 @@ LIGO__PRIV void ligo__sgemm_epi(ligo_ctx *ctx, int trans_a, int trans_b, int64_t
                                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                                 float *C, int64_t ldc, const float *bias, ligo__gemm_epi_fn epi, void *epi_user);
 
-/* schema.c: a config's parameter table from its family's schema: info
- * (room for *n entries, or NULL to count) filled in table order, *n the
- * entries, *offset the floats. */
-LIGO__PRIV void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset);
+/* schema.c: a config's parameter table from its model's definition: info
+ * (room for *n entries, or NULL to count and check) filled in table order,
+ * *n the entries, *offset the floats. */
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset);
+/* checkpoint.c: a file's ligo.model against the definition it is loaded
+ * with (NULL or the family's built-in: none). */
+LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
+                                            ligo_family family, const ligo_model_def *def);
+/* The built-in families' parameters (a ligo_model_def's params). */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
 

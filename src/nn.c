@@ -113,9 +113,17 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
 
 /* ------------------------------------------------------ parameter table */
 
-/* The table comes from the family's schema (src/schema.c). */
+/* The table comes from the model's definition (the built-in ones from the
+ * family's schema, src/schema.c). A layer's first entry; for layer
+ * n_layer, the first entry after the blocks. */
 LIGO_API int64_t ligo_model_layer_base(const ligo_model *m, int64_t layer) {
-    return ligo__schema_n_pre(m->cfg.family) + layer * LIGO_BLK_COUNT;
+    int64_t i, after = -1;
+    if (!m) return -1;
+    for (i = 0; i < m->n_tensors; i++) {
+        if (m->info[i].layer == layer) return i;
+        if (m->info[i].layer >= 0) after = i + 1;
+    }
+    return layer >= m->cfg.n_layer ? (after >= 0 ? after : 0) : -1;
 }
 
 LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
@@ -129,7 +137,7 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     }
     c = *cfg;
     if (ligo_config_check(ctx, &c) != LIGO_OK) return NULL;
-    ligo__schema_table(&c, NULL, &n, &offset); /* count */
+    if (ligo__build_table(ctx, &c, NULL, &n, &offset) != LIGO_OK) return NULL; /* count and check */
     if (offset > ((int64_t)1 << 34)) {
         ligo_set_error(ctx, LIGO_EOVERFLOW, "ligo_model_new: %lld parameters is too many", (long long)offset);
         return NULL;
@@ -141,7 +149,12 @@ LIGO_API ligo_model *ligo_model_new(ligo_ctx *ctx, const ligo_config *cfg) {
     m->data = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     m->grad = (float *)ligo_alloc_persistent(ctx, (size_t)offset * sizeof(float));
     if (!m->info || !m->data || !m->grad) return NULL;
-    ligo__schema_table(&c, m->info, &m->n_tensors, &m->n_floats);
+    if (ligo__build_table(ctx, &c, m->info, &m->n_tensors, &m->n_floats) != LIGO_OK) return NULL;
+    if (m->n_tensors != n || m->n_floats != offset) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declared %lld parameters, then %lld",
+                       ligo_config_def(&c)->name, (long long)n, (long long)m->n_tensors);
+        return NULL;
+    }
     return m;
 }
 
@@ -255,32 +268,14 @@ static ligo_status ligo__check_weights(ligo_ctx *ctx, const ligo_model *m, ligo_
     return LIGO_OK;
 }
 
-LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
-                                         const ligo_batch *bt, ligo_tensor **logits_out) {
-    const ligo_config *c;
-    int64_t B, T, l, R;
+/* The built-in families' forward pass (w in their schema's table order). */
+static ligo_tensor *ligo__builtin_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                          const ligo_batch *bt, ligo_tensor **logits_out, void *user) {
+    const ligo_config *c = &m->cfg;
+    int64_t B = bt->B, T = c->family == LIGO_VIT ? c->ctx_len : bt->T, l, R;
     ligo_tensor *x, *logits;
     int32_t *pos;
-    if (logits_out) *logits_out = NULL;
-    if (ligo__failed(ctx)) return NULL;
-    if (!m || !w || !bt) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
-        return NULL;
-    }
-    c = &m->cfg;
-    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
-    B = bt->B;
-    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
-    if (B < 1 || T < 1 || T > c->ctx_len) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
-                       (long long)B, (long long)bt->T, (long long)c->ctx_len);
-        return NULL;
-    }
-    if (!bt->targets || (c->family == LIGO_VIT ? !bt->images : !bt->inputs)) {
-        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s",
-                       !bt->targets ? "targets" : c->family == LIGO_VIT ? "images" : "inputs");
-        return NULL;
-    }
+    (void)user;
     R = B * T;
     pos = ligo__positions(ctx, B, T);
     if (!pos) return NULL;
@@ -303,7 +298,7 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         x = ligo__block(ctx, c, w + ligo_model_layer_base(m, l), x, B, T, c->family == LIGO_GPT,
                         c->family != LIGO_BERT);
     {
-        ligo_tensor **head = w + ligo_model_layer_base(m, c->n_layer);
+        ligo_tensor *const *head = w + ligo_model_layer_base(m, c->n_layer);
         if (c->family == LIGO_GPT) {
             x = ligo_layernorm(ctx, x, head[0], head[1], c->ln_eps);
             logits = ligo_linear(ctx, x, w[0], NULL); /* tied to wte */
@@ -321,7 +316,52 @@ LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, lig
         }
     }
     if (logits_out) *logits_out = logits;
+    if (!bt->targets) return logits;
     return ligo_cross_entropy(ctx, logits, bt->targets, c->family == LIGO_VIT ? B : R, LIGO_IGNORE);
+}
+
+static const ligo_model_def ligo__builtin_defs[LIGO_FAMILY_COUNT] = {
+    {"gpt", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"bert", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL}};
+
+LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f) {
+    return f >= 0 && f < LIGO_FAMILY_COUNT ? &ligo__builtin_defs[f] : NULL;
+}
+
+LIGO_API const ligo_model_def *ligo_config_def(const ligo_config *c) {
+    return !c ? NULL : c->def ? c->def : ligo_model_def_builtin(c->family);
+}
+
+LIGO_API ligo_tensor *ligo_model_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor **w,
+                                         const ligo_batch *bt, ligo_tensor **logits_out) {
+    const ligo_config *c;
+    const ligo_model_def *def;
+    ligo_tensor *out;
+    int64_t T;
+    if (logits_out) *logits_out = NULL;
+    if (ligo__failed(ctx)) return NULL;
+    if (!m || !w || !bt) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: NULL model, weights or batch");
+        return NULL;
+    }
+    c = &m->cfg;
+    def = ligo_config_def(c);
+    if (ligo__check_weights(ctx, m, w) != LIGO_OK) return NULL;
+    T = c->family == LIGO_VIT ? c->ctx_len : bt->T;
+    if (bt->B < 1 || T < 1 || T > c->ctx_len) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: batch %lld x %lld does not fit context %lld",
+                       (long long)bt->B, (long long)bt->T, (long long)c->ctx_len);
+        return NULL;
+    }
+    if (c->family == LIGO_VIT ? !bt->images : !bt->inputs) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: the batch lacks %s", c->family == LIGO_VIT ? "images" : "inputs");
+        return NULL;
+    }
+    out = def->forward(ctx, m, w, bt, logits_out, def->user);
+    if (!out && !ligo__failed(ctx))
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_forward: %s's forward returned NULL without an error", def->name);
+    return out;
 }
 
 LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_batch *batch, ligo_tensor **logits) {
@@ -334,4 +374,62 @@ LIGO_API ligo_tensor *ligo_model_loss(ligo_ctx *ctx, ligo_model *m, const ligo_b
     w = (ligo_tensor **)ligo_alloc_scratch(ctx, (size_t)m->n_tensors * sizeof(ligo_tensor *));
     if (!w || ligo_model_weights(ctx, m, w) != LIGO_OK) return NULL;
     return ligo_model_forward(ctx, m, w, batch, logits);
+}
+
+/* ------------------------------------------------------------ generation */
+
+LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *prompt, int64_t n_prompt,
+                                   int64_t n_new, double temperature, ligo_rng *rng, int32_t *out) {
+    int64_t i, k, V;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
+    if (m->cfg.family != LIGO_GPT)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
+                              ligo_family_name(m->cfg.family));
+    if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: n_prompt %lld, n_new %lld (want n_prompt >= 1, n_new >= 0)",
+                              (long long)n_prompt, (long long)n_new);
+    if (!(temperature >= 0.0) || !isfinite(temperature))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: temperature is %g (want a finite value >= 0)",
+                              temperature);
+    V = m->cfg.vocab;
+    for (i = 0; i < n_prompt; i++)
+        if (prompt[i] < 0 || prompt[i] >= V)
+            return ligo_set_error(ctx, LIGO_ERANGE, "ligo_generate: prompt id %lld is %d, outside the vocabulary of %lld",
+                                  (long long)i, (int)prompt[i], (long long)V);
+    if (out != prompt) memmove(out, prompt, (size_t)n_prompt * sizeof(int32_t));
+    for (k = 0; k < n_new; k++) {
+        ligo_mark mk = ligo_scratch_mark(ctx);
+        ligo_batch bt;
+        ligo_tensor *logits;
+        const float *row;
+        int64_t len = n_prompt + k, T = len < m->cfg.ctx_len ? len : m->cfg.ctx_len;
+        int32_t next = 0;
+        memset(&bt, 0, sizeof bt);
+        bt.B = 1;
+        bt.T = T;
+        bt.inputs = out + len - T;
+        logits = ligo_model_loss(ctx, m, &bt, NULL); /* no targets: the logits */
+        if (!logits) return ctx->status;
+        row = logits->data + (T - 1) * V;
+        if (temperature <= 0.0) { /* the most likely id */
+            for (i = 1; i < V; i++)
+                if (row[i] > row[next]) next = (int32_t)i;
+        } else { /* softmax(row / temperature), in double, drawn by inversion */
+            double *p = (double *)ligo_alloc_scratch(ctx, (size_t)V * sizeof(double)), sum = 0.0, mx, u, acc = 0.0;
+            if (!p) return ctx->status;
+            mx = row[0];
+            for (i = 1; i < V; i++) mx = row[i] > mx ? row[i] : mx;
+            for (i = 0; i < V; i++) sum += (p[i] = exp(((double)row[i] - mx) / temperature));
+            u = (double)ligo_rng_uniform(rng) * sum;
+            for (i = 0; i < V; i++) {
+                acc += p[i];
+                if (u < acc) break;
+            }
+            next = (int32_t)(i < V ? i : V - 1);
+        }
+        out[len] = next;
+        ligo_scratch_rewind(ctx, mk);
+    }
+    return LIGO_OK;
 }

@@ -168,48 +168,144 @@ static int64_t ligo__size_of(const ligo_config *c, ligo__size z) {
     }
 }
 
-/* One role into the table (layer -1 outside the blocks); counts only when
- * info is NULL. */
-static void ligo__add_role(const ligo_config *c, const ligo__role *r, int64_t layer, ligo_param_info *info, int64_t *n,
-                           int64_t *offset) {
-    int64_t d0 = ligo__size_of(c, r->size[0]), d1 = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
-    if (info) {
-        ligo_param_info *p = &info[*n];
+/* ------------------------------------------------------------ the table */
+
+/* A table being declared: counted first (info NULL), then filled. */
+struct ligo_params {
+    ligo_ctx *ctx;
+    ligo_param_info *info;
+    int64_t n, offset;
+};
+
+static ligo_status ligo__spec_error(ligo_params *ps, const char *name, const char *fmt, long long v) {
+    return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: %s %lld", name, fmt, v);
+}
+
+LIGO_API ligo_status ligo_params_add(ligo_params *ps, const ligo_param_spec *sp) {
+    const char *nm, *hf;
+    int64_t d0, d1, i;
+    int k;
+    if (!ps) return LIGO_EINVAL;
+    if (ligo__failed(ps->ctx)) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+    if (!sp) return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: spec is NULL");
+    nm = sp->name;
+    if (!nm || !nm[0] || strlen(nm) >= sizeof ps->info->name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: name \"%.80s\" (want 1 to %d bytes)", nm ? nm : "",
+                              (int)sizeof ps->info->name - 1);
+    hf = sp->hf_name ? sp->hf_name : nm;
+    if (strlen(hf) >= sizeof ps->info->hf_name)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: hf_name is longer than %d bytes", nm,
+                              (int)sizeof ps->info->hf_name - 1);
+    if (sp->ndim != 1 && sp->ndim != 2) return ligo__spec_error(ps, nm, "ndim is", sp->ndim);
+    d0 = sp->shape[0];
+    d1 = sp->ndim == 2 ? sp->shape[1] : 1;
+    if (d0 < 1 || d0 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[0] is", (long long)d0);
+    if (d1 < 1 || d1 > ((int64_t)1 << 32)) return ligo__spec_error(ps, nm, "shape[1] is", (long long)d1);
+    for (k = 0; k < sp->ndim; k++)
+        if (sp->stream[k] < LIGO_STREAM_FIXED || sp->stream[k] >= LIGO_STREAM_COUNT)
+            return ligo__spec_error(ps, nm, k ? "stream[1] is" : "stream[0] is", sp->stream[k]);
+    if (sp->layer < -1) return ligo__spec_error(ps, nm, "layer is", sp->layer);
+    if (sp->module != -1 && !(sp->module >= 0 && sp->module < LIGO_MOD_COUNT) && sp->module != LIGO_MOD_QKV)
+        return ligo__spec_error(ps, nm, "module is", sp->module);
+    if (sp->module != -1 && sp->layer < 0)
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: a block module (%d) outside a block (layer -1)",
+                              nm, sp->module);
+    if (sp->module == LIGO_MOD_QKV && d0 % 3 != 0)
+        return ligo__spec_error(ps, nm, "a fused Q, K, V needs rows divisible by 3; rows", (long long)d0);
+    if (sp->bias != 0 && sp->bias != 1) return ligo__spec_error(ps, nm, "bias is", sp->bias);
+    if (sp->init < LIGO_INIT_ZEROS || sp->init > LIGO_INIT_NORMAL_RESID) return ligo__spec_error(ps, nm, "init is", sp->init);
+    if (sp->hf_layout < LIGO_HF_PLAIN || sp->hf_layout > LIGO_HF_POSITIONS)
+        return ligo__spec_error(ps, nm, "hf_layout is", sp->hf_layout);
+    if (sp->hf_layout != LIGO_HF_PLAIN && sp->hf_layout != LIGO_HF_QKV && sp->ndim != 2)
+        return ligo__spec_error(ps, nm, "this hf_layout needs a matrix; ndim", sp->ndim);
+    if (sp->hf_layout == LIGO_HF_QKV && (d0 % 3 != 0 || !strchr(hf, '*')))
+        return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s: LIGO_HF_QKV needs rows divisible by 3 and a '*' "
+                              "in hf_name for query, key, value", nm);
+    if (ps->info) {
+        ligo_param_info *p = &ps->info[ps->n];
+        for (i = 0; i < ps->n; i++)
+            if (strcmp(ps->info[i].name, nm) == 0)
+                return ligo_set_error(ps->ctx, LIGO_EINVAL, "ligo_params_add: %s is declared twice", nm);
         memset(p, 0, sizeof *p);
-        if (layer >= 0) {
-            snprintf(p->name, sizeof p->name, "h.%lld.%s", (long long)layer, r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, r->hf, (long long)layer);
-        } else {
-            snprintf(p->name, sizeof p->name, "%s", r->name);
-            snprintf(p->hf_name, sizeof p->hf_name, "%s", r->hf);
-        }
-        p->ndim = r->ndim;
+        snprintf(p->name, sizeof p->name, "%s", nm);
+        snprintf(p->hf_name, sizeof p->hf_name, "%s", hf);
+        p->ndim = sp->ndim;
         p->shape[0] = d0;
         p->shape[1] = d1;
         p->n = d0 * d1;
-        p->offset = *offset;
-        p->flags = r->flags;
-        p->stream[0] = r->stream[0];
-        p->stream[1] = r->stream[1];
-        p->layer = (int)layer;
-        p->module = layer >= 0 ? r->module : -1;
-        p->bias = r->bias;
-        p->init = r->init;
-        p->hf_layout = r->layout;
+        p->offset = ps->offset;
+        p->flags = sp->flags;
+        p->stream[0] = sp->stream[0];
+        p->stream[1] = sp->ndim == 2 ? sp->stream[1] : LIGO_STREAM_FIXED;
+        p->layer = sp->layer;
+        p->module = sp->module;
+        p->bias = sp->bias;
+        p->init = sp->init;
+        p->hf_layout = sp->hf_layout;
     }
-    (*n)++;
-    *offset += d0 * d1;
+    ps->n++;
+    ps->offset += d0 * d1;
+    return LIGO_OK;
 }
 
-void ligo__schema_table(const ligo_config *c, ligo_param_info *info, int64_t *n, int64_t *offset) {
+/* The built-in families' parameters: their roles, per layer for a block's. */
+LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user) {
     ligo__schema s = ligo__family_schema(c->family);
     int64_t l;
-    int k;
-    *n = *offset = 0;
-    for (k = 0; k < s.n_pre; k++) ligo__add_role(c, &s.pre[k], -1, info, n, offset);
-    for (l = 0; l < c->n_layer; l++)
-        for (k = 0; k < s.n_block; k++) ligo__add_role(c, &s.block[k], l, info, n, offset);
-    for (k = 0; k < s.n_head; k++) ligo__add_role(c, &s.head[k], -1, info, n, offset);
+    int part, k;
+    (void)user;
+    for (part = 0; part < 3; part++) {
+        const ligo__role *roles = part == 0 ? s.pre : part == 1 ? s.block : s.head;
+        int n = part == 0 ? s.n_pre : part == 1 ? s.n_block : s.n_head;
+        for (l = 0; l < (part == 1 ? c->n_layer : 1); l++)
+            for (k = 0; k < n; k++) {
+                const ligo__role *r = &roles[k];
+                ligo_param_spec sp;
+                char name[64], hf[96];
+                memset(&sp, 0, sizeof sp);
+                if (part == 1) {
+                    snprintf(name, sizeof name, "h.%lld.%s", (long long)l, r->name);
+                    snprintf(hf, sizeof hf, r->hf, (long long)l);
+                } else {
+                    snprintf(name, sizeof name, "%s", r->name);
+                    snprintf(hf, sizeof hf, "%s", r->hf);
+                }
+                sp.name = name;
+                sp.hf_name = hf;
+                sp.ndim = r->ndim;
+                sp.shape[0] = ligo__size_of(c, r->size[0]);
+                sp.shape[1] = r->ndim == 2 ? ligo__size_of(c, r->size[1]) : 1;
+                sp.stream[0] = r->stream[0];
+                sp.stream[1] = r->stream[1];
+                sp.layer = part == 1 ? (int)l : -1;
+                sp.module = part == 1 ? r->module : -1;
+                sp.bias = r->bias;
+                sp.init = r->init;
+                sp.flags = r->flags;
+                sp.hf_layout = r->layout;
+                if (ligo_params_add(ps, &sp) != LIGO_OK) return ps->ctx ? ps->ctx->status : LIGO_EINVAL;
+            }
+    }
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, ligo_param_info *info, int64_t *n,
+                                         int64_t *offset) {
+    const ligo_model_def *def = ligo_config_def(c);
+    ligo_params ps;
+    ligo_status st;
+    ps.ctx = ctx;
+    ps.info = info;
+    ps.n = ps.offset = 0;
+    if (!def || !def->params || !def->forward)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: the model's definition lacks params or forward");
+    st = def->params(&ps, c, def->user);
+    if (st == LIGO_OK && ligo__failed(ctx)) st = ctx->status;
+    if (st == LIGO_OK && ps.n == 0)
+        st = ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_new: %s declares no parameters", def->name ? def->name : "the model");
+    *n = ps.n;
+    *offset = ps.offset;
+    return st;
 }
 
 int64_t ligo__schema_n_pre(ligo_family f) { return ligo__family_schema(f).n_pre; }

@@ -83,7 +83,7 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
     }
     /* the model goes through the same checks as any checkpoint, then its
      * floats replace the trainer's (the config must agree) */
-    loaded = ligo_model_from_st(ctx, &st, path);
+    loaded = ligo_model_from_st_def(ctx, &st, path, tr->model->cfg.def);
     if (!loaded) goto done;
     if (loaded->n_floats != tr->model->n_floats || memcmp(&loaded->cfg, &tr->model->cfg, sizeof loaded->cfg) != 0) {
         ligo_set_error(ctx, LIGO_EINVAL, "ligo_trainer_resume: %s holds a model of another shape", path);
@@ -259,6 +259,7 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* the same operator shape: large config and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, "ligo_grow_load", path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,
@@ -386,6 +387,7 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     if (ligo_st_read(ctx, path, &st) != LIGO_OK) goto done;
     /* what ligo_grow_load checks: the same operator shape and options */
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
+    if (ligo__check_def_meta(ctx, &st, who, path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
         lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
         ligo_set_error(ctx, LIGO_EFORMAT,

@@ -28,7 +28,7 @@ static ligo_status ligo__eval_finite(ligo_ctx *ctx, const ligo_eval_result *out,
                           isnan(out->loss) ? "nan" : out->loss > 0 ? "inf" : "-inf", (long long)out->count, where);
 }
 
-LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t T, int64_t B,
+LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data *d, int64_t B, int64_t T,
                                    int64_t max_windows, ligo_eval_result *out) {
     ligo_mark mk;
     double total = 0.0, correct = 0.0;
@@ -37,9 +37,13 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
     ligo_rng mask_rng;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!m || !d || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: NULL argument");
-    if (B < 1 || B > (1 << 20) || (m->cfg.family != LIGO_VIT && (T < 1 || T > m->cfg.ctx_len)))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: B = %lld, T = %lld (want 1 <= B <= 2^20, 1 <= T <= %lld, "
-                              "the model's context)", (long long)B, (long long)T, (long long)m->cfg.ctx_len);
+    if (B < 1 || B > (1 << 20))
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: batch B is %lld (want 1 to 2^20)", (long long)B);
+    if (m->cfg.family != LIGO_VIT && T < 1)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld (want at least 1)", (long long)T);
+    if (m->cfg.family != LIGO_VIT && T > m->cfg.ctx_len)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: context T is %lld, longer than the model's context %lld",
+                              (long long)T, (long long)m->cfg.ctx_len);
     if (d->family != m->cfg.family)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: %s data for a %s model", ligo_family_name(d->family),
                               ligo_family_name(m->cfg.family));
@@ -362,7 +366,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
         do_eval = last || (c->eval_every > 0 && tr->step % c->eval_every == 0);
         if (do_eval) {
             ligo_eval_result ev;
-            if (ligo_evaluate(ctx, tr->model, tr->data, c->ctx, c->batch, c->eval_windows, &ev) != LIGO_OK) {
+            if (ligo_evaluate(ctx, tr->model, tr->data, c->batch, c->ctx, c->eval_windows, &ev) != LIGO_OK) {
                 s = ctx->status;
                 if (s == LIGO_ENONFINITE) {
                     char prefix[64];

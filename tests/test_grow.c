@@ -592,8 +592,8 @@ static void test_fit_lowers_loss(void) {
     after = ligo_grow_apply(ctx, g);
     CHECK(before && after && g->fit_flops > 0.0);
     if (before && after) {
-        CHECK_STATUS(ligo_evaluate(ctx, before, &d, 32, 8, 40, &e0), LIGO_OK);
-        CHECK_STATUS(ligo_evaluate(ctx, after, &d, 32, 8, 40, &e1), LIGO_OK);
+        CHECK_STATUS(ligo_evaluate(ctx, before, &d, 8, 32, 40, &e0), LIGO_OK);
+        CHECK_STATUS(ligo_evaluate(ctx, after, &d, 8, 32, 40, &e1), LIGO_OK);
         CHECK_MSG(e1.loss < e0.loss - 0.01, "held-out loss %.4f before fitting, %.4f after", e0.loss, e1.loss);
         if (getenv("LIGO_TEST_VERBOSE"))
             printf("  fit: held-out %.4f -> %.4f (fitting loss %.4f -> %.4f)\n", e0.loss, e1.loss, (double)g->fit_loss_first,

@@ -241,12 +241,20 @@ static void test_forward_bad_input(void) {
     CHECK_STATUS(ligo_get_status(ctx), LIGO_EINVAL);
     ligo_clear_error(ctx);
     b.T = 4;
-    b.targets = NULL;
+    b.inputs = NULL;
     CHECK(ligo_model_loss(ctx, m, &b, NULL) == NULL);
-    CHECK(strstr(ligo_get_error(ctx), "targets") != NULL);
+    CHECK(strstr(ligo_get_error(ctx), "inputs") != NULL);
     ligo_clear_error(ctx);
-    b.targets = tg;
-    CHECK(ligo_model_loss(ctx, m, &b, NULL) != NULL);
+    b.inputs = in;
+    {
+        /* without targets: the logits, the same as the loss's */
+        ligo_tensor *lg = NULL, *only;
+        CHECK(ligo_model_loss(ctx, m, &b, &lg) != NULL && lg != NULL);
+        b.targets = NULL;
+        only = ligo_model_loss(ctx, m, &b, NULL);
+        CHECK(only && lg && only->n == lg->n && only->shape[1] == 256);
+        if (only && lg) CHECK(memcmp(only->data, lg->data, (size_t)lg->n * sizeof(float)) == 0);
+    }
     ligo_ctx_free(ctx);
 }
 

@@ -72,14 +72,19 @@ static uint64_t case_seed(const char *name) {
     return h;
 }
 
-/* The case's inputs as parameters of ctx, drawn U(-scale, scale). */
+/* The case's inputs as parameters of ctx, drawn U(offset - scale,
+ * offset + scale). */
 static void case_inputs(ligo_ctx *ctx, const ligo_op_case *c, ligo_tensor **in) {
     ligo_rng rng;
+    int64_t i;
     int k;
     ligo_rng_seed(&rng, case_seed(c->name));
     for (k = 0; k < c->n_in; k++) {
         in[k] = ligo_new_param(ctx, c->in[k].ndim, c->in[k].shape);
-        if (in[k]) fill_rand(in[k], &rng, c->in[k].scale);
+        if (!in[k]) continue;
+        fill_rand(in[k], &rng, c->in[k].scale);
+        if (c->offset[k] != 0.0f)
+            for (i = 0; i < in[k]->n; i++) in[k]->data[i] += c->offset[k];
     }
 }
 
@@ -546,6 +551,22 @@ static void test_bad_inputs(void) {
     EXPECT_ERR(ligo_attention(ctx, q, 3, 1), LIGO_ESHAPE, "heads");
     EXPECT_ERR(ligo_attention(ctx, q, 0, 1), LIGO_ESHAPE, "heads");
     EXPECT_ERR(ligo_attention(ctx, a, 1, 1), LIGO_ESHAPE, "(B, T, 3C)");
+    {
+        /* attention_mask: q (1, 2, 12); k and v (1, 3, 12) */
+        ligo_tensor *k3 = ligo_new_3d(ctx, 1, 3, 12), *k6 = ligo_new_3d(ctx, 1, 2, 6), *m23 = ligo_new_2d(ctx, 2, 3);
+        ligo_tensor *m32 = ligo_new_2d(ctx, 3, 2);
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, k3, NULL, 5), LIGO_ESHAPE, "5 heads do not divide C = 12");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, k3, NULL, 0), LIGO_ESHAPE, "heads");
+        EXPECT_ERR(ligo_attention_mask(ctx, a, k3, k3, NULL, 1), LIGO_ESHAPE, "(B, T, C)");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, q, NULL, 1), LIGO_ESHAPE, "one shape");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k6, k6, NULL, 1), LIGO_ESHAPE, "differ in B or C");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, q, q, m23, 1), LIGO_ESHAPE, "mask 2x3 must be (Tq, Tk) = (2, 2)");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, k3, m32, 1), LIGO_ESHAPE,
+                   "mask 3x2 must be (Tq, Tk) = (2, 3)");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, k3, c3, 1), LIGO_ESHAPE, "mask 3 must be");
+        EXPECT_ERR(ligo_attention_mask(ctx, q, k3, NULL, m23, 1), LIGO_EINVAL, "tensor argument 3 is NULL");
+        EXPECT_ERR(ligo_attention_mask(ctx, NULL, k3, k3, m23, 1), LIGO_EINVAL, "ligo_attention_mask");
+    }
     EXPECT_ERR(ligo_cross_entropy(ctx, a, tg2, 2, -1), LIGO_ERANGE, "target 3");
     EXPECT_ERR(ligo_cross_entropy(ctx, a, tg2, 1, -1), LIGO_ESHAPE, "targets");
     EXPECT_ERR(ligo_cross_entropy(ctx, a, NULL, 2, -1), LIGO_EINVAL, "targets");
@@ -561,6 +582,8 @@ static void test_bad_inputs(void) {
         ligo_tensor *longq = ligo_new_3d(ctx, 1, 1 << 20, 3);
         EXPECT_ERR(ligo_matmul(ctx, tall, wide, 0, 0), LIGO_EOVERFLOW, "ligo_matmul: result 1048576x1048576");
         EXPECT_ERR(ligo_attention(ctx, longq, 1, 1), LIGO_EOVERFLOW, "more than 2^38");
+        EXPECT_ERR(ligo_attention_mask(ctx, longq, longq, longq, NULL, 1), LIGO_EOVERFLOW,
+                   "ligo_attention_mask: saved P (B x NH x Tq x Tk) 1x1x1048576x1048576 is too large");
     }
     /* nothing recorded by the failures */
     CHECK(ligo_tape_length(ctx) == 0);

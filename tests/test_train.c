@@ -327,11 +327,11 @@ static void test_eval_nonfinite(void) {
     make_text(ctx, &d);
     m = ligo_model_new(ctx, &c);
     ligo_model_init(m, 1);
-    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 8, &ev), LIGO_OK);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 8, &ev), LIGO_OK);
     CHECK(isfinite(ev.loss) && ev.count == 8 * 32);
     wte = m->info[ligo_model_find(m, "wte.weight")].offset;
     m->data[wte + 200 * c.d_model + 5] = (float)NAN;
-    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 8, &ev), LIGO_ENONFINITE);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 8, &ev), LIGO_ENONFINITE);
     CHECK_STATUS(ligo_get_status(ctx), LIGO_ENONFINITE);
     CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_evaluate: the validation loss is nan (over 256 predictions)") != NULL &&
                   strstr(ligo_get_error(ctx), "windows 0-3 of 8") != NULL,
@@ -427,10 +427,10 @@ static void test_run_learns_and_logs(void) {
     tc.csv_path = csv;
     tc.eval_every = 20;
     tr = ligo_trainer_new(ctx, m, &d, &tc);
-    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 0, &ev0), LIGO_OK);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 0, &ev0), LIGO_OK);
     CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_OK);
     CHECK(tr->step == 60);
-    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 4, 0, &ev1), LIGO_OK);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 0, &ev1), LIGO_OK);
     CHECK_MSG(ev1.loss < ev0.loss - 1.5, "validation loss %.3f -> %.3f", ev0.loss, ev1.loss);
     /* validation windows: 10% of the text in windows of 33 bytes */
     CHECK(ev1.count == (d.tokens.n - d.tokens.split) / 33 * 32);
@@ -523,7 +523,7 @@ static void test_eval_subset_spread(void) {
         if (loss) sum += loss->data[0];
         ligo_scratch_rewind(ctx, mk);
     }
-    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 32, 2, 5, &ev), LIGO_OK);
+    CHECK_STATUS(ligo_evaluate(ctx, m, &d, 2, 32, 5, &ev), LIGO_OK);
     CHECK(ev.count == 5 * 32);
     CHECK_NEAR(ev.loss, sum / 5.0, 1e-5);
     ligo_ctx_free(ctx);

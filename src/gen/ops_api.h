@@ -6,25 +6,39 @@
 
 /* Every op: the tape's leaves, then the op sources' rows in file order. */
 typedef enum ligo_op {
-    LIGO_OP_LEAF,          /* ligo_new, ligo_new_param, ligo_wrap */
-    LIGO_OP_ATTENTION,     /* src/ops/attention.c */
-    LIGO_OP_ADD,           /* src/ops/binary.c */
-    LIGO_OP_SUB,           /* src/ops/binary.c */
-    LIGO_OP_MUL,           /* src/ops/binary.c */
-    LIGO_OP_CONCAT,        /* src/ops/concat.c */
-    LIGO_OP_CROSS_ENTROPY, /* src/ops/cross_entropy.c */
-    LIGO_OP_EMBEDDING,     /* src/ops/embedding.c */
-    LIGO_OP_GELU,          /* src/ops/gelu.c */
-    LIGO_OP_LAYERNORM,     /* src/ops/layernorm.c */
-    LIGO_OP_LINEAR,        /* src/ops/linear.c */
-    LIGO_OP_MATMUL,        /* src/ops/matmul.c */
-    LIGO_OP_SUM,           /* src/ops/reduce.c */
-    LIGO_OP_MEAN,          /* src/ops/reduce.c */
-    LIGO_OP_RESHAPE,       /* src/ops/reshape.c */
-    LIGO_OP_SCALE,         /* src/ops/scale.c */
-    LIGO_OP_SILU,          /* src/ops/silu.c */
-    LIGO_OP_SLICE,         /* src/ops/slice.c */
-    LIGO_OP_TRANSPOSE,     /* src/ops/transpose.c */
+    LIGO_OP_LEAF,           /* ligo_new, ligo_new_param, ligo_wrap */
+    LIGO_OP_ATTENTION,      /* src/ops/attention.c */
+    LIGO_OP_ATTENTION_MASK, /* src/ops/attention_mask.c */
+    LIGO_OP_ADD,            /* src/ops/binary.c */
+    LIGO_OP_SUB,            /* src/ops/binary.c */
+    LIGO_OP_MUL,            /* src/ops/binary.c */
+    LIGO_OP_DIV,            /* src/ops/binary.c */
+    LIGO_OP_BMM,            /* src/ops/bmm.c */
+    LIGO_OP_CONCAT,         /* src/ops/concat.c */
+    LIGO_OP_CROSS_ENTROPY,  /* src/ops/cross_entropy.c */
+    LIGO_OP_CUSTOM,         /* src/ops/custom.c */
+    LIGO_OP_DROPOUT,        /* src/ops/dropout.c */
+    LIGO_OP_EMBEDDING,      /* src/ops/embedding.c */
+    LIGO_OP_GELU,           /* src/ops/gelu.c */
+    LIGO_OP_LAYERNORM,      /* src/ops/layernorm.c */
+    LIGO_OP_LINEAR,         /* src/ops/linear.c */
+    LIGO_OP_MATMUL,         /* src/ops/matmul.c */
+    LIGO_OP_PERMUTE,        /* src/ops/permute.c */
+    LIGO_OP_SUM,            /* src/ops/reduce.c */
+    LIGO_OP_MEAN,           /* src/ops/reduce.c */
+    LIGO_OP_RESHAPE,        /* src/ops/reshape.c */
+    LIGO_OP_RMSNORM,        /* src/ops/rmsnorm.c */
+    LIGO_OP_ROPE,           /* src/ops/rope.c */
+    LIGO_OP_SCALE,          /* src/ops/scale.c */
+    LIGO_OP_SILU,           /* src/ops/silu.c */
+    LIGO_OP_SLICE,          /* src/ops/slice.c */
+    LIGO_OP_SOFTMAX,        /* src/ops/softmax.c */
+    LIGO_OP_TRANSPOSE,      /* src/ops/transpose.c */
+    LIGO_OP_RELU,           /* src/ops/unary.c */
+    LIGO_OP_TANH,           /* src/ops/unary.c */
+    LIGO_OP_EXP,            /* src/ops/unary.c */
+    LIGO_OP_LOG,            /* src/ops/unary.c */
+    LIGO_OP_SQRT,           /* src/ops/unary.c */
     LIGO_OP_COUNT
 } ligo_op;
 
@@ -34,12 +48,40 @@ typedef enum ligo_op {
  * future positions. -> (B, T, C). */
 LIGO_API ligo_tensor *ligo_attention(ligo_ctx *ctx, ligo_tensor *qkv, int64_t n_head, int causal);
 
+/* ---- src/ops/attention_mask.c */
+/* Multi-head attention with a mask of one's own: q (B, Tq, C), k and v
+ * (B, Tk, C), n_head dividing C, scores Q K^T / sqrt(C / n_head) plus mask
+ * (Tq, Tk) (0 where allowed, -inf where masked; any finite values act as
+ * an additive bias, learned if mask is a parameter), or mask NULL ->
+ * (B, Tq, C). A row masked everywhere is NaN, as PyTorch's. The causal
+ * mask is 0 on and below the diagonal, -inf above. The same from
+ * primitives (heads from ligo_reshape and ligo_permute):
+ *   q, k, v (B, T, C) -> (B, T, NH, hs) -> permute {0, 2, 1, 3} -> (B NH, T, hs)
+ *   s = ligo_scale(ligo_bmm(q, k, 0, 1), 1 / sqrt(hs))     (B NH, T, T)
+ *   p = ligo_softmax(ligo_add(s, mask))                     mask (T, T) broadcast
+ *   o = ligo_bmm(p, v, 0, 0) -> (B, NH, T, hs) -> permute {0, 2, 1, 3} -> (B, T, C)
+ * (tests/test_prims.c checks it against ligo_attention). */
+LIGO_API ligo_tensor *ligo_attention_mask(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                          ligo_tensor *mask, int64_t n_head);
+
 /* ---- src/ops/binary.c */
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
+/* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b
+ * has a's shape, or a's last dims (leading dims of 1 allowed: a (B, T, C)
+ * with b (T, C), (1, T, C) or (C)), or 1 element (a scalar), or b.n equals
+ * a's last dim (a row: a bias). b's gradient sums over the broadcast. */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+/* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
+ * error). */
+LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b);
+
+/* ---- src/ops/bmm.c */
+/* Batched matmul: op(a) @ op(b) for each batch, op(X) = X or X^T of the
+ * last two dims: a (Bt, M, K) (trans_a: (Bt, K, M)) and b (Bt, K, N)
+ * (trans_b: (Bt, N, K)) -> (Bt, M, N); or with two batch dims, (B, H, ...)
+ * -> (B, H, M, N). The batch dims of a and b must be equal. */
+LIGO_API ligo_tensor *ligo_bmm(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b, int trans_a, int trans_b);
 
 /* ---- src/ops/concat.c */
 /* Concatenate 2-D tensors along axis 0 (rows) or 1 (columns). */
@@ -56,6 +98,53 @@ LIGO_API ligo_tensor *ligo_cross_entropy(ligo_ctx *ctx, ligo_tensor *logits, con
  * ignore_index): the loss's weight in a mean over batches. 0 for NULL or
  * another node. */
 LIGO_API int64_t ligo_cross_entropy_count(const ligo_tensor *loss);
+
+/* ---- src/ops/custom.c */
+/* A node of a custom op (ligo_custom_op, src/ligo_api.h): op's shape
+ * function checks the n_src sources (1 to LIGO_MAX_SRC, src[0] first) and
+ * gives the output's shape, op->forward computes it at once, and
+ * op->backward adds the sources' gradients when ligo_backward reaches the
+ * node. user is handed to every callback; op and user must stay valid as
+ * long as the node (until the scratch region is rewound past it). A
+ * failing callback, a NULL op, forward or source, or a source needing a
+ * gradient when op->backward is NULL, returns NULL with an error naming
+ * the op: "ligo_custom(NAME): ...". FLOPs are the callbacks' to count
+ * (ligo_flops_add). Example, y = log(1 + e^x) elementwise:
+ *
+ *   static ligo_status sp_fwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             ligo_tensor *out, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; i < out->n; i++) out->data[i] = log1pf(expf(src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static ligo_status sp_bwd(ligo_ctx *ctx, void *user, int n, const ligo_tensor *const *src,
+ *                             const ligo_tensor *out, float *const *dsrc, char *msg) {
+ *       int64_t i;
+ *       (void)ctx, (void)user, (void)n, (void)msg;
+ *       for (i = 0; dsrc[0] && i < out->n; i++)
+ *           dsrc[0][i] += out->grad[i] / (1.0f + expf(-src[0]->data[i]));
+ *       return LIGO_OK;
+ *   }
+ *   static const ligo_custom_op softplus = {"softplus", NULL, sp_fwd, sp_bwd};
+ *   y = ligo_custom(ctx, &softplus, 1, &x, NULL);
+ */
+LIGO_API ligo_tensor *ligo_custom(ligo_ctx *ctx, const ligo_custom_op *op, int n_src, ligo_tensor *const *src,
+                                  void *user);
+/* The slot of a custom node for what its backward needs (NULL at first):
+ * forward may store a pointer there (to scratch memory from
+ * ligo_alloc_scratch, which lives as long as the node), backward reads it
+ * back: PyTorch's ctx.save_for_backward. NULL for NULL or another node. */
+LIGO_API void **ligo_custom_saved(const ligo_tensor *out);
+
+/* ---- src/ops/dropout.c */
+/* Inverted dropout: x any shape -> x's shape, each element kept (and
+ * scaled by 1 / (1 - p)) or zeroed with probability p, the mask drawn from
+ * the caller's rng (element i is kept when the i-th ligo_rng_uniform(rng)
+ * draw is >= p) and saved for backward; the same RNG state gives the same
+ * mask. p in [0, 1]. For evaluation pass p = 0: the identity, which draws
+ * nothing (rng may then be NULL). */
+LIGO_API ligo_tensor *ligo_dropout(ligo_ctx *ctx, ligo_tensor *x, float p, ligo_rng *rng);
 
 /* ---- src/ops/embedding.c */
 /* Rows of table (V, C) picked by n ids -> (n, C). Ids outside [0, V) are
@@ -81,6 +170,12 @@ LIGO_API ligo_tensor *ligo_linear_gelu(ligo_ctx *ctx, ligo_tensor *x, ligo_tenso
 /* op(a) @ op(b) for 2-D a, b: (M x K) @ (K x N) -> M x N. */
 LIGO_API ligo_tensor *ligo_matmul(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *y, int trans_a, int trans_b);
 
+/* ---- src/ops/permute.c */
+/* x's dims reordered (a copy): out's dim i is x's dim perm[i]; perm holds
+ * ndim = x's ndim distinct values in [0, ndim). A 2-D x with {1, 0} is the
+ * transpose; (B, T, NH, hs) with {0, 2, 1, 3} gives (B, NH, T, hs). */
+LIGO_API ligo_tensor *ligo_permute(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int *perm);
+
 /* ---- src/ops/reduce.c */
 /* The sum of every element -> scalar. */
 LIGO_API ligo_tensor *ligo_sum(ligo_ctx *ctx, ligo_tensor *x);
@@ -91,6 +186,21 @@ LIGO_API ligo_tensor *ligo_mean(ligo_ctx *ctx, ligo_tensor *x);
 /* The same floats under another shape of as many elements: a view (no
  * copy) with a gradient of its own. */
 LIGO_API ligo_tensor *ligo_reshape(ligo_ctx *ctx, ligo_tensor *x, int ndim, const int64_t *shape);
+
+/* ---- src/ops/rmsnorm.c */
+/* RMSNorm over the last dim, as LLaMA's: x (..., C), gamma (C) -> x's
+ * shape, y = x / sqrt(mean(x^2) + eps) * gamma per row; eps > 0 (LLaMA
+ * 1e-6, 1e-5). */
+LIGO_API ligo_tensor *ligo_rmsnorm(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *gamma, float eps);
+
+/* ---- src/ops/rope.c */
+/* Rotary position embeddings, as Hugging Face's LLaMA (rotate_half): x
+ * (B, T, C) holds n_head heads of hs = C / n_head (even) dims; in each
+ * head, dim i and i + hs/2 (i < hs/2) turn by the angle
+ * (pos0 + t) * base^(-2i / hs) at position t -> x's shape. base > 0
+ * (LLaMA: 10000); pos0 >= 0 is the first position (a cache's length when
+ * decoding). Apply it to the queries and the keys before the scores. */
+LIGO_API ligo_tensor *ligo_rope(ligo_ctx *ctx, ligo_tensor *x, int64_t n_head, float base, int64_t pos0);
 
 /* ---- src/ops/scale.c */
 /* s a, for a finite s. */
@@ -104,8 +214,27 @@ LIGO_API ligo_tensor *ligo_silu(ligo_ctx *ctx, ligo_tensor *x);
 /* Rows or columns [start, start + len) of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_slice(ligo_ctx *ctx, ligo_tensor *x, int axis, int64_t start, int64_t len);
 
+/* ---- src/ops/softmax.c */
+/* Softmax over the last dim: x (..., C) -> x's shape, each row summing to
+ * 1. A mask is added before it: entries of -inf get probability 0. */
+LIGO_API ligo_tensor *ligo_softmax(ligo_ctx *ctx, ligo_tensor *x);
+
 /* ---- src/ops/transpose.c */
 /* The transpose of a 2-D tensor. */
 LIGO_API ligo_tensor *ligo_transpose(ligo_ctx *ctx, ligo_tensor *x);
+
+/* ---- src/ops/unary.c */
+/* max(x, 0), elementwise; x any shape -> x's shape. The gradient at 0 is 0. */
+LIGO_API ligo_tensor *ligo_relu(ligo_ctx *ctx, ligo_tensor *x);
+/* tanh(x), elementwise -> x's shape. */
+LIGO_API ligo_tensor *ligo_tanh(ligo_ctx *ctx, ligo_tensor *x);
+/* e^x, elementwise -> x's shape (overflows to +inf past x = 88.7). */
+LIGO_API ligo_tensor *ligo_exp(ligo_ctx *ctx, ligo_tensor *x);
+/* The natural log, elementwise -> x's shape. As IEEE: log 0 = -inf, log of
+ * a negative = NaN, no error (check the result if it matters). */
+LIGO_API ligo_tensor *ligo_log(ligo_ctx *ctx, ligo_tensor *x);
+/* The square root, elementwise -> x's shape; NaN for a negative (no error),
+ * and an infinite gradient at 0. */
+LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x);
 
 #endif /* LIGO_GEN_OPS_API_H */

@@ -6,87 +6,143 @@
 
 /* The registration rows: each declares its op's shape, forward and backward. */
 LIGO__OP(ATTENTION, "attention", 1, 0);
+LIGO__OP(ATTENTION_MASK, "attention_mask", 3, 0);
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(DIV, "div", 2, 0);
+LIGO__OP(BMM, "bmm", 2, 0);
 LIGO__OP(CONCAT, "concat", 2, 0);
 LIGO__OP(CROSS_ENTROPY, "cross_entropy", 1, 0);
+LIGO__OP(CUSTOM, "custom", 0, 0);
+LIGO__OP(DROPOUT, "dropout", 1, 0);
 LIGO__OP(EMBEDDING, "embedding", 1, 0);
 LIGO__OP(GELU, "gelu", 1, 0);
 LIGO__OP(LAYERNORM, "layernorm", 3, 0);
 LIGO__OP(LINEAR, "linear", 2, 0);
 LIGO__OP(MATMUL, "matmul", 2, 0);
+LIGO__OP(PERMUTE, "permute", 1, 0);
 LIGO__OP(SUM, "sum", 1, 0);
 LIGO__OP(MEAN, "mean", 1, 0);
 LIGO__OP(RESHAPE, "reshape", 1, LIGO__OP_VIEW);
+LIGO__OP(RMSNORM, "rmsnorm", 2, 0);
+LIGO__OP(ROPE, "rope", 1, 0);
 LIGO__OP(SCALE, "scale", 1, 0);
 LIGO__OP(SILU, "silu", 1, 0);
 LIGO__OP(SLICE, "slice", 1, 0);
+LIGO__OP(SOFTMAX, "softmax", 1, 0);
 LIGO__OP(TRANSPOSE, "transpose", 1, 0);
+LIGO__OP(RELU, "relu", 1, 0);
+LIGO__OP(TANH, "tanh", 1, 0);
+LIGO__OP(EXP, "exp", 1, 0);
+LIGO__OP(LOG, "log", 1, 0);
+LIGO__OP(SQRT, "sqrt", 1, 0);
 
 /* {name, required sources, flags, shape, forward, backward}, by ligo_op. */
 static const ligo__op_info ligo__op_table[LIGO_OP_COUNT] = {
     {"leaf", 0, 0, NULL, NULL, NULL},
     {"attention", 1, 0, ligo__shape_ATTENTION, ligo__fwd_ATTENTION, ligo__bwd_ATTENTION},
+    {"attention_mask", 3, 0, ligo__shape_ATTENTION_MASK, ligo__fwd_ATTENTION_MASK, ligo__bwd_ATTENTION_MASK},
     {"add", 2, 0, ligo__shape_ADD, ligo__fwd_ADD, ligo__bwd_ADD},
     {"sub", 2, 0, ligo__shape_SUB, ligo__fwd_SUB, ligo__bwd_SUB},
     {"mul", 2, 0, ligo__shape_MUL, ligo__fwd_MUL, ligo__bwd_MUL},
+    {"div", 2, 0, ligo__shape_DIV, ligo__fwd_DIV, ligo__bwd_DIV},
+    {"bmm", 2, 0, ligo__shape_BMM, ligo__fwd_BMM, ligo__bwd_BMM},
     {"concat", 2, 0, ligo__shape_CONCAT, ligo__fwd_CONCAT, ligo__bwd_CONCAT},
     {"cross_entropy", 1, 0, ligo__shape_CROSS_ENTROPY, ligo__fwd_CROSS_ENTROPY, ligo__bwd_CROSS_ENTROPY},
+    {"custom", 0, 0, ligo__shape_CUSTOM, ligo__fwd_CUSTOM, ligo__bwd_CUSTOM},
+    {"dropout", 1, 0, ligo__shape_DROPOUT, ligo__fwd_DROPOUT, ligo__bwd_DROPOUT},
     {"embedding", 1, 0, ligo__shape_EMBEDDING, ligo__fwd_EMBEDDING, ligo__bwd_EMBEDDING},
     {"gelu", 1, 0, ligo__shape_GELU, ligo__fwd_GELU, ligo__bwd_GELU},
     {"layernorm", 3, 0, ligo__shape_LAYERNORM, ligo__fwd_LAYERNORM, ligo__bwd_LAYERNORM},
     {"linear", 2, 0, ligo__shape_LINEAR, ligo__fwd_LINEAR, ligo__bwd_LINEAR},
     {"matmul", 2, 0, ligo__shape_MATMUL, ligo__fwd_MATMUL, ligo__bwd_MATMUL},
+    {"permute", 1, 0, ligo__shape_PERMUTE, ligo__fwd_PERMUTE, ligo__bwd_PERMUTE},
     {"sum", 1, 0, ligo__shape_SUM, ligo__fwd_SUM, ligo__bwd_SUM},
     {"mean", 1, 0, ligo__shape_MEAN, ligo__fwd_MEAN, ligo__bwd_MEAN},
     {"reshape", 1, LIGO__OP_VIEW, ligo__shape_RESHAPE, ligo__fwd_RESHAPE, ligo__bwd_RESHAPE},
+    {"rmsnorm", 2, 0, ligo__shape_RMSNORM, ligo__fwd_RMSNORM, ligo__bwd_RMSNORM},
+    {"rope", 1, 0, ligo__shape_ROPE, ligo__fwd_ROPE, ligo__bwd_ROPE},
     {"scale", 1, 0, ligo__shape_SCALE, ligo__fwd_SCALE, ligo__bwd_SCALE},
     {"silu", 1, 0, ligo__shape_SILU, ligo__fwd_SILU, ligo__bwd_SILU},
     {"slice", 1, 0, ligo__shape_SLICE, ligo__fwd_SLICE, ligo__bwd_SLICE},
+    {"softmax", 1, 0, ligo__shape_SOFTMAX, ligo__fwd_SOFTMAX, ligo__bwd_SOFTMAX},
     {"transpose", 1, 0, ligo__shape_TRANSPOSE, ligo__fwd_TRANSPOSE, ligo__bwd_TRANSPOSE},
+    {"relu", 1, 0, ligo__shape_RELU, ligo__fwd_RELU, ligo__bwd_RELU},
+    {"tanh", 1, 0, ligo__shape_TANH, ligo__fwd_TANH, ligo__bwd_TANH},
+    {"exp", 1, 0, ligo__shape_EXP, ligo__fwd_EXP, ligo__bwd_EXP},
+    {"log", 1, 0, ligo__shape_LOG, ligo__fwd_LOG, ligo__bwd_LOG},
+    {"sqrt", 1, 0, ligo__shape_SQRT, ligo__fwd_SQRT, ligo__bwd_SQRT},
 };
 
 #ifdef LIGO_OP_TESTS
 /* Each op's test cases (ligo__cases_ENUM in its source), NULL where it has none. */
 LIGO__PRIV int ligo__cases_ATTENTION(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ATTENTION_MASK(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_BMM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CONCAT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_CROSS_ENTROPY(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_CUSTOM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_DROPOUT(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_GELU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LAYERNORM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_LINEAR(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MATMUL(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_PERMUTE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SUM(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_MEAN(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_RESHAPE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RMSNORM(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_ROPE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SCALE(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SILU(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_SLICE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SOFTMAX(const ligo_op_case **cases);
 LIGO__PRIV int ligo__cases_TRANSPOSE(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_RELU(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_TANH(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_EXP(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_LOG(const ligo_op_case **cases);
+LIGO__PRIV int ligo__cases_SQRT(const ligo_op_case **cases);
 static int (*const ligo__op_cases[LIGO_OP_COUNT])(const ligo_op_case **cases) = {
     NULL,
     ligo__cases_ATTENTION,
+    ligo__cases_ATTENTION_MASK,
     ligo__cases_ADD,
     ligo__cases_SUB,
     ligo__cases_MUL,
+    ligo__cases_DIV,
+    ligo__cases_BMM,
     ligo__cases_CONCAT,
     ligo__cases_CROSS_ENTROPY,
+    ligo__cases_CUSTOM,
+    ligo__cases_DROPOUT,
     ligo__cases_EMBEDDING,
     ligo__cases_GELU,
     ligo__cases_LAYERNORM,
     ligo__cases_LINEAR,
     ligo__cases_MATMUL,
+    ligo__cases_PERMUTE,
     ligo__cases_SUM,
     ligo__cases_MEAN,
     ligo__cases_RESHAPE,
+    ligo__cases_RMSNORM,
+    ligo__cases_ROPE,
     ligo__cases_SCALE,
     ligo__cases_SILU,
     ligo__cases_SLICE,
+    ligo__cases_SOFTMAX,
     ligo__cases_TRANSPOSE,
+    ligo__cases_RELU,
+    ligo__cases_TANH,
+    ligo__cases_EXP,
+    ligo__cases_LOG,
+    ligo__cases_SQRT,
 };
 #endif
 

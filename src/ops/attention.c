@@ -53,19 +53,6 @@ LIGO__PRIV ligo_status ligo__shape_ATTENTION(ligo_ctx *ctx, const ligo__args *a,
  * that straddle it read them). Each (b, h) is done by one thread in a
  * fixed order: results do not depend on the thread count. */
 
-/* row[0, end) = softmax(row[0, end)). */
-static void ligo__softmax_row_c(float *row, int64_t end) {
-    float mx = -FLT_MAX, sum = 0.0f, inv;
-    int64_t u;
-    for (u = 0; u < end; u++) mx = row[u] > mx ? row[u] : mx;
-    for (u = 0; u < end; u++) {
-        row[u] = expf(row[u] - mx);
-        sum += row[u];
-    }
-    inv = 1.0f / sum;
-    for (u = 0; u < end; u++) row[u] *= inv;
-}
-
 #if LIGO__X86
 LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     int64_t u, v8 = end / 8 * 8;
@@ -73,7 +60,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
     float mx = ligo__row_max_avx2(row, end, &neg_inf), sum, inv, lanes[8];
     __m256 vmx, vs = _mm256_setzero_ps(), vi;
     if (neg_inf) {
-        ligo__softmax_row_c(row, end);
+        ligo__softmax_row(row, row, end);
         return;
     }
     vmx = _mm256_set1_ps(mx);
@@ -95,7 +82,7 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
 }
 #endif
 
-static void ligo__softmax_row(float *row, int64_t end, int simd) {
+static void ligo__attn_softmax_row(float *row, int64_t end, int simd) {
 #if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
@@ -103,7 +90,7 @@ static void ligo__softmax_row(float *row, int64_t end, int simd) {
     }
 #endif
     (void)simd;
-    ligo__softmax_row_c(row, end);
+    ligo__softmax_row(row, row, end);
 }
 
 /* T rows of hs floats, row stride ld, asked for ahead of use. */
@@ -165,7 +152,7 @@ static void ligo__attn_fwd_task(void *arg, int ith, int nth) {
         for (t = 0; t < T; t++) {
             float *row = P + t * T;
             int64_t end = j->causal ? t + 1 : T;
-            ligo__softmax_row(row, end, simd);
+            ligo__attn_softmax_row(row, end, simd);
             if (end < T) memset(row + end, 0, (size_t)(T - end) * sizeof(float));
         }
         /* O = P V */

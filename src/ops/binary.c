@@ -1,39 +1,45 @@
-/* ops/binary.c: elementwise add, sub and mul. b has a's shape, or is one
- * row of a's last dim (added to every row), or a scalar: the broadcast
- * mode, which forward records for backward. */
+/* ops/binary.c: elementwise add, sub, mul and div: out (a's shape) =
+ * a op b, with b broadcast over a's leading dims. b has a's shape, or a's
+ * trailing dims (b's own leading dims of 1 aside: a (B, T, C) takes b
+ * (T, C), (1, T, C), (C) or (1, 1, C)), or one element, or as many elements
+ * as a's last dim (a row, whatever its shape). Every case but the first
+ * reads b as a block of b.n floats repeated over a: element i of a meets
+ * element i % b.n of b, and backward sums b's gradient over the repeats in
+ * index order. Forward records whether b had a's shape, for backward. */
 #include "ops.h"
 
 LIGO__OP(ADD, "add", 2, 0);
 LIGO__OP(SUB, "sub", 2, 0);
 LIGO__OP(MUL, "mul", 2, 0);
+LIGO__OP(DIV, "div", 2, 0);
 
-enum { LIGO__BC_SAME = 0, LIGO__BC_ROW = 1, LIGO__BC_SCALAR = 2 };
+enum { LIGO__BC_SAME = 0, LIGO__BC_REPEAT = 1 };
 typedef struct ligo__binary_param {
     int bc; /* LIGO__BC_*, set by forward */
 } ligo__binary_param;
 
+/* Whether b's dims, its leading 1s dropped, are a's last dims. */
+static int ligo__bc_trailing(const ligo_tensor *x, const ligo_tensor *y) {
+    int i, lead = 0, nd;
+    while (lead < y->ndim - 1 && y->shape[lead] == 1) lead++;
+    nd = y->ndim - lead;
+    if (nd > x->ndim) return 0;
+    for (i = 0; i < nd; i++)
+        if (y->shape[lead + i] != x->shape[x->ndim - nd + i]) return 0;
+    return 1;
+}
+
 static ligo_status ligo__shape_binary(ligo_ctx *ctx, const char *op, const ligo__args *a, int *ndim,
                                       int64_t *shape) {
     const ligo_tensor *x = a->src[0], *y = a->src[1];
-    if (!ligo_same_shape(x, y) && y->n != ligo__last(x) && y->n != 1)
+    if (!ligo_same_shape(x, y) && y->n != ligo__last(x) && y->n != 1 && !ligo__bc_trailing(x, y))
         return ligo__bad(ctx, LIGO_ESHAPE, op,
-                         "shapes %s and %s do not match (b must have a's shape, a's last dim, or 1 element)", x, y);
+                         "shapes %s and %s do not match (b must have a's shape, its last dims, or 1 element)", x, y);
     ligo__copy_shape(x, ndim, shape);
     return LIGO_OK;
 }
 
-static int ligo__bc_mode(const ligo_tensor *x, const ligo_tensor *y) {
-    if (ligo_same_shape(x, y)) return LIGO__BC_SAME;
-    if (y->n == ligo__last(x)) return LIGO__BC_ROW;
-    return LIGO__BC_SCALAR;
-}
-
-/* b's index for element i of a. */
-static int64_t ligo__bc_index(int mode, int64_t i, int64_t last) {
-    return mode == LIGO__BC_SAME ? i : mode == LIGO__BC_ROW ? i % last : 0;
-}
-
-enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL };
+enum { LIGO__BIN_ADD, LIGO__BIN_SUB, LIGO__BIN_MUL, LIGO__BIN_DIV };
 
 /* o = u + v over equal shapes, in blocks of 16 per thread. */
 typedef struct ligo__add_job {
@@ -55,34 +61,44 @@ static void ligo__add_task(void *arg, int ith, int nth) {
     if (i0 < i1) ligo__add_span(j->u + i0, j->v + i0, j->o + i0, i1 - i0);
 }
 
+static float ligo__bin1(int kind, float u, float v) {
+    return kind == LIGO__BIN_ADD ? u + v : kind == LIGO__BIN_SUB ? u - v : kind == LIGO__BIN_MUL ? u * v : u / v;
+}
+
+/* Element i = r * bn + j of a meets element j of b (bn = b.n; b of a's
+ * shape: bn = a.n, one repeat). */
 static void ligo__binary_fwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     const ligo_tensor *x = out->src[0], *y = out->src[1];
-    int mode = ligo__bc_mode(x, y);
-    int64_t i, last = ligo__last(x);
+    int mode = ligo_same_shape(x, y) ? LIGO__BC_SAME : LIGO__BC_REPEAT;
+    int64_t r, j, bn = y->n, reps = out->n / y->n;
     ((ligo__binary_param *)out->param)->bc = mode;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD) { /* the residual adds: threaded, vectorised */
-        ligo__add_job j;
-        j.u = x->data;
-        j.v = y->data;
-        j.o = out->data;
-        j.n = out->n;
-        ligo_parallel_for(ctx, ligo__add_task, &j, ligo__nth_for(ctx, (double)out->n, 65536.0));
+        ligo__add_job jb;
+        jb.u = x->data;
+        jb.v = y->data;
+        jb.o = out->data;
+        jb.n = out->n;
+        ligo_parallel_for(ctx, ligo__add_task, &jb, ligo__nth_for(ctx, (double)out->n, 65536.0));
         ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
         return;
     }
-    for (i = 0; i < out->n; i++) {
-        float u = x->data[i], v = y->data[ligo__bc_index(mode, i, last)];
-        out->data[i] = kind == LIGO__BIN_ADD ? u + v : kind == LIGO__BIN_SUB ? u - v : u * v;
+    for (r = 0; r < reps; r++) {
+        const float *u = x->data + r * bn;
+        float *o = out->data + r * bn;
+        for (j = 0; j < bn; j++) o[j] = ligo__bin1(kind, u[j], y->data[j]);
     }
-    ligo_flops_add(ctx, (double)out->n, 2.0 * (double)out->n);
+    /* FLOPs, forward and backward: 1 and 2 per element (div: 1 and 4) */
+    ligo_flops_add(ctx, (double)out->n, (kind == LIGO__BIN_DIV ? 4.0 : 2.0) * (double)out->n);
 }
 
+/* add: da = g, db = g; sub: db = -g; mul: da = g b, db = g a;
+ * div: da = g / b, db = -g (a / b) / b. db sums over the repeats. */
 static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     ligo_tensor *x = out->src[0], *y = out->src[1];
     const float *g = out->grad;
     int mode = ((const ligo__binary_param *)out->param)->bc;
     float *dx, *dy;
-    int64_t i, last = ligo__last(x);
+    int64_t r, j, bn = y->n, reps = out->n / y->n;
     if (mode == LIGO__BC_SAME && kind == LIGO__BIN_ADD && x != y) {
         /* the residual adds: x takes over the buffer when it can, y gets a
          * copy; a fresh buffer is stored, not zeroed and accumulated */
@@ -97,10 +113,17 @@ static void ligo__binary_bwd(ligo_ctx *ctx, ligo_tensor *out, int kind) {
     }
     dx = ligo__grad_of(ctx, x);
     dy = ligo__grad_of(ctx, y);
-    for (i = 0; i < out->n; i++) {
-        int64_t j = ligo__bc_index(mode, i, last);
-        if (dx) dx[i] += kind == LIGO__BIN_MUL ? g[i] * y->data[j] : g[i];
-        if (dy) dy[j] += kind == LIGO__BIN_ADD ? g[i] : kind == LIGO__BIN_SUB ? -g[i] : g[i] * x->data[i];
+    for (r = 0; r < reps; r++) {
+        const float *gr = g + r * bn, *u = x->data + r * bn, *v = y->data;
+        float *dxr = dx ? dx + r * bn : NULL;
+        for (j = 0; j < bn; j++) {
+            if (dxr) dxr[j] += kind == LIGO__BIN_MUL ? gr[j] * v[j] : kind == LIGO__BIN_DIV ? gr[j] / v[j] : gr[j];
+            if (dy)
+                dy[j] += kind == LIGO__BIN_ADD   ? gr[j]
+                         : kind == LIGO__BIN_SUB ? -gr[j]
+                         : kind == LIGO__BIN_MUL ? gr[j] * u[j]
+                                                 : -gr[j] * (u[j] / v[j]) / v[j];
+        }
     }
 }
 
@@ -122,6 +145,12 @@ LIGO__PRIV ligo_status ligo__shape_MUL(ligo_ctx *ctx, const ligo__args *a, int *
 LIGO__PRIV void ligo__fwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_MUL); }
 LIGO__PRIV void ligo__bwd_MUL(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_MUL); }
 
+LIGO__PRIV ligo_status ligo__shape_DIV(ligo_ctx *ctx, const ligo__args *a, int *ndim, int64_t *shape) {
+    return ligo__shape_binary(ctx, "div", a, ndim, shape);
+}
+LIGO__PRIV void ligo__fwd_DIV(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_fwd(ctx, out, LIGO__BIN_DIV); }
+LIGO__PRIV void ligo__bwd_DIV(ligo_ctx *ctx, ligo_tensor *out) { ligo__binary_bwd(ctx, out, LIGO__BIN_DIV); }
+
 static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_tensor *y) {
     ligo__binary_param p;
     ligo__args a;
@@ -132,11 +161,16 @@ static ligo_tensor *ligo__binary(ligo_ctx *ctx, int op, ligo_tensor *x, ligo_ten
     return ligo__build(ctx, op, &a);
 }
 
-/* Elementwise a op b. b has a's shape, or b.n equals a's last dim (b is
- * added to every row: a bias), or b.n == 1 (a scalar). */
+/* Elementwise a op b -> a's shape, b broadcast over a's leading dims: b
+ * has a's shape, or a's last dims (leading dims of 1 allowed: a (B, T, C)
+ * with b (T, C), (1, T, C) or (C)), or 1 element (a scalar), or b.n equals
+ * a's last dim (a row: a bias). b's gradient sums over the broadcast. */
 LIGO_API ligo_tensor *ligo_add(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_ADD, a, b); }
 LIGO_API ligo_tensor *ligo_sub(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_SUB, a, b); }
 LIGO_API ligo_tensor *ligo_mul(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_MUL, a, b); }
+/* a / b elementwise, broadcast as ligo_add; IEEE for b = 0 (inf or NaN, no
+ * error). */
+LIGO_API ligo_tensor *ligo_div(ligo_ctx *ctx, ligo_tensor *a, ligo_tensor *b) { return ligo__binary(ctx, LIGO_OP_DIV, a, b); }
 
 #ifdef LIGO_OP_TESTS
 static ligo_tensor *ligo__add_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
@@ -151,11 +185,30 @@ static ligo_tensor *ligo__mul_case(ligo_ctx *ctx, ligo_tensor *const *in, const 
     (void)c;
     return ligo_mul(ctx, in[0], in[1]);
 }
+static ligo_tensor *ligo__div_case(ligo_ctx *ctx, ligo_tensor *const *in, const ligo_op_case *c) {
+    (void)c;
+    return ligo_div(ctx, in[0], in[1]);
+}
+
+/* a op b in float64, b's element i % b.n for a's element i; i0 is the op */
+static void ligo__binary_ref(ligo_tensor *const *in, const ligo_op_case *c, double *out) {
+    int64_t i, bn = in[1]->n;
+    for (i = 0; i < in[0]->n; i++) {
+        double u = in[0]->data[i], v = in[1]->data[i % bn];
+        out[i] = c->i0 == LIGO__BIN_ADD ? u + v : c->i0 == LIGO__BIN_SUB ? u - v : c->i0 == LIGO__BIN_MUL ? u * v : u / v;
+    }
+}
+
+/* "lead": b has a's trailing dims, broadcast over the leading ones */
 LIGO__PRIV int ligo__cases_ADD(const ligo_op_case **cases) {
     static const ligo_op_case c[] = {
         {.name = "add same", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "add row", .run = ligo__add_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {1, {4}, 1.0f}}},
         {.name = "add scalar", .run = ligo__add_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+        {.name = "add lead", .run = ligo__add_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_ADD, .ref = ligo__binary_ref, .ref_tol = 2e-7},
+        {.name = "add lead 4-D", .run = ligo__add_case, .n_in = 2, .in = {{4, {2, 2, 3, 4}, 1.0f}, {3, {1, 3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_ADD, .ref = ligo__binary_ref, .ref_tol = 2e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);
@@ -164,6 +217,8 @@ LIGO__PRIV int ligo__cases_SUB(const ligo_op_case **cases) {
     static const ligo_op_case c[] = {
         {.name = "sub same", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "sub row", .run = ligo__sub_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
+        {.name = "sub lead", .run = ligo__sub_case, .n_in = 2, .in = {{3, {3, 2, 5}, 1.0f}, {2, {2, 5}, 1.0f}},
+         .i0 = LIGO__BIN_SUB, .ref = ligo__binary_ref, .ref_tol = 2e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);
@@ -173,6 +228,23 @@ LIGO__PRIV int ligo__cases_MUL(const ligo_op_case **cases) {
         {.name = "mul same", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 1.0f}}},
         {.name = "mul row", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 1.0f}}},
         {.name = "mul scalar", .run = ligo__mul_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 1.0f}}},
+        {.name = "mul lead", .run = ligo__mul_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 1.0f}},
+         .i0 = LIGO__BIN_MUL, .ref = ligo__binary_ref, .ref_tol = 2e-7},
+    };
+    *cases = c;
+    return (int)(sizeof c / sizeof c[0]);
+}
+/* b in (1, 2), away from 0 */
+LIGO__PRIV int ligo__cases_DIV(const ligo_op_case **cases) {
+    static const ligo_op_case c[] = {
+        {.name = "div same", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {2, {3, 4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div row", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div scalar", .run = ligo__div_case, .n_in = 2, .in = {{2, {3, 4}, 1.0f}, {1, {1}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
+        {.name = "div lead", .run = ligo__div_case, .n_in = 2, .in = {{3, {2, 3, 4}, 1.0f}, {2, {3, 4}, 0.5f}},
+         .offset = {0.0f, 1.5f}, .i0 = LIGO__BIN_DIV, .ref = ligo__binary_ref, .ref_tol = 1e-7},
     };
     *cases = c;
     return (int)(sizeof c / sizeof c[0]);

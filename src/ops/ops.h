@@ -72,6 +72,8 @@ static LIGO__UNUSED ligo__args ligo__args0(void) { return ligo__args_of(NULL, 0)
  * finished tile of the product (keeping the pre-activation in h, same
  * layout as C; user is h), and dx (+)= g * gelu'(x) over n floats on the
  * context's threads (fresh: dx is new, store). */
+/* y[0, n) = softmax(x[0, n)) for one row, y may be x (src/ops/softmax.c) */
+LIGO__PRIV void ligo__softmax_row(float *y, const float *x, int64_t n);
 LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, int64_t nr, int64_t offset);
 LIGO__PRIV void ligo__gelu_backward(ligo_ctx *ctx, const float *x, const float *g, float *dx, int64_t n, int fresh);
 

@@ -254,6 +254,27 @@ static ligo_status r_ln_eps(ligo_ctx *ctx) {
 static ligo_status r_attn_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 3, 1)); }
 static ligo_status r_attn_zero_heads(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 12), 0, 1)); }
 static ligo_status r_attn_not3(ligo_ctx *ctx) { NUL(ligo_attention(ctx, ligo_new_3d(ctx, 1, 4, 10), 1, 1)); }
+static ligo_status r_attn_mask_heads(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12);
+    NUL(ligo_attention_mask(ctx, q, q, q, NULL, 5));
+}
+static ligo_status r_attn_mask_shape(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12), *k = ligo_new_3d(ctx, 1, 6, 12);
+    NUL(ligo_attention_mask(ctx, q, k, k, t2(ctx, 4, 4), 2));
+}
+static ligo_status r_attn_mask_kv(ligo_ctx *ctx) {
+    ligo_tensor *q = ligo_new_3d(ctx, 1, 4, 12);
+    NUL(ligo_attention_mask(ctx, q, q, ligo_new_3d(ctx, 1, 5, 12), NULL, 2));
+}
+static ligo_status r_custom_null_op(ligo_ctx *ctx) {
+    ligo_tensor *x = t2(ctx, 2, 2);
+    NUL(ligo_custom(ctx, NULL, 1, &x, NULL));
+}
+static ligo_status r_custom_no_forward(ligo_ctx *ctx) {
+    static const ligo_custom_op op = {"mine", NULL, NULL, NULL};
+    ligo_tensor *x = t2(ctx, 2, 2);
+    NUL(ligo_custom(ctx, &op, 1, &x, NULL));
+}
 static ligo_status r_ce_target(ligo_ctx *ctx) {
     int32_t tg[2] = {1, 7};
     NUL(ligo_cross_entropy(ctx, t2(ctx, 2, 5), tg, 2, LIGO_IGNORE));
@@ -614,14 +635,28 @@ static ligo_status r_eval_family(ligo_ctx *ctx) {
     ligo_eval_result ev;
     ligo_model *m = tiny_model(ctx, LIGO_BERT);
     if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
-    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, 8, 2, &ev);
 }
 static ligo_status r_eval_T(ligo_ctx *ctx) {
     ligo_data d;
     ligo_eval_result ev;
     ligo_model *m = tiny_model(ctx, LIGO_GPT);
     if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
-    return ligo_evaluate(ctx, m, &d, -5, 2, 2, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, -5, 2, &ev);
+}
+static ligo_status r_eval_T_long(ligo_ctx *ctx) { /* (B, T) given as (T, B): T 32 > the context 16 */
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, 4, 32, 2, &ev);
+}
+static ligo_status r_eval_B(ligo_ctx *ctx) {
+    ligo_data d;
+    ligo_eval_result ev;
+    ligo_model *m = tiny_model(ctx, LIGO_GPT);
+    if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
+    return ligo_evaluate(ctx, m, &d, 0, 8, 2, &ev);
 }
 static ligo_status r_eval_vocab(ligo_ctx *ctx) {
     ligo_data d;
@@ -631,14 +666,14 @@ static ligo_status r_eval_vocab(ligo_ctx *ctx) {
     c.vocab = 100;
     m = ligo_model_new(ctx, &c);
     if (ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
-    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, 8, 2, &ev);
 }
 static ligo_status r_vit_shape(ligo_ctx *ctx) {
     ligo_data d;
     ligo_eval_result ev;
     ligo_model *m = tiny_model(ctx, LIGO_VIT);
     if (ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
-    return ligo_evaluate(ctx, m, &d, 0, 2, 0, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, 0, 0, &ev);
 }
 static ligo_status r_eval_nan(ligo_ctx *ctx) {
     ligo_data d;
@@ -646,7 +681,7 @@ static ligo_status r_eval_nan(ligo_ctx *ctx) {
     ligo_model *m = tiny_model(ctx, LIGO_GPT);
     if (!m || ligo_data_load(ctx, LIGO_GPT, p_text, &d) != LIGO_OK) return ligo_get_status(ctx);
     m->data[m->info[ligo_model_find(m, "wte.weight")].offset + 8 * 200 + 3] = (float)NAN;
-    return ligo_evaluate(ctx, m, &d, 8, 2, 2, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, 8, 2, &ev);
 }
 /* a ViT for the fixture's 4x4 images (2 classes) */
 static ligo_model *vit4_model(ligo_ctx *ctx) {
@@ -666,7 +701,7 @@ static ligo_status r_eval_inf(ligo_ctx *ctx) {
     ligo_model *m = vit4_model(ctx);
     if (!m || ligo_data_load(ctx, LIGO_VIT, p_vitdir, &d) != LIGO_OK) return ligo_get_status(ctx);
     m->data[m->info[ligo_model_find(m, "head.bias")].offset + 1] = -(float)INFINITY; /* every label is 1 */
-    return ligo_evaluate(ctx, m, &d, 0, 2, 0, &ev);
+    return ligo_evaluate(ctx, m, &d, 2, 0, 0, &ev);
 }
 static ligo_status r_run_eval_nan(ligo_ctx *ctx) {
     ligo_data d;
@@ -1110,6 +1145,11 @@ static const row g_rows[] = {
     R(r_attn_heads, LIGO_ESHAPE, "head"),
     R(r_attn_zero_heads, LIGO_ESHAPE, "0 heads"),
     R(r_attn_not3, LIGO_ESHAPE, "attention"),
+    R(r_attn_mask_heads, LIGO_ESHAPE, "5 heads"),
+    R(r_attn_mask_shape, LIGO_ESHAPE, "mask 4x4 must be (Tq, Tk) = (4, 6)"),
+    R(r_attn_mask_kv, LIGO_ESHAPE, "one shape"),
+    R(r_custom_null_op, LIGO_EINVAL, "ligo_custom(unnamed): op is NULL"),
+    R(r_custom_no_forward, LIGO_EINVAL, "ligo_custom(mine): forward is NULL"),
     R(r_ce_target, LIGO_ERANGE, "7"),
     R(r_ce_negtarget, LIGO_ERANGE, "-2"),
     R(r_ce_count, LIGO_ESHAPE, "3"),
@@ -1190,7 +1230,9 @@ static const row g_rows[] = {
     R(r_data_missing, LIGO_EIO, "/nonexistent.txt"),
     R(r_data_vit_missing, LIGO_EIO, "/nonexistent-dir"),
     R(r_eval_family, LIGO_EINVAL, "gpt data for a bert model"),
-    R(r_eval_T, LIGO_EINVAL, "T = -5"),
+    R(r_eval_T, LIGO_EINVAL, "ligo_evaluate: context T is -5 (want at least 1)"),
+    R(r_eval_T_long, LIGO_EINVAL, "ligo_evaluate: context T is 32, longer than the model's context 16"),
+    R(r_eval_B, LIGO_EINVAL, "ligo_evaluate: batch B is 0 (want 1 to 2^20)"),
     R(r_eval_vocab, LIGO_ERANGE, "vocabulary is 100"),
     R(r_vit_shape, LIGO_ESHAPE, "4x4"),
     R(r_eval_nan, LIGO_ENONFINITE, "the validation loss is nan"),
