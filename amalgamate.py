@@ -60,6 +60,7 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     "meta.c",
     "checkpoint.c",
     "hf.c",
+    "hf_import.c",
     "step.c",
     "grow.c",
     "grow_apply.c",

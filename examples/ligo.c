@@ -726,6 +726,33 @@ static int cmd_export(int argc, char **argv) {
     return 0;
 }
 
+/* --------------------------------------------------------------- import */
+
+static int cmd_import(int argc, char **argv) {
+    const char *dir = NULL, *out = NULL;
+    tool_opt opts[] = {{"--hf", 's', &dir, 0, 0, "Hugging Face model directory (config.json, model.safetensors)"},
+                       {"--out", 's', &out, 0, 0, "ligo checkpoint to write"},
+                       {NULL, 0, NULL, 0, 0, NULL}};
+    ligo_ctx *ctx;
+    ligo_model *m;
+    int r = tool_parse("import", "Read a Hugging Face model directory (GPT2LMHeadModel, BertForMaskedLM or\n"
+                                 "ViTForImageClassification, as save_pretrained writes it) into a ligo checkpoint.",
+                       argc, argv, opts);
+    if (r) return r == 1 ? 0 : r;
+    if (!dir || !out) return tool_usage_error("import", "--hf and --out are required%s%s", "", "");
+    if (tool_dry_run) return 0;
+    ctx = make_ctx("import", 1);
+    if (!ctx) return 1;
+    m = ligo_model_import_hf(ctx, dir);
+    if (!m || ligo_model_save(ctx, m, out) != LIGO_OK) return fail("import", ctx);
+    printf("{\"command\":\"import\",\"ok\":true,\"family\":\"%s\",\"n_layer\":%lld,\"d_model\":%lld,\"out\":",
+           ligo_family_name(m->cfg.family), (long long)m->cfg.n_layer, (long long)m->cfg.d_model);
+    tool_json_str(stdout, out);
+    printf("}\n");
+    ligo_ctx_free(ctx);
+    return 0;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static void main_help(void) {
@@ -738,6 +765,7 @@ static void main_help(void) {
            "  grow     grow a trained model into a larger one (LiGO or a baseline)\n"
            "  bench    growth: the benchmark of every growth method (ligo bench growth --help)\n"
            "  export   write a checkpoint as a Hugging Face model directory\n"
+           "  import   read a Hugging Face model directory into a checkpoint\n"
            "  show     draw what a growth operator learned (SVG)\n",
            LIGO_VERSION_STRING);
 }
@@ -763,6 +791,7 @@ int LIGO_TOOL_MAIN(int argc, char **argv) {
     if (strcmp(argv[1], "grow") == 0) return cmd_grow(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0) return tool_dry_run ? 0 : cmd_bench(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
     if (strcmp(argv[1], "show") == 0) return cmd_show(argc - 2, argv + 2);
     fprintf(stderr, "ligo: unknown command '%s' (try: ligo --help)\n", argv[1]);
     return 2;

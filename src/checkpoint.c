@@ -241,6 +241,37 @@ LIGO_API ligo_model *ligo_model_from_st_def(ligo_ctx *ctx, const ligo_safetensor
     return m;
 }
 
+/* Every tensor of st is one of model m's checkpoint tensors with the
+ * shape its layout gives (ligo_model_from_st has found each of those):
+ * nothing else in the file, nothing of another shape. */
+LIGO__PRIV ligo_status ligo__st_check_names(ligo_ctx *ctx, const ligo_safetensors *st, const ligo_model *m, const char *who,
+                                            const char *what) {
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    ligo__ckmap *mp = ligo__ck_alloc(ctx, m);
+    int64_t n, i, j;
+    int d;
+    if (!mp) return ctx->status;
+    n = ligo__ck_map(m, mp);
+    for (i = 0; i < st->n_entries; i++) {
+        const ligo_st_entry *e = &st->entries[i];
+        for (j = 0; j < n && strcmp(mp[j].name, e->name) != 0; j++) {}
+        if (j == n) {
+            ligo_scratch_rewind(ctx, mk);
+            return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: tensor %s is not part of a %s model of this config", who,
+                                  what, e->name, ligo_family_name(m->cfg.family));
+        }
+        for (d = 0; d < mp[j].ndim; d++)
+            if (e->ndim != mp[j].ndim || e->shape[d] != mp[j].shape[d]) {
+                ligo_scratch_rewind(ctx, mk);
+                return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: tensor %s has %d dims of shape starting %lld, the "
+                                      "config needs %d dims starting %lld", who, what, e->name, e->ndim,
+                                      (long long)e->shape[0], mp[j].ndim, (long long)mp[j].shape[0]);
+            }
+    }
+    ligo_scratch_rewind(ctx, mk);
+    return LIGO_OK;
+}
+
 LIGO_API ligo_status ligo_model_save(ligo_ctx *ctx, const ligo_model *m, const char *path) {
     ligo_safetensors st;
     ligo_mark mk;

@@ -932,6 +932,17 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *cfg, 
  * dir/config.json and dir/model.safetensors (BERT's with a token-type
  * embedding of zeros, one type), each written atomically. dir must exist. */
 LIGO_API ligo_status ligo_model_export_hf(ligo_ctx *ctx, const ligo_model *m, const char *dir);
+/* The inverse: a model from a Hugging Face model directory as
+ * transformers' save_pretrained writes it (dir/config.json and
+ * dir/model.safetensors, float32) for GPT2LMHeadModel, BertForMaskedLM or
+ * ViTForImageClassification. GPT-2's tied lm_head is dropped (one that
+ * differs from the embedding is refused); BERT's token-type row 0 is added
+ * to its positions (what token_type_ids of zeros give); ViT's class count
+ * comes from num_labels or id2label. Refused by name, before the model
+ * is allocated: an activation other than the tanh GELU (hidden_act
+ * "gelu" is the erf one), images of more than one channel, relative positions, a
+ * tensor the config does not have or of another shape, a missing one. */
+LIGO_API ligo_model *ligo_model_import_hf(ligo_ctx *ctx, const char *dir);
 
 /* ======================================================================
  * progress: what the operator's fitting and the training loop report

@@ -260,6 +260,10 @@ LIGO__PRIV ligo_status ligo__build_table(ligo_ctx *ctx, const ligo_config *c, li
  * with (NULL or the family's built-in: none). */
 LIGO__PRIV ligo_status ligo__check_def_meta(ligo_ctx *ctx, const ligo_safetensors *st, const char *who, const char *what,
                                             ligo_family family, const ligo_model_def *def);
+/* checkpoint.c: every tensor of st is one of m's checkpoint tensors, of
+ * its shape (LIGO_EFORMAT "who: what: tensor NAME ..." otherwise). */
+LIGO__PRIV ligo_status ligo__st_check_names(ligo_ctx *ctx, const ligo_safetensors *st, const ligo_model *m, const char *who,
+                                            const char *what);
 /* The built-in families' parameters (a ligo_model_def's params). */
 LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */

@@ -751,8 +751,145 @@ static void test_st_atomic_write(void) {
     ligo_ctx_free(ctx);
 }
 
+/* ---------------------------------------------------- Hugging Face import */
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* config.json of dir with `from` replaced by `to` (the first one) */
+static void edit_config(const char *dir, const char *from, const char *to) {
+    char path[256], out[8192];
+    size_t n;
+    unsigned char *t;
+    char *at;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    t = slurp(path, &n);
+    CHECK(t != NULL);
+    if (!t) return;
+    t[n - 1] = t[n - 1] == '\n' ? '\0' : t[n - 1];
+    at = strstr((char *)t, from);
+    CHECK_MSG(at != NULL, "no %s in %s", from, path);
+    if (at) {
+        snprintf(out, sizeof out, "%.*s%s%s", (int)(at - (char *)t), (char *)t, to, at + strlen(from));
+        write_text(path, out);
+    }
+    free(t);
+}
+
+/* A model exported as a Hugging Face directory imports back bitwise (every
+ * family; BERT's token-type row is zeros, so its positions are unchanged),
+ * and what ligo cannot hold is refused by name: an erf GELU, three-channel
+ * images, relative positions, an unknown model_type, a missing field, a
+ * tensor of another shape, an extra one, a missing directory. The import
+ * against transformers' own files is tests/torch/test_transformers.py. */
+static void test_hf_import(void) {
+    ligo_ctx *ctx = ligo_ctx_new(NULL);
+    static const ligo_family fams[3] = {LIGO_GPT, LIGO_BERT, LIGO_VIT};
+    char dir[128], path[256];
+    int k;
+    for (k = 0; k < 3; k++) {
+        ligo_config c = ligo_config_default(fams[k]);
+        ligo_model *m, *back;
+        c.n_layer = 2, c.d_model = 16, c.n_head = 2, c.d_ff = 24;
+        if (fams[k] != LIGO_VIT) c.ctx_len = 8;
+        else c.patch = 14;
+        m = ligo_model_new(ctx, &c);
+        CHECK(m != NULL);
+        if (!m) break;
+        ligo_model_init(m, 5 + (uint64_t)k);
+        tmp_path(dir, sizeof dir, ligo_family_name(fams[k]));
+        mkdir(dir, 0700);
+        CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
+        back = ligo_model_import_hf(ctx, dir);
+        CHECK_MSG(back != NULL, "%s: %s", ligo_family_name(fams[k]), ligo_get_error(ctx));
+        if (back)
+            CHECK(memcmp(&back->cfg, &m->cfg, sizeof m->cfg) == 0 && back->n_floats == m->n_floats &&
+                  memcmp(back->data, m->data, (size_t)m->n_floats * sizeof(float)) == 0);
+        ligo_clear_error(ctx);
+    }
+    /* refusals, each on a fresh copy of the exported config */
+    {
+        static const struct {
+            int fam;
+            const char *from, *to, *want;
+        } bad[] = {
+            {1, "\"hidden_act\": \"gelu_new\"", "\"hidden_act\": \"gelu\"", "hidden_act is \"gelu\"; ligo's models use the tanh GELU"},
+            {0, "\"activation_function\": \"gelu_new\"", "\"activation_function\": \"relu\"", "activation_function is \"relu\""},
+            {2, "\"num_channels\": 1", "\"num_channels\": 3", "num_channels is 3; ligo's ViT reads one-channel images"},
+            {1, "{", "{\"position_embedding_type\": \"relative_key\", ", "position_embedding_type is \"relative_key\""},
+            {0, "\"model_type\": \"gpt2\"", "\"model_type\": \"t5\"", "model_type \"t5\" (want gpt2, bert or vit)"},
+            {0, "\"n_layer\"", "\"n_layers\"", "no \"n_layer\""},
+            {0, "\"n_embd\": 16", "\"n_embd\": 16.5", "\"n_embd\" is not a positive integer"},
+            {0, "\"n_layer\": 2", "\"n_layer\": 3", "tensor"},
+            {1, "\"vocab_size\": 257", "\"vocab_size\": 256", "values, the config needs"},
+        };
+        int i;
+        for (i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
+            ligo_config c = ligo_config_default(fams[bad[i].fam]);
+            ligo_model *m;
+            c.n_layer = 2, c.d_model = 16, c.n_head = 2, c.d_ff = 24;
+            if (bad[i].fam != 2) c.ctx_len = 8;
+            else c.patch = 14;
+            m = ligo_model_new(ctx, &c);
+            tmp_path(dir, sizeof dir, "hfbad");
+            mkdir(dir, 0700);
+            CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
+            edit_config(dir, bad[i].from, bad[i].to);
+            CHECK(ligo_model_import_hf(ctx, dir) == NULL);
+            CHECK_MSG(strstr(ligo_get_error(ctx), bad[i].want) != NULL, "case %d: %s", i, ligo_get_error(ctx));
+            ligo_clear_error(ctx);
+        }
+    }
+    /* an extra tensor: a GPT directory whose file also holds a stray one */
+    {
+        ligo_config c = ligo_config_default(LIGO_GPT);
+        ligo_model *m;
+        ligo_safetensors st;
+        int64_t sh[1] = {3};
+        float x[3] = {1, 2, 3};
+        c.n_layer = 1, c.d_model = 16, c.n_head = 2, c.ctx_len = 8;
+        m = ligo_model_new(ctx, &c);
+        tmp_path(dir, sizeof dir, "hfextra");
+        mkdir(dir, 0700);
+        CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
+        ligo_st_init(&st);
+        CHECK_STATUS(ligo_model_to_st(ctx, m, &st), LIGO_OK);
+        CHECK_STATUS(ligo_st_add(ctx, &st, "h.0.attn.extra", 1, sh, x), LIGO_OK);
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        CHECK_STATUS(ligo_st_write(ctx, path, &st), LIGO_OK);
+        CHECK(ligo_model_import_hf(ctx, dir) == NULL);
+        CHECK_MSG(strstr(ligo_get_error(ctx), "tensor h.0.attn.extra is not part of a gpt model") != NULL, "%s",
+                  ligo_get_error(ctx));
+        ligo_clear_error(ctx);
+        remove(path);
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        remove(path);
+        rmdir(dir);
+    }
+    CHECK(ligo_model_import_hf(ctx, NULL) == NULL);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "ligo_model_import_hf: directory is NULL") != NULL, "%s", ligo_get_error(ctx));
+    ligo_clear_error(ctx);
+    CHECK(ligo_model_import_hf(ctx, "/nonexistent-hf-dir") == NULL);
+    CHECK_MSG(strstr(ligo_get_error(ctx), "/nonexistent-hf-dir/config.json") != NULL, "%s", ligo_get_error(ctx));
+    for (k = 0; k < 4; k++) {
+        tmp_path(dir, sizeof dir, k < 3 ? ligo_family_name(fams[k]) : "hfbad");
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        remove(path);
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        remove(path);
+        rmdir(dir);
+    }
+    ligo_ctx_free(ctx);
+}
+
 void suite_io(void);
 void suite_io(void) {
+    RUN(test_hf_import);
     RUN(test_st_fixture_basic);
     RUN(test_st_fixture_foreign);
     RUN(test_st_roundtrip);
