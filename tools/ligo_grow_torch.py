@@ -22,6 +22,10 @@ in-expansion, scaled Q and identity layers, AKI's next-layer units, stacked
 or interlaced depth) are recomputed from grow.c's rules; the noise is read
 from the file. Everything is computed in float64 and returned as float32.
 
+A fixed method run with `--symmetry-noise 0` (or one that enlarges no
+tensor) has nothing to save and `ligo grow` writes no operator file;
+grow_fixed(small, large_config, method, grow_head_dim) makes that model.
+
 Anything else is refused with an error naming it (UnsupportedOperator or
 ligo_torch.FormatError): another method (scratch saves no operator), a
 model definition of one's own (ligo.model in the metadata), an unknown
@@ -342,6 +346,25 @@ def grow_model(small_path, operator_path):
     and layouts): the large model `ligo grow` materialises from the small
     checkpoint and the operator."""
     meta, op, large, opt = read_operator(operator_path)
+    return large, _materialise(small_path, large, opt, op, operator_path)
+
+
+def grow_fixed(small_path, large, method, grow_head_dim=False):
+    """A fixed method's large model without an operator file, as `ligo grow
+    --method M --symmetry-noise 0` makes it (ligo then saves no operator:
+    there is nothing learned or drawn): stack, interlace, fpi or aki to the
+    lt.Config `large`. Returns {name: float32 tensor} as grow does."""
+    if method not in ("stack", "interlace", "fpi", "aki"):
+        raise UnsupportedOperator("grow_fixed: method %s %s" % (method, "learns its operator: give grow its file"
+                                                               if method in SUPPORTED else "is not supported"))
+    smeta, _ = lt.read_safetensors(small_path)
+    small = lt.Config.from_metadata(smeta)
+    opt = {"method": method, "small_layers": small.n_layer, "small_dim": small.d_model, "small_ffn": small.d_ff,
+           "full_width": 0, "width_first": 0, "grow_head_dim": int(bool(grow_head_dim)), "residual": 0, "noise": 0.0}
+    return _materialise(small_path, large, opt, {}, "grow_fixed")
+
+
+def _materialise(small_path, large, opt, op, operator_path):
     smeta, stensors = lt.read_safetensors(small_path)
     if "ligo.model" in smeta:
         raise UnsupportedOperator("%s: a model definition of one's own (ligo.model = %s)" % (small_path,
@@ -521,7 +544,7 @@ def grow_model(small_path, operator_path):
             W[p.name] = W[p.name] + got["residual." + p.name]
         if opt["noise"] != 0.0 and widened[p.name]:
             W[p.name] = W[p.name] + got["noise." + p.name]
-    return large, to_file(lp, W)
+    return to_file(lp, W)
 
 
 def grow(small_path, operator_path):

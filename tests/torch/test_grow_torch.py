@@ -9,7 +9,8 @@ operator ligo saves and for the options (a few fitting steps), then
 materialise the same large model in PyTorch from the small checkpoint and
 the operator file; every tensor must equal ligo's grown checkpoint to
 max|a - b| <= 1e-6 max|b| (the largest such error of each case is
-printed). Last, operator files ligo_grow_torch.py must refuse (another
+printed); fixed methods without noise, for which ligo writes no operator,
+through grow_fixed. Last, operator files ligo_grow_torch.py must refuse (another
 method, an unknown option, a definition of one's own, a missing or extra
 tensor, the wrong small model, a fitting state) are refused, with an error
 naming the problem.
@@ -131,6 +132,25 @@ def family_cases(fam, build, tmp, data, only):
             ops[name] = (op, grown)
         except Exception as ex:  # a crash is a failure with its reason
             check(tag, False, "%s: %s" % (type(ex).__name__, ex))
+    # fixed methods without noise: no operator file, grow_fixed
+    for method, sizes in (("stack", WIDE), ("interlace", DOUBLE), ("fpi", DOUBLE), ("aki", WIDE),
+                          ("fpi", HEAD_DIM)):
+        name = "%s no noise%s (grow_fixed)" % (method, " grow_head_dim" if sizes is HEAD_DIM else "")
+        if only and name not in only:
+            continue
+        tag = "%s %s" % (fam, name)
+        grown = os.path.join(tmp, "%s_%s.fixed.safetensors" % (fam, method))
+        op = os.path.join(tmp, "%s_%s.fixed_op.safetensors" % (fam, method))
+        try:
+            run([ligo, "grow", "--from", small, "--data", data, "--method", method, "--symmetry-noise", "0",
+                 "--batch", "4", "--eval-windows", "4", "--out", grown, "--operator-out", op, "--quiet",
+                 "--threads", "1"] + ctx + sizes)
+            large = lt.Config.from_metadata(lt.read_safetensors(grown)[0])
+            e, where = compare(lgt.grow_fixed(small, large, method, grow_head_dim=sizes is HEAD_DIM), grown)
+            check(tag, e <= TOL and not os.path.exists(op), "max rel error %.2e (%s)%s" %
+                  (e, where, ", but ligo wrote an operator" if os.path.exists(op) else ""))
+        except Exception as ex:
+            check(tag, False, "%s: %s" % (type(ex).__name__, ex))
     return small, ops
 
 
@@ -170,6 +190,11 @@ def refusals(small, ops, other_small, tmp):
     refused("another small model", meta, t, ["gpt", "bert"], small_path=other_small)
     smeta, st = lt.read_safetensors(ops["stack"][0])
     refused("stack without its noise", dict(smeta, **{"ligo.grow.noise": "0"}), st, ["noise."])
+    try:
+        lgt.grow_fixed(small, lt.Config.from_metadata(meta), "ligo")
+        check("grow_fixed refuses a learned method", False, "accepted")
+    except lt.FormatError as e:
+        check("grow_fixed refuses a learned method", "ligo" in str(e), "(%s)" % e)
     fit = dict(meta, **{"ligo.fit.step": "3"})
     refused("a fitting state", fit, t, ["ligo.fit"])
 
