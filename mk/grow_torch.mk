@@ -6,7 +6,7 @@
 #                     method ligo saves an operator for and the options, and
 #                     refuses what it does not support
 #                     (tests/torch/test_grow_torch.py); skipped when torch
-#                     does not import. Not in make test yet.
+#                     does not import. In make test (TEST_EXTRA).
 # /usr/bin/python3 is Debian's, with python3-torch; PYTHON may be another (as
 # in mk/install.mk, which this file is read before).
 TORCH_PYTHON ?= $(shell for p in /usr/bin/python3 $(PYTHON); do $$p -c 'import torch' 2>/dev/null && { echo $$p; break; }; done)
@@ -19,3 +19,5 @@ ifeq ($(TORCH_PYTHON),)
 else
 	$(TORCH_PYTHON) tests/torch/test_grow_torch.py --build $(B)
 endif
+
+TEST_EXTRA += test-grow-torch
