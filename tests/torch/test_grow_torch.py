@@ -17,47 +17,17 @@ naming the problem.
 """
 import argparse
 import os
-import struct
-import subprocess
 import sys
 import tempfile
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import ROOT, check, counts, run, write_idx  # noqa: E402
 import ligo_torch as lt  # noqa: E402
 import ligo_grow_torch as lgt  # noqa: E402
 
 TOL = 1e-6
-passed, failed = 0, 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("  ok   %s %s" % (name, detail))
-    else:
-        failed += 1
-        print("  FAIL %s %s" % (name, detail))
-
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    if r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), r.returncode, r.stderr.strip()[-2000:]))
-    return r.stdout
-
-
-def write_idx(directory, name_img, name_lbl, n, g):
-    px = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
-    lb = torch.randint(0, 10, (n,), generator=g, dtype=torch.uint8)
-    lb[:10] = torch.arange(10, dtype=torch.uint8)
-    with open(os.path.join(directory, name_img), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes(px.flatten().tolist()))
-    with open(os.path.join(directory, name_lbl), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(lb.tolist()))
 
 
 def compare(mine, ref_path):
@@ -225,8 +195,8 @@ def main():
                 check("%s cases ran" % fam, False, "%s: %s" % (type(e).__name__, e))
         if gpt_ops is not None and "bert" in smalls:
             refusals(smalls["gpt"], gpt_ops, smalls["bert"], tmp)
-    print("test-grow-torch: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    print("test-grow-torch: %d passed, %d failed" % (counts["passed"], counts["failed"]))
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":
