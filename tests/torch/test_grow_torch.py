@@ -23,7 +23,7 @@ import tempfile
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import ROOT, check, counts, run, write_idx  # noqa: E402
+from torch_common import ROOT, check, counts, make_images, run  # noqa: E402
 import ligo_torch as lt  # noqa: E402
 import ligo_grow_torch as lgt  # noqa: E402
 
@@ -179,11 +179,7 @@ def main():
     only = set(c for c in args.cases.split(",") if c)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory(prefix="ligo_grow_torch.") as tmp:
-        images = os.path.join(tmp, "images")
-        os.mkdir(images)
-        g = torch.Generator().manual_seed(7)
-        write_idx(images, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 64, g)
-        write_idx(images, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 24, g)
+        images = make_images(tmp)
         text = os.path.join(ROOT, "README.md")
         smalls, gpt_ops = {}, None
         for fam in args.families.split(","):

@@ -64,6 +64,8 @@ from transformers import (BertConfig, BertForMaskedLM, GPT2Config, GPT2LMHeadMod
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import ligo_torch as lt  # noqa: E402  (safetensors reading and writing only)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import make_images  # noqa: E402
 
 TOL = 1e-5
 HF_CLASS = {"gpt": GPT2LMHeadModel, "bert": BertForMaskedLM, "vit": ViTForImageClassification}
@@ -109,16 +111,6 @@ def rel_err(a, ref):
     """max |a - ref| / max |ref| (a few logits near zero cannot inflate it)."""
     a, ref = a.double(), ref.double()
     return float((a - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
-
-
-def write_idx(directory, name_img, name_lbl, n, g):
-    px = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
-    lb = torch.randint(0, 10, (n,), generator=g, dtype=torch.uint8)
-    lb[:10] = torch.arange(10, dtype=torch.uint8)  # every class appears
-    with open(os.path.join(directory, name_img), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes(px.flatten().tolist()))
-    with open(os.path.join(directory, name_lbl), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(lb.tolist()))
 
 
 def read_idx(images, labels):
@@ -481,11 +473,7 @@ def main():
                                                            safetensors.__version__, sys.prefix))
     can_import, why = have_import(build)
     with tempfile.TemporaryDirectory(prefix="ligo_hf.") as tmp:
-        images = os.path.join(tmp, "images")
-        os.mkdir(images)
-        g = torch.Generator().manual_seed(7)
-        write_idx(images, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 64, g)
-        write_idx(images, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 24, g)
+        images = make_images(tmp)
         text = os.path.join(ROOT, "README.md")
         for fam in args.families.split(","):
             data = images if fam == "vit" else text

@@ -39,3 +39,14 @@ def write_idx(directory, name_img, name_lbl, n, g):
         f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes(px.flatten().tolist()))
     with open(os.path.join(directory, name_lbl), "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + bytes(lb.tolist()))
+
+
+def make_images(tmp, seed=7):
+    """tmp/images with a Fashion-MNIST-shaped training split (64 images)
+    and test split (24), drawn from one generator of `seed`."""
+    images = os.path.join(tmp, "images")
+    os.mkdir(images)
+    g = torch.Generator().manual_seed(seed)
+    write_idx(images, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 64, g)
+    write_idx(images, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 24, g)
+    return images
