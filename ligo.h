@@ -1028,6 +1028,9 @@ typedef struct ligo_batch {
     const int32_t *targets;
     const float *images;
 } ligo_batch;
+/* A batch as a fitting draws it (ligo_grow_config.on_batch): step from 1;
+ * the batch's arrays are valid during the call only. */
+typedef void (*ligo_batch_fn)(void *user, int64_t step, const ligo_batch *b);
 
 /* The model's weights as tape leaves over its parameter block (with
  * gradients), one per table entry, in table order. */
@@ -1453,6 +1456,11 @@ typedef struct ligo_grow_config {
     int64_t fit_ckpt_every;
     volatile int *interrupt;    /* when it becomes non-zero (a signal handler may set it): save
                                  * (when fit_ckpt_path is set) and stop after the current step */
+    /* on_batch (NULL, the default: none) sees every fitting batch as drawn, before its step uses it
+     * (step from 1), with batch_user as its first argument: to record the batches (`ligo grow
+     * --fit-batches-out`) and fit the same operator elsewhere on the same data */
+    ligo_batch_fn on_batch;
+    void *batch_user;
 } ligo_grow_config;
 
 LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);
@@ -2078,6 +2086,8 @@ typedef struct ligo__step {
     int64_t n;
     ligo_optim *opt;
     double clip;               /* global-norm clipping, 0 = off */
+    ligo_batch_fn on_batch;    /* sees each batch before it is used (NULL: none) */
+    void *batch_user;
 } ligo__step;
 /* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
  * (to *loss), backward, clipping, the update. A non-finite loss or
@@ -12748,6 +12758,7 @@ LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int6
     bt.inputs = s->inputs;
     bt.targets = s->targets;
     bt.images = s->images;
+    if (s->on_batch) s->on_batch(s->batch_user, step, &bt);
     memset(s->grad, 0, (size_t)s->n * sizeof(float));
     loss = s->loss(ctx, s->user, &bt);
     if (!loss) goto done;
@@ -13768,6 +13779,8 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     st.n = g->n;
     st.opt = opt;
     st.clip = g->cfg.fit_clip;
+    st.on_batch = g->cfg.on_batch;
+    st.batch_user = g->cfg.batch_user;
     if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
     report = g->cfg.progress && g->cfg.on_progress;
     tokens = (double)(B * T); /* per step, for the reports' rate */

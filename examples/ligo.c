@@ -409,9 +409,86 @@ static int file_exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
+/* --fit-batches-out: every fitting batch as drawn (ligo_grow_config.on_batch),
+ * so that another implementation (tools/ligo_grow_torch.py fit) can fit
+ * the same operator on the same data. Token ids are stored as F32 (exact
+ * below 2^24; ligo's safetensors are F32 only), -100 marks BERT's
+ * positions without a target. */
+typedef struct batch_rec {
+    int64_t cap, steps, first, per_in, per_img, B, T;
+    float *inputs, *targets, *images;
+} batch_rec;
+
+/* Room for `steps` batches, in ctx's memory. */
+static int batch_rec_init(ligo_ctx *ctx, batch_rec *r, int64_t steps, int64_t B, int64_t T, const ligo_config *c) {
+    double floats;
+    memset(r, 0, sizeof *r);
+    r->cap = steps;
+    r->B = B;
+    r->T = c->family == LIGO_VIT ? 1 : T;
+    r->per_in = c->family == LIGO_VIT ? 0 : B * T;
+    r->per_img = c->family == LIGO_VIT ? B * c->image_h * c->image_w : 0;
+    floats = (double)steps * (double)(c->family == LIGO_VIT ? r->per_img + B : 2 * r->per_in);
+    if (floats > 1e9) {
+        fprintf(stderr, "ligo grow: --fit-batches-out: %lld steps of batch %lld hold %.3g floats (at most 1e9; "
+                "record fewer --fit-steps)\n", (long long)steps, (long long)B, floats);
+        return 2;
+    }
+    if (steps == 0) return 0;
+    if (r->per_in) {
+        r->inputs = (float *)ligo_alloc_persistent(ctx, (size_t)(steps * r->per_in) * sizeof(float));
+        r->targets = (float *)ligo_alloc_persistent(ctx, (size_t)(steps * r->per_in) * sizeof(float));
+    } else {
+        r->images = (float *)ligo_alloc_persistent(ctx, (size_t)(steps * r->per_img) * sizeof(float));
+        r->targets = (float *)ligo_alloc_persistent(ctx, (size_t)(steps * B) * sizeof(float));
+    }
+    return !r->targets || (r->per_in ? !r->inputs : !r->images) ? -1 : 0;
+}
+
+static void batch_rec_add(void *user, int64_t step, const ligo_batch *b) {
+    batch_rec *r = (batch_rec *)user;
+    int64_t k = r->steps, i, nt;
+    if (k >= r->cap) return;
+    if (k == 0) r->first = step;
+    nt = r->per_in ? r->per_in : r->B;
+    for (i = 0; i < nt; i++) r->targets[k * nt + i] = (float)b->targets[i];
+    if (r->per_in)
+        for (i = 0; i < r->per_in; i++) r->inputs[k * r->per_in + i] = (float)b->inputs[i];
+    else
+        memcpy(r->images + k * r->per_img, b->images, (size_t)r->per_img * sizeof(float));
+    r->steps = k + 1;
+}
+
+static ligo_status batch_rec_write(ligo_ctx *ctx, const batch_rec *r, const ligo_config *c, const char *path) {
+    ligo_safetensors st;
+    ligo_mark mk = ligo_scratch_mark(ctx);
+    char v[64];
+    int64_t shape[4];
+    ligo_st_init(&st);
+    shape[0] = r->steps;
+    shape[1] = r->B;
+    if (r->per_in) {
+        shape[2] = r->T;
+        ligo_st_add(ctx, &st, "inputs", 3, shape, r->inputs);
+        ligo_st_add(ctx, &st, "targets", 3, shape, r->targets);
+    } else {
+        shape[2] = c->image_h;
+        shape[3] = c->image_w;
+        ligo_st_add(ctx, &st, "images", 4, shape, r->images);
+        ligo_st_add(ctx, &st, "targets", 2, shape, r->targets);
+    }
+    ligo_st_set_meta(ctx, &st, "format", "pt");
+    ligo_st_set_meta(ctx, &st, "ligo.batches.family", ligo_family_name(c->family));
+    snprintf(v, sizeof v, "%lld", (long long)r->first);
+    ligo_st_set_meta(ctx, &st, "ligo.batches.first_step", v);
+    ligo_st_write(ctx, path, &st);
+    ligo_scratch_rewind(ctx, mk);
+    return ctx->status;
+}
+
 static int cmd_grow(int argc, char **argv) {
     const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
-    const char *depth_init = "stack", *width_init = "rand", *op_in = NULL, *fit_ckpt = NULL;
+    const char *depth_init = "stack", *width_init = "rand", *op_in = NULL, *fit_ckpt = NULL, *batches_out = NULL;
     int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
     int64_t ctxlen = 0, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100, ckpt_every = 0;
     double fit_lr = 1e-3, sym_noise = 0.01, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
@@ -453,6 +530,8 @@ static int cmd_grow(int argc, char **argv) {
         {"--seed", 'i', &seed, 0, 9.2e18, "seed (1)"},
         {"--csv", 's', &csv, 0, 0, "training log"},
         {"--operator-out", 's', &op_out, 0, 0, "also save the learned operator (and any symmetry noise) here"},
+        {"--fit-batches-out", 's', &batches_out, 0, 0, "save every fitting batch here (inputs and targets, or images\n"
+                                                      "                     and labels, per step), for tools/ligo_grow_torch.py fit"},
         {"--out", 's', &out, 0, 0, "grown model checkpoint (grown.safetensors); with --steps, the training\n"
                                     "                     checkpoint (model, AdamW moments, step, RNG)"},
         {"--ckpt-every", 'i', &ckpt_every, 0, 1e12, "save the fitting state every N fitting steps and --out every N\n"
@@ -481,6 +560,7 @@ static int cmd_grow(int argc, char **argv) {
     train_args ta;
     double total;
     const char *fit_path = NULL;
+    batch_rec rec;
     int train_resume = 0, interrupted = 0;
     ligo_status s;
     r = tool_parse("grow",
@@ -507,6 +587,11 @@ static int cmd_grow(int argc, char **argv) {
     if (fit_ckpt && (strcmp(fit_ckpt, out) == 0 || (op_out && strcmp(fit_ckpt, op_out) == 0)))
         return tool_usage_error("grow", "--fit-ckpt %s is also %s", fit_ckpt,
                                 strcmp(fit_ckpt, out) == 0 ? "--out" : "--operator-out");
+    if (batches_out && (strcmp(batches_out, out) == 0 || (op_out && strcmp(batches_out, op_out) == 0) ||
+                        (fit_ckpt && strcmp(batches_out, fit_ckpt) == 0)))
+        return tool_usage_error("grow", "--fit-batches-out %s is also %s", batches_out,
+                                strcmp(batches_out, out) == 0 ? "--out"
+                                : (op_out && strcmp(batches_out, op_out) == 0) ? "--operator-out" : "--fit-ckpt");
     if (tool_dry_run) return 0;
     ctx = make_ctx("grow", threads);
     if (!ctx) return 1;
@@ -524,7 +609,8 @@ static int cmd_grow(int argc, char **argv) {
      * the sizes derived from it, the data, the operator's and the training
      * settings. */
     if (check_writable(ctx, "--out", out) != LIGO_OK || check_writable(ctx, "--operator-out", op_out) != LIGO_OK ||
-        check_writable(ctx, "--csv", csv) != LIGO_OK || check_writable(ctx, "--fit-ckpt", fit_path) != LIGO_OK)
+        check_writable(ctx, "--csv", csv) != LIGO_OK || check_writable(ctx, "--fit-ckpt", fit_path) != LIGO_OK ||
+        check_writable(ctx, "--fit-batches-out", batches_out) != LIGO_OK)
         return fail("grow", ctx);
     small = ligo_model_load(ctx, from);
     if (!small) return fail("grow", ctx);
@@ -586,6 +672,16 @@ static int cmd_grow(int argc, char **argv) {
     gc.fit_ckpt_path = fit_path;
     gc.fit_ckpt_every = ckpt_every;
     gc.interrupt = fit_path ? &g_interrupt : NULL;
+    if (batches_out) {
+        r = batch_rec_init(ctx, &rec, fit_steps, batch, ctxlen ? ctxlen : lc.ctx_len, &lc);
+        if (r > 0) {
+            ligo_ctx_free(ctx);
+            return r;
+        }
+        if (r < 0) return fail("grow", ctx);
+        gc.on_batch = batch_rec_add;
+        gc.batch_user = &rec;
+    }
     if (ligo_data_load(ctx, small->cfg.family, data, &d) != LIGO_OK) return fail("grow", ctx);
     g = ligo_grow_new(ctx, small, &lc, &gc);
     if (!g) return fail("grow", ctx);
@@ -617,6 +713,11 @@ static int cmd_grow(int argc, char **argv) {
     if (ligo_train_config_check(ctx, &tc, &g->large, &d) != LIGO_OK) return fail("grow", ctx);
     ctxlen = g->large.family == LIGO_VIT || ctxlen == 0 ? g->large.ctx_len : ctxlen;
     if (op_in && ligo_grow_load(ctx, g, op_in) != LIGO_OK) return fail("grow", ctx);
+    if (batches_out && (g->n == 0 || fit_steps == 0)) {
+        const char *why = g->n == 0 ? "its operator has no learned part" : "--fit-steps 0";
+        ligo_ctx_free(ctx); /* g with it */
+        return tool_usage_error("grow", "--fit-batches-out: %s fits nothing (%s)", method, why);
+    }
     /* --resume: the training continues from --out only when no fitting is
      * left (a fitting still running means --out is not this run's) */
     train_resume = resume;
@@ -635,6 +736,10 @@ static int cmd_grow(int argc, char **argv) {
     s = ligo_grow_fit(ctx, g, &d);
     if (fit_path) catch_stop_signals(0);
     if (s != LIGO_OK) return fail("grow", ctx);
+    if (batches_out && rec.steps > 0 && batch_rec_write(ctx, &rec, &g->large, batches_out) != LIGO_OK)
+        return fail("grow", ctx);
+    if (batches_out && rec.steps == 0)
+        fprintf(stderr, "ligo grow: no fitting step ran (the fitting was complete); %s not written\n", batches_out);
     if (g->n > 0 && g->fit_step < g->cfg.fit_steps) { /* interrupted: the state is saved */
         fprintf(stderr, "ligo grow: interrupted at fitting step %lld/%lld; fitting state saved to %s (continue with "
                 "--resume)\n", (long long)g->fit_step, (long long)fit_steps, fit_path);

@@ -106,6 +106,8 @@ LIGO_API ligo_status ligo_grow_fit(ligo_ctx *ctx, ligo_grow *g, const ligo_data 
     st.n = g->n;
     st.opt = opt;
     st.clip = g->cfg.fit_clip;
+    st.on_batch = g->cfg.on_batch;
+    st.batch_user = g->cfg.batch_user;
     if (!st.inputs || !st.targets || !fu.w || (g->large.family == LIGO_VIT && !st.images)) return ctx->status;
     report = g->cfg.progress && g->cfg.on_progress;
     tokens = (double)(B * T); /* per step, for the reports' rate */

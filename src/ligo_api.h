@@ -617,6 +617,9 @@ typedef struct ligo_batch {
     const int32_t *targets;
     const float *images;
 } ligo_batch;
+/* A batch as a fitting draws it (ligo_grow_config.on_batch): step from 1;
+ * the batch's arrays are valid during the call only. */
+typedef void (*ligo_batch_fn)(void *user, int64_t step, const ligo_batch *b);
 
 /* The model's weights as tape leaves over its parameter block (with
  * gradients), one per table entry, in table order. */
@@ -1042,6 +1045,11 @@ typedef struct ligo_grow_config {
     int64_t fit_ckpt_every;
     volatile int *interrupt;    /* when it becomes non-zero (a signal handler may set it): save
                                  * (when fit_ckpt_path is set) and stop after the current step */
+    /* on_batch (NULL, the default: none) sees every fitting batch as drawn, before its step uses it
+     * (step from 1), with batch_user as its first argument: to record the batches (`ligo grow
+     * --fit-batches-out`) and fit the same operator elsewhere on the same data */
+    ligo_batch_fn on_batch;
+    void *batch_user;
 } ligo_grow_config;
 
 LIGO_API ligo_grow_config ligo_grow_config_default(ligo_grow_method method);

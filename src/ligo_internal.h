@@ -398,6 +398,8 @@ typedef struct ligo__step {
     int64_t n;
     ligo_optim *opt;
     double clip;               /* global-norm clipping, 0 = off */
+    ligo_batch_fn on_batch;    /* sees each batch before it is used (NULL: none) */
+    void *batch_user;
 } ligo__step;
 /* Step number `step` (from 1) at rate lr: a batch, grad zeroed, the loss
  * (to *loss), backward, clipping, the update. A non-finite loss or

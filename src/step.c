@@ -31,6 +31,7 @@ LIGO__PRIV ligo_status ligo__train_step(ligo_ctx *ctx, const ligo__step *s, int6
     bt.inputs = s->inputs;
     bt.targets = s->targets;
     bt.images = s->images;
+    if (s->on_batch) s->on_batch(s->batch_user, step, &bt);
     memset(s->grad, 0, (size_t)s->n * sizeof(float));
     loss = s->loss(ctx, s->user, &bt);
     if (!loss) goto done;

@@ -365,6 +365,14 @@ def grow_fixed(small_path, large, method, grow_head_dim=False):
 
 
 def _materialise(small_path, large, opt, op, operator_path):
+    got, build = _plan(small_path, large, opt, op, operator_path)
+    return build(got)
+
+
+def _plan(small_path, large, opt, op, operator_path):
+    """Everything checked and the fixed parts made once: (the operator's
+    tensors in float64 by name, build), where build(tensors) materialises
+    the large model from such a dict, differentiably in its values."""
     smeta, stensors = lt.read_safetensors(small_path)
     if "ligo.model" in smeta:
         raise UnsupportedOperator("%s: a model definition of one's own (ligo.model = %s)" % (small_path,
@@ -432,6 +440,16 @@ def _materialise(small_path, large, opt, op, operator_path):
     if extra or len(op) != len(expect):
         raise UnsupportedOperator("%s: tensors this operator should not hold: %s" % (operator_path,
                                                                                       ", ".join(extra[:5]) or "?"))
+    return got, lambda tensors: _build(tensors, small, large, opt, sp, lp, S, factors, widened)
+
+
+def _build(got, small, large, opt, sp, lp, S, factors, widened):
+    method = opt["method"]
+    lw = method in ("ligo", "ligo-width")
+    ld = method in ("ligo", "ligo-depth")
+    full = opt["full_width"]
+    width_first = opt["width_first"] if lw else 0
+    L1, L2 = small.n_layer, large.n_layer
     if lw:
         for f in factors:
             if f.big != f.small:
