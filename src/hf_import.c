@@ -1,8 +1,8 @@
 /* hf_import.c: a Hugging Face model directory read into a ligo model, the
  * inverse of hf.c: dir/config.json (as transformers' save_pretrained
- * writes it for GPT2LMHeadModel, BertForMaskedLM or
- * ViTForImageClassification) gives the config, dir/model.safetensors the
- * tensors, which then go through the checkpoint loader (src/checkpoint.c)
+ * writes it for GPT2LMHeadModel, BertForMaskedLM,
+ * ViTForImageClassification or LlamaForCausalLM) gives the config,
+ * dir/model.safetensors the tensors, which then go through the checkpoint loader (src/checkpoint.c)
  * with the schema's names and layouts. What a ligo model cannot hold is
  * refused by name before anything is allocated: an activation other than
  * the tanh GELU, images of more than one channel, BERT's relative
@@ -14,7 +14,10 @@
  *          token_type_ids all zero) is folded into the positions; the
  *          tied decoder weight and the position_ids buffer are dropped
  *   ViT    as it is; the class count is num_labels or, as save_pretrained
- *          writes it, the number of id2label entries */
+ *          writes it, the number of id2label entries
+ *   LLaMA  as it is (SiLU, no biases, plain RoPE); tie_word_embeddings
+ *          absent means untied, as in transformers; a tied file's
+ *          lm_head.weight, equal to the embedding, is dropped */
 #include "ligo_internal.h"
 
 /* The top-level fields of a config.json that the import reads. */
@@ -170,9 +173,49 @@ static ligo_status ligo__hf_to_config(ligo_ctx *ctx, const char *path, const lig
                                   "one-channel images", path, (long long)channels);
         c->image_h = c->image_w = size;
         f = ligo__hf_get(hc, "layer_norm_eps");
+    } else if (strcmp(type, "llama") == 0) {
+        const ligo__hf_field *act = ligo__hf_get(hc, "hidden_act"), *tie = ligo__hf_get(hc, "tie_word_embeddings");
+        const ligo__hf_field *theta = ligo__hf_get(hc, "rope_theta"), *scaling = ligo__hf_get(hc, "rope_scaling");
+        static const char *biases[2] = {"attention_bias", "mlp_bias"};
+        int64_t head_dim = 0;
+        int k;
+        *c = ligo_config_default(LIGO_LLAMA);
+        if (!act || act->kind != 1 || strcmp(act->str, "silu") != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: hidden_act is \"%s\"; ligo's LLaMA has a "
+                                  "SiLU-gated MLP", path, act && act->kind == 1 ? act->str : "(missing)");
+        for (k = 0; k < 2; k++) {
+            const ligo__hf_field *b = ligo__hf_get(hc, biases[k]);
+            if (b && b->kind != 4)
+                return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: %s is not false; ligo's LLaMA has no "
+                                      "biases", path, biases[k]);
+        }
+        if (scaling && scaling->kind != 2)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_scaling is set; ligo's LLaMA has "
+                                  "plain RoPE", path);
+        if (ligo__hf_int(ctx, path, hc, "num_hidden_layers", -1, &c->n_layer) ||
+            ligo__hf_int(ctx, path, hc, "hidden_size", -1, &c->d_model) ||
+            ligo__hf_int(ctx, path, hc, "num_attention_heads", -1, &c->n_head) ||
+            ligo__hf_int(ctx, path, hc, "num_key_value_heads", c->n_head, &c->n_kv_head) ||
+            ligo__hf_int(ctx, path, hc, "intermediate_size", -1, &c->d_ff) ||
+            ligo__hf_int(ctx, path, hc, "vocab_size", -1, &c->vocab) ||
+            ligo__hf_int(ctx, path, hc, "max_position_embeddings", -1, &c->ctx_len) ||
+            ligo__hf_int(ctx, path, hc, "head_dim", c->d_model / c->n_head, &head_dim))
+            return ctx->status;
+        if (head_dim * c->n_head != c->d_model)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: head_dim %lld x %lld heads is not "
+                                  "hidden_size %lld; ligo's heads split the width", path, (long long)head_dim,
+                                  (long long)c->n_head, (long long)c->d_model);
+        if (theta && !(theta->kind == 0 && theta->num > 0.0 && theta->num < 1e30))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: rope_theta is not a base > 0", path);
+        if (theta) c->rope_theta = (float)theta->num;
+        if (tie && tie->kind != 3 && tie->kind != 4)
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: tie_word_embeddings is not true or false",
+                                  path);
+        c->untied_head = !(tie && tie->kind == 3); /* transformers' default: untied */
+        f = ligo__hf_get(hc, "rms_norm_eps");
     } else {
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert or vit)",
-                              path, mt ? type : "(missing)");
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert, vit or "
+                              "llama)", path, mt ? type : "(missing)");
     }
     if (f && f->kind == 0) eps = f->num;
     if (f && !(eps > 0.0 && eps < 1.0))
@@ -197,6 +240,13 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
             }
             if (strcmp(name, "wte.weight") == 0) wte = e;
             if (strstr(name, ".attn.bias") || strstr(name, ".attn.masked_bias")) continue; /* old causal-mask buffers */
+        } else if (c->family == LIGO_LLAMA) {
+            if (strstr(name, "rotary_emb.inv_freq")) continue; /* older files' RoPE buffers */
+            if (strcmp(name, "model.embed_tokens.weight") == 0) wte = e;
+            if (!c->untied_head && strcmp(name, "lm_head.weight") == 0) {
+                head = e;
+                continue;
+            }
         } else if (c->family == LIGO_BERT) {
             if (strcmp(name, "bert.embeddings.token_type_embeddings.weight") == 0) {
                 tt = e;
@@ -207,8 +257,8 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
         if (ligo_st_add(ctx, out, name, e->ndim, e->shape, e->data) != LIGO_OK) return ctx->status;
     }
     if (head && wte && (head->n != wte->n || memcmp(head->data, wte->data, (size_t)wte->n * sizeof(float)) != 0))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from wte.weight; "
-                              "ligo's GPT ties its head to the embedding", path);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from %s; the config "
+                              "ties the head to the embedding", path, wte->name);
     if (c->family == LIGO_BERT) {
         ligo_st_entry *pos = NULL;
         float *sum;
