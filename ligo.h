@@ -12769,7 +12769,8 @@ done:
  *          tied decoder weight and the position_ids buffer are dropped
  *   ViT    as it is; the class count is num_labels or, as save_pretrained
  *          writes it, the number of id2label entries
- *   LLaMA  as it is (SiLU, no biases, plain RoPE); tie_word_embeddings
+ *   LLaMA  as it is (SiLU, no biases, plain RoPE, its base rope_theta or
+ *          transformers 5's rope_parameters.rope_theta); tie_word_embeddings
  *          absent means untied, as in transformers; a tied file's
  *          lm_head.weight, equal to the embedding, is dropped */
 
@@ -12788,34 +12789,74 @@ typedef struct ligo__hf_config {
     int n;
 } ligo__hf_config;
 
+/* A string, number, null, true or false into f (kind, str, num). */
+static int ligo__hf_scalar(ligo__json *J, ligo__hf_field *f) {
+    size_t len, start = J->pos;
+    int nul;
+    char num[64];
+    if (ligo__json_peek(J) == '"') {
+        f->kind = 1;
+        if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
+        if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
+        return 1;
+    }
+    if (!ligo__json_skip(J, 1)) return 0;
+    if (J->s[start] == 'n') f->kind = 2;
+    else if (J->s[start] == 't') f->kind = 3;
+    else if (J->s[start] == 'f') f->kind = 4;
+    else {
+        size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
+        memcpy(num, J->s + start, k);
+        num[k] = '\0';
+        f->kind = 0;
+        f->num = strtod(num, NULL);
+    }
+    return 1;
+}
+
 /* Reads the top-level object; fields past LIGO__HF_FIELDS or with long
- * keys are skipped (none the import needs is either). */
+ * keys are skipped (none the import needs is either). rope_parameters'
+ * scalar members are fields too, named "rope_parameters.member"
+ * (transformers 5 writes the RoPE base there); other objects only count
+ * their members, so a long id2label cannot crowd out the sizes. */
 static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
     hc->n = 0;
     if (!ligo__json_expect(J, '{')) return 0;
     if (ligo__json_peek(J) == '}') return ++J->pos, 1;
     for (;;) {
         ligo__hf_field tmp, *f = hc->n < LIGO__HF_FIELDS ? &hc->f[hc->n] : &tmp;
-        size_t len, start;
+        size_t len;
         int nul, c;
         memset(f, 0, sizeof *f);
         if (!ligo__json_string(J, f->key, sizeof f->key - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
         if (len >= sizeof f->key) f->key[0] = '\0';
         c = ligo__json_peek(J);
-        start = J->pos;
-        if (c == '"') {
-            f->kind = 1;
-            if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
-            if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
-        } else if (c == '{' || c == '[') {
+        if (c == '{' || c == '[') {
             f->kind = 5;
             J->pos++;
+            if (f != &tmp && f->key[0]) hc->n++; /* before its members */
             if (ligo__json_peek(J) == (c == '{' ? '}' : ']')) {
                 J->pos++;
             } else {
                 for (;;) {
-                    if (c == '{' && (!ligo__json_string(J, NULL, 0, &len, &nul) || !ligo__json_expect(J, ':'))) return 0;
-                    if (!ligo__json_skip(J, 1)) return 0;
+                    char mk[48];
+                    int sub = 0;
+                    if (c == '{') {
+                        if (!ligo__json_string(J, mk, sizeof mk - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+                        if (len >= sizeof mk) mk[0] = '\0';
+                        sub = strcmp(f->key, "rope_parameters") == 0 && mk[0] && strlen(mk) < 24 &&
+                              hc->n < LIGO__HF_FIELDS && ligo__json_peek(J) != '{' && ligo__json_peek(J) != '[';
+                    }
+                    if (sub) {
+                        ligo__hf_field *m = &hc->f[hc->n];
+                        memset(m, 0, sizeof *m);
+                        memcpy(m->key, "rope_parameters.", 16);
+                        memcpy(m->key + 16, mk, strlen(mk) + 1);
+                        if (!ligo__hf_scalar(J, m)) return 0;
+                        hc->n++;
+                    } else if (!ligo__json_skip(J, 1)) {
+                        return 0;
+                    }
                     f->members++;
                     if (ligo__json_peek(J) != ',') break;
                     J->pos++;
@@ -12823,20 +12864,9 @@ static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
                 if (!ligo__json_expect(J, c == '{' ? '}' : ']')) return 0;
             }
         } else {
-            char num[64];
-            if (!ligo__json_skip(J, 1)) return 0;
-            if (J->s[start] == 'n') f->kind = 2;
-            else if (J->s[start] == 't') f->kind = 3;
-            else if (J->s[start] == 'f') f->kind = 4;
-            else {
-                size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
-                memcpy(num, J->s + start, k);
-                num[k] = '\0';
-                f->kind = 0;
-                f->num = strtod(num, NULL);
-            }
+            if (!ligo__hf_scalar(J, f)) return 0;
+            if (f != &tmp && f->key[0]) hc->n++;
         }
-        if (f != &tmp && f->key[0]) hc->n++;
         if (ligo__json_peek(J) == ',') {
             J->pos++;
             continue;
@@ -12929,6 +12959,7 @@ static ligo_status ligo__hf_to_config(ligo_ctx *ctx, const char *path, const lig
     } else if (strcmp(type, "llama") == 0) {
         const ligo__hf_field *act = ligo__hf_get(hc, "hidden_act"), *tie = ligo__hf_get(hc, "tie_word_embeddings");
         const ligo__hf_field *theta = ligo__hf_get(hc, "rope_theta"), *scaling = ligo__hf_get(hc, "rope_scaling");
+        const ligo__hf_field *rtype = ligo__hf_get(hc, "rope_parameters.rope_type");
         static const char *biases[2] = {"attention_bias", "mlp_bias"};
         int64_t head_dim = 0;
         int k;
@@ -12945,6 +12976,10 @@ static ligo_status ligo__hf_to_config(ligo_ctx *ctx, const char *path, const lig
         if (scaling && scaling->kind != 2)
             return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_scaling is set; ligo's LLaMA has "
                                   "plain RoPE", path);
+        if (rtype && !(rtype->kind == 1 && strcmp(rtype->str, "default") == 0))
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_parameters.rope_type is \"%s\"; "
+                                  "ligo's LLaMA has plain RoPE (default)", path, rtype->kind == 1 ? rtype->str : "?");
+        if (!theta) theta = ligo__hf_get(hc, "rope_parameters.rope_theta"); /* transformers 5 */
         if (ligo__hf_int(ctx, path, hc, "num_hidden_layers", -1, &c->n_layer) ||
             ligo__hf_int(ctx, path, hc, "hidden_size", -1, &c->d_model) ||
             ligo__hf_int(ctx, path, hc, "num_attention_heads", -1, &c->n_head) ||
