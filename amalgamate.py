@@ -48,6 +48,7 @@ SOURCES = [                   # bottom to top; each .c compiles on its own
     OPS,
     "schema.c",
     "nn.c",
+    "llama.c",
     "optim.c",
     "file.c",
     "data.c",

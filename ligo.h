@@ -818,12 +818,14 @@ LIGO_API ligo_tensor *ligo_sqrt(ligo_ctx *ctx, ligo_tensor *x);
 /* ==== end src/gen/ops_api.h ==== */
 
 /* ======================================================================
- * nn: configs, parameter tables, the GPT / BERT / ViT models
+ * nn: configs, parameter tables, the GPT / BERT / ViT / LLaMA models
  * ====================================================================== */
 
-typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMILY_COUNT } ligo_family;
+/* LIGO_LLAMA: a LLaMA-style decoder (RMSNorm, rotary positions, grouped
+ * KV heads, SwiGLU, no biases) on GPT's data and next-token objective. */
+typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_LLAMA = 3, LIGO_FAMILY_COUNT } ligo_family;
 
-LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
+LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit", "llama" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
 typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
@@ -846,16 +848,22 @@ typedef struct ligo_config {
     int64_t ctx_len;   /* GPT, BERT: positions; ViT: set from the image (patches + 1) */
     int64_t image_h, image_w, patch; /* ViT: one channel, square patches */
     int64_t n_classes; /* ViT */
-    float ln_eps;      /* 1e-5 (GPT-2), 1e-12 (BERT, ViT) */
+    float ln_eps;      /* 1e-5 (GPT-2, LLaMA's RMSNorm), 1e-12 (BERT, ViT) */
+    /* LLaMA only (the other families ignore them): */
+    int64_t n_kv_head; /* key / value heads, dividing n_head (0: n_head, ordinary multi-head) */
+    float rope_theta;  /* RoPE's base (10000) */
+    int untied_head;   /* 1: an LM head of its own (lm_head.weight); 0: tied to the embedding */
 } ligo_config;
 
 /* A small default of each family: GPT 4 layers x 128 (byte vocabulary 256,
  * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
- * images in 7 x 7 patches, 10 classes. */
+ * images in 7 x 7 patches, 10 classes; LLaMA as GPT, with as many KV heads
+ * as heads, RoPE base 10000 and the head tied to the embedding. */
 LIGO_API ligo_config ligo_config_default(ligo_family family);
 /* Checks a config field by field (LIGO_EINVAL naming the first bad field
  * and its value, e.g. "ligo_config: n_layer is 0 (want 1 to 1024 layers)");
- * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+ * fills derived fields (d_ff 0 -> 4 d, LLaMA's 8 d / 3 rounded up to a
+ * multiple of 32; LLaMA's n_kv_head 0 -> n_head; ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
 /* The schema: what every parameter of a model is. A family's parameter
@@ -969,6 +977,20 @@ struct ligo_model_def {
     void *user;
 };
 
+/* Pieces of the LLaMA family, for models of one's own too (composed from
+ * the ops above, so their backward is theirs):
+ * grouped-query attention: q (B, T, C) of n_head heads, k and v
+ * (B, T, n_kv_head * C / n_head), n_kv_head dividing n_head; query head h
+ * reads KV head h / (n_head / n_kv_head) (Hugging Face's repeat_kv); the
+ * KV heads are repeated by a row gather and the fused ligo_attention runs
+ * on them -> (B, T, C). n_kv_head = n_head is ordinary multi-head. */
+LIGO_API ligo_tensor *ligo_attention_grouped(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                             int64_t n_head, int64_t n_kv_head, int causal);
+/* SwiGLU (Shazeer 2020): (silu(x Wg^T) * (x Wu^T)) Wd^T, no biases; x
+ * (..., C), gate and up (F, C), down (C, F) -> (..., C). */
+LIGO_API ligo_tensor *ligo_swiglu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *w_gate, ligo_tensor *w_up,
+                                  ligo_tensor *w_down);
+
 /* The built-in families' definitions. */
 LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
 /* A config's definition: cfg->def, or its family's built-in one. */
@@ -987,6 +1009,7 @@ typedef struct ligo_model {
  * growth, in the order of docs/design.md 4.3. A fused projection's rows
  * are three modules (LIGO_MOD_QKV in the schema). */
 enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_GATE, /* a gated MLP's gate (LLaMA's gate_proj; its up_proj is FC1, down_proj FC2) */
        LIGO_MOD_COUNT, LIGO_MOD_QKV };
 
 /* The order of a block's tensors in the built-in families' tables (their
@@ -1956,6 +1979,10 @@ LIGO__PRIV ligo_status ligo__st_check_names(ligo_ctx *ctx, const ligo_safetensor
 LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
+/* llama.c: the LLaMA family's definition (its params and forward). */
+LIGO__PRIV ligo_status ligo__llama_params(ligo_params *ps, const ligo_config *c, void *user);
+LIGO__PRIV ligo_tensor *ligo__llama_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                            const ligo_batch *bt, ligo_tensor **logits_out, void *user);
 
 /* grow.c: a block module's part in a model from its schema (module m of
  * layer `layer`, kind 0 weight or gain, 1 bias; Q, K, V start at *row0
@@ -8863,6 +8890,7 @@ LIGO_API int64_t ligo_model_find_module(const ligo_model *m, int64_t layer, int 
  *         decoder tied to wte plus a bias), loss on masked positions only
  *   ViT   pre-LN, bidirectional, patch embedding, class token, final LN and
  *         a classifier on the class token
+ *   LLaMA its own definition (src/llama.c), registered here
  *
  * Shapes: B batch, T positions, C = d_model, F = d_ff, NH heads, V vocab,
  * R = B*T rows. A forward takes its weights as tensors, one per table
@@ -8873,6 +8901,7 @@ LIGO_API const char *ligo_family_name(ligo_family f) {
     case LIGO_GPT: return "gpt";
     case LIGO_BERT: return "bert";
     case LIGO_VIT: return "vit";
+    case LIGO_LLAMA: return "llama";
     case LIGO_FAMILY_COUNT: break;
     }
     return "unknown";
@@ -8897,7 +8926,8 @@ LIGO_API ligo_config ligo_config_default(ligo_family family) {
     c.d_model = 128;
     c.n_head = 4;
     c.d_ff = 0;
-    c.ln_eps = family == LIGO_GPT ? 1e-5f : 1e-12f;
+    c.ln_eps = family == LIGO_GPT || family == LIGO_LLAMA ? 1e-5f : 1e-12f;
+    if (family == LIGO_LLAMA) c.rope_theta = 10000.0f;
     if (family == LIGO_VIT) {
         c.image_h = 28;
         c.image_w = 28;
@@ -8921,18 +8951,21 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
     if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
     /* each field on its own, named with its value */
     if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT or LIGO_VIT)", who,
-                              (int)c->family);
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT, LIGO_VIT or LIGO_LLAMA)",
+                              who, (int)c->family);
     if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_layer is %lld (want 1 to %d layers)", who,
                               (long long)c->n_layer, LIGO__MAX_LAYERS);
     if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_model is %lld (want a width of 1 to %lld)", who,
                               (long long)c->d_model, (long long)LIGO__MAX_DIM);
-    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    /* LLaMA's SwiGLU has three matrices: 2/3 of 4 d (rounded up to a
+     * multiple of 32) keeps about GPT's MLP parameter count */
+    if (c->d_ff == 0) c->d_ff = c->family == LIGO_LLAMA ? (8 * c->d_model + 95) / 96 * 32 : 4 * c->d_model;
     if (c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for 4 x d_model)",
-                              who, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for %s)", who,
+                              (long long)c->d_ff, (long long)LIGO__MAX_DIM,
+                              c->family == LIGO_LLAMA ? "8 x d_model / 3 rounded up to a multiple of 32" : "4 x d_model");
     if (c->n_head < 1)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_head is %lld (want at least 1 head)", who, (long long)c->n_head);
     if (c->d_model % c->n_head != 0)
@@ -8941,6 +8974,22 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
     if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: ln_eps is %g (want a finite LayerNorm eps > 0)", who,
                               (double)c->ln_eps);
+    if (c->family == LIGO_LLAMA) {
+        if (c->n_kv_head == 0) c->n_kv_head = c->n_head;
+        if (c->n_kv_head < 1 || c->n_head % c->n_kv_head != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_kv_head is %lld (want a divisor of the %lld heads, or 0 for "
+                                  "as many)", who, (long long)c->n_kv_head, (long long)c->n_head);
+        if ((c->d_model / c->n_head) % 2 != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: head dimension %lld (%lld / %lld heads) is odd; RoPE turns pairs "
+                                  "of dims", who, (long long)(c->d_model / c->n_head), (long long)c->d_model,
+                                  (long long)c->n_head);
+        if (!(c->rope_theta > 0.0f) || !isfinite(c->rope_theta))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: rope_theta is %g (want a finite RoPE base > 0)", who,
+                                  (double)c->rope_theta);
+        if (c->untied_head != 0 && c->untied_head != 1)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: untied_head is %d (want 0, tied to the embedding, or 1)", who,
+                                  c->untied_head);
+    }
     if (c->family == LIGO_VIT) {
         if (c->image_h < 1 || c->image_h > 4096)
             return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_h is %lld (want 1 to 4096 pixels)", who,
@@ -9179,7 +9228,8 @@ static ligo_tensor *ligo__builtin_forward(ligo_ctx *ctx, const ligo_model *m, li
 static const ligo_model_def ligo__builtin_defs[LIGO_FAMILY_COUNT] = {
     {"gpt", ligo__builtin_params, ligo__builtin_forward, NULL},
     {"bert", ligo__builtin_params, ligo__builtin_forward, NULL},
-    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL}};
+    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"llama", ligo__llama_params, ligo__llama_forward, NULL}};
 
 LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f) {
     return f >= 0 && f < LIGO_FAMILY_COUNT ? &ligo__builtin_defs[f] : NULL;
@@ -9239,7 +9289,7 @@ LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *
     int64_t i, k, V;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
-    if (m->cfg.family != LIGO_GPT)
+    if (m->cfg.family != LIGO_GPT && m->cfg.family != LIGO_LLAMA)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
                               ligo_family_name(m->cfg.family));
     if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))
@@ -9290,6 +9340,232 @@ LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *
     return LIGO_OK;
 }
 /* ==== end src/nn.c ==== */
+
+/* ==== begin src/llama.c ==== */
+/* llama.c: the LLaMA family (Touvron et al. 2023), written as any model of
+ * one's own is (docs/design.md "Models of one's own"): a params function
+ * declaring its table through ligo_params_add and a forward pass of ops.
+ *
+ *   x = embed_tokens[ids]
+ *   per layer:  h = RMSNorm(x) ln1
+ *               q = RoPE(h Wq^T), k = RoPE(h Wk^T), v = h Wv^T   (k, v: n_kv_head heads)
+ *               x = x + attention(q, k, v) Wo^T                  (causal; KV heads repeated per group)
+ *               h = RMSNorm(x) ln2
+ *               x = x + (silu(h Wg^T) * (h Wu^T)) Wd^T           (SwiGLU)
+ *   logits = RMSNorm(x) norm . (embed_tokens or lm_head)^T
+ *
+ * No biases anywhere. Tensor names are Hugging Face's LlamaForCausalLM's,
+ * weights (out, in) as nn.Linear stores them, so a table entry's name is
+ * its checkpoint key.
+ *
+ * Streams (what growth widens each dimension by, design.md 4.2): the
+ * residual stream (embedding columns, both norms, the final norm, every
+ * matrix's input side, o_proj's and down_proj's rows); q_proj's rows are
+ * the layer's Q stream, k_proj's and v_proj's its K and V streams of
+ * n_kv_head x head_dim units; o_proj reads the attention output, which is
+ * laid out as the query heads (n_head x head_dim), so its columns read the
+ * Q stream (with grouped heads V's is narrower); gate_proj and up_proj
+ * share the layer's FFN stream (their product needs aligned units) and
+ * down_proj reads it.
+ *
+ * Shapes: B batch, T positions, C = d_model, NH heads, KV = n_kv_head, hs
+ * = C / NH, F = d_ff, V vocab, R = B T. */
+
+/* ------------------------------------------------------------ the table */
+
+typedef struct ligo__llama_role {
+    const char *fmt;  /* Hugging Face key, %lld the layer */
+    int ndim;
+    char size[2];     /* 'C' d_model, 'K' n_kv_head x hs, 'F' d_ff, 'V' vocab */
+    ligo_stream stream[2];
+    int module;
+    ligo_init init;
+    unsigned flags;
+} ligo__llama_role;
+
+#define EMB LIGO_STREAM_EMB
+#define DEC LIGO_PARAM_DECAY
+static const ligo__llama_role ligo__llama_block[] = {
+    {"model.layers.%lld.input_layernorm.weight", 1, {'C', 0}, {EMB, LIGO_STREAM_FIXED}, LIGO_MOD_LN1, LIGO_INIT_ONES, 0},
+    {"model.layers.%lld.self_attn.q_proj.weight", 2, {'C', 'C'}, {LIGO_STREAM_Q, EMB}, LIGO_MOD_Q, LIGO_INIT_NORMAL, DEC},
+    {"model.layers.%lld.self_attn.k_proj.weight", 2, {'K', 'C'}, {LIGO_STREAM_K, EMB}, LIGO_MOD_K, LIGO_INIT_NORMAL, DEC},
+    {"model.layers.%lld.self_attn.v_proj.weight", 2, {'K', 'C'}, {LIGO_STREAM_V, EMB}, LIGO_MOD_V, LIGO_INIT_NORMAL, DEC},
+    {"model.layers.%lld.self_attn.o_proj.weight", 2, {'C', 'C'}, {EMB, LIGO_STREAM_Q}, LIGO_MOD_O,
+     LIGO_INIT_NORMAL_RESID, DEC | LIGO_PARAM_RESID_OUT},
+    {"model.layers.%lld.post_attention_layernorm.weight", 1, {'C', 0}, {EMB, LIGO_STREAM_FIXED}, LIGO_MOD_LN2,
+     LIGO_INIT_ONES, 0},
+    {"model.layers.%lld.mlp.gate_proj.weight", 2, {'F', 'C'}, {LIGO_STREAM_FFN, EMB}, LIGO_MOD_GATE, LIGO_INIT_NORMAL,
+     DEC},
+    {"model.layers.%lld.mlp.up_proj.weight", 2, {'F', 'C'}, {LIGO_STREAM_FFN, EMB}, LIGO_MOD_FC1, LIGO_INIT_NORMAL, DEC},
+    {"model.layers.%lld.mlp.down_proj.weight", 2, {'C', 'F'}, {EMB, LIGO_STREAM_FFN}, LIGO_MOD_FC2,
+     LIGO_INIT_NORMAL_RESID, DEC | LIGO_PARAM_RESID_OUT}};
+#undef EMB
+#undef DEC
+/* the order of a block's entries, as the forward takes them */
+enum { LL_LN1, LL_Q, LL_K, LL_V, LL_O, LL_LN2, LL_GATE, LL_UP, LL_DOWN, LL_COUNT };
+
+static int64_t ligo__llama_size(const ligo_config *c, char z) {
+    switch (z) {
+    case 'C': return c->d_model;
+    case 'K': return c->n_kv_head * (c->d_model / c->n_head);
+    case 'F': return c->d_ff;
+    case 'V': return c->vocab;
+    default: return 1;
+    }
+}
+
+static ligo_status ligo__llama_add(ligo_params *ps, const char *name, int ndim, int64_t d0, int64_t d1,
+                                   ligo_stream s0, ligo_stream s1, int layer, int module, ligo_init init,
+                                   unsigned flags) {
+    ligo_param_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.name = name;
+    sp.ndim = ndim;
+    sp.shape[0] = d0;
+    sp.shape[1] = ndim == 2 ? d1 : 1;
+    sp.stream[0] = s0;
+    sp.stream[1] = s1;
+    sp.layer = layer;
+    sp.module = module;
+    sp.init = init;
+    sp.flags = flags;
+    sp.hf_layout = LIGO_HF_PLAIN;
+    return ligo_params_add(ps, &sp);
+}
+
+LIGO__PRIV ligo_status ligo__llama_params(ligo_params *ps, const ligo_config *c, void *user) {
+    int64_t l;
+    int k;
+    ligo_status s;
+    (void)user;
+    s = ligo__llama_add(ps, "model.embed_tokens.weight", 2, c->vocab, c->d_model, LIGO_STREAM_FIXED, LIGO_STREAM_EMB,
+                        -1, -1, LIGO_INIT_NORMAL, LIGO_PARAM_EMBEDDING);
+    for (l = 0; l < c->n_layer && s == LIGO_OK; l++)
+        for (k = 0; k < LL_COUNT && s == LIGO_OK; k++) {
+            const ligo__llama_role *r = &ligo__llama_block[k];
+            char name[64];
+            snprintf(name, sizeof name, r->fmt, (long long)l);
+            s = ligo__llama_add(ps, name, r->ndim, ligo__llama_size(c, r->size[0]), ligo__llama_size(c, r->size[1]),
+                                r->stream[0], r->stream[1], (int)l, r->module, r->init, r->flags);
+        }
+    /* the final norm feeds the tied head: FPI's width rescale (design.md 4.6);
+     * an untied head reads the stream, and FPI's in-expansion keeps it exact */
+    if (s == LIGO_OK)
+        s = ligo__llama_add(ps, "model.norm.weight", 1, c->d_model, 1, LIGO_STREAM_EMB, LIGO_STREAM_FIXED, -1, -1,
+                            LIGO_INIT_ONES, c->untied_head ? 0u : LIGO_PARAM_TIED_HEAD_IN);
+    if (s == LIGO_OK && c->untied_head)
+        s = ligo__llama_add(ps, "lm_head.weight", 2, c->vocab, c->d_model, LIGO_STREAM_FIXED, LIGO_STREAM_EMB, -1, -1,
+                            LIGO_INIT_NORMAL, LIGO_PARAM_DECAY);
+    return s;
+}
+
+/* ------------------------------------------------------- grouped pieces */
+
+/* x (R, KV hs) -> (R, NH hs): each of the KV heads repeated for the
+ * NH / KV query heads of its group (query head h reads KV head
+ * h / (NH / KV), as Hugging Face's repeat_kv), through a row gather, whose
+ * backward adds each group's gradients into its head. */
+static ligo_tensor *ligo__repeat_kv(ligo_ctx *ctx, ligo_tensor *x, int64_t R, int64_t NH, int64_t KV, int64_t hs) {
+    int64_t s[2], r, h, g = NH / KV;
+    int32_t *ids;
+    if (!x || KV == NH) return x;
+    ids = (int32_t *)ligo_alloc_scratch(ctx, (size_t)(R * NH) * sizeof(int32_t));
+    if (!ids) return NULL;
+    for (r = 0; r < R; r++)
+        for (h = 0; h < NH; h++) ids[r * NH + h] = (int32_t)(r * KV + h / g);
+    s[0] = R * KV;
+    s[1] = hs;
+    x = ligo_embedding(ctx, ligo_reshape(ctx, x, 2, s), ids, R * NH);
+    s[0] = R;
+    s[1] = NH * hs;
+    return ligo_reshape(ctx, x, 2, s);
+}
+
+LIGO_API ligo_tensor *ligo_attention_grouped(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                             int64_t n_head, int64_t n_kv_head, int causal) {
+    int64_t B, T, C, R, s2[2], s3[3];
+    ligo_tensor *qkv;
+    if (ligo__failed(ctx)) return NULL;
+    if (!q || !k || !v) {
+        ligo_set_error(ctx, LIGO_EINVAL, "ligo_attention_grouped: NULL q, k or v");
+        return NULL;
+    }
+    if (q->ndim != 3 || k->ndim != 3 || v->ndim != 3) {
+        ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention_grouped: q, k and v must be (B, T, C), (B, T, KV hs); got %d, "
+                       "%d and %d dims", q->ndim, k->ndim, v->ndim);
+        return NULL;
+    }
+    B = q->shape[0];
+    T = q->shape[1];
+    C = q->shape[2];
+    if (n_head < 1 || C % n_head != 0 || n_kv_head < 1 || n_head % n_kv_head != 0) {
+        ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention_grouped: %lld heads, %lld KV heads for C = %lld (want KV heads "
+                       "dividing heads dividing C)", (long long)n_head, (long long)n_kv_head, (long long)C);
+        return NULL;
+    }
+    if (k->shape[0] != B || k->shape[1] != T || k->shape[2] != n_kv_head * (C / n_head) || v->shape[0] != B ||
+        v->shape[1] != T || v->shape[2] != k->shape[2]) {
+        ligo_set_error(ctx, LIGO_ESHAPE, "ligo_attention_grouped: k (%lld, %lld, %lld) and v (%lld, %lld, %lld) must be "
+                       "(%lld, %lld, %lld)", (long long)k->shape[0], (long long)k->shape[1], (long long)k->shape[2],
+                       (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2], (long long)B,
+                       (long long)T, (long long)(n_kv_head * (C / n_head)));
+        return NULL;
+    }
+    R = B * T;
+    s2[0] = R;
+    s2[1] = k->shape[2];
+    k = ligo__repeat_kv(ctx, ligo_reshape(ctx, k, 2, s2), R, n_head, n_kv_head, C / n_head);
+    v = ligo__repeat_kv(ctx, ligo_reshape(ctx, v, 2, s2), R, n_head, n_kv_head, C / n_head);
+    s2[1] = C;
+    qkv = ligo_concat(ctx, ligo_concat(ctx, ligo_reshape(ctx, q, 2, s2), k, 1), v, 1);
+    s3[0] = B;
+    s3[1] = T;
+    s3[2] = 3 * C;
+    return ligo_attention(ctx, ligo_reshape(ctx, qkv, 3, s3), n_head, causal);
+}
+
+LIGO_API ligo_tensor *ligo_swiglu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *w_gate, ligo_tensor *w_up,
+                                  ligo_tensor *w_down) {
+    if (ligo__failed(ctx)) return NULL;
+    return ligo_linear(ctx, ligo_mul(ctx, ligo_silu(ctx, ligo_linear(ctx, x, w_gate, NULL)), ligo_linear(ctx, x, w_up, NULL)),
+                       w_down, NULL);
+}
+
+/* --------------------------------------------------------------- forward */
+
+LIGO__PRIV ligo_tensor *ligo__llama_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                            const ligo_batch *bt, ligo_tensor **logits_out, void *user) {
+    const ligo_config *c = &m->cfg;
+    int64_t B = bt->B, T = bt->T, R = B * T, C = c->d_model, NH = c->n_head, KV = c->n_kv_head, hs = C / NH, l;
+    int64_t s2[2], sq[3], sk[3], hb;
+    ligo_tensor *x, *logits;
+    (void)user;
+    s2[0] = R;
+    s2[1] = C;
+    sq[0] = sk[0] = B;
+    sq[1] = sk[1] = T;
+    sq[2] = C;
+    sk[2] = KV * hs;
+    x = ligo_embedding(ctx, w[0], bt->inputs, R);
+    for (l = 0; l < c->n_layer; l++) {
+        ligo_tensor *const *b = w + ligo_model_layer_base(m, l);
+        ligo_tensor *h = ligo_rmsnorm(ctx, x, b[LL_LN1], c->ln_eps), *q, *k, *v, *a;
+        q = ligo_rope(ctx, ligo_reshape(ctx, ligo_linear(ctx, h, b[LL_Q], NULL), 3, sq), NH, c->rope_theta, 0);
+        k = ligo_rope(ctx, ligo_reshape(ctx, ligo_linear(ctx, h, b[LL_K], NULL), 3, sk), KV, c->rope_theta, 0);
+        v = ligo_reshape(ctx, ligo_linear(ctx, h, b[LL_V], NULL), 3, sk);
+        a = ligo_attention_grouped(ctx, q, k, v, NH, KV, 1);
+        x = ligo_add(ctx, x, ligo_linear(ctx, ligo_reshape(ctx, a, 2, s2), b[LL_O], NULL));
+        h = ligo_rmsnorm(ctx, x, b[LL_LN2], c->ln_eps);
+        x = ligo_add(ctx, x, ligo_swiglu(ctx, h, b[LL_GATE], b[LL_UP], b[LL_DOWN]));
+    }
+    hb = ligo_model_layer_base(m, c->n_layer); /* model.norm, then lm_head when untied */
+    x = ligo_rmsnorm(ctx, x, w[hb], c->ln_eps);
+    logits = ligo_linear(ctx, x, c->untied_head ? w[hb + 1] : w[0], NULL);
+    if (logits_out) *logits_out = logits;
+    if (!bt->targets) return logits;
+    return ligo_cross_entropy(ctx, logits, bt->targets, R, LIGO_IGNORE);
+}
+/* ==== end src/llama.c ==== */
 
 /* ==== begin src/optim.c ==== */
 /* optim.c: SGD with momentum and AdamW over a flat parameter block, the
@@ -10792,7 +11068,7 @@ LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const li
                               "and the token after it)",
                               who, (long long)n_train, (long long)(T + 1), (long long)T);
     /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
-    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    win = cfg->family == LIGO_GPT || cfg->family == LIGO_LLAMA ? T + 1 : T;
     if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
         return ligo_set_error(ctx, LIGO_EINVAL,
                               "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
@@ -10816,7 +11092,8 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
                               ligo_family_name(cfg->family));
     if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
     if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
-    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    if (cfg->family == LIGO_GPT || cfg->family == LIGO_LLAMA) /* next-token windows */
+        return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
     /* BERT: windows of T tokens, corrupted for masked LM */
     if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
     memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));
@@ -12151,7 +12428,12 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo
         int64_t *f = ligo__config_field(&cc, k, &key);
         if (ligo_st_set_meta(ctx, st, key, ligo__meta_fmt_int(v, *f)) != LIGO_OK) return ctx->status;
     }
-    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps));
+    if (ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps)) != LIGO_OK) return ctx->status;
+    if (c->family != LIGO_LLAMA) return LIGO_OK; /* the other families' files stay as they were */
+    if (ligo_st_set_meta(ctx, st, "ligo.n_kv_head", ligo__meta_fmt_int(v, c->n_kv_head)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, st, "ligo.rope_theta", ligo__meta_fmt_float(v, c->rope_theta)) != LIGO_OK)
+        return ctx->status;
+    return ligo_st_set_meta(ctx, st, "ligo.untied_head", ligo__meta_fmt_int(v, c->untied_head));
 }
 
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
@@ -12173,6 +12455,17 @@ LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *
     if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.ln_eps"), -DBL_MAX, &eps))
         return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
     c->ln_eps = (float)eps;
+    if (c->family == LIGO_LLAMA) {
+        int64_t untied;
+        if (!ligo__meta_int(ligo_st_get_meta(st, "ligo.n_kv_head"), INT64_MIN, INT64_MAX, &c->n_kv_head) ||
+            !ligo__meta_int(ligo_st_get_meta(st, "ligo.untied_head"), 0, 1, &untied))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.n_kv_head or ligo.untied_head (0 or 1) is missing or not an "
+                                  "integer");
+        if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.rope_theta"), -DBL_MAX, &eps))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.rope_theta is missing or not a number");
+        c->rope_theta = (float)eps;
+        c->untied_head = (int)untied;
+    }
     if (ligo_config_check(ctx, c) != LIGO_OK) {
         /* report a bad stored config as a format error, keeping the reason */
         char why[LIGO__ERRMSG];
@@ -12358,11 +12651,11 @@ LIGO_API ligo_model *ligo_model_load_def(ligo_ctx *ctx, const char *path, const 
 
 /* ==== begin src/hf.c ==== */
 /* hf.c: a model as a Hugging Face model directory, what transformers'
- * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM
- * or ViTForImageClassification, and model.safetensors with the schema's
- * names and layouts (src/checkpoint.c). GELU is the tanh approximation
- * ("gelu_new"), dropout is off, the output layer is tied to the
- * embedding. */
+ * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM,
+ * ViTForImageClassification or LlamaForCausalLM, and model.safetensors
+ * with the schema's names and layouts (src/checkpoint.c). GELU is the tanh
+ * approximation ("gelu_new"), dropout is off, the output layer is tied to
+ * the embedding (LLaMA's when untied_head is 0). */
 
 LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, char *buf, size_t size, size_t *len) {
     int n;
@@ -12405,8 +12698,23 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, ch
                      "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n  \"num_labels\": %lld\n}\n",
                      (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff,
                      (long long)c->image_h, (long long)c->patch, (double)c->ln_eps, (long long)c->n_classes);
+    else if (c->family == LIGO_LLAMA)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
+                     "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n"
+                     "  \"num_hidden_layers\": %lld,\n  \"num_attention_heads\": %lld,\n"
+                     "  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"hidden_act\": \"silu\",\n"
+                     "  \"max_position_embeddings\": %lld,\n  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.9g,\n"
+                     "  \"rope_scaling\": null,\n  \"attention_bias\": false,\n  \"mlp_bias\": false,\n"
+                     "  \"attention_dropout\": 0.0,\n  \"pretraining_tp\": 1,\n  \"tie_word_embeddings\": %s,\n"
+                     "  \"bos_token_id\": 0,\n  \"eos_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->d_model, (long long)c->d_ff, (long long)c->n_layer,
+                     (long long)c->n_head, (long long)(c->n_kv_head ? c->n_kv_head : c->n_head),
+                     (long long)(c->d_model / c->n_head), (long long)c->ctx_len, (double)c->ln_eps,
+                     (double)c->rope_theta, c->untied_head ? "false" : "true");
     else
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert or vit", (int)c->family);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert, vit or llama",
+                              (int)c->family);
     if (n < 0) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: the config cannot be formatted");
     if (len) *len = (size_t)n;
     if (buf && (size_t)n >= size)
@@ -12456,9 +12764,9 @@ done:
 /* ==== begin src/hf_import.c ==== */
 /* hf_import.c: a Hugging Face model directory read into a ligo model, the
  * inverse of hf.c: dir/config.json (as transformers' save_pretrained
- * writes it for GPT2LMHeadModel, BertForMaskedLM or
- * ViTForImageClassification) gives the config, dir/model.safetensors the
- * tensors, which then go through the checkpoint loader (src/checkpoint.c)
+ * writes it for GPT2LMHeadModel, BertForMaskedLM,
+ * ViTForImageClassification or LlamaForCausalLM) gives the config,
+ * dir/model.safetensors the tensors, which then go through the checkpoint loader (src/checkpoint.c)
  * with the schema's names and layouts. What a ligo model cannot hold is
  * refused by name before anything is allocated: an activation other than
  * the tanh GELU, images of more than one channel, BERT's relative
@@ -12470,7 +12778,11 @@ done:
  *          token_type_ids all zero) is folded into the positions; the
  *          tied decoder weight and the position_ids buffer are dropped
  *   ViT    as it is; the class count is num_labels or, as save_pretrained
- *          writes it, the number of id2label entries */
+ *          writes it, the number of id2label entries
+ *   LLaMA  as it is (SiLU, no biases, plain RoPE, its base rope_theta or
+ *          transformers 5's rope_parameters.rope_theta); tie_word_embeddings
+ *          absent means untied, as in transformers; a tied file's
+ *          lm_head.weight, equal to the embedding, is dropped */
 
 /* The top-level fields of a config.json that the import reads. */
 #define LIGO__HF_FIELDS 96
@@ -12487,34 +12799,74 @@ typedef struct ligo__hf_config {
     int n;
 } ligo__hf_config;
 
+/* A string, number, null, true or false into f (kind, str, num). */
+static int ligo__hf_scalar(ligo__json *J, ligo__hf_field *f) {
+    size_t len, start = J->pos;
+    int nul;
+    char num[64];
+    if (ligo__json_peek(J) == '"') {
+        f->kind = 1;
+        if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
+        if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
+        return 1;
+    }
+    if (!ligo__json_skip(J, 1)) return 0;
+    if (J->s[start] == 'n') f->kind = 2;
+    else if (J->s[start] == 't') f->kind = 3;
+    else if (J->s[start] == 'f') f->kind = 4;
+    else {
+        size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
+        memcpy(num, J->s + start, k);
+        num[k] = '\0';
+        f->kind = 0;
+        f->num = strtod(num, NULL);
+    }
+    return 1;
+}
+
 /* Reads the top-level object; fields past LIGO__HF_FIELDS or with long
- * keys are skipped (none the import needs is either). */
+ * keys are skipped (none the import needs is either). rope_parameters'
+ * scalar members are fields too, named "rope_parameters.member"
+ * (transformers 5 writes the RoPE base there); other objects only count
+ * their members, so a long id2label cannot crowd out the sizes. */
 static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
     hc->n = 0;
     if (!ligo__json_expect(J, '{')) return 0;
     if (ligo__json_peek(J) == '}') return ++J->pos, 1;
     for (;;) {
         ligo__hf_field tmp, *f = hc->n < LIGO__HF_FIELDS ? &hc->f[hc->n] : &tmp;
-        size_t len, start;
+        size_t len;
         int nul, c;
         memset(f, 0, sizeof *f);
         if (!ligo__json_string(J, f->key, sizeof f->key - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
         if (len >= sizeof f->key) f->key[0] = '\0';
         c = ligo__json_peek(J);
-        start = J->pos;
-        if (c == '"') {
-            f->kind = 1;
-            if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
-            if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
-        } else if (c == '{' || c == '[') {
+        if (c == '{' || c == '[') {
             f->kind = 5;
             J->pos++;
+            if (f != &tmp && f->key[0]) hc->n++; /* before its members */
             if (ligo__json_peek(J) == (c == '{' ? '}' : ']')) {
                 J->pos++;
             } else {
                 for (;;) {
-                    if (c == '{' && (!ligo__json_string(J, NULL, 0, &len, &nul) || !ligo__json_expect(J, ':'))) return 0;
-                    if (!ligo__json_skip(J, 1)) return 0;
+                    char mk[48];
+                    int sub = 0;
+                    if (c == '{') {
+                        if (!ligo__json_string(J, mk, sizeof mk - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+                        if (len >= sizeof mk) mk[0] = '\0';
+                        sub = strcmp(f->key, "rope_parameters") == 0 && mk[0] && strlen(mk) < 24 &&
+                              hc->n < LIGO__HF_FIELDS && ligo__json_peek(J) != '{' && ligo__json_peek(J) != '[';
+                    }
+                    if (sub) {
+                        ligo__hf_field *m = &hc->f[hc->n];
+                        memset(m, 0, sizeof *m);
+                        memcpy(m->key, "rope_parameters.", 16);
+                        memcpy(m->key + 16, mk, strlen(mk) + 1);
+                        if (!ligo__hf_scalar(J, m)) return 0;
+                        hc->n++;
+                    } else if (!ligo__json_skip(J, 1)) {
+                        return 0;
+                    }
                     f->members++;
                     if (ligo__json_peek(J) != ',') break;
                     J->pos++;
@@ -12522,20 +12874,9 @@ static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
                 if (!ligo__json_expect(J, c == '{' ? '}' : ']')) return 0;
             }
         } else {
-            char num[64];
-            if (!ligo__json_skip(J, 1)) return 0;
-            if (J->s[start] == 'n') f->kind = 2;
-            else if (J->s[start] == 't') f->kind = 3;
-            else if (J->s[start] == 'f') f->kind = 4;
-            else {
-                size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
-                memcpy(num, J->s + start, k);
-                num[k] = '\0';
-                f->kind = 0;
-                f->num = strtod(num, NULL);
-            }
+            if (!ligo__hf_scalar(J, f)) return 0;
+            if (f != &tmp && f->key[0]) hc->n++;
         }
-        if (f != &tmp && f->key[0]) hc->n++;
         if (ligo__json_peek(J) == ',') {
             J->pos++;
             continue;
@@ -12625,9 +12966,54 @@ static ligo_status ligo__hf_to_config(ligo_ctx *ctx, const char *path, const lig
                                   "one-channel images", path, (long long)channels);
         c->image_h = c->image_w = size;
         f = ligo__hf_get(hc, "layer_norm_eps");
+    } else if (strcmp(type, "llama") == 0) {
+        const ligo__hf_field *act = ligo__hf_get(hc, "hidden_act"), *tie = ligo__hf_get(hc, "tie_word_embeddings");
+        const ligo__hf_field *theta = ligo__hf_get(hc, "rope_theta"), *scaling = ligo__hf_get(hc, "rope_scaling");
+        const ligo__hf_field *rtype = ligo__hf_get(hc, "rope_parameters.rope_type");
+        static const char *biases[2] = {"attention_bias", "mlp_bias"};
+        int64_t head_dim = 0;
+        int k;
+        *c = ligo_config_default(LIGO_LLAMA);
+        if (!act || act->kind != 1 || strcmp(act->str, "silu") != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: hidden_act is \"%s\"; ligo's LLaMA has a "
+                                  "SiLU-gated MLP", path, act && act->kind == 1 ? act->str : "(missing)");
+        for (k = 0; k < 2; k++) {
+            const ligo__hf_field *b = ligo__hf_get(hc, biases[k]);
+            if (b && b->kind != 4)
+                return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: %s is not false; ligo's LLaMA has no "
+                                      "biases", path, biases[k]);
+        }
+        if (scaling && scaling->kind != 2)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_scaling is set; ligo's LLaMA has "
+                                  "plain RoPE", path);
+        if (rtype && !(rtype->kind == 1 && strcmp(rtype->str, "default") == 0))
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_parameters.rope_type is \"%s\"; "
+                                  "ligo's LLaMA has plain RoPE (default)", path, rtype->kind == 1 ? rtype->str : "?");
+        if (!theta) theta = ligo__hf_get(hc, "rope_parameters.rope_theta"); /* transformers 5 */
+        if (ligo__hf_int(ctx, path, hc, "num_hidden_layers", -1, &c->n_layer) ||
+            ligo__hf_int(ctx, path, hc, "hidden_size", -1, &c->d_model) ||
+            ligo__hf_int(ctx, path, hc, "num_attention_heads", -1, &c->n_head) ||
+            ligo__hf_int(ctx, path, hc, "num_key_value_heads", c->n_head, &c->n_kv_head) ||
+            ligo__hf_int(ctx, path, hc, "intermediate_size", -1, &c->d_ff) ||
+            ligo__hf_int(ctx, path, hc, "vocab_size", -1, &c->vocab) ||
+            ligo__hf_int(ctx, path, hc, "max_position_embeddings", -1, &c->ctx_len) ||
+            ligo__hf_int(ctx, path, hc, "head_dim", c->d_model / c->n_head, &head_dim))
+            return ctx->status;
+        if (head_dim * c->n_head != c->d_model)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: head_dim %lld x %lld heads is not "
+                                  "hidden_size %lld; ligo's heads split the width", path, (long long)head_dim,
+                                  (long long)c->n_head, (long long)c->d_model);
+        if (theta && !(theta->kind == 0 && theta->num > 0.0 && theta->num < 1e30))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: rope_theta is not a base > 0", path);
+        if (theta) c->rope_theta = (float)theta->num;
+        if (tie && tie->kind != 3 && tie->kind != 4)
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: tie_word_embeddings is not true or false",
+                                  path);
+        c->untied_head = !(tie && tie->kind == 3); /* transformers' default: untied */
+        f = ligo__hf_get(hc, "rms_norm_eps");
     } else {
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert or vit)",
-                              path, mt ? type : "(missing)");
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert, vit or "
+                              "llama)", path, mt ? type : "(missing)");
     }
     if (f && f->kind == 0) eps = f->num;
     if (f && !(eps > 0.0 && eps < 1.0))
@@ -12652,6 +13038,13 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
             }
             if (strcmp(name, "wte.weight") == 0) wte = e;
             if (strstr(name, ".attn.bias") || strstr(name, ".attn.masked_bias")) continue; /* old causal-mask buffers */
+        } else if (c->family == LIGO_LLAMA) {
+            if (strstr(name, "rotary_emb.inv_freq")) continue; /* older files' RoPE buffers */
+            if (strcmp(name, "model.embed_tokens.weight") == 0) wte = e;
+            if (!c->untied_head && strcmp(name, "lm_head.weight") == 0) {
+                head = e;
+                continue;
+            }
         } else if (c->family == LIGO_BERT) {
             if (strcmp(name, "bert.embeddings.token_type_embeddings.weight") == 0) {
                 tt = e;
@@ -12662,8 +13055,8 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
         if (ligo_st_add(ctx, out, name, e->ndim, e->shape, e->data) != LIGO_OK) return ctx->status;
     }
     if (head && wte && (head->n != wte->n || memcmp(head->data, wte->data, (size_t)wte->n * sizeof(float)) != 0))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from wte.weight; "
-                              "ligo's GPT ties its head to the embedding", path);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from %s; the config "
+                              "ties the head to the embedding", path, wte->name);
     if (c->family == LIGO_BERT) {
         ligo_st_entry *pos = NULL;
         float *sum;
@@ -12930,7 +13323,12 @@ static const float *ligo__mod_src(const ligo_model *md, int64_t j, int m, int ki
 }
 
 /* Units of a stream in a config. */
-static int64_t ligo__stream_width(const ligo_config *c, ligo_stream s) { return s == LIGO_STREAM_FFN ? c->d_ff : c->d_model; }
+static int64_t ligo__stream_width(const ligo_config *c, ligo_stream s) {
+    if (s == LIGO_STREAM_FFN) return c->d_ff;
+    /* LLaMA's grouped keys and values: n_kv_head whole heads */
+    if (c->family == LIGO_LLAMA && (s == LIGO_STREAM_K || s == LIGO_STREAM_V)) return c->n_kv_head * (c->d_model / c->n_head);
+    return c->d_model;
+}
 
 /* Whether a model's schema has a stream: in layer 0's parameters for the
  * per-layer streams, anywhere for the others (a fused QKV has Q, K, V). */
@@ -13100,6 +13498,20 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
                               "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
                               who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
                               (long long)s->d_model, (long long)s->n_head, (long long)(s->d_model / s->n_head));
+    if (l->family == LIGO_LLAMA) {
+        if (l->n_kv_head < s->n_kv_head)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_kv_head %lld is smaller than the small model's %lld",
+                                  who, (long long)l->n_kv_head, (long long)s->n_kv_head);
+        if (l->rope_theta != s->rope_theta)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large rope_theta %g differs from the small model's %g "
+                                  "(growth keeps it)", who, (double)l->rope_theta, (double)s->rope_theta);
+        if (l->untied_head != s->untied_head)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large untied_head %d differs from the small model's %d "
+                                  "(growth keeps the head's tying)", who, l->untied_head, s->untied_head);
+        if (head_dim)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: a llama model keeps its head dimension (RoPE turns fixed pairs "
+                                  "of it); grow_head_dim is refused", who);
+    }
     {
         /* what growth keeps: each field on its own */
         static const char *names[6] = {"vocab", "ctx_len", "image_h", "image_w", "patch", "n_classes"};
@@ -13205,6 +13617,18 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         return NULL;
     }
     lc = *large;
+    /* LLaMA: n_kv_head 0 scales the small model's KV heads with the head
+     * count, keeping its group size (heads per KV head) */
+    if (lc.family == LIGO_LLAMA && small->cfg.family == LIGO_LLAMA && lc.n_kv_head == 0) {
+        int64_t group = small->cfg.n_head / small->cfg.n_kv_head;
+        if (lc.n_head % group != 0) {
+            ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: the large model's %lld heads do not split into the small "
+                           "model's groups of %lld heads per KV head; give n_kv_head", (long long)lc.n_head,
+                           (long long)group);
+            return NULL;
+        }
+        lc.n_kv_head = lc.n_head / group;
+    }
     if (ligo_config_check(ctx, &lc) != LIGO_OK) return NULL;
     if (ligo__check_pair(ctx, &small->cfg, &lc, cfg->grow_head_dim) != LIGO_OK) return NULL;
     if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
@@ -13274,7 +13698,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             g->depth_offset[m][kind] = -1;
-            if (ld) {
+            if (ld && ligo__mod_len(small, (int)m, (int)kind) > 0) { /* a part the schema has */
                 g->depth_offset[m][kind] = n_learn;
                 n_learn += L2 * L1;
             }
@@ -13302,6 +13726,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             float *w;
+            if (ligo__mod_len(small, (int)m, (int)kind) == 0) continue; /* the schema has no such part */
             if (ld) {
                 ligo__depth_init(g->data + g->depth_offset[m][kind], L2, L1, cfg, &rng);
                 continue;
@@ -13935,7 +14360,7 @@ done:
 
 /* ----------------------------------------------------- growth operators */
 
-static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
+static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2", "gate"};
 
 /* The saved tensors of an operator, in file order: name, shape and where
  * they live (the learned block, or the noise). */
@@ -14091,7 +14516,8 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
     if (ligo__check_def_meta(ctx, &st, "ligo_grow_load", path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
-        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff ||
+        (lc.family == LIGO_LLAMA && lc.n_kv_head != g->large.n_kv_head)) {
         ligo_set_error(ctx, LIGO_EFORMAT,
                        "ligo_grow_load: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
                        "%s %lld x %lld (FFN %lld, %lld heads)",
@@ -14219,7 +14645,8 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
     if (ligo__check_def_meta(ctx, &st, who, path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
-        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff ||
+        (lc.family == LIGO_LLAMA && lc.n_kv_head != g->large.n_kv_head)) {
         ligo_set_error(ctx, LIGO_EFORMAT,
                        "%s: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
                        "%s %lld x %lld (FFN %lld, %lld heads)",
@@ -14419,8 +14846,9 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         ligo_scratch_rewind(ctx, mk);
         return ligo__eval_finite(ctx, out, "test images", bad, bad_n, n);
     }
-    /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
-    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
+    /* GPT (and LLaMA) windows hold T + 1 tokens (T predictions); BERT's T tokens */
+    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL,
+                                m->cfg.family == LIGO_GPT || m->cfg.family == LIGO_LLAMA ? T : T - 1);
     if (n_win < 1) {
         ligo_scratch_rewind(ctx, mk);
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: the validation split is shorter than one window of %lld",
@@ -14438,7 +14866,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         ligo_batch bt;
         ligo_tensor *loss;
         for (b = 0; b < bb; b++) {
-            if (m->cfg.family == LIGO_GPT) {
+            if (m->cfg.family == LIGO_GPT || m->cfg.family == LIGO_LLAMA) {
                 if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, ligo__spread(k + b, n_win, all_win), T, in + b * T,
                                        tg + b * T) != LIGO_OK)
                     return ctx->status;

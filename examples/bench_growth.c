@@ -50,7 +50,7 @@ static ligo_config bg_cfg(ligo_family f, int64_t L, int64_t D, int64_t head_dim,
     c.n_layer = L;
     c.d_model = D;
     c.n_head = D / head_dim;
-    c.d_ff = 4 * D;
+    c.d_ff = f == LIGO_LLAMA ? 0 : 4 * D; /* llama: its own default, 8 D / 3 rounded up to 32 */
     if (f != LIGO_VIT) c.ctx_len = T;
     return c;
 }
@@ -743,7 +743,7 @@ int cmd_bench(int argc, char **argv) {
         {"--quick", 'b', &quick, 0, 0, "the protocol shortened (both setting, 3 seeds, 900 steps): about 15 minutes"},
         {"--demo", 'b', &demo, 0, 0, "the make demo run: GPT, both, scratch / stack / ligo, 3 seeds, on --text"},
         {"--settings", 's', &set_list, 0, 0, "comma-separated: depth,width,both (both; all three with 'all')"},
-        {"--families", 's', &fam_list, 0, 0, "comma-separated: gpt,bert,vit (all)"},
+        {"--families", 's', &fam_list, 0, 0, "comma-separated: gpt,bert,vit,llama (gpt,bert,vit)"},
         {"--methods", 's', &method_list, 0, 0, "comma-separated growth methods (every method of the setting)"},
         {"--variants", 's', &variants, 0, 0, "method:key=value[:...] entries tried on the selection seeds beside the "
                                               "defaults (keys fit_steps, fit_lr, noise, warmup)"},
@@ -848,7 +848,7 @@ int cmd_bench(int argc, char **argv) {
         return tool_usage_error("bench growth", "--variants need selection seeds (--select-seeds >= 2)%s%s", "", "");
     /* the protocols: settings x families */
     {
-        int set_on[BG_SETTING_COUNT] = {0, 0, 1}, fam_on[LIGO_FAMILY_COUNT] = {1, 1, 1};
+        int set_on[BG_SETTING_COUNT] = {0, 0, 1}, fam_on[LIGO_FAMILY_COUNT] = {1, 1, 1, 0};
         int di, wi;
         if (strcmp(depth_init, "stack") == 0) di = LIGO_DEPTH_STACK;
         else if (strcmp(depth_init, "interlace") == 0) di = LIGO_DEPTH_INTERLACE;
@@ -866,13 +866,13 @@ int cmd_bench(int argc, char **argv) {
         if (fam_list || demo) {
             for (f = 0; f < LIGO_FAMILY_COUNT; f++)
                 fam_on[f] = fam_list ? tool_list_has(fam_list, ligo_family_name((ligo_family)f)) : f == LIGO_GPT;
-            if (!fam_on[0] && !fam_on[1] && !fam_on[2])
-                return tool_usage_error("bench growth", "--families: '%s' names none of gpt, bert, vit%s", fam_list, "");
+            if (!fam_on[0] && !fam_on[1] && !fam_on[2] && !fam_on[3])
+                return tool_usage_error("bench growth", "--families: '%s' names none of gpt, bert, vit, llama%s", fam_list, "");
         }
         if (layers % 2 || width % 32)
             return tool_usage_error("bench growth", "--layers must be even and --width a multiple of 32 (halved, heads of %s)%s", "16", "");
-        if ((fam_on[LIGO_GPT] || fam_on[LIGO_BERT]) && !o.text)
-            return tool_usage_error("bench growth", "GPT and BERT need --text FILE (any text; the README uses Tiny Shakespeare)%s%s", "", "");
+        if ((fam_on[LIGO_GPT] || fam_on[LIGO_BERT] || fam_on[LIGO_LLAMA]) && !o.text)
+            return tool_usage_error("bench growth", "GPT, BERT and LLaMA need --text FILE (any text; the README uses Tiny Shakespeare)%s%s", "", "");
         for (s = 0; s < BG_SETTING_COUNT; s++)
             for (f = 0; f < LIGO_FAMILY_COUNT; f++) {
                 bg_proto *p = &R.protos[R.n_protos];

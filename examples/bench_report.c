@@ -218,7 +218,9 @@ static void bg_cell_sum(FILE *f, const bs_summary *s, const char *fmt, double sc
     }
 }
 
-static const char *bg_family_title(ligo_family f) { return f == LIGO_GPT ? "GPT" : f == LIGO_BERT ? "BERT" : "ViT"; }
+static const char *bg_family_title(ligo_family f) {
+    return f == LIGO_GPT ? "GPT" : f == LIGO_BERT ? "BERT" : f == LIGO_LLAMA ? "LLaMA" : "ViT";
+}
 
 /* Every entry reported in protocol p, in order: the chosen one per base. */
 static int bg_reported(const bg_results *R, int p, int *out) {

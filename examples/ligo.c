@@ -146,16 +146,19 @@ static int to_train_config(const char *cmd, const train_args *a, ligo_train_conf
 static int cmd_train(int argc, char **argv) {
     const char *family = "gpt", *data = NULL, *out = "model.safetensors", *csv = NULL, *resume = NULL, *decay = "cosine";
     int64_t layers = 4, dim = 128, heads = 4, ffn = 0, ctxlen = 128, batch = 16, steps = 1000, seed = 1, warmup = 100;
-    int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7, decay_steps = -1;
-    double lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0, beta2 = 0.95;
-    int quiet = 0, r;
+    int64_t eval_every = 0, eval_windows = 0, ckpt_every = 0, threads = 0, patch = 7, decay_steps = -1, kv_heads = 0;
+    double lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0, beta2 = 0.95, rope_theta = 10000.0;
+    int quiet = 0, untied = 0, r;
     tool_opt opts[] = {
-        {"--family", 's', &family, 0, 0, "gpt | bert | vit (default gpt)"},
-        {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit; default " DEFAULT_IMAGES ")"},
+        {"--family", 's', &family, 0, 0, "gpt | bert | vit | llama (default gpt)"},
+        {"--data", 's', &data, 0, 0, "text file (gpt, bert, llama) or IDX directory (vit; default " DEFAULT_IMAGES ")"},
         {"--layers", 'i', &layers, 1, 1024, "transformer blocks (4)"},
         {"--dim", 'i', &dim, 1, 65536, "model width (128)"},
         {"--heads", 'i', &heads, 1, 65536, "attention heads (4)"},
-        {"--ffn", 'i', &ffn, 0, 65536, "FFN width (0 = 4 x dim)"},
+        {"--ffn", 'i', &ffn, 0, 65536, "FFN width (0 = 4 x dim; llama: 8 x dim / 3 rounded up to a multiple of 32)"},
+        {"--kv-heads", 'i', &kv_heads, 0, 65536, "llama: key / value heads, dividing --heads (0 = as many as heads)"},
+        {"--rope-theta", 'f', &rope_theta, 1e-6, 1e30, "llama: RoPE's base (10000)"},
+        {"--untied-head", 'b', &untied, 0, 0, "llama: an LM head of its own (default: tied to the embedding)"},
         {"--ctx", 'i', &ctxlen, 1, 65536, "context length T (128; vit: from the image)"},
         {"--patch", 'i', &patch, 1, 4096, "vit patch size (7)"},
         {"--batch", 'i', &batch, 1, 1 << 20, "batch size B (16)"},
@@ -187,9 +190,13 @@ static int cmd_train(int argc, char **argv) {
     ligo_train_config tc;
     ligo_trainer *tr;
     ligo_status s;
-    r = tool_parse("train", "Train a GPT, BERT or ViT model and save it as safetensors.", argc, argv, opts);
+    r = tool_parse("train", "Train a GPT, BERT, ViT or LLaMA model and save it as safetensors.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
-    if (ligo_family_parse(family, &fam) != LIGO_OK) return tool_usage_error("train", "--family: '%s' is not gpt, bert or vit%s", family, "");
+    if (ligo_family_parse(family, &fam) != LIGO_OK)
+        return tool_usage_error("train", "--family: '%s' is not gpt, bert, vit or llama%s", family, "");
+    if (fam != LIGO_LLAMA && (kv_heads || untied || rope_theta != 10000.0))
+        return tool_usage_error("train", "--kv-heads, --rope-theta and --untied-head are llama's; --family is %s%s", family,
+                                "");
     if (!data && fam == LIGO_VIT) data = DEFAULT_IMAGES;
     if (!data) return tool_usage_error("train", "--data is required%s%s", "", "");
     {
@@ -208,6 +215,11 @@ static int cmd_train(int argc, char **argv) {
     cfg.d_model = dim;
     cfg.n_head = heads;
     cfg.d_ff = ffn;
+    if (fam == LIGO_LLAMA) {
+        cfg.n_kv_head = kv_heads;
+        cfg.rope_theta = (float)rope_theta;
+        cfg.untied_head = untied;
+    }
     if (fam != LIGO_VIT) cfg.ctx_len = ctxlen;
     else cfg.patch = patch;
     if (ligo_data_load(ctx, fam, data, &d) != LIGO_OK) return fail("train", ctx);
@@ -273,7 +285,7 @@ static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL;
     int64_t ctxlen = 0, batch = 16, windows = 0, threads = 0;
     tool_opt opts[] = {{"--model", 's', &model, 0, 0, "checkpoint to evaluate"},
-                  {"--data", 's', &data, 0, 0, "text file (gpt, bert) or IDX directory (vit)"},
+                  {"--data", 's', &data, 0, 0, "text file (gpt, bert, llama) or IDX directory (vit)"},
                   {"--ctx", 'i', &ctxlen, 0, 65536, "window length T (0 = the model's context)"},
                   {"--batch", 'i', &batch, 1, 1 << 20, "windows per forward pass (16)"},
                   {"--windows", 'i', &windows, 0, 1e12, "evaluate only the first N windows (0 = all)"},
@@ -329,7 +341,7 @@ static int cmd_sample(int argc, char **argv) {
     const char *model = NULL, *prompt = "\n";
     int64_t tokens = 200, seed = 1, threads = 0;
     double temperature = 0.8;
-    tool_opt opts[] = {{"--model", 's', &model, 0, 0, "GPT checkpoint"},
+    tool_opt opts[] = {{"--model", 's', &model, 0, 0, "GPT or LLaMA checkpoint"},
                   {"--prompt", 's', &prompt, 0, 0, "text to continue (default: a newline)"},
                   {"--tokens", 'i', &tokens, 1, 1e7, "tokens to generate (200)"},
                   {"--temperature", 'f', &temperature, 0, 100, "softmax temperature (0.8; 0 = greedy)"},
@@ -342,7 +354,7 @@ static int cmd_sample(int argc, char **argv) {
     int32_t *seq;
     int64_t n, k, i, V;
     double t0;
-    int r = tool_parse("sample", "Generate bytes from a GPT checkpoint.", argc, argv, opts);
+    int r = tool_parse("sample", "Generate bytes from a GPT or LLaMA checkpoint.", argc, argv, opts);
     if (r) return r == 1 ? 0 : r;
     if (!model) return tool_usage_error("sample", "--model is required%s%s", "", "");
     if (!*prompt) return tool_usage_error("sample", "--prompt: the prompt is empty%s%s", "", "");
@@ -351,7 +363,7 @@ static int cmd_sample(int argc, char **argv) {
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
     if (!m) return fail("sample", ctx);
-    if (m->cfg.family != LIGO_GPT) {
+    if (m->cfg.family != LIGO_GPT && m->cfg.family != LIGO_LLAMA) {
         ligo_set_error(ctx, LIGO_EINVAL, "%s is a %s model; sampling needs a GPT", model, ligo_family_name(m->cfg.family));
         return fail("sample", ctx);
     }
@@ -489,7 +501,7 @@ static ligo_status batch_rec_write(ligo_ctx *ctx, const batch_rec *r, const ligo
 static int cmd_grow(int argc, char **argv) {
     const char *from = NULL, *data = NULL, *out = "grown.safetensors", *method = "ligo", *csv = NULL, *op_out = NULL;
     const char *depth_init = "stack", *width_init = "rand", *op_in = NULL, *fit_ckpt = NULL, *batches_out = NULL;
-    int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16;
+    int64_t layers = 0, dim = 0, heads = 0, ffn = 0, fit_steps = 100, fit_warmup = 10, steps = 0, batch = 16, kv_heads = 0;
     int64_t ctxlen = 0, seed = 1, threads = 0, eval_windows = 0, eval_every = 0, warmup = 100, ckpt_every = 0;
     double fit_lr = 1e-3, sym_noise = 0.01, lr = 1e-3, lr_min = 1e-4, wd = 0.1, clip = 1.0, target = 0.0;
     int full = 0, no_noise = 0, quiet = 0, width_first = 0, head_dim = 0, residual = 0, resume = 0, r;
@@ -501,6 +513,8 @@ static int cmd_grow(int argc, char **argv) {
         {"--heads", 'i', &heads, 1, 65536, "large model's heads (dim / the small model's head dimension, which\n"
                                             "                     must stay; with --grow-head-dim the small head count)"},
         {"--ffn", 'i', &ffn, 0, 65536, "large model's FFN width (0 = dim x the small model's FFN / width ratio)"},
+        {"--kv-heads", 'i', &kv_heads, 0, 65536, "llama: large model's KV heads (0 = scaled with the heads, keeping\n"
+                                                 "                     the small model's heads per KV head)"},
         {"--method", 's', &method, 0, 0, "ligo | ligo-depth | ligo-width | stack | interlace | fpi | aki | scratch"},
         {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100)"},
         {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
@@ -643,6 +657,11 @@ static int cmd_grow(int argc, char **argv) {
         lc.n_head = lc.d_model / hd;
     }
     lc.d_ff = ffn ? ffn : (small->cfg.d_ff * lc.d_model + small->cfg.d_model / 2) / small->cfg.d_model;
+    if (kv_heads && lc.family != LIGO_LLAMA) {
+        ligo_ctx_free(ctx);
+        return tool_usage_error("grow", "--kv-heads is llama's; %s is a %s model", from, ligo_family_name(lc.family));
+    }
+    lc.n_kv_head = kv_heads; /* llama: 0 scales the small model's with the heads (ligo_grow_new) */
     if (lc.family == LIGO_VIT) {
         ctxlen = 0; /* from the image */
     } else if (ctxlen > small->cfg.ctx_len) {
@@ -864,7 +883,7 @@ static void main_help(void) {
     printf("ligo %s: train transformers on a CPU and grow them with LiGO\n\n"
            "usage: ligo COMMAND [options]   (ligo COMMAND --help for its options)\n\n"
            "commands:\n"
-           "  train    train a GPT, BERT or ViT model\n"
+           "  train    train a GPT, BERT, ViT or LLaMA model\n"
            "  eval     validation loss of a checkpoint\n"
            "  sample   generate text from a GPT checkpoint\n"
            "  grow     grow a trained model into a larger one (LiGO or a baseline)\n"

@@ -100,7 +100,12 @@ LIGO_API ligo_status ligo_config_to_st(ligo_ctx *ctx, const ligo_config *c, ligo
         int64_t *f = ligo__config_field(&cc, k, &key);
         if (ligo_st_set_meta(ctx, st, key, ligo__meta_fmt_int(v, *f)) != LIGO_OK) return ctx->status;
     }
-    return ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps));
+    if (ligo_st_set_meta(ctx, st, "ligo.ln_eps", ligo__meta_fmt_float(v, c->ln_eps)) != LIGO_OK) return ctx->status;
+    if (c->family != LIGO_LLAMA) return LIGO_OK; /* the other families' files stay as they were */
+    if (ligo_st_set_meta(ctx, st, "ligo.n_kv_head", ligo__meta_fmt_int(v, c->n_kv_head)) != LIGO_OK ||
+        ligo_st_set_meta(ctx, st, "ligo.rope_theta", ligo__meta_fmt_float(v, c->rope_theta)) != LIGO_OK)
+        return ctx->status;
+    return ligo_st_set_meta(ctx, st, "ligo.untied_head", ligo__meta_fmt_int(v, c->untied_head));
 }
 
 LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *st, ligo_config *c) {
@@ -122,6 +127,17 @@ LIGO_API ligo_status ligo_config_from_st(ligo_ctx *ctx, const ligo_safetensors *
     if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.ln_eps"), -DBL_MAX, &eps))
         return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.ln_eps is missing or not a number");
     c->ln_eps = (float)eps;
+    if (c->family == LIGO_LLAMA) {
+        int64_t untied;
+        if (!ligo__meta_int(ligo_st_get_meta(st, "ligo.n_kv_head"), INT64_MIN, INT64_MAX, &c->n_kv_head) ||
+            !ligo__meta_int(ligo_st_get_meta(st, "ligo.untied_head"), 0, 1, &untied))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.n_kv_head or ligo.untied_head (0 or 1) is missing or not an "
+                                  "integer");
+        if (!ligo__meta_real(ligo_st_get_meta(st, "ligo.rope_theta"), -DBL_MAX, &eps))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo.rope_theta is missing or not a number");
+        c->rope_theta = (float)eps;
+        c->untied_head = (int)untied;
+    }
     if (ligo_config_check(ctx, c) != LIGO_OK) {
         /* report a bad stored config as a format error, keeping the reason */
         char why[LIGO__ERRMSG];

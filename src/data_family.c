@@ -76,7 +76,7 @@ LIGO__PRIV ligo_status ligo__data_check(ligo_ctx *ctx, const char *who, const li
                               "and the token after it)",
                               who, (long long)n_train, (long long)(T + 1), (long long)T);
     /* evaluation windows: GPT T + 1 tokens (T predictions), BERT T */
-    win = cfg->family == LIGO_GPT ? T + 1 : T;
+    win = cfg->family == LIGO_GPT || cfg->family == LIGO_LLAMA ? T + 1 : T;
     if (eval && (n_val < win || (cfg->family == LIGO_BERT && T < 2)))
         return ligo_set_error(ctx, LIGO_EINVAL,
                               "%s: the validation split (the last 10%% of the data) has %lld tokens, fewer than one "
@@ -100,7 +100,8 @@ LIGO_API ligo_status ligo_data_batch(ligo_ctx *ctx, const ligo_data *d, const li
                               ligo_family_name(cfg->family));
     if (ligo__check_vocab(ctx, d, cfg) != LIGO_OK) return ctx->status;
     if (cfg->family == LIGO_VIT) return ligo_images_batch(ctx, &d->train, rng, B, images, targets);
-    if (cfg->family == LIGO_GPT) return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
+    if (cfg->family == LIGO_GPT || cfg->family == LIGO_LLAMA) /* next-token windows */
+        return ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets);
     /* BERT: windows of T tokens, corrupted for masked LM */
     if (ligo_tokens_batch(ctx, &d->tokens, LIGO_SPLIT_TRAIN, rng, B, T, inputs, targets) != LIGO_OK) return ctx->status;
     memcpy(targets, inputs, (size_t)(B * T) * sizeof(int32_t));

@@ -91,7 +91,12 @@ static const float *ligo__mod_src(const ligo_model *md, int64_t j, int m, int ki
 }
 
 /* Units of a stream in a config. */
-static int64_t ligo__stream_width(const ligo_config *c, ligo_stream s) { return s == LIGO_STREAM_FFN ? c->d_ff : c->d_model; }
+static int64_t ligo__stream_width(const ligo_config *c, ligo_stream s) {
+    if (s == LIGO_STREAM_FFN) return c->d_ff;
+    /* LLaMA's grouped keys and values: n_kv_head whole heads */
+    if (c->family == LIGO_LLAMA && (s == LIGO_STREAM_K || s == LIGO_STREAM_V)) return c->n_kv_head * (c->d_model / c->n_head);
+    return c->d_model;
+}
 
 /* Whether a model's schema has a stream: in layer 0's parameters for the
  * per-layer streams, anywhere for the others (a fused QKV has Q, K, V). */
@@ -261,6 +266,20 @@ static ligo_status ligo__check_pair(ligo_ctx *ctx, const ligo_config *s, const l
                               "%s: head dimension differs (large %lld / %lld heads = %lld, small %lld / %lld = %lld)",
                               who, (long long)l->d_model, (long long)l->n_head, (long long)(l->d_model / l->n_head),
                               (long long)s->d_model, (long long)s->n_head, (long long)(s->d_model / s->n_head));
+    if (l->family == LIGO_LLAMA) {
+        if (l->n_kv_head < s->n_kv_head)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large n_kv_head %lld is smaller than the small model's %lld",
+                                  who, (long long)l->n_kv_head, (long long)s->n_kv_head);
+        if (l->rope_theta != s->rope_theta)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large rope_theta %g differs from the small model's %g "
+                                  "(growth keeps it)", who, (double)l->rope_theta, (double)s->rope_theta);
+        if (l->untied_head != s->untied_head)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: the large untied_head %d differs from the small model's %d "
+                                  "(growth keeps the head's tying)", who, l->untied_head, s->untied_head);
+        if (head_dim)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: a llama model keeps its head dimension (RoPE turns fixed pairs "
+                                  "of it); grow_head_dim is refused", who);
+    }
     {
         /* what growth keeps: each field on its own */
         static const char *names[6] = {"vocab", "ctx_len", "image_h", "image_w", "patch", "n_classes"};
@@ -366,6 +385,18 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
         return NULL;
     }
     lc = *large;
+    /* LLaMA: n_kv_head 0 scales the small model's KV heads with the head
+     * count, keeping its group size (heads per KV head) */
+    if (lc.family == LIGO_LLAMA && small->cfg.family == LIGO_LLAMA && lc.n_kv_head == 0) {
+        int64_t group = small->cfg.n_head / small->cfg.n_kv_head;
+        if (lc.n_head % group != 0) {
+            ligo_set_error(ctx, LIGO_EINVAL, "ligo_grow_new: the large model's %lld heads do not split into the small "
+                           "model's groups of %lld heads per KV head; give n_kv_head", (long long)lc.n_head,
+                           (long long)group);
+            return NULL;
+        }
+        lc.n_kv_head = lc.n_head / group;
+    }
     if (ligo_config_check(ctx, &lc) != LIGO_OK) return NULL;
     if (ligo__check_pair(ctx, &small->cfg, &lc, cfg->grow_head_dim) != LIGO_OK) return NULL;
     if (cfg->grow_head_dim && cfg->method == LIGO_GROW_AKI && lc.d_model > small->cfg.d_model) {
@@ -435,7 +466,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             g->depth_offset[m][kind] = -1;
-            if (ld) {
+            if (ld && ligo__mod_len(small, (int)m, (int)kind) > 0) { /* a part the schema has */
                 g->depth_offset[m][kind] = n_learn;
                 n_learn += L2 * L1;
             }
@@ -463,6 +494,7 @@ LIGO_API ligo_grow *ligo_grow_new(ligo_ctx *ctx, const ligo_model *small, const 
     for (m = 0; m < LIGO_MOD_COUNT; m++)
         for (kind = 0; kind < 2; kind++) {
             float *w;
+            if (ligo__mod_len(small, (int)m, (int)kind) == 0) continue; /* the schema has no such part */
             if (ld) {
                 ligo__depth_init(g->data + g->depth_offset[m][kind], L2, L1, cfg, &rng);
                 continue;

@@ -1,9 +1,9 @@
 /* hf.c: a model as a Hugging Face model directory, what transformers'
- * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM
- * or ViTForImageClassification, and model.safetensors with the schema's
- * names and layouts (src/checkpoint.c). GELU is the tanh approximation
- * ("gelu_new"), dropout is off, the output layer is tied to the
- * embedding. */
+ * from_pretrained reads: config.json for GPT2LMHeadModel, BertForMaskedLM,
+ * ViTForImageClassification or LlamaForCausalLM, and model.safetensors
+ * with the schema's names and layouts (src/checkpoint.c). GELU is the tanh
+ * approximation ("gelu_new"), dropout is off, the output layer is tied to
+ * the embedding (LLaMA's when untied_head is 0). */
 #include "ligo_internal.h"
 
 LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, char *buf, size_t size, size_t *len) {
@@ -47,8 +47,23 @@ LIGO_API ligo_status ligo_hf_config_json(ligo_ctx *ctx, const ligo_config *c, ch
                      "  \"hidden_dropout_prob\": 0.0,\n  \"attention_probs_dropout_prob\": 0.0,\n  \"num_labels\": %lld\n}\n",
                      (long long)c->d_model, (long long)c->n_layer, (long long)c->n_head, (long long)c->d_ff,
                      (long long)c->image_h, (long long)c->patch, (double)c->ln_eps, (long long)c->n_classes);
+    else if (c->family == LIGO_LLAMA)
+        n = snprintf(buf, size,
+                     "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
+                     "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n"
+                     "  \"num_hidden_layers\": %lld,\n  \"num_attention_heads\": %lld,\n"
+                     "  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"hidden_act\": \"silu\",\n"
+                     "  \"max_position_embeddings\": %lld,\n  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.9g,\n"
+                     "  \"rope_scaling\": null,\n  \"attention_bias\": false,\n  \"mlp_bias\": false,\n"
+                     "  \"attention_dropout\": 0.0,\n  \"pretraining_tp\": 1,\n  \"tie_word_embeddings\": %s,\n"
+                     "  \"bos_token_id\": 0,\n  \"eos_token_id\": 0\n}\n",
+                     (long long)c->vocab, (long long)c->d_model, (long long)c->d_ff, (long long)c->n_layer,
+                     (long long)c->n_head, (long long)(c->n_kv_head ? c->n_kv_head : c->n_head),
+                     (long long)(c->d_model / c->n_head), (long long)c->ctx_len, (double)c->ln_eps,
+                     (double)c->rope_theta, c->untied_head ? "false" : "true");
     else
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert or vit", (int)c->family);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: family %d is not gpt, bert, vit or llama",
+                              (int)c->family);
     if (n < 0) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_hf_config_json: the config cannot be formatted");
     if (len) *len = (size_t)n;
     if (buf && (size_t)n >= size)

@@ -1,8 +1,8 @@
 /* hf_import.c: a Hugging Face model directory read into a ligo model, the
  * inverse of hf.c: dir/config.json (as transformers' save_pretrained
- * writes it for GPT2LMHeadModel, BertForMaskedLM or
- * ViTForImageClassification) gives the config, dir/model.safetensors the
- * tensors, which then go through the checkpoint loader (src/checkpoint.c)
+ * writes it for GPT2LMHeadModel, BertForMaskedLM,
+ * ViTForImageClassification or LlamaForCausalLM) gives the config,
+ * dir/model.safetensors the tensors, which then go through the checkpoint loader (src/checkpoint.c)
  * with the schema's names and layouts. What a ligo model cannot hold is
  * refused by name before anything is allocated: an activation other than
  * the tanh GELU, images of more than one channel, BERT's relative
@@ -14,7 +14,11 @@
  *          token_type_ids all zero) is folded into the positions; the
  *          tied decoder weight and the position_ids buffer are dropped
  *   ViT    as it is; the class count is num_labels or, as save_pretrained
- *          writes it, the number of id2label entries */
+ *          writes it, the number of id2label entries
+ *   LLaMA  as it is (SiLU, no biases, plain RoPE, its base rope_theta or
+ *          transformers 5's rope_parameters.rope_theta); tie_word_embeddings
+ *          absent means untied, as in transformers; a tied file's
+ *          lm_head.weight, equal to the embedding, is dropped */
 #include "ligo_internal.h"
 
 /* The top-level fields of a config.json that the import reads. */
@@ -32,34 +36,74 @@ typedef struct ligo__hf_config {
     int n;
 } ligo__hf_config;
 
+/* A string, number, null, true or false into f (kind, str, num). */
+static int ligo__hf_scalar(ligo__json *J, ligo__hf_field *f) {
+    size_t len, start = J->pos;
+    int nul;
+    char num[64];
+    if (ligo__json_peek(J) == '"') {
+        f->kind = 1;
+        if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
+        if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
+        return 1;
+    }
+    if (!ligo__json_skip(J, 1)) return 0;
+    if (J->s[start] == 'n') f->kind = 2;
+    else if (J->s[start] == 't') f->kind = 3;
+    else if (J->s[start] == 'f') f->kind = 4;
+    else {
+        size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
+        memcpy(num, J->s + start, k);
+        num[k] = '\0';
+        f->kind = 0;
+        f->num = strtod(num, NULL);
+    }
+    return 1;
+}
+
 /* Reads the top-level object; fields past LIGO__HF_FIELDS or with long
- * keys are skipped (none the import needs is either). */
+ * keys are skipped (none the import needs is either). rope_parameters'
+ * scalar members are fields too, named "rope_parameters.member"
+ * (transformers 5 writes the RoPE base there); other objects only count
+ * their members, so a long id2label cannot crowd out the sizes. */
 static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
     hc->n = 0;
     if (!ligo__json_expect(J, '{')) return 0;
     if (ligo__json_peek(J) == '}') return ++J->pos, 1;
     for (;;) {
         ligo__hf_field tmp, *f = hc->n < LIGO__HF_FIELDS ? &hc->f[hc->n] : &tmp;
-        size_t len, start;
+        size_t len;
         int nul, c;
         memset(f, 0, sizeof *f);
         if (!ligo__json_string(J, f->key, sizeof f->key - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
         if (len >= sizeof f->key) f->key[0] = '\0';
         c = ligo__json_peek(J);
-        start = J->pos;
-        if (c == '"') {
-            f->kind = 1;
-            if (!ligo__json_string(J, f->str, sizeof f->str - 1, &len, &nul)) return 0;
-            if (len >= sizeof f->str) f->str[sizeof f->str - 1] = '\0';
-        } else if (c == '{' || c == '[') {
+        if (c == '{' || c == '[') {
             f->kind = 5;
             J->pos++;
+            if (f != &tmp && f->key[0]) hc->n++; /* before its members */
             if (ligo__json_peek(J) == (c == '{' ? '}' : ']')) {
                 J->pos++;
             } else {
                 for (;;) {
-                    if (c == '{' && (!ligo__json_string(J, NULL, 0, &len, &nul) || !ligo__json_expect(J, ':'))) return 0;
-                    if (!ligo__json_skip(J, 1)) return 0;
+                    char mk[48];
+                    int sub = 0;
+                    if (c == '{') {
+                        if (!ligo__json_string(J, mk, sizeof mk - 1, &len, &nul) || !ligo__json_expect(J, ':')) return 0;
+                        if (len >= sizeof mk) mk[0] = '\0';
+                        sub = strcmp(f->key, "rope_parameters") == 0 && mk[0] && strlen(mk) < 24 &&
+                              hc->n < LIGO__HF_FIELDS && ligo__json_peek(J) != '{' && ligo__json_peek(J) != '[';
+                    }
+                    if (sub) {
+                        ligo__hf_field *m = &hc->f[hc->n];
+                        memset(m, 0, sizeof *m);
+                        memcpy(m->key, "rope_parameters.", 16);
+                        memcpy(m->key + 16, mk, strlen(mk) + 1);
+                        if (!ligo__hf_scalar(J, m)) return 0;
+                        hc->n++;
+                    } else if (!ligo__json_skip(J, 1)) {
+                        return 0;
+                    }
                     f->members++;
                     if (ligo__json_peek(J) != ',') break;
                     J->pos++;
@@ -67,20 +111,9 @@ static int ligo__hf_parse(ligo__json *J, ligo__hf_config *hc) {
                 if (!ligo__json_expect(J, c == '{' ? '}' : ']')) return 0;
             }
         } else {
-            char num[64];
-            if (!ligo__json_skip(J, 1)) return 0;
-            if (J->s[start] == 'n') f->kind = 2;
-            else if (J->s[start] == 't') f->kind = 3;
-            else if (J->s[start] == 'f') f->kind = 4;
-            else {
-                size_t k = J->pos - start < sizeof num - 1 ? J->pos - start : sizeof num - 1;
-                memcpy(num, J->s + start, k);
-                num[k] = '\0';
-                f->kind = 0;
-                f->num = strtod(num, NULL);
-            }
+            if (!ligo__hf_scalar(J, f)) return 0;
+            if (f != &tmp && f->key[0]) hc->n++;
         }
-        if (f != &tmp && f->key[0]) hc->n++;
         if (ligo__json_peek(J) == ',') {
             J->pos++;
             continue;
@@ -170,9 +203,54 @@ static ligo_status ligo__hf_to_config(ligo_ctx *ctx, const char *path, const lig
                                   "one-channel images", path, (long long)channels);
         c->image_h = c->image_w = size;
         f = ligo__hf_get(hc, "layer_norm_eps");
+    } else if (strcmp(type, "llama") == 0) {
+        const ligo__hf_field *act = ligo__hf_get(hc, "hidden_act"), *tie = ligo__hf_get(hc, "tie_word_embeddings");
+        const ligo__hf_field *theta = ligo__hf_get(hc, "rope_theta"), *scaling = ligo__hf_get(hc, "rope_scaling");
+        const ligo__hf_field *rtype = ligo__hf_get(hc, "rope_parameters.rope_type");
+        static const char *biases[2] = {"attention_bias", "mlp_bias"};
+        int64_t head_dim = 0;
+        int k;
+        *c = ligo_config_default(LIGO_LLAMA);
+        if (!act || act->kind != 1 || strcmp(act->str, "silu") != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: hidden_act is \"%s\"; ligo's LLaMA has a "
+                                  "SiLU-gated MLP", path, act && act->kind == 1 ? act->str : "(missing)");
+        for (k = 0; k < 2; k++) {
+            const ligo__hf_field *b = ligo__hf_get(hc, biases[k]);
+            if (b && b->kind != 4)
+                return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: %s is not false; ligo's LLaMA has no "
+                                      "biases", path, biases[k]);
+        }
+        if (scaling && scaling->kind != 2)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_scaling is set; ligo's LLaMA has "
+                                  "plain RoPE", path);
+        if (rtype && !(rtype->kind == 1 && strcmp(rtype->str, "default") == 0))
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: rope_parameters.rope_type is \"%s\"; "
+                                  "ligo's LLaMA has plain RoPE (default)", path, rtype->kind == 1 ? rtype->str : "?");
+        if (!theta) theta = ligo__hf_get(hc, "rope_parameters.rope_theta"); /* transformers 5 */
+        if (ligo__hf_int(ctx, path, hc, "num_hidden_layers", -1, &c->n_layer) ||
+            ligo__hf_int(ctx, path, hc, "hidden_size", -1, &c->d_model) ||
+            ligo__hf_int(ctx, path, hc, "num_attention_heads", -1, &c->n_head) ||
+            ligo__hf_int(ctx, path, hc, "num_key_value_heads", c->n_head, &c->n_kv_head) ||
+            ligo__hf_int(ctx, path, hc, "intermediate_size", -1, &c->d_ff) ||
+            ligo__hf_int(ctx, path, hc, "vocab_size", -1, &c->vocab) ||
+            ligo__hf_int(ctx, path, hc, "max_position_embeddings", -1, &c->ctx_len) ||
+            ligo__hf_int(ctx, path, hc, "head_dim", c->d_model / c->n_head, &head_dim))
+            return ctx->status;
+        if (head_dim * c->n_head != c->d_model)
+            return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: head_dim %lld x %lld heads is not "
+                                  "hidden_size %lld; ligo's heads split the width", path, (long long)head_dim,
+                                  (long long)c->n_head, (long long)c->d_model);
+        if (theta && !(theta->kind == 0 && theta->num > 0.0 && theta->num < 1e30))
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: rope_theta is not a base > 0", path);
+        if (theta) c->rope_theta = (float)theta->num;
+        if (tie && tie->kind != 3 && tie->kind != 4)
+            return ligo_set_error(ctx, LIGO_EFORMAT, "ligo_model_import_hf: %s: tie_word_embeddings is not true or false",
+                                  path);
+        c->untied_head = !(tie && tie->kind == 3); /* transformers' default: untied */
+        f = ligo__hf_get(hc, "rms_norm_eps");
     } else {
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert or vit)",
-                              path, mt ? type : "(missing)");
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: model_type \"%s\" (want gpt2, bert, vit or "
+                              "llama)", path, mt ? type : "(missing)");
     }
     if (f && f->kind == 0) eps = f->num;
     if (f && !(eps > 0.0 && eps < 1.0))
@@ -197,6 +275,13 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
             }
             if (strcmp(name, "wte.weight") == 0) wte = e;
             if (strstr(name, ".attn.bias") || strstr(name, ".attn.masked_bias")) continue; /* old causal-mask buffers */
+        } else if (c->family == LIGO_LLAMA) {
+            if (strstr(name, "rotary_emb.inv_freq")) continue; /* older files' RoPE buffers */
+            if (strcmp(name, "model.embed_tokens.weight") == 0) wte = e;
+            if (!c->untied_head && strcmp(name, "lm_head.weight") == 0) {
+                head = e;
+                continue;
+            }
         } else if (c->family == LIGO_BERT) {
             if (strcmp(name, "bert.embeddings.token_type_embeddings.weight") == 0) {
                 tt = e;
@@ -207,8 +292,8 @@ static ligo_status ligo__hf_tensors(ligo_ctx *ctx, const char *path, const ligo_
         if (ligo_st_add(ctx, out, name, e->ndim, e->shape, e->data) != LIGO_OK) return ctx->status;
     }
     if (head && wte && (head->n != wte->n || memcmp(head->data, wte->data, (size_t)wte->n * sizeof(float)) != 0))
-        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from wte.weight; "
-                              "ligo's GPT ties its head to the embedding", path);
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_model_import_hf: %s: lm_head.weight differs from %s; the config "
+                              "ties the head to the embedding", path, wte->name);
     if (c->family == LIGO_BERT) {
         ligo_st_entry *pos = NULL;
         float *sum;

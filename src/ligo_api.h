@@ -407,12 +407,14 @@ typedef struct ligo_custom_op {
 #include "gen/ops_api.h"
 
 /* ======================================================================
- * nn: configs, parameter tables, the GPT / BERT / ViT models
+ * nn: configs, parameter tables, the GPT / BERT / ViT / LLaMA models
  * ====================================================================== */
 
-typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_FAMILY_COUNT } ligo_family;
+/* LIGO_LLAMA: a LLaMA-style decoder (RMSNorm, rotary positions, grouped
+ * KV heads, SwiGLU, no biases) on GPT's data and next-token objective. */
+typedef enum ligo_family { LIGO_GPT = 0, LIGO_BERT = 1, LIGO_VIT = 2, LIGO_LLAMA = 3, LIGO_FAMILY_COUNT } ligo_family;
 
-LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit" */
+LIGO_API const char *ligo_family_name(ligo_family f); /* "gpt", "bert", "vit", "llama" */
 LIGO_API ligo_status ligo_family_parse(const char *name, ligo_family *out);
 
 typedef struct ligo_model_def ligo_model_def; /* a model's definition: its parameters and forward pass */
@@ -435,16 +437,22 @@ typedef struct ligo_config {
     int64_t ctx_len;   /* GPT, BERT: positions; ViT: set from the image (patches + 1) */
     int64_t image_h, image_w, patch; /* ViT: one channel, square patches */
     int64_t n_classes; /* ViT */
-    float ln_eps;      /* 1e-5 (GPT-2), 1e-12 (BERT, ViT) */
+    float ln_eps;      /* 1e-5 (GPT-2, LLaMA's RMSNorm), 1e-12 (BERT, ViT) */
+    /* LLaMA only (the other families ignore them): */
+    int64_t n_kv_head; /* key / value heads, dividing n_head (0: n_head, ordinary multi-head) */
+    float rope_theta;  /* RoPE's base (10000) */
+    int untied_head;   /* 1: an LM head of its own (lm_head.weight); 0: tied to the embedding */
 } ligo_config;
 
 /* A small default of each family: GPT 4 layers x 128 (byte vocabulary 256,
  * context 128); BERT the same with vocabulary 257; ViT 4 x 128 on 28 x 28
- * images in 7 x 7 patches, 10 classes. */
+ * images in 7 x 7 patches, 10 classes; LLaMA as GPT, with as many KV heads
+ * as heads, RoPE base 10000 and the head tied to the embedding. */
 LIGO_API ligo_config ligo_config_default(ligo_family family);
 /* Checks a config field by field (LIGO_EINVAL naming the first bad field
  * and its value, e.g. "ligo_config: n_layer is 0 (want 1 to 1024 layers)");
- * fills derived fields (d_ff 0 -> 4 d, ViT ctx_len). */
+ * fills derived fields (d_ff 0 -> 4 d, LLaMA's 8 d / 3 rounded up to a
+ * multiple of 32; LLaMA's n_kv_head 0 -> n_head; ViT ctx_len). */
 LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *cfg);
 
 /* The schema: what every parameter of a model is. A family's parameter
@@ -558,6 +566,20 @@ struct ligo_model_def {
     void *user;
 };
 
+/* Pieces of the LLaMA family, for models of one's own too (composed from
+ * the ops above, so their backward is theirs):
+ * grouped-query attention: q (B, T, C) of n_head heads, k and v
+ * (B, T, n_kv_head * C / n_head), n_kv_head dividing n_head; query head h
+ * reads KV head h / (n_head / n_kv_head) (Hugging Face's repeat_kv); the
+ * KV heads are repeated by a row gather and the fused ligo_attention runs
+ * on them -> (B, T, C). n_kv_head = n_head is ordinary multi-head. */
+LIGO_API ligo_tensor *ligo_attention_grouped(ligo_ctx *ctx, ligo_tensor *q, ligo_tensor *k, ligo_tensor *v,
+                                             int64_t n_head, int64_t n_kv_head, int causal);
+/* SwiGLU (Shazeer 2020): (silu(x Wg^T) * (x Wu^T)) Wd^T, no biases; x
+ * (..., C), gate and up (F, C), down (C, F) -> (..., C). */
+LIGO_API ligo_tensor *ligo_swiglu(ligo_ctx *ctx, ligo_tensor *x, ligo_tensor *w_gate, ligo_tensor *w_up,
+                                  ligo_tensor *w_down);
+
 /* The built-in families' definitions. */
 LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f);
 /* A config's definition: cfg->def, or its family's built-in one. */
@@ -576,6 +598,7 @@ typedef struct ligo_model {
  * growth, in the order of docs/design.md 4.3. A fused projection's rows
  * are three modules (LIGO_MOD_QKV in the schema). */
 enum { LIGO_MOD_LN1, LIGO_MOD_Q, LIGO_MOD_K, LIGO_MOD_V, LIGO_MOD_O, LIGO_MOD_LN2, LIGO_MOD_FC1, LIGO_MOD_FC2,
+       LIGO_MOD_GATE, /* a gated MLP's gate (LLaMA's gate_proj; its up_proj is FC1, down_proj FC2) */
        LIGO_MOD_COUNT, LIGO_MOD_QKV };
 
 /* The order of a block's tensors in the built-in families' tables (their

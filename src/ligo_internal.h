@@ -268,6 +268,10 @@ LIGO__PRIV ligo_status ligo__st_check_names(ligo_ctx *ctx, const ligo_safetensor
 LIGO__PRIV ligo_status ligo__builtin_params(ligo_params *ps, const ligo_config *c, void *user);
 /* The entries before the first block. */
 LIGO__PRIV int64_t ligo__schema_n_pre(ligo_family f);
+/* llama.c: the LLaMA family's definition (its params and forward). */
+LIGO__PRIV ligo_status ligo__llama_params(ligo_params *ps, const ligo_config *c, void *user);
+LIGO__PRIV ligo_tensor *ligo__llama_forward(ligo_ctx *ctx, const ligo_model *m, ligo_tensor *const *w,
+                                            const ligo_batch *bt, ligo_tensor **logits_out, void *user);
 
 /* grow.c: a block module's part in a model from its schema (module m of
  * layer `layer`, kind 0 weight or gain, 1 bias; Q, K, V start at *row0

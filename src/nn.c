@@ -6,6 +6,7 @@
  *         decoder tied to wte plus a bias), loss on masked positions only
  *   ViT   pre-LN, bidirectional, patch embedding, class token, final LN and
  *         a classifier on the class token
+ *   LLaMA its own definition (src/llama.c), registered here
  *
  * Shapes: B batch, T positions, C = d_model, F = d_ff, NH heads, V vocab,
  * R = B*T rows. A forward takes its weights as tensors, one per table
@@ -17,6 +18,7 @@ LIGO_API const char *ligo_family_name(ligo_family f) {
     case LIGO_GPT: return "gpt";
     case LIGO_BERT: return "bert";
     case LIGO_VIT: return "vit";
+    case LIGO_LLAMA: return "llama";
     case LIGO_FAMILY_COUNT: break;
     }
     return "unknown";
@@ -41,7 +43,8 @@ LIGO_API ligo_config ligo_config_default(ligo_family family) {
     c.d_model = 128;
     c.n_head = 4;
     c.d_ff = 0;
-    c.ln_eps = family == LIGO_GPT ? 1e-5f : 1e-12f;
+    c.ln_eps = family == LIGO_GPT || family == LIGO_LLAMA ? 1e-5f : 1e-12f;
+    if (family == LIGO_LLAMA) c.rope_theta = 10000.0f;
     if (family == LIGO_VIT) {
         c.image_h = 28;
         c.image_w = 28;
@@ -65,18 +68,21 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
     if (!c) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_config_check: config is NULL");
     /* each field on its own, named with its value */
     if (c->family < 0 || c->family >= LIGO_FAMILY_COUNT)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT or LIGO_VIT)", who,
-                              (int)c->family);
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: unknown family %d (want LIGO_GPT, LIGO_BERT, LIGO_VIT or LIGO_LLAMA)",
+                              who, (int)c->family);
     if (c->n_layer < 1 || c->n_layer > LIGO__MAX_LAYERS)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_layer is %lld (want 1 to %d layers)", who,
                               (long long)c->n_layer, LIGO__MAX_LAYERS);
     if (c->d_model < 1 || c->d_model > LIGO__MAX_DIM)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_model is %lld (want a width of 1 to %lld)", who,
                               (long long)c->d_model, (long long)LIGO__MAX_DIM);
-    if (c->d_ff == 0) c->d_ff = 4 * c->d_model;
+    /* LLaMA's SwiGLU has three matrices: 2/3 of 4 d (rounded up to a
+     * multiple of 32) keeps about GPT's MLP parameter count */
+    if (c->d_ff == 0) c->d_ff = c->family == LIGO_LLAMA ? (8 * c->d_model + 95) / 96 * 32 : 4 * c->d_model;
     if (c->d_ff < 1 || c->d_ff > LIGO__MAX_DIM)
-        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for 4 x d_model)",
-                              who, (long long)c->d_ff, (long long)LIGO__MAX_DIM);
+        return ligo_set_error(ctx, LIGO_EINVAL, "%s: d_ff is %lld (want an FFN width of 1 to %lld, or 0 for %s)", who,
+                              (long long)c->d_ff, (long long)LIGO__MAX_DIM,
+                              c->family == LIGO_LLAMA ? "8 x d_model / 3 rounded up to a multiple of 32" : "4 x d_model");
     if (c->n_head < 1)
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_head is %lld (want at least 1 head)", who, (long long)c->n_head);
     if (c->d_model % c->n_head != 0)
@@ -85,6 +91,22 @@ LIGO_API ligo_status ligo_config_check(ligo_ctx *ctx, ligo_config *c) {
     if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
         return ligo_set_error(ctx, LIGO_EINVAL, "%s: ln_eps is %g (want a finite LayerNorm eps > 0)", who,
                               (double)c->ln_eps);
+    if (c->family == LIGO_LLAMA) {
+        if (c->n_kv_head == 0) c->n_kv_head = c->n_head;
+        if (c->n_kv_head < 1 || c->n_head % c->n_kv_head != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: n_kv_head is %lld (want a divisor of the %lld heads, or 0 for "
+                                  "as many)", who, (long long)c->n_kv_head, (long long)c->n_head);
+        if ((c->d_model / c->n_head) % 2 != 0)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: head dimension %lld (%lld / %lld heads) is odd; RoPE turns pairs "
+                                  "of dims", who, (long long)(c->d_model / c->n_head), (long long)c->d_model,
+                                  (long long)c->n_head);
+        if (!(c->rope_theta > 0.0f) || !isfinite(c->rope_theta))
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: rope_theta is %g (want a finite RoPE base > 0)", who,
+                                  (double)c->rope_theta);
+        if (c->untied_head != 0 && c->untied_head != 1)
+            return ligo_set_error(ctx, LIGO_EINVAL, "%s: untied_head is %d (want 0, tied to the embedding, or 1)", who,
+                                  c->untied_head);
+    }
     if (c->family == LIGO_VIT) {
         if (c->image_h < 1 || c->image_h > 4096)
             return ligo_set_error(ctx, LIGO_EINVAL, "%s: image_h is %lld (want 1 to 4096 pixels)", who,
@@ -323,7 +345,8 @@ static ligo_tensor *ligo__builtin_forward(ligo_ctx *ctx, const ligo_model *m, li
 static const ligo_model_def ligo__builtin_defs[LIGO_FAMILY_COUNT] = {
     {"gpt", ligo__builtin_params, ligo__builtin_forward, NULL},
     {"bert", ligo__builtin_params, ligo__builtin_forward, NULL},
-    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL}};
+    {"vit", ligo__builtin_params, ligo__builtin_forward, NULL},
+    {"llama", ligo__llama_params, ligo__llama_forward, NULL}};
 
 LIGO_API const ligo_model_def *ligo_model_def_builtin(ligo_family f) {
     return f >= 0 && f < LIGO_FAMILY_COUNT ? &ligo__builtin_defs[f] : NULL;
@@ -383,7 +406,7 @@ LIGO_API ligo_status ligo_generate(ligo_ctx *ctx, ligo_model *m, const int32_t *
     int64_t i, k, V;
     if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
     if (!m || !prompt || !out || !rng) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: NULL model, prompt, rng or output");
-    if (m->cfg.family != LIGO_GPT)
+    if (m->cfg.family != LIGO_GPT && m->cfg.family != LIGO_LLAMA)
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_generate: a %s model does not predict the next token",
                               ligo_family_name(m->cfg.family));
     if (n_prompt < 1 || n_new < 0 || n_new > ((int64_t)1 << 40))

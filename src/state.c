@@ -105,7 +105,7 @@ done:
 
 /* ----------------------------------------------------- growth operators */
 
-static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2"};
+static const char *ligo__mod_names[LIGO_MOD_COUNT] = {"ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2", "gate"};
 
 /* The saved tensors of an operator, in file order: name, shape and where
  * they live (the learned block, or the noise). */
@@ -261,7 +261,8 @@ LIGO_API ligo_status ligo_grow_load(ligo_ctx *ctx, ligo_grow *g, const char *pat
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
     if (ligo__check_def_meta(ctx, &st, "ligo_grow_load", path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
-        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff ||
+        (lc.family == LIGO_LLAMA && lc.n_kv_head != g->large.n_kv_head)) {
         ligo_set_error(ctx, LIGO_EFORMAT,
                        "ligo_grow_load: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
                        "%s %lld x %lld (FFN %lld, %lld heads)",
@@ -389,7 +390,8 @@ LIGO_API ligo_status ligo_grow_resume(ligo_ctx *ctx, ligo_grow *g, const char *p
     if (ligo_config_from_st(ctx, &st, &lc) != LIGO_OK) goto done;
     if (ligo__check_def_meta(ctx, &st, who, path, g->large.family, g->large.def) != LIGO_OK) goto done;
     if (lc.family != g->large.family || lc.n_layer != g->large.n_layer || lc.d_model != g->large.d_model ||
-        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff) {
+        lc.n_head != g->large.n_head || lc.d_ff != g->large.d_ff ||
+        (lc.family == LIGO_LLAMA && lc.n_kv_head != g->large.n_kv_head)) {
         ligo_set_error(ctx, LIGO_EFORMAT,
                        "%s: %s grows to %s %lld layers x %lld wide (FFN %lld, %lld heads), this operator to "
                        "%s %lld x %lld (FFN %lld, %lld heads)",

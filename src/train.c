@@ -97,8 +97,9 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         ligo_scratch_rewind(ctx, mk);
         return ligo__eval_finite(ctx, out, "test images", bad, bad_n, n);
     }
-    /* GPT windows hold T + 1 tokens (T predictions); BERT's T tokens */
-    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL, m->cfg.family == LIGO_GPT ? T : T - 1);
+    /* GPT (and LLaMA) windows hold T + 1 tokens (T predictions); BERT's T tokens */
+    n_win = ligo_tokens_windows(&d->tokens, LIGO_SPLIT_VAL,
+                                m->cfg.family == LIGO_GPT || m->cfg.family == LIGO_LLAMA ? T : T - 1);
     if (n_win < 1) {
         ligo_scratch_rewind(ctx, mk);
         return ligo_set_error(ctx, LIGO_EINVAL, "ligo_evaluate: the validation split is shorter than one window of %lld",
@@ -116,7 +117,7 @@ LIGO_API ligo_status ligo_evaluate(ligo_ctx *ctx, ligo_model *m, const ligo_data
         ligo_batch bt;
         ligo_tensor *loss;
         for (b = 0; b < bb; b++) {
-            if (m->cfg.family == LIGO_GPT) {
+            if (m->cfg.family == LIGO_GPT || m->cfg.family == LIGO_LLAMA) {
                 if (ligo_tokens_window(ctx, &d->tokens, LIGO_SPLIT_VAL, ligo__spread(k + b, n_win, all_win), T, in + b * T,
                                        tg + b * T) != LIGO_OK)
                     return ctx->status;

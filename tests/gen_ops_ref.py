@@ -24,8 +24,9 @@ relu, tanh, exp, log, sqrt, add / mul / div with broadcasting, torch.matmul
 (batched, transposes), permute, RMSNorm in torch ops (x * rsqrt(mean(x^2)
 + eps) * w), RoPE in Hugging Face LLaMA's rotate_half form, and attention
 with an additive mask written out (torch 1.13 has no
-scaled_dot_product_attention). The same torch version writes the same
-bytes.
+scaled_dot_product_attention); SiLU, LLaMA's SwiGLU MLP and its
+grouped-query attention (KV heads repeated by repeat_interleave). The same
+torch version writes the same bytes.
 """
 import math
 import os
@@ -99,6 +100,25 @@ def attention_mask(q, k, v, mask, n_head):
     return (p @ heads(v, Tk)).transpose(1, 2).reshape(B, Tq, C)
 
 
+def swiglu(x, wg, wu, wd):
+    """LlamaMLP: down_proj(silu(gate_proj(x)) * up_proj(x)), no biases."""
+    f = torch.nn.functional
+    return f.linear(f.silu(f.linear(x, wg)) * f.linear(x, wu), wd)
+
+
+def attention_grouped(q, k, v, n_head, n_kv_head, is_causal):
+    """Hugging Face LLaMA's grouped-query attention: each KV head repeated
+    for its n_head / n_kv_head query heads (repeat_kv), then per head
+    softmax(Q K^T / sqrt(hs) + mask) V."""
+    B, T, C = q.shape
+    hs = C // n_head
+    kv = lambda x: x.view(B, T, n_kv_head, hs).transpose(1, 2).repeat_interleave(n_head // n_kv_head, dim=1)
+    s = q.view(B, T, n_head, hs).transpose(1, 2) @ kv(k).transpose(-2, -1) / math.sqrt(hs)
+    if is_causal:
+        s = s + causal(T)
+    return (torch.softmax(s, dim=-1) @ kv(v)).transpose(1, 2).reshape(B, T, C)
+
+
 def causal(T):
     m = torch.zeros(T, T, dtype=DT)
     return m.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
@@ -152,6 +172,17 @@ def cases():
     q, k, v = (uniform((1, 4, 6), -1.5, 1.5) for _ in range(3))
     add("attention_none", "attention_mask", [q, k, v], lambda q, k, v: attention_mask(q, k, v, None, 3),
         {"n_head": "3"})
+    # the LLaMA family's pieces (src/llama.c), appended so that the cases
+    # above keep their draws: SiLU, SwiGLU and grouped-query attention
+    add("silu", "silu", [uniform((4, 9), -4, 4)], torch.nn.functional.silu)
+    add("swiglu", "swiglu", [normal((2, 5, 8)), uniform((12, 8), -0.5, 0.5), uniform((12, 8), -0.5, 0.5),
+                             uniform((8, 12), -0.5, 0.5)], swiglu)
+    q, k, v = uniform((2, 5, 16), -1.5, 1.5), uniform((2, 5, 8), -1.5, 1.5), uniform((2, 5, 8), -1.5, 1.5)
+    add("attention_grouped_causal", "attention_grouped", [q, k, v],
+        lambda q, k, v: attention_grouped(q, k, v, 4, 2, True), {"n_head": "4", "n_kv_head": "2", "causal": "1"})
+    q, k, v = uniform((1, 4, 12), -1.5, 1.5), uniform((1, 4, 4), -1.5, 1.5), uniform((1, 4, 4), -1.5, 1.5)
+    add("attention_grouped_mqa", "attention_grouped", [q, k, v],
+        lambda q, k, v: attention_grouped(q, k, v, 3, 1, False), {"n_head": "3", "n_kv_head": "1", "causal": "0"})
     return c
 
 

@@ -16,6 +16,7 @@ void suite_data(void);
 void suite_io(void);
 void suite_train(void);
 void suite_grow(void);
+void suite_llama(void);
 void suite_state(void);
 void suite_bench(void);
 
@@ -34,6 +35,7 @@ int main(void) {
     suite_io();
     suite_train();
     suite_grow();
+    suite_llama();
     suite_state();
     suite_bench();
     return harness_report();

@@ -314,6 +314,7 @@ static void test_operator_gradients(void) {
     check_operator_grad(LIGO_GPT, 1);
     check_operator_grad(LIGO_BERT, 0);
     check_operator_grad(LIGO_VIT, 0);
+    check_operator_grad(LIGO_LLAMA, 0);
 }
 
 /* Every baseline materialises a model that runs. */

@@ -822,7 +822,7 @@ static void test_hf_import(void) {
             {0, "\"activation_function\": \"gelu_new\"", "\"activation_function\": \"relu\"", "activation_function is \"relu\""},
             {2, "\"num_channels\": 1", "\"num_channels\": 3", "num_channels is 3; ligo's ViT reads one-channel images"},
             {1, "{", "{\"position_embedding_type\": \"relative_key\", ", "position_embedding_type is \"relative_key\""},
-            {0, "\"model_type\": \"gpt2\"", "\"model_type\": \"t5\"", "model_type \"t5\" (want gpt2, bert or vit)"},
+            {0, "\"model_type\": \"gpt2\"", "\"model_type\": \"t5\"", "model_type \"t5\" (want gpt2, bert, vit or llama)"},
             {0, "\"n_layer\"", "\"n_layers\"", "no \"n_layer\""},
             {0, "\"n_embd\": 16", "\"n_embd\": 16.5", "\"n_embd\" is not a positive integer"},
             {0, "\"n_layer\": 2", "\"n_layer\": 3", "tensor"},

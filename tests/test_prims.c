@@ -488,6 +488,11 @@ static ligo_tensor *torch_case_build(ligo_ctx *ctx, const ligo_safetensors *st, 
     if (n == 1 && strcmp(op, "rope") == 0)
         return ligo_rope(ctx, in[0], (int64_t)case_arg(st, cs, "n_head"), (float)case_arg(st, cs, "base"),
                          (int64_t)case_arg(st, cs, "pos0"));
+    if (n == 1 && strcmp(op, "silu") == 0) return ligo_silu(ctx, in[0]);
+    if (n == 4 && strcmp(op, "swiglu") == 0) return ligo_swiglu(ctx, in[0], in[1], in[2], in[3]);
+    if (n == 3 && strcmp(op, "attention_grouped") == 0)
+        return ligo_attention_grouped(ctx, in[0], in[1], in[2], (int64_t)case_arg(st, cs, "n_head"),
+                                      (int64_t)case_arg(st, cs, "n_kv_head"), (int)case_arg(st, cs, "causal"));
     if ((n == 3 || n == 4) && strcmp(op, "attention_mask") == 0)
         return ligo_attention_mask(ctx, in[0], in[1], in[2], n == 4 ? in[3] : NULL,
                                    (int64_t)case_arg(st, cs, "n_head"));
@@ -580,8 +585,8 @@ static void test_ops_against_torch(void) {
         n_cases++;
         ligo_scratch_rewind(ctx, mk);
     }
-    /* every op of the fixture's generator, 27 cases */
-    CHECK_MSG(n_cases == 27, "%d cases compared, want 27", n_cases);
+    /* every op of the fixture's generator, 31 cases */
+    CHECK_MSG(n_cases == 31, "%d cases compared, want 31", n_cases);
     if (getenv("LIGO_TEST_VERBOSE"))
         printf("  torch: %d cases, worst output %.2e, worst gradient %.2e\n", n_cases, worst_y, worst_g);
     ligo_ctx_free(ctx);

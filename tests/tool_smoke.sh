@@ -65,7 +65,7 @@ if command -v rsvg-convert >/dev/null; then # the pictures render
 fi
 check export "$L" export --model "$T/grown.safetensors" --hf "$T/hf"
 [ -s "$T/hf/config.json" ] && [ -s "$T/hf/model.safetensors" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "tool smoke: export wrote nothing"; }
-expect_usage_error bad_family "$L" train --family llama --data "$T/corpus.txt"
+expect_usage_error bad_family "$L" train --family mamba --data "$T/corpus.txt"
 expect_usage_error bad_number "$L" train --data "$T/corpus.txt" --layers x
 expect_usage_error no_data "$L" train --family gpt
 expect_usage_error bad_method "$L" grow --from "$T/small.safetensors" --method bogus

@@ -14,7 +14,7 @@ As a module:
     # {name: float32 tensor}: ligo's checkpoint names and layouts, what
     # ligo_torch.load reads; ligo_grow_torch.grow_model gives the config too
 
-Supported: GPT, BERT and ViT; the methods whose operator ligo saves
+Supported: GPT, BERT, ViT and LLaMA; the methods whose operator ligo saves
 (ligo, ligo-width, ligo-depth, and stack, interlace, fpi, aki with their
 symmetry noise); the options full_width, width_first, grow_head_dim and
 residual. The fixed parts (the baselines' copy selections, FPI's divided
@@ -56,9 +56,9 @@ class UnsupportedOperator(lt.FormatError):
 # module, bias, flags, layout). Sizes: "1" "C" "3C" "F" "V" "T" "PP" "K".
 
 EMBED, ROUT, TIED = 1, 2, 4
-LN1, Q, K, V, O, LN2, FC1, FC2 = range(8)
+LN1, Q, K, V, O, LN2, FC1, FC2, GATE = range(9)
 QKV = "qkv"
-MOD_NAMES = ("ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2")
+MOD_NAMES = ("ln_1", "q", "k", "v", "o", "ln_2", "fc1", "fc2", "gate")
 METHODS = ("scratch", "stack", "interlace", "fpi", "aki", "ligo", "ligo-depth", "ligo-width")
 SUPPORTED = ("stack", "interlace", "fpi", "aki", "ligo", "ligo-depth", "ligo-width")
 GROW_KEYS = ("method", "small_layers", "small_dim", "small_ffn", "full_width", "width_first", "grow_head_dim",
@@ -124,6 +124,40 @@ SCHEMA = {
 }
 
 
+# src/llama.c's table: names are Hugging Face's, weights (out, in); "KV" is
+# n_kv_head x head_dim; o_proj reads the query heads' layout (the Q
+# stream); gate and up share the FFN stream; the head depends on the tying
+_LL = "model.layers.%d."
+LLAMA_BLOCK = [
+    (_LL + "input_layernorm.weight", None, 1, ("C",), ("emb",), LN1, 0, 0, "plain"),
+    (_LL + "self_attn.q_proj.weight", None, 2, ("C", "C"), ("q", "emb"), Q, 0, 0, "plain"),
+    (_LL + "self_attn.k_proj.weight", None, 2, ("KV", "C"), ("k", "emb"), K, 0, 0, "plain"),
+    (_LL + "self_attn.v_proj.weight", None, 2, ("KV", "C"), ("v", "emb"), V, 0, 0, "plain"),
+    (_LL + "self_attn.o_proj.weight", None, 2, ("C", "C"), ("emb", "q"), O, 0, ROUT, "plain"),
+    (_LL + "post_attention_layernorm.weight", None, 1, ("C",), ("emb",), LN2, 0, 0, "plain"),
+    (_LL + "mlp.gate_proj.weight", None, 2, ("F", "C"), ("ffn", "emb"), GATE, 0, 0, "plain"),
+    (_LL + "mlp.up_proj.weight", None, 2, ("F", "C"), ("ffn", "emb"), FC1, 0, 0, "plain"),
+    (_LL + "mlp.down_proj.weight", None, 2, ("C", "F"), ("emb", "ffn"), FC2, 0, ROUT, "plain"),
+]
+
+
+def _llama_schema(cfg):
+    head = [("model.norm.weight", None, 1, ("C",), ("emb",), -1, 0, 0 if cfg.untied_head else TIED, "plain")]
+    if cfg.untied_head:
+        head.append(("lm_head.weight", None, 2, ("V", "C"), ("fixed", "emb"), -1, 0, 0, "plain"))
+    return ([("model.embed_tokens.weight", None, 2, ("V", "C"), ("fixed", "emb"), -1, 0, EMBED, "plain")],
+            LLAMA_BLOCK, head)
+
+
+def _stream_width(cfg, s):
+    """ligo__stream_width: LLaMA's K and V hold n_kv_head whole heads."""
+    if s == "ffn":
+        return cfg.d_ff
+    if cfg.family == "llama" and s in ("k", "v"):
+        return cfg.n_kv_head * (cfg.d_model // cfg.n_head)
+    return cfg.d_model
+
+
 class Param:
     """One ligo_param_info: the internal (out, in) shape and the schema's
     streams, module, layer, bias flag and flags."""
@@ -131,9 +165,13 @@ class Param:
     def __init__(self, role, cfg, layer):
         name, hf, ndim, sizes, streams, module, bias, flags, layout = role
         size = {"1": 1, "C": cfg.d_model, "3C": 3 * cfg.d_model, "F": cfg.d_ff, "V": cfg.vocab,
-                "T": cfg.ctx_len, "PP": cfg.patch * cfg.patch, "K": cfg.n_classes}
-        self.name = ("h.%d." % layer + name) if layer >= 0 else name
-        self.hf = (hf % layer) if layer >= 0 else hf
+                "T": cfg.ctx_len, "PP": cfg.patch * cfg.patch, "K": cfg.n_classes,
+                "KV": _stream_width(cfg, "k")}
+        if hf is None:  # LLaMA: the name is the key
+            self.name = self.hf = (name % layer) if layer >= 0 else name
+        else:
+            self.name = ("h.%d." % layer + name) if layer >= 0 else name
+            self.hf = (hf % layer) if layer >= 0 else hf
         self.ndim = ndim
         self.shape = tuple(size[s] for s in sizes)
         self.streams = streams + ("fixed",) * (2 - len(streams))
@@ -145,7 +183,7 @@ class Param:
 
 def table(cfg):
     """The parameter table of a config, in ligo's order."""
-    pre, block, head = SCHEMA[cfg.family]
+    pre, block, head = _llama_schema(cfg) if cfg.family == "llama" else SCHEMA[cfg.family]
     out = [Param(r, cfg, -1) for r in pre]
     for i in range(cfg.n_layer):
         out += [Param(r, cfg, i) for r in block]
@@ -224,7 +262,7 @@ def _factors(large, small, lw, width_first, grow_head_dim):
     fs = [Factor("emb", "emb", -1, large.d_model, small.d_model, 1)]
     for i in range(Lw):
         for s in ("q", "k", "v", "ffn"):
-            big, sm = (large.d_ff, small.d_ff) if s == "ffn" else (large.d_model, small.d_model)
+            big, sm = _stream_width(large, s), _stream_width(small, s)
             heads = large.n_head if (s != "ffn" and grow_head_dim) else 1
             fs.append(Factor("h.%d.%s" % (i, s), s, i, big, sm, heads))
     if large.family == "bert":
@@ -285,11 +323,12 @@ def read_operator(path):
     """(metadata, tensors, large config, options) of an operator file, every
     metadata key checked."""
     meta, tensors = lt.read_safetensors(path)
-    known = {"format", "ligo.family", "ligo.ln_eps"} | {"ligo." + k for k in lt.CONFIG_KEYS} | \
+    known = {"format", "ligo.family", "ligo.ln_eps", "ligo.n_kv_head", "ligo.rope_theta", "ligo.untied_head"} | \
+        {"ligo." + k for k in lt.CONFIG_KEYS} | \
         {"ligo.grow." + k for k in GROW_KEYS}
     if "ligo.model" in meta:
         raise UnsupportedOperator("%s: grows a model definition of one's own (ligo.model = %s); only the built-in "
-                                  "gpt, bert and vit are supported" % (path, meta["ligo.model"]))
+                                  "gpt, bert, vit and llama are supported" % (path, meta["ligo.model"]))
     if any(k.startswith("ligo.fit.") for k in list(meta) + list(tensors)):
         raise UnsupportedOperator("%s: is a fitting state (ligo.fit.*), not an operator file (--operator-out)" % path)
     unknown = sorted(k for k in meta if k not in known)
@@ -405,10 +444,16 @@ def _plan(small_path, large, opt, op, operator_path):
             fpi = method == "fpi"
             scale = _f32(math.sqrt(f.small / f.big)) if fpi and f.heads > 1 and f.stream == "q" else 1.0
             _fixed(f, fpi or method == "aki", scale)
+    def has_part(mi, kind):
+        """the small schema has module mi's weight (kind 0) or bias (1)"""
+        return any(q.layer == 0 and (q.module == mi or (q.module == QKV and mi in (Q, K, V))) and q.bias == kind
+                   for q in sp)
+
     if ld:
-        for m in MOD_NAMES:
-            for kind in "wb":
-                expect["depth.%s.%s" % (m, kind)] = ((L2, L1), None)
+        for mi, m in enumerate(MOD_NAMES):
+            for kind in (0, 1):
+                if has_part(mi, kind):
+                    expect["depth.%s.%s" % (m, "wb"[kind])] = ((L2, L1), None)
 
     def small_counterpart(p):
         if p.layer >= 0:
@@ -468,6 +513,8 @@ def _build(got, small, large, opt, sp, lp, S, factors, widened):
     coef = {}
     for mi, m in enumerate(MOD_NAMES):
         for kind in (0, 1):
+            if not has_part(mi, kind):
+                continue
             if ld:
                 coef[(mi, kind)] = got["depth.%s.%s" % (m, "wb"[kind])]
                 continue
@@ -519,7 +566,7 @@ def _build(got, small, large, opt, sp, lp, S, factors, widened):
         return expand(x, xn, rows, factor(p.streams[1], layer))
 
     mods = {}
-    for mi in range(8):
+    for mi in range(len(MOD_NAMES)):
         for kind in (0, 1):
             p, _ = module_part(lp, None, 0, mi, kind)
             ps, _ = module_part(sp, None, 0, mi, kind)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ligo checkpoints in PyTorch: load a ligo GPT, BERT or ViT into a plain
+"""ligo checkpoints in PyTorch: load a ligo GPT, BERT, ViT or LLaMA into a plain
 PyTorch model, train it there, and write it back in ligo's format.
 
 Needs only the Python standard library and torch (Debian: python3-torch).
@@ -27,6 +27,10 @@ The models follow src/nn.c exactly (see docs/design.md, "Model families"):
     ViT   1-channel images cut into P x P patches (a strided conv), a class
           token in front, learned positions, pre-LN blocks, final LN, a
           linear classifier on the class token.
+    LLaMA (src/llama.c) LlamaForCausalLM: pre-norm RMSNorm blocks, causal
+          attention with rotate-half RoPE on Q and K, n_kv_head KV heads
+          each serving n_head / n_kv_head query heads, SwiGLU MLP, no
+          biases, final RMSNorm, head tied to the embedding or lm_head.
 
 Every parameter's state-dict name is the tensor's name in the ligo file,
 which is its Hugging Face name (GPT without the "transformer." prefix), so
@@ -46,7 +50,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 IGNORE = -100  # LIGO_IGNORE
-FAMILIES = ("gpt", "bert", "vit")
+FAMILIES = ("gpt", "bert", "vit", "llama")
 CONFIG_KEYS = ("n_layer", "d_model", "n_head", "d_ff", "vocab", "ctx_len", "image_h", "image_w", "patch",
                "n_classes")
 
@@ -137,13 +141,19 @@ class Config:
 
     def __init__(self, family, **kw):
         if family not in FAMILIES:
-            raise ValueError("family %r is not gpt, bert or vit" % family)
+            raise ValueError("family %r is not gpt, bert, vit or llama" % family)
         self.family = family
         for k in CONFIG_KEYS:
             setattr(self, k, int(kw.get(k, 0)))
-        self.ln_eps = _f32(kw.get("ln_eps", 1e-5 if family == "gpt" else 1e-12))
-        if self.d_ff == 0:
-            self.d_ff = 4 * self.d_model
+        self.ln_eps = _f32(kw.get("ln_eps", 1e-5 if family in ("gpt", "llama") else 1e-12))
+        if self.d_ff == 0:  # LLaMA: 8 d / 3 rounded up to a multiple of 32, as ligo_config_check
+            self.d_ff = (8 * self.d_model + 95) // 96 * 32 if family == "llama" else 4 * self.d_model
+        if family == "llama":
+            self.n_kv_head = int(kw.get("n_kv_head", 0)) or self.n_head
+            self.rope_theta = _f32(kw.get("rope_theta", 10000.0))
+            self.untied_head = int(kw.get("untied_head", 0))
+            if self.n_head % self.n_kv_head:
+                raise ValueError("%d KV heads do not divide %d heads" % (self.n_kv_head, self.n_head))
         if family == "vit":
             self.ctx_len = (self.image_h // self.patch) * (self.image_w // self.patch) + 1
         if self.n_head < 1 or self.d_model % self.n_head:
@@ -159,6 +169,13 @@ class Config:
                 raise FormatError("ligo.%s is missing from the metadata" % k)
             kw[k] = int(meta["ligo." + k])
         kw["ln_eps"] = float(meta["ligo.ln_eps"])
+        if meta["ligo.family"] == "llama":
+            for k in ("n_kv_head", "rope_theta", "untied_head"):
+                if "ligo." + k not in meta:
+                    raise FormatError("ligo.%s is missing from the metadata" % k)
+            kw["n_kv_head"] = int(meta["ligo.n_kv_head"])
+            kw["rope_theta"] = float(meta["ligo.rope_theta"])
+            kw["untied_head"] = int(meta["ligo.untied_head"])
         return cls(meta["ligo.family"], **kw)
 
     def metadata(self):
@@ -167,10 +184,16 @@ class Config:
         for k in CONFIG_KEYS:
             m["ligo." + k] = str(getattr(self, k))
         m["ligo.ln_eps"] = "%.9g" % self.ln_eps
+        if self.family == "llama":
+            m["ligo.n_kv_head"] = str(self.n_kv_head)
+            m["ligo.rope_theta"] = "%.9g" % self.rope_theta
+            m["ligo.untied_head"] = str(self.untied_head)
         return m
 
     def __repr__(self):
-        return "Config(%s)" % ", ".join("%s=%r" % (k, getattr(self, k)) for k in ("family",) + CONFIG_KEYS + ("ln_eps",))
+        extra = ("n_kv_head", "rope_theta", "untied_head") if self.family == "llama" else ()
+        return "Config(%s)" % ", ".join("%s=%r" % (k, getattr(self, k))
+                                        for k in ("family",) + CONFIG_KEYS + ("ln_eps",) + extra)
 
 
 # ------------------------------------------------------------------ models
@@ -311,7 +334,75 @@ class ViT(nn.Module):
         return self.classifier(self.vit.layernorm(x)[:, 0])
 
 
-MODELS = {"gpt": GPT, "bert": BERT, "vit": ViT}
+class RMSNorm(nn.Module):
+    """LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * weight."""
+
+    def __init__(self, C, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(C))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rope(x, n_head, theta):
+    """Rotate-half RoPE (Hugging Face's apply_rotary_pos_emb) on x (B, T,
+    n_head * hs): in each head dim i pairs with i + hs/2 and turns by
+    t theta^(-2i / hs) at position t (angles in float64, as ligo's)."""
+    B, T, C = x.shape
+    hs = C // n_head
+    inv = 1.0 / theta ** (torch.arange(0, hs, 2, dtype=torch.float64) / hs)
+    a = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    a = torch.cat((a, a), dim=-1)
+    cos, sin = a.cos().to(x.dtype).to(x.device), a.sin().to(x.dtype).to(x.device)
+    h = x.view(B, T, n_head, hs)
+    rot = torch.cat((-h[..., hs // 2:], h[..., :hs // 2]), dim=-1)
+    return (h * cos[:, None, :] + rot * sin[:, None, :]).reshape(B, T, C)
+
+
+def repeat_kv(x, n_head, n_kv_head):
+    """(B, T, KV hs) -> (B, T, NH hs): KV head g serves query heads
+    g * r ... g * r + r - 1, r = NH / KV (Hugging Face's repeat_kv)."""
+    B, T, K = x.shape
+    hs = K // n_kv_head
+    return x.view(B, T, n_kv_head, 1, hs).expand(B, T, n_kv_head, n_head // n_kv_head, hs).reshape(B, T, n_head * hs)
+
+
+class LLaMA(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        C, F_, K = cfg.d_model, cfg.d_ff, cfg.n_kv_head * (cfg.d_model // cfg.n_head)
+        lin = lambda i, o: nn.Linear(i, o, bias=False)
+        self.model = _Mod(
+            embed_tokens=nn.Embedding(cfg.vocab, C),
+            layers=nn.ModuleList(_Mod(
+                input_layernorm=RMSNorm(C, cfg.ln_eps),
+                self_attn=_Mod(q_proj=lin(C, C), k_proj=lin(C, K), v_proj=lin(C, K), o_proj=lin(C, C)),
+                post_attention_layernorm=RMSNorm(C, cfg.ln_eps),
+                mlp=_Mod(gate_proj=lin(C, F_), up_proj=lin(C, F_), down_proj=lin(F_, C))) for _ in range(cfg.n_layer)),
+            norm=RMSNorm(C, cfg.ln_eps))
+        if cfg.untied_head:
+            self.lm_head = lin(C, cfg.vocab)
+
+    def forward(self, inputs):
+        """inputs (B, T) token ids -> logits (B, T, V)."""
+        cfg = self.cfg
+        x = self.model.embed_tokens(inputs)
+        for L in self.model.layers:
+            h, a = L.input_layernorm(x), L.self_attn
+            q = rope(a.q_proj(h), cfg.n_head, cfg.rope_theta)
+            k = repeat_kv(rope(a.k_proj(h), cfg.n_kv_head, cfg.rope_theta), cfg.n_head, cfg.n_kv_head)
+            v = repeat_kv(a.v_proj(h), cfg.n_head, cfg.n_kv_head)
+            x = x + a.o_proj(attention(q, k, v, cfg.n_head, True))
+            h, m = L.post_attention_layernorm(x), L.mlp
+            x = x + m.down_proj(F.silu(m.gate_proj(h)) * m.up_proj(h))
+        x = self.model.norm(x)
+        return self.lm_head(x) if cfg.untied_head else x @ self.model.embed_tokens.weight.t()
+
+
+MODELS = {"gpt": GPT, "bert": BERT, "vit": ViT, "llama": LLaMA}
 
 
 def build(cfg):
@@ -431,7 +522,7 @@ def evaluate(model, data, windows=0, batch=16):
     total, count, correct = 0.0, 0, 0
     model.eval()
     with torch.no_grad():
-        if cfg.family == "gpt":
+        if cfg.family in ("gpt", "llama"):
             x, y = val_windows(read_text(data), cfg.ctx_len)
             idx = spread(x.shape[0], windows)
             x, y = x[idx], y[idx]
@@ -450,7 +541,7 @@ def evaluate(model, data, windows=0, batch=16):
                 correct += int((logits.argmax(-1).cpu() == lb[i:i + batch]).sum())
                 count += lb[i:i + batch].numel()
         else:
-            raise ValueError("eval here covers gpt and vit (BERT's masks come from ligo's own RNG)")
+            raise ValueError("eval here covers gpt, llama and vit (BERT's masks come from ligo's own RNG)")
     out = {"command": "eval", "ok": True, "family": cfg.family, "val_loss": total / max(count, 1), "predictions": count}
     if cfg.family == "vit":
         out["val_accuracy"] = correct / max(count, 1)
@@ -464,7 +555,7 @@ def train(model, data, steps, batch=16, lr=1e-3, wd=0.1, beta2=0.95, clip=1.0, s
     cfg = model.cfg
     dev = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    tables = ("wte.", "wpe.", "word_embeddings", "position_embeddings", "cls_token")
+    tables = ("wte.", "wpe.", "word_embeddings", "position_embeddings", "cls_token", "embed_tokens")
     decay = [p for k, p in model.named_parameters() if p.dim() >= 2 and not any(t in k for t in tables)]
     ids = {id(p) for p in decay}
     groups = [{"params": decay, "weight_decay": wd},
@@ -485,7 +576,7 @@ def train(model, data, steps, batch=16, lr=1e-3, wd=0.1, beta2=0.95, clip=1.0, s
         else:
             starts = torch.randint(0, n_train - T - 1, (batch,), generator=g)
             w = torch.stack([tokens[s:s + T + 1] for s in starts.tolist()])
-            if cfg.family == "gpt":
+            if cfg.family in ("gpt", "llama"):
                 x, targets = w[:, :-1], w[:, 1:]
             else:
                 x, targets = mlm_mask(w[:, :-1], cfg.vocab - 1, 256, g)
@@ -506,7 +597,7 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("info", help="print the config and tensor count of a checkpoint")
     a.add_argument("--model", required=True)
-    a = sub.add_parser("eval", help="validation loss as ligo eval computes it (gpt, vit)")
+    a = sub.add_parser("eval", help="validation loss as ligo eval computes it (gpt, llama, vit)")
     a.add_argument("--model", required=True)
     a.add_argument("--data", required=True)
     a.add_argument("--windows", type=int, default=0)

@@ -309,7 +309,14 @@ static ligo_status r_sticky(ligo_ctx *ctx) { /* after an error every builder ret
 static ligo_status r_family_parse(ligo_ctx *ctx) {
     ligo_family f;
     (void)ctx;
-    return ligo_family_parse("llama", &f);
+    return ligo_family_parse("mamba", &f);
+}
+static ligo_status r_cfg_kv_heads(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_LLAMA); c.n_kv_head = 3; return ligo_config_check(ctx, &c); }
+static ligo_status r_cfg_rope_nan(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_LLAMA); c.rope_theta = NAN; return ligo_config_check(ctx, &c); }
+static ligo_status r_attention_grouped(ligo_ctx *ctx) {
+    int64_t sq[3] = {1, 2, 8}, sk[3] = {1, 2, 6};
+    return ligo_attention_grouped(ctx, ligo_new(ctx, 3, sq), ligo_new(ctx, 3, sk), ligo_new(ctx, 3, sk), 4, 2, 1) ? LIGO_OK
+                                                                                                               : ctx->status;
 }
 static ligo_status r_cfg_layers(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_layer = 0; return ligo_config_check(ctx, &c); }
 static ligo_status r_cfg_layers_huge(ligo_ctx *ctx) { ligo_config c = tiny_cfg(LIGO_GPT); c.n_layer = 1 << 30; return ligo_config_check(ctx, &c); }
@@ -1161,6 +1168,9 @@ static const row g_rows[] = {
     R(r_sticky, LIGO_EINVAL, "dim"),
     R(r_family_parse, LIGO_EINVAL, NULL),
     R(r_cfg_layers, LIGO_EINVAL, "layers"),
+    R(r_cfg_kv_heads, LIGO_EINVAL, "n_kv_head is 3"),
+    R(r_cfg_rope_nan, LIGO_EINVAL, "rope_theta is nan"),
+    R(r_attention_grouped, LIGO_ESHAPE, "must be (1, 2, 4)"),
     R(r_cfg_layers_huge, LIGO_EINVAL, "layers"),
     R(r_cfg_heads, LIGO_EINVAL, "heads"),
     R(r_cfg_dim, LIGO_EINVAL, "width"),

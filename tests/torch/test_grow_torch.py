@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tools/ligo_grow_torch.py against `ligo grow`, for GPT, BERT and ViT.
+"""tools/ligo_grow_torch.py against `ligo grow`, for GPT, BERT, ViT and LLaMA.
 
     /usr/bin/python3 tests/torch/test_grow_torch.py --build build
 
@@ -74,17 +74,42 @@ CASES = [
                                                   "sel_noisy"] + WIDE),
 ]
 
+# LLaMA: small models 2 x 32 with 4 heads of 8 (llama: 2 KV heads, tied
+# head; llama-untied: 4 KV heads, lm_head); the large KV heads scale with
+# the heads unless given. The head dimension stays (RoPE), so no
+# grow_head_dim cases.
+L_WIDE = ["--layers", "3", "--dim", "48", "--heads", "6", "--ffn", "144"]
+L_DOUBLE = ["--layers", "4", "--dim", "64", "--heads", "8", "--ffn", "192"]
+L_SMALL = {"llama": ["--heads", "4", "--kv-heads", "2", "--ffn", "96", "--rope-theta", "500"],
+           "llama-untied": ["--heads", "4", "--ffn", "96", "--untied-head"]}
+LLAMA_CASES = [
+    ("ligo", ["--method", "ligo"] + L_WIDE),
+    ("ligo-width", ["--method", "ligo-width"] + L_WIDE),
+    ("ligo-depth", ["--method", "ligo-depth"] + L_WIDE),
+    ("stack", ["--method", "stack"] + L_WIDE),
+    ("interlace", ["--method", "interlace"] + L_DOUBLE),
+    ("fpi", ["--method", "fpi"] + L_DOUBLE),
+    ("fpi 1.5x", ["--method", "fpi"] + L_WIDE),
+    ("aki", ["--method", "aki"] + L_WIDE),
+    ("ligo full_width", ["--method", "ligo", "--full-width"] + L_WIDE),
+    ("ligo width_first", ["--method", "ligo", "--width-first"] + L_WIDE),
+    ("ligo residual", ["--method", "ligo", "--residual"] + L_WIDE),
+    ("ligo kv heads given", ["--method", "ligo", "--kv-heads", "8"] + L_DOUBLE),
+    ("ligo depth only", ["--method", "ligo", "--layers", "4"]),
+]
+
 
 def family_cases(fam, build, tmp, data, only):
     print("%s:" % fam)
     ligo = os.path.join(build, "ligo")
     small = os.path.join(tmp, fam + "_small.safetensors")
     ctx = [] if fam == "vit" else ["--ctx", "16"]
-    run([ligo, "train", "--family", fam, "--data", data, "--layers", "2", "--dim", "32", "--heads", "2", "--ffn",
-         "64", "--batch", "4", "--steps", "4", "--warmup", "1", "--lr", "1e-2", "--eval-windows", "4", "--out", small,
-         "--quiet", "--threads", "1"] + ctx)
+    llama = fam.startswith("llama")
+    run([ligo, "train", "--family", fam.split("-")[0], "--data", data, "--layers", "2", "--dim", "32", "--batch",
+         "4", "--steps", "4", "--warmup", "1", "--lr", "1e-2", "--eval-windows", "4", "--out", small, "--quiet",
+         "--threads", "1"] + ctx + L_SMALL.get(fam, ["--heads", "2", "--ffn", "64"]))
     ops = {}
-    for name, opts in CASES:
+    for name, opts in LLAMA_CASES if llama else CASES:
         if only and name not in only:
             continue
         tag = "%s %s" % (fam, name)
@@ -103,8 +128,9 @@ def family_cases(fam, build, tmp, data, only):
         except Exception as ex:  # a crash is a failure with its reason
             check(tag, False, "%s: %s" % (type(ex).__name__, ex))
     # fixed methods without noise: no operator file, grow_fixed
-    for method, sizes in (("stack", WIDE), ("interlace", DOUBLE), ("fpi", DOUBLE), ("aki", WIDE),
-                          ("fpi", HEAD_DIM)):
+    fixed = ((("stack", L_WIDE), ("interlace", L_DOUBLE), ("fpi", L_DOUBLE), ("aki", L_WIDE)) if llama else
+             (("stack", WIDE), ("interlace", DOUBLE), ("fpi", DOUBLE), ("aki", WIDE), ("fpi", HEAD_DIM)))
+    for method, sizes in fixed:
         name = "%s no noise%s (grow_fixed)" % (method, " grow_head_dim" if sizes is HEAD_DIM else "")
         if only and name not in only:
             continue
@@ -172,7 +198,7 @@ def refusals(small, ops, other_small, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--families", default="gpt,bert,vit")
+    ap.add_argument("--families", default="gpt,bert,vit,llama,llama-untied")
     ap.add_argument("--cases", default="", help="comma-separated case names (all)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""The PyTorch round trip and the Hugging Face export, for GPT, BERT, ViT.
+"""The PyTorch round trip and the Hugging Face export, for GPT, BERT, ViT
+and LLaMA (grouped KV heads with a tied head, and ordinary heads with an
+untied one).
 
     /usr/bin/python3 tests/torch/test_roundtrip.py --build build
 
@@ -11,8 +13,8 @@ and writes the model in ligo's format; ligo's logits and loss on that file
 must match PyTorch's again, and `ligo eval` on it must give the loss that
 tools/ligo_torch.py computes for the same windows (GPT, ViT). Last,
 `ligo export --hf` must write config.json and model.safetensors with the
-key names and shapes of Hugging Face's GPT2LMHeadModel, BertForMaskedLM
-and ViTForImageClassification (lists written below from those classes'
+key names and shapes of Hugging Face's GPT2LMHeadModel, BertForMaskedLM,
+ViTForImageClassification and LlamaForCausalLM (lists written below from those classes'
 state dicts, not from ligo), and the export loaded into the PyTorch model
 (GPT-2's Conv1D (in, out) weights used as x W + b) must give ligo's logits.
 """
@@ -50,7 +52,7 @@ def make_batch(cfg, g):
         return {"images": images, "targets": targets}
     B, T = 3, cfg.ctx_len - 3  # shorter than the context: positions 0..T-1
     inputs = torch.randint(0, 256, (B, T), generator=g)
-    if cfg.family == "gpt":
+    if cfg.family in ("gpt", "llama"):
         targets = torch.randint(0, 256, (B, T), generator=g)
     else:
         inputs, targets = lt.mlm_mask(inputs, cfg.vocab - 1, 256, g, frac=0.3)
@@ -147,6 +149,24 @@ def hf_vit_keys(c):
     return k
 
 
+def hf_llama_keys(c):
+    """LlamaForCausalLM: nn.Linear weights (out, in), no biases; lm_head
+    only when the head is not tied (tie_word_embeddings false)."""
+    C, F_, V = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    K = c["num_key_value_heads"] * (C // c["num_attention_heads"])
+    k = {"model.embed_tokens.weight": [V, C], "model.norm.weight": [C]}
+    if not c["tie_word_embeddings"]:
+        k["lm_head.weight"] = [V, C]
+    for i in range(c["num_hidden_layers"]):
+        L = "model.layers.%d." % i
+        k.update({L + "input_layernorm.weight": [C], L + "post_attention_layernorm.weight": [C],
+                  L + "self_attn.q_proj.weight": [C, C], L + "self_attn.k_proj.weight": [K, C],
+                  L + "self_attn.v_proj.weight": [K, C], L + "self_attn.o_proj.weight": [C, C],
+                  L + "mlp.gate_proj.weight": [F_, C], L + "mlp.up_proj.weight": [F_, C],
+                  L + "mlp.down_proj.weight": [C, F_]})
+    return k
+
+
 # config.json: architecture, model_type, and what each key must equal
 TANH_GELU = ("gelu_new", "gelu_pytorch_tanh")
 
@@ -161,6 +181,13 @@ def hf_config_expect(cfg):
             "vocab_size": cfg.vocab, "hidden_size": cfg.d_model, "num_hidden_layers": cfg.n_layer,
             "num_attention_heads": cfg.n_head, "intermediate_size": cfg.d_ff,
             "max_position_embeddings": cfg.ctx_len, "type_vocab_size": 1}, "hidden_act", "layer_norm_eps", hf_bert_keys
+    if cfg.family == "llama":
+        return "LlamaForCausalLM", "llama", {
+            "vocab_size": cfg.vocab, "hidden_size": cfg.d_model, "intermediate_size": cfg.d_ff,
+            "num_hidden_layers": cfg.n_layer, "num_attention_heads": cfg.n_head, "num_key_value_heads": cfg.n_kv_head,
+            "max_position_embeddings": cfg.ctx_len, "rope_theta": cfg.rope_theta,
+            "tie_word_embeddings": not cfg.untied_head, "attention_bias": False, "mlp_bias": False,
+            "rope_scaling": None}, "hidden_act", "rms_norm_eps", hf_llama_keys
     return "ViTForImageClassification", "vit", {
         "hidden_size": cfg.d_model, "num_hidden_layers": cfg.n_layer, "num_attention_heads": cfg.n_head,
         "intermediate_size": cfg.d_ff, "image_size": cfg.image_h, "patch_size": cfg.patch, "num_channels": 1,
@@ -168,7 +195,7 @@ def hf_config_expect(cfg):
 
 
 def check_export(tag, build, ckpt, cfg, batch, tmp):
-    d = os.path.join(tmp, "hf_" + cfg.family)
+    d = os.path.join(tmp, "hf_" + tag)
     out = last_json(run([os.path.join(build, "ligo"), "export", "--model", ckpt, "--hf", d]))
     check("%s export runs" % tag, out.get("ok") is True)
     with open(os.path.join(d, "config.json")) as f:
@@ -178,7 +205,8 @@ def check_export(tag, build, ckpt, cfg, batch, tmp):
           "%s / %s" % (c.get("architectures"), c.get("model_type")))
     bad = {k: (c.get(k), v) for k, v in want.items() if c.get(k) != v}
     check("%s config.json sizes" % tag, not bad, "mismatched: %s" % bad if bad else "(%d keys)" % len(want))
-    check("%s config.json activation is tanh GELU" % tag, c.get(act_key) in TANH_GELU, str(c.get(act_key)))
+    acts = ("silu",) if cfg.family == "llama" else TANH_GELU
+    check("%s config.json activation is %s" % (tag, acts[0]), c.get(act_key) in acts, str(c.get(act_key)))
     check("%s config.json LayerNorm eps" % tag, abs(c.get(eps_key, 0) - cfg.ln_eps) <= 1e-6 * cfg.ln_eps,
           "%s = %s" % (eps_key, c.get(eps_key)))
     _, t = lt.read_safetensors(os.path.join(d, "model.safetensors"))
@@ -204,13 +232,19 @@ def check_export(tag, build, ckpt, cfg, batch, tmp):
     compare("%s export" % tag, build, ckpt, model, batch, tmp)
 
 
+# the LLaMA cases: grouped KV heads with the head tied to the embedding,
+# and ordinary heads with an untied lm_head
+LLAMA_ARGS = {"llama": ["--heads", "4", "--kv-heads", "2", "--rope-theta", "500"],
+              "llama-untied": ["--heads", "4", "--untied-head"]}
+
+
 def family_case(fam, build, tmp, data):
     print("%s:" % fam)
-    g = torch.Generator().manual_seed({"gpt": 1, "bert": 2, "vit": 3}[fam])
+    g = torch.Generator().manual_seed({"gpt": 1, "bert": 2, "vit": 3, "llama": 4, "llama-untied": 5}[fam])
     ckpt = os.path.join(tmp, fam + ".safetensors")
-    cmd = [os.path.join(build, "ligo"), "train", "--family", fam, "--data", data, "--layers", "2", "--dim", "32",
-           "--heads", "2", "--batch", "4", "--steps", "6", "--warmup", "2", "--lr", "1e-2", "--eval-windows", "4",
-           "--out", ckpt, "--quiet"]
+    cmd = [os.path.join(build, "ligo"), "train", "--family", fam.split("-")[0], "--data", data, "--layers", "2",
+           "--dim", "32", "--batch", "4", "--steps", "6", "--warmup", "2", "--lr", "1e-2", "--eval-windows", "4",
+           "--out", ckpt, "--quiet"] + LLAMA_ARGS.get(fam, ["--heads", "2"])
     if fam != "vit":
         cmd += ["--ctx", "16"]
     tr = last_json(run(cmd))
@@ -253,7 +287,7 @@ def family_case(fam, build, tmp, data):
 
     # ligo eval on the PyTorch-written file
     ev = last_json(run([os.path.join(build, "ligo"), "eval", "--model", back, "--data", data, "--windows", "8"]))
-    if fam in ("gpt", "vit"):
+    if fam != "bert":
         mine = lt.evaluate(lt.load(back, torch.float64), data, windows=8)
         e = abs(ev["val_loss"] - mine["val_loss"]) / mine["val_loss"]
         check("%s ligo eval = ligo_torch eval" % fam, e <= TOL + 1e-6 / mine["val_loss"],
@@ -264,6 +298,15 @@ def family_case(fam, build, tmp, data):
         check("%s ligo eval reads the PyTorch-written file" % fam, ev.get("ok") is True, "val_loss %.4f" % ev["val_loss"])
 
     check_export(fam, build, ckpt, cfg, batch, tmp)
+    if cfg.family == "llama":
+        hf = os.path.join(tmp, "hf_" + fam)
+        back_hf = os.path.join(tmp, fam + "_imported.safetensors")
+        imp = last_json(run([os.path.join(build, "ligo"), "import", "--hf", hf, "--out", back_hf]))
+        m2 = lt.load(back_hf)
+        sd0, sd1 = lt.load(ckpt).state_dict(), m2.state_dict()
+        check("%s import --hf gives the checkpoint back" % fam,
+              imp.get("ok") is True and vars(m2.cfg) == vars(cfg) and set(sd0) == set(sd1) and
+              all(torch.equal(sd0[k], sd1[k]) for k in sd0), str(m2.cfg))
 
     # the README's commands: grow in ligo, continue in PyTorch, come back
     grown = os.path.join(tmp, fam + "_grown.safetensors")
@@ -324,7 +367,7 @@ def negative_checks(gpt_model, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--families", default="gpt,bert,vit")
+    ap.add_argument("--families", default="gpt,bert,vit,llama,llama-untied")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     torch.manual_seed(0)

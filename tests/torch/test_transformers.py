@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ligo against Hugging Face transformers itself, for GPT, BERT and ViT.
+"""ligo against Hugging Face transformers itself, for GPT, BERT, ViT and LLaMA.
 
     $(make print-torch2-python) tests/torch/test_transformers.py --build build
 
@@ -10,9 +10,11 @@ test-transformers runs it with that python.
 Export (ligo -> transformers). For each family: train a tiny model for a
 few steps with `build/ligo train`, write it with `build/ligo export --hf
 DIR`, and load DIR with transformers' own `GPT2LMHeadModel`,
-`BertForMaskedLM` or `ViTForImageClassification.from_pretrained(DIR)`:
-no missing, unexpected or mismatched tensor; the LM head tied to the token
-embedding (GPT, BERT); then on the same inputs transformers' logits
+`BertForMaskedLM`, `ViTForImageClassification` or
+`LlamaForCausalLM.from_pretrained(DIR)` (llama: grouped KV heads, a tied
+head and RoPE base 500; llama-untied: ordinary heads and lm_head): no
+missing, unexpected or mismatched tensor; the LM head tied to the token
+embedding (GPT, BERT, llama) or not (llama-untied); then on the same inputs transformers' logits
 (float64, eager attention and PyTorch's SDPA) must match ligo's
 (build/ligo_dump, i.e. ligo_model_loss, float32) to 1e-5 relative (max
 |difference| over max |reference|), and the mean cross-entropy computed
@@ -25,7 +27,8 @@ transformers', never ligo's.
 
 Import (transformers -> ligo; `ligo import --hf DIR --out X`):
 randomly initialised models built with transformers (GPT-2 with its full
-50257-token vocabulary, BERT, ViT) are written with `save_pretrained`, and
+50257-token vocabulary, BERT, ViT, LLaMA with grouped KV heads and an
+untied head) are written with `save_pretrained`, and
 their logits on fixed inputs and (GPT, ViT) the loss `ligo eval` would
 report on fixed data are computed in PyTorch from the transformers model.
 This test's own converter (stand_in_import) checks those expected values
@@ -59,7 +62,7 @@ import torch.nn.functional as F  # noqa: E402
 import safetensors  # noqa: E402
 import transformers  # noqa: E402
 from transformers import (BertConfig, BertForMaskedLM, GPT2Config, GPT2LMHeadModel,  # noqa: E402
-                          ViTConfig, ViTForImageClassification)
+                          LlamaConfig, LlamaForCausalLM, ViTConfig, ViTForImageClassification)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -68,7 +71,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_common import make_images  # noqa: E402
 
 TOL = 1e-5
-HF_CLASS = {"gpt": GPT2LMHeadModel, "bert": BertForMaskedLM, "vit": ViTForImageClassification}
+HF_CLASS = {"gpt": GPT2LMHeadModel, "bert": BertForMaskedLM, "vit": ViTForImageClassification,
+            "llama": LlamaForCausalLM, "llama-untied": LlamaForCausalLM}
+# ligo train options of the llama cases
+LLAMA_ARGS = {"llama": ["--heads", "4", "--kv-heads", "2", "--rope-theta", "500"],
+              "llama-untied": ["--heads", "4", "--untied-head"]}
 
 # check name -> (what differs, the proposed fix). Empty: ligo's export
 # matched transformers everywhere when this test was written.
@@ -137,7 +144,7 @@ def batches(family, cfg, g):
     for B, T in ((3, cfg["ctx"]), (2, cfg["ctx"] - 3)):  # every position id, and a shorter window
         inputs = torch.randint(0, cfg["vocab"], (B, T), generator=g)
         inputs[0, :2] = torch.tensor([0, cfg["vocab"] - 1])  # the first and last ids
-        if family == "gpt":
+        if family != "bert":
             targets = torch.randint(0, cfg["vocab"], (B, T), generator=g)
         else:
             targets = torch.full((B, T), -100, dtype=torch.long)
@@ -183,7 +190,7 @@ def load_hf(family, d, attn):
 def hf_sizes(family, c):
     if family == "gpt":
         return {"vocab": c.vocab_size, "ctx": c.n_positions}
-    if family == "bert":
+    if family != "vit":
         return {"vocab": c.vocab_size, "ctx": c.max_position_embeddings}
     return {"image": c.image_size, "classes": c.num_labels}
 
@@ -193,6 +200,8 @@ def tied(family, model):
         return model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
     if family == "bert":
         return model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
+    if family.startswith("llama"):
+        return model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     return True
 
 
@@ -209,10 +218,14 @@ def export_case(tag, family, build, ckpt, tmp, g, mutate=False):
     c = model.config
     if family == "gpt":
         act, eps = c.activation_function, c.layer_norm_epsilon
+    elif family.startswith("llama"):
+        act, eps = c.hidden_act, c.rms_norm_eps
     else:
         act, eps = c.hidden_act, c.layer_norm_eps
     print("       config: %s, LayerNorm eps %g" % (act, eps))
-    if family != "vit":
+    if family == "llama-untied":
+        check("%s LM head of its own" % tag, not tied(family, model))
+    elif family != "vit":
         check("%s LM head tied to the token embedding" % tag, tied(family, model))
     sizes = hf_sizes(family, c)
     bl = batches(family, sizes, g)
@@ -251,8 +264,10 @@ def export_case(tag, family, build, ckpt, tmp, g, mutate=False):
 
 
 def is_gain(name, t):
-    """A LayerNorm's weight (GPT-2's ln_*, BERT's LayerNorm, ViT's layernorm*)."""
-    return t.dim() == 1 and name.endswith("weight") and any(s in name for s in ("ln_", "LayerNorm", "layernorm"))
+    """A norm's weight (GPT-2's ln_*, BERT's LayerNorm, ViT's layernorm*,
+    LLaMA's *layernorm and model.norm)."""
+    return t.dim() == 1 and name.endswith("weight") and any(s in name for s in ("ln_", "LayerNorm", "layernorm",
+                                                                                  "model.norm"))
 
 
 def randomize(ckpt, out, g, std=0.3):
@@ -272,11 +287,11 @@ def randomize(ckpt, out, g, std=0.3):
 
 def export_family(fam, build, tmp, data):
     print("%s export:" % fam)
-    g = torch.Generator().manual_seed({"gpt": 11, "bert": 12, "vit": 13}[fam])
+    g = torch.Generator().manual_seed({"gpt": 11, "bert": 12, "vit": 13, "llama": 14, "llama-untied": 15}[fam])
     ckpt = os.path.join(tmp, fam + ".safetensors")
-    cmd = [os.path.join(build, "ligo"), "train", "--family", fam, "--data", data, "--layers", "2", "--dim", "32",
-           "--heads", "2", "--batch", "4", "--steps", "6", "--warmup", "2", "--lr", "1e-2", "--eval-windows", "4",
-           "--out", ckpt, "--quiet"]
+    cmd = [os.path.join(build, "ligo"), "train", "--family", fam.split("-")[0], "--data", data, "--layers", "2",
+           "--dim", "32", "--batch", "4", "--steps", "6", "--warmup", "2", "--lr", "1e-2", "--eval-windows", "4",
+           "--out", ckpt, "--quiet"] + LLAMA_ARGS.get(fam, ["--heads", "2"])
     if fam != "vit":
         cmd += ["--ctx", "16"]
     tr = last_json(run(cmd).stdout)
@@ -300,8 +315,13 @@ def spread(n, count):
 def hf_random(family, g):
     """A randomly initialised transformers model in ligo's families' terms
     (tanh GELU, no dropout), with larger weights than the usual init."""
-    torch.manual_seed({"gpt": 21, "bert": 22, "vit": 23}[family])
-    if family == "gpt":
+    torch.manual_seed({"gpt": 21, "bert": 22, "vit": 23, "llama": 24}[family])
+    if family == "llama":
+        c = LlamaConfig(vocab_size=256, hidden_size=32, intermediate_size=96, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32, rms_norm_eps=1e-6,
+                        rope_theta=500.0, hidden_act="silu", tie_word_embeddings=False, attention_bias=False,
+                        mlp_bias=False, attention_dropout=0.0)
+    elif family == "gpt":
         c = GPT2Config(vocab_size=50257, n_positions=32, n_embd=32, n_layer=2, n_head=2, activation_function="gelu_new",
                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
     elif family == "bert":
@@ -330,10 +350,10 @@ def expected_eval(family, model, data, windows=8, batch=4):
     m = model.double()
     total, count = 0.0, 0
     with torch.no_grad():
-        if family == "gpt":
+        if family in ("gpt", "llama"):
             with open(data, "rb") as f:
                 tok = torch.tensor(list(f.read()), dtype=torch.long)
-            T = model.config.n_positions
+            T = model.config.n_positions if family == "gpt" else model.config.max_position_embeddings
             val = tok[tok.numel() - tok.numel() // 10:]
             k = val.numel() // (T + 1)
             w = val[:k * (T + 1)].view(k, T + 1)[spread(k, windows)]
@@ -392,20 +412,29 @@ def stand_in_import(fam, d, out):
         tt = t.pop("bert.embeddings.token_type_embeddings.weight")
         t["bert.embeddings.position_embeddings.weight"] = t["bert.embeddings.position_embeddings.weight"] + tt[0]
         t = {k: v for k, v in t.items() if not k.startswith("cls.predictions.decoder.") and "position_ids" not in k}
+    elif fam == "llama":
+        act, eps = c.get("hidden_act"), c.get("rms_norm_eps")
+        theta = c.get("rope_theta", (c.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+        cfg = lt.Config("llama", n_layer=c["num_hidden_layers"], d_model=c["hidden_size"],
+                        n_head=c["num_attention_heads"], n_kv_head=c.get("num_key_value_heads") or 0,
+                        d_ff=c["intermediate_size"], vocab=c["vocab_size"], ctx_len=c["max_position_embeddings"],
+                        ln_eps=eps, rope_theta=theta, untied_head=0 if c.get("tie_word_embeddings") else 1)
+        if not cfg.untied_head:
+            t = {k: v for k, v in t.items() if k != "lm_head.weight"}
     else:
         act, eps = c.get("hidden_act"), c.get("layer_norm_eps")
         cfg = lt.Config("vit", n_layer=c["num_hidden_layers"], d_model=c["hidden_size"],
                         n_head=c["num_attention_heads"], d_ff=c["intermediate_size"], image_h=c["image_size"],
                         image_w=c["image_size"], patch=c["patch_size"], n_classes=num_labels(c), ln_eps=eps)
-    if act not in ("gelu_new", "gelu_pytorch_tanh"):
-        raise ValueError("hidden_act / activation_function %r: ligo's models use tanh GELU" % act)
+    if act not in (("silu",) if fam == "llama" else ("gelu_new", "gelu_pytorch_tanh")):
+        raise ValueError("hidden_act / activation_function %r: ligo's %s does not have it" % (act, fam))
     lt.load_tensors(lt.build(cfg), t, d)  # every tensor there, with its shape, and nothing else
     lt.write_safetensors(out, t, cfg.metadata())
 
 
 def import_family(fam, build, tmp, data, can_import, why):
     print("%s import:" % fam)
-    g = torch.Generator().manual_seed({"gpt": 31, "bert": 32, "vit": 33}[fam])
+    g = torch.Generator().manual_seed({"gpt": 31, "bert": 32, "vit": 33, "llama": 34}[fam])
     model = hf_random(fam, g)
     d = os.path.join(tmp, "hf_random_" + fam)
     model.save_pretrained(d)
@@ -465,7 +494,7 @@ def import_family(fam, build, tmp, data, can_import, why):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--families", default="gpt,bert,vit")
+    ap.add_argument("--families", default="gpt,bert,vit,llama,llama-untied")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     torch.manual_seed(0)
@@ -477,8 +506,9 @@ def main():
         text = os.path.join(ROOT, "README.md")
         for fam in args.families.split(","):
             data = images if fam == "vit" else text
-            for part, fn in (("export", lambda: export_family(fam, build, tmp, data)),
-                             ("import", lambda: import_family(fam, build, tmp, data, can_import, why))):
+            parts = (("export", lambda: export_family(fam, build, tmp, data)),
+                     ("import", lambda: import_family(fam, build, tmp, data, can_import, why)))
+            for part, fn in parts[:1] if fam == "llama-untied" else parts:  # the import's llama is untied
                 try:
                     fn()
                 except Exception as e:  # a crash is a failure with its reason
