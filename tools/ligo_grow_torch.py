@@ -485,10 +485,10 @@ def _plan(small_path, large, opt, op, operator_path):
     if extra or len(op) != len(expect):
         raise UnsupportedOperator("%s: tensors this operator should not hold: %s" % (operator_path,
                                                                                       ", ".join(extra[:5]) or "?"))
-    return got, lambda tensors: _build(tensors, small, large, opt, sp, lp, S, factors, widened)
+    return got, lambda tensors: _build(tensors, small, large, opt, sp, lp, S, factors, widened, has_part)
 
 
-def _build(got, small, large, opt, sp, lp, S, factors, widened):
+def _build(got, small, large, opt, sp, lp, S, factors, widened, has_part):
     method = opt["method"]
     lw = method in ("ligo", "ligo-width")
     ld = method in ("ligo", "ligo-depth")

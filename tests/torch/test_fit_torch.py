@@ -4,7 +4,7 @@ and data-parallel (DistributedDataParallel, gloo on loopback).
 
     /usr/bin/python3 tests/torch/test_fit_torch.py --build build
 
-For GPT, BERT and ViT: a tiny small model (`ligo train`, a few steps); the
+For GPT, BERT, ViT and LLaMA (grouped KV heads): a tiny small model (`ligo train`, a few steps); the
 operator ligo starts from (`ligo grow --fit-steps 0 --operator-out`); ligo's
 own 20 fitting steps from that file with the batches recorded
 (`--fit-batches-out`); then in PyTorch:
@@ -45,6 +45,10 @@ TOL = 1e-4
 FIT = os.path.join(ROOT, "tools", "ligo_fit_torch.py")
 STEPS = 20
 WIDE = ["--layers", "3", "--dim", "48", "--heads", "3", "--ffn", "96"]
+# LLaMA: 4 heads of 8 with 2 KV heads in the small model (grouped), 6 heads
+# (3 KV heads) in the large one
+L_SMALL = ["--heads", "4", "--kv-heads", "2", "--ffn", "96", "--rope-theta", "500"]
+L_WIDE = ["--layers", "3", "--dim", "48", "--heads", "6", "--ffn", "144"]
 
 
 def op_error(a_path, b_path):
@@ -108,16 +112,17 @@ def family(fam, ligo, data, tmp, py2):
     P = lambda name: os.path.join(tmp, "%s_%s.safetensors" % (fam, name))  # noqa: E731
     ctx = [] if fam == "vit" else ["--ctx", "16"]
     common = ["--data", data, "--batch", "4", "--eval-windows", "4", "--quiet", "--threads", "1"] + ctx
-    run([ligo, "train", "--family", fam, "--layers", "2", "--dim", "32", "--heads", "2", "--ffn", "64", "--steps",
-         "4", "--warmup", "1", "--lr", "1e-2", "--out", P("small")] + common)
+    small_sizes, WIDE_ = (L_SMALL, L_WIDE) if fam == "llama" else (["--heads", "2", "--ffn", "64"], WIDE)
+    run([ligo, "train", "--family", fam, "--layers", "2", "--dim", "32", "--steps", "4", "--warmup", "1", "--lr",
+         "1e-2", "--out", P("small")] + small_sizes + common)
 
     def ligo_fit(name, opts):
         """ligo's start and its 20 steps from it, the batches recorded."""
         run([ligo, "grow", "--from", P("small"), "--fit-steps", "0", "--out", P(name + "_g0"), "--operator-out",
-             P(name + "_init")] + common + WIDE + opts)
+             P(name + "_init")] + common + WIDE_ + opts)
         run([ligo, "grow", "--from", P("small"), "--operator-in", P(name + "_init"), "--fit-steps", str(STEPS),
              "--fit-warmup", "5", "--out", P(name + "_g1"), "--operator-out", P(name + "_ligo"), "--fit-batches-out",
-             P(name + "_batches")] + common + WIDE + opts)
+             P(name + "_batches")] + common + WIDE_ + opts)
         return ["--from", P("small"), "--operator", P(name + "_init"), "--batches", P(name + "_batches"), "--steps",
                 str(STEPS), "--warmup", "5"]
 
@@ -143,7 +148,7 @@ def family(fam, ligo, data, tmp, py2):
             e, _ = op_error(P(tag + "_ddp"), P(tag + "_ligo"))
             check("%s %s: 2 processes = ligo's fitting" % (fam, name), e <= TOL, "max|a - b| %.2e of the RMS" % e)
             run([ligo, "grow", "--from", P("small"), "--operator-in", P(tag + "_ddp"), "--fit-steps", "0", "--out",
-                 P(tag + "_gddp")] + common + WIDE + opts)
+                 P(tag + "_gddp")] + common + WIDE_ + opts)
             e = compare_grown(lgt.grow(P("small"), P(tag + "_ddp")), P(tag + "_gddp"))
             check("%s %s: ligo grow --operator-in grows the PyTorch fit" % (fam, name), e <= 1e-6,
                   "max rel error %.2e" % e)
@@ -220,7 +225,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ligo_fit_torch.") as tmp:
         images = make_images(tmp)
         P = {}
-        for fam in ("gpt", "bert", "vit"):
+        for fam in ("gpt", "bert", "vit", "llama"):
             P[fam] = family(fam, ligo, images if fam == "vit" else a.text, tmp, py2)
         sampled(ligo, a.text, P, tmp)
         refusals(ligo, a.text, P, tmp)
