@@ -24,7 +24,7 @@ PAPER = {("depth", "bert"): "51.7% (BERT-Small to Base, depth only)",
          ("both", "bert"): "44.7% (BERT-Small to Base)",
          ("both", "vit"): "55.4% (DeiT-S to DeiT-B)",
          ("both", "gpt"): "22.5% (GPT2-Base to Medium)"}
-TITLE = {"gpt": "GPT", "bert": "BERT", "vit": "ViT"}
+TITLE = {"gpt": "GPT", "bert": "BERT", "vit": "ViT", "llama": "LLaMA"}
 
 
 def cell(d, wins=None, pct=False):
