@@ -21,6 +21,9 @@ run() { # setting family [options...]
 run both gpt --variants "$GPT_VARIANTS"
 run both bert
 run both vit
+# LLaMA: LiGO against stacking and scratch (issue 20's comparison; Du et al.
+# 2024 found learned growth no better than stacking for LLaMA models)
+run both llama --methods scratch,stack,ligo
 for s in depth width; do
     for f in gpt bert vit; do run "$s" "$f"; done
 done
