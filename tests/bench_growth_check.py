@@ -23,16 +23,8 @@ import shutil
 import subprocess
 import sys
 
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}  # two-sided 95% t quantiles by degrees of freedom
-
-
-def summary(xs):
-    n = len(xs)
-    m = sum(xs) / n
-    if n < 2:
-        return m, None
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    return m, T975[n - 1] * sd / math.sqrt(n)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+from tinterval import mean_ci as summary, t95  # noqa: E402
 
 
 def main():
@@ -98,7 +90,7 @@ def main():
             got = pr[k]
             # the CSV's losses carry 6 decimals: each difference is off by up to 1e-6, the
             # interval by up to t * 2e-6 / sqrt(n) (12.7 for n = 2: 1.8e-5 on a ci near 1e-3)
-            ci_tol = 2e-3 * max(ci, 1e-3) + T975[len(d) - 1] * 2e-6
+            ci_tol = 2e-3 * max(ci, 1e-3) + t95(len(d) - 1) * 2e-6
             if abs(got["mean"] - m) > 1e-5 or abs(got["ci95"] - ci) > ci_tol or got["n"] != 2:
                 problems.append("ligo vs %s at %d: %s, recomputed mean %.6g ci %.6g" % (b, k, got, m, ci))
             if got["wins"] != sum(x < 0 for x in d):

@@ -22,9 +22,9 @@ import math
 import os
 import sys
 
-# two-sided 95% quantiles of Student's t, by degrees of freedom
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365,
-       8: 2.306, 9: 2.262, 10: 2.228}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tinterval import mean_ci  # noqa: E402
+
 MARGIN = 0.02   # nats: LLaMA's mean may be at most GPT's mean + this
 REL = 1e-5      # ligo eval vs PyTorch, FPI vs the small model
 
@@ -42,15 +42,6 @@ def curve(path):
             if row.get("val_loss"):
                 pts.append((int(row["step"]), float(row["val_loss"])))
     return pts
-
-
-def mean_ci(xs):
-    n = len(xs)
-    m = sum(xs) / n
-    if n < 2:
-        return m, None
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    return m, T95.get(n - 1, 1.96) * sd / math.sqrt(n)
 
 
 def rel(a, b):
