@@ -25,6 +25,16 @@
 #endif
 #endif
 
+/* printf-style format checking of ligo_set_error. MinGW's C99 printf (which
+ * the library formats with there) is gcc's gnu_printf, not Microsoft's. */
+#if defined(__MINGW32__)
+#define LIGO__FORMAT(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define LIGO__FORMAT(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__FORMAT(a, b)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -87,11 +97,7 @@ LIGO_API ligo_status ligo_get_status(const ligo_ctx *ctx);
 LIGO_API const char *ligo_get_error(const ligo_ctx *ctx); /* "" when OK */
 LIGO_API void ligo_clear_error(ligo_ctx *ctx);
 /* Record an error on the context (printf-style message); returns s. */
-LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...) LIGO__FORMAT(3, 4);
 
 /* Arenas. Persistent memory (models, optimizers, trainers, growth
  * operators, data) lives until the context is freed or a persistent rewind
