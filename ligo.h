@@ -2532,9 +2532,10 @@ LIGO_API int ligo_cpu_count(void) {
 #if defined(_WIN32) && (defined(LIGO__WIN32_INTERLOCKED) || (defined(_MSC_VER) && !defined(__clang__)))
 typedef LONG ligo__aint;  /* a field touched atomically */
 typedef LONG ligo__agen;  /* the generation counter (wraps, compared with != only) */
+static LONG ligo__interlocked_add(LONG volatile *p, LONG v) { return InterlockedExchangeAdd(p, v) + v; }
 #define LIGO__ATOMIC_LOAD(p) InterlockedCompareExchange((p), 0, 0)
 #define LIGO__ATOMIC_STORE(p, v) ((void)InterlockedExchange((p), (LONG)(v)))
-#define LIGO__ATOMIC_ADD(p, v) (InterlockedExchangeAdd((p), (LONG)(v)) + (LONG)(v))
+#define LIGO__ATOMIC_ADD(p, v) ligo__interlocked_add((p), (LONG)(v))
 #define LIGO__PAUSE() YieldProcessor()
 #ifdef LIGO_POOL_SPIN
 #define LIGO__SPIN LIGO_POOL_SPIN
