@@ -262,6 +262,8 @@ def build():
     ]
     for name in files:
         out.append("\n" + body(name, texts, placed))
+    out.append("\n#ifdef LIGO__POP_SMALL_IMPL /* ligo_internal.h set the Windows SDK's small aside */\n"
+               "#pragma pop_macro(\"small\")\n#undef LIGO__POP_SMALL_IMPL\n#endif\n")
     out.append("\n#endif /* LIGO__IMPLEMENTATION_DONE */\n#endif /* LIGO_IMPLEMENTATION */\n")
     return {"ligo.h": "".join(out), "src/" + GEN_API: texts[GEN_API], "src/" + GEN_TABLE: texts[GEN_TABLE]}
 

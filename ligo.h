@@ -180,6 +180,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
+ * small as char; ligo names fields and parameters small, so the macro is
+ * set aside for ligo's declarations and restored after them. */
+#if defined(_WIN32) && defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL
+#endif
+
 #define LIGO_VERSION_MAJOR 0
 #define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
@@ -1709,6 +1718,11 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 }
 #endif
 
+#ifdef LIGO__POP_SMALL
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL
+#endif
+
 #endif /* LIGO_API_H */
 /* ==== end src/ligo_api.h ==== */
 
@@ -1766,6 +1780,13 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 #ifdef LIGO__UNDEF_NOMINMAX
 #undef NOMINMAX
 #undef LIGO__UNDEF_NOMINMAX
+#endif
+/* small as char (rpcndr.h, included before ligo.h): set aside for the
+ * implementation, restored at the end of ligo.h (see ligo_api.h) */
+#if defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL_IMPL
 #endif
 #elif !defined(LIGO_NO_THREADS)
 #include <pthread.h>
@@ -15305,6 +15326,11 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     return s;
 }
 /* ==== end src/train.c ==== */
+
+#ifdef LIGO__POP_SMALL_IMPL /* ligo_internal.h set the Windows SDK's small aside */
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL_IMPL
+#endif
 
 #endif /* LIGO__IMPLEMENTATION_DONE */
 #endif /* LIGO_IMPLEMENTATION */

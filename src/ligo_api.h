@@ -6,6 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
+ * small as char; ligo names fields and parameters small, so the macro is
+ * set aside for ligo's declarations and restored after them. */
+#if defined(_WIN32) && defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL
+#endif
+
 #define LIGO_VERSION_MAJOR 0
 #define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
@@ -1292,6 +1301,11 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef LIGO__POP_SMALL
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL
 #endif
 
 #endif /* LIGO_API_H */

@@ -46,6 +46,13 @@
 #undef NOMINMAX
 #undef LIGO__UNDEF_NOMINMAX
 #endif
+/* small as char (rpcndr.h, included before ligo.h): set aside for the
+ * implementation, restored at the end of ligo.h (see ligo_api.h) */
+#if defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL_IMPL
+#endif
 #elif !defined(LIGO_NO_THREADS)
 #include <pthread.h>
 #endif
