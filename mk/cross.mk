@@ -10,6 +10,12 @@
 #                  after a full <windows.h>; the ligo tool and its smoke test
 #                  (tests/cross/tool_smoke.sh: train, resume, eval, sample,
 #                  grow on two threads, export, show, bench --jobs 2).
+#   test-cross-arm64 Linux on ARM64: Debian's aarch64-linux-gnu-gcc
+#                  (static), run under qemu-aarch64 (Debian:
+#                  gcc-aarch64-linux-gnu qemu-user), on the portable kernels
+#                  (no NEON paths yet): the unit suite with the same flags,
+#                  and the tool smoke test, whose checkpoint must be bitwise
+#                  the one a native LIGO_NO_SIMD build of the tool writes.
 # A target whose compiler or emulator is missing says so and is skipped,
 # except under CI=true, where that is an error.
 MINGW_CC   ?= x86_64-w64-mingw32-gcc
@@ -20,7 +26,11 @@ HAVE_WIN   := $(shell command -v $(MINGW_CC) >/dev/null 2>&1 && command -v $(WIN
 # wine's own chatter (fixme: lines) off; its prefix is the user's (WINEPREFIX)
 WINE_RUN    = WINEDEBUG=-all $(WINE)
 
-.PHONY: test-cross test-cross-win
+ARM64_CC   ?= aarch64-linux-gnu-gcc
+QEMU_ARM64 ?= qemu-aarch64
+HAVE_ARM64 := $(shell command -v $(ARM64_CC) >/dev/null 2>&1 && command -v $(QEMU_ARM64) >/dev/null 2>&1 && echo 1)
+
+.PHONY: test-cross test-cross-win test-cross-arm64
 
 $(CB)/win/unit.exe: $(TEST_SRCS) $(TEST_HDRS) ligo.h
 	@mkdir -p $(CB)/win
@@ -58,4 +68,32 @@ else
 	@echo "test-cross-win: skipped ($(MINGW_CC) or $(WINE) is missing; Debian: apt-get install gcc-mingw-w64-x86-64 wine wine64)"
 endif
 
-test-cross: test-cross-win
+# ------------------------------------------------------------- ARM64
+$(CB)/arm64/unit: $(TEST_SRCS) $(TEST_HDRS) ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $(TEST_SRCS) $(LDLIBS)
+
+$(CB)/arm64/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $(TOOL_SRCS) $(LDLIBS)
+
+# the native tool on the portable kernels, which the emulated one must equal
+$(CB)/native_nosimd/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/native_nosimd
+	$(CC) $(STD) $(WARN) -O2 -DLIGO_NO_SIMD -o $@ $(TOOL_SRCS) $(LDLIBS)
+
+test-cross-arm64:
+ifeq ($(HAVE_ARM64),1)
+	@t0=$$(date +%s); \
+	$(MAKE) --no-print-directory $(CB)/arm64/unit $(CB)/arm64/ligo $(CB)/native_nosimd/ligo && \
+	echo "test-cross-arm64: unit suite under $(QEMU_ARM64):" && $(QEMU_ARM64) $(CB)/arm64/unit && \
+	NATIVE=$(CB)/native_nosimd/ligo NATIVE_EQUAL=1 bash tests/cross/tool_smoke.sh $(CB)/arm64/smoke $(CB)/arm64/ligo \
+	    $(QEMU_ARM64) && \
+	echo "test-cross-arm64: passed in $$(( $$(date +%s) - t0 )) s"
+else ifeq ($(CI),true)
+	@echo "test-cross-arm64: $(ARM64_CC) or $(QEMU_ARM64) is missing (Debian: apt-get install gcc-aarch64-linux-gnu qemu-user), and CI=true"; exit 1
+else
+	@echo "test-cross-arm64: skipped ($(ARM64_CC) or $(QEMU_ARM64) is missing; Debian: apt-get install gcc-aarch64-linux-gnu qemu-user)"
+endif
+
+test-cross: test-cross-win test-cross-arm64

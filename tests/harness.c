@@ -44,6 +44,22 @@ int harness_exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
+double harness_worst(const float *got, const float *want, int64_t n) {
+    double worst = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        double g = got[i], w = want[i], d;
+        if (g != g || w != w) {
+            if (g != g && w != w) continue;
+            return HUGE_VAL;
+        }
+        if (g == w) continue; /* equal infinities too */
+        d = fabs(g - w);
+        if (d > worst) worst = d;
+    }
+    return worst;
+}
+
 const char *harness_tmpdir(void) {
 #if defined(_WIN32)
     const char *t = getenv("TEMP");
