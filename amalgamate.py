@@ -248,6 +248,10 @@ def build():
         "#if defined(LIGO_IMPLEMENTATION) && defined(__STRICT_ANSI__) && \\\n"
         "    !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)\n"
         "#define _POSIX_C_SOURCE 200809L\n"
+        "#endif\n"
+        "/* MinGW: C99 printf (%zu, %lld) rather than msvcrt's, likewise. */\n"
+        "#if defined(LIGO_IMPLEMENTATION) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)\n"
+        "#define __USE_MINGW_ANSI_STDIO 1\n"
         "#endif\n",
         "\n#ifndef LIGO_H\n#define LIGO_H\n\n",
         body(PUBLIC, texts, placed),
@@ -258,6 +262,8 @@ def build():
     ]
     for name in files:
         out.append("\n" + body(name, texts, placed))
+    out.append("\n#ifdef LIGO__POP_SMALL_IMPL /* ligo_internal.h set the Windows SDK's small aside */\n"
+               "#pragma pop_macro(\"small\")\n#undef LIGO__POP_SMALL_IMPL\n#endif\n")
     out.append("\n#endif /* LIGO__IMPLEMENTATION_DONE */\n#endif /* LIGO_IMPLEMENTATION */\n")
     return {"ligo.h": "".join(out), "src/" + GEN_API: texts[GEN_API], "src/" + GEN_TABLE: texts[GEN_TABLE]}
 

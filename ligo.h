@@ -6,14 +6,16 @@
  * autograd, transformer ops, GPT / BERT / ViT models, AdamW and SGD, data
  * loaders, safetensors checkpoints with Hugging Face names, and the LiGO
  * growth operator (Wang et al., ICLR 2023, arXiv 2303.00980) with the
- * baseline growth methods. It needs only libc, libm and POSIX threads.
+ * baseline growth methods. It needs only libc, libm and threads (POSIX,
+ * or Win32 on Windows; PLATFORMS below).
  * docs/tour.md in the repository is a guided reading of the sources.
  *
  * USE
  *   In exactly one C or C++ file:
  *       #define LIGO_IMPLEMENTATION
  *       #include "ligo.h"
- *   Everywhere else just #include "ligo.h". Link with -lm -lpthread.
+ *   Everywhere else just #include "ligo.h". Link with -lm -lpthread
+ *   (MinGW: -lm; MSVC: nothing).
  *   Installed (make install): pkg-config --cflags --libs ligo, or in CMake
  *   find_package(ligo) and target_link_libraries(app PRIVATE ligo::ligo).
  *
@@ -77,7 +79,7 @@
  *   LIGO_API              the linkage of every public function (default
  *                         extern; with LIGO_STATIC, static); define it
  *                         yourself for e.g. a DLL export attribute
- *   LIGO_NO_THREADS       build without POSIX threads (one thread; no
+ *   LIGO_NO_THREADS       build without threads (one thread; no
  *                         -lpthread needed)
  *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
  *                         are otherwise chosen at run time by CPU support
@@ -93,8 +95,42 @@
  *   In ligo_blas.h (the optional BLAS hook): LIGO_BLAS_IMPLEMENTATION,
  *   LIGO_BLAS_CBLAS (any CBLAS instead of BLIS), LIGO_BLAS_MIN_DIM
  *   (products with a dimension below it stay on ligo's kernel; 32).
+ *   LIGO__WIN32_INTERLOCKED (testing) on Windows with gcc or clang, use
+ *                         the Interlocked atomics MSVC gets instead of
+ *                         gcc's __atomic builtins (make test-cross runs
+ *                         the unit suite both ways under wine)
  *   Run-time settings are in ligo_ctx_params (arena limits and chunk size,
  *   threads, allocator user pointer): ligo_ctx_params_default, then edit.
+ *
+ * PLATFORMS
+ *   The same source everywhere, C99 without variable-length arrays (the
+ *   subset MSVC accepts) under -std=c99 -Wall -Wextra -Wpedantic -Werror:
+ *   - Linux x86-64 (gcc, clang; g++ and clang++ as C++): make test.
+ *   - Linux ARM64 (aarch64): cross-compiled with gcc 12 and run under
+ *     qemu-aarch64 (make test-cross); the portable kernels, whose
+ *     checkpoints are bitwise those of an x86-64 LIGO_NO_SIMD build.
+ *   - Windows x86-64 (MinGW-w64 gcc; Vista or later): cross-compiled and
+ *     run under wine (make test-cross). Threads are CreateThread with
+ *     CRITICAL_SECTION and CONDITION_VARIABLE, the clock the performance
+ *     counter, files are opened in binary mode, and a save replaces its
+ *     target with _commit and MoveFileEx(MOVEFILE_REPLACE_EXISTING). The
+ *     implementation's unit uses MinGW's C99 printf (ligo.h defines
+ *     __USE_MINGW_ANSI_STDIO when it comes before stdio.h). ligo.h may
+ *     follow a full <windows.h>. MSVC's branch (Interlocked atomics) is
+ *     compiled and tested through MinGW (LIGO__WIN32_INTERLOCKED), not
+ *     with MSVC itself; MSVC would still need the x86 SIMD paths left out
+ *     (LIGO_NO_SIMD: they use gcc's target attributes).
+ *   Other POSIX systems should work (pthreads, clock_gettime, fsync,
+ *   rename) but are not tested, nor are big-endian hosts (the file
+ *   formats define their byte order: safetensors and GPT-2 tokens
+ *   little-endian, IDX big-endian).
+ *   Instruction sets chosen at run time (by CPU support): on x86 with
+ *   gcc or clang, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
+ *   GELU epilogues, GELU, layernorm, attention, cross-entropy) and AVX
+ *   (AdamW, the clipping norm); on other CPUs, other compilers and under
+ *   LIGO_NO_SIMD the portable C kernels. There are no NEON kernels yet.
+ *   Compile-time switches: the OPTIONS above (LIGO_NO_THREADS,
+ *   LIGO_NO_SIMD, LIGO_POOL_SPIN, LIGO__WIN32_INTERLOCKED, the allocator).
  *
  * ERRORS
  *   Every action returns a ligo_status (LIGO_OK is 0; ligo_status_str names
@@ -163,6 +199,10 @@
     !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* MinGW: C99 printf (%zu, %lld) rather than msvcrt's, likewise. */
+#if defined(LIGO_IMPLEMENTATION) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 #ifndef LIGO_H
 #define LIGO_H
@@ -175,6 +215,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
+ * small as char; ligo names fields and parameters small, so the macro is
+ * set aside for ligo's declarations and restored after them. */
+#if defined(_WIN32) && defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL
+#endif
 
 #define LIGO_VERSION_MAJOR 0
 #define LIGO_VERSION_MINOR 2
@@ -193,6 +242,16 @@
 #else
 #define LIGO_API extern
 #endif
+#endif
+
+/* printf-style format checking of ligo_set_error. MinGW's C99 printf (which
+ * the library formats with there) is gcc's gnu_printf, not Microsoft's. */
+#if defined(__MINGW32__)
+#define LIGO__FORMAT(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define LIGO__FORMAT(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__FORMAT(a, b)
 #endif
 
 #ifdef __cplusplus
@@ -257,11 +316,7 @@ LIGO_API ligo_status ligo_get_status(const ligo_ctx *ctx);
 LIGO_API const char *ligo_get_error(const ligo_ctx *ctx); /* "" when OK */
 LIGO_API void ligo_clear_error(ligo_ctx *ctx);
 /* Record an error on the context (printf-style message); returns s. */
-LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...) LIGO__FORMAT(3, 4);
 
 /* Arenas. Persistent memory (models, optimizers, trainers, growth
  * operators, data) lives until the context is freed or a persistent rewind
@@ -1699,6 +1754,11 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 }
 #endif
 
+#ifdef LIGO__POP_SMALL
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL
+#endif
+
 #endif /* LIGO_API_H */
 /* ==== end src/ligo_api.h ==== */
 
@@ -1720,6 +1780,10 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 #if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* MinGW: C99 printf (%zu, %lld) rather than msvcrt's. */
+#if defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 
 #include <float.h>
@@ -1731,7 +1795,36 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 #include <string.h>
 #include <time.h>
 
-#ifndef LIGO_NO_THREADS
+/* Windows: Win32 threads, clock and file replacement (core.c, file.c)
+ * instead of POSIX, from <windows.h> without its rarely used parts and
+ * without the min and max macros (unless the user asked for them). */
+#if defined(_WIN32)
+#if !defined(WIN32_LEAN_AND_MEAN)
+#define WIN32_LEAN_AND_MEAN
+#define LIGO__UNDEF_LEAN
+#endif
+#if !defined(NOMINMAX)
+#define NOMINMAX
+#define LIGO__UNDEF_NOMINMAX
+#endif
+#include <windows.h>
+#include <io.h>
+#ifdef LIGO__UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef LIGO__UNDEF_LEAN
+#endif
+#ifdef LIGO__UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef LIGO__UNDEF_NOMINMAX
+#endif
+/* small as char (rpcndr.h, included before ligo.h): set aside for the
+ * implementation, restored at the end of ligo.h (see ligo_api.h) */
+#if defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL_IMPL
+#endif
+#elif !defined(LIGO_NO_THREADS)
 #include <pthread.h>
 #endif
 
@@ -2027,11 +2120,7 @@ LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const cha
 typedef int (*ligo__write_fn)(FILE *f, void *user);
 LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
                                           void *user);
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGO__PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define LIGO__PRINTF(a, b)
-#endif
+#define LIGO__PRINTF(a, b) LIGO__FORMAT(a, b)
 
 /* json.c: the strict reader of safetensors headers. A failure records
  * LIGO_EFORMAT "who: fname: WHERE problem" (fname may be NULL) once and
@@ -2134,7 +2223,7 @@ LIGO__PRIV void ligo__progress_report(ligo_progress_fn fn, void *user, ligo_prog
 /* core.c: status codes and messages, the context, arenas, the RNG, the
  * thread pool, FLOP counters and timers. */
 
-#if !defined(LIGO_NO_THREADS)
+#if !defined(LIGO_NO_THREADS) && !defined(_WIN32)
 #include <unistd.h>
 #endif
 
@@ -2451,7 +2540,15 @@ LIGO_API uint64_t ligo_rng_below(ligo_rng *rng, uint64_t n) {
 /* --------------------------------------------------------------- threads */
 
 LIGO_API int ligo_cpu_count(void) {
-#if !defined(LIGO_NO_THREADS) && defined(_SC_NPROCESSORS_ONLN)
+#if !defined(LIGO_NO_THREADS) && defined(_WIN32)
+    SYSTEM_INFO si;
+    long n;
+    GetSystemInfo(&si);
+    n = (long)si.dwNumberOfProcessors;
+    if (n < 1) return 1;
+    if (n > 256) return 256;
+    return (int)n;
+#elif !defined(LIGO_NO_THREADS) && defined(_SC_NPROCESSORS_ONLN)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) return 1;
     if (n > 256) return 256;
@@ -2479,12 +2576,32 @@ LIGO_API int ligo_cpu_count(void) {
  * cheap when the machine is quiet. Build with -DLIGO_POOL_SPIN=n to change.
  *
  * Atomics: the GCC/clang __atomic builtins (also in g++ and clang++), all
- * sequentially consistent. Without them (LIGO__SPIN is then 0) the pool
- * only blocks and touches its shared fields under the mutex alone, so the
- * macros may be plain accesses. MSVC would need _InterlockedExchangeAdd and
- * interlocked loads/stores here (or C11 <stdatomic.h> with _Atomic fields),
- * and a Win32 port of the pthread calls. */
-#if defined(__GNUC__) || defined(__clang__)
+ * sequentially consistent. Under MSVC (and with -DLIGO__WIN32_INTERLOCKED,
+ * which lets MinGW's gcc compile and test that branch) the Win32
+ * Interlocked functions, which are full barriers, on LONG fields. Without
+ * either (LIGO__SPIN is then 0) the pool only blocks and touches its
+ * shared fields under the mutex alone, so the macros may be plain
+ * accesses.
+ *
+ * Threads, mutexes and condition variables: POSIX threads, or on Windows
+ * CreateThread, CRITICAL_SECTION and CONDITION_VARIABLE (Vista and later)
+ * behind the same few names. */
+#if defined(_WIN32) && (defined(LIGO__WIN32_INTERLOCKED) || (defined(_MSC_VER) && !defined(__clang__)))
+typedef LONG ligo__aint;  /* a field touched atomically */
+typedef LONG ligo__agen;  /* the generation counter (wraps, compared with != only) */
+static LONG ligo__interlocked_add(LONG volatile *p, LONG v) { return InterlockedExchangeAdd(p, v) + v; }
+#define LIGO__ATOMIC_LOAD(p) InterlockedCompareExchange((p), 0, 0)
+#define LIGO__ATOMIC_STORE(p, v) ((void)InterlockedExchange((p), (LONG)(v)))
+#define LIGO__ATOMIC_ADD(p, v) ligo__interlocked_add((p), (LONG)(v))
+#define LIGO__PAUSE() YieldProcessor()
+#ifdef LIGO_POOL_SPIN
+#define LIGO__SPIN LIGO_POOL_SPIN
+#else
+#define LIGO__SPIN 500
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+typedef int ligo__aint;
+typedef unsigned long ligo__agen;
 #define LIGO__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define LIGO__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define LIGO__ATOMIC_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
@@ -2499,6 +2616,8 @@ LIGO_API int ligo_cpu_count(void) {
 #define LIGO__SPIN 500
 #endif
 #else /* blocking only: every access under the mutex */
+typedef int ligo__aint;
+typedef unsigned long ligo__agen;
 #define LIGO__ATOMIC_LOAD(p) (*(p))
 #define LIGO__ATOMIC_STORE(p, v) (*(p) = (v))
 #define LIGO__ATOMIC_ADD(p, v) (*(p) += (v))
@@ -2506,17 +2625,45 @@ LIGO_API int ligo_cpu_count(void) {
 #define LIGO__SPIN 0
 #endif
 
+#if defined(_WIN32)
+typedef HANDLE ligo__thread;
+typedef CRITICAL_SECTION ligo__mutex;
+typedef CONDITION_VARIABLE ligo__cond;
+#define ligo__mutex_init(m) InitializeCriticalSection(m)
+#define ligo__mutex_destroy(m) DeleteCriticalSection(m)
+#define ligo__mutex_lock(m) EnterCriticalSection(m)
+#define ligo__mutex_unlock(m) LeaveCriticalSection(m)
+#define ligo__cond_init(c) InitializeConditionVariable(c)
+#define ligo__cond_destroy(c) ((void)(c)) /* nothing to free */
+#define ligo__cond_wait(c, m) ((void)SleepConditionVariableCS((c), (m), INFINITE))
+#define ligo__cond_signal(c) WakeConditionVariable(c)
+#define ligo__cond_broadcast(c) WakeAllConditionVariable(c)
+#else
+typedef pthread_t ligo__thread;
+typedef pthread_mutex_t ligo__mutex;
+typedef pthread_cond_t ligo__cond;
+#define ligo__mutex_init(m) pthread_mutex_init((m), NULL)
+#define ligo__mutex_destroy(m) pthread_mutex_destroy(m)
+#define ligo__mutex_lock(m) pthread_mutex_lock(m)
+#define ligo__mutex_unlock(m) pthread_mutex_unlock(m)
+#define ligo__cond_init(c) pthread_cond_init((c), NULL)
+#define ligo__cond_destroy(c) pthread_cond_destroy(c)
+#define ligo__cond_wait(c, m) pthread_cond_wait((c), (m))
+#define ligo__cond_signal(c) pthread_cond_signal(c)
+#define ligo__cond_broadcast(c) pthread_cond_broadcast(c)
+#endif
+
 struct ligo__pool {
-    int n;                /* threads including the caller */
-    pthread_t *threads;   /* n - 1 workers */
-    pthread_mutex_t mu;
-    pthread_cond_t start;
-    pthread_cond_t done;
-    unsigned long generation; /* bumped once per parallel region */
-    int pending;              /* workers still running this region */
-    int sleepers;             /* workers blocked on `start` */
-    int caller_sleeping;      /* the caller is blocked on `done` */
-    int stop;
+    int n;                 /* threads including the caller */
+    ligo__thread *threads; /* n - 1 workers */
+    ligo__mutex mu;
+    ligo__cond start;
+    ligo__cond done;
+    ligo__agen generation;      /* bumped once per parallel region */
+    ligo__aint pending;         /* workers still running this region */
+    ligo__aint sleepers;        /* workers blocked on `start` */
+    ligo__aint caller_sleeping; /* the caller is blocked on `done` */
+    ligo__aint stop;
     int busy;
     ligo_task_fn fn;
     void *arg;
@@ -2538,11 +2685,11 @@ static unsigned long ligo__pool_wait_start(ligo__pool *pool, unsigned long seen)
         if (g != seen) return g;
         LIGO__PAUSE();
     }
-    pthread_mutex_lock(&pool->mu);
+    ligo__mutex_lock(&pool->mu);
     LIGO__ATOMIC_ADD(&pool->sleepers, 1);
-    while ((g = LIGO__ATOMIC_LOAD(&pool->generation)) == seen) pthread_cond_wait(&pool->start, &pool->mu);
+    while ((g = LIGO__ATOMIC_LOAD(&pool->generation)) == seen) ligo__cond_wait(&pool->start, &pool->mu);
     LIGO__ATOMIC_ADD(&pool->sleepers, -1);
-    pthread_mutex_unlock(&pool->mu);
+    ligo__mutex_unlock(&pool->mu);
     return g;
 }
 
@@ -2556,32 +2703,53 @@ static void *ligo__worker(void *p) {
         if (LIGO__ATOMIC_LOAD(&pool->stop)) break;
         if (ith < pool->nth) pool->fn(pool->arg, ith, pool->nth);
         if (LIGO__SPIN == 0) { /* the caller reads pending under the mutex only */
-            pthread_mutex_lock(&pool->mu);
-            if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0) pthread_cond_signal(&pool->done);
-            pthread_mutex_unlock(&pool->mu);
+            ligo__mutex_lock(&pool->mu);
+            if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0) ligo__cond_signal(&pool->done);
+            ligo__mutex_unlock(&pool->mu);
         } else if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0 && LIGO__ATOMIC_LOAD(&pool->caller_sleeping)) {
-            pthread_mutex_lock(&pool->mu);
-            pthread_cond_signal(&pool->done);
-            pthread_mutex_unlock(&pool->mu);
+            ligo__mutex_lock(&pool->mu);
+            ligo__cond_signal(&pool->done);
+            ligo__mutex_unlock(&pool->mu);
         }
     }
     return NULL;
 }
 
+/* Start a worker on args (1 on success), and wait for one to end. */
+#if defined(_WIN32)
+static DWORD WINAPI ligo__worker_win32(LPVOID p) {
+    ligo__worker(p);
+    return 0;
+}
+static int ligo__thread_start(ligo__thread *t, ligo__worker_arg *arg) {
+    *t = CreateThread(NULL, 0, ligo__worker_win32, arg, 0, NULL);
+    return *t != NULL;
+}
+static void ligo__thread_join(ligo__thread t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+}
+#else
+static int ligo__thread_start(ligo__thread *t, ligo__worker_arg *arg) {
+    return pthread_create(t, NULL, ligo__worker, arg) == 0;
+}
+static void ligo__thread_join(ligo__thread t) { pthread_join(t, NULL); }
+#endif
+
 /* Publish a new generation and wake whoever sleeps. */
 static void ligo__pool_kick(ligo__pool *pool) {
     if (LIGO__SPIN == 0) {
-        pthread_mutex_lock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
         pool->generation++;
-        pthread_cond_broadcast(&pool->start);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__cond_broadcast(&pool->start);
+        ligo__mutex_unlock(&pool->mu);
         return;
     }
     LIGO__ATOMIC_ADD(&pool->generation, 1);
     if (LIGO__ATOMIC_LOAD(&pool->sleepers) > 0) {
-        pthread_mutex_lock(&pool->mu);
-        pthread_cond_broadcast(&pool->start);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
+        ligo__cond_broadcast(&pool->start);
+        ligo__mutex_unlock(&pool->mu);
     }
 }
 
@@ -2590,10 +2758,10 @@ static void ligo__pool_free(ligo__pool *pool) {
     if (!pool) return;
     LIGO__ATOMIC_STORE(&pool->stop, 1);
     ligo__pool_kick(pool);
-    for (i = 0; i < pool->n - 1; i++) pthread_join(pool->threads[i], NULL);
-    pthread_mutex_destroy(&pool->mu);
-    pthread_cond_destroy(&pool->start);
-    pthread_cond_destroy(&pool->done);
+    for (i = 0; i < pool->n - 1; i++) ligo__thread_join(pool->threads[i]);
+    ligo__mutex_destroy(&pool->mu);
+    ligo__cond_destroy(&pool->start);
+    ligo__cond_destroy(&pool->done);
     {
         void *user = pool->alloc_user;
         (void)user;
@@ -2613,20 +2781,20 @@ static ligo__pool *ligo__pool_new(int n, void *user) {
     if (!pool) return NULL;
     memset(pool, 0, sizeof *pool);
     pool->alloc_user = user;
-    pool->threads = (pthread_t *)LIGO_MALLOC((size_t)(n - 1) * (sizeof(pthread_t) + sizeof(ligo__worker_arg)), user);
+    pool->threads = (ligo__thread *)LIGO_MALLOC((size_t)(n - 1) * (sizeof(ligo__thread) + sizeof(ligo__worker_arg)), user);
     if (!pool->threads) {
         LIGO_FREE(pool, user);
         return NULL;
     }
     args = (ligo__worker_arg *)(void *)(pool->threads + (n - 1));
-    pthread_mutex_init(&pool->mu, NULL);
-    pthread_cond_init(&pool->start, NULL);
-    pthread_cond_init(&pool->done, NULL);
+    ligo__mutex_init(&pool->mu);
+    ligo__cond_init(&pool->start);
+    ligo__cond_init(&pool->done);
     pool->n = 1;
     for (i = 0; i < n - 1; i++) {
         args[i].pool = pool;
         args[i].ith = i + 1;
-        if (pthread_create(&pool->threads[i], NULL, ligo__worker, &args[i]) != 0) break;
+        if (!ligo__thread_start(&pool->threads[i], &args[i])) break;
         pool->n++;
     }
     if (pool->n < 2) {
@@ -2646,9 +2814,9 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
     pool->fn = fn;
     pool->arg = arg;
     pool->nth = nth;
-    if (LIGO__SPIN == 0) pthread_mutex_lock(&pool->mu);
+    if (LIGO__SPIN == 0) ligo__mutex_lock(&pool->mu);
     LIGO__ATOMIC_STORE(&pool->pending, pool->n - 1);
-    if (LIGO__SPIN == 0) pthread_mutex_unlock(&pool->mu);
+    if (LIGO__SPIN == 0) ligo__mutex_unlock(&pool->mu);
     ligo__pool_kick(pool);
     fn(arg, 0, nth);
     if (LIGO__SPIN == 0) {
@@ -2656,19 +2824,19 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
          * is read there too; a read outside it could see 0 without being
          * ordered after the workers' writes to the outputs (ThreadSanitizer
          * flagged every threaded kernel under -DLIGO_POOL_SPIN=0). */
-        pthread_mutex_lock(&pool->mu);
-        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) ligo__cond_wait(&pool->done, &pool->mu);
+        ligo__mutex_unlock(&pool->mu);
         pool->busy = 0;
         return;
     }
     for (i = 0; i < LIGO__SPIN && LIGO__ATOMIC_LOAD(&pool->pending) > 0; i++) LIGO__PAUSE();
     if (LIGO__ATOMIC_LOAD(&pool->pending) > 0) {
-        pthread_mutex_lock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
         LIGO__ATOMIC_STORE(&pool->caller_sleeping, 1);
-        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) ligo__cond_wait(&pool->done, &pool->mu);
         LIGO__ATOMIC_STORE(&pool->caller_sleeping, 0);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_unlock(&pool->mu);
     }
     pool->busy = 0;
 }
@@ -2747,10 +2915,7 @@ LIGO_API ligo_ctx_params ligo_ctx_params_default(void) {
 
 /* Why ligo_ctx_new_status failed, into the caller's buffer. */
 static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
+    LIGO__FORMAT(5, 6);
 static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...) {
     va_list ap;
     if (status) *status = s;
@@ -2840,9 +3005,15 @@ LIGO_API void ligo_flops_reset(ligo_ctx *ctx) {
 }
 
 /* clock_gettime needs POSIX; under a strict -std=c99 build without
- * _POSIX_C_SOURCE, CPU time from clock() is the fallback. */
+ * _POSIX_C_SOURCE, CPU time from clock() is the fallback. Windows: the
+ * performance counter. */
 LIGO_API double ligo_time_sec(void) {
-#if defined(CLOCK_MONOTONIC)
+#if defined(_WIN32)
+    LARGE_INTEGER t, f;
+    if (QueryPerformanceFrequency(&f) && f.QuadPart > 0 && QueryPerformanceCounter(&t))
+        return (double)t.QuadPart / (double)f.QuadPart;
+    return (double)GetTickCount64() * 1e-3;
+#elif defined(CLOCK_MONOTONIC)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -9998,7 +10169,7 @@ LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const cha
         return s;
     }
     if (fseek(f, 0, SEEK_SET) != 0) return ligo__read_errno(ctx, who, path, f);
-    if ((unsigned long)size > max_bytes || (unsigned long)size >= (size_t)SIZE_MAX) {
+    if ((uint64_t)size > (uint64_t)max_bytes || (uint64_t)size >= (uint64_t)SIZE_MAX) {
         fclose(f);
         return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %ld bytes exceeds the cap of %zu", who, path, size,
                               max_bytes);
@@ -10043,11 +10214,32 @@ LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_
 /* -------------------------------------------------------------- writing */
 
 static int ligo__file_sync(FILE *f) {
-#if defined(LIGO__FILE_POSIX)
+#if defined(_WIN32)
+    return _commit(_fileno(f)) == 0;
+#elif defined(LIGO__FILE_POSIX)
     return fsync(fileno(f)) == 0;
 #else
     (void)f;
     return 1;
+#endif
+}
+
+/* tmp over path, atomically: rename(), which on Windows refuses an
+ * existing target, so there MoveFileEx replacing it (same volume: a rename
+ * of the directory entry). 1 on success; else 0 with errno set. */
+static int ligo__replace(const char *tmp, const char *path) {
+#if defined(_WIN32)
+    if (MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return 1;
+    switch (GetLastError()) {
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: errno = EACCES; break;
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: errno = ENOENT; break;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: errno = ENOSPC; break;
+    case ERROR_NOT_SAME_DEVICE: errno = EXDEV; break;
+    default: errno = EIO; break;
+    }
+    return 0;
+#else
+    return rename(tmp, path) == 0;
 #endif
 }
 
@@ -10081,7 +10273,7 @@ LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const 
     }
     f = NULL;
     step = "rename";
-    if (rename(tmp, path) != 0) goto fail;
+    if (!ligo__replace(tmp, path)) goto fail;
     ligo_scratch_rewind(ctx, mk);
     return LIGO_OK;
 fail:
@@ -13126,9 +13318,13 @@ done:
  * both stop on the same checks with the same messages. And the progress
  * reports both loops make, with the usual line as a callback. */
 
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#if defined(_WIN32)
+#define LIGO__HAVE_ISATTY 1 /* _isatty from <io.h> (ligo_internal.h) */
+#define LIGO__ISATTY(fd) _isatty(fd)
+#elif !defined(LIGO_NO_THREADS) || defined(__unix__)
 #include <unistd.h>
 #define LIGO__HAVE_ISATTY 1
+#define LIGO__ISATTY(fd) isatty(fd)
 #endif
 
 static int ligo__all_finite(const float *x, int64_t n) {
@@ -13208,7 +13404,7 @@ LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p) {
     (void)user;
     if (!p) return;
 #ifdef LIGO__HAVE_ISATTY
-    tty = isatty(2);
+    tty = LIGO__ISATTY(2);
 #endif
     if (p->phase == LIGO_PHASE_FIT) {
         if (!p->done)
@@ -15093,7 +15289,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     report = c->progress && c->on_progress;
     tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
-        csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
+        csv = fopen(c->csv_path, tr->step > 0 ? "ab" : "wb"); /* binary: \n, not \r\n, on Windows too */
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }
@@ -15166,6 +15362,11 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     return s;
 }
 /* ==== end src/train.c ==== */
+
+#ifdef LIGO__POP_SMALL_IMPL /* ligo_internal.h set the Windows SDK's small aside */
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL_IMPL
+#endif
 
 #endif /* LIGO__IMPLEMENTATION_DONE */
 #endif /* LIGO_IMPLEMENTATION */

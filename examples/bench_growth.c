@@ -17,7 +17,9 @@
  * thread each. Every run's measurements are cached in OUT/runs/ under a
  * hash of everything that decides them, so an interrupted benchmark
  * resumes where it stopped. */
+#if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L /* fork, waitpid, strtok_r */
+#endif
 #include "bench_growth.h"
 
 #include <errno.h>
@@ -25,10 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#if !defined(_WIN32) /* Windows has no fork: --jobs runs one job at a time */
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#define BG_FORK 1
+#else
+#define BG_FORK 0
+#endif
 
 #include "tool.h"
 
@@ -489,7 +495,7 @@ static int bg_write_run(const char *path, const char *key, const bg_run *r) {
     FILE *f;
     int i;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "w");
+    f = fopen(tmp, "wb");
     if (!f) return 1;
     fprintf(f, "ligo-bench-run 1\nkey %s\nok %d\nerror %s\n", key, r->ok, r->ok ? "-" : r->error);
     fprintf(f, "fit %.17g %.17g %.17g %lld\neval %lld\n", r->fit_flops, r->fit_seconds, r->step_flops,
@@ -501,7 +507,7 @@ static int bg_write_run(const char *path, const char *key, const bg_run *r) {
         fprintf(f, "branch %lld %.17g %.17g %.17g %.17g\n", (long long)r->b_steps[i], r->b_flops[i], r->b_seconds[i],
                 r->b_loss[i], r->b_acc[i]);
     fprintf(f, "end\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    if (fclose(f) != 0 || tool_replace(tmp, path) != 0) {
         remove(tmp);
         return 1;
     }
@@ -510,7 +516,7 @@ static int bg_write_run(const char *path, const char *key, const bg_run *r) {
 
 /* A run's file, when it holds this key; 0 when read. */
 static int bg_read_run(const char *path, const char *key, bg_run *r) {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     char line[4096];
     int ended = 0, keyed = 0;
     memset(r, 0, sizeof *r);
@@ -601,10 +607,18 @@ static int bg_job_cached(const bg_results *R, const bg_job *j) {
 /* Run the jobs, up to o->jobs at once (child processes when more than
  * one), skipping those whose results are cached. Returns the failures. */
 static int bg_execute(const bg_opts *o, bg_results *R, bg_job *jobs, int n, double t0) {
+#if BG_FORK
     pid_t pid[64];
-    int slot_job[64], running = 0, next = 0, failed = 0, done = 0, todo = 0, i;
+    int slot_job[64];
     int par = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
+#else
+    int par = 1; /* no fork on Windows: one job at a time, whatever --jobs says */
+#endif
+    int running = 0, next = 0, failed = 0, done = 0, todo = 0, i;
     double t_first = ligo_time_sec();
+#if !BG_FORK
+    if (o->jobs > 1 && !o->quiet) fprintf(stderr, "bench: --jobs %d: no fork on Windows, one job at a time\n", o->jobs);
+#endif
     for (i = 0; i < n; i++) {
         jobs[i].done = !o->fresh && bg_job_cached(R, &jobs[i]);
         todo += !jobs[i].done;
@@ -623,6 +637,7 @@ static int bg_execute(const bg_opts *o, bg_results *R, bg_job *jobs, int n, doub
                 done++;
                 continue;
             }
+#if BG_FORK
             fflush(stdout);
             fflush(stderr);
             pid[running] = fork();
@@ -635,8 +650,10 @@ static int bg_execute(const bg_opts *o, bg_results *R, bg_job *jobs, int n, doub
                 continue;
             }
             slot_job[running++] = (int)(j - jobs);
+#endif
         }
         if (running == 0) break;
+#if BG_FORK
         {
             int status = 0, s;
             pid_t w = waitpid(-1, &status, 0);
@@ -663,6 +680,9 @@ static int bg_execute(const bg_opts *o, bg_results *R, bg_job *jobs, int n, doub
             slot_job[s] = slot_job[running - 1];
             running--;
         }
+#else
+        (void)t_first;
+#endif
     }
     return failed;
 }
@@ -720,7 +740,7 @@ static int bg_parse_entry(const char *spec, bg_entry *e) {
 }
 
 static int bg_mkdir(const char *path) {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+    if (tool_mkdir(path) != 0 && errno != EEXIST) {
         fprintf(stderr, "ligo bench growth: cannot create %s: %s\n", path, strerror(errno));
         return 1;
     }

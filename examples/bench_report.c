@@ -480,7 +480,7 @@ static const char *bg_palette[LIGO_GROW_COUNT] = {"#444444", "#1f77b4", "#17becf
  * scratch's annealed losses (the targets) as dotted lines. */
 static int bg_write_svg(const char *path, const bg_results *R, int p) {
     const bg_proto *P = &R->protos[p];
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, "wb");
     const double W = 820, H = 500, L = 70, Rm = 190, T = 40, Bm = 60;
     double xmax = 0, ymin = 1e30, ymax = -1e30, mean[BG_MAX_POINTS], band[BG_MAX_POINTS], fl[BG_MAX_POINTS];
     int list[BG_MAX_ENTRIES], n = bg_reported(R, p, list), lo, hi, i, k, s;
@@ -702,7 +702,7 @@ int bg_report(bg_results *R) {
     snprintf(csv_path, sizeof csv_path, "%s/curves%s.csv", R->out_dir, suffix);
     if (R->select_seeds == 0)
         for (p = 0; p < R->n_protos; p++) bg_pick_baseline(R, p, 0, R->report_seeds);
-    csv = fopen(csv_path, "w");
+    csv = fopen(csv_path, "wb");
     if (!csv) {
         fprintf(stderr, "bench: cannot write %s\n", csv_path);
         rc = 1;
@@ -732,7 +732,7 @@ int bg_report(bg_results *R) {
                  ligo_family_name(R->protos[p].family), suffix);
         if (R->small[p].ok && bg_write_svg(svg[p], R, p)) fprintf(stderr, "bench: could not write %s\n", svg[p]);
     }
-    md = fopen(md_path, "w");
+    md = fopen(md_path, "wb");
     if (!md) {
         fprintf(stderr, "bench: cannot write %s\n", md_path);
         rc = 1;

@@ -80,12 +80,12 @@ static ligo_status check_writable(ligo_ctx *ctx, const char *opt, const char *pa
     if (stat(path, &sb) == 0) {
         if (S_ISDIR(sb.st_mode))
             return ligo_set_error(ctx, LIGO_EIO, "%s %s is a directory (want a file path)", opt, path);
-        f = fopen(path, "a");
+        f = fopen(path, "ab");
         if (!f) return ligo_set_error(ctx, LIGO_EIO, "%s %s: cannot write the file: %s", opt, path, strerror(errno));
         fclose(f);
         return LIGO_OK;
     }
-    f = fopen(path, "w");
+    f = fopen(path, "wb");
     if (!f) return ligo_set_error(ctx, LIGO_EIO, "%s %s: cannot create the file: %s", opt, path, strerror(errno));
     fclose(f);
     remove(path);
@@ -838,7 +838,7 @@ static int cmd_export(int argc, char **argv) {
     if (!ctx) return 1;
     m = ligo_model_load(ctx, model);
     if (!m) return fail("export", ctx);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (tool_mkdir(dir) != 0 && errno != EEXIST) {
         ligo_set_error(ctx, LIGO_EIO, "cannot create %s: %s", dir, strerror(errno));
         return fail("export", ctx);
     }
@@ -901,6 +901,7 @@ static void main_help(void) {
 #endif
 int LIGO_TOOL_MAIN(int argc, char **argv);
 int LIGO_TOOL_MAIN(int argc, char **argv) {
+    tool_binary_stdio();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         main_help();
         return argc < 2 ? 2 : 0;

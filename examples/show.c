@@ -86,7 +86,7 @@ static int show_depth(const ligo_safetensors *st, const char *path, const char *
     if (!any) return 0;
     W = left + 8 * (L1 * cell + gap) + 20;
     H = top + 2 * (L2 * cell + gap + 16) + 60;
-    f = fopen(path, "w");
+    f = fopen(path, "wb");
     if (!f) return -1;
     show_header(f, W, H, title);
     for (m = 0; m < 8; m++)
@@ -132,7 +132,7 @@ static int show_width(const ligo_safetensors *st, const char *path, const char *
     if (!n) return 0;
     W = left + maxlen * cell + 40;
     H = top + n * row + 70;
-    f = fopen(path, "w");
+    f = fopen(path, "wb");
     if (!f) return -1;
     show_header(f, W, H, title);
     n = 0;
@@ -189,7 +189,7 @@ int tool_show_operator(const char *op, const char *dir, char *depth, char *width
         ligo_ctx_free(ctx);
         return 1;
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) { /* after the file is known good: nothing is left behind */
+    if (tool_mkdir(dir) != 0 && errno != EEXIST) { /* after the file is known good: nothing is left behind */
         snprintf(why, why_n, "cannot create %s: %s", dir, strerror(errno));
         ligo_ctx_free(ctx);
         return 1;

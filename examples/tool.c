@@ -1,14 +1,53 @@
 /* tool.c: argument parsing and JSON output shared by the ligo tool's
  * commands. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN
+#include <direct.h>
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#endif
 
 #include "../ligo.h"
 #include "tool.h"
 
 int tool_dry_run = 0;
+
+int tool_mkdir(const char *path) {
+#if defined(_WIN32)
+    return _mkdir(path);
+#else
+    return mkdir(path, 0777);
+#endif
+}
+
+int tool_replace(const char *tmp, const char *path) {
+#if defined(_WIN32)
+    if (MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return 0;
+    errno = EACCES;
+    return -1;
+#else
+    return rename(tmp, path);
+#endif
+}
+
+void tool_binary_stdio(void) {
+#if defined(_WIN32)
+    fflush(stdout);
+    fflush(stderr);
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
+}
 
 int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "ligo %s: ", cmd);

@@ -26,6 +26,14 @@ int tool_usage_error(const char *cmd, const char *fmt, const char *a, const char
 int tool_list_has(const char *list, const char *name);
 /* A JSON string, escaped. */
 void tool_json_str(FILE *f, const char *s);
+/* The file system on POSIX and Windows: a directory made (0777 less the
+ * umask on POSIX), 0 or -1 with errno, like mkdir(path, 0777); tmp renamed
+ * over path, replacing it (MoveFileEx on Windows, where rename refuses an
+ * existing target), 0 or -1; stdout and stderr in binary mode (Windows:
+ * no \r\n in JSON lines and files piped out). */
+int tool_mkdir(const char *path);
+int tool_replace(const char *tmp, const char *path);
+void tool_binary_stdio(void);
 
 int cmd_bench(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -2,7 +2,7 @@
  * thread pool, FLOP counters and timers. */
 #include "ligo_internal.h"
 
-#if !defined(LIGO_NO_THREADS)
+#if !defined(LIGO_NO_THREADS) && !defined(_WIN32)
 #include <unistd.h>
 #endif
 
@@ -319,7 +319,15 @@ LIGO_API uint64_t ligo_rng_below(ligo_rng *rng, uint64_t n) {
 /* --------------------------------------------------------------- threads */
 
 LIGO_API int ligo_cpu_count(void) {
-#if !defined(LIGO_NO_THREADS) && defined(_SC_NPROCESSORS_ONLN)
+#if !defined(LIGO_NO_THREADS) && defined(_WIN32)
+    SYSTEM_INFO si;
+    long n;
+    GetSystemInfo(&si);
+    n = (long)si.dwNumberOfProcessors;
+    if (n < 1) return 1;
+    if (n > 256) return 256;
+    return (int)n;
+#elif !defined(LIGO_NO_THREADS) && defined(_SC_NPROCESSORS_ONLN)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) return 1;
     if (n > 256) return 256;
@@ -347,12 +355,32 @@ LIGO_API int ligo_cpu_count(void) {
  * cheap when the machine is quiet. Build with -DLIGO_POOL_SPIN=n to change.
  *
  * Atomics: the GCC/clang __atomic builtins (also in g++ and clang++), all
- * sequentially consistent. Without them (LIGO__SPIN is then 0) the pool
- * only blocks and touches its shared fields under the mutex alone, so the
- * macros may be plain accesses. MSVC would need _InterlockedExchangeAdd and
- * interlocked loads/stores here (or C11 <stdatomic.h> with _Atomic fields),
- * and a Win32 port of the pthread calls. */
-#if defined(__GNUC__) || defined(__clang__)
+ * sequentially consistent. Under MSVC (and with -DLIGO__WIN32_INTERLOCKED,
+ * which lets MinGW's gcc compile and test that branch) the Win32
+ * Interlocked functions, which are full barriers, on LONG fields. Without
+ * either (LIGO__SPIN is then 0) the pool only blocks and touches its
+ * shared fields under the mutex alone, so the macros may be plain
+ * accesses.
+ *
+ * Threads, mutexes and condition variables: POSIX threads, or on Windows
+ * CreateThread, CRITICAL_SECTION and CONDITION_VARIABLE (Vista and later)
+ * behind the same few names. */
+#if defined(_WIN32) && (defined(LIGO__WIN32_INTERLOCKED) || (defined(_MSC_VER) && !defined(__clang__)))
+typedef LONG ligo__aint;  /* a field touched atomically */
+typedef LONG ligo__agen;  /* the generation counter (wraps, compared with != only) */
+static LONG ligo__interlocked_add(LONG volatile *p, LONG v) { return InterlockedExchangeAdd(p, v) + v; }
+#define LIGO__ATOMIC_LOAD(p) InterlockedCompareExchange((p), 0, 0)
+#define LIGO__ATOMIC_STORE(p, v) ((void)InterlockedExchange((p), (LONG)(v)))
+#define LIGO__ATOMIC_ADD(p, v) ligo__interlocked_add((p), (LONG)(v))
+#define LIGO__PAUSE() YieldProcessor()
+#ifdef LIGO_POOL_SPIN
+#define LIGO__SPIN LIGO_POOL_SPIN
+#else
+#define LIGO__SPIN 500
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+typedef int ligo__aint;
+typedef unsigned long ligo__agen;
 #define LIGO__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define LIGO__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define LIGO__ATOMIC_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
@@ -367,6 +395,8 @@ LIGO_API int ligo_cpu_count(void) {
 #define LIGO__SPIN 500
 #endif
 #else /* blocking only: every access under the mutex */
+typedef int ligo__aint;
+typedef unsigned long ligo__agen;
 #define LIGO__ATOMIC_LOAD(p) (*(p))
 #define LIGO__ATOMIC_STORE(p, v) (*(p) = (v))
 #define LIGO__ATOMIC_ADD(p, v) (*(p) += (v))
@@ -374,17 +404,45 @@ LIGO_API int ligo_cpu_count(void) {
 #define LIGO__SPIN 0
 #endif
 
+#if defined(_WIN32)
+typedef HANDLE ligo__thread;
+typedef CRITICAL_SECTION ligo__mutex;
+typedef CONDITION_VARIABLE ligo__cond;
+#define ligo__mutex_init(m) InitializeCriticalSection(m)
+#define ligo__mutex_destroy(m) DeleteCriticalSection(m)
+#define ligo__mutex_lock(m) EnterCriticalSection(m)
+#define ligo__mutex_unlock(m) LeaveCriticalSection(m)
+#define ligo__cond_init(c) InitializeConditionVariable(c)
+#define ligo__cond_destroy(c) ((void)(c)) /* nothing to free */
+#define ligo__cond_wait(c, m) ((void)SleepConditionVariableCS((c), (m), INFINITE))
+#define ligo__cond_signal(c) WakeConditionVariable(c)
+#define ligo__cond_broadcast(c) WakeAllConditionVariable(c)
+#else
+typedef pthread_t ligo__thread;
+typedef pthread_mutex_t ligo__mutex;
+typedef pthread_cond_t ligo__cond;
+#define ligo__mutex_init(m) pthread_mutex_init((m), NULL)
+#define ligo__mutex_destroy(m) pthread_mutex_destroy(m)
+#define ligo__mutex_lock(m) pthread_mutex_lock(m)
+#define ligo__mutex_unlock(m) pthread_mutex_unlock(m)
+#define ligo__cond_init(c) pthread_cond_init((c), NULL)
+#define ligo__cond_destroy(c) pthread_cond_destroy(c)
+#define ligo__cond_wait(c, m) pthread_cond_wait((c), (m))
+#define ligo__cond_signal(c) pthread_cond_signal(c)
+#define ligo__cond_broadcast(c) pthread_cond_broadcast(c)
+#endif
+
 struct ligo__pool {
-    int n;                /* threads including the caller */
-    pthread_t *threads;   /* n - 1 workers */
-    pthread_mutex_t mu;
-    pthread_cond_t start;
-    pthread_cond_t done;
-    unsigned long generation; /* bumped once per parallel region */
-    int pending;              /* workers still running this region */
-    int sleepers;             /* workers blocked on `start` */
-    int caller_sleeping;      /* the caller is blocked on `done` */
-    int stop;
+    int n;                 /* threads including the caller */
+    ligo__thread *threads; /* n - 1 workers */
+    ligo__mutex mu;
+    ligo__cond start;
+    ligo__cond done;
+    ligo__agen generation;      /* bumped once per parallel region */
+    ligo__aint pending;         /* workers still running this region */
+    ligo__aint sleepers;        /* workers blocked on `start` */
+    ligo__aint caller_sleeping; /* the caller is blocked on `done` */
+    ligo__aint stop;
     int busy;
     ligo_task_fn fn;
     void *arg;
@@ -406,11 +464,11 @@ static unsigned long ligo__pool_wait_start(ligo__pool *pool, unsigned long seen)
         if (g != seen) return g;
         LIGO__PAUSE();
     }
-    pthread_mutex_lock(&pool->mu);
+    ligo__mutex_lock(&pool->mu);
     LIGO__ATOMIC_ADD(&pool->sleepers, 1);
-    while ((g = LIGO__ATOMIC_LOAD(&pool->generation)) == seen) pthread_cond_wait(&pool->start, &pool->mu);
+    while ((g = LIGO__ATOMIC_LOAD(&pool->generation)) == seen) ligo__cond_wait(&pool->start, &pool->mu);
     LIGO__ATOMIC_ADD(&pool->sleepers, -1);
-    pthread_mutex_unlock(&pool->mu);
+    ligo__mutex_unlock(&pool->mu);
     return g;
 }
 
@@ -424,32 +482,53 @@ static void *ligo__worker(void *p) {
         if (LIGO__ATOMIC_LOAD(&pool->stop)) break;
         if (ith < pool->nth) pool->fn(pool->arg, ith, pool->nth);
         if (LIGO__SPIN == 0) { /* the caller reads pending under the mutex only */
-            pthread_mutex_lock(&pool->mu);
-            if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0) pthread_cond_signal(&pool->done);
-            pthread_mutex_unlock(&pool->mu);
+            ligo__mutex_lock(&pool->mu);
+            if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0) ligo__cond_signal(&pool->done);
+            ligo__mutex_unlock(&pool->mu);
         } else if (LIGO__ATOMIC_ADD(&pool->pending, -1) == 0 && LIGO__ATOMIC_LOAD(&pool->caller_sleeping)) {
-            pthread_mutex_lock(&pool->mu);
-            pthread_cond_signal(&pool->done);
-            pthread_mutex_unlock(&pool->mu);
+            ligo__mutex_lock(&pool->mu);
+            ligo__cond_signal(&pool->done);
+            ligo__mutex_unlock(&pool->mu);
         }
     }
     return NULL;
 }
 
+/* Start a worker on args (1 on success), and wait for one to end. */
+#if defined(_WIN32)
+static DWORD WINAPI ligo__worker_win32(LPVOID p) {
+    ligo__worker(p);
+    return 0;
+}
+static int ligo__thread_start(ligo__thread *t, ligo__worker_arg *arg) {
+    *t = CreateThread(NULL, 0, ligo__worker_win32, arg, 0, NULL);
+    return *t != NULL;
+}
+static void ligo__thread_join(ligo__thread t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+}
+#else
+static int ligo__thread_start(ligo__thread *t, ligo__worker_arg *arg) {
+    return pthread_create(t, NULL, ligo__worker, arg) == 0;
+}
+static void ligo__thread_join(ligo__thread t) { pthread_join(t, NULL); }
+#endif
+
 /* Publish a new generation and wake whoever sleeps. */
 static void ligo__pool_kick(ligo__pool *pool) {
     if (LIGO__SPIN == 0) {
-        pthread_mutex_lock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
         pool->generation++;
-        pthread_cond_broadcast(&pool->start);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__cond_broadcast(&pool->start);
+        ligo__mutex_unlock(&pool->mu);
         return;
     }
     LIGO__ATOMIC_ADD(&pool->generation, 1);
     if (LIGO__ATOMIC_LOAD(&pool->sleepers) > 0) {
-        pthread_mutex_lock(&pool->mu);
-        pthread_cond_broadcast(&pool->start);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
+        ligo__cond_broadcast(&pool->start);
+        ligo__mutex_unlock(&pool->mu);
     }
 }
 
@@ -458,10 +537,10 @@ static void ligo__pool_free(ligo__pool *pool) {
     if (!pool) return;
     LIGO__ATOMIC_STORE(&pool->stop, 1);
     ligo__pool_kick(pool);
-    for (i = 0; i < pool->n - 1; i++) pthread_join(pool->threads[i], NULL);
-    pthread_mutex_destroy(&pool->mu);
-    pthread_cond_destroy(&pool->start);
-    pthread_cond_destroy(&pool->done);
+    for (i = 0; i < pool->n - 1; i++) ligo__thread_join(pool->threads[i]);
+    ligo__mutex_destroy(&pool->mu);
+    ligo__cond_destroy(&pool->start);
+    ligo__cond_destroy(&pool->done);
     {
         void *user = pool->alloc_user;
         (void)user;
@@ -481,20 +560,20 @@ static ligo__pool *ligo__pool_new(int n, void *user) {
     if (!pool) return NULL;
     memset(pool, 0, sizeof *pool);
     pool->alloc_user = user;
-    pool->threads = (pthread_t *)LIGO_MALLOC((size_t)(n - 1) * (sizeof(pthread_t) + sizeof(ligo__worker_arg)), user);
+    pool->threads = (ligo__thread *)LIGO_MALLOC((size_t)(n - 1) * (sizeof(ligo__thread) + sizeof(ligo__worker_arg)), user);
     if (!pool->threads) {
         LIGO_FREE(pool, user);
         return NULL;
     }
     args = (ligo__worker_arg *)(void *)(pool->threads + (n - 1));
-    pthread_mutex_init(&pool->mu, NULL);
-    pthread_cond_init(&pool->start, NULL);
-    pthread_cond_init(&pool->done, NULL);
+    ligo__mutex_init(&pool->mu);
+    ligo__cond_init(&pool->start);
+    ligo__cond_init(&pool->done);
     pool->n = 1;
     for (i = 0; i < n - 1; i++) {
         args[i].pool = pool;
         args[i].ith = i + 1;
-        if (pthread_create(&pool->threads[i], NULL, ligo__worker, &args[i]) != 0) break;
+        if (!ligo__thread_start(&pool->threads[i], &args[i])) break;
         pool->n++;
     }
     if (pool->n < 2) {
@@ -514,9 +593,9 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
     pool->fn = fn;
     pool->arg = arg;
     pool->nth = nth;
-    if (LIGO__SPIN == 0) pthread_mutex_lock(&pool->mu);
+    if (LIGO__SPIN == 0) ligo__mutex_lock(&pool->mu);
     LIGO__ATOMIC_STORE(&pool->pending, pool->n - 1);
-    if (LIGO__SPIN == 0) pthread_mutex_unlock(&pool->mu);
+    if (LIGO__SPIN == 0) ligo__mutex_unlock(&pool->mu);
     ligo__pool_kick(pool);
     fn(arg, 0, nth);
     if (LIGO__SPIN == 0) {
@@ -524,19 +603,19 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
          * is read there too; a read outside it could see 0 without being
          * ordered after the workers' writes to the outputs (ThreadSanitizer
          * flagged every threaded kernel under -DLIGO_POOL_SPIN=0). */
-        pthread_mutex_lock(&pool->mu);
-        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) ligo__cond_wait(&pool->done, &pool->mu);
+        ligo__mutex_unlock(&pool->mu);
         pool->busy = 0;
         return;
     }
     for (i = 0; i < LIGO__SPIN && LIGO__ATOMIC_LOAD(&pool->pending) > 0; i++) LIGO__PAUSE();
     if (LIGO__ATOMIC_LOAD(&pool->pending) > 0) {
-        pthread_mutex_lock(&pool->mu);
+        ligo__mutex_lock(&pool->mu);
         LIGO__ATOMIC_STORE(&pool->caller_sleeping, 1);
-        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
+        while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) ligo__cond_wait(&pool->done, &pool->mu);
         LIGO__ATOMIC_STORE(&pool->caller_sleeping, 0);
-        pthread_mutex_unlock(&pool->mu);
+        ligo__mutex_unlock(&pool->mu);
     }
     pool->busy = 0;
 }
@@ -615,10 +694,7 @@ LIGO_API ligo_ctx_params ligo_ctx_params_default(void) {
 
 /* Why ligo_ctx_new_status failed, into the caller's buffer. */
 static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
+    LIGO__FORMAT(5, 6);
 static ligo_status ligo__ctx_fail(ligo_status *status, char *msg, size_t msg_size, ligo_status s, const char *fmt, ...) {
     va_list ap;
     if (status) *status = s;
@@ -708,9 +784,15 @@ LIGO_API void ligo_flops_reset(ligo_ctx *ctx) {
 }
 
 /* clock_gettime needs POSIX; under a strict -std=c99 build without
- * _POSIX_C_SOURCE, CPU time from clock() is the fallback. */
+ * _POSIX_C_SOURCE, CPU time from clock() is the fallback. Windows: the
+ * performance counter. */
 LIGO_API double ligo_time_sec(void) {
-#if defined(CLOCK_MONOTONIC)
+#if defined(_WIN32)
+    LARGE_INTEGER t, f;
+    if (QueryPerformanceFrequency(&f) && f.QuadPart > 0 && QueryPerformanceCounter(&t))
+        return (double)t.QuadPart / (double)f.QuadPart;
+    return (double)GetTickCount64() * 1e-3;
+#elif defined(CLOCK_MONOTONIC)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;

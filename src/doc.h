@@ -6,14 +6,16 @@
  * autograd, transformer ops, GPT / BERT / ViT models, AdamW and SGD, data
  * loaders, safetensors checkpoints with Hugging Face names, and the LiGO
  * growth operator (Wang et al., ICLR 2023, arXiv 2303.00980) with the
- * baseline growth methods. It needs only libc, libm and POSIX threads.
+ * baseline growth methods. It needs only libc, libm and threads (POSIX,
+ * or Win32 on Windows; PLATFORMS below).
  * docs/tour.md in the repository is a guided reading of the sources.
  *
  * USE
  *   In exactly one C or C++ file:
  *       #define LIGO_IMPLEMENTATION
  *       #include "ligo.h"
- *   Everywhere else just #include "ligo.h". Link with -lm -lpthread.
+ *   Everywhere else just #include "ligo.h". Link with -lm -lpthread
+ *   (MinGW: -lm; MSVC: nothing).
  *   Installed (make install): pkg-config --cflags --libs ligo, or in CMake
  *   find_package(ligo) and target_link_libraries(app PRIVATE ligo::ligo).
  *
@@ -77,7 +79,7 @@
  *   LIGO_API              the linkage of every public function (default
  *                         extern; with LIGO_STATIC, static); define it
  *                         yourself for e.g. a DLL export attribute
- *   LIGO_NO_THREADS       build without POSIX threads (one thread; no
+ *   LIGO_NO_THREADS       build without threads (one thread; no
  *                         -lpthread needed)
  *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
  *                         are otherwise chosen at run time by CPU support
@@ -93,8 +95,42 @@
  *   In ligo_blas.h (the optional BLAS hook): LIGO_BLAS_IMPLEMENTATION,
  *   LIGO_BLAS_CBLAS (any CBLAS instead of BLIS), LIGO_BLAS_MIN_DIM
  *   (products with a dimension below it stay on ligo's kernel; 32).
+ *   LIGO__WIN32_INTERLOCKED (testing) on Windows with gcc or clang, use
+ *                         the Interlocked atomics MSVC gets instead of
+ *                         gcc's __atomic builtins (make test-cross runs
+ *                         the unit suite both ways under wine)
  *   Run-time settings are in ligo_ctx_params (arena limits and chunk size,
  *   threads, allocator user pointer): ligo_ctx_params_default, then edit.
+ *
+ * PLATFORMS
+ *   The same source everywhere, C99 without variable-length arrays (the
+ *   subset MSVC accepts) under -std=c99 -Wall -Wextra -Wpedantic -Werror:
+ *   - Linux x86-64 (gcc, clang; g++ and clang++ as C++): make test.
+ *   - Linux ARM64 (aarch64): cross-compiled with gcc 12 and run under
+ *     qemu-aarch64 (make test-cross); the portable kernels, whose
+ *     checkpoints are bitwise those of an x86-64 LIGO_NO_SIMD build.
+ *   - Windows x86-64 (MinGW-w64 gcc; Vista or later): cross-compiled and
+ *     run under wine (make test-cross). Threads are CreateThread with
+ *     CRITICAL_SECTION and CONDITION_VARIABLE, the clock the performance
+ *     counter, files are opened in binary mode, and a save replaces its
+ *     target with _commit and MoveFileEx(MOVEFILE_REPLACE_EXISTING). The
+ *     implementation's unit uses MinGW's C99 printf (ligo.h defines
+ *     __USE_MINGW_ANSI_STDIO when it comes before stdio.h). ligo.h may
+ *     follow a full <windows.h>. MSVC's branch (Interlocked atomics) is
+ *     compiled and tested through MinGW (LIGO__WIN32_INTERLOCKED), not
+ *     with MSVC itself; MSVC would still need the x86 SIMD paths left out
+ *     (LIGO_NO_SIMD: they use gcc's target attributes).
+ *   Other POSIX systems should work (pthreads, clock_gettime, fsync,
+ *   rename) but are not tested, nor are big-endian hosts (the file
+ *   formats define their byte order: safetensors and GPT-2 tokens
+ *   little-endian, IDX big-endian).
+ *   Instruction sets chosen at run time (by CPU support): on x86 with
+ *   gcc or clang, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
+ *   GELU epilogues, GELU, layernorm, attention, cross-entropy) and AVX
+ *   (AdamW, the clipping norm); on other CPUs, other compilers and under
+ *   LIGO_NO_SIMD the portable C kernels. There are no NEON kernels yet.
+ *   Compile-time switches: the OPTIONS above (LIGO_NO_THREADS,
+ *   LIGO_NO_SIMD, LIGO_POOL_SPIN, LIGO__WIN32_INTERLOCKED, the allocator).
  *
  * ERRORS
  *   Every action returns a ligo_status (LIGO_OK is 0; ligo_status_str names

@@ -151,7 +151,7 @@ LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const cha
         return s;
     }
     if (fseek(f, 0, SEEK_SET) != 0) return ligo__read_errno(ctx, who, path, f);
-    if ((unsigned long)size > max_bytes || (unsigned long)size >= (size_t)SIZE_MAX) {
+    if ((uint64_t)size > (uint64_t)max_bytes || (uint64_t)size >= (uint64_t)SIZE_MAX) {
         fclose(f);
         return ligo_set_error(ctx, LIGO_EFORMAT, "%s: %s: %ld bytes exceeds the cap of %zu", who, path, size,
                               max_bytes);
@@ -196,11 +196,32 @@ LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_
 /* -------------------------------------------------------------- writing */
 
 static int ligo__file_sync(FILE *f) {
-#if defined(LIGO__FILE_POSIX)
+#if defined(_WIN32)
+    return _commit(_fileno(f)) == 0;
+#elif defined(LIGO__FILE_POSIX)
     return fsync(fileno(f)) == 0;
 #else
     (void)f;
     return 1;
+#endif
+}
+
+/* tmp over path, atomically: rename(), which on Windows refuses an
+ * existing target, so there MoveFileEx replacing it (same volume: a rename
+ * of the directory entry). 1 on success; else 0 with errno set. */
+static int ligo__replace(const char *tmp, const char *path) {
+#if defined(_WIN32)
+    if (MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return 1;
+    switch (GetLastError()) {
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: errno = EACCES; break;
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: errno = ENOENT; break;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: errno = ENOSPC; break;
+    case ERROR_NOT_SAME_DEVICE: errno = EXDEV; break;
+    default: errno = EIO; break;
+    }
+    return 0;
+#else
+    return rename(tmp, path) == 0;
 #endif
 }
 
@@ -234,7 +255,7 @@ LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const 
     }
     f = NULL;
     step = "rename";
-    if (rename(tmp, path) != 0) goto fail;
+    if (!ligo__replace(tmp, path)) goto fail;
     ligo_scratch_rewind(ctx, mk);
     return LIGO_OK;
 fail:

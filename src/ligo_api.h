@@ -6,6 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
+ * small as char; ligo names fields and parameters small, so the macro is
+ * set aside for ligo's declarations and restored after them. */
+#if defined(_WIN32) && defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL
+#endif
+
 #define LIGO_VERSION_MAJOR 0
 #define LIGO_VERSION_MINOR 2
 #define LIGO_VERSION_PATCH 0
@@ -23,6 +32,16 @@
 #else
 #define LIGO_API extern
 #endif
+#endif
+
+/* printf-style format checking of ligo_set_error. MinGW's C99 printf (which
+ * the library formats with there) is gcc's gnu_printf, not Microsoft's. */
+#if defined(__MINGW32__)
+#define LIGO__FORMAT(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define LIGO__FORMAT(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIGO__FORMAT(a, b)
 #endif
 
 #ifdef __cplusplus
@@ -87,11 +106,7 @@ LIGO_API ligo_status ligo_get_status(const ligo_ctx *ctx);
 LIGO_API const char *ligo_get_error(const ligo_ctx *ctx); /* "" when OK */
 LIGO_API void ligo_clear_error(ligo_ctx *ctx);
 /* Record an error on the context (printf-style message); returns s. */
-LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+LIGO_API ligo_status ligo_set_error(ligo_ctx *ctx, ligo_status s, const char *fmt, ...) LIGO__FORMAT(3, 4);
 
 /* Arenas. Persistent memory (models, optimizers, trainers, growth
  * operators, data) lives until the context is freed or a persistent rewind
@@ -1286,6 +1301,11 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef LIGO__POP_SMALL
+#pragma pop_macro("small")
+#undef LIGO__POP_SMALL
 #endif
 
 #endif /* LIGO_API_H */

@@ -8,6 +8,10 @@
 #if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* MinGW: C99 printf (%zu, %lld) rather than msvcrt's. */
+#if defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 #include "ligo_api.h"
 
@@ -20,7 +24,36 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef LIGO_NO_THREADS
+/* Windows: Win32 threads, clock and file replacement (core.c, file.c)
+ * instead of POSIX, from <windows.h> without its rarely used parts and
+ * without the min and max macros (unless the user asked for them). */
+#if defined(_WIN32)
+#if !defined(WIN32_LEAN_AND_MEAN)
+#define WIN32_LEAN_AND_MEAN
+#define LIGO__UNDEF_LEAN
+#endif
+#if !defined(NOMINMAX)
+#define NOMINMAX
+#define LIGO__UNDEF_NOMINMAX
+#endif
+#include <windows.h>
+#include <io.h>
+#ifdef LIGO__UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef LIGO__UNDEF_LEAN
+#endif
+#ifdef LIGO__UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef LIGO__UNDEF_NOMINMAX
+#endif
+/* small as char (rpcndr.h, included before ligo.h): set aside for the
+ * implementation, restored at the end of ligo.h (see ligo_api.h) */
+#if defined(small)
+#pragma push_macro("small")
+#undef small
+#define LIGO__POP_SMALL_IMPL
+#endif
+#elif !defined(LIGO_NO_THREADS)
 #include <pthread.h>
 #endif
 
@@ -316,11 +349,7 @@ LIGO__PRIV ligo_status ligo__read_file(ligo_ctx *ctx, const char *who, const cha
 typedef int (*ligo__write_fn)(FILE *f, void *user);
 LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
                                           void *user);
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGO__PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define LIGO__PRINTF(a, b)
-#endif
+#define LIGO__PRINTF(a, b) LIGO__FORMAT(a, b)
 
 /* json.c: the strict reader of safetensors headers. A failure records
  * LIGO_EFORMAT "who: fname: WHERE problem" (fname may be NULL) once and

@@ -6,9 +6,13 @@
  * reports both loops make, with the usual line as a callback. */
 #include "ligo_internal.h"
 
-#if !defined(LIGO_NO_THREADS) || defined(__unix__)
+#if defined(_WIN32)
+#define LIGO__HAVE_ISATTY 1 /* _isatty from <io.h> (ligo_internal.h) */
+#define LIGO__ISATTY(fd) _isatty(fd)
+#elif !defined(LIGO_NO_THREADS) || defined(__unix__)
 #include <unistd.h>
 #define LIGO__HAVE_ISATTY 1
+#define LIGO__ISATTY(fd) isatty(fd)
 #endif
 
 static int ligo__all_finite(const float *x, int64_t n) {
@@ -88,7 +92,7 @@ LIGO_API void ligo_progress_print_stderr(void *user, const ligo_progress *p) {
     (void)user;
     if (!p) return;
 #ifdef LIGO__HAVE_ISATTY
-    tty = isatty(2);
+    tty = LIGO__ISATTY(2);
 #endif
     if (p->phase == LIGO_PHASE_FIT) {
         if (!p->done)

@@ -344,7 +344,7 @@ LIGO_API ligo_status ligo_trainer_run(ligo_ctx *ctx, ligo_trainer *tr) {
     report = c->progress && c->on_progress;
     tokens = (double)(c->batch * c->ctx); /* per step, for the reports' rate */
     if (c->csv_path) {
-        csv = fopen(c->csv_path, tr->step > 0 ? "a" : "w");
+        csv = fopen(c->csv_path, tr->step > 0 ? "ab" : "wb"); /* binary: \n, not \r\n, on Windows too */
         if (!csv) return ligo_set_error(ctx, LIGO_EIO, "ligo_trainer_run: cannot open %s", c->csv_path);
         if (tr->step == 0) fprintf(csv, "step,tokens,flops,seconds,lr,train_loss,val_loss,val_acc\n");
     }

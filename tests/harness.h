@@ -16,13 +16,27 @@
 extern int harness_failures_in_test; /* checks failed in the running test */
 
 void harness_run(const char *name, void (*fn)(void));
-void harness_fail(const char *file, int line, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+void harness_fail(const char *file, int line, const char *fmt, ...) LIGO__FORMAT(3, 4);
 /* Skipped tests count neither as passed nor failed; the reason is printed. */
 void harness_skip(const char *why);
+
+/* The file system, the same on POSIX and Windows: the process id, a
+ * directory made (0700 on POSIX) and removed (0 on success, like mkdir
+ * and rmdir), whether a path exists, and where temporary files go ("/tmp",
+ * or on Windows %TEMP%, else "."). */
+long harness_pid(void);
+int harness_mkdir(const char *path);
+int harness_rmdir(const char *path);
+int harness_exists(const char *path);
+const char *harness_tmpdir(void);
+
+/* The largest |got[i] - want[i]| over n floats, in double, and +inf where
+ * one of a pair is NaN and the other not or two infinities differ (an
+ * fmax reduction skips a NaN; both NaN agree). The tests' element-wise
+ * comparisons go through it: gcc 12 for aarch64 crashes at -O2 (an
+ * internal error in vect_transform_reduction) vectorising the fmax loop
+ * this replaces, and the early return keeps the loop scalar. */
+double harness_worst(const float *got, const float *want, int64_t n);
 
 #define RUN(fn) harness_run(#fn, fn)
 

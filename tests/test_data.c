@@ -2,11 +2,9 @@
  * reads, inflate and IDX. The gzip fixtures in tests/data were made by
  * Python's gzip/zlib (tests/data/gen_gzip.py), independently of ligo's
  * inflate; tests run from the repository root. */
-#define _POSIX_C_SOURCE 200809L /* getpid */
 #include "harness.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 static ligo_ctx *new_ctx(void) {
     ligo_ctx_params p = ligo_ctx_params_default();
@@ -15,7 +13,7 @@ static ligo_ctx *new_ctx(void) {
 }
 
 static void tmp_path(char *buf, size_t n, const char *name) {
-    snprintf(buf, n, "/tmp/ligo_data_%ld_%s", (long)getpid(), name);
+    snprintf(buf, n, "%s/ligo_data_%ld_%s", harness_tmpdir(), harness_pid(), name);
 }
 
 static int write_bytes(const char *path, const void *p, size_t n) {

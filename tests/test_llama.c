@@ -338,7 +338,7 @@ static void test_llama_checkpoint_and_hf(void) {
     CHECK(strstr(json, "\"LlamaForCausalLM\"") && strstr(json, "\"num_key_value_heads\": 2") &&
           strstr(json, "\"rope_theta\": 500") && strstr(json, "\"tie_word_embeddings\": false") &&
           strstr(json, "\"intermediate_size\": 64"));
-    if (system("mkdir -p build/test_llama_hf") == 0) {
+    if (harness_mkdir(dir) == 0 || harness_exists(dir)) {
         CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
         hf = ligo_model_import_hf(ctx, dir);
         CHECK_MSG(hf != NULL, "%s", ligo_get_error(ctx));

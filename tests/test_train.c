@@ -3,8 +3,6 @@
 #include "harness.h"
 
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static ligo_ctx *new_ctx(void) {
     ligo_ctx_params p = ligo_ctx_params_default();
@@ -13,7 +11,7 @@ static ligo_ctx *new_ctx(void) {
 }
 
 static void tmp_path(char *buf, size_t n, const char *name) {
-    snprintf(buf, n, "/tmp/ligo_test_%ld_%s", (long)getpid(), name);
+    snprintf(buf, n, "%s/ligo_test_%ld_%s", harness_tmpdir(), harness_pid(), name);
 }
 
 /* A text with structure: a few sentences repeated with small changes. */
@@ -226,14 +224,14 @@ static void test_hf_export(void) {
     m = ligo_model_new(ctx, &c);
     ligo_model_init(m, 3);
     tmp_path(dir, sizeof dir, "hf");
-    CHECK(mkdir(dir, 0700) == 0);
+    CHECK(harness_mkdir(dir) == 0);
     CHECK_STATUS(ligo_model_export_hf(ctx, m, dir), LIGO_OK);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     CHECK(ligo_model_load(ctx, path) != NULL);
     remove(path);
     snprintf(path, sizeof path, "%s/config.json", dir);
     remove(path);
-    CHECK(rmdir(dir) == 0);
+    CHECK(harness_rmdir(dir) == 0);
     CHECK_ERR(ctx, ligo_model_export_hf(ctx, m, dir), LIGO_EIO, "config.json.tmp"); /* no directory */
     ligo_ctx_free(ctx);
 }
@@ -434,7 +432,7 @@ static void test_run_learns_and_logs(void) {
     CHECK_MSG(ev1.loss < ev0.loss - 1.5, "validation loss %.3f -> %.3f", ev0.loss, ev1.loss);
     /* validation windows: 10% of the text in windows of 33 bytes */
     CHECK(ev1.count == (d.tokens.n - d.tokens.split) / 33 * 32);
-    f = fopen(csv, "r");
+    f = fopen(csv, "rb");
     CHECK(f != NULL);
     while (f && fgets(line, sizeof line, f)) lines++;
     if (f) fclose(f);
