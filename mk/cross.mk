@@ -57,6 +57,16 @@ $(CB)/win/link.exe $(CB)/win/link_nothreads.exe $(CB)/win/win_include.exe: tests
 
 # The builds are prerequisites (no recursive make: every make parses the
 # whole Makefile, whose probes are not free); the recipe runs them.
+# TARGET when its tools (TOOLS) are missing: an error under CI=true (CI must
+# run it), else a skip; PACKAGES are Debian's
+# $(call cross_missing,TARGET,TOOLS,PACKAGES)
+define cross_missing
+$(1):
+	@if [ "$$(CI)" = true ]; then \
+	    echo "$(1): $(2) is missing (Debian: apt-get install $(3)), and CI=true"; exit 1; \
+	else echo "$(1): skipped ($(2) is missing; Debian: apt-get install $(3))"; fi
+endef
+
 ifeq ($(HAVE_WIN),1)
 test-cross-win: $(CB)/win/unit.exe $(CB)/win/unit-interlocked.exe $(CB)/win/ligo.exe $(CB)/win/link.exe
 	@t0=$$(date +%s); \
@@ -65,12 +75,8 @@ test-cross-win: $(CB)/win/unit.exe $(CB)/win/unit-interlocked.exe $(CB)/win/ligo
 	echo "test-cross-win: unit suite (Interlocked atomics) under wine:" && $(WINE_RUN) $(CB)/win/unit-interlocked.exe && \
 	WINEDEBUG=-all bash tests/cross/tool_smoke.sh $(CB)/win/smoke $(CB)/win/ligo.exe $(WINE) && \
 	echo "test-cross-win: passed (the runs took $$(( $$(date +%s) - t0 )) s)"
-else ifeq ($(CI),true)
-test-cross-win:
-	@echo "test-cross-win: $(MINGW_CC) or $(WINE) is missing (Debian: apt-get install gcc-mingw-w64-x86-64 wine wine64), and CI=true"; exit 1
 else
-test-cross-win:
-	@echo "test-cross-win: skipped ($(MINGW_CC) or $(WINE) is missing; Debian: apt-get install gcc-mingw-w64-x86-64 wine wine64)"
+$(eval $(call cross_missing,test-cross-win,$(MINGW_CC) or $(WINE),gcc-mingw-w64-x86-64 wine wine64))
 endif
 
 # ------------------------------------------------------------- ARM64
@@ -94,12 +100,8 @@ test-cross-arm64: $(CB)/arm64/unit $(CB)/arm64/ligo $(CB)/native_nosimd/ligo
 	NATIVE=$(CB)/native_nosimd/ligo NATIVE_EQUAL=1 bash tests/cross/tool_smoke.sh $(CB)/arm64/smoke $(CB)/arm64/ligo \
 	    $(QEMU_ARM64) && \
 	echo "test-cross-arm64: passed (the runs took $$(( $$(date +%s) - t0 )) s)"
-else ifeq ($(CI),true)
-test-cross-arm64:
-	@echo "test-cross-arm64: $(ARM64_CC) or $(QEMU_ARM64) is missing (Debian: apt-get install gcc-aarch64-linux-gnu qemu-user), and CI=true"; exit 1
 else
-test-cross-arm64:
-	@echo "test-cross-arm64: skipped ($(ARM64_CC) or $(QEMU_ARM64) is missing; Debian: apt-get install gcc-aarch64-linux-gnu qemu-user)"
+$(eval $(call cross_missing,test-cross-arm64,$(ARM64_CC) or $(QEMU_ARM64),gcc-aarch64-linux-gnu qemu-user))
 endif
 
 test-cross: test-cross-win test-cross-arm64
