@@ -143,7 +143,8 @@
  *   or abort or asserts on user data: bad shapes, bad files, ids out of
  *   range, sizes that overflow, running out of the arena (LIGO_ENOMEM) and
  *   a non-finite loss (LIGO_ENONFINITE) are all error codes. Files are
- *   written atomically (a temporary file, flushed, renamed over the target).
+ *   written atomically (a temporary file, flushed, renamed over the target);
+ *   ligo_file_begin / ligo_file_commit give a program's own files the same.
  *   Configs are checked field by field when an object is made from them,
  *   before any allocation or work, each bad field named with its value
  *   ("ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)");
@@ -215,6 +216,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for ligo_file */
 
 /* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
  * small as char; ligo names fields and parameters small, so the macro is
@@ -1292,6 +1294,26 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * a missing or unreadable file is LIGO_EIO with the path and the reason).
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
+/* Writing a file of one's own the way the library saves its own: all or
+ * nothing. ligo_file_begin creates PATH.tmp ("wb") and hands its FILE *
+ * in file->f for ordinary writes; ligo_file_commit flushes and syncs it,
+ * closes it and renames it over PATH (MoveFileEx on Windows), so a reader
+ * sees the old file or the whole new one, never a part. Any failure (an
+ * earlier write included: the stream's error flag is checked) removes
+ * the temporary, leaves PATH as it was and is LIGO_EIO naming PATH, the
+ * step and the system's reason; with an error already pending on ctx,
+ * commit abandons the file and returns that error. ligo_file_abandon
+ * closes and removes the temporary; it does nothing on a file that is not
+ * open, so it may follow a failed begin or commit. The PATH string must
+ * live until commit or abandon. */
+typedef struct ligo_file {
+    FILE *f;          /* write here */
+    char *tmp;        /* PATH.tmp, from the context's allocator */
+    const char *path; /* the target */
+} ligo_file;
+LIGO_API ligo_status ligo_file_begin(ligo_ctx *ctx, const char *path, ligo_file *file);
+LIGO_API ligo_status ligo_file_commit(ligo_ctx *ctx, ligo_file *file);
+LIGO_API void ligo_file_abandon(ligo_ctx *ctx, ligo_file *file);
 
 /* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
 struct ligo_data {
@@ -10243,45 +10265,87 @@ static int ligo__replace(const char *tmp, const char *path) {
 #endif
 }
 
-LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
-                                          void *user) {
-    ligo_mark mk = ligo_scratch_mark(ctx);
+/* Opening PATH.tmp; the error names WHO. The temporary's name lives in
+ * the context's allocator until the file is committed or abandoned. */
+static ligo_status ligo__file_begin(ligo_ctx *ctx, const char *who, const char *path, ligo_file *out) {
     size_t plen = strlen(path);
-    char *tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
-    const char *step;
-    FILE *f;
     int err;
-    if (!tmp) return ctx->status;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
+    out->tmp = (char *)LIGO_MALLOC(plen + 5, ctx->alloc_user);
+    if (!out->tmp) return ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: no memory for the temporary's name", who, path);
+    memcpy(out->tmp, path, plen);
+    memcpy(out->tmp + plen, ".tmp", 5);
+    out->f = fopen(out->tmp, "wb");
+    if (!out->f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
         err = errno;
-        ligo_scratch_rewind(ctx, mk);
+        LIGO_FREE(out->tmp, ctx->alloc_user);
+        out->tmp = NULL;
         return ligo_set_error(ctx, LIGO_EIO, "%s: %s: cannot create %s.tmp: %s", who, path, path, strerror(err));
     }
-    step = "write";
-    if (!fn(f, user)) goto fail;
-    step = "flush";
-    if (fflush(f) != 0) goto fail;
-    step = "fsync";
-    if (!ligo__file_sync(f)) goto fail;
-    step = "close";
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    step = "rename";
-    if (!ligo__replace(tmp, path)) goto fail;
-    ligo_scratch_rewind(ctx, mk);
+    out->path = path;
     return LIGO_OK;
-fail:
-    err = errno;
-    if (f) fclose(f);
-    remove(tmp);
-    ligo_scratch_rewind(ctx, mk);
-    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, path, step, path, strerror(err));
+}
+
+/* A failed step: the temporary closed (unless already) and removed, the
+ * target left as it was, the error naming the step and errno's reason. */
+static ligo_status ligo__file_fail(ligo_ctx *ctx, const char *who, ligo_file *file, const char *step, int err) {
+    if (file->f) fclose(file->f);
+    remove(file->tmp);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->f = NULL, file->tmp = NULL;
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, file->path, step, file->path,
+                          strerror(err));
+}
+
+/* Flush, sync, close, rename. A stream whose error flag is set (some
+ * earlier write failed) fails as "write". */
+static ligo_status ligo__file_commit(ligo_ctx *ctx, const char *who, ligo_file *file) {
+    int closed;
+    if (ferror(file->f)) return ligo__file_fail(ctx, who, file, "write", errno ? errno : EIO);
+    if (fflush(file->f) != 0) return ligo__file_fail(ctx, who, file, "flush", errno);
+    if (!ligo__file_sync(file->f)) return ligo__file_fail(ctx, who, file, "fsync", errno);
+    closed = fclose(file->f);
+    file->f = NULL;
+    if (closed != 0) return ligo__file_fail(ctx, who, file, "close", errno);
+    if (!ligo__replace(file->tmp, file->path)) return ligo__file_fail(ctx, who, file, "rename", errno);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->tmp = NULL;
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user) {
+    ligo_file file;
+    if (ligo__file_begin(ctx, who, path, &file) != LIGO_OK) return ctx->status;
+    if (!fn(file.f, user)) return ligo__file_fail(ctx, who, &file, "write", errno);
+    return ligo__file_commit(ctx, who, &file);
+}
+
+LIGO_API ligo_status ligo_file_begin(ligo_ctx *ctx, const char *path, ligo_file *out) {
+    if (out) out->f = NULL, out->tmp = NULL, out->path = NULL;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_file_begin: NULL argument");
+    return ligo__file_begin(ctx, "ligo_file_begin", path, out);
+}
+
+LIGO_API ligo_status ligo_file_commit(ligo_ctx *ctx, ligo_file *file) {
+    ligo_status s;
+    if (!ctx) return LIGO_EINVAL;
+    if (!file || !file->f)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_file_commit: no file open (ligo_file_begin failed or was not called)");
+    if (ctx->status != LIGO_OK) { /* an error pending on ctx: what was written is not trusted */
+        s = ctx->status;
+        ligo_file_abandon(ctx, file);
+        return s;
+    }
+    return ligo__file_commit(ctx, "ligo_file_commit", file);
+}
+
+LIGO_API void ligo_file_abandon(ligo_ctx *ctx, ligo_file *file) {
+    if (!ctx || !file || !file->f) return;
+    fclose(file->f);
+    remove(file->tmp);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->f = NULL, file->tmp = NULL;
 }
 /* ==== end src/file.c ==== */
 

@@ -491,11 +491,9 @@ int bg_operator_file(const bg_results *R, int p, int e, int seed) {
 /* -------------------------------------------------- run files (cache) */
 
 static int bg_write_run(const char *path, const char *key, const bg_run *r) {
-    char tmp[1100];
-    FILE *f;
+    tool_file t;
+    FILE *f = tool_file_begin(&t, path);
     int i;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
     if (!f) return 1;
     fprintf(f, "ligo-bench-run 1\nkey %s\nok %d\nerror %s\n", key, r->ok, r->ok ? "-" : r->error);
     fprintf(f, "fit %.17g %.17g %.17g %lld\neval %lld\n", r->fit_flops, r->fit_seconds, r->step_flops,
@@ -507,11 +505,7 @@ static int bg_write_run(const char *path, const char *key, const bg_run *r) {
         fprintf(f, "branch %lld %.17g %.17g %.17g %.17g\n", (long long)r->b_steps[i], r->b_flops[i], r->b_seconds[i],
                 r->b_loss[i], r->b_acc[i]);
     fprintf(f, "end\n");
-    if (fclose(f) != 0 || tool_replace(tmp, path) != 0) {
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+    return tool_file_commit(&t);
 }
 
 /* A run's file, when it holds this key; 0 when read. */
@@ -755,7 +749,7 @@ int cmd_bench(int argc, char **argv) {
     const char *set_list = NULL, *fam_list = NULL, *method_list = NULL, *variants = NULL, *sched = "wsd";
     const char *depth_init = "stack", *width_init = "rand", *out_dir = "bench_out", *tag = "";
     int64_t select_seeds = -1, report_seeds = -1, steps = 0, small_steps = 0, threads = 0, jobs_n = 0, fit_steps = -1;
-    int64_t branches = 6, evals = -1, eval_windows = -1, warmup = -1, grown_warmup = -1, width = 64, layers = 4;
+    int64_t branches = -1, evals = -1, eval_windows = -1, warmup = -1, grown_warmup = -1, width = 64, layers = 4;
     double fit_lr = 1e-3, lr = 1e-3, lr_min = 0.0, noise = 0.01, decay = 0.2;
     int quick = 0, demo = 0, quiet = 0, full_width = 0, width_first = 0, residual = 0, fresh = 0;
     double t0 = ligo_time_sec();
@@ -775,13 +769,13 @@ int cmd_bench(int argc, char **argv) {
         {"--width", 'i', &width, 16, 4096, "the large model's width (64; the small one is half where it grows)"},
         {"--layers", 'i', &layers, 2, 256, "the large model's layers (4)"},
         {"--schedule", 's', &sched, 0, 0, "wsd (branches from one run) | cosine (one run per budget) (wsd)"},
-        {"--branches", 'i', &branches, 2, BG_MAX_BRANCH, "annealed budgets N k / K, k = 1..K (6)"},
+        {"--branches", 'i', &branches, 2, BG_MAX_BRANCH, "annealed budgets N k / K, k = 1..K (6; --demo 4)"},
         {"--decay", 'f', &decay, 0.01, 0.9, "WSD decay, a fraction of each budget (0.2)"},
         {"--lr", 'f', &lr, 0, 10, "peak learning rate of the large runs (1e-3)"},
         {"--lr-min", 'f', &lr_min, 0, 10, "final learning rate (0)"},
         {"--warmup", 'i', &warmup, 0, 1e9, "warm-up steps of every run (N / 20)"},
         {"--grown-warmup", 'i', &grown_warmup, 0, 1e9, "grown models' own warm-up (a study; default: as scratch)"},
-        {"--evals", 'i', &evals, 1, BG_MAX_POINTS - 2, "trunk evaluations besides the branches (25)"},
+        {"--evals", 'i', &evals, 1, BG_MAX_POINTS - 2, "trunk evaluations besides the branches (25; --demo 6)"},
         {"--eval-windows", 'i', &eval_windows, 0, 1e9, "validation windows (images) per evaluation (0 = all)"},
         {"--fit-steps", 'i', &fit_steps, 0, 1e9, "operator fitting steps (100; vit 60)"},
         {"--fit-lr", 'f', &fit_lr, 0, 10, "operator learning rate (1e-3)"},
@@ -828,7 +822,9 @@ int cmd_bench(int argc, char **argv) {
         return tool_usage_error("bench growth", "no seeds: --select-seeds and --report-seeds are both 0%s%s", "", "");
     if (R.select_seeds + R.report_seeds > BG_MAX_SEEDS)
         return tool_usage_error("bench growth", "--select-seeds plus --report-seeds is more than %s%s", "32", "");
-    if (evals < 0) evals = demo ? 10 : quick ? 12 : 25;
+    /* the demo's budget: about 3 minutes on two cores, most of it training */
+    if (evals < 0) evals = demo ? 6 : quick ? 12 : 25;
+    if (branches < 0) branches = demo ? 4 : 6;
     /* the methods: every method of the setting unless listed, then the variants */
     {
         char buf[1024], *part, *save = NULL;
@@ -903,8 +899,8 @@ int cmd_bench(int argc, char **argv) {
                 bg_sizes(p, layers, width);
                 /* budgets: N = 2,400 steps (ViT 1,500: its evaluations over
                  * 10,000 images cost more), fitting within 5% of N */
-                p->steps = steps ? steps : demo ? 1000 : quick ? 900 : f == LIGO_VIT ? 1500 : 2400;
-                p->fit_steps = fit_steps >= 0 ? fit_steps : demo ? 40 : quick ? 36 : f == LIGO_VIT ? 60 : 100;
+                p->steps = steps ? steps : demo ? 800 : quick ? 900 : f == LIGO_VIT ? 1500 : 2400;
+                p->fit_steps = fit_steps >= 0 ? fit_steps : demo ? 32 : quick ? 36 : f == LIGO_VIT ? 60 : 100;
                 p->small_steps = small_steps ? small_steps : p->steps / 2;
                 p->small_lr = 3e-3f;
                 p->batch = f == LIGO_VIT ? 32 : 8;

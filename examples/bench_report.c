@@ -480,14 +480,14 @@ static const char *bg_palette[LIGO_GROW_COUNT] = {"#444444", "#1f77b4", "#17becf
  * scratch's annealed losses (the targets) as dotted lines. */
 static int bg_write_svg(const char *path, const bg_results *R, int p) {
     const bg_proto *P = &R->protos[p];
-    FILE *f = fopen(path, "wb");
+    tool_file t;
+    FILE *f;
     const double W = 820, H = 500, L = 70, Rm = 190, T = 40, Bm = 60;
     double xmax = 0, ymin = 1e30, ymax = -1e30, mean[BG_MAX_POINTS], band[BG_MAX_POINTS], fl[BG_MAX_POINTS];
     int list[BG_MAX_ENTRIES], n = bg_reported(R, p, list), lo, hi, i, k, s;
     int npts[BG_MAX_ENTRIES];
     bg_vals v;
     bg_range(R, &lo, &hi);
-    if (!f) return 1;
     for (i = 0; i < n; i++) {
         npts[i] = BG_MAX_POINTS;
         for (s = lo; s < hi; s++) {
@@ -503,10 +503,9 @@ static int bg_write_svg(const char *path, const bg_results *R, int p) {
         }
         if (npts[i] == BG_MAX_POINTS) npts[i] = 0;
     }
-    if (xmax <= 0 || ymin > 1e29) {
-        fclose(f);
-        return 1;
-    }
+    if (xmax <= 0 || ymin > 1e29) return 1; /* nothing to draw */
+    f = tool_file_begin(&t, path);
+    if (!f) return 1;
     ymax = R->small[p].val_loss + 0.6 * (R->small[p].val_loss - ymin) + 0.05;
     ymin -= 0.03 * (ymax - ymin);
 #define X(x) (L + (W - L - Rm) * (x) / xmax)
@@ -597,7 +596,7 @@ static int bg_write_svg(const char *path, const bg_results *R, int p) {
     fprintf(f, "</svg>\n");
 #undef X
 #undef Y
-    return fclose(f) != 0;
+    return tool_file_commit(&t);
 }
 
 /* --------------------------------------------------------------- JSON */
@@ -696,15 +695,15 @@ int bg_report(bg_results *R) {
     char md_path[1200], csv_path[1200], suffix[128];
     static char svg[BG_MAX_PROTOS][1200];
     FILE *md, *csv;
+    tool_file md_file, csv_file;
     int p, e, s, i, rc = 0;
     snprintf(suffix, sizeof suffix, "%s%s%s", R->mode[0] ? "_" : "", R->mode, R->tag);
     snprintf(md_path, sizeof md_path, "%s/growth%s.md", R->out_dir, suffix);
     snprintf(csv_path, sizeof csv_path, "%s/curves%s.csv", R->out_dir, suffix);
     if (R->select_seeds == 0)
         for (p = 0; p < R->n_protos; p++) bg_pick_baseline(R, p, 0, R->report_seeds);
-    csv = fopen(csv_path, "wb");
+    csv = tool_file_begin(&csv_file, csv_path);
     if (!csv) {
-        fprintf(stderr, "bench: cannot write %s\n", csv_path);
         rc = 1;
     } else {
         fprintf(csv, "setting,family,seed,set,method,kind,index,steps,flops,seconds,val_loss,val_acc\n");
@@ -725,18 +724,15 @@ int bg_report(bg_results *R) {
                                 R->entries[e].label, i, (long long)r->b_steps[i], r->b_flops[i], r->b_seconds[i],
                                 r->b_loss[i], r->b_acc[i]);
                 }
-        if (fclose(csv) != 0) rc = 1;
+        if (tool_file_commit(&csv_file)) rc = 1;
     }
     for (p = 0; p < R->n_protos; p++) {
         snprintf(svg[p], sizeof svg[p], "%s/%s_%s%s.svg", R->out_dir, bg_setting_name(R->protos[p].setting),
                  ligo_family_name(R->protos[p].family), suffix);
         if (R->small[p].ok && bg_write_svg(svg[p], R, p)) fprintf(stderr, "bench: could not write %s\n", svg[p]);
     }
-    md = fopen(md_path, "wb");
-    if (!md) {
-        fprintf(stderr, "bench: cannot write %s\n", md_path);
-        rc = 1;
-    }
+    md = tool_file_begin(&md_file, md_path);
+    if (!md) rc = 1;
     for (i = 0; i < 2; i++) {
         FILE *out = i == 0 ? stdout : md;
         if (!out) continue;
@@ -746,7 +742,7 @@ int bg_report(bg_results *R) {
         fprintf(out, "Curves: %s. %s %.0f s%s.\n\n", csv_path, R->jobs > 1 ? "Total time (jobs in parallel, wall times left out):" : "Total time:",
                 R->seconds, R->failed ? "; some runs FAILED (left out above)" : "");
     }
-    if (md && fclose(md) != 0) rc = 1;
+    if (md && tool_file_commit(&md_file)) rc = 1;
     bg_write_json(stdout, R, svg, md_path, csv_path);
     return rc;
 }

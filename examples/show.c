@@ -68,6 +68,7 @@ static int show_depth(const ligo_safetensors *st, const char *path, const char *
     double vmax = 0.0, W, H;
     int m, k, any = 0;
     FILE *f;
+    tool_file t;
     char name[64], col[16];
     for (m = 0; m < 8; m++)
         for (k = 0; k < 2; k++) {
@@ -86,7 +87,7 @@ static int show_depth(const ligo_safetensors *st, const char *path, const char *
     if (!any) return 0;
     W = left + 8 * (L1 * cell + gap) + 20;
     H = top + 2 * (L2 * cell + gap + 16) + 60;
-    f = fopen(path, "wb");
+    f = tool_file_begin(&t, path);
     if (!f) return -1;
     show_header(f, W, H, title);
     for (m = 0; m < 8; m++)
@@ -109,7 +110,7 @@ static int show_depth(const ligo_safetensors *st, const char *path, const char *
                "w(i)[j]</text>\n", left, H - 52);
     show_legend(f, left, H - 40, -vmax, vmax, 1);
     fprintf(f, "</svg>\n");
-    return fclose(f) != 0 ? -1 : 1;
+    return tool_file_commit(&t) ? -1 : 1;
 }
 
 static int show_width(const ligo_safetensors *st, const char *path, const char *title) {
@@ -117,6 +118,7 @@ static int show_width(const ligo_safetensors *st, const char *path, const char *
     double vmax = 0.0, W, H;
     int64_t i, n = 0, maxlen = 0, r, c;
     FILE *f;
+    tool_file t;
     char col[16];
     for (i = 0; i < st->n_entries; i++) {
         const ligo_st_entry *e = &st->entries[i];
@@ -132,7 +134,7 @@ static int show_width(const ligo_safetensors *st, const char *path, const char *
     if (!n) return 0;
     W = left + maxlen * cell + 40;
     H = top + n * row + 70;
-    f = fopen(path, "wb");
+    f = tool_file_begin(&t, path);
     if (!f) return -1;
     show_header(f, W, H, title);
     n = 0;
@@ -158,7 +160,7 @@ static int show_width(const ligo_safetensors *st, const char *path, const char *
                "are not drawn)</text>\n", left - 100, H - 52);
     show_legend(f, left - 100, H - 40, 0.0, vmax, 0);
     fprintf(f, "</svg>\n");
-    return fclose(f) != 0 ? -1 : 1;
+    return tool_file_commit(&t) ? -1 : 1;
 }
 
 /* Draw an operator file's pictures into dir (made when missing; nothing is

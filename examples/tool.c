@@ -30,14 +30,41 @@ int tool_mkdir(const char *path) {
 #endif
 }
 
-int tool_replace(const char *tmp, const char *path) {
-#if defined(_WIN32)
-    if (MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return 0;
-    errno = EACCES;
-    return -1;
-#else
-    return rename(tmp, path);
-#endif
+FILE *tool_file_begin(tool_file *t, const char *path) {
+    ligo_ctx_params cp = ligo_ctx_params_default();
+    cp.n_threads = 1;
+    t->file.f = NULL;
+    t->ctx = ligo_ctx_new(&cp);
+    if (!t->ctx) {
+        fprintf(stderr, "ligo: %s: no memory to write it\n", path);
+        return NULL;
+    }
+    if (ligo_file_begin(t->ctx, path, &t->file) != LIGO_OK) {
+        fprintf(stderr, "ligo: %s\n", ligo_get_error(t->ctx));
+        ligo_ctx_free(t->ctx);
+        t->ctx = NULL;
+        return NULL;
+    }
+    return t->file.f;
+}
+
+int tool_file_commit(tool_file *t) {
+    int rc = 0;
+    if (!t->ctx) return 1;
+    if (ligo_file_commit(t->ctx, &t->file) != LIGO_OK) {
+        fprintf(stderr, "ligo: %s\n", ligo_get_error(t->ctx));
+        rc = 1;
+    }
+    ligo_ctx_free(t->ctx);
+    t->ctx = NULL;
+    return rc;
+}
+
+void tool_file_abandon(tool_file *t) {
+    if (!t->ctx) return;
+    ligo_file_abandon(t->ctx, &t->file);
+    ligo_ctx_free(t->ctx);
+    t->ctx = NULL;
 }
 
 void tool_binary_stdio(void) {

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "../ligo.h"
+
 /* One command-line option: kind 'i' int64_t, 'f' double, 's' string,
  * 'b' flag (int set to 1); numbers are checked against [lo, hi]. */
 typedef struct tool_opt {
@@ -27,13 +29,23 @@ int tool_list_has(const char *list, const char *name);
 /* A JSON string, escaped. */
 void tool_json_str(FILE *f, const char *s);
 /* The file system on POSIX and Windows: a directory made (0777 less the
- * umask on POSIX), 0 or -1 with errno, like mkdir(path, 0777); tmp renamed
- * over path, replacing it (MoveFileEx on Windows, where rename refuses an
- * existing target), 0 or -1; stdout and stderr in binary mode (Windows:
- * no \r\n in JSON lines and files piped out). */
+ * umask on POSIX), 0 or -1 with errno, like mkdir(path, 0777); stdout and
+ * stderr in binary mode (Windows: no \r\n in JSON lines and files piped
+ * out). */
 int tool_mkdir(const char *path);
-int tool_replace(const char *tmp, const char *path);
 void tool_binary_stdio(void);
+/* The tool's own files (reports, charts, the benchmark's run cache) are
+ * written all or nothing, with the library's ligo_file: tool_file_begin
+ * gives the stream to write (NULL after printing why), tool_file_commit
+ * puts the file in place (0; or 1 after printing why, the old file kept),
+ * tool_file_abandon drops it. Each file has its own one-thread context. */
+typedef struct tool_file {
+    ligo_ctx *ctx;
+    ligo_file file;
+} tool_file;
+FILE *tool_file_begin(tool_file *t, const char *path);
+int tool_file_commit(tool_file *t);
+void tool_file_abandon(tool_file *t);
 
 int cmd_bench(int argc, char **argv);
 int cmd_show(int argc, char **argv);

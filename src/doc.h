@@ -143,7 +143,8 @@
  *   or abort or asserts on user data: bad shapes, bad files, ids out of
  *   range, sizes that overflow, running out of the arena (LIGO_ENOMEM) and
  *   a non-finite loss (LIGO_ENONFINITE) are all error codes. Files are
- *   written atomically (a temporary file, flushed, renamed over the target).
+ *   written atomically (a temporary file, flushed, renamed over the target);
+ *   ligo_file_begin / ligo_file_commit give a program's own files the same.
  *   Configs are checked field by field when an object is made from them,
  *   before any allocation or work, each bad field named with its value
  *   ("ligo_trainer_new: sched.lr_min is nan (want a finite rate >= 0)");

@@ -225,43 +225,85 @@ static int ligo__replace(const char *tmp, const char *path) {
 #endif
 }
 
-LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
-                                          void *user) {
-    ligo_mark mk = ligo_scratch_mark(ctx);
+/* Opening PATH.tmp; the error names WHO. The temporary's name lives in
+ * the context's allocator until the file is committed or abandoned. */
+static ligo_status ligo__file_begin(ligo_ctx *ctx, const char *who, const char *path, ligo_file *out) {
     size_t plen = strlen(path);
-    char *tmp = (char *)ligo_alloc_scratch(ctx, plen + 5);
-    const char *step;
-    FILE *f;
     int err;
-    if (!tmp) return ctx->status;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
+    out->tmp = (char *)LIGO_MALLOC(plen + 5, ctx->alloc_user);
+    if (!out->tmp) return ligo_set_error(ctx, LIGO_ENOMEM, "%s: %s: no memory for the temporary's name", who, path);
+    memcpy(out->tmp, path, plen);
+    memcpy(out->tmp + plen, ".tmp", 5);
+    out->f = fopen(out->tmp, "wb");
+    if (!out->f) { /* nothing was created, so nothing is removed (it may be someone's directory) */
         err = errno;
-        ligo_scratch_rewind(ctx, mk);
+        LIGO_FREE(out->tmp, ctx->alloc_user);
+        out->tmp = NULL;
         return ligo_set_error(ctx, LIGO_EIO, "%s: %s: cannot create %s.tmp: %s", who, path, path, strerror(err));
     }
-    step = "write";
-    if (!fn(f, user)) goto fail;
-    step = "flush";
-    if (fflush(f) != 0) goto fail;
-    step = "fsync";
-    if (!ligo__file_sync(f)) goto fail;
-    step = "close";
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    step = "rename";
-    if (!ligo__replace(tmp, path)) goto fail;
-    ligo_scratch_rewind(ctx, mk);
+    out->path = path;
     return LIGO_OK;
-fail:
-    err = errno;
-    if (f) fclose(f);
-    remove(tmp);
-    ligo_scratch_rewind(ctx, mk);
-    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, path, step, path, strerror(err));
+}
+
+/* A failed step: the temporary closed (unless already) and removed, the
+ * target left as it was, the error naming the step and errno's reason. */
+static ligo_status ligo__file_fail(ligo_ctx *ctx, const char *who, ligo_file *file, const char *step, int err) {
+    if (file->f) fclose(file->f);
+    remove(file->tmp);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->f = NULL, file->tmp = NULL;
+    return ligo_set_error(ctx, LIGO_EIO, "%s: %s: %s of %s.tmp failed: %s", who, file->path, step, file->path,
+                          strerror(err));
+}
+
+/* Flush, sync, close, rename. A stream whose error flag is set (some
+ * earlier write failed) fails as "write". */
+static ligo_status ligo__file_commit(ligo_ctx *ctx, const char *who, ligo_file *file) {
+    int closed;
+    if (ferror(file->f)) return ligo__file_fail(ctx, who, file, "write", errno ? errno : EIO);
+    if (fflush(file->f) != 0) return ligo__file_fail(ctx, who, file, "flush", errno);
+    if (!ligo__file_sync(file->f)) return ligo__file_fail(ctx, who, file, "fsync", errno);
+    closed = fclose(file->f);
+    file->f = NULL;
+    if (closed != 0) return ligo__file_fail(ctx, who, file, "close", errno);
+    if (!ligo__replace(file->tmp, file->path)) return ligo__file_fail(ctx, who, file, "rename", errno);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->tmp = NULL;
+    return LIGO_OK;
+}
+
+LIGO__PRIV ligo_status ligo__write_atomic(ligo_ctx *ctx, const char *who, const char *path, ligo__write_fn fn,
+                                          void *user) {
+    ligo_file file;
+    if (ligo__file_begin(ctx, who, path, &file) != LIGO_OK) return ctx->status;
+    if (!fn(file.f, user)) return ligo__file_fail(ctx, who, &file, "write", errno);
+    return ligo__file_commit(ctx, who, &file);
+}
+
+LIGO_API ligo_status ligo_file_begin(ligo_ctx *ctx, const char *path, ligo_file *out) {
+    if (out) out->f = NULL, out->tmp = NULL, out->path = NULL;
+    if (ligo__failed(ctx)) return ctx ? ctx->status : LIGO_EINVAL;
+    if (!path || !out) return ligo_set_error(ctx, LIGO_EINVAL, "ligo_file_begin: NULL argument");
+    return ligo__file_begin(ctx, "ligo_file_begin", path, out);
+}
+
+LIGO_API ligo_status ligo_file_commit(ligo_ctx *ctx, ligo_file *file) {
+    ligo_status s;
+    if (!ctx) return LIGO_EINVAL;
+    if (!file || !file->f)
+        return ligo_set_error(ctx, LIGO_EINVAL, "ligo_file_commit: no file open (ligo_file_begin failed or was not called)");
+    if (ctx->status != LIGO_OK) { /* an error pending on ctx: what was written is not trusted */
+        s = ctx->status;
+        ligo_file_abandon(ctx, file);
+        return s;
+    }
+    return ligo__file_commit(ctx, "ligo_file_commit", file);
+}
+
+LIGO_API void ligo_file_abandon(ligo_ctx *ctx, ligo_file *file) {
+    if (!ctx || !file || !file->f) return;
+    fclose(file->f);
+    remove(file->tmp);
+    LIGO_FREE(file->tmp, ctx->alloc_user);
+    file->f = NULL, file->tmp = NULL;
 }

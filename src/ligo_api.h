@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for ligo_file */
 
 /* The Windows SDK's rpcndr.h (which a full <windows.h> includes) defines
  * small as char; ligo names fields and parameters small, so the macro is
@@ -841,6 +842,26 @@ LIGO_API ligo_status ligo_gunzip(ligo_ctx *ctx, const void *in, size_t n, size_t
  * a missing or unreadable file is LIGO_EIO with the path and the reason).
  * One zero byte follows the data (not counted in out_n). Pipes work too. */
 LIGO_API ligo_status ligo_read_file(ligo_ctx *ctx, const char *path, size_t max_bytes, void **out, size_t *out_n);
+/* Writing a file of one's own the way the library saves its own: all or
+ * nothing. ligo_file_begin creates PATH.tmp ("wb") and hands its FILE *
+ * in file->f for ordinary writes; ligo_file_commit flushes and syncs it,
+ * closes it and renames it over PATH (MoveFileEx on Windows), so a reader
+ * sees the old file or the whole new one, never a part. Any failure (an
+ * earlier write included: the stream's error flag is checked) removes
+ * the temporary, leaves PATH as it was and is LIGO_EIO naming PATH, the
+ * step and the system's reason; with an error already pending on ctx,
+ * commit abandons the file and returns that error. ligo_file_abandon
+ * closes and removes the temporary; it does nothing on a file that is not
+ * open, so it may follow a failed begin or commit. The PATH string must
+ * live until commit or abandon. */
+typedef struct ligo_file {
+    FILE *f;          /* write here */
+    char *tmp;        /* PATH.tmp, from the context's allocator */
+    const char *path; /* the target */
+} ligo_file;
+LIGO_API ligo_status ligo_file_begin(ligo_ctx *ctx, const char *path, ligo_file *file);
+LIGO_API ligo_status ligo_file_commit(ligo_ctx *ctx, ligo_file *file);
+LIGO_API void ligo_file_abandon(ligo_ctx *ctx, ligo_file *file);
 
 /* What a family trains on: a token stream (GPT, BERT) or images (ViT). */
 struct ligo_data {

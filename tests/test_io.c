@@ -752,6 +752,100 @@ static void test_st_atomic_write(void) {
     ligo_ctx_free(ctx);
 }
 
+/* ligo_file, the same all-or-nothing write for a caller's own files: the
+ * content arrives whole, a replaced file changes only at commit, and every
+ * failure (a stream whose error flag an earlier operation set, a pending
+ * error, an abandoned file, a missing directory) leaves the old bytes and
+ * no temporary. */
+static void test_file_atomic(void) {
+    ligo_ctx *ctx = ligo_ctx_new(NULL);
+    ligo_file f;
+    char path[300], tmp[310], dir[256], bad[300];
+    unsigned char *got;
+    size_t n;
+    tmp_path(path, sizeof path, "own.txt");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    remove(path);
+
+    /* a new file: nothing at PATH until commit */
+    CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
+    CHECK(f.f != NULL && exists(tmp) && !exists(path));
+    fprintf(f.f, "first %d\n", 1);
+    CHECK(!exists(path));
+    CHECK_STATUS(ligo_file_commit(ctx, &f), LIGO_OK);
+    CHECK(f.f == NULL && f.tmp == NULL && !exists(tmp));
+    got = slurp(path, &n);
+    CHECK(got && n == 8 && memcmp(got, "first 1\n", 8) == 0);
+    free(got);
+
+    /* replacing it: the old bytes stay until commit */
+    CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
+    fputs("second, longer\n", f.f);
+    got = slurp(path, &n);
+    CHECK(got && n == 8 && memcmp(got, "first 1\n", 8) == 0);
+    free(got);
+    CHECK_STATUS(ligo_file_commit(ctx, &f), LIGO_OK);
+    got = slurp(path, &n);
+    CHECK(got && n == 15 && memcmp(got, "second, longer\n", 15) == 0);
+    free(got);
+
+    /* abandoned: old file kept, temporary gone; a second abandon is harmless */
+    CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
+    fputs("never", f.f);
+    ligo_file_abandon(ctx, &f);
+    ligo_file_abandon(ctx, &f);
+    CHECK(!exists(tmp));
+    got = slurp(path, &n);
+    CHECK(got && n == 15 && memcmp(got, "second, longer\n", 15) == 0);
+    free(got);
+
+    /* a failed operation on the stream (reading a write-only stream sets its
+     * error flag, as a failed fprintf would): commit refuses as "write" */
+    CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
+    fputs("half", f.f);
+    CHECK(fgetc(f.f) == EOF && ferror(f.f));
+    CHECK_STATUS(ligo_file_commit(ctx, &f), LIGO_EIO);
+    CHECK(strstr(ligo_get_error(ctx), "ligo_file_commit: ") == ligo_get_error(ctx) &&
+          strstr(ligo_get_error(ctx), path) != NULL && strstr(ligo_get_error(ctx), "write of ") != NULL);
+    ligo_clear_error(ctx);
+    CHECK(f.f == NULL && !exists(tmp));
+    got = slurp(path, &n);
+    CHECK(got && n == 15 && memcmp(got, "second, longer\n", 15) == 0);
+    free(got);
+
+    /* an error pending on the context: commit abandons and returns it */
+    CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
+    fputs("after an error", f.f);
+    ligo_set_error(ctx, LIGO_ENOMEM, "something else failed");
+    CHECK_STATUS(ligo_file_commit(ctx, &f), LIGO_ENOMEM);
+    CHECK(strstr(ligo_get_error(ctx), "something else failed") != NULL);
+    ligo_clear_error(ctx);
+    CHECK(!exists(tmp));
+    got = slurp(path, &n);
+    CHECK(got && n == 15);
+    free(got);
+
+    /* a directory that does not exist: EIO naming the path and the reason,
+     * and a commit of the file that never opened says so */
+    tmp_path(dir, sizeof dir, "own_nodir");
+    snprintf(bad, sizeof bad, "%s/x.txt", dir);
+    CHECK_STATUS(ligo_file_begin(ctx, bad, &f), LIGO_EIO);
+    CHECK(strstr(ligo_get_error(ctx), bad) != NULL && strstr(ligo_get_error(ctx), strerror(ENOENT)) != NULL);
+    CHECK(f.f == NULL && !exists(dir));
+    ligo_clear_error(ctx);
+    CHECK_STATUS(ligo_file_commit(ctx, &f), LIGO_EINVAL);
+    ligo_clear_error(ctx);
+    ligo_file_abandon(ctx, &f);
+    CHECK_STATUS(ligo_file_begin(ctx, NULL, &f), LIGO_EINVAL);
+    ligo_clear_error(ctx);
+    CHECK_STATUS(ligo_file_begin(ctx, path, NULL), LIGO_EINVAL);
+    ligo_clear_error(ctx);
+    CHECK_STATUS(ligo_file_begin(NULL, path, &f), LIGO_EINVAL);
+    CHECK(f.f == NULL);
+    remove(path);
+    ligo_ctx_free(ctx);
+}
+
 /* ---------------------------------------------------- Hugging Face import */
 
 static void write_text(const char *path, const char *text) {
@@ -902,4 +996,5 @@ void suite_io(void) {
     RUN(test_st_read_errors);
     RUN(test_st_writer_checks);
     RUN(test_st_atomic_write);
+    RUN(test_file_atomic);
 }
