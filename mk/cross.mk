@@ -16,7 +16,8 @@
 #                  (GEMM, softmax, cross-entropy, GELU, layernorm,
 #                  attention, column sums, AdamW, sum of squares): the unit
 #                  suite with the same flags (it checks the kernel name is
-#                  neon-fma); the NaN table (mk/nan.mk) of the NEON build
+#                  neon-fma); the NaN table (mk/nan.mk) of the NEON build,
+#                  with gcc and with clang (--target=aarch64-linux-gnu),
 #                  against an arm64 LIGO_NO_SIMD build's; the tool smoke
 #                  test; then tests/cross/arm64_ckpt.sh (30 steps of a
 #                  tiny GPT trained by four builds):
@@ -112,6 +113,12 @@ $(CB)/arm64/nan_table: tests/nan_table.c ligo.h
 	@mkdir -p $(CB)/arm64
 	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $< $(LDLIBS)
 
+# clang too, as mk/nan.mk does natively (clang finds Debian's aarch64
+# libraries and linker by itself)
+$(CB)/arm64/nan_table_clang: tests/nan_table.c ligo.h
+	@mkdir -p $(CB)/arm64
+	$(CLANG) --target=aarch64-linux-gnu $(CROSS_WARN) -O2 -static -o $@ $< $(LDLIBS)
+
 $(CB)/arm64/nan_table_portable: tests/nan_table.c ligo.h
 	@mkdir -p $(CB)/arm64
 	$(ARM64_CC) $(CROSS_WARN) -O2 -static -DLIGO_NO_SIMD -o $@ $< $(LDLIBS)
@@ -126,7 +133,8 @@ $(CB)/native_simd/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
 	$(CC) $(STD) $(WARN) -O2 -o $@ $(TOOL_SRCS) $(LDLIBS)
 
 ARM64_BUILDS = $(CB)/arm64/unit $(CB)/arm64/ligo $(CB)/arm64/ligo_portable $(CB)/arm64/nan_table \
-               $(CB)/arm64/nan_table_portable $(CB)/native_nosimd/ligo $(CB)/native_simd/ligo
+               $(CB)/arm64/nan_table_clang $(CB)/arm64/nan_table_portable $(CB)/native_nosimd/ligo \
+               $(CB)/native_simd/ligo
 
 ifeq ($(HAVE_ARM64),1)
 test-cross-arm64: $(ARM64_BUILDS)
@@ -135,7 +143,9 @@ test-cross-arm64: $(ARM64_BUILDS)
 	echo "test-cross-arm64: NaN table, NEON against portable, under $(QEMU_ARM64):" && \
 	$(QEMU_ARM64) $(CB)/arm64/nan_table $(CB)/arm64/nan-neon.txt && \
 	$(QEMU_ARM64) $(CB)/arm64/nan_table_portable $(CB)/arm64/nan-portable.txt && \
+	$(QEMU_ARM64) $(CB)/arm64/nan_table_clang $(CB)/arm64/nan-neon-clang.txt && \
 	$(QEMU_ARM64) $(CB)/arm64/nan_table --compare $(CB)/arm64/nan-neon.txt $(CB)/arm64/nan-portable.txt && \
+	$(QEMU_ARM64) $(CB)/arm64/nan_table --compare $(CB)/arm64/nan-neon-clang.txt $(CB)/arm64/nan-portable.txt && \
 	bash tests/cross/tool_smoke.sh $(CB)/arm64/smoke $(CB)/arm64/ligo $(QEMU_ARM64) && \
 	bash tests/cross/arm64_ckpt.sh $(CB)/arm64/ckpt $(CB)/arm64/ligo $(CB)/arm64/ligo_portable $(CB)/native_simd/ligo \
 	    $(CB)/native_nosimd/ligo $(QEMU_ARM64) && \
