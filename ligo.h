@@ -4028,8 +4028,9 @@ LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_
 
 /* "avx2-fma", "neon-fma" or "portable": the kernel ligo__gemm_kernels_for_cpu
  * chooses. The op kernels (softmax, cross-entropy, GELU, layernorm,
- * attention, linear's column sums, AdamW) choose by the same rule, so the
- * name says which paths they take too. */
+ * attention, linear's column sums) choose by the same rule, so the name
+ * says which paths they take too; AdamW and the clipping norm take theirs
+ * on NEON, or on x86 wherever AVX alone is there. */
 LIGO_API const char *ligo_sgemm_kernel_name(void) {
 #if LIGO__NEON
     return "neon-fma";
