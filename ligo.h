@@ -81,9 +81,10 @@
  *                         yourself for e.g. a DLL export attribute
  *   LIGO_NO_THREADS       build without threads (one thread; no
  *                         -lpthread needed)
- *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
- *                         are otherwise chosen at run time by CPU support
- *                         (NaN and infinity come out alike either way)
+ *   LIGO_NO_SIMD          never use the SIMD kernels (AVX2/FMA and AVX on
+ *                         x86, chosen at run time by CPU support; NEON on
+ *                         ARM64, always there): the portable C only (NaN
+ *                         and infinity come out alike either way)
  *   LIGO_POOL_SPIN=n      pause instructions a waiting pool thread spins
  *                         before it blocks (default 500; 0 blocks at once)
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)
@@ -107,8 +108,11 @@
  *   subset MSVC accepts) under -std=c99 -Wall -Wextra -Wpedantic -Werror:
  *   - Linux x86-64 (gcc, clang; g++ and clang++ as C++): make test.
  *   - Linux ARM64 (aarch64): cross-compiled with gcc 12 and run under
- *     qemu-aarch64 (make test-cross); the portable kernels, whose
- *     checkpoints are bitwise those of an x86-64 LIGO_NO_SIMD build.
+ *     qemu-aarch64 (make test-cross), with the NEON kernels; their
+ *     checkpoints are bitwise those of an x86-64 build on AVX2 + FMA,
+ *     and a LIGO_NO_SIMD build's bitwise those of an x86-64 LIGO_NO_SIMD
+ *     build. Speed is not measured there (qemu emulates; see
+ *     gemm_kernels.c for the reasoning behind the kernel's shape).
  *   - Windows x86-64 (MinGW-w64 gcc; Vista or later): cross-compiled and
  *     run under wine (make test-cross). Threads are CreateThread with
  *     CRITICAL_SECTION and CONDITION_VARIABLE, the clock the performance
@@ -124,11 +128,22 @@
  *   rename) but are not tested, nor are big-endian hosts (the file
  *   formats define their byte order: safetensors and GPT-2 tokens
  *   little-endian, IDX big-endian).
- *   Instruction sets chosen at run time (by CPU support): on x86 with
- *   gcc or clang, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
- *   GELU epilogues, GELU, layernorm, attention, cross-entropy) and AVX
- *   (AdamW, the clipping norm); on other CPUs, other compilers and under
- *   LIGO_NO_SIMD the portable C kernels. There are no NEON kernels yet.
+ *   Instruction sets: on x86 with gcc or clang, chosen at run time by
+ *   CPU support, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
+ *   GELU epilogues and column sums, GELU, layernorm, attention,
+ *   cross-entropy) and AVX (AdamW, the clipping norm); on ARM64 with gcc
+ *   or clang, NEON for all of these, compiled in (every AArch64 CPU has
+ *   it), each kernel doing its AVX2 twin's operations lane for lane (so
+ *   the same bits); on other CPUs, other compilers and under
+ *   LIGO_NO_SIMD the portable C kernels. ligo_sgemm_kernel_name() says
+ *   which: "avx2-fma", "neon-fma" or "portable" (the op kernels follow
+ *   the same choice; AdamW and the norm need only AVX). Bitwise equal to
+ *   the portable C: AdamW, the clipping norm, the column sums; the rest
+ *   (fused multiply-adds, a polynomial exp) agree to rounding. These
+ *   bitwise statements need a * b + c left unfused where the C does not
+ *   fuse it: gcc does so under -std=c99 (not -std=gnu99 on ARM64, where
+ *   FMA is baseline), clang because the implementation says
+ *   #pragma STDC FP_CONTRACT OFF (for the rest of its translation unit).
  *   Compile-time switches: the OPTIONS above (LIGO_NO_THREADS,
  *   LIGO_NO_SIMD, LIGO_POOL_SPIN, LIGO__WIN32_INTERLOCKED, the allocator).
  *
@@ -1808,6 +1823,18 @@ LIGO_API ligo_status ligo_trainer_resume(ligo_ctx *ctx, ligo_trainer *tr, const 
 #endif
 
 
+/* No contraction of a * b + c into a fused multiply-add where the source
+ * does not ask for one: the scalar loops keep their written rounding, so
+ * a vector path that repeats their operations (AdamW, the norms, the
+ * column sums) gives their bits, and ARM64, where FMA is baseline, gives
+ * x86-64's. gcc under -std=c99 contracts nothing (-ffp-contract=off, the
+ * ISO default; -std=gnu99 would let it fuse); clang contracts within an
+ * expression unless told, and this tells it, for the rest of the
+ * implementation's translation unit. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -3231,11 +3258,13 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
 /* ==== end src/tensor.c ==== */
 
 /* ==== begin src/simd.h ==== */
-/* simd.h: the one place that says whether x86 SIMD code is compiled
- * (LIGO__X86) and whether this CPU runs it (ligo__cpu_simd), for gemm, the
- * op kernels and optim; and the AVX2 vector math that several op kernels
- * share. Everything here is static: a source compiled on its own gets its
- * own copy, the amalgamated header one. */
+/* simd.h: the one place that says which SIMD code is compiled: x86
+ * (LIGO__X86, AVX2/FMA and AVX, chosen at run time by ligo__cpu_simd) or
+ * ARM64 (LIGO__NEON, NEON, architectural on AArch64 and so chosen at
+ * compile time), for gemm, the op kernels and optim; and the vector math
+ * that several op kernels share, in an AVX2 version and its NEON twin.
+ * Everything here is static: a source compiled on its own gets its own
+ * copy, the amalgamated header one. */
 #ifndef LIGO_SIMD_H
 #define LIGO_SIMD_H
 
@@ -3252,6 +3281,16 @@ LIGO_API void ligo_zero_grad(ligo_tensor *t) {
 #define LIGO__AVX __attribute__((target("avx")))
 #else
 #define LIGO__X86 0
+#endif
+
+/* AArch64 with gcc or clang: every AArch64 CPU has NEON (Advanced SIMD)
+ * with fused multiply-add, so its paths are compiled in and always taken;
+ * LIGO_NO_SIMD leaves only the portable C. */
+#if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LIGO_NO_SIMD)
+#define LIGO__NEON 1
+#include <arm_neon.h>
+#else
+#define LIGO__NEON 0
 #endif
 
 /* What this CPU runs, in increasing order: a kernel compiled LIGO__AVX2
@@ -3327,13 +3366,153 @@ LIGO__AVX2 static LIGO__UNUSED float ligo__row_max_avx2(const float *row, int64_
 
 #endif /* LIGO__X86 */
 
+#if LIGO__NEON
+
+/* The NEON twin of the AVX2 math above. An AVX2 kernel works on eight
+ * lanes; its NEON twin holds the same eight lanes in two 128-bit
+ * registers (lo: lanes 0-3, hi: lanes 4-7) and does, lane by lane, the
+ * same operations in the same order, fused where the AVX2 code fuses and
+ * nowhere else. So a NEON kernel gives the bits its AVX2 twin gives, and
+ * which elements take the vector path and which the scalar tail is the
+ * same on both. Two x86 rules need care:
+ *   - _mm256_max_ps(a, b) is a > b ? a : b and _mm256_min_ps(a, b) is
+ *     a < b ? a : b: the second operand when either is NaN (and b for
+ *     max(+0, -0)). NEON's vmaxq_f32 / vminq_f32 return NaN instead, so
+ *     ligo__f8_max / ligo__f8_min compare and select, as x86 does.
+ *   - _mm256_round_ps rounds to nearest, ties to even: vrndnq_f32. */
+typedef struct ligo__f8 {
+    float32x4_t lo, hi;
+} ligo__f8;
+
+static inline ligo__f8 ligo__f8_load(const float *p) {
+    ligo__f8 r;
+    r.lo = vld1q_f32(p);
+    r.hi = vld1q_f32(p + 4);
+    return r;
+}
+static inline void ligo__f8_store(float *p, ligo__f8 v) {
+    vst1q_f32(p, v.lo);
+    vst1q_f32(p + 4, v.hi);
+}
+static inline ligo__f8 ligo__f8_set1(float x) {
+    ligo__f8 r;
+    r.lo = r.hi = vdupq_n_f32(x);
+    return r;
+}
+#define LIGO__F8_BINARY(name, op)                            \
+    static inline ligo__f8 name(ligo__f8 a, ligo__f8 b) {    \
+        ligo__f8 r;                                          \
+        r.lo = op(a.lo, b.lo);                               \
+        r.hi = op(a.hi, b.hi);                               \
+        return r;                                            \
+    }
+LIGO__F8_BINARY(ligo__f8_add, vaddq_f32)
+LIGO__F8_BINARY(ligo__f8_sub, vsubq_f32)
+LIGO__F8_BINARY(ligo__f8_mul, vmulq_f32)
+LIGO__F8_BINARY(ligo__f8_div, vdivq_f32)
+#undef LIGO__F8_BINARY
+
+/* a * b + c with one rounding (_mm256_fmadd_ps) */
+static inline ligo__f8 ligo__f8_fma(ligo__f8 a, ligo__f8 b, ligo__f8 c) {
+    ligo__f8 r;
+    r.lo = vfmaq_f32(c.lo, a.lo, b.lo);
+    r.hi = vfmaq_f32(c.hi, a.hi, b.hi);
+    return r;
+}
+/* c - a * b with one rounding (_mm256_fnmadd_ps) */
+static inline ligo__f8 ligo__f8_fnma(ligo__f8 a, ligo__f8 b, ligo__f8 c) {
+    ligo__f8 r;
+    r.lo = vfmsq_f32(c.lo, a.lo, b.lo);
+    r.hi = vfmsq_f32(c.hi, a.hi, b.hi);
+    return r;
+}
+/* a > b ? a : b and a < b ? a : b lane by lane: x86's max and min, on
+ * four lanes and on eight */
+static inline float32x4_t ligo__max4_x86(float32x4_t a, float32x4_t b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+static inline float32x4_t ligo__min4_x86(float32x4_t a, float32x4_t b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+static inline ligo__f8 ligo__f8_max(ligo__f8 a, ligo__f8 b) {
+    ligo__f8 r;
+    r.lo = ligo__max4_x86(a.lo, b.lo);
+    r.hi = ligo__max4_x86(a.hi, b.hi);
+    return r;
+}
+static inline ligo__f8 ligo__f8_min(ligo__f8 a, ligo__f8 b) {
+    ligo__f8 r;
+    r.lo = ligo__min4_x86(a.lo, b.lo);
+    r.hi = ligo__min4_x86(a.hi, b.hi);
+    return r;
+}
+
+/* The sum of 8 lanes in ligo__hsum8's order,
+ * ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)): a pairwise add gives
+ * (l0+l1, l2+l3, l4+l5, l6+l7), a second one adds those pairs. */
+static inline float ligo__hsum8_neon(ligo__f8 v) {
+    float32x4_t p = vpaddq_f32(v.lo, v.hi);
+    p = vpaddq_f32(p, p);
+    return vgetq_lane_f32(p, 0) + vgetq_lane_f32(p, 1);
+}
+
+/* ligo__exp8 on four lanes, operation for operation. fx is a whole
+ * number within [-126, 127] (x is clamped), so converting it by
+ * truncation (vcvtq_s32_f32) gives what x86's rounding conversion gives;
+ * for NaN both put 1.0f's bits in e, and y is NaN. */
+static inline float32x4_t ligo__exp4_neon(float32x4_t x) {
+    float32x4_t fx, r, p, y;
+    int32x4_t e;
+    x = ligo__min4_x86(vdupq_n_f32(88.0f), ligo__max4_x86(vdupq_n_f32(-87.0f), x)); /* NaN stays NaN */
+    fx = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    r = vfmsq_f32(x, fx, vdupq_n_f32(0.693359375f));
+    r = vfmsq_f32(r, fx, vdupq_n_f32(-2.12194440e-4f));
+    p = vdupq_n_f32(1.9875691500e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
+    y = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), vmulq_f32(p, r), r);
+    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(fx), vdupq_n_s32(127)), 23);
+    return vmulq_f32(y, vreinterpretq_f32_s32(e));
+}
+static inline ligo__f8 ligo__exp8_neon(ligo__f8 x) {
+    ligo__f8 r;
+    r.lo = ligo__exp4_neon(x.lo);
+    r.hi = ligo__exp4_neon(x.hi);
+    return r;
+}
+
+/* ligo__row_max_avx2 on NEON: the same lanes, the same NaN rule (the
+ * running max goes second, so NaN entries are skipped like the scalar
+ * loop skips them), the same *neg_inf. */
+static LIGO__UNUSED float ligo__row_max_neon(const float *row, int64_t n, int *neg_inf) {
+    int64_t u, v8 = n / 8 * 8;
+    float mx = -FLT_MAX, mn = FLT_MAX, lanes[8], lmin[8];
+    ligo__f8 vmx = ligo__f8_set1(-FLT_MAX), vmn = ligo__f8_set1(FLT_MAX);
+    for (u = 0; u < v8; u += 8) {
+        ligo__f8 x = ligo__f8_load(row + u);
+        vmx = ligo__f8_max(x, vmx);
+        vmn = ligo__f8_min(x, vmn);
+    }
+    ligo__f8_store(lanes, vmx);
+    ligo__f8_store(lmin, vmn);
+    for (u = 0; u < 8; u++) {
+        mx = lanes[u] > mx ? lanes[u] : mx;
+        mn = lmin[u] < mn ? lmin[u] : mn;
+    }
+    for (u = v8; u < n; u++) mx = row[u] > mx ? row[u] : mx;
+    *neg_inf = mn < -FLT_MAX;
+    return mx;
+}
+
+#endif /* LIGO__NEON */
+
 #endif /* LIGO_SIMD_H */
 /* ==== end src/simd.h ==== */
 
 /* ==== begin src/gemm_kernels.c ==== */
 /* gemm_kernels.c: the micro-kernels and packers under the one matrix
- * product (gemm.c): a portable C micro-kernel and packers, and AVX2/FMA
- * ones compiled for that target alone (simd.h), chosen at run time.
+ * product (gemm.c): a portable C micro-kernel and packers, AVX2/FMA ones
+ * compiled for that target alone (simd.h), chosen at run time, and on
+ * ARM64 a NEON micro-kernel (with the portable packers), compiled in.
  *
  * A micro-kernel computes one MR x NR tile of C (6 x 16) from packed
  * panels: A as [k][MR], B as [k][NR], both contiguous and zero-padded at
@@ -3748,8 +3927,102 @@ LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t
 
 #endif /* LIGO__X86 */
 
+/* ---- NEON micro-kernel (ARM64) */
+
+#if LIGO__NEON
+
+/* The same 6 x 16 tile as the AVX2 kernel, so gemm.c's blocking and the
+ * packed panels are the same on both and every element of C is the same
+ * chain of fused multiply-adds over k in the same order (then
+ * alpha * acc, then beta * c fused in): NEON results are bitwise the
+ * AVX2 ones.
+ *
+ * Why this shape, counted in instructions (AArch64 has 32 vector
+ * registers of 128 bits, four floats each, and FMLA by element,
+ * vfmaq_laneq_f32, which multiplies a vector by one lane of another
+ * register, so A needs no broadcast):
+ *   accumulators   6 rows x 16 columns / 4 lanes     = 24 registers
+ *   B, one k step  16 floats                          =  4 registers
+ *   A, one k step  6 floats: one q load (rows 0-3)
+ *                  and one d load (rows 4-5)          =  2 registers
+ *   total                                               30 of 32
+ * One k step is 6 loads (4 of B, 2 of A) for 24 FMAs, 4 FMAs per load,
+ * and the 24 independent accumulator chains cover the FMA latency
+ * (about 4 cycles on 2 to 4 FMA pipes: 8 to 16 chains in flight). The
+ * usual ARM shape, 8 x 12 (24 accumulators, 3 loads of B and 2 of A for
+ * 24 FMAs, 4.8 per load), reuses a little better, but it would change
+ * MR and NR, and with them gemm.c's blocking and the bits of every
+ * result; 6 x 16 keeps ARM64 bitwise equal to x86-64 with AVX2. B rows
+ * are 64 bytes, one cache line on most ARM64 cores.
+ *
+ * Speed is not measured here: the NEON paths are tested under
+ * qemu-aarch64, which emulates instructions one by one and says nothing
+ * about the timing of a real core. */
+#define LIGO__NEON_ROW(i, alane, lanefn, l)              \
+    c##i##0 = lanefn(c##i##0, b0, alane, l);             \
+    c##i##1 = lanefn(c##i##1, b1, alane, l);             \
+    c##i##2 = lanefn(c##i##2, b2, alane, l);             \
+    c##i##3 = lanefn(c##i##3, b3, alane, l)
+
+#define LIGO__NEON_STORE_ROW(i)                                                             \
+    do {                                                                                    \
+        float *cr = c + (int64_t)(i) * ldc;                                                 \
+        if (beta == 0.0f) {                                                                 \
+            vst1q_f32(cr, vmulq_f32(va, c##i##0));                                          \
+            vst1q_f32(cr + 4, vmulq_f32(va, c##i##1));                                      \
+            vst1q_f32(cr + 8, vmulq_f32(va, c##i##2));                                      \
+            vst1q_f32(cr + 12, vmulq_f32(va, c##i##3));                                     \
+        } else {                                                                            \
+            vst1q_f32(cr, vfmaq_f32(vmulq_f32(va, c##i##0), vb, vld1q_f32(cr)));            \
+            vst1q_f32(cr + 4, vfmaq_f32(vmulq_f32(va, c##i##1), vb, vld1q_f32(cr + 4)));    \
+            vst1q_f32(cr + 8, vfmaq_f32(vmulq_f32(va, c##i##2), vb, vld1q_f32(cr + 8)));    \
+            vst1q_f32(cr + 12, vfmaq_f32(vmulq_f32(va, c##i##3), vb, vld1q_f32(cr + 12)));  \
+        }                                                                                   \
+    } while (0)
+
+/* c (6 x 16, row stride ldc) = alpha * a.b + beta * c; beta == 0 never
+ * reads c. a is [kc][6], b is [kc][16]. */
+static void ligo__gemm_ukr_neon(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, float alpha,
+                                float beta) {
+    float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c03 = c00;
+    float32x4_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    float32x4_t c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+    float32x4_t c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    float32x4_t va, vb;
+    int64_t p;
+    for (p = 0; p < kc; p++) {
+        float32x4_t a03 = vld1q_f32(a);    /* A rows 0-3 at this k */
+        float32x2_t a45 = vld1_f32(a + 4); /* rows 4-5 */
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
+        LIGO__NEON_ROW(0, a03, vfmaq_laneq_f32, 0);
+        LIGO__NEON_ROW(1, a03, vfmaq_laneq_f32, 1);
+        LIGO__NEON_ROW(2, a03, vfmaq_laneq_f32, 2);
+        LIGO__NEON_ROW(3, a03, vfmaq_laneq_f32, 3);
+        LIGO__NEON_ROW(4, a45, vfmaq_lane_f32, 0);
+        LIGO__NEON_ROW(5, a45, vfmaq_lane_f32, 1);
+        a += 6;
+        b += 16;
+    }
+    va = vdupq_n_f32(alpha);
+    vb = vdupq_n_f32(beta);
+    LIGO__NEON_STORE_ROW(0);
+    LIGO__NEON_STORE_ROW(1);
+    LIGO__NEON_STORE_ROW(2);
+    LIGO__NEON_STORE_ROW(3);
+    LIGO__NEON_STORE_ROW(4);
+    LIGO__NEON_STORE_ROW(5);
+}
+#undef LIGO__NEON_ROW
+#undef LIGO__NEON_STORE_ROW
+
+#endif /* LIGO__NEON */
+
 /* The kernels and packers for this CPU; read_a_in_place: also the kernels
- * that read row-major A without packing it (AVX2 only). */
+ * that read row-major A without packing it (AVX2 only; NEON packs A and
+ * has no 6 x 8 kernel: narrow edge tiles go through the 6 x 16 one into
+ * a scratch tile, the same values). */
 LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place) {
     k->ukr = ligo__gemm_ukr_c;
     k->ukr8 = NULL;
@@ -3770,10 +4043,22 @@ LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_
 #else
     (void)read_a_in_place;
 #endif
+#if LIGO__NEON
+    k->ukr = ligo__gemm_ukr_neon;
+#endif
 }
 
+/* "avx2-fma", "neon-fma" or "portable": the kernel ligo__gemm_kernels_for_cpu
+ * chooses. The op kernels (softmax, cross-entropy, GELU, layernorm,
+ * attention, linear's column sums) choose by the same rule, so the name
+ * says which paths they take too; AdamW and the clipping norm take theirs
+ * on NEON, or on x86 wherever AVX alone is there. */
 LIGO_API const char *ligo_sgemm_kernel_name(void) {
+#if LIGO__NEON
+    return "neon-fma";
+#else
     return ligo__cpu_simd() >= LIGO__SIMD_AVX2 ? "avx2-fma" : "portable";
+#endif
 }
 /* ==== end src/gemm_kernels.c ==== */
 
@@ -4935,12 +5220,44 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
 }
 #endif
 
+#if LIGO__NEON
+/* ligo__softmax_row_avx2's twin (simd.h): the same lanes, the same bits */
+static void ligo__softmax_row_neon(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    int neg_inf;
+    float mx = ligo__row_max_neon(row, end, &neg_inf), sum, inv;
+    ligo__f8 vmx, vs = ligo__f8_set1(0.0f), vi;
+    if (neg_inf) {
+        ligo__softmax_row(row, row, end);
+        return;
+    }
+    vmx = ligo__f8_set1(mx);
+    for (u = 0; u < v8; u += 8) {
+        ligo__f8 e = ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + u), vmx));
+        ligo__f8_store(row + u, e);
+        vs = ligo__f8_add(vs, e);
+    }
+    sum = ligo__hsum8_neon(vs);
+    for (u = v8; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    vi = ligo__f8_set1(inv);
+    for (u = 0; u < v8; u += 8) ligo__f8_store(row + u, ligo__f8_mul(ligo__f8_load(row + u), vi));
+    for (u = v8; u < end; u++) row[u] *= inv;
+}
+#endif
+
 static void ligo__attn_softmax_row(float *row, int64_t end, int simd) {
 #if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
         return;
     }
+#elif LIGO__NEON
+    ligo__softmax_row_neon(row, end);
+    return;
 #endif
     (void)simd;
     ligo__softmax_row(row, row, end);
@@ -5073,6 +5390,22 @@ LIGO__AVX2 static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t 
 }
 #endif
 
+#if LIGO__NEON
+static void ligo__attn_ds_row_neon(const float *p, float *d, int64_t end, int64_t T) {
+    int64_t u, e8 = end / 8 * 8;
+    ligo__f8 acc = ligo__f8_set1(0.0f), vd;
+    float dot;
+    for (u = 0; u < e8; u += 8) acc = ligo__f8_fma(ligo__f8_load(p + u), ligo__f8_load(d + u), acc);
+    dot = ligo__hsum8_neon(acc);
+    for (u = e8; u < end; u++) dot += p[u] * d[u];
+    vd = ligo__f8_set1(dot);
+    for (u = 0; u < e8; u += 8)
+        ligo__f8_store(d + u, ligo__f8_mul(ligo__f8_load(p + u), ligo__f8_sub(ligo__f8_load(d + u), vd)));
+    for (u = e8; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+#endif
+
 static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
@@ -5104,6 +5437,9 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
                 ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
                 continue;
             }
+#elif LIGO__NEON
+            ligo__attn_ds_row_neon(P + t * T, W + t * T, end, T);
+            continue;
 #endif
             ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
         }
@@ -6134,6 +6470,45 @@ LIGO__AVX2 static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V,
 }
 #endif
 
+/* The NEON twins (simd.h), lane for lane: the eight double sums are four
+ * pairs, lanes 0-3 widened from the low half of each exp, 4-7 from the
+ * high half. */
+#if LIGO__NEON
+static double ligo__ce_sumexp_neon(const float *row, int64_t V, float *mx_out, int *neg_inf) {
+    int64_t v, v8 = V / 8 * 8;
+    float mx = ligo__row_max_neon(row, V, neg_inf);
+    double s = 0.0;
+    ligo__f8 vm = ligo__f8_set1(mx);
+    float64x2_t s01 = vdupq_n_f64(0.0), s23 = s01, s45 = s01, s67 = s01;
+    *mx_out = mx;
+    if (*neg_inf) {
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        return s;
+    }
+    for (v = 0; v < v8; v += 8) {
+        ligo__f8 e = ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + v), vm));
+        s01 = vaddq_f64(s01, vcvt_f64_f32(vget_low_f32(e.lo)));
+        s23 = vaddq_f64(s23, vcvt_high_f64_f32(e.lo));
+        s45 = vaddq_f64(s45, vcvt_f64_f32(vget_low_f32(e.hi)));
+        s67 = vaddq_f64(s67, vcvt_high_f64_f32(e.hi));
+    }
+    /* ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7)) */
+    s = (vaddvq_f64(s01) + vaddvq_f64(s23)) + (vaddvq_f64(s45) + vaddvq_f64(s67));
+    for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
+    return s;
+}
+
+static void ligo__ce_grad_neon(const float *row, float *d, int64_t V, float lse, float g, int fresh) {
+    int64_t v, v8 = V / 8 * 8;
+    ligo__f8 vl = ligo__f8_set1(lse), vg = ligo__f8_set1(g);
+    for (v = 0; v < v8; v += 8) {
+        ligo__f8 e = ligo__f8_mul(vg, ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + v), vl)));
+        ligo__f8_store(d + v, fresh ? e : ligo__f8_add(ligo__f8_load(d + v), e));
+    }
+    for (v = v8; v < V; v++) d[v] = (fresh ? 0.0f : d[v]) + g * expf(row[v] - lse);
+}
+#endif
+
 static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     const ligo__ce_job *j = (const ligo__ce_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0];
@@ -6153,6 +6528,15 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         if (simd) {
             int neg_inf;
             s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
+            j->scalar_row[r] = (unsigned char)neg_inf;
+            j->lse[r] = mx + (float)log(s);
+            j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+            continue;
+        }
+#elif LIGO__NEON
+        {
+            int neg_inf;
+            s = ligo__ce_sumexp_neon(row, V, &mx, &neg_inf);
             j->scalar_row[r] = (unsigned char)neg_inf;
             j->lse[r] = mx + (float)log(s);
             j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
@@ -6219,6 +6603,12 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
 #if LIGO__X86
         if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
+            d[out->ids[r]] -= g;
+            continue;
+        }
+#elif LIGO__NEON
+        if (!scalar_row[r]) {
+            ligo__ce_grad_neon(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
             continue;
         }
@@ -6766,7 +7156,7 @@ LIGO__PRIV int ligo__cases_EMBEDDING(const ligo_op_case **cases) {
 /* ==== begin src/ops/gelu.c ==== */
 /* ops/gelu.c: GELU, tanh approximation (GPT-2's),
  *   y = 0.5 x (1 + tanh(s (x + 0.044715 x^3))),  s = sqrt(2 / pi),
- * with an AVX2 path, and the pieces ligo_linear_gelu runs in its GEMM
+ * with AVX2 and NEON paths, and the pieces ligo_linear_gelu runs in its GEMM
  * epilogue and its backward (ops.h). */
 
 LIGO__OP(GELU, "gelu", 1, 0);
@@ -6850,6 +7240,40 @@ LIGO__AVX2 static void ligo__gelu_bwd_avx2(const float *x, const float *g, float
 
 #endif
 
+#if LIGO__NEON
+/* The AVX2 functions' twins (simd.h): the same operations, the same bits. */
+static ligo__f8 ligo__gelu_tanh8_neon(ligo__f8 x) {
+    ligo__f8 x3 = ligo__f8_mul(ligo__f8_mul(x, x), x), one = ligo__f8_set1(1.0f);
+    ligo__f8 u = ligo__f8_mul(ligo__f8_set1(LIGO__GELU_S), ligo__f8_fma(ligo__f8_set1(LIGO__GELU_A), x3, x));
+    ligo__f8 e = ligo__exp8_neon(ligo__f8_add(u, u));
+    return ligo__f8_sub(one, ligo__f8_div(ligo__f8_set1(2.0f), ligo__f8_add(one, e)));
+}
+
+static void ligo__gelu_fwd_neon(const float *x, float *y, int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        ligo__f8 v = ligo__f8_load(x + i), t = ligo__gelu_tanh8_neon(v);
+        ligo__f8_store(y + i, ligo__f8_mul(ligo__f8_mul(ligo__f8_set1(0.5f), v), ligo__f8_add(ligo__f8_set1(1.0f), t)));
+    }
+}
+
+static void ligo__gelu_bwd_neon(const float *x, const float *g, float *dx, int64_t i0, int64_t i1, int fresh) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        ligo__f8 v = ligo__f8_load(x + i), t = ligo__gelu_tanh8_neon(v), half = ligo__f8_set1(0.5f);
+        ligo__f8 one = ligo__f8_set1(1.0f);
+        ligo__f8 du = ligo__f8_mul(ligo__f8_set1(LIGO__GELU_S),
+                                   ligo__f8_fma(ligo__f8_set1(3.0f * LIGO__GELU_A), ligo__f8_mul(v, v), one));
+        ligo__f8 d = ligo__f8_mul(ligo__f8_mul(half, v), ligo__f8_mul(ligo__f8_fnma(t, t, one), du));
+        d = ligo__f8_fma(half, ligo__f8_add(one, t), d);
+        if (fresh)
+            ligo__f8_store(dx + i, ligo__f8_mul(ligo__f8_load(g + i), d));
+        else
+            ligo__f8_store(dx + i, ligo__f8_fma(ligo__f8_load(g + i), d, ligo__f8_load(dx + i)));
+    }
+}
+#endif
+
 static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
     const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
     int64_t i, i0, i1, vec_end;
@@ -6860,6 +7284,9 @@ static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
     }
+#elif LIGO__NEON
+    vec_end = i0 + (i1 - i0) / 8 * 8;
+    ligo__gelu_fwd_neon(j->x, j->y, i0, vec_end);
 #endif
     for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
 }
@@ -6874,6 +7301,9 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
+#elif LIGO__NEON
+    vec_end = i0 + (i1 - i0) / 8 * 8;
+    ligo__gelu_bwd_neon(j->x, j->g, j->y, i0, vec_end, j->fresh);
 #endif
     for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
 }
@@ -6886,12 +7316,16 @@ LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, in
 #if LIGO__X86
     int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
     if (simd) v8 = nr / 8 * 8;
+#elif LIGO__NEON
+    v8 = nr / 8 * 8;
 #endif
     for (i = 0; i < mr; i++) {
         float *ci = c + i * ldc, *hi = h + i * ldc;
         memcpy(hi, ci, (size_t)nr * sizeof(float));
 #if LIGO__X86
         if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
+#elif LIGO__NEON
+        ligo__gelu_fwd_neon(hi, ci, 0, v8);
 #endif
         for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
     }
@@ -7064,6 +7498,83 @@ LIGO__AVX2 static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, co
 
 #endif
 
+/* NEON rows: the AVX2 rows' twins (simd.h), the same eight partial sums
+ * in the same order. */
+#if LIGO__NEON
+static void ligo__ln_row_fwd_neon(const float *xr, const float *g, const float *b, float *yr, int64_t C, float eps,
+                                  float *mean_out, float *rstd_out) {
+    int64_t c, c8 = C / 8 * 8;
+    ligo__f8 acc = ligo__f8_set1(0.0f), vm, vr;
+    float mean, var, rstd;
+    for (c = 0; c < c8; c += 8) acc = ligo__f8_add(acc, ligo__f8_load(xr + c));
+    mean = ligo__hsum8_neon(acc);
+    for (c = c8; c < C; c++) mean += xr[c];
+    mean /= (float)C;
+    vm = ligo__f8_set1(mean);
+    acc = ligo__f8_set1(0.0f);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 d = ligo__f8_sub(ligo__f8_load(xr + c), vm);
+        acc = ligo__f8_fma(d, d, acc);
+    }
+    var = ligo__hsum8_neon(acc);
+    for (c = c8; c < C; c++) var += (xr[c] - mean) * (xr[c] - mean);
+    var /= (float)C;
+    rstd = 1.0f / sqrtf(var + eps);
+    vr = ligo__f8_set1(rstd);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8_store(yr + c, ligo__f8_fma(n, ligo__f8_load(g + c), ligo__f8_load(b + c)));
+    }
+    for (c = c8; c < C; c++) yr[c] = (xr[c] - mean) * rstd * g[c] + b[c];
+    *mean_out = mean;
+    *rstd_out = rstd;
+}
+
+static void ligo__ln_row_dx_neon(const float *xr, const float *gr, const float *g, float *dx, int64_t C, float mean,
+                                 float rstd, int fresh, float *pg, float *pb) {
+    int64_t c, c8 = C / 8 * 8;
+    ligo__f8 vm = ligo__f8_set1(mean), vr = ligo__f8_set1(rstd), a1 = ligo__f8_set1(0.0f), a2 = a1, v1, v2;
+    float mdn, mdnn;
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8 dn = ligo__f8_mul(ligo__f8_load(gr + c), ligo__f8_load(g + c));
+        a1 = ligo__f8_add(a1, dn);
+        a2 = ligo__f8_fma(dn, n, a2);
+    }
+    mdn = ligo__hsum8_neon(a1);
+    mdnn = ligo__hsum8_neon(a2);
+    for (c = c8; c < C; c++) {
+        float n = (xr[c] - mean) * rstd, dn = gr[c] * g[c];
+        mdn += dn;
+        mdnn += dn * n;
+    }
+    mdn /= (float)C;
+    mdnn /= (float)C;
+    v1 = ligo__f8_set1(mdn);
+    v2 = ligo__f8_set1(mdnn);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8 go = ligo__f8_load(gr + c);
+        ligo__f8 dn = ligo__f8_mul(go, ligo__f8_load(g + c));
+        ligo__f8 t = ligo__f8_sub(ligo__f8_sub(dn, v1), ligo__f8_mul(n, v2));
+        if (dx) {
+            if (fresh)
+                ligo__f8_store(dx + c, ligo__f8_mul(vr, t));
+            else
+                ligo__f8_store(dx + c, ligo__f8_fma(vr, t, ligo__f8_load(dx + c)));
+        }
+        ligo__f8_store(pg + c, ligo__f8_fma(go, n, ligo__f8_load(pg + c)));
+        ligo__f8_store(pb + c, ligo__f8_add(ligo__f8_load(pb + c), go));
+    }
+    for (c = c8; c < C; c++) {
+        float n = (xr[c] - mean) * rstd, dn = gr[c] * g[c];
+        if (dx) dx[c] = (fresh ? 0.0f : dx[c]) + rstd * (dn - mdn - n * mdnn);
+        pg[c] += gr[c] * n;
+        pb[c] += gr[c];
+    }
+}
+#endif
+
 static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1], *b = out->src[2];
@@ -7078,6 +7589,10 @@ static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
                                   &stats[R + r]);
         return;
     }
+#elif LIGO__NEON
+    for (r = r0; r < r1; r++)
+        ligo__ln_row_fwd_neon(x->data + r * C, g->data, b->data, out->data + r * C, C, eps, &stats[r], &stats[R + r]);
+    return;
 #endif
     for (r = r0; r < r1; r++) {
         const float *xr = x->data + r * C;
@@ -7131,6 +7646,9 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
                 ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
                 continue;
             }
+#elif LIGO__NEON
+            ligo__ln_row_dx_neon(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
+            continue;
 #endif
             for (c = 0; c < C; c++) {
                 float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];
@@ -7274,6 +7792,39 @@ LIGO__AVX2 static void ligo__colsum_avx2(const float *G, float *out, int64_t R, 
 }
 #endif
 
+#if LIGO__NEON
+/* 16 columns at a time in four q registers, rows streamed once; each
+ * column is the scalar loop's chain, so any width gives the same bits. */
+static void ligo__colsum_neon(const float *G, float *out, int64_t R, int64_t C, int64_t c0, int64_t c1) {
+    int64_t c, r;
+    for (c = c0; c + 16 <= c1; c += 16) {
+        float32x4_t a0 = vld1q_f32(out + c), a1 = vld1q_f32(out + c + 4);
+        float32x4_t a2 = vld1q_f32(out + c + 8), a3 = vld1q_f32(out + c + 12);
+        for (r = 0; r < R; r++) {
+            const float *g = G + r * C + c;
+            a0 = vaddq_f32(a0, vld1q_f32(g));
+            a1 = vaddq_f32(a1, vld1q_f32(g + 4));
+            a2 = vaddq_f32(a2, vld1q_f32(g + 8));
+            a3 = vaddq_f32(a3, vld1q_f32(g + 12));
+        }
+        vst1q_f32(out + c, a0);
+        vst1q_f32(out + c + 4, a1);
+        vst1q_f32(out + c + 8, a2);
+        vst1q_f32(out + c + 12, a3);
+    }
+    for (; c + 4 <= c1; c += 4) {
+        float32x4_t a0 = vld1q_f32(out + c);
+        for (r = 0; r < R; r++) a0 = vaddq_f32(a0, vld1q_f32(G + r * C + c));
+        vst1q_f32(out + c, a0);
+    }
+    for (; c < c1; c++) {
+        float a = out[c];
+        for (r = 0; r < R; r++) a += G[r * C + c];
+        out[c] = a;
+    }
+}
+#endif
+
 static void ligo__colsum_task(void *arg, int ith, int nth) {
     const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
     int64_t blocks = (j->C + 31) / 32, c, r;
@@ -7284,6 +7835,9 @@ static void ligo__colsum_task(void *arg, int ith, int nth) {
         ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
         return;
     }
+#elif LIGO__NEON
+    ligo__colsum_neon(j->G, j->out, j->R, j->C, c0, c1);
+    return;
 #endif
     for (c = c0; c < c1; c++) {
         float a = j->out[c];
@@ -9908,6 +10462,29 @@ LIGO__AVX static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, f
 }
 #endif
 
+#if LIGO__NEON
+/* ligo__adamw_avx on NEON, four floats at a time: the same unfused
+ * operations (vsqrtq_f32 and vdivq_f32 are correctly rounded, as sqrtf
+ * and / are), so again the scalar loop's bits. */
+static int64_t ligo__adamw_neon(float *p, const float *gr, float *mm, float *vv, int64_t i0, int64_t i1, float b1,
+                                float b2, float eps, float step, float rbc2, float shrink) {
+    float32x4_t vb1 = vdupq_n_f32(b1), vb2 = vdupq_n_f32(b2), c1 = vdupq_n_f32(1.0f - b1);
+    float32x4_t c2 = vdupq_n_f32(1.0f - b2), ve = vdupq_n_f32(eps), vs = vdupq_n_f32(step);
+    float32x4_t vr = vdupq_n_f32(rbc2), vk = vdupq_n_f32(shrink);
+    int64_t i;
+    for (i = i0; i + 4 <= i1; i += 4) {
+        float32x4_t g = vld1q_f32(gr + i);
+        float32x4_t m = vaddq_f32(vmulq_f32(vb1, vld1q_f32(mm + i)), vmulq_f32(c1, g));
+        float32x4_t v = vaddq_f32(vmulq_f32(vb2, vld1q_f32(vv + i)), vmulq_f32(vmulq_f32(c2, g), g));
+        float32x4_t den = vaddq_f32(vmulq_f32(vsqrtq_f32(v), vr), ve);
+        vst1q_f32(mm + i, m);
+        vst1q_f32(vv + i, v);
+        vst1q_f32(p + i, vsubq_f32(vmulq_f32(vld1q_f32(p + i), vk), vdivq_f32(vmulq_f32(vs, m), den)));
+    }
+    return i;
+}
+#endif
+
 /* Each thread updates a contiguous share of every segment. */
 static void ligo__optim_task(void *arg, int ith, int nth) {
     const ligo__optim_job *j = (const ligo__optim_job *)arg;
@@ -9926,6 +10503,8 @@ static void ligo__optim_task(void *arg, int ith, int nth) {
 #if LIGO__X86
             if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
                 i0 = ligo__adamw_avx(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
+#elif LIGO__NEON
+            i0 = ligo__adamw_neon(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
 #endif
             for (i = i0; i < i1; i++) {
                 float gr = j->grad[i];
@@ -10008,15 +10587,40 @@ LIGO__AVX static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) 
 }
 #endif
 
+#if LIGO__NEON
+/* the same eight sums, two lanes of double per register */
+static void ligo__sumsq_neon(const float *g, int64_t n8, double *acc8) {
+    float64x2_t a[4];
+    int64_t i;
+    int k;
+    for (k = 0; k < 4; k++) a[k] = vdupq_n_f64(0.0);
+    for (i = 0; i < n8; i += 8) {
+        float32x4_t lo = vld1q_f32(g + i), hi = vld1q_f32(g + i + 4);
+        float64x2_t x0 = vcvt_f64_f32(vget_low_f32(lo)), x1 = vcvt_high_f64_f32(lo);
+        float64x2_t x2 = vcvt_f64_f32(vget_low_f32(hi)), x3 = vcvt_high_f64_f32(hi);
+        a[0] = vaddq_f64(a[0], vmulq_f64(x0, x0));
+        a[1] = vaddq_f64(a[1], vmulq_f64(x1, x1));
+        a[2] = vaddq_f64(a[2], vmulq_f64(x2, x2));
+        a[3] = vaddq_f64(a[3], vmulq_f64(x3, x3));
+    }
+    for (k = 0; k < 4; k++) vst1q_f64(acc8 + 2 * k, a[k]);
+}
+#endif
+
 static double ligo__sumsq(const float *g, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i, n8 = n / 8 * 8;
-    int k;
+    int k, vec = 0;
 #if LIGO__X86
-    if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX) {
         ligo__sumsq_avx(g, n8, acc);
-    else
+        vec = 1;
+    }
+#elif LIGO__NEON
+    ligo__sumsq_neon(g, n8, acc);
+    vec = 1;
 #endif
+    if (!vec)
         for (i = 0; i < n8; i += 8)
             for (k = 0; k < 8; k++) acc[k] += (double)g[i + k] * (double)g[i + k];
     for (i = n8; i < n; i++) acc[i - n8] += (double)g[i] * (double)g[i];

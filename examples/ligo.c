@@ -907,7 +907,8 @@ int LIGO_TOOL_MAIN(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("ligo %s\n", LIGO_VERSION_STRING);
+        /* and the GEMM kernel this build and CPU run (the op kernels follow it) */
+        printf("ligo %s (kernels: %s)\n", LIGO_VERSION_STRING, ligo_sgemm_kernel_name());
         return 0;
     }
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 2, argv + 2);

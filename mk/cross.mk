@@ -12,13 +12,30 @@
 #                  grow on two threads, export, show, bench --jobs 2).
 #   test-cross-arm64 Linux on ARM64: Debian's aarch64-linux-gnu-gcc
 #                  (static), run under qemu-aarch64 (Debian:
-#                  gcc-aarch64-linux-gnu qemu-user), on the portable kernels
-#                  (no NEON paths yet): the unit suite with the same flags,
-#                  and the tool smoke test, whose checkpoint must be bitwise
-#                  the one a native LIGO_NO_SIMD build of the tool writes.
+#                  gcc-aarch64-linux-gnu qemu-user), with the NEON kernels
+#                  (GEMM, softmax, cross-entropy, GELU, layernorm,
+#                  attention, column sums, AdamW, sum of squares): the unit
+#                  suite with the same flags (it checks the kernel name is
+#                  neon-fma); the NaN table (mk/nan.mk) of the NEON build,
+#                  with gcc and with clang (--target=aarch64-linux-gnu),
+#                  against a LIGO_NO_SIMD build's (tests/cross/arm64_nan.sh,
+#                  meanwhile); the tool smoke test; then
+#                  tests/cross/arm64_ckpt.sh (30 steps of a
+#                  tiny GPT trained by four builds):
+#                    NEON build = native build, bitwise, when the native
+#                      one runs avx2-fma (each NEON kernel does its AVX2
+#                      twin's operations lane for lane, simd.h); otherwise
+#                      within the tolerance below
+#                    NEON build = native LIGO_NO_SIMD build within 1e-4
+#                      of 1 + |w| per weight (FMA and the vector exp round
+#                      differently; measured 2.1e-6, as AVX2 against the
+#                      portable kernels)
+#                    arm64 LIGO_NO_SIMD build = native LIGO_NO_SIMD build,
+#                      bitwise (the same portable C and glibc's libm)
 # Times measured on two cores busy with other work: test-cross-win 60 s with
-# its builds (the runs 12 to 23 s), test-cross-arm64 about 5 minutes (its
-# runs 286 s, nearly all the unit suite under qemu).
+# its builds (the runs 12 to 23 s), test-cross-arm64 12 minutes with its
+# builds, its runs 618 s, under a load average near 7 (before the NEON
+# kernels, their NaN tables and the two extra trainings: 5 minutes, 286 s).
 # A target whose compiler or emulator is missing says so and is skipped,
 # except under CI=true, where that is an error.
 MINGW_CC   ?= x86_64-w64-mingw32-gcc
@@ -88,17 +105,54 @@ $(CB)/arm64/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
 	@mkdir -p $(CB)/arm64
 	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $(TOOL_SRCS) $(LDLIBS)
 
-# the native tool on the portable kernels, which the emulated one must equal
+# the portable kernels on ARM64, for the bitwise checkpoint
+$(CB)/arm64/ligo_portable: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -DLIGO_NO_SIMD -o $@ $(TOOL_SRCS) $(LDLIBS)
+
+$(CB)/arm64/nan_table: tests/nan_table.c ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $< $(LDLIBS)
+
+# clang too, as mk/nan.mk does natively (clang finds Debian's aarch64
+# libraries and linker by itself)
+$(CB)/arm64/nan_table_clang: tests/nan_table.c ligo.h
+	@mkdir -p $(CB)/arm64
+	$(CLANG) --target=aarch64-linux-gnu $(CROSS_WARN) -O2 -static -o $@ $< $(LDLIBS)
+
+# the NEON tables are compared with a native portable build's (the same C;
+# an ARM64 LIGO_NO_SIMD build's table was checked to be identical)
+$(CB)/native_nosimd/nan_table: tests/nan_table.c ligo.h
+	@mkdir -p $(CB)/native_nosimd
+	$(CC) $(STD) $(WARN) -O2 -DLIGO_NO_SIMD -o $@ $< $(LDLIBS)
+
+# the native tool on the portable kernels and on this CPU's SIMD kernels
 $(CB)/native_nosimd/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
 	@mkdir -p $(CB)/native_nosimd
 	$(CC) $(STD) $(WARN) -O2 -DLIGO_NO_SIMD -o $@ $(TOOL_SRCS) $(LDLIBS)
 
+$(CB)/native_simd/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/native_simd
+	$(CC) $(STD) $(WARN) -O2 -o $@ $(TOOL_SRCS) $(LDLIBS)
+
+ARM64_BUILDS = $(CB)/arm64/unit $(CB)/arm64/ligo $(CB)/arm64/ligo_portable $(CB)/arm64/nan_table \
+               $(CB)/arm64/nan_table_clang $(CB)/native_nosimd/nan_table $(CB)/native_nosimd/ligo \
+               $(CB)/native_simd/ligo
+
 ifeq ($(HAVE_ARM64),1)
-test-cross-arm64: $(CB)/arm64/unit $(CB)/arm64/ligo $(CB)/native_nosimd/ligo
+test-cross-arm64: $(ARM64_BUILDS)
 	@t0=$$(date +%s); \
-	echo "test-cross-arm64: unit suite under $(QEMU_ARM64):" && $(QEMU_ARM64) $(CB)/arm64/unit && \
-	NATIVE=$(CB)/native_nosimd/ligo NATIVE_EQUAL=1 bash tests/cross/tool_smoke.sh $(CB)/arm64/smoke $(CB)/arm64/ligo \
-	    $(QEMU_ARM64) && \
+	bash tests/cross/arm64_nan.sh $(CB)/arm64/nan $(CB)/native_nosimd/nan_table $(QEMU_ARM64) $(CB)/arm64/nan_table \
+	    $(CB)/arm64/nan_table_clang >$(CB)/arm64/nan.log 2>&1 & nan=$$!; \
+	echo "test-cross-arm64: unit suite under $(QEMU_ARM64) (the NaN tables run meanwhile):" && \
+	$(QEMU_ARM64) $(CB)/arm64/unit && \
+	bash tests/cross/tool_smoke.sh $(CB)/arm64/smoke $(CB)/arm64/ligo $(QEMU_ARM64) && \
+	bash tests/cross/arm64_ckpt.sh $(CB)/arm64/ckpt $(CB)/arm64/ligo $(CB)/arm64/ligo_portable $(CB)/native_simd/ligo \
+	    $(CB)/native_nosimd/ligo $(QEMU_ARM64) && ok=1; \
+	wait $$nan && nan_ok=1; \
+	echo "test-cross-arm64: NaN tables, NEON (gcc, clang) against portable, under $(QEMU_ARM64):"; \
+	cat $(CB)/arm64/nan.log; \
+	[ "$$ok" = 1 ] && [ "$$nan_ok" = 1 ] && \
 	echo "test-cross-arm64: passed (the runs took $$(( $$(date +%s) - t0 )) s)"
 else
 $(eval $(call cross_missing,test-cross-arm64,$(ARM64_CC) or $(QEMU_ARM64),gcc-aarch64-linux-gnu qemu-user))

@@ -81,9 +81,10 @@
  *                         yourself for e.g. a DLL export attribute
  *   LIGO_NO_THREADS       build without threads (one thread; no
  *                         -lpthread needed)
- *   LIGO_NO_SIMD          never use the AVX2/FMA kernels (GEMM, GELU); they
- *                         are otherwise chosen at run time by CPU support
- *                         (NaN and infinity come out alike either way)
+ *   LIGO_NO_SIMD          never use the SIMD kernels (AVX2/FMA and AVX on
+ *                         x86, chosen at run time by CPU support; NEON on
+ *                         ARM64, always there): the portable C only (NaN
+ *                         and infinity come out alike either way)
  *   LIGO_POOL_SPIN=n      pause instructions a waiting pool thread spins
  *                         before it blocks (default 500; 0 blocks at once)
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)
@@ -107,8 +108,11 @@
  *   subset MSVC accepts) under -std=c99 -Wall -Wextra -Wpedantic -Werror:
  *   - Linux x86-64 (gcc, clang; g++ and clang++ as C++): make test.
  *   - Linux ARM64 (aarch64): cross-compiled with gcc 12 and run under
- *     qemu-aarch64 (make test-cross); the portable kernels, whose
- *     checkpoints are bitwise those of an x86-64 LIGO_NO_SIMD build.
+ *     qemu-aarch64 (make test-cross), with the NEON kernels; their
+ *     checkpoints are bitwise those of an x86-64 build on AVX2 + FMA,
+ *     and a LIGO_NO_SIMD build's bitwise those of an x86-64 LIGO_NO_SIMD
+ *     build. Speed is not measured there (qemu emulates; see
+ *     gemm_kernels.c for the reasoning behind the kernel's shape).
  *   - Windows x86-64 (MinGW-w64 gcc; Vista or later): cross-compiled and
  *     run under wine (make test-cross). Threads are CreateThread with
  *     CRITICAL_SECTION and CONDITION_VARIABLE, the clock the performance
@@ -124,11 +128,22 @@
  *   rename) but are not tested, nor are big-endian hosts (the file
  *   formats define their byte order: safetensors and GPT-2 tokens
  *   little-endian, IDX big-endian).
- *   Instruction sets chosen at run time (by CPU support): on x86 with
- *   gcc or clang, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
- *   GELU epilogues, GELU, layernorm, attention, cross-entropy) and AVX
- *   (AdamW, the clipping norm); on other CPUs, other compilers and under
- *   LIGO_NO_SIMD the portable C kernels. There are no NEON kernels yet.
+ *   Instruction sets: on x86 with gcc or clang, chosen at run time by
+ *   CPU support, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
+ *   GELU epilogues and column sums, GELU, layernorm, attention,
+ *   cross-entropy) and AVX (AdamW, the clipping norm); on ARM64 with gcc
+ *   or clang, NEON for all of these, compiled in (every AArch64 CPU has
+ *   it), each kernel doing its AVX2 twin's operations lane for lane (so
+ *   the same bits); on other CPUs, other compilers and under
+ *   LIGO_NO_SIMD the portable C kernels. ligo_sgemm_kernel_name() says
+ *   which: "avx2-fma", "neon-fma" or "portable" (the op kernels follow
+ *   the same choice; AdamW and the norm need only AVX). Bitwise equal to
+ *   the portable C: AdamW, the clipping norm, the column sums; the rest
+ *   (fused multiply-adds, a polynomial exp) agree to rounding. These
+ *   bitwise statements need a * b + c left unfused where the C does not
+ *   fuse it: gcc does so under -std=c99 (not -std=gnu99 on ARM64, where
+ *   FMA is baseline), clang because the implementation says
+ *   #pragma STDC FP_CONTRACT OFF (for the rest of its translation unit).
  *   Compile-time switches: the OPTIONS above (LIGO_NO_THREADS,
  *   LIGO_NO_SIMD, LIGO_POOL_SPIN, LIGO__WIN32_INTERLOCKED, the allocator).
  *

@@ -1,6 +1,7 @@
 /* gemm_kernels.c: the micro-kernels and packers under the one matrix
- * product (gemm.c): a portable C micro-kernel and packers, and AVX2/FMA
- * ones compiled for that target alone (simd.h), chosen at run time.
+ * product (gemm.c): a portable C micro-kernel and packers, AVX2/FMA ones
+ * compiled for that target alone (simd.h), chosen at run time, and on
+ * ARM64 a NEON micro-kernel (with the portable packers), compiled in.
  *
  * A micro-kernel computes one MR x NR tile of C (6 x 16) from packed
  * panels: A as [k][MR], B as [k][NR], both contiguous and zero-padded at
@@ -417,8 +418,102 @@ LIGO__AVX2 static void ligo__gemm_pack_b_avx2(int trans, const float *B, int64_t
 
 #endif /* LIGO__X86 */
 
+/* ---- NEON micro-kernel (ARM64) */
+
+#if LIGO__NEON
+
+/* The same 6 x 16 tile as the AVX2 kernel, so gemm.c's blocking and the
+ * packed panels are the same on both and every element of C is the same
+ * chain of fused multiply-adds over k in the same order (then
+ * alpha * acc, then beta * c fused in): NEON results are bitwise the
+ * AVX2 ones.
+ *
+ * Why this shape, counted in instructions (AArch64 has 32 vector
+ * registers of 128 bits, four floats each, and FMLA by element,
+ * vfmaq_laneq_f32, which multiplies a vector by one lane of another
+ * register, so A needs no broadcast):
+ *   accumulators   6 rows x 16 columns / 4 lanes     = 24 registers
+ *   B, one k step  16 floats                          =  4 registers
+ *   A, one k step  6 floats: one q load (rows 0-3)
+ *                  and one d load (rows 4-5)          =  2 registers
+ *   total                                               30 of 32
+ * One k step is 6 loads (4 of B, 2 of A) for 24 FMAs, 4 FMAs per load,
+ * and the 24 independent accumulator chains cover the FMA latency
+ * (about 4 cycles on 2 to 4 FMA pipes: 8 to 16 chains in flight). The
+ * usual ARM shape, 8 x 12 (24 accumulators, 3 loads of B and 2 of A for
+ * 24 FMAs, 4.8 per load), reuses a little better, but it would change
+ * MR and NR, and with them gemm.c's blocking and the bits of every
+ * result; 6 x 16 keeps ARM64 bitwise equal to x86-64 with AVX2. B rows
+ * are 64 bytes, one cache line on most ARM64 cores.
+ *
+ * Speed is not measured here: the NEON paths are tested under
+ * qemu-aarch64, which emulates instructions one by one and says nothing
+ * about the timing of a real core. */
+#define LIGO__NEON_ROW(i, alane, lanefn, l)              \
+    c##i##0 = lanefn(c##i##0, b0, alane, l);             \
+    c##i##1 = lanefn(c##i##1, b1, alane, l);             \
+    c##i##2 = lanefn(c##i##2, b2, alane, l);             \
+    c##i##3 = lanefn(c##i##3, b3, alane, l)
+
+#define LIGO__NEON_STORE_ROW(i)                                                             \
+    do {                                                                                    \
+        float *cr = c + (int64_t)(i) * ldc;                                                 \
+        if (beta == 0.0f) {                                                                 \
+            vst1q_f32(cr, vmulq_f32(va, c##i##0));                                          \
+            vst1q_f32(cr + 4, vmulq_f32(va, c##i##1));                                      \
+            vst1q_f32(cr + 8, vmulq_f32(va, c##i##2));                                      \
+            vst1q_f32(cr + 12, vmulq_f32(va, c##i##3));                                     \
+        } else {                                                                            \
+            vst1q_f32(cr, vfmaq_f32(vmulq_f32(va, c##i##0), vb, vld1q_f32(cr)));            \
+            vst1q_f32(cr + 4, vfmaq_f32(vmulq_f32(va, c##i##1), vb, vld1q_f32(cr + 4)));    \
+            vst1q_f32(cr + 8, vfmaq_f32(vmulq_f32(va, c##i##2), vb, vld1q_f32(cr + 8)));    \
+            vst1q_f32(cr + 12, vfmaq_f32(vmulq_f32(va, c##i##3), vb, vld1q_f32(cr + 12)));  \
+        }                                                                                   \
+    } while (0)
+
+/* c (6 x 16, row stride ldc) = alpha * a.b + beta * c; beta == 0 never
+ * reads c. a is [kc][6], b is [kc][16]. */
+static void ligo__gemm_ukr_neon(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, float alpha,
+                                float beta) {
+    float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c03 = c00;
+    float32x4_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    float32x4_t c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+    float32x4_t c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    float32x4_t va, vb;
+    int64_t p;
+    for (p = 0; p < kc; p++) {
+        float32x4_t a03 = vld1q_f32(a);    /* A rows 0-3 at this k */
+        float32x2_t a45 = vld1_f32(a + 4); /* rows 4-5 */
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
+        LIGO__NEON_ROW(0, a03, vfmaq_laneq_f32, 0);
+        LIGO__NEON_ROW(1, a03, vfmaq_laneq_f32, 1);
+        LIGO__NEON_ROW(2, a03, vfmaq_laneq_f32, 2);
+        LIGO__NEON_ROW(3, a03, vfmaq_laneq_f32, 3);
+        LIGO__NEON_ROW(4, a45, vfmaq_lane_f32, 0);
+        LIGO__NEON_ROW(5, a45, vfmaq_lane_f32, 1);
+        a += 6;
+        b += 16;
+    }
+    va = vdupq_n_f32(alpha);
+    vb = vdupq_n_f32(beta);
+    LIGO__NEON_STORE_ROW(0);
+    LIGO__NEON_STORE_ROW(1);
+    LIGO__NEON_STORE_ROW(2);
+    LIGO__NEON_STORE_ROW(3);
+    LIGO__NEON_STORE_ROW(4);
+    LIGO__NEON_STORE_ROW(5);
+}
+#undef LIGO__NEON_ROW
+#undef LIGO__NEON_STORE_ROW
+
+#endif /* LIGO__NEON */
+
 /* The kernels and packers for this CPU; read_a_in_place: also the kernels
- * that read row-major A without packing it (AVX2 only). */
+ * that read row-major A without packing it (AVX2 only; NEON packs A and
+ * has no 6 x 8 kernel: narrow edge tiles go through the 6 x 16 one into
+ * a scratch tile, the same values). */
 LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_place) {
     k->ukr = ligo__gemm_ukr_c;
     k->ukr8 = NULL;
@@ -439,8 +534,20 @@ LIGO__PRIV void ligo__gemm_kernels_for_cpu(ligo__gemm_kernels *k, int read_a_in_
 #else
     (void)read_a_in_place;
 #endif
+#if LIGO__NEON
+    k->ukr = ligo__gemm_ukr_neon;
+#endif
 }
 
+/* "avx2-fma", "neon-fma" or "portable": the kernel ligo__gemm_kernels_for_cpu
+ * chooses. The op kernels (softmax, cross-entropy, GELU, layernorm,
+ * attention, linear's column sums) choose by the same rule, so the name
+ * says which paths they take too; AdamW and the clipping norm take theirs
+ * on NEON, or on x86 wherever AVX alone is there. */
 LIGO_API const char *ligo_sgemm_kernel_name(void) {
+#if LIGO__NEON
+    return "neon-fma";
+#else
     return ligo__cpu_simd() >= LIGO__SIMD_AVX2 ? "avx2-fma" : "portable";
+#endif
 }

@@ -15,6 +15,18 @@
 
 #include "ligo_api.h"
 
+/* No contraction of a * b + c into a fused multiply-add where the source
+ * does not ask for one: the scalar loops keep their written rounding, so
+ * a vector path that repeats their operations (AdamW, the norms, the
+ * column sums) gives their bits, and ARM64, where FMA is baseline, gives
+ * x86-64's. gcc under -std=c99 contracts nothing (-ffp-contract=off, the
+ * ISO default; -std=gnu99 would let it fuse); clang contracts within an
+ * expression unless told, and this tells it, for the rest of the
+ * implementation's translation unit. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include <float.h>
 #include <limits.h>
 #include <math.h>

@@ -147,6 +147,29 @@ LIGO__AVX static int64_t ligo__adamw_avx(float *p, const float *gr, float *mm, f
 }
 #endif
 
+#if LIGO__NEON
+/* ligo__adamw_avx on NEON, four floats at a time: the same unfused
+ * operations (vsqrtq_f32 and vdivq_f32 are correctly rounded, as sqrtf
+ * and / are), so again the scalar loop's bits. */
+static int64_t ligo__adamw_neon(float *p, const float *gr, float *mm, float *vv, int64_t i0, int64_t i1, float b1,
+                                float b2, float eps, float step, float rbc2, float shrink) {
+    float32x4_t vb1 = vdupq_n_f32(b1), vb2 = vdupq_n_f32(b2), c1 = vdupq_n_f32(1.0f - b1);
+    float32x4_t c2 = vdupq_n_f32(1.0f - b2), ve = vdupq_n_f32(eps), vs = vdupq_n_f32(step);
+    float32x4_t vr = vdupq_n_f32(rbc2), vk = vdupq_n_f32(shrink);
+    int64_t i;
+    for (i = i0; i + 4 <= i1; i += 4) {
+        float32x4_t g = vld1q_f32(gr + i);
+        float32x4_t m = vaddq_f32(vmulq_f32(vb1, vld1q_f32(mm + i)), vmulq_f32(c1, g));
+        float32x4_t v = vaddq_f32(vmulq_f32(vb2, vld1q_f32(vv + i)), vmulq_f32(vmulq_f32(c2, g), g));
+        float32x4_t den = vaddq_f32(vmulq_f32(vsqrtq_f32(v), vr), ve);
+        vst1q_f32(mm + i, m);
+        vst1q_f32(vv + i, v);
+        vst1q_f32(p + i, vsubq_f32(vmulq_f32(vld1q_f32(p + i), vk), vdivq_f32(vmulq_f32(vs, m), den)));
+    }
+    return i;
+}
+#endif
+
 /* Each thread updates a contiguous share of every segment. */
 static void ligo__optim_task(void *arg, int ith, int nth) {
     const ligo__optim_job *j = (const ligo__optim_job *)arg;
@@ -165,6 +188,8 @@ static void ligo__optim_task(void *arg, int ith, int nth) {
 #if LIGO__X86
             if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
                 i0 = ligo__adamw_avx(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
+#elif LIGO__NEON
+            i0 = ligo__adamw_neon(j->data, j->grad, o->m, o->v, i0, i1, b1, b2, eps, step, rbc2, shrink);
 #endif
             for (i = i0; i < i1; i++) {
                 float gr = j->grad[i];
@@ -247,15 +272,40 @@ LIGO__AVX static void ligo__sumsq_avx(const float *g, int64_t n8, double *acc8) 
 }
 #endif
 
+#if LIGO__NEON
+/* the same eight sums, two lanes of double per register */
+static void ligo__sumsq_neon(const float *g, int64_t n8, double *acc8) {
+    float64x2_t a[4];
+    int64_t i;
+    int k;
+    for (k = 0; k < 4; k++) a[k] = vdupq_n_f64(0.0);
+    for (i = 0; i < n8; i += 8) {
+        float32x4_t lo = vld1q_f32(g + i), hi = vld1q_f32(g + i + 4);
+        float64x2_t x0 = vcvt_f64_f32(vget_low_f32(lo)), x1 = vcvt_high_f64_f32(lo);
+        float64x2_t x2 = vcvt_f64_f32(vget_low_f32(hi)), x3 = vcvt_high_f64_f32(hi);
+        a[0] = vaddq_f64(a[0], vmulq_f64(x0, x0));
+        a[1] = vaddq_f64(a[1], vmulq_f64(x1, x1));
+        a[2] = vaddq_f64(a[2], vmulq_f64(x2, x2));
+        a[3] = vaddq_f64(a[3], vmulq_f64(x3, x3));
+    }
+    for (k = 0; k < 4; k++) vst1q_f64(acc8 + 2 * k, a[k]);
+}
+#endif
+
 static double ligo__sumsq(const float *g, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i, n8 = n / 8 * 8;
-    int k;
+    int k, vec = 0;
 #if LIGO__X86
-    if (ligo__cpu_simd() >= LIGO__SIMD_AVX)
+    if (ligo__cpu_simd() >= LIGO__SIMD_AVX) {
         ligo__sumsq_avx(g, n8, acc);
-    else
+        vec = 1;
+    }
+#elif LIGO__NEON
+    ligo__sumsq_neon(g, n8, acc);
+    vec = 1;
 #endif
+    if (!vec)
         for (i = 0; i < n8; i += 8)
             for (k = 0; k < 8; k++) acc[k] += (double)g[i + k] * (double)g[i + k];
     for (i = n8; i < n; i++) acc[i - n8] += (double)g[i] * (double)g[i];

@@ -214,9 +214,12 @@ static void test_gemm_kernel_name(void) {
     const char *name = ligo_sgemm_kernel_name();
     CHECK(name != NULL);
     if (!name) return;
-    CHECK(strcmp(name, "avx2-fma") == 0 || strcmp(name, "portable") == 0);
+    CHECK(strcmp(name, "avx2-fma") == 0 || strcmp(name, "neon-fma") == 0 || strcmp(name, "portable") == 0);
 #ifdef LIGO_NO_SIMD
     CHECK(strcmp(name, "portable") == 0);
+#elif defined(__aarch64__)
+    /* NEON is architectural on AArch64: its kernels are always chosen */
+    CHECK(strcmp(name, "neon-fma") == 0);
 #endif
     if (getenv("LIGO_TEST_VERBOSE")) printf("     sgemm kernel: %s\n", name);
 }

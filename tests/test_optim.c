@@ -2,6 +2,13 @@
  * update rules, schedules and clipping against closed forms. */
 #include "harness.h"
 
+/* The bitwise tests below recompute the library's scalar loops as written,
+ * unfused, as the library compiles them (ligo_internal.h); clang would
+ * otherwise fuse a * b + c on ARM64. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static ligo_ctx *new_ctx(int nth) {
     ligo_ctx_params p = ligo_ctx_params_default();
     p.n_threads = nth;
@@ -79,6 +86,53 @@ static void test_adamw_recompute(void) {
     }
     for (i = 0; i < N; i++) err = fabs(p1[i] - p[i]) > err ? fabs(p1[i] - p[i]) : err;
     CHECK_MSG(err < 1e-6, "max error %.3g", err);
+}
+
+/* The vector AdamW paths (AVX on x86, NEON on ARM64) do the scalar loop's
+ * operations in its order, unfused, so every element equals a float
+ * recomputation written out here the scalar way, bitwise: vector body and
+ * tail (1003 floats), two segments (decayed and not), five steps. */
+static void test_adamw_scalar_bits(void) {
+    enum { N = 1003, N0 = 517 };
+    ligo_ctx *ctx = new_ctx(1);
+    ligo_optim_config c = ligo_optim_config_default(LIGO_ADAMW);
+    ligo_segment segs[2];
+    static float p[N], g[N], q[N], m[N], v[N];
+    ligo_optim *o;
+    int t, i, bad = 0;
+    c.weight_decay = 0.1f;
+    segs[0].offset = 0;
+    segs[0].n = N0;
+    segs[0].decay = 1;
+    segs[1].offset = N0;
+    segs[1].n = N - N0;
+    segs[1].decay = 0;
+    o = ligo_optim_new(ctx, &c, N, segs, 2);
+    CHECK(o != NULL);
+    if (!o) {
+        ligo_ctx_free(ctx);
+        return;
+    }
+    for (i = 0; i < N; i++) {
+        p[i] = q[i] = 0.02f * (float)(i % 23) - 0.2f;
+        m[i] = v[i] = 0.0f;
+    }
+    for (t = 1; t <= 5; t++) {
+        float lr = 3e-3f * (float)t, b1 = c.beta1, b2 = c.beta2, eps = c.eps;
+        float step = (float)((double)lr / (1.0 - pow((double)b1, (double)t)));
+        float rbc2 = (float)(1.0 / sqrt(1.0 - pow((double)b2, (double)t)));
+        for (i = 0; i < N; i++) g[i] = (i % 7 == 3 ? 40.0f : 1.0f) * sinf(0.61f * (float)(i + 5 * t));
+        CHECK_STATUS(ligo_optim_step(ctx, o, p, g, lr), LIGO_OK);
+        for (i = 0; i < N; i++) {
+            float shrink = 1.0f - lr * (i < N0 ? c.weight_decay : 0.0f);
+            m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+            v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+            q[i] = q[i] * shrink - step * m[i] / (sqrtf(v[i]) * rbc2 + eps);
+        }
+    }
+    for (i = 0; i < N; i++) bad += memcmp(&p[i], &q[i], sizeof(float)) != 0;
+    CHECK_MSG(bad == 0, "%d of %d parameters differ from the scalar recomputation", bad, N);
+    ligo_ctx_free(ctx);
 }
 
 static void test_sgd_momentum(void) {
@@ -249,13 +303,37 @@ static void test_clip(void) {
     }
 }
 
+/* The sum of squares is eight interleaved double sums (element i in sum
+ * i mod 8) added pairwise: the vector paths (AVX, NEON) keep that order,
+ * so the norm is bitwise this recomputation, for lengths around the
+ * multiples of 8. */
+static void test_clip_norm_bits(void) {
+    enum { NMAX = 203 };
+    static float g[NMAX];
+    int n, i, bad = 0;
+    for (i = 0; i < NMAX; i++) g[i] = (i % 5 == 1 ? 1e3f : 1.0f) * cosf(0.7f * (float)i) + 1e-3f * (float)i;
+    for (n = 1; n <= NMAX; n += (n < 20 ? 1 : 13)) {
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, want, got;
+        for (i = 0; i < n; i++) acc[i % 8] += (double)g[i] * (double)g[i];
+        want = sqrt(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+        got = ligo_clip_grad_norm(g, n, 0.0); /* no limit: g unchanged */
+        if (memcmp(&got, &want, sizeof got) != 0) {
+            bad++;
+            printf("     n=%d: norm %.17g, recomputed %.17g\n", n, got, want);
+        }
+    }
+    CHECK(bad == 0);
+}
+
 void suite_optim(void) {
     RUN(test_adamw_closed_form);
     RUN(test_adamw_recompute);
+    RUN(test_adamw_scalar_bits);
     RUN(test_sgd_momentum);
     RUN(test_optim_errors);
     RUN(test_optim_config_fields);
     RUN(test_schedule);
     RUN(test_schedule_wsd);
     RUN(test_clip);
+    RUN(test_clip_norm_bits);
 }

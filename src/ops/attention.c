@@ -82,12 +82,44 @@ LIGO__AVX2 static void ligo__softmax_row_avx2(float *row, int64_t end) {
 }
 #endif
 
+#if LIGO__NEON
+/* ligo__softmax_row_avx2's twin (simd.h): the same lanes, the same bits */
+static void ligo__softmax_row_neon(float *row, int64_t end) {
+    int64_t u, v8 = end / 8 * 8;
+    int neg_inf;
+    float mx = ligo__row_max_neon(row, end, &neg_inf), sum, inv;
+    ligo__f8 vmx, vs = ligo__f8_set1(0.0f), vi;
+    if (neg_inf) {
+        ligo__softmax_row(row, row, end);
+        return;
+    }
+    vmx = ligo__f8_set1(mx);
+    for (u = 0; u < v8; u += 8) {
+        ligo__f8 e = ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + u), vmx));
+        ligo__f8_store(row + u, e);
+        vs = ligo__f8_add(vs, e);
+    }
+    sum = ligo__hsum8_neon(vs);
+    for (u = v8; u < end; u++) {
+        row[u] = expf(row[u] - mx);
+        sum += row[u];
+    }
+    inv = 1.0f / sum;
+    vi = ligo__f8_set1(inv);
+    for (u = 0; u < v8; u += 8) ligo__f8_store(row + u, ligo__f8_mul(ligo__f8_load(row + u), vi));
+    for (u = v8; u < end; u++) row[u] *= inv;
+}
+#endif
+
 static void ligo__attn_softmax_row(float *row, int64_t end, int simd) {
 #if LIGO__X86
     if (simd) {
         ligo__softmax_row_avx2(row, end);
         return;
     }
+#elif LIGO__NEON
+    ligo__softmax_row_neon(row, end);
+    return;
 #endif
     (void)simd;
     ligo__softmax_row(row, row, end);
@@ -220,6 +252,22 @@ LIGO__AVX2 static void ligo__attn_ds_row_avx2(const float *p, float *d, int64_t 
 }
 #endif
 
+#if LIGO__NEON
+static void ligo__attn_ds_row_neon(const float *p, float *d, int64_t end, int64_t T) {
+    int64_t u, e8 = end / 8 * 8;
+    ligo__f8 acc = ligo__f8_set1(0.0f), vd;
+    float dot;
+    for (u = 0; u < e8; u += 8) acc = ligo__f8_fma(ligo__f8_load(p + u), ligo__f8_load(d + u), acc);
+    dot = ligo__hsum8_neon(acc);
+    for (u = e8; u < end; u++) dot += p[u] * d[u];
+    vd = ligo__f8_set1(dot);
+    for (u = 0; u < e8; u += 8)
+        ligo__f8_store(d + u, ligo__f8_mul(ligo__f8_load(p + u), ligo__f8_sub(ligo__f8_load(d + u), vd)));
+    for (u = e8; u < end; u++) d[u] = p[u] * (d[u] - dot);
+    if (end < T) memset(d + end, 0, (size_t)(T - end) * sizeof(float));
+}
+#endif
+
 static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
     const ligo__attn_job *j = (const ligo__attn_job *)arg;
     const ligo_tensor *x = j->out->src[0];
@@ -251,6 +299,9 @@ static void ligo__attn_bwd_task(void *arg, int ith, int nth) {
                 ligo__attn_ds_row_avx2(P + t * T, W + t * T, end, T);
                 continue;
             }
+#elif LIGO__NEON
+            ligo__attn_ds_row_neon(P + t * T, W + t * T, end, T);
+            continue;
 #endif
             ligo__attn_ds_row_c(P + t * T, W + t * T, end, T);
         }

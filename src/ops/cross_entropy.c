@@ -85,6 +85,45 @@ LIGO__AVX2 static void ligo__ce_grad_avx2(const float *row, float *d, int64_t V,
 }
 #endif
 
+/* The NEON twins (simd.h), lane for lane: the eight double sums are four
+ * pairs, lanes 0-3 widened from the low half of each exp, 4-7 from the
+ * high half. */
+#if LIGO__NEON
+static double ligo__ce_sumexp_neon(const float *row, int64_t V, float *mx_out, int *neg_inf) {
+    int64_t v, v8 = V / 8 * 8;
+    float mx = ligo__row_max_neon(row, V, neg_inf);
+    double s = 0.0;
+    ligo__f8 vm = ligo__f8_set1(mx);
+    float64x2_t s01 = vdupq_n_f64(0.0), s23 = s01, s45 = s01, s67 = s01;
+    *mx_out = mx;
+    if (*neg_inf) {
+        for (v = 0; v < V; v++) s += (double)expf(row[v] - mx);
+        return s;
+    }
+    for (v = 0; v < v8; v += 8) {
+        ligo__f8 e = ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + v), vm));
+        s01 = vaddq_f64(s01, vcvt_f64_f32(vget_low_f32(e.lo)));
+        s23 = vaddq_f64(s23, vcvt_high_f64_f32(e.lo));
+        s45 = vaddq_f64(s45, vcvt_f64_f32(vget_low_f32(e.hi)));
+        s67 = vaddq_f64(s67, vcvt_high_f64_f32(e.hi));
+    }
+    /* ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7)) */
+    s = (vaddvq_f64(s01) + vaddvq_f64(s23)) + (vaddvq_f64(s45) + vaddvq_f64(s67));
+    for (v = v8; v < V; v++) s += (double)expf(row[v] - mx);
+    return s;
+}
+
+static void ligo__ce_grad_neon(const float *row, float *d, int64_t V, float lse, float g, int fresh) {
+    int64_t v, v8 = V / 8 * 8;
+    ligo__f8 vl = ligo__f8_set1(lse), vg = ligo__f8_set1(g);
+    for (v = 0; v < v8; v += 8) {
+        ligo__f8 e = ligo__f8_mul(vg, ligo__exp8_neon(ligo__f8_sub(ligo__f8_load(row + v), vl)));
+        ligo__f8_store(d + v, fresh ? e : ligo__f8_add(ligo__f8_load(d + v), e));
+    }
+    for (v = v8; v < V; v++) d[v] = (fresh ? 0.0f : d[v]) + g * expf(row[v] - lse);
+}
+#endif
+
 static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
     const ligo__ce_job *j = (const ligo__ce_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0];
@@ -104,6 +143,15 @@ static void ligo__ce_fwd_task(void *arg, int ith, int nth) {
         if (simd) {
             int neg_inf;
             s = ligo__ce_sumexp_avx2(row, V, &mx, &neg_inf);
+            j->scalar_row[r] = (unsigned char)neg_inf;
+            j->lse[r] = mx + (float)log(s);
+            j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
+            continue;
+        }
+#elif LIGO__NEON
+        {
+            int neg_inf;
+            s = ligo__ce_sumexp_neon(row, V, &mx, &neg_inf);
             j->scalar_row[r] = (unsigned char)neg_inf;
             j->lse[r] = mx + (float)log(s);
             j->row_loss[r] = (double)j->lse[r] - (double)row[out->ids[r]];
@@ -170,6 +218,12 @@ static void ligo__ce_bwd_task(void *arg, int ith, int nth) {
 #if LIGO__X86
         if (simd && !scalar_row[r]) {
             ligo__ce_grad_avx2(row, d, V, lse[r], g, j->fresh);
+            d[out->ids[r]] -= g;
+            continue;
+        }
+#elif LIGO__NEON
+        if (!scalar_row[r]) {
+            ligo__ce_grad_neon(row, d, V, lse[r], g, j->fresh);
             d[out->ids[r]] -= g;
             continue;
         }

@@ -1,6 +1,6 @@
 /* ops/gelu.c: GELU, tanh approximation (GPT-2's),
  *   y = 0.5 x (1 + tanh(s (x + 0.044715 x^3))),  s = sqrt(2 / pi),
- * with an AVX2 path, and the pieces ligo_linear_gelu runs in its GEMM
+ * with AVX2 and NEON paths, and the pieces ligo_linear_gelu runs in its GEMM
  * epilogue and its backward (ops.h). */
 #include "ops.h"
 #include "../simd.h"
@@ -86,6 +86,40 @@ LIGO__AVX2 static void ligo__gelu_bwd_avx2(const float *x, const float *g, float
 
 #endif
 
+#if LIGO__NEON
+/* The AVX2 functions' twins (simd.h): the same operations, the same bits. */
+static ligo__f8 ligo__gelu_tanh8_neon(ligo__f8 x) {
+    ligo__f8 x3 = ligo__f8_mul(ligo__f8_mul(x, x), x), one = ligo__f8_set1(1.0f);
+    ligo__f8 u = ligo__f8_mul(ligo__f8_set1(LIGO__GELU_S), ligo__f8_fma(ligo__f8_set1(LIGO__GELU_A), x3, x));
+    ligo__f8 e = ligo__exp8_neon(ligo__f8_add(u, u));
+    return ligo__f8_sub(one, ligo__f8_div(ligo__f8_set1(2.0f), ligo__f8_add(one, e)));
+}
+
+static void ligo__gelu_fwd_neon(const float *x, float *y, int64_t i0, int64_t i1) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        ligo__f8 v = ligo__f8_load(x + i), t = ligo__gelu_tanh8_neon(v);
+        ligo__f8_store(y + i, ligo__f8_mul(ligo__f8_mul(ligo__f8_set1(0.5f), v), ligo__f8_add(ligo__f8_set1(1.0f), t)));
+    }
+}
+
+static void ligo__gelu_bwd_neon(const float *x, const float *g, float *dx, int64_t i0, int64_t i1, int fresh) {
+    int64_t i;
+    for (i = i0; i < i1; i += 8) {
+        ligo__f8 v = ligo__f8_load(x + i), t = ligo__gelu_tanh8_neon(v), half = ligo__f8_set1(0.5f);
+        ligo__f8 one = ligo__f8_set1(1.0f);
+        ligo__f8 du = ligo__f8_mul(ligo__f8_set1(LIGO__GELU_S),
+                                   ligo__f8_fma(ligo__f8_set1(3.0f * LIGO__GELU_A), ligo__f8_mul(v, v), one));
+        ligo__f8 d = ligo__f8_mul(ligo__f8_mul(half, v), ligo__f8_mul(ligo__f8_fnma(t, t, one), du));
+        d = ligo__f8_fma(half, ligo__f8_add(one, t), d);
+        if (fresh)
+            ligo__f8_store(dx + i, ligo__f8_mul(ligo__f8_load(g + i), d));
+        else
+            ligo__f8_store(dx + i, ligo__f8_fma(ligo__f8_load(g + i), d, ligo__f8_load(dx + i)));
+    }
+}
+#endif
+
 static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
     const ligo__gelu_job *j = (const ligo__gelu_job *)arg;
     int64_t i, i0, i1, vec_end;
@@ -96,6 +130,9 @@ static void ligo__gelu_fwd_task(void *arg, int ith, int nth) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_fwd_avx2(j->x, j->y, i0, vec_end);
     }
+#elif LIGO__NEON
+    vec_end = i0 + (i1 - i0) / 8 * 8;
+    ligo__gelu_fwd_neon(j->x, j->y, i0, vec_end);
 #endif
     for (i = vec_end; i < i1; i++) j->y[i] = ligo__gelu1(j->x[i]);
 }
@@ -110,6 +147,9 @@ static void ligo__gelu_bwd_task(void *arg, int ith, int nth) {
         vec_end = i0 + (i1 - i0) / 8 * 8;
         ligo__gelu_bwd_avx2(j->x, j->g, j->y, i0, vec_end, j->fresh);
     }
+#elif LIGO__NEON
+    vec_end = i0 + (i1 - i0) / 8 * 8;
+    ligo__gelu_bwd_neon(j->x, j->g, j->y, i0, vec_end, j->fresh);
 #endif
     for (i = vec_end; i < i1; i++) j->y[i] = (j->fresh ? 0.0f : j->y[i]) + j->g[i] * ligo__gelu_grad1(j->x[i]);
 }
@@ -122,12 +162,16 @@ LIGO__PRIV void ligo__gelu_epi(void *user, float *c, int64_t ldc, int64_t mr, in
 #if LIGO__X86
     int simd = ligo__cpu_simd() >= LIGO__SIMD_AVX2;
     if (simd) v8 = nr / 8 * 8;
+#elif LIGO__NEON
+    v8 = nr / 8 * 8;
 #endif
     for (i = 0; i < mr; i++) {
         float *ci = c + i * ldc, *hi = h + i * ldc;
         memcpy(hi, ci, (size_t)nr * sizeof(float));
 #if LIGO__X86
         if (v8) ligo__gelu_fwd_avx2(hi, ci, 0, v8);
+#elif LIGO__NEON
+        ligo__gelu_fwd_neon(hi, ci, 0, v8);
 #endif
         for (k = v8; k < nr; k++) ci[k] = ligo__gelu1(hi[k]);
     }

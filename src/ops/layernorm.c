@@ -118,6 +118,83 @@ LIGO__AVX2 static void ligo__ln_row_dx_avx2(const float *xr, const float *gr, co
 
 #endif
 
+/* NEON rows: the AVX2 rows' twins (simd.h), the same eight partial sums
+ * in the same order. */
+#if LIGO__NEON
+static void ligo__ln_row_fwd_neon(const float *xr, const float *g, const float *b, float *yr, int64_t C, float eps,
+                                  float *mean_out, float *rstd_out) {
+    int64_t c, c8 = C / 8 * 8;
+    ligo__f8 acc = ligo__f8_set1(0.0f), vm, vr;
+    float mean, var, rstd;
+    for (c = 0; c < c8; c += 8) acc = ligo__f8_add(acc, ligo__f8_load(xr + c));
+    mean = ligo__hsum8_neon(acc);
+    for (c = c8; c < C; c++) mean += xr[c];
+    mean /= (float)C;
+    vm = ligo__f8_set1(mean);
+    acc = ligo__f8_set1(0.0f);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 d = ligo__f8_sub(ligo__f8_load(xr + c), vm);
+        acc = ligo__f8_fma(d, d, acc);
+    }
+    var = ligo__hsum8_neon(acc);
+    for (c = c8; c < C; c++) var += (xr[c] - mean) * (xr[c] - mean);
+    var /= (float)C;
+    rstd = 1.0f / sqrtf(var + eps);
+    vr = ligo__f8_set1(rstd);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8_store(yr + c, ligo__f8_fma(n, ligo__f8_load(g + c), ligo__f8_load(b + c)));
+    }
+    for (c = c8; c < C; c++) yr[c] = (xr[c] - mean) * rstd * g[c] + b[c];
+    *mean_out = mean;
+    *rstd_out = rstd;
+}
+
+static void ligo__ln_row_dx_neon(const float *xr, const float *gr, const float *g, float *dx, int64_t C, float mean,
+                                 float rstd, int fresh, float *pg, float *pb) {
+    int64_t c, c8 = C / 8 * 8;
+    ligo__f8 vm = ligo__f8_set1(mean), vr = ligo__f8_set1(rstd), a1 = ligo__f8_set1(0.0f), a2 = a1, v1, v2;
+    float mdn, mdnn;
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8 dn = ligo__f8_mul(ligo__f8_load(gr + c), ligo__f8_load(g + c));
+        a1 = ligo__f8_add(a1, dn);
+        a2 = ligo__f8_fma(dn, n, a2);
+    }
+    mdn = ligo__hsum8_neon(a1);
+    mdnn = ligo__hsum8_neon(a2);
+    for (c = c8; c < C; c++) {
+        float n = (xr[c] - mean) * rstd, dn = gr[c] * g[c];
+        mdn += dn;
+        mdnn += dn * n;
+    }
+    mdn /= (float)C;
+    mdnn /= (float)C;
+    v1 = ligo__f8_set1(mdn);
+    v2 = ligo__f8_set1(mdnn);
+    for (c = 0; c < c8; c += 8) {
+        ligo__f8 n = ligo__f8_mul(ligo__f8_sub(ligo__f8_load(xr + c), vm), vr);
+        ligo__f8 go = ligo__f8_load(gr + c);
+        ligo__f8 dn = ligo__f8_mul(go, ligo__f8_load(g + c));
+        ligo__f8 t = ligo__f8_sub(ligo__f8_sub(dn, v1), ligo__f8_mul(n, v2));
+        if (dx) {
+            if (fresh)
+                ligo__f8_store(dx + c, ligo__f8_mul(vr, t));
+            else
+                ligo__f8_store(dx + c, ligo__f8_fma(vr, t, ligo__f8_load(dx + c)));
+        }
+        ligo__f8_store(pg + c, ligo__f8_fma(go, n, ligo__f8_load(pg + c)));
+        ligo__f8_store(pb + c, ligo__f8_add(ligo__f8_load(pb + c), go));
+    }
+    for (c = c8; c < C; c++) {
+        float n = (xr[c] - mean) * rstd, dn = gr[c] * g[c];
+        if (dx) dx[c] = (fresh ? 0.0f : dx[c]) + rstd * (dn - mdn - n * mdnn);
+        pg[c] += gr[c] * n;
+        pb[c] += gr[c];
+    }
+}
+#endif
+
 static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
     const ligo__ln_job *j = (const ligo__ln_job *)arg;
     const ligo_tensor *out = j->out, *x = out->src[0], *g = out->src[1], *b = out->src[2];
@@ -132,6 +209,10 @@ static void ligo__ln_fwd_task(void *arg, int ith, int nth) {
                                   &stats[R + r]);
         return;
     }
+#elif LIGO__NEON
+    for (r = r0; r < r1; r++)
+        ligo__ln_row_fwd_neon(x->data + r * C, g->data, b->data, out->data + r * C, C, eps, &stats[r], &stats[R + r]);
+    return;
 #endif
     for (r = r0; r < r1; r++) {
         const float *xr = x->data + r * C;
@@ -185,6 +266,9 @@ static void ligo__ln_bwd_task(void *arg, int ith, int nth) {
                 ligo__ln_row_dx_avx2(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
                 continue;
             }
+#elif LIGO__NEON
+            ligo__ln_row_dx_neon(xr, gr, g->data, dx, C, mean, rstd, j->fresh, pg, pb);
+            continue;
 #endif
             for (c = 0; c < C; c++) {
                 float n = (xr[c] - mean) * rstd, dn = gr[c] * g->data[c];

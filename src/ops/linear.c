@@ -58,6 +58,39 @@ LIGO__AVX2 static void ligo__colsum_avx2(const float *G, float *out, int64_t R, 
 }
 #endif
 
+#if LIGO__NEON
+/* 16 columns at a time in four q registers, rows streamed once; each
+ * column is the scalar loop's chain, so any width gives the same bits. */
+static void ligo__colsum_neon(const float *G, float *out, int64_t R, int64_t C, int64_t c0, int64_t c1) {
+    int64_t c, r;
+    for (c = c0; c + 16 <= c1; c += 16) {
+        float32x4_t a0 = vld1q_f32(out + c), a1 = vld1q_f32(out + c + 4);
+        float32x4_t a2 = vld1q_f32(out + c + 8), a3 = vld1q_f32(out + c + 12);
+        for (r = 0; r < R; r++) {
+            const float *g = G + r * C + c;
+            a0 = vaddq_f32(a0, vld1q_f32(g));
+            a1 = vaddq_f32(a1, vld1q_f32(g + 4));
+            a2 = vaddq_f32(a2, vld1q_f32(g + 8));
+            a3 = vaddq_f32(a3, vld1q_f32(g + 12));
+        }
+        vst1q_f32(out + c, a0);
+        vst1q_f32(out + c + 4, a1);
+        vst1q_f32(out + c + 8, a2);
+        vst1q_f32(out + c + 12, a3);
+    }
+    for (; c + 4 <= c1; c += 4) {
+        float32x4_t a0 = vld1q_f32(out + c);
+        for (r = 0; r < R; r++) a0 = vaddq_f32(a0, vld1q_f32(G + r * C + c));
+        vst1q_f32(out + c, a0);
+    }
+    for (; c < c1; c++) {
+        float a = out[c];
+        for (r = 0; r < R; r++) a += G[r * C + c];
+        out[c] = a;
+    }
+}
+#endif
+
 static void ligo__colsum_task(void *arg, int ith, int nth) {
     const ligo__colsum_job *j = (const ligo__colsum_job *)arg;
     int64_t blocks = (j->C + 31) / 32, c, r;
@@ -68,6 +101,9 @@ static void ligo__colsum_task(void *arg, int ith, int nth) {
         ligo__colsum_avx2(j->G, j->out, j->R, j->C, c0, c1);
         return;
     }
+#elif LIGO__NEON
+    ligo__colsum_neon(j->G, j->out, j->R, j->C, c0, c1);
+    return;
 #endif
     for (c = c0; c < c1; c++) {
         float a = j->out[c];
