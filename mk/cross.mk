@@ -16,6 +16,17 @@
 #                  (no NEON paths yet): the unit suite with the same flags,
 #                  and the tool smoke test, whose checkpoint must be bitwise
 #                  the one a native LIGO_NO_SIMD build of the tool writes.
+#   test-cross-s390x Linux on s390x (IBM Z, big-endian): Debian's
+#                  s390x-linux-gnu-gcc (static), run under qemu-s390x
+#                  (Debian: gcc-s390x-linux-gnu qemu-user): the unit suite
+#                  with the same flags (plain -std=c99 -O2, where gcc
+#                  evaluates float expressions in double, FLT_EVAL_METHOD
+#                  1); the tool smoke test with a tool built with
+#                  -fexcess-precision=fast (float arithmetic, as x86-64's),
+#                  its checkpoint bitwise the native LIGO_NO_SIMD one; and
+#                  tests/cross/endian.sh: checkpoints, trainer state and
+#                  operator files written on either byte order load bitwise
+#                  on the other (eval loss bits, resumed and grown tensors).
 # Times measured on two cores busy with other work: test-cross-win 60 s with
 # its builds (the runs 12 to 23 s), test-cross-arm64 about 5 minutes (its
 # runs 286 s, nearly all the unit suite under qemu).
@@ -33,7 +44,11 @@ ARM64_CC   ?= aarch64-linux-gnu-gcc
 QEMU_ARM64 ?= qemu-aarch64
 HAVE_ARM64 := $(shell command -v $(ARM64_CC) >/dev/null 2>&1 && command -v $(QEMU_ARM64) >/dev/null 2>&1 && echo 1)
 
-.PHONY: test-cross test-cross-win test-cross-arm64
+S390X_CC   ?= s390x-linux-gnu-gcc
+QEMU_S390X ?= qemu-s390x
+HAVE_S390X := $(shell command -v $(S390X_CC) >/dev/null 2>&1 && command -v $(QEMU_S390X) >/dev/null 2>&1 && echo 1)
+
+.PHONY: test-cross test-cross-win test-cross-arm64 test-cross-s390x
 
 $(CB)/win/unit.exe: $(TEST_SRCS) $(TEST_HDRS) ligo.h
 	@mkdir -p $(CB)/win
@@ -104,4 +119,26 @@ else
 $(eval $(call cross_missing,test-cross-arm64,$(ARM64_CC) or $(QEMU_ARM64),gcc-aarch64-linux-gnu qemu-user))
 endif
 
-test-cross: test-cross-win test-cross-arm64
+# ------------------------------------------------------------- s390x
+$(CB)/s390x/unit: $(TEST_SRCS) $(TEST_HDRS) ligo.h
+	@mkdir -p $(CB)/s390x
+	$(S390X_CC) $(CROSS_WARN) -O2 -static -o $@ $(TEST_SRCS) $(LDLIBS)
+
+# float arithmetic in float, as on x86-64, for the bitwise comparisons
+$(CB)/s390x/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/s390x
+	$(S390X_CC) $(CROSS_WARN) -O2 -fexcess-precision=fast -static -o $@ $(TOOL_SRCS) $(LDLIBS)
+
+ifeq ($(HAVE_S390X),1)
+test-cross-s390x: $(CB)/s390x/unit $(CB)/s390x/ligo $(CB)/native_nosimd/ligo
+	@t0=$$(date +%s); \
+	echo "test-cross-s390x: unit suite under $(QEMU_S390X):" && $(QEMU_S390X) $(CB)/s390x/unit && \
+	NATIVE=$(CB)/native_nosimd/ligo NATIVE_EQUAL=1 bash tests/cross/tool_smoke.sh $(CB)/s390x/smoke $(CB)/s390x/ligo \
+	    $(QEMU_S390X) && \
+	bash tests/cross/endian.sh $(CB)/s390x/smoke $(CB)/native_nosimd/ligo $(CB)/s390x/ligo $(QEMU_S390X) && \
+	echo "test-cross-s390x: passed (the runs took $$(( $$(date +%s) - t0 )) s)"
+else
+$(eval $(call cross_missing,test-cross-s390x,$(S390X_CC) or $(QEMU_S390X),gcc-s390x-linux-gnu qemu-user))
+endif
+
+test-cross: test-cross-win test-cross-arm64 test-cross-s390x
