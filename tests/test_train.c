@@ -409,7 +409,10 @@ static void test_run_learns_and_logs(void) {
     ligo_ctx *ctx = new_ctx();
     ligo_data d;
     ligo_config c = small_gpt();
-    ligo_train_config tc = small_train(60);
+    /* LIGO_TEST_SHORT: 30 steps, evaluated every 10, to a validation loss
+     * 1.2 lower (60 steps: 1.5 lower) */
+    int short_run = harness_short();
+    ligo_train_config tc = small_train(short_run ? 30 : 60);
     ligo_model *m;
     ligo_trainer *tr;
     ligo_eval_result ev0, ev1;
@@ -423,20 +426,21 @@ static void test_run_learns_and_logs(void) {
     ligo_model_init(m, 1);
     tc.ckpt_path = ck;
     tc.csv_path = csv;
-    tc.eval_every = 20;
+    tc.eval_every = short_run ? 10 : 20;
     tr = ligo_trainer_new(ctx, m, &d, &tc);
     CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 0, &ev0), LIGO_OK);
     CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_OK);
-    CHECK(tr->step == 60);
+    CHECK(tr->step == tc.steps);
     CHECK_STATUS(ligo_evaluate(ctx, m, &d, 4, 32, 0, &ev1), LIGO_OK);
-    CHECK_MSG(ev1.loss < ev0.loss - 1.5, "validation loss %.3f -> %.3f", ev0.loss, ev1.loss);
+    CHECK_MSG(ev1.loss < ev0.loss - (short_run ? 1.2 : 1.5), "validation loss %.3f -> %.3f", ev0.loss, ev1.loss);
+    if (getenv("LIGO_TEST_VERBOSE")) printf("  run learns: validation loss %.3f -> %.3f\n", ev0.loss, ev1.loss);
     /* validation windows: 10% of the text in windows of 33 bytes */
     CHECK(ev1.count == (d.tokens.n - d.tokens.split) / 33 * 32);
     f = fopen(csv, "rb");
     CHECK(f != NULL);
     while (f && fgets(line, sizeof line, f)) lines++;
     if (f) fclose(f);
-    CHECK(lines == 1 + 6); /* header, every 10 steps */
+    CHECK(lines == 1 + (int)(tc.steps / 10)); /* header, every 10 steps */
     CHECK(ligo_model_load(ctx, ck) != NULL);
     remove(ck);
     remove(csv);
