@@ -758,7 +758,7 @@ static void test_idx_files(void) {
     int i, ok = 1;
     CHECK_STATUS(ligo_images_load_idx(ctx, "tests/data/images.idx", "tests/data/labels.idx", &im), LIGO_OK);
     CHECK(im.n == 5 && im.rows == 3 && im.cols == 4 && im.n_classes == 10);
-    for (i = 0; im.pixels && i < 60; i++) ok &= im.pixels[i] == (float)((i * 37) % 256) / 255.0f;
+    for (i = 0; im.pixels && i < 60; i++) ok &= im.pixels[i] == (float)((float)((i * 37) % 256) / 255.0f);
     CHECK(ok);
     CHECK(im.labels && im.labels[0] == 3 && im.labels[2] == 9 && im.labels[4] == 2);
     /* gzip-compressed (by Python), either file or both */
