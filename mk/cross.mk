@@ -21,7 +21,7 @@
 #                  (Debian: gcc-s390x-linux-gnu qemu-user). The unit suite
 #                  with the same flags (plain -std=c99 -O2, where gcc
 #                  evaluates float expressions in double, FLT_EVAL_METHOD
-#                  1) and LIGO_TEST_SHORT=1 (four tests at smaller sizes:
+#                  1) and LIGO_TEST_SHORT=1 (five tests at smaller sizes:
 #                  qemu-s390x runs float code about 50x slower than the
 #                  host); then tests/cross/endian.sh with a tool built with
 #                  -fexcess-precision=fast (float arithmetic, as x86-64's):
