@@ -34,7 +34,7 @@ $(B):
 $(B)/corpus.txt: README.md $(SRCS) $(wildcard examples/*.c) | $(B)
 	cat README.md src/*.h src/*.c src/ops/*.c examples/*.c > $@
 
-demo: $(EXAMPLES) $(B)/corpus.txt
+demo: $(B)/ligo $(B)/corpus.txt
 	$(B)/ligo bench growth --demo --text $(B)/corpus.txt --out $(B)/demo
 
 # The growth benchmark on Tiny Shakespeare and Fashion-MNIST (make data;

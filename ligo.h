@@ -124,10 +124,19 @@
  *     compiled and tested through MinGW (LIGO__WIN32_INTERLOCKED), not
  *     with MSVC itself; MSVC would still need the x86 SIMD paths left out
  *     (LIGO_NO_SIMD: they use gcc's target attributes).
+ *   - Linux s390x (big-endian): cross-compiled with gcc 12 and run under
+ *     qemu-s390x (make test-cross). Every file keeps its format's byte
+ *     order whatever the host's: safetensors (checkpoints, trainer state,
+ *     operators, exports) and GPT-2 token files little-endian, IDX
+ *     big-endian; integers are assembled from bytes, floats are swapped
+ *     in place on a big-endian host only (file.c's byte-order helpers; a
+ *     no-op on little-endian ones). Files written there load bitwise on
+ *     x86-64 and back. There gcc -std=c99 evaluates float expressions in
+ *     double (FLT_EVAL_METHOD 1): right, but neither bitwise the other
+ *     hosts' results nor as fast; -fexcess-precision=fast gives float
+ *     arithmetic and results bitwise those of an x86-64 LIGO_NO_SIMD build.
  *   Other POSIX systems should work (pthreads, clock_gettime, fsync,
- *   rename) but are not tested, nor are big-endian hosts (the file
- *   formats define their byte order: safetensors and GPT-2 tokens
- *   little-endian, IDX big-endian).
+ *   rename) but are not tested.
  *   Instruction sets: on x86 with gcc or clang, chosen at run time by
  *   CPU support, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
  *   GELU epilogues and column sums, GELU, layernorm, attention,
@@ -2144,14 +2153,19 @@ LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, 
                                                 const ligo_optim_config *c);
 /* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
  * is 32 bits), a callee's error restated as "fn: name: <its message>"
- * (name may be NULL; scratch since mk is released), and byte orders. */
+ * (name may be NULL; scratch since mk is released), and the byte-order
+ * helpers every file format goes through (a format's order, never the
+ * host's: see file.c). */
 #define LIGO__MAX_FILE \
     ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
 LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint16_t ligo__le16(const unsigned char *p);
 LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
 LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
 LIGO__PRIV uint64_t ligo__le64(const unsigned char *p);
+LIGO__PRIV void ligo__put_le64(unsigned char *p, uint64_t v);
 LIGO__PRIV int ligo__host_le(void);
+LIGO__PRIV void ligo__le32_inplace(void *x, int64_t n);
 /* The one file reader: path whole (at most max_bytes, else LIGO_EFORMAT)
  * and one zero byte after it (not counted), in scratch memory or, with
  * LIGO__READ_HEAP, from LIGO_MALLOC (the caller frees it). Pipes work;
@@ -10673,6 +10687,16 @@ LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn,
     return ligo_set_error(ctx, s, "%s: %s", fn, why);
 }
 
+/* ----------------------------------------------------------- byte order */
+
+/* Every multi-byte value read from or written to a file goes through these:
+ * the format defines its byte order (safetensors and GPT-2 token files
+ * little-endian, IDX big-endian), the host's never matters. Integers are
+ * put together from bytes with shifts (no byte-order test at all); floats
+ * are copied whole and, on a big-endian host only, reversed in place. */
+
+LIGO__PRIV uint16_t ligo__le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
 LIGO__PRIV uint32_t ligo__le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -10685,11 +10709,36 @@ LIGO__PRIV uint64_t ligo__le64(const unsigned char *p) {
     return (uint64_t)ligo__le32(p) | (uint64_t)ligo__le32(p + 4) << 32;
 }
 
+LIGO__PRIV void ligo__put_le64(unsigned char *p, uint64_t v) {
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* 1 on a little-endian host; a constant after optimisation. Floats are
+ * IEEE 754 binary32 stored in the integers' byte order on every host ligo
+ * supports (x86-64, ARM64, s390x). */
 LIGO__PRIV int ligo__host_le(void) {
     const uint32_t one = 1;
     unsigned char b;
     memcpy(&b, &one, 1);
     return b == 1;
+}
+
+/* n 4-byte values (floats) at x between the host's order and
+ * little-endian, in place: nothing on a little-endian host, each value's
+ * bytes reversed on a big-endian one (the same operation both ways). */
+LIGO__PRIV void ligo__le32_inplace(void *x, int64_t n) {
+    unsigned char *b = (unsigned char *)x, t;
+    int64_t i;
+    if (ligo__host_le()) return;
+    for (i = 0; i < n; i++, b += 4) {
+        t = b[0];
+        b[0] = b[3];
+        b[3] = t;
+        t = b[1];
+        b[1] = b[2];
+        b[2] = t;
+    }
 }
 
 /* -------------------------------------------------------------- reading */
@@ -11052,8 +11101,7 @@ static ligo_status ligo__gpt2(ligo_ctx *ctx, const char *fn, const char *name, c
     out->data = (uint16_t *)ligo_alloc_persistent(ctx, (size_t)count * sizeof(uint16_t));
     if (!out->data) return ctx->status;
     for (i = 0; i < (size_t)count; i++) {
-        const unsigned char *q = p + LIGO__GPT2_HEADER + 2 * i;
-        uint16_t v = (uint16_t)(q[0] | q[1] << 8);
+        uint16_t v = ligo__le16(p + LIGO__GPT2_HEADER + 2 * i);
         out->data[i] = v;
         if (v > maxid) maxid = v;
     }
@@ -12331,21 +12379,6 @@ LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *wh
     return ligo_set_error(ctx, s, "%s: %s", who, msg);
 }
 
-/* Files hold little-endian floats; a big-endian host swaps in place. */
-static void ligo__st_from_le(float *x, int64_t n) {
-    unsigned char *b = (unsigned char *)x;
-    int64_t i;
-    if (ligo__host_le()) return;
-    for (i = 0; i < n; i++, b += 4) {
-        unsigned char t = b[0];
-        b[0] = b[3];
-        b[3] = t;
-        t = b[1];
-        b[1] = b[2];
-        b[2] = t;
-    }
-}
-
 /* "10x4", or "0-dim" for a scalar. */
 static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t len = 0;
@@ -12766,7 +12799,7 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const char *who, const char
         e->data = (float *)ligo_alloc_scratch(ctx, bytes);
         if (!e->data) return ctx->status;
         memcpy(e->data, buf + 8 + (size_t)hl + (size_t)spans[i].begin, bytes);
-        ligo__st_from_le(e->data, e->n);
+        ligo__le32_inplace(e->data, e->n); /* little-endian in the file */
     }
     return LIGO_OK;
 }
@@ -13019,17 +13052,9 @@ static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     if (n == 0) return 1;
     if (ligo__host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
     while (n > 0) {
-        int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4), i;
-        for (i = 0; i < k; i++) {
-            unsigned char *o = buf + 4 * i, t;
-            memcpy(o, x + i, 4);
-            t = o[0];
-            o[0] = o[3];
-            o[3] = t;
-            t = o[1];
-            o[1] = o[2];
-            o[2] = t;
-        }
+        int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4);
+        memcpy(buf, x, (size_t)k * 4);
+        ligo__le32_inplace(buf, k);
         if (fwrite(buf, 4, (size_t)k, f) != (size_t)k) return 0;
         x += k;
         n -= k;
@@ -13047,7 +13072,7 @@ static int ligo__st_write_body(FILE *f, void *user) {
     const ligo__st_out *o = (const ligo__st_out *)user;
     unsigned char len8[8];
     int64_t i;
-    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)o->header->len >> (8 * i));
+    ligo__put_le64(len8, (uint64_t)o->header->len);
     if (fwrite(len8, 1, 8, f) != 8 || fwrite(o->header->p, 1, o->header->len, f) != o->header->len) return 0;
     for (i = 0; i < o->st->n_entries; i++)
         if (!ligo__st_write_floats(f, o->st->entries[i].data, o->st->entries[i].n)) return 0;

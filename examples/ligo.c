@@ -326,6 +326,13 @@ static int cmd_eval(int argc, char **argv) {
     if (ligo_evaluate(ctx, m, &d, batch, ctxlen, windows, &ev) != LIGO_OK) return fail("eval", ctx);
     printf("{\"command\":\"eval\",\"ok\":true,\"family\":\"%s\",\"val_loss\":%.6f,", ligo_family_name(m->cfg.family),
            ev.loss);
+    {
+        /* the loss's 64 bits, to compare runs exactly (value-based: the
+         * same digits on every byte order) */
+        uint64_t bits;
+        memcpy(&bits, &ev.loss, sizeof bits);
+        printf("\"val_loss_bits\":\"%016llx\",", (unsigned long long)bits);
+    }
     if (ev.accuracy >= 0) printf("\"val_accuracy\":%.6f,", ev.accuracy);
     printf("\"predictions\":%lld,\"flops\":%.6g,\"seconds\":%.3f,\"model\":", (long long)ev.count,
            ligo_flops_forward(ctx), ligo_time_sec() - t0);

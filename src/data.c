@@ -97,8 +97,7 @@ static ligo_status ligo__gpt2(ligo_ctx *ctx, const char *fn, const char *name, c
     out->data = (uint16_t *)ligo_alloc_persistent(ctx, (size_t)count * sizeof(uint16_t));
     if (!out->data) return ctx->status;
     for (i = 0; i < (size_t)count; i++) {
-        const unsigned char *q = p + LIGO__GPT2_HEADER + 2 * i;
-        uint16_t v = (uint16_t)(q[0] | q[1] << 8);
+        uint16_t v = ligo__le16(p + LIGO__GPT2_HEADER + 2 * i);
         out->data[i] = v;
         if (v > maxid) maxid = v;
     }

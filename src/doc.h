@@ -124,10 +124,19 @@
  *     compiled and tested through MinGW (LIGO__WIN32_INTERLOCKED), not
  *     with MSVC itself; MSVC would still need the x86 SIMD paths left out
  *     (LIGO_NO_SIMD: they use gcc's target attributes).
+ *   - Linux s390x (big-endian): cross-compiled with gcc 12 and run under
+ *     qemu-s390x (make test-cross). Every file keeps its format's byte
+ *     order whatever the host's: safetensors (checkpoints, trainer state,
+ *     operators, exports) and GPT-2 token files little-endian, IDX
+ *     big-endian; integers are assembled from bytes, floats are swapped
+ *     in place on a big-endian host only (file.c's byte-order helpers; a
+ *     no-op on little-endian ones). Files written there load bitwise on
+ *     x86-64 and back. There gcc -std=c99 evaluates float expressions in
+ *     double (FLT_EVAL_METHOD 1): right, but neither bitwise the other
+ *     hosts' results nor as fast; -fexcess-precision=fast gives float
+ *     arithmetic and results bitwise those of an x86-64 LIGO_NO_SIMD build.
  *   Other POSIX systems should work (pthreads, clock_gettime, fsync,
- *   rename) but are not tested, nor are big-endian hosts (the file
- *   formats define their byte order: safetensors and GPT-2 tokens
- *   little-endian, IDX big-endian).
+ *   rename) but are not tested.
  *   Instruction sets: on x86 with gcc or clang, chosen at run time by
  *   CPU support, AVX2 + FMA (the GEMM micro-kernel, linear's bias and
  *   GELU epilogues and column sums, GELU, layernorm, attention,

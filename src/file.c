@@ -29,6 +29,16 @@ LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn,
     return ligo_set_error(ctx, s, "%s: %s", fn, why);
 }
 
+/* ----------------------------------------------------------- byte order */
+
+/* Every multi-byte value read from or written to a file goes through these:
+ * the format defines its byte order (safetensors and GPT-2 token files
+ * little-endian, IDX big-endian), the host's never matters. Integers are
+ * put together from bytes with shifts (no byte-order test at all); floats
+ * are copied whole and, on a big-endian host only, reversed in place. */
+
+LIGO__PRIV uint16_t ligo__le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
 LIGO__PRIV uint32_t ligo__le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -41,11 +51,36 @@ LIGO__PRIV uint64_t ligo__le64(const unsigned char *p) {
     return (uint64_t)ligo__le32(p) | (uint64_t)ligo__le32(p + 4) << 32;
 }
 
+LIGO__PRIV void ligo__put_le64(unsigned char *p, uint64_t v) {
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* 1 on a little-endian host; a constant after optimisation. Floats are
+ * IEEE 754 binary32 stored in the integers' byte order on every host ligo
+ * supports (x86-64, ARM64, s390x). */
 LIGO__PRIV int ligo__host_le(void) {
     const uint32_t one = 1;
     unsigned char b;
     memcpy(&b, &one, 1);
     return b == 1;
+}
+
+/* n 4-byte values (floats) at x between the host's order and
+ * little-endian, in place: nothing on a little-endian host, each value's
+ * bytes reversed on a big-endian one (the same operation both ways). */
+LIGO__PRIV void ligo__le32_inplace(void *x, int64_t n) {
+    unsigned char *b = (unsigned char *)x, t;
+    int64_t i;
+    if (ligo__host_le()) return;
+    for (i = 0; i < n; i++, b += 4) {
+        t = b[0];
+        b[0] = b[3];
+        b[3] = t;
+        t = b[1];
+        b[1] = b[2];
+        b[2] = t;
+    }
 }
 
 /* -------------------------------------------------------------- reading */

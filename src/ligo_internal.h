@@ -336,14 +336,19 @@ LIGO__PRIV ligo_status ligo__optim_config_check(ligo_ctx *ctx, const char *who, 
                                                 const ligo_optim_config *c);
 /* file.c: the one cap on a file read whole (64 GiB; SIZE_MAX where size_t
  * is 32 bits), a callee's error restated as "fn: name: <its message>"
- * (name may be NULL; scratch since mk is released), and byte orders. */
+ * (name may be NULL; scratch since mk is released), and the byte-order
+ * helpers every file format goes through (a format's order, never the
+ * host's: see file.c). */
 #define LIGO__MAX_FILE \
     ((uint64_t)SIZE_MAX > ((uint64_t)1 << 36) ? (size_t)((uint64_t)1 << 36) : (size_t)SIZE_MAX)
 LIGO__PRIV ligo_status ligo__reword(ligo_ctx *ctx, ligo_mark mk, const char *fn, const char *name);
+LIGO__PRIV uint16_t ligo__le16(const unsigned char *p);
 LIGO__PRIV uint32_t ligo__le32(const unsigned char *p);
 LIGO__PRIV uint32_t ligo__be32(const unsigned char *p);
 LIGO__PRIV uint64_t ligo__le64(const unsigned char *p);
+LIGO__PRIV void ligo__put_le64(unsigned char *p, uint64_t v);
 LIGO__PRIV int ligo__host_le(void);
+LIGO__PRIV void ligo__le32_inplace(void *x, int64_t n);
 /* The one file reader: path whole (at most max_bytes, else LIGO_EFORMAT)
  * and one zero byte after it (not counted), in scratch memory or, with
  * LIGO__READ_HEAP, from LIGO_MALLOC (the caller frees it). Pipes work;

@@ -26,21 +26,6 @@ LIGO__PRIV ligo_status ligo__st_err(ligo_ctx *ctx, ligo_status s, const char *wh
     return ligo_set_error(ctx, s, "%s: %s", who, msg);
 }
 
-/* Files hold little-endian floats; a big-endian host swaps in place. */
-static void ligo__st_from_le(float *x, int64_t n) {
-    unsigned char *b = (unsigned char *)x;
-    int64_t i;
-    if (ligo__host_le()) return;
-    for (i = 0; i < n; i++, b += 4) {
-        unsigned char t = b[0];
-        b[0] = b[3];
-        b[3] = t;
-        t = b[1];
-        b[1] = b[2];
-        b[2] = t;
-    }
-}
-
 /* "10x4", or "0-dim" for a scalar. */
 static void ligo__st_shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t len = 0;
@@ -461,7 +446,7 @@ static ligo_status ligo__st_parse_mem(ligo_ctx *ctx, const char *who, const char
         e->data = (float *)ligo_alloc_scratch(ctx, bytes);
         if (!e->data) return ctx->status;
         memcpy(e->data, buf + 8 + (size_t)hl + (size_t)spans[i].begin, bytes);
-        ligo__st_from_le(e->data, e->n);
+        ligo__le32_inplace(e->data, e->n); /* little-endian in the file */
     }
     return LIGO_OK;
 }

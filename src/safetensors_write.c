@@ -189,17 +189,9 @@ static int ligo__st_write_floats(FILE *f, const float *x, int64_t n) {
     if (n == 0) return 1;
     if (ligo__host_le()) return fwrite(x, 4, (size_t)n, f) == (size_t)n;
     while (n > 0) {
-        int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4), i;
-        for (i = 0; i < k; i++) {
-            unsigned char *o = buf + 4 * i, t;
-            memcpy(o, x + i, 4);
-            t = o[0];
-            o[0] = o[3];
-            o[3] = t;
-            t = o[1];
-            o[1] = o[2];
-            o[2] = t;
-        }
+        int64_t k = n < (int64_t)(sizeof buf / 4) ? n : (int64_t)(sizeof buf / 4);
+        memcpy(buf, x, (size_t)k * 4);
+        ligo__le32_inplace(buf, k);
         if (fwrite(buf, 4, (size_t)k, f) != (size_t)k) return 0;
         x += k;
         n -= k;
@@ -217,7 +209,7 @@ static int ligo__st_write_body(FILE *f, void *user) {
     const ligo__st_out *o = (const ligo__st_out *)user;
     unsigned char len8[8];
     int64_t i;
-    for (i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)o->header->len >> (8 * i));
+    ligo__put_le64(len8, (uint64_t)o->header->len);
     if (fwrite(len8, 1, 8, f) != 8 || fwrite(o->header->p, 1, o->header->len, f) != o->header->len) return 0;
     for (i = 0; i < o->st->n_entries; i++)
         if (!ligo__st_write_floats(f, o->st->entries[i].data, o->st->entries[i].n)) return 0;

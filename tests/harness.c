@@ -70,6 +70,11 @@ const char *harness_tmpdir(void) {
 #endif
 }
 
+int harness_short(void) {
+    const char *v = getenv("LIGO_TEST_SHORT");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 int harness_failures_in_test = 0;
 static int harness_passed = 0, harness_failed = 0, harness_skipped = 0;
 static int harness_skip_flag = 0;

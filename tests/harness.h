@@ -38,6 +38,12 @@ const char *harness_tmpdir(void);
  * this replaces, and the early return keeps the loop scalar. */
 double harness_worst(const float *got, const float *want, int64_t n);
 
+/* 1 when LIGO_TEST_SHORT is set (and not "0"): the few tests that are
+ * only slow under an emulator (qemu-s390x runs the suite about 4x slower
+ * than qemu-aarch64) use smaller sizes or fewer steps, each saying so in
+ * its comment; the checks stay. make test never sets it. */
+int harness_short(void);
+
 #define RUN(fn) harness_run(#fn, fn)
 
 #define CHECK(cond)                                                      \

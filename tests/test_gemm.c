@@ -164,6 +164,12 @@ static void test_gemm_threads(void) {
      * several K blocks, and over two NC-wide column blocks */
     static const int64_t dims[][3] = {{200, 150, 100}, {50, 300, 200}, {257, 129, 65}, {127, 1000, 33}, {1000, 65, 128},
                                       {400, 200, 600}, {3200, 3100, 5}};
+    /* LIGO_TEST_SHORT (harness_short): a fifth of the work, on
+     * the same paths: 127x1000 and 1000x65 narrowed to 127x400 and
+     * 300x65; K 400 > KC 384 with rows split; N 3080 > NC 3072 with M > N
+     * and K 1; each above the two-thread minimum of 2^20 flops */
+    static const int64_t short_dims[][3] = {{200, 150, 100}, {50, 300, 200}, {257, 129, 65}, {127, 400, 33},
+                                            {300, 65, 128},  {100, 60, 400}, {3100, 3080, 1}};
     ligo_ctx *c1 = ligo_ctx_new(NULL), *c2 = ligo_ctx_new(NULL);
     ligo_rng rng;
     int d, t;
@@ -178,7 +184,8 @@ static void test_gemm_threads(void) {
     ligo_rng_seed(&rng, 42);
     for (d = 0; d < 7; d++) {
         for (t = 0; t < 4; t++) {
-            int64_t M = dims[d][0], N = dims[d][1], K = dims[d][2];
+            const int64_t *dm = harness_short() ? short_dims[d] : dims[d];
+            int64_t M = dm[0], N = dm[1], K = dm[2];
             int ta = t & 1, tb = t >> 1;
             float *A = gemm_rand(&rng, M * K), *B = gemm_rand(&rng, K * N);
             float *C0 = gemm_rand(&rng, M * N);

@@ -573,7 +573,8 @@ static void test_fit_lowers_loss(void) {
     lc.n_head = 4;
     s = ligo_model_new(ctx, &sc);
     ligo_model_init(s, 1);
-    tc.steps = 120;
+    /* LIGO_TEST_SHORT: 60 training steps and 20 of fitting, not 120 and 40 */
+    tc.steps = harness_short() ? 60 : 120;
     tc.batch = 8;
     tc.ctx = 32;
     tc.sched.warmup = 10;
@@ -583,7 +584,7 @@ static void test_fit_lowers_loss(void) {
     CHECK(tr != NULL);
     if (!tr) return;
     CHECK_STATUS(ligo_trainer_run(ctx, tr), LIGO_OK);
-    gc.fit_steps = 40;
+    gc.fit_steps = harness_short() ? 20 : 40;
     gc.fit_lr = 3e-3f;
     gc.batch = 8;
     gc.ctx = 32;

@@ -270,6 +270,10 @@ static void test_gpt_learns(void) {
     int64_t len = (int64_t)strlen(text), B = 8, T = 32, step, i;
     int32_t in[8 * 32], tg[8 * 32];
     float first = 0.0f, last = 0.0f;
+    /* LIGO_TEST_SHORT: 60 steps to a loss below 2 (about 1.0 natively;
+     * 150 steps reach about 0.06) */
+    int64_t steps = harness_short() ? 60 : 150;
+    float want = harness_short() ? 2.0f : 1.0f;
     c.n_layer = 1;
     c.d_model = 32;
     c.n_head = 2;
@@ -279,7 +283,7 @@ static void test_gpt_learns(void) {
     opt = ligo_optim_new_for_model(ctx, &oc, m);
     ligo_rng_seed(&rng, 2);
     CHECK(m && opt);
-    for (step = 0; step < 150 && m && opt; step++) {
+    for (step = 0; step < steps && m && opt; step++) {
         ligo_mark mk = ligo_scratch_mark(ctx);
         ligo_batch b;
         ligo_tensor *loss;
@@ -305,7 +309,8 @@ static void test_gpt_learns(void) {
         ligo_scratch_rewind(ctx, mk);
     }
     CHECK_MSG(ligo_get_status(ctx) == LIGO_OK, "%s", ligo_get_error(ctx));
-    CHECK_MSG(first > 5.0f && last < 1.0f, "loss %.3f -> %.3f", (double)first, (double)last);
+    CHECK_MSG(first > 5.0f && last < want, "loss %.3f -> %.3f", (double)first, (double)last);
+    if (getenv("LIGO_TEST_VERBOSE")) printf("  gpt learns: loss %.3f -> %.3f in %lld steps\n", (double)first, (double)last, (long long)steps);
     ligo_ctx_free(ctx);
 }
 
