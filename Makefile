@@ -63,6 +63,9 @@ $(B)/my_grow: examples/my_grow.c ligo.h | $(B)
 TOOL_SRCS = examples/ligo.c examples/tool.c examples/bench_growth.c examples/bench_report.c examples/bench_stats.c \
             examples/show.c
 TOOL_HDRS = examples/tool.h examples/bench_growth.h examples/bench_stats.h
+# the fuzz targets (tests/fuzz/fuzz_*.c): fuzzed in mk/robust.mk, replayed
+# under emulation in mk/cross.mk
+FUZZ_TARGETS = safetensors idx gpt2 tool operator trainer_state
 $(B)/ligo: $(TOOL_SRCS) $(TOOL_HDRS) ligo.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -o $@ $(TOOL_SRCS) $(LDLIBS)
 

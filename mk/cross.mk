@@ -32,6 +32,9 @@
 #                      portable kernels)
 #                    arm64 LIGO_NO_SIMD build = native LIGO_NO_SIMD build,
 #                      bitwise (the same portable C and glibc's libm)
+#   test-cross-arm64-fuzz every fuzz target's committed corpus and
+#                  regression inputs replayed under qemu-aarch64 by
+#                  tests/fuzz/replay.c (below)
 #   test-cross-s390x Linux on s390x (IBM Z, big-endian): Debian's
 #                  s390x-linux-gnu-gcc (static), run under qemu-s390x
 #                  (Debian: gcc-s390x-linux-gnu qemu-user). The unit suite
@@ -70,7 +73,7 @@ S390X_CC   ?= s390x-linux-gnu-gcc
 QEMU_S390X ?= qemu-s390x
 HAVE_S390X := $(shell command -v $(S390X_CC) >/dev/null 2>&1 && command -v $(QEMU_S390X) >/dev/null 2>&1 && echo 1)
 
-.PHONY: test-cross test-cross-win test-cross-arm64 test-cross-s390x
+.PHONY: test-cross test-cross-win test-cross-arm64 test-cross-arm64-fuzz test-cross-s390x
 
 $(CB)/win/unit.exe: $(TEST_SRCS) $(TEST_HDRS) ligo.h
 	@mkdir -p $(CB)/win
@@ -178,6 +181,38 @@ else
 $(eval $(call cross_missing,test-cross-arm64,$(ARM64_CC) or $(QEMU_ARM64),gcc-aarch64-linux-gnu qemu-user))
 endif
 
+# ------------------------------------------------ fuzz corpora on ARM64
+# Each fuzz target linked with tests/fuzz/replay.c (libFuzzer is x86-only
+# in Debian) and run over its committed corpus and regression inputs under
+# qemu-aarch64, with the NEON kernels: the targets' own checks (a failure
+# without a message, a failed load that changed its operator or trainer)
+# and crashes, without the sanitizers of the native fuzzing.
+ARM64_REPLAY = $(addprefix $(CB)/arm64/replay_,$(FUZZ_TARGETS))
+FUZZ_LIB_TARGETS = $(filter-out tool,$(FUZZ_TARGETS))
+
+$(addprefix $(CB)/arm64/replay_,$(FUZZ_LIB_TARGETS)): $(CB)/arm64/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
+    tests/fuzz/impl.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_grow.h ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ $< tests/fuzz/replay.c tests/fuzz/impl.c $(LDLIBS)
+
+$(CB)/arm64/replay_tool: tests/fuzz/fuzz_tool.c tests/fuzz/replay.c $(TOOL_SRCS) $(TOOL_HDRS) ligo.h
+	@mkdir -p $(CB)/arm64
+	$(ARM64_CC) $(CROSS_WARN) -O2 -static -o $@ tests/fuzz/fuzz_tool.c tests/fuzz/replay.c $(filter-out examples/ligo.c,$(TOOL_SRCS)) \
+	    $(LDLIBS)
+
+ifeq ($(HAVE_ARM64),1)
+test-cross-arm64-fuzz: $(ARM64_REPLAY)
+	@t0=$$(date +%s); \
+	for t in $(FUZZ_TARGETS); do \
+	    r=tests/fuzz/regress/$$t; [ -d $$r ] || r=; \
+	    printf 'test-cross-arm64-fuzz: %s: ' $$t; \
+	    $(QEMU_ARM64) $(CB)/arm64/replay_$$t tests/fuzz/corpus/$$t $$r || { echo "test-cross-arm64-fuzz: $$t FAILED"; exit 1; }; \
+	done; \
+	echo "test-cross-arm64-fuzz: passed (the runs took $$(( $$(date +%s) - t0 )) s)"
+else
+$(eval $(call cross_missing,test-cross-arm64-fuzz,$(ARM64_CC) or $(QEMU_ARM64),gcc-aarch64-linux-gnu qemu-user))
+endif
+
 # ------------------------------------------------------------- s390x
 $(CB)/s390x/unit: $(TEST_SRCS) $(TEST_HDRS) ligo.h
 	@mkdir -p $(CB)/s390x
@@ -199,4 +234,4 @@ else
 $(eval $(call cross_missing,test-cross-s390x,$(S390X_CC) or $(QEMU_S390X),gcc-s390x-linux-gnu qemu-user))
 endif
 
-test-cross: test-cross-win test-cross-arm64 test-cross-s390x
+test-cross: test-cross-win test-cross-arm64 test-cross-arm64-fuzz test-cross-s390x

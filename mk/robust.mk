@@ -29,7 +29,6 @@
 FUZZ_CC      ?= $(CLANG)
 FUZZ_TIME    ?= 60
 FUZZ_SHORT   ?= 8
-FUZZ_TARGETS  = safetensors idx gpt2 tool operator trainer_state
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = $(STD) $(WARN) -g -O1 -fno-omit-frame-pointer
 FB            = $(B)/fuzz
