@@ -799,8 +799,11 @@ static void test_file_atomic(void) {
     CHECK(got && n == 15 && memcmp(got, "second, longer\n", 15) == 0);
     free(got);
 
-    /* a failed operation on the stream (reading a write-only stream sets its
-     * error flag, as a failed fprintf would): commit refuses as "write" */
+    /* a failed operation on the stream (reading a write-only stream: glibc
+     * returns EOF and sets the error flag, as a failed fprintf would):
+     * commit refuses as "write". Not on Windows, where msvcrt leaves the
+     * flag clear after such a read. */
+#if !defined(_WIN32)
     CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
     fputs("half", f.f);
     CHECK(fgetc(f.f) == EOF && ferror(f.f));
@@ -812,6 +815,7 @@ static void test_file_atomic(void) {
     got = slurp(path, &n);
     CHECK(got && n == 15 && memcmp(got, "second, longer\n", 15) == 0);
     free(got);
+#endif
 
     /* an error pending on the context: commit abandons and returns it */
     CHECK_STATUS(ligo_file_begin(ctx, path, &f), LIGO_OK);
