@@ -124,6 +124,7 @@ static void bg_small_key(const bg_proto *p, char *k, size_t n) {
 int64_t bg_fit_steps_of(const bg_proto *p, const bg_entry *e) { return e->fit_steps >= 0 ? e->fit_steps : p->fit_steps; }
 static float bg_fit_lr(const bg_proto *p, const bg_entry *e) { return e->fit_lr >= 0 ? (float)e->fit_lr : p->fit_lr; }
 static float bg_noise(const bg_proto *p, const bg_entry *e) { return e->noise >= 0 ? (float)e->noise : p->noise; }
+static float bg_lr(const bg_proto *p, const bg_entry *e) { return e->lr > 0 ? (float)e->lr : p->lr; }
 static int64_t bg_warmup(const bg_proto *p, const bg_entry *e) {
     int64_t w = e->grown_warmup >= 0 ? e->grown_warmup : p->grown_warmup;
     return e->method == LIGO_GROW_SCRATCH || w < 0 ? p->warmup : w;
@@ -140,7 +141,7 @@ static void bg_run_key(const bg_proto *p, const bg_entry *e, int seed, const cha
              (long long)c->d_model, (long long)c->n_head, (long long)c->d_ff, ligo_grow_method_name(e->method),
              (long long)bg_fit_steps_of(p, e), (double)bg_fit_lr(p, e), (long long)p->fit_warmup, (double)bg_noise(p, e),
              p->full_width, p->width_first, p->residual, p->depth_init, p->width_init, (long long)p->steps,
-             (long long)p->batch, (long long)p->ctx, (double)p->lr, (double)p->lr_min, (long long)bg_warmup(p, e),
+             (long long)p->batch, (long long)p->ctx, (double)bg_lr(p, e), (double)p->lr_min, (long long)bg_warmup(p, e),
              p->cosine ? "cosine" : "wsd", p->n_branch, p->decay_frac, (long long)p->n_evals,
              (long long)p->eval_windows, (long long)p->eval_batch, seed);
 }
@@ -336,7 +337,7 @@ static int bg_train(ligo_ctx *ctx, const bg_proto *p, const bg_entry *e, int see
     tc.steps = p->steps;
     tc.batch = p->batch;
     tc.ctx = p->ctx;
-    tc.sched.lr_max = p->lr;
+    tc.sched.lr_max = bg_lr(p, e);
     tc.sched.lr_min = p->lr_min;
     tc.sched.warmup = bg_warmup(p, e);
     tc.sched.decay = p->cosine ? LIGO_DECAY_COSINE : LIGO_DECAY_WSD;
@@ -704,7 +705,7 @@ static int bg_parse_entry(const char *spec, bg_entry *e) {
     char buf[256], *part, *save = NULL;
     memset(e, 0, sizeof *e);
     e->fit_steps = e->grown_warmup = -1;
-    e->fit_lr = e->noise = -1.0;
+    e->fit_lr = e->noise = e->lr = -1.0;
     snprintf(buf, sizeof buf, "%s", spec);
     snprintf(e->label, sizeof e->label, "%s", spec);
     part = strtok_r(buf, ":", &save);
@@ -725,9 +726,12 @@ static int bg_parse_entry(const char *spec, bg_entry *e) {
         else if (strcmp(part, "noise") == 0)
             return tool_usage_error("bench growth", "method '%s': %s needs a number >= 0 (noise <= 1)", spec, part);
         else if (strcmp(part, "warmup") == 0) e->grown_warmup = (int64_t)v;
+        else if (strcmp(part, "lr") == 0 && v > 0.0 && v <= 10.0) e->lr = v;
+        else if (strcmp(part, "lr") == 0)
+            return tool_usage_error("bench growth", "method '%s': %s needs a rate > 0 and <= 10", spec, part);
         else
-            return tool_usage_error("bench growth", "method '%s': '%s' is not fit_steps, fit_lr, noise or warmup", spec,
-                                    part);
+            return tool_usage_error("bench growth", "method '%s': '%s' is not fit_steps, fit_lr, noise, warmup or lr",
+                                    spec, part);
     }
     e->learned = e->method == LIGO_GROW_LIGO || e->method == LIGO_GROW_LIGO_DEPTH || e->method == LIGO_GROW_LIGO_WIDTH;
     return 0;
@@ -760,7 +764,7 @@ int cmd_bench(int argc, char **argv) {
         {"--families", 's', &fam_list, 0, 0, "comma-separated: gpt,bert,vit,llama (gpt,bert,vit)"},
         {"--methods", 's', &method_list, 0, 0, "comma-separated growth methods (every method of the setting)"},
         {"--variants", 's', &variants, 0, 0, "method:key=value[:...] entries tried on the selection seeds beside the "
-                                              "defaults (keys fit_steps, fit_lr, noise, warmup)"},
+                                              "defaults (keys fit_steps, fit_lr, noise, warmup, lr)"},
         {"--select-seeds", 'i', &select_seeds, 0, BG_MAX_SEEDS, "seeds that choose variants and the best baseline (5)"},
         {"--report-seeds", 'i', &report_seeds, 0, BG_MAX_SEEDS, "further seeds the tables report (5; 0: a study "
                                                                  "reported on the selection seeds)"},

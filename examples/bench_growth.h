@@ -51,7 +51,7 @@ typedef struct bg_entry {
     char label[64]; /* "stack", "ligo:fit_lr=0.003" */
     ligo_grow_method method;
     int64_t fit_steps, grown_warmup;
-    double fit_lr, noise;
+    double fit_lr, noise, lr; /* lr: the large run's peak learning rate */
     int base;    /* the entry holding this method's defaults (itself when it is one) */
     int learned; /* LiGO in any form */
 } bg_entry;

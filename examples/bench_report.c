@@ -88,12 +88,16 @@ typedef struct bg_vals {
     int n, never, at_growth;
 } bg_vals;
 
+/* Scratch's entry in protocol p: the targets. With variants of scratch
+ * (its learning rate, say) the one chosen on the selection seeds. */
+static int bg_scratch(const bg_results *R, int p) { return R->chosen[p][0]; }
+
 /* FLOPs saving of entry e against scratch's annealed loss at budget k. */
 static void bg_savings(const bg_results *R, int p, int e, int k, int lo, int hi, bg_vals *v) {
     int s;
     memset(v, 0, sizeof *v);
     for (s = lo; s < hi; s++) {
-        const bg_run *r = R->runs[p][e][s], *sc = R->runs[p][0][s];
+        const bg_run *r = R->runs[p][e][s], *sc = R->runs[p][bg_scratch(R, p)][s];
         double fl[BG_MAX_BRANCH + 1], lo_[BG_MAX_BRANCH + 1], F;
         int j, at = 0;
         if (!r || !sc || r->n_branch <= k || sc->n_branch <= k) continue;
@@ -118,9 +122,10 @@ static void bg_savings(const bg_results *R, int p, int e, int k, int lo, int hi,
 static int bg_target_above_small(const bg_results *R, int p, int k, int lo, int hi) {
     double sum = 0.0;
     int s, n = 0;
+    const int sx = bg_scratch(R, p);
     for (s = lo; s < hi; s++)
-        if (R->runs[p][0][s] && R->runs[p][0][s]->n_branch > k) {
-            sum += R->runs[p][0][s]->b_loss[k];
+        if (R->runs[p][sx][s] && R->runs[p][sx][s]->n_branch > k) {
+            sum += R->runs[p][sx][s]->b_loss[k];
             n++;
         }
     return n && sum / n > R->small[p].val_loss;
@@ -131,7 +136,7 @@ static void bg_time_savings(const bg_results *R, int p, int e, int lo, int hi, b
     int s;
     memset(v, 0, sizeof *v);
     for (s = lo; s < hi; s++) {
-        const bg_run *r = R->runs[p][e][s], *sc = R->runs[p][0][s];
+        const bg_run *r = R->runs[p][e][s], *sc = R->runs[p][bg_scratch(R, p)][s];
         double fl[BG_MAX_BRANCH + 1], lo_[BG_MAX_BRANCH + 1], T;
         int j, at = 0, K;
         if (!r || !sc || r->n_branch < 1 || sc->n_branch < 1) continue;
@@ -268,7 +273,9 @@ static void bg_write_proto(FILE *f, const bg_results *R, int p, const char *svg)
             P->family == LIGO_VIT ? " images" : " x ", P->family == LIGO_VIT ? "" : "");
     if (P->family != LIGO_VIT) fprintf(f, "%lld tokens", (long long)P->ctx);
     if (sr) fprintf(f, " (%.3g FLOPs)", sr->b_flops[sr->n_branch - 1]);
-    fprintf(f, "; peak rate %.3g, warm-up %lld steps%s; ", (double)P->lr, (long long)P->warmup,
+    for (i = 0; i < R->n_entries && !(R->entries[i].lr > 0 && R->in_setting[P->setting][i]); i++) {}
+    fprintf(f, "; peak rate %.3g%s, warm-up %lld steps%s; ", (double)P->lr,
+            i < R->n_entries ? " (variants with their own rate are labelled lr=)" : "", (long long)P->warmup,
             P->grown_warmup >= 0 ? " (grown models: their own, see below)" : " (grown models too)");
     if (P->cosine) fprintf(f, "cosine to %.3g, one run per budget N k/%d.\n", (double)P->lr_min, K);
     else
@@ -301,7 +308,7 @@ static void bg_write_proto(FILE *f, const bg_results *R, int p, const char *svg)
     /* the budget rule: scratch below the small model's loss before N/2 */
     if (sr) {
         int kh = K / 2 - 1;
-        bg_losses(R, p, 0, kh, lo, hi, 0, &v);
+        bg_losses(R, p, bg_scratch(R, p), kh, lo, hi, 0, &v);
         {
             bs_summary s = bs_summarise(v.x, v.n);
             bg_frac(fr, sizeof fr, kh, K);
@@ -536,7 +543,7 @@ static int bg_write_svg(const char *path, const bg_results *R, int p) {
     /* targets: scratch's annealed losses */
     for (k = 0; k < P->n_branch; k++) {
         bs_summary sm;
-        bg_losses(R, p, 0, k, lo, hi, 0, &v);
+        bg_losses(R, p, bg_scratch(R, p), k, lo, hi, 0, &v);
         sm = bs_summarise(v.x, v.n);
         if (!sm.n) continue;
         fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"2 3\"/>\n", L,
