@@ -12,7 +12,9 @@ scratch: mean +- 95% t-interval, seeds where the learned one is lower),
 and the FLOPs each saves to reach scratch's annealed loss at N. The
 learned operator is the setting's: ligo-depth (depth only), ligo-width
 (width only), ligo (both). "no difference measured" where the interval
-includes zero.
+includes zero. Methods are found by name whatever variant the selection
+seeds chose ("ligo-depth:lr=0.01" is ligo-depth), and the chosen variant is
+printed beside the best baseline.
 """
 import json
 import sys
@@ -42,6 +44,14 @@ def cell(d, wins=None, pct=False):
     return s
 
 
+def chosen(g, name):
+    """The reported label of method `name` (its chosen variant), or name."""
+    for m in g.get("methods", {}):
+        if m.split(":")[0] == name:
+            return m
+    return name
+
+
 def main(argv):
     rows = []
     for path in argv[1:]:
@@ -55,15 +65,17 @@ def main(argv):
     print("|---|---|---|---|---|---|---|")
     order = {"both": 0, "depth": 1, "width": 2}
     for setting, fam, g, _ in sorted(rows, key=lambda r: (order.get(r[0], 9), r[1])):
-        learned = LEARNED[setting]
+        learned = chosen(g, LEARNED[setting])
+        scratch = chosen(g, "scratch")
         best = g.get("best_baseline")
         pairs = g.get("pairs", {})
         vs_best = pairs.get("%s vs %s" % (learned, best), [None])[-1] if best else None
-        vs_scr = pairs.get("%s vs scratch" % learned, [None])[-1]
+        vs_scr = pairs.get("%s vs %s" % (learned, scratch), [None])[-1]
         sv_l = g["methods"].get(learned, {}).get("saving", [None])[-1]
         sv_b = g["methods"].get(best, {}).get("saving", [None])[-1] if best else None
         print("| %s | %s | %s | %s | %s | %s / %s | %s |" % (
-            setting, TITLE.get(fam, fam), best or "-",
+            setting, TITLE.get(fam, fam), (best or "-") + ("" if learned == LEARNED[setting] and scratch == "scratch"
+                                                           else " (%s, %s)" % (learned, scratch)),
             cell(vs_best, vs_best.get("wins") if vs_best else None),
             cell(vs_scr, vs_scr.get("wins") if vs_scr else None),
             cell(sv_l, pct=True), cell(sv_b, pct=True), PAPER.get((setting, fam), "-")))
