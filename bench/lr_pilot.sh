@@ -8,7 +8,7 @@
 # OUT/runs/ and shared with growth_all.sh's where the keys agree.
 #   bash bench/lr_pilot.sh [BUILD] [TEXT] [OUT]
 # SETTING (depth), FAMILY (gpt), METHODS (scratch,stack,fpi,ligo-depth),
-# LRS ("0.001 0.002 0.003 0.005 0.01") choose the grid.
+# LRS ("0.001 0.002 0.003 0.005 0.01") choose the grid; JOBS the runs at once.
 set -euo pipefail
 B=${1:-build}
 TEXT=${2:-data/tinyshakespeare.txt}
@@ -17,6 +17,7 @@ SETTING=${SETTING:-depth}
 FAMILY=${FAMILY:-gpt}
 METHODS=${METHODS:-scratch,stack,fpi,ligo-depth}
 LRS=${LRS:-"0.001 0.002 0.003 0.005 0.01"}
+JOBS=${JOBS:-0} # runs at once (0: one per core)
 mkdir -p "$OUT"
 for r in $LRS; do
     echo "lr_pilot: $SETTING $FAMILY lr $r" >&2
@@ -24,7 +25,7 @@ for r in $LRS; do
     m="scratch,${METHODS//scratch,/}"
     m=${m%,scratch}
     "$B/ligo" bench growth --settings "$SETTING" --families "$FAMILY" --methods "$m" --select-seeds 0 \
-        --report-seeds 1 --lr "$r" --text "$TEXT" --out "$OUT" --tag "_pilot_${SETTING}_${FAMILY}_lr$r" --quiet \
+        --report-seeds 1 --jobs "$JOBS" --lr "$r" --text "$TEXT" --out "$OUT" --tag "_pilot_${SETTING}_${FAMILY}_lr$r" --quiet \
         > "$OUT/pilot_${SETTING}_${FAMILY}_lr$r.log"
 done
 python3 - "$OUT" "$SETTING" "$FAMILY" "$METHODS" $LRS <<'EOF'
