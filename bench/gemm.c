@@ -6,10 +6,17 @@
  *   (without -DLIGO_BENCH_BLIS and -lblis: built-in and reference only)
  *
  * Rows: square NN products, then the transformer shapes (M = 2048 tokens)
- * as NN, NT and TN. Each figure is the median of repeated timed batches
- * (at least 3, about 0.2 s in all). The peak is measured by an FMA loop in
- * the same run. The last line is one JSON object.
- * Options: --quick (shorter timings), --threads N (the "2t" columns). */
+ * as NN, NT and TN. Each row and thread count is timed in R alternating
+ * rounds (--rounds, 5): ours then BLIS in even rounds, BLIS then ours in odd
+ * ones, each side's figure the median of its timed batches in that round
+ * (at least 3, about 0.2 s / R). The ratio printed is the median of the R
+ * per-round ratios, with their lowest and highest beside it, so drift of
+ * the machine's speed between rounds cancels and shows. One context per
+ * thread count keeps its thread pool for the whole run. The peak is
+ * measured by an FMA loop in the same run. The last line is one JSON
+ * object.
+ * Options: --quick (shorter timings, 3 rounds), --rounds R (1..15),
+ * --threads N (the "2t" columns). */
 #define LIGO_IMPLEMENTATION
 #include "../ligo.h"
 
@@ -184,9 +191,38 @@ static float *bench_rand(ligo_rng *rng, int64_t n) {
 typedef struct bench_row {
     char name[48];
     double ours[2], blis[2], ref;
+    double ratio[2], ratio_lo[2], ratio_hi[2]; /* median, lowest, highest per-round ratio */
 } bench_row;
 
 #define BENCH_MAX_ROWS 40
+#define BENCH_MAX_ROUNDS 15
+
+static double bench_median(double *x, int n) {
+    qsort(x, (size_t)n, sizeof x[0], bench_cmp);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* One row at one thread count: `rounds` alternating rounds of ours and
+ * BLIS (or ours alone without BLIS). */
+static void bench_row_rounds(bench_row *row, int th, ligo_ctx *ctx, const bench_case *c, int have_blis, int rounds) {
+    double ours[BENCH_MAX_ROUNDS] = {0}, blis[BENCH_MAX_ROUNDS] = {0}, ratio[BENCH_MAX_ROUNDS] = {0};
+    double t = bench_min_time / rounds;
+    int r;
+    for (r = 0; r < rounds; r++) {
+        if (have_blis && r % 2) blis[r] = bench_gflops(KIND_BLIS, ctx, c, t);
+        ours[r] = bench_gflops(KIND_BUILTIN, ctx, c, t);
+        if (have_blis && r % 2 == 0) blis[r] = bench_gflops(KIND_BLIS, ctx, c, t);
+        ratio[r] = have_blis ? ours[r] / blis[r] : 0.0;
+    }
+    row->ratio_lo[th] = row->ratio_hi[th] = ratio[0];
+    for (r = 1; r < rounds; r++) {
+        if (ratio[r] < row->ratio_lo[th]) row->ratio_lo[th] = ratio[r];
+        if (ratio[r] > row->ratio_hi[th]) row->ratio_hi[th] = ratio[r];
+    }
+    row->ours[th] = bench_median(ours, rounds);
+    row->blis[th] = have_blis ? bench_median(blis, rounds) : 0.0;
+    row->ratio[th] = have_blis ? bench_median(ratio, rounds) : 0.0;
+}
 
 static void bench_set_threads(ligo_ctx *ctx, int n) {
     if (ligo_set_num_threads(ctx, n) != LIGO_OK) {
@@ -204,9 +240,9 @@ int main(int argc, char **argv) {
                                         {256, 1024}, {1024, 256}, {128, 65}, {256, 65}};
     static const char *tnames[3] = {"NN", "NT", "TN"};
     bench_row rows[BENCH_MAX_ROWS];
-    ligo_ctx *ctx;
+    ligo_ctx *ctxs[2];
     ligo_rng rng;
-    int nrows = 0, i, th, have_blis = 0, threads[2] = {1, 2};
+    int nrows = 0, i, th, have_blis = 0, threads[2] = {1, 2}, rounds = 5, rounds_set = 0;
     double peak[2], min_ratio[2] = {1e30, 1e30};
     float *A, *B, *C;
     int64_t maxel = (int64_t)2048 * 1024;
@@ -214,27 +250,40 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             bench_min_time = 0.05;
+            if (!rounds_set) rounds = 3;
+        } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+            rounds = atoi(argv[++i]);
+            rounds_set = 1;
+            if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
+                fprintf(stderr, "bench: --rounds %s is out of range [1, %d]\n", argv[i], BENCH_MAX_ROUNDS);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads[1] = atoi(argv[++i]);
             if (threads[1] < 1) threads[1] = 1;
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--threads N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--rounds R] [--threads N]\n", argv[0]);
             return 2;
         }
     }
 #ifdef LIGO_BENCH_BLIS
     have_blis = 1;
 #endif
-    ctx = ligo_ctx_new(NULL);
-    if (!ctx) return 1;
+    ctxs[0] = ligo_ctx_new(NULL);
+    ctxs[1] = ligo_ctx_new(NULL);
+    if (!ctxs[0] || !ctxs[1]) {
+        fprintf(stderr, "bench: ligo_ctx_new failed\n");
+        return 1;
+    }
     ligo_rng_seed(&rng, 1);
     A = bench_rand(&rng, maxel);
     B = bench_rand(&rng, maxel);
     C = bench_rand(&rng, maxel);
 
-    bench_set_threads(ctx, threads[1]);
-    peak[0] = bench_peak(ctx, 1);
-    peak[1] = bench_peak(ctx, threads[1]);
+    bench_set_threads(ctxs[0], threads[0]);
+    bench_set_threads(ctxs[1], threads[1]);
+    peak[0] = bench_peak(ctxs[0], 1);
+    peak[1] = bench_peak(ctxs[1], threads[1]);
     printf("ligo sgemm benchmark: kernel %s, %d cpus, BLIS %s\n", ligo_sgemm_kernel_name(), ligo_cpu_count(),
            have_blis ? "compiled in" : "not compiled in (-DLIGO_BENCH_BLIS -lblis)");
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f on %d\n", peak[0], peak[1], threads[1]);
@@ -243,10 +292,13 @@ int main(int argc, char **argv) {
                "the %dt columns are not meaningful, rerun when the machine is idle\n",
                threads[1], peak[1] / peak[0], threads[1]);
     printf("\n");
-    printf("%-22s | %8s %8s %6s %6s | %8s %8s %6s %6s | %7s\n", "GFLOP/s", "ours-1t", "blis-1t", "ratio", "%peak",
-           "ours-2t", "blis-2t", "ratio", "%peak", "ref-1t");
+    printf("%d alternating rounds per row and thread count; ratio: the median per-round ratio, [lowest, highest]\n",
+           rounds);
+    printf("%-22s | %8s %8s %6s %13s %6s | %8s %8s %6s %13s %6s | %7s\n", "GFLOP/s", "ours-1t", "blis-1t", "ratio",
+           "range", "%peak", "ours-2t", "blis-2t", "ratio", "range", "%peak", "ref-1t");
     if (threads[1] != 2) printf("(the 2t columns use %d threads)\n", threads[1]);
-    printf("-----------------------+-------------------------------------+-------------------------------------+--------\n");
+    printf("-----------------------+---------------------------------------------------+"
+           "---------------------------------------------------+--------\n");
 
     for (i = 0; i < 5 + 27; i++) {
         bench_case c;
@@ -269,10 +321,11 @@ int main(int argc, char **argv) {
                      (long long)c.K);
         }
         for (th = 0; th < 2; th++) {
-            bench_set_threads(ctx, threads[th]);
-            row->ours[th] = bench_gflops(KIND_BUILTIN, ctx, &c, bench_min_time);
-            row->blis[th] = have_blis ? bench_gflops(KIND_BLIS, ctx, &c, bench_min_time) : 0.0;
-            if (have_blis && row->ours[th] / row->blis[th] < min_ratio[th]) min_ratio[th] = row->ours[th] / row->blis[th];
+#ifdef LIGO_BENCH_BLIS
+            bli_thread_set_num_threads((dim_t)threads[th]);
+#endif
+            bench_row_rounds(row, th, ctxs[th], &c, have_blis, rounds);
+            if (have_blis && row->ratio[th] < min_ratio[th]) min_ratio[th] = row->ratio[th];
         }
         row->ref = (c.M * c.N * c.K <= (int64_t)256 * 256 * 256 && c.M == c.N) ? bench_gflops(KIND_REF, NULL, &c, 0.05)
                                                                               : 0.0;
@@ -280,9 +333,10 @@ int main(int argc, char **argv) {
         for (th = 0; th < 2; th++) {
             printf(" %8.1f", row->ours[th]);
             if (have_blis)
-                printf(" %8.1f %6.3f", row->blis[th], row->ours[th] / row->blis[th]);
+                printf(" %8.1f %6.3f [%5.3f,%5.3f]", row->blis[th], row->ratio[th], row->ratio_lo[th],
+                       row->ratio_hi[th]);
             else
-                printf(" %8s %6s", "-", "-");
+                printf(" %8s %6s %13s", "-", "-", "-");
             printf(" %5.1f%% |", peak[th] > 0 ? 100.0 * row->ours[th] / peak[th] : 0.0);
         }
         if (row->ref > 0)
@@ -300,7 +354,8 @@ int main(int argc, char **argv) {
         int e;
         printf("\nhook path: ligo_blas_install + ligo_sgemm vs bli_sgemm directly\n");
         for (th = 0; th < 2; th++) {
-            bench_set_threads(ctx, threads[th]);
+            ligo_ctx *ctx = ctxs[th];
+            bli_thread_set_num_threads((dim_t)threads[th]);
             ligo_blas_install(threads[th]);
             for (e = 0; e < 3; e++) {
                 bench_case c;
@@ -326,8 +381,8 @@ int main(int argc, char **argv) {
 #endif
 
     /* one JSON line */
-    printf("\n{\"kernel\":\"%s\",\"peak_gflops_1t\":%.2f,\"peak_gflops_2t\":%.2f", ligo_sgemm_kernel_name(), peak[0],
-           peak[1]);
+    printf("\n{\"kernel\":\"%s\",\"rounds\":%d,\"peak_gflops_1t\":%.2f,\"peak_gflops_2t\":%.2f",
+           ligo_sgemm_kernel_name(), rounds, peak[0], peak[1]);
     if (have_blis)
         printf(",\"min_ratio_1t\":%.3f,\"min_ratio_2t\":%.3f", min_ratio[0], min_ratio[1]);
     else
@@ -337,8 +392,10 @@ int main(int argc, char **argv) {
         printf("%s{\"name\":\"%s\",\"ours_1t\":%.2f,\"ours_2t\":%.2f", i ? "," : "", rows[i].name, rows[i].ours[0],
                rows[i].ours[1]);
         if (have_blis)
-            printf(",\"blis_1t\":%.2f,\"blis_2t\":%.2f,\"ratio_1t\":%.3f,\"ratio_2t\":%.3f", rows[i].blis[0],
-                   rows[i].blis[1], rows[i].ours[0] / rows[i].blis[0], rows[i].ours[1] / rows[i].blis[1]);
+            printf(",\"blis_1t\":%.2f,\"blis_2t\":%.2f,\"ratio_1t\":%.3f,\"ratio_2t\":%.3f"
+                   ",\"ratio_1t_range\":[%.3f,%.3f],\"ratio_2t_range\":[%.3f,%.3f]",
+                   rows[i].blis[0], rows[i].blis[1], rows[i].ratio[0], rows[i].ratio[1], rows[i].ratio_lo[0],
+                   rows[i].ratio_hi[0], rows[i].ratio_lo[1], rows[i].ratio_hi[1]);
         if (rows[i].ref > 0) printf(",\"ref_1t\":%.3f", rows[i].ref);
         printf("}");
     }
@@ -346,6 +403,7 @@ int main(int argc, char **argv) {
     free(A);
     free(B);
     free(C);
-    ligo_ctx_free(ctx);
+    ligo_ctx_free(ctxs[0]);
+    ligo_ctx_free(ctxs[1]);
     return 0;
 }
