@@ -153,6 +153,12 @@ static int bench_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* The median of x[0..n-1] (sorts x). */
+static double bench_median(double *x, int n) {
+    qsort(x, (size_t)n, sizeof x[0], bench_cmp);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 /* GFLOP/s: median over timed batches; a batch lasts >= 2 ms. */
 static double bench_gflops(int kind, ligo_ctx *ctx, const bench_case *c, double min_time) {
     double flops = 2.0 * (double)c->M * (double)c->N * (double)c->K;
@@ -170,9 +176,7 @@ static double bench_gflops(int kind, ligo_ctx *ctx, const bench_case *c, double 
         total += t;
         samples[n++] = t / reps;
     }
-    qsort(samples, (size_t)n, sizeof samples[0], bench_cmp);
-    t = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-    return flops / t * 1e-9;
+    return flops / bench_median(samples, n) * 1e-9;
 }
 
 static float *bench_rand(ligo_rng *rng, int64_t n) {
@@ -197,11 +201,6 @@ typedef struct bench_row {
 #define BENCH_MAX_ROWS 40
 #define BENCH_MAX_ROUNDS 15
 
-static double bench_median(double *x, int n) {
-    qsort(x, (size_t)n, sizeof x[0], bench_cmp);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
 /* One row at one thread count: `rounds` alternating rounds of ours and
  * BLIS (or ours alone without BLIS). */
 static void bench_row_rounds(bench_row *row, int th, ligo_ctx *ctx, const bench_case *c, int have_blis, int rounds) {
@@ -224,14 +223,19 @@ static void bench_row_rounds(bench_row *row, int th, ligo_ctx *ctx, const bench_
     row->ratio[th] = have_blis ? bench_median(ratio, rounds) : 0.0;
 }
 
+static void bench_blis_threads(int n) {
+#ifdef LIGO_BENCH_BLIS
+    bli_thread_set_num_threads((dim_t)n);
+#else
+    (void)n;
+#endif
+}
+
 static void bench_set_threads(ligo_ctx *ctx, int n) {
     if (ligo_set_num_threads(ctx, n) != LIGO_OK) {
         fprintf(stderr, "bench: %s\n", ligo_get_error(ctx));
         exit(1);
     }
-#ifdef LIGO_BENCH_BLIS
-    bli_thread_set_num_threads((dim_t)n);
-#endif
 }
 
 int main(int argc, char **argv) {
@@ -321,9 +325,7 @@ int main(int argc, char **argv) {
                      (long long)c.K);
         }
         for (th = 0; th < 2; th++) {
-#ifdef LIGO_BENCH_BLIS
-            bli_thread_set_num_threads((dim_t)threads[th]);
-#endif
+            bench_blis_threads(threads[th]);
             bench_row_rounds(row, th, ctxs[th], &c, have_blis, rounds);
             if (have_blis && row->ratio[th] < min_ratio[th]) min_ratio[th] = row->ratio[th];
         }
@@ -355,7 +357,7 @@ int main(int argc, char **argv) {
         printf("\nhook path: ligo_blas_install + ligo_sgemm vs bli_sgemm directly\n");
         for (th = 0; th < 2; th++) {
             ligo_ctx *ctx = ctxs[th];
-            bli_thread_set_num_threads((dim_t)threads[th]);
+            bench_blis_threads(threads[th]);
             ligo_blas_install(threads[th]);
             for (e = 0; e < 3; e++) {
                 bench_case c;
