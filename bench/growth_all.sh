@@ -2,7 +2,9 @@
 # The growth benchmark's headline runs (docs/results/growth.md): every
 # setting and family under the protocol of docs/design.md section 6, each
 # its own invocation (each within an hour on two cores), then the summary
-# table. Runs are cached in OUT/runs/, so an interrupted sequence resumes.
+# table. Runs are cached in OUT/runs/, so an interrupted sequence resumes;
+# scratch's runs are shared between settings, so the depth and width
+# invocations of a family reuse the ones its "both" invocation made.
 #   bash bench/growth_all.sh [BUILD] [TEXT] [OUT]
 # LRS: the large runs' peak learning rates tried for every method on the
 # selection seeds (the first is the default, the others variants "m:lr=R"),

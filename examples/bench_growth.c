@@ -16,7 +16,8 @@
  * Runs are independent: --jobs N runs N at once in child processes, one
  * thread each. Every run's measurements are cached in OUT/runs/ under a
  * hash of everything that decides them, so an interrupted benchmark
- * resumes where it stopped. */
+ * resumes where it stopped; scratch's runs, which never read the small
+ * model, are keyed without the setting and shared by all three. */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L /* fork, waitpid, strtok_r */
 #endif
@@ -130,14 +131,22 @@ static int64_t bg_warmup(const bg_proto *p, const bg_entry *e) {
     return e->method == LIGO_GROW_SCRATCH || w < 0 ? p->warmup : w;
 }
 
+/* A scratch run does not read the small model: the same large model,
+ * seed and schedule give the same numbers in every setting, so its key
+ * leaves out the small model and the setting and one run serves depth,
+ * width and both (the file's name says "any" in place of the setting). */
+static int bg_shared_run(const bg_entry *e) { return e->method == LIGO_GROW_SCRATCH; }
+
 /* What decides a run's numbers. */
 static void bg_run_key(const bg_proto *p, const bg_entry *e, int seed, const char *small_key, char *k, size_t n) {
     const ligo_config *c = &p->large;
+    int shared = bg_shared_run(e);
     snprintf(k, n,
              "%s run [%.600s] %s %s L%lld D%lld H%lld F%lld method %s fit %lld %.9g %lld noise %.9g fw %d wf %d res %d "
              "di %d wi %d steps %lld batch %lld T %lld lr %.9g %.9g warmup %lld sched %s K %d decay %.9g evals %lld "
              "ew %lld eb %lld seed %d",
-             BG_VERSION, small_key, bg_setting_name(p->setting), ligo_family_name(p->family), (long long)c->n_layer,
+             BG_VERSION, shared ? "no small model" : small_key, shared ? "any" : bg_setting_name(p->setting),
+             ligo_family_name(p->family), (long long)c->n_layer,
              (long long)c->d_model, (long long)c->n_head, (long long)c->d_ff, ligo_grow_method_name(e->method),
              (long long)bg_fit_steps_of(p, e), (double)bg_fit_lr(p, e), (long long)p->fit_warmup, (double)bg_noise(p, e),
              p->full_width, p->width_first, p->residual, p->depth_init, p->width_init, (long long)p->steps,
@@ -615,7 +624,12 @@ static int bg_execute(const bg_opts *o, bg_results *R, bg_job *jobs, int n, doub
     if (o->jobs > 1 && !o->quiet) fprintf(stderr, "bench: --jobs %d: no fork on Windows, one job at a time\n", o->jobs);
 #endif
     for (i = 0; i < n; i++) {
+        int k;
         jobs[i].done = !o->fresh && bg_job_cached(R, &jobs[i]);
+        /* a run shared between settings is run once: the first job that
+         * names its file runs it, the others read what it wrote */
+        for (k = 0; k < i && !jobs[i].done; k++)
+            jobs[i].done = !jobs[i].small && !jobs[k].small && strcmp(jobs[k].path, jobs[i].path) == 0;
         todo += !jobs[i].done;
     }
     for (;;) {
@@ -999,7 +1013,8 @@ int cmd_bench(int argc, char **argv) {
                     bg_run_key(&R.protos[pi], &R.entries[e], s, skey, j->key, sizeof j->key);
                     snprintf(h, sizeof h, "%016llx", (unsigned long long)bg_hash_str(j->key));
                     snprintf(j->path, sizeof j->path, "%s/runs/%s_%s_%s_s%d_%s.txt", out_dir,
-                             bg_setting_name(R.protos[pi].setting), ligo_family_name(R.protos[pi].family),
+                             bg_shared_run(&R.entries[e]) ? "any" : bg_setting_name(R.protos[pi].setting),
+                             ligo_family_name(R.protos[pi].family),
                              ligo_grow_method_name(R.entries[e].method), s, h);
                 }
             }

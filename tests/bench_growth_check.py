@@ -13,7 +13,10 @@ checked from its own outputs by independent recomputation:
   variant too (its learning rate), and the one chosen sets the targets:
   the JSON's FLOPs savings equal the ones recomputed here against it
   (linear interpolation in FLOPs on each method's annealed losses);
-- a second invocation reuses every cached run and reports the same numbers.
+- a second invocation reuses every cached run and reports the same numbers;
+- scratch's runs (which never read the small model) are shared between
+  settings: the depth setting reuses both's and reports the same scratch
+  losses, and one invocation of two settings starts each scratch run once.
 
 Usage: bench_growth_check.py BUILD_DIR
 """
@@ -163,6 +166,33 @@ def main():
         pics = glob.glob(os.path.join(work, "ops_both_gpt_ligo", "*.svg"))
         if len(pics) != 2:
             problems.append("the ligo operator's pictures are missing (%s)" % pics)
+    # scratch does not read the small model, so its runs are shared between
+    # settings: the depth setting (a small model and stack runs of its own)
+    # starts no scratch run and reports scratch's losses as both did
+    dargs = [a if a != "both" else "depth" for a in args]
+    dargs[dargs.index("--methods") + 1] = "scratch,stack"
+    p = subprocess.run(dargs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    if p.returncode != 0:
+        problems.append("the depth setting failed: %s" % p.stderr.decode()[-400:])
+    else:
+        dj = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        started = [l for l in p.stderr.decode().splitlines() if "start" in l and "scratch" in l]
+        if started:
+            problems.append("the depth setting ran scratch again: %s" % started[0])
+        if not [l for l in p.stderr.decode().splitlines() if "start depth gpt stack" in l]:
+            problems.append("the depth setting ran no stack run of its own")
+        def scratch_of(ms):  # the chosen variant's label: "scratch" or "scratch:lr=..."
+            return [(k, v["loss_at"]) for k, v in ms.items() if k.split(":")[0] == "scratch"]
+        ds, bs = scratch_of(dj["settings"]["depth"]["gpt"]["methods"]), scratch_of(g["methods"])
+        if len(bs) != 1 or ds != bs:
+            problems.append("scratch's losses differ between the depth and both settings: %s, %s" % (ds, bs))
+    # and in one invocation of two settings, each scratch run starts once
+    p = subprocess.run([a if a != "depth" else "depth,both" for a in dargs] + ["--fresh"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=600)
+    starts = [l.split("start ", 1)[1].split(" (")[0] for l in p.stderr.decode().splitlines() if "bench: start" in l]
+    scratch = sorted(" ".join(s.split()[2:]) for s in starts if s.split()[2].split(":")[0] == "scratch")
+    if p.returncode != 0 or not scratch or len(set(scratch)) != len(scratch):
+        problems.append("depth and both in one invocation: scratch runs started %s (exit %d)" % (scratch, p.returncode))
     for p in problems:
         print("bench growth check: " + p)
     print("bench growth check: %d problems (equal FLOPs, paired statistics, variant choice, cache)" % len(problems))
