@@ -132,20 +132,24 @@ static int64_t bg_warmup(const bg_proto *p, const bg_entry *e) {
 }
 
 /* A scratch run does not read the small model: the same large model,
- * seed and schedule give the same numbers in every setting, so its key
- * leaves out the small model and the setting and one run serves depth,
- * width and both (the file's name says "any" in place of the setting). */
+ * data, seed and schedule give the same numbers in every setting, so its
+ * key holds the data and the library's version (which the small model's
+ * key carries for the other runs) in place of the small model, and no
+ * setting, and one run serves depth, width and both (the file's name says
+ * "any" in place of the setting). */
 static int bg_shared_run(const bg_entry *e) { return e->method == LIGO_GROW_SCRATCH; }
 
 /* What decides a run's numbers. */
 static void bg_run_key(const bg_proto *p, const bg_entry *e, int seed, const char *small_key, char *k, size_t n) {
     const ligo_config *c = &p->large;
     int shared = bg_shared_run(e);
+    char no_small[200];
+    snprintf(no_small, sizeof no_small, "no small model, data %s ligo %s", p->data_id, LIGO_VERSION_STRING);
     snprintf(k, n,
              "%s run [%.600s] %s %s L%lld D%lld H%lld F%lld method %s fit %lld %.9g %lld noise %.9g fw %d wf %d res %d "
              "di %d wi %d steps %lld batch %lld T %lld lr %.9g %.9g warmup %lld sched %s K %d decay %.9g evals %lld "
              "ew %lld eb %lld seed %d",
-             BG_VERSION, shared ? "no small model" : small_key, shared ? "any" : bg_setting_name(p->setting),
+             BG_VERSION, shared ? no_small : small_key, shared ? "any" : bg_setting_name(p->setting),
              ligo_family_name(p->family), (long long)c->n_layer,
              (long long)c->d_model, (long long)c->n_head, (long long)c->d_ff, ligo_grow_method_name(e->method),
              (long long)bg_fit_steps_of(p, e), (double)bg_fit_lr(p, e), (long long)p->fit_warmup, (double)bg_noise(p, e),

@@ -16,7 +16,8 @@ checked from its own outputs by independent recomputation:
 - a second invocation reuses every cached run and reports the same numbers;
 - scratch's runs (which never read the small model) are shared between
   settings: the depth setting reuses both's and reports the same scratch
-  losses, and one invocation of two settings starts each scratch run once.
+  losses, one invocation of two settings starts each scratch run once and
+  reports it in both, and another corpus runs scratch again.
 
 Usage: bench_growth_check.py BUILD_DIR
 """
@@ -169,6 +170,9 @@ def main():
     # scratch does not read the small model, so its runs are shared between
     # settings: the depth setting (a small model and stack runs of its own)
     # starts no scratch run and reports scratch's losses as both did
+    def scratch_of(ms):  # the chosen variant's label: "scratch" or "scratch:lr=..."
+        return [(k, v["loss_at"]) for k, v in ms.items() if k.split(":")[0] == "scratch"]
+
     dargs = [a if a != "both" else "depth" for a in args]
     dargs[dargs.index("--methods") + 1] = "scratch,stack"
     p = subprocess.run(dargs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
@@ -181,8 +185,6 @@ def main():
             problems.append("the depth setting ran scratch again: %s" % started[0])
         if not [l for l in p.stderr.decode().splitlines() if "start depth gpt stack" in l]:
             problems.append("the depth setting ran no stack run of its own")
-        def scratch_of(ms):  # the chosen variant's label: "scratch" or "scratch:lr=..."
-            return [(k, v["loss_at"]) for k, v in ms.items() if k.split(":")[0] == "scratch"]
         ds, bs = scratch_of(dj["settings"]["depth"]["gpt"]["methods"]), scratch_of(g["methods"])
         if len(bs) != 1 or ds != bs:
             problems.append("scratch's losses differ between the depth and both settings: %s, %s" % (ds, bs))
@@ -193,6 +195,19 @@ def main():
     scratch = sorted(" ".join(s.split()[2:]) for s in starts if s.split()[2].split(":")[0] == "scratch")
     if p.returncode != 0 or not scratch or len(set(scratch)) != len(scratch):
         problems.append("depth and both in one invocation: scratch runs started %s (exit %d)" % (scratch, p.returncode))
+    else:  # and the setting whose scratch jobs were not started read them back
+        cj = json.loads(p.stdout.decode().strip().splitlines()[-1])["settings"]
+        cd, cb = scratch_of(cj["depth"]["gpt"]["methods"]), scratch_of(cj["both"]["gpt"]["methods"])
+        if len(cb) != 1 or cd != cb or any(x["n"] != 2 for x in cb[0][1]):
+            problems.append("depth and both in one invocation: scratch's losses %s, %s" % (cd, cb))
+    # the data is in scratch's key: another corpus runs scratch again
+    text2 = os.path.join(work, "corpus2.txt")
+    with open(text2, "wb") as f:
+        f.write(open(text, "rb").read() + b"\n/* one more line */\n")
+    p = subprocess.run([a if a != text else text2 for a in dargs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    if p.returncode != 0 or not [l for l in p.stderr.decode().splitlines() if "start depth gpt scratch" in l]:
+        problems.append("another corpus did not run scratch again (exit %d)" % p.returncode)
     for p in problems:
         print("bench growth check: " + p)
     print("bench growth check: %d problems (equal FLOPs, paired statistics, variant choice, cache)" % len(problems))
