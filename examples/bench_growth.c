@@ -139,6 +139,11 @@ static int64_t bg_warmup(const bg_proto *p, const bg_entry *e) {
  * "any" in place of the setting). */
 static int bg_shared_run(const bg_entry *e) { return e->method == LIGO_GROW_SCRATCH; }
 
+/* The setting a run is filed under: "any" for a shared run. */
+static const char *bg_run_setting(const bg_proto *p, const bg_entry *e) {
+    return bg_shared_run(e) ? "any" : bg_setting_name(p->setting);
+}
+
 /* What decides a run's numbers. */
 static void bg_run_key(const bg_proto *p, const bg_entry *e, int seed, const char *small_key, char *k, size_t n) {
     const ligo_config *c = &p->large;
@@ -149,7 +154,7 @@ static void bg_run_key(const bg_proto *p, const bg_entry *e, int seed, const cha
              "%s run [%.600s] %s %s L%lld D%lld H%lld F%lld method %s fit %lld %.9g %lld noise %.9g fw %d wf %d res %d "
              "di %d wi %d steps %lld batch %lld T %lld lr %.9g %.9g warmup %lld sched %s K %d decay %.9g evals %lld "
              "ew %lld eb %lld seed %d",
-             BG_VERSION, shared ? no_small : small_key, shared ? "any" : bg_setting_name(p->setting),
+             BG_VERSION, shared ? no_small : small_key, bg_run_setting(p, e),
              ligo_family_name(p->family), (long long)c->n_layer,
              (long long)c->d_model, (long long)c->n_head, (long long)c->d_ff, ligo_grow_method_name(e->method),
              (long long)bg_fit_steps_of(p, e), (double)bg_fit_lr(p, e), (long long)p->fit_warmup, (double)bg_noise(p, e),
@@ -1017,8 +1022,7 @@ int cmd_bench(int argc, char **argv) {
                     bg_run_key(&R.protos[pi], &R.entries[e], s, skey, j->key, sizeof j->key);
                     snprintf(h, sizeof h, "%016llx", (unsigned long long)bg_hash_str(j->key));
                     snprintf(j->path, sizeof j->path, "%s/runs/%s_%s_%s_s%d_%s.txt", out_dir,
-                             bg_shared_run(&R.entries[e]) ? "any" : bg_setting_name(R.protos[pi].setting),
-                             ligo_family_name(R.protos[pi].family),
+                             bg_run_setting(&R.protos[pi], &R.entries[e]), ligo_family_name(R.protos[pi].family),
                              ligo_grow_method_name(R.entries[e].method), s, h);
                 }
             }
