@@ -39,6 +39,7 @@ INTERNAL = "ligo_internal.h"  # first inside LIGO_IMPLEMENTATION
 OPS = "ops/*.c"               # every op source, in file-name order
 SOURCES = [                   # bottom to top; each .c compiles on its own
     "core.c",
+    "pool.c",
     "tensor.c",
     "simd.h",
     "gemm_kernels.c",

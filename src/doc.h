@@ -86,7 +86,9 @@
  *                         ARM64, always there): the portable C only (NaN
  *                         and infinity come out alike either way)
  *   LIGO_POOL_SPIN=n      pause instructions a waiting pool thread spins
- *                         before it blocks (default 500; 0 blocks at once)
+ *                         before it blocks, fixed (default: timed, 5 to
+ *                         50 microseconds, adapting to how long waits
+ *                         last; 0 blocks at once)
  *   LIGO_MALLOC(sz,u), LIGO_REALLOC(p,sz,u), LIGO_FREE(p,u)
  *                         your allocator: all three or none (#error
  *                         otherwise); u is ligo_ctx_params.alloc_user

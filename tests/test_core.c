@@ -284,6 +284,20 @@ static void pf_task(void *arg, int ith, int nth) {
     a->nth_seen[ith] = nth;
 }
 
+static void busy_wait(double sec) {
+    double t = ligo_time_sec();
+    while (ligo_time_sec() - t < sec) {
+    }
+}
+
+/* pf_task, with the last thread slow for pf_slow seconds: the caller's
+ * wait for it outlasts any spin. */
+static double pf_slow;
+static void pf_slow_task(void *arg, int ith, int nth) {
+    if (ith == nth - 1) busy_wait(pf_slow);
+    pf_task(arg, ith, nth);
+}
+
 static void test_parallel_for(void) {
     ligo_ctx_params p = ligo_ctx_params_default();
     ligo_ctx *ctx;
@@ -297,6 +311,18 @@ static void test_parallel_for(void) {
         ligo_parallel_for(ctx, pf_task, &a, 3);
         CHECK(a.hits[0] == 1 && a.hits[1] == 1 && a.hits[2] == 1 && a.hits[3] == 0);
         CHECK(a.nth_seen[2] == 3);
+    }
+    /* Waits of every length, so the spin adapts both ways (and, under
+     * ThreadSanitizer, its bookkeeping is checked): regions back to back,
+     * after 20 us and 1 ms of serial work, and with a worker 20 us or 1 ms
+     * slower than the caller. */
+    for (rep = 0; rep < 60; rep++) {
+        static const double gaps[3] = {0.0, 20e-6, 1e-3};
+        busy_wait(gaps[rep % 3]);
+        pf_slow = gaps[(rep / 3) % 3];
+        memset(&a, 0, sizeof a);
+        ligo_parallel_for(ctx, pf_slow_task, &a, 3);
+        CHECK(a.hits[0] == 1 && a.hits[1] == 1 && a.hits[2] == 1 && a.hits[3] == 0);
     }
     memset(&a, 0, sizeof a);
     ligo_parallel_for(ctx, pf_task, &a, 10); /* clamped to the pool */
