@@ -19,7 +19,7 @@ TEST_HDRS   = tests/harness.h examples/bench_stats.h
 EXAMPLES    = $(B)/fit_line $(B)/ligo $(B)/my_gpt $(B)/my_grow
 
 .PHONY: all demo test check-amalgamation standalone unit unit-san unit-portable test-blas link-tests \
-        examples-smoke bench-gemm bench-growth bench-growth-quick clean
+        examples-smoke bench-gemm bench-pool bench-growth bench-growth-quick clean
 
 all: ligo.h $(EXAMPLES)
 
@@ -162,6 +162,10 @@ $(B)/bench_gemm: bench/gemm.c ligo.h ligo_blas.h | $(B)
 
 bench-gemm: $(B)/bench_gemm
 	$(B)/bench_gemm
+
+# The pool's spin, default against fixed spins (bench/pool_spin.sh): run alone.
+bench-pool:
+	bash bench/pool_spin.sh $(B)/pool_spin
 
 clean:
 	rm -rf $(B)
