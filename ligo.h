@@ -2932,7 +2932,7 @@ static int ligo__spin_next(const ligo__pool *pool, int spin, double t0) {
     return spin;
 }
 
-/* Seconds since t0 when the spin adapts; 0 otherwise (no clock read). */
+/* The time now, when the spin adapts; 0 otherwise (no clock is read). */
 static double ligo__spin_clock(void) {
 #if LIGO__SPIN_ADAPT
     return ligo_time_sec();
