@@ -3133,7 +3133,16 @@ static void ligo__pool_run(ligo__pool *pool, ligo_task_fn fn, void *arg, int nth
     if (LIGO__ATOMIC_LOAD(&pool->pending) > 0) {
         double t0 = ligo__spin_clock();
         ligo__mutex_lock(&pool->mu);
-        LIGO__ATOMIC_STORE(&pool->caller_sleeping, 1);
+        /* A read-modify-write, not a store: the pairing with the worker's
+         * decrement of pending then its load of this flag needs this write
+         * ordered before the load of pending below. A sequentially
+         * consistent store and load give that in C11 and on hardware, but
+         * qemu-user running ARM64 code on x86 emulates the store-release
+         * and load-acquire without the fence between them, and the
+         * caller slept through the last worker's signal there (1 run in 3
+         * of the unit suite hung). An RMW is a locked instruction under
+         * every emulator. */
+        LIGO__ATOMIC_ADD(&pool->caller_sleeping, 1);
         while (LIGO__ATOMIC_LOAD(&pool->pending) > 0) ligo__cond_wait(&pool->done, &pool->mu);
         LIGO__ATOMIC_STORE(&pool->caller_sleeping, 0);
         ligo__mutex_unlock(&pool->mu);
