@@ -28,9 +28,13 @@ BLIS_FLAGS=""
 if printf '#include <blis.h>\nint main(void){return 0;}\n' | $CC -x c - -o /dev/null -lblis -lm -lpthread 2>/dev/null; then
     BLIS_FLAGS="-DLIGO_BENCH_BLIS -lblis"
 fi
-variants="adaptive"
-for s in $SPINS; do variants="$variants fixed$s"; done
-for v in $variants; do
+variants=(adaptive)
+for s in $SPINS; do variants+=("fixed$s"); done
+n=${#variants[@]}
+record() { # variant round measure: wrap the JSON line on stdin, append it
+    sed "s/^/{\"variant\":\"$1\",\"round\":$2,\"measure\":\"$3\",\"out\":/; s/\$/}/" >> "$OUT/runs.jsonl"
+}
+for v in "${variants[@]}"; do
     def=""
     [ "$v" != adaptive ] && def="-DLIGO_POOL_SPIN=${v#fixed}"
     mkdir -p "$OUT/$v"
@@ -40,28 +44,25 @@ for v in $variants; do
     $CC $CFLAGS $def -o "$OUT/$v/bench_gemm" bench/gemm.c $BLIS_FLAGS -lm -lpthread
 done
 : > "$OUT/runs.jsonl"
-set -- $variants
-n=$#
 for r in $(seq 1 "$ROUNDS"); do
-    k=$(( (r - 1) % n ))
-    order="$(echo $variants | tr ' ' '\n' | tail -n +$((k + 1)) | tr '\n' ' ')$(echo $variants | tr ' ' '\n' | head -n $k | tr '\n' ' ')"
-    for v in $order; do
+    for i in $(seq 0 $((n - 1))); do
+        v=${variants[$(( (i + r - 1) % n ))]} # the order rotated by one each round
         echo "pool_spin: round $r, $v" >&2
         t="$OUT/$v/bench_train --threads 2 --no-torch --no-peak --fit-steps 0 --steps 10 --warmup 2"
-        $t --configs M,L | tail -1 | sed "s/^/{\"variant\":\"$v\",\"round\":$r,\"measure\":\"train\",\"out\":/; s/\$/}/" >> "$OUT/runs.jsonl"
+        $t --configs M,L | tail -1 | record "$v" "$r" train
         $t --configs M > "$OUT/crowd_a.txt" &
         pa=$!
         $t --configs M > "$OUT/crowd_b.txt"
         wait "$pa"
         for f in a b; do
-            tail -1 "$OUT/crowd_$f.txt" | sed "s/^/{\"variant\":\"$v\",\"round\":$r,\"measure\":\"crowded\",\"out\":/; s/\$/}/" >> "$OUT/runs.jsonl"
+            tail -1 "$OUT/crowd_$f.txt" | record "$v" "$r" crowded
         done
         if [ -n "$BLIS_FLAGS" ]; then
-            "$OUT/$v/bench_gemm" --quick | tail -1 | sed "s/^/{\"variant\":\"$v\",\"round\":$r,\"measure\":\"gemm\",\"out\":/; s/\$/}/" >> "$OUT/runs.jsonl"
+            "$OUT/$v/bench_gemm" --quick | tail -1 | record "$v" "$r" gemm
         fi
     done
 done
-python3 - "$OUT/runs.jsonl" $variants <<'EOF'
+python3 - "$OUT/runs.jsonl" "${variants[@]}" <<'EOF'
 import json, statistics, sys
 path, variants = sys.argv[1], sys.argv[2:]
 runs = [json.loads(line) for line in open(path)]

@@ -81,7 +81,6 @@ static LONG ligo__interlocked_add(LONG volatile *p, LONG v) { return Interlocked
 #else
 #define LIGO__SPIN 500
 #endif
-#define LIGO__CLOCK 1
 #elif defined(__GNUC__) || defined(__clang__)
 typedef int ligo__aint;
 typedef unsigned long ligo__agen;
@@ -98,11 +97,6 @@ typedef unsigned long ligo__agen;
 #else
 #define LIGO__SPIN 500 /* without a clock to time the pause */
 #endif
-#if defined(_WIN32) || defined(CLOCK_MONOTONIC) /* ligo_time_sec is a wall clock */
-#define LIGO__CLOCK 1
-#else
-#define LIGO__CLOCK 0
-#endif
 #else /* blocking only: every access under the mutex */
 typedef int ligo__aint;
 typedef unsigned long ligo__agen;
@@ -111,16 +105,16 @@ typedef unsigned long ligo__agen;
 #define LIGO__ATOMIC_ADD(p, v) (*(p) += (v))
 #define LIGO__PAUSE() ((void)0)
 #define LIGO__SPIN 0
-#define LIGO__CLOCK 0
 #endif
 
 /* The adaptive spin's bounds, in seconds (see above). */
 #define LIGO__SPIN_LO_SEC 5e-6
 #define LIGO__SPIN_HI_SEC 50e-6
-#if defined(LIGO_POOL_SPIN) || !LIGO__CLOCK
-#define LIGO__SPIN_ADAPT 0
-#else
+/* Adaptive when the spin is not fixed and ligo_time_sec is a wall clock. */
+#if !defined(LIGO_POOL_SPIN) && LIGO__SPIN != 0 && (defined(_WIN32) || defined(CLOCK_MONOTONIC))
 #define LIGO__SPIN_ADAPT 1
+#else
+#define LIGO__SPIN_ADAPT 0
 #endif
 
 #if defined(_WIN32)
