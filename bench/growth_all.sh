@@ -11,6 +11,9 @@
 # so every method, scratch included, gets the same learning-rate search.
 # LRS=0.001 reproduces the earlier tables, run at one shared rate 1e-3
 # (docs/results/growth.md says which tables are which).
+# ONLY: a space-separated list of "setting_family" names (e.g. "depth_bert
+# width_gpt") to run just those invocations, in the usual order; the
+# summary then covers the logs present in OUT.
 # BERT_LRS: BERT's grid. Every BERT method chose 3e-3, the bottom of
 # "0.003 0.01", and scratch at the old shared 1e-3 had ended lower, so
 # BERT's grid adds 1e-3 (each variant is tried against the default alone;
@@ -36,6 +39,7 @@ lr_variants() { # methods grid: "m:lr=R" for every method and every rate of the 
 }
 run() { # setting family methods [variants]
     local s=$1 f=$2 m=$3 v=${4:-} lv grid=$LRS
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" ${s}_${f} "* ]]; then return 0; fi
     [ "$f" = bert ] && [ "$LRS" != "0.001" ] && grid=$BERT_LRS
     lv=$(lr_variants "$m" "$grid")
     [ -n "$lv" ] && v="${v:+$v,}$lv"
@@ -52,4 +56,5 @@ run both llama scratch,stack,ligo
 for s in depth width; do
     for f in gpt bert vit; do run "$s" "$f" "$ALL_METHODS"; done
 done
+shopt -s nullglob
 python3 tools/growth_summary.py "$OUT"/both_*"$SUF".log "$OUT"/depth_*"$SUF".log "$OUT"/width_*"$SUF".log
