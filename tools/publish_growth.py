@@ -9,6 +9,13 @@ report's paths rewritten to the copies (and names made portable: ':' and
 
 Run it after bench/growth_all.sh (or any `ligo bench growth --out OUT
 --tag _SETTING_FAMILY`); docs/results/growth.md links the copies.
+
+It also copies every run record of OUT/runs/ (a few kilobytes each: the
+run's key, its fitting cost and its evaluations) into DEST/runs/, so the
+raw measurements behind the tables are kept with them. Copied back into
+an OUT's runs/ folder they are the benchmark's cache: the same commands
+then rebuild every table and chart without training, and a record deleted
+first is trained again, to be compared with the kept one.
 """
 import os
 import re
@@ -58,6 +65,13 @@ def main(argv):
         with open(os.path.join(dest, tag + ".md"), "w", encoding="utf-8") as f:
             f.write(text)
         print("publish_growth.py: %s -> %s" % (rep, os.path.join(dest, tag + ".md")))
+    runs = os.path.join(out, "runs")
+    records = sorted(f for f in os.listdir(runs) if f.endswith(".txt")) if os.path.isdir(runs) else []
+    if records:
+        os.makedirs(os.path.join(dest, "runs"), exist_ok=True)
+        for rec in records:
+            shutil.copyfile(os.path.join(runs, rec), os.path.join(dest, "runs", rec))
+        print("publish_growth.py: %d run records -> %s" % (len(records), os.path.join(dest, "runs")))
     return 0
 
 
